@@ -1,0 +1,94 @@
+import CairnCore
+import CairnStore
+import Foundation
+import Hummingbird
+import Logging
+import Prometheus
+import ServiceLifecycle
+
+public typealias AppRequestContext = BasicRequestContext
+
+/// Wires the stores and controllers for `configuration` and returns the application, ready to
+/// run. Migrations run here, before the server listens.
+public func buildApplication(_ configuration: ServerConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
+    let database = try await openDatabase(configuration, logger: logger)
+    do {
+        try await Migrations.run(on: database.database, logger: logger, now: SQLTrackingStore.wallClock())
+    } catch {
+        try? await database.database.shutdown()
+        throw error
+    }
+    let registry = PrometheusCollectorRegistry()
+    let router = buildRouter(store: SQLTrackingStore(database: database.database), registry: registry)
+
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "cairn"),
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? configuration.port
+            logger.info("Cairn tracking server listening on http://\(configuration.host):\(port)")
+        },
+        logger: logger
+    )
+    // Services shut down in reverse order: the database closes after the server has stopped
+    // and every in-flight write has committed.
+    if let service = database.service { app.addServices(service) }
+    app.addServices(DatabaseCloser(database: database.database))
+    return app
+}
+
+/// The router with every API mounted; separate from `buildApplication` so tests can drive it
+/// without a socket.
+public func buildRouter(store: any TrackingStore, registry: PrometheusCollectorRegistry) -> Router<AppRequestContext> {
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: RequestMetricsMiddleware(registry: registry))
+    router.add(middleware: ErrorShapeMiddleware())
+    ServiceController(registry: registry).addRoutes(to: router)
+    // The web UI talks to the same API under /ajax-api.
+    for prefix in ["api/2.0/mlflow", "ajax-api/2.0/mlflow"] {
+        let group = router.group(RouterPath(prefix))
+        ExperimentsController(store: store).addRoutes(to: group)
+        RunsController(store: store, now: SQLTrackingStore.wallClock).addRoutes(to: group)
+    }
+    return router
+}
+
+struct OpenedDatabase {
+    var database: any MetadataDatabase
+    /// A service the database needs running (PostgreSQL's pool), if any.
+    var service: (any Service)?
+}
+
+func openDatabase(_ configuration: ServerConfiguration, logger: Logger) async throws -> OpenedDatabase {
+    let uri = configuration.backendStoreURI
+    if let uri, uri.hasPrefix("postgresql://") || uri.hasPrefix("postgres://") {
+        let database = try PostgresMetadataDatabase(url: uri.replacingOccurrences(of: "postgresql://", with: "postgres://"), logger: logger)
+        return OpenedDatabase(database: database, service: database)
+    }
+    let path: String
+    if let uri {
+        guard uri.hasPrefix("sqlite:///") else {
+            throw CairnError.invalidParameter("Unsupported --backend-store-uri '\(uri)': use sqlite:///<path> or postgresql://…")
+        }
+        path = String(uri.dropFirst("sqlite:///".count))
+        // sqlite:////abs/path (four slashes) is absolute, sqlite:///rel/path relative, as in SQLAlchemy.
+    } else {
+        path = configuration.dataDirectory + "/cairn.db"
+    }
+    let fileManager = FileManager.default
+    try fileManager.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+    try fileManager.createDirectory(atPath: configuration.resolvedArtifactsDestination, withIntermediateDirectories: true)
+    let directory = (path as NSString).deletingLastPathComponent
+    if !directory.isEmpty { try fileManager.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+    return OpenedDatabase(database: try await SQLiteMetadataDatabase.open(path: path, logger: logger), service: nil)
+}
+
+/// Closes the metadata database when the service group shuts down.
+struct DatabaseCloser: Service {
+    let database: any MetadataDatabase
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await database.shutdown()
+    }
+}

@@ -1,0 +1,44 @@
+import Hummingbird
+import Prometheus
+
+/// Endpoints about the server itself: liveness, version, Prometheus metrics and the
+/// capabilities the MLflow client probes before artifact transfers.
+struct ServiceController<Context: RequestContext>: Sendable {
+    let registry: PrometheusCollectorRegistry
+
+    static var version: String { CairnVersion.current }
+
+    func addRoutes(to router: Router<Context>) {
+        router.get("health") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain"], body: ResponseBody(byteBuffer: ByteBuffer(string: "OK")))
+        }
+        router.get("version") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain"], body: ResponseBody(byteBuffer: ByteBuffer(string: Self.version)))
+        }
+        router.get("metrics") { _, _ in
+            var buffer: [UInt8] = []
+            buffer.reserveCapacity(16 * 1024)
+            registry.emit(into: &buffer)
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: buffer))
+            )
+        }
+        router.get("api/3.0/mlflow/server-info") { _, _ in
+            JSONBody.object { writer in
+                writer.key("store_type"); writer.string("SqlStore")
+                writer.key("artifact_serving_enabled"); writer.bool(false)
+                writer.key("multipart_uploads_enabled"); writer.bool(false)
+                writer.key("multipart_downloads_enabled"); writer.bool(false)
+                writer.key("artifacts_presigned_only"); writer.bool(false)
+                writer.key("workspaces_enabled"); writer.bool(false)
+                writer.key("trace_archival_enabled"); writer.bool(false)
+            }
+        }
+    }
+}
+
+public enum CairnVersion {
+    public static let current = "0.1.0"
+}

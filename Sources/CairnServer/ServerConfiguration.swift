@@ -1,0 +1,27 @@
+/// Everything `cairn server` can be told on its command line.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// Holds `cairn.db` and `artifacts/` unless the two locations below say otherwise.
+    public var dataDirectory: String
+    /// `sqlite:///path/to/file.db` or `postgresql://user:pass@host:port/db`; nil means the
+    /// SQLite file in the data directory.
+    public var backendStoreURI: String?
+    /// Root for proxied artifacts; nil means `<data dir>/artifacts`.
+    public var artifactsDestination: String?
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 5000, dataDirectory: String = "./cairn-data",
+        backendStoreURI: String? = nil, artifactsDestination: String? = nil
+    ) {
+        self.host = host
+        self.port = port
+        self.dataDirectory = dataDirectory
+        self.backendStoreURI = backendStoreURI
+        self.artifactsDestination = artifactsDestination
+    }
+
+    public var resolvedArtifactsDestination: String {
+        artifactsDestination ?? dataDirectory + "/artifacts"
+    }
+}

@@ -1,0 +1,178 @@
+import Logging
+import SQLKit
+
+/// A schema change. Migrations are numbered, append-only and never edited once shipped; the
+/// SQL is the portable subset that SQLite and PostgreSQL both accept, so one list serves both.
+struct Migration: Sendable {
+    let version: Int
+    let name: String
+    let statements: [String]
+}
+
+public enum Migrations {
+    static let all: [Migration] = [
+        Migration(version: 1, name: "tracking", statements: [
+            """
+            CREATE TABLE experiments (
+                experiment_id BIGINT PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE,
+                artifact_location TEXT NOT NULL,
+                lifecycle_stage TEXT NOT NULL,
+                creation_time BIGINT NOT NULL,
+                last_update_time BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE experiment_tags (
+                experiment_id BIGINT NOT NULL REFERENCES experiments(experiment_id),
+                key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (experiment_id, key)
+            )
+            """,
+            """
+            CREATE TABLE runs (
+                run_uuid TEXT PRIMARY KEY,
+                experiment_id BIGINT NOT NULL REFERENCES experiments(experiment_id),
+                name TEXT NOT NULL,
+                user_id TEXT NOT NULL,
+                status TEXT NOT NULL,
+                start_time BIGINT NOT NULL,
+                end_time BIGINT,
+                lifecycle_stage TEXT NOT NULL,
+                artifact_uri TEXT NOT NULL,
+                deleted_time BIGINT
+            )
+            """,
+            "CREATE INDEX runs_experiment_start ON runs (experiment_id, start_time, run_uuid)",
+            """
+            CREATE TABLE run_params (
+                run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
+                key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (run_uuid, key)
+            )
+            """,
+            "CREATE INDEX run_params_key_value ON run_params (key, value)",
+            """
+            CREATE TABLE run_tags (
+                run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
+                key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (run_uuid, key)
+            )
+            """,
+            "CREATE INDEX run_tags_key_value ON run_tags (key, value)",
+            // Every point of every metric. The unique key makes a retried write a no-op (the
+            // client retries log calls on timeouts) and, in history order, serves get-history.
+            """
+            CREATE TABLE metrics (
+                run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
+                key TEXT NOT NULL,
+                timestamp BIGINT NOT NULL,
+                step BIGINT NOT NULL,
+                value DOUBLE PRECISION NOT NULL,
+                is_nan BOOLEAN NOT NULL,
+                model_id TEXT,
+                dataset_name TEXT,
+                dataset_digest TEXT,
+                UNIQUE (run_uuid, key, timestamp, step, value, is_nan)
+            )
+            """,
+            "CREATE INDEX metrics_run_key_step ON metrics (run_uuid, key, step)",
+            // The latest value per (run, key), which is what searches filter and order on.
+            """
+            CREATE TABLE latest_metrics (
+                run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
+                key TEXT NOT NULL,
+                value DOUBLE PRECISION NOT NULL,
+                is_nan BOOLEAN NOT NULL,
+                timestamp BIGINT NOT NULL,
+                step BIGINT NOT NULL,
+                PRIMARY KEY (run_uuid, key)
+            )
+            """,
+            "CREATE INDEX latest_metrics_key_value ON latest_metrics (key, value)",
+            """
+            CREATE TABLE datasets (
+                dataset_uuid TEXT PRIMARY KEY,
+                experiment_id BIGINT NOT NULL REFERENCES experiments(experiment_id),
+                name TEXT NOT NULL,
+                digest TEXT NOT NULL,
+                source_type TEXT NOT NULL,
+                source TEXT NOT NULL,
+                schema TEXT,
+                profile TEXT,
+                UNIQUE (experiment_id, name, digest)
+            )
+            """,
+            """
+            CREATE TABLE run_dataset_inputs (
+                run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
+                dataset_uuid TEXT NOT NULL REFERENCES datasets(dataset_uuid),
+                PRIMARY KEY (run_uuid, dataset_uuid)
+            )
+            """,
+            """
+            CREATE TABLE run_dataset_input_tags (
+                run_uuid TEXT NOT NULL,
+                dataset_uuid TEXT NOT NULL,
+                key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (run_uuid, dataset_uuid, key),
+                FOREIGN KEY (run_uuid, dataset_uuid) REFERENCES run_dataset_inputs(run_uuid, dataset_uuid)
+            )
+            """,
+            // Logged models a run consumed ('input') or produced ('output').
+            """
+            CREATE TABLE run_model_links (
+                run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
+                model_id TEXT NOT NULL,
+                direction TEXT NOT NULL,
+                step BIGINT,
+                PRIMARY KEY (run_uuid, model_id, direction)
+            )
+            """,
+        ]),
+    ]
+
+    /// Applies every migration not yet recorded, each in its own transaction, and makes sure
+    /// the Default experiment exists. Safe to run on every start.
+    public static func run(on database: any MetadataDatabase, logger: Logger, now: Int64) async throws {
+        try await database.transaction { sql in
+            try await sql.raw("""
+                CREATE TABLE IF NOT EXISTS cairn_migrations (
+                    version BIGINT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    applied_at BIGINT NOT NULL
+                )
+                """).run()
+        }
+        let applied = try await database.read { sql in
+            try await sql.raw("SELECT version FROM cairn_migrations").all().map { try $0.decode(column: "version", as: Int.self) }
+        }
+        let known = Set(all.map(\.version))
+        if let unknown = applied.first(where: { !known.contains($0) }) {
+            throw CairnStoreError.migration("The database was migrated by a newer Cairn (migration \(unknown)); refusing to start.")
+        }
+        for migration in all where !applied.contains(migration.version) {
+            logger.info("Applying migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
+            try await database.transaction { sql in
+                for statement in migration.statements {
+                    try await sql.raw(SQLQueryString(statement)).run()
+                }
+                try await sql.raw("""
+                    INSERT INTO cairn_migrations (version, name, applied_at)
+                    VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: now))
+                    """).run()
+            }
+        }
+        try await database.transaction { sql in
+            try await sql.raw("""
+                INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
+                VALUES (0, 'Default', 'mlflow-artifacts:/0', 'active', \(bind: now), \(bind: now))
+                ON CONFLICT (experiment_id) DO NOTHING
+                """).run()
+        }
+    }
+}

@@ -1,0 +1,468 @@
+import CairnCore
+import Foundation
+import SQLKit
+
+extension SQLTrackingStore {
+    static let runNameTag = "mlflow.runName"
+
+    public func createRun(_ request: CreateRun) async throws -> Run {
+        let experimentKey = try Self.experimentKey(request.experimentId)
+        let tags = Self.lastWins(request.tags)
+        for tag in tags { try TrackingValidation.validateKey(tag.key, kind: "key") }
+        let taggedName = tags.first(where: { $0.key == Self.runNameTag })?.value
+        if let runName = request.runName, let taggedName, runName != taggedName {
+            throw CairnError.invalidParameter(
+                "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values (run_name='\(runName)', mlflow.runName='\(taggedName)')."
+            )
+        }
+        let runName = request.runName.flatMap { $0.isEmpty ? nil : $0 } ?? taggedName ?? RunNameGenerator.generate()
+        let runId = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        var storedTags = tags.filter { $0.key != Self.runNameTag }
+            .map { KeyValue(key: $0.key, value: TrackingValidation.truncated($0.value, limit: TrackingLimits.maxTagValueLength)) }
+        storedTags.append(KeyValue(key: Self.runNameTag, value: runName))
+        let tagsToStore = storedTags
+        return try await database.transaction { sql in
+            guard let row = try await sql.raw("""
+                SELECT artifact_location, lifecycle_stage FROM experiments WHERE experiment_id = \(bind: experimentKey)
+                """).first() else {
+                throw CairnError.notFound("No Experiment with id=\(request.experimentId) exists")
+            }
+            let stage = try row.decode(column: "lifecycle_stage", as: String.self)
+            guard stage == LifecycleStage.active.rawValue else {
+                throw CairnError.invalidParameter("The experiment \(request.experimentId) must be in the 'active' state. Current state is \(stage).")
+            }
+            let location = try row.decode(column: "artifact_location", as: String.self)
+            let artifactUri = Self.join(location, runId, "artifacts")
+            try await sql.raw("""
+                INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, end_time, lifecycle_stage, artifact_uri)
+                VALUES (\(bind: runId), \(bind: experimentKey), \(bind: runName), \(bind: request.userId), 'RUNNING',
+                        \(bind: request.startTime), NULL, 'active', \(bind: artifactUri))
+                """).run()
+            try await Self.upsertRunTags(sql, runId: runId, tags: tagsToStore)
+            let info = RunInfo(
+                runId: runId, experimentId: request.experimentId, runName: runName, userId: request.userId,
+                status: .running, startTime: request.startTime, endTime: nil, artifactUri: artifactUri, lifecycleStage: .active
+            )
+            return Run(info: info, data: RunData(tags: tagsToStore.sorted { $0.key < $1.key }))
+        }
+    }
+
+    public func getRun(id: String) async throws -> Run {
+        try TrackingValidation.validateRunId(id)
+        let runs = try await database.read { sql in
+            try await Self.loadRuns(sql, ids: [id])
+        }
+        guard let run = runs.first else {
+            throw CairnError.notFound("Run with id=\(id) not found")
+        }
+        return run
+    }
+
+    public func updateRun(id: String, status: RunStatus?, endTime: Int64?, runName: String?) async throws -> RunInfo {
+        try TrackingValidation.validateRunId(id)
+        return try await database.transaction { sql in
+            var info = try await Self.requireActiveRun(sql, id: id)
+            if let status { info.status = status }
+            if let endTime { info.endTime = endTime }
+            if let runName, !runName.isEmpty {
+                info.runName = runName
+                try await Self.upsertRunTags(sql, runId: id, tags: [KeyValue(key: Self.runNameTag, value: runName)])
+            }
+            try await sql.raw("""
+                UPDATE runs SET status = \(bind: info.status.rawValue), end_time = \(bind: info.endTime), name = \(bind: info.runName)
+                WHERE run_uuid = \(bind: id)
+                """).run()
+            return info
+        }
+    }
+
+    public func deleteRun(id: String) async throws {
+        try TrackingValidation.validateRunId(id)
+        let now = now()
+        try await database.transaction { sql in
+            _ = try await Self.loadRunInfo(sql, id: id)
+            try await sql.raw("""
+                UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = \(bind: now) WHERE run_uuid = \(bind: id)
+                """).run()
+        }
+    }
+
+    public func restoreRun(id: String) async throws {
+        try TrackingValidation.validateRunId(id)
+        try await database.transaction { sql in
+            _ = try await Self.loadRunInfo(sql, id: id)
+            try await sql.raw("UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL WHERE run_uuid = \(bind: id)").run()
+        }
+    }
+
+    public func logBatch(runId: String, metrics: [Metric], params: [KeyValue], tags: [KeyValue]) async throws {
+        try TrackingValidation.validateRunId(runId)
+        try Self.validateBatch(metrics: metrics, params: params, tags: tags)
+        let params = params.map { KeyValue(key: $0.key, value: TrackingValidation.truncated($0.value, limit: TrackingLimits.maxParamValueLength)) }
+        let tags = Self.lastWins(tags).map { KeyValue(key: $0.key, value: TrackingValidation.truncated($0.value, limit: TrackingLimits.maxTagValueLength)) }
+        try await database.transaction { sql in
+            _ = try await Self.requireActiveRun(sql, id: runId)
+            if !params.isEmpty { try await Self.insertParams(sql, runId: runId, params: params) }
+            if !tags.isEmpty {
+                try await Self.upsertRunTags(sql, runId: runId, tags: tags)
+                if let name = tags.last(where: { $0.key == Self.runNameTag })?.value {
+                    try await sql.raw("UPDATE runs SET name = \(bind: name) WHERE run_uuid = \(bind: runId)").run()
+                }
+            }
+            if !metrics.isEmpty { try await Self.insertMetrics(sql, runId: runId, metrics: metrics) }
+        }
+    }
+
+    public func deleteTag(runId: String, key: String) async throws {
+        try TrackingValidation.validateRunId(runId)
+        try await database.transaction { sql in
+            _ = try await Self.requireActiveRun(sql, id: runId)
+            guard try await sql.raw("SELECT key FROM run_tags WHERE run_uuid = \(bind: runId) AND key = \(bind: key)").first() != nil else {
+                throw CairnError.notFound("No tag with name: \(key) in run with id \(runId)")
+            }
+            try await sql.raw("DELETE FROM run_tags WHERE run_uuid = \(bind: runId) AND key = \(bind: key)").run()
+        }
+    }
+
+    public func logInputs(runId: String, datasets: [DatasetInput], models: [ModelReference]) async throws {
+        try TrackingValidation.validateRunId(runId)
+        for input in datasets {
+            try TrackingValidation.validateDataset(input.dataset)
+            for tag in input.tags { try TrackingValidation.validateInputTag(tag) }
+        }
+        try await database.transaction { sql in
+            let info = try await Self.requireActiveRun(sql, id: runId)
+            let experimentKey = try Self.experimentKey(info.experimentId)
+            for input in datasets {
+                let dataset = input.dataset
+                let candidate = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+                // The first log of a (name, digest) in an experiment defines the dataset;
+                // later logs reuse it, as MLflow does.
+                try await sql.raw("""
+                    INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, source_type, source, schema, profile)
+                    VALUES (\(bind: candidate), \(bind: experimentKey), \(bind: dataset.name), \(bind: dataset.digest),
+                            \(bind: dataset.sourceType), \(bind: dataset.source), \(bind: dataset.schema), \(bind: dataset.profile))
+                    ON CONFLICT (experiment_id, name, digest) DO NOTHING
+                    """).run()
+                let datasetId = try await sql.raw("""
+                    SELECT dataset_uuid FROM datasets
+                    WHERE experiment_id = \(bind: experimentKey) AND name = \(bind: dataset.name) AND digest = \(bind: dataset.digest)
+                    """).first()!.decode(column: "dataset_uuid", as: String.self)
+                try await sql.raw("""
+                    INSERT INTO run_dataset_inputs (run_uuid, dataset_uuid) VALUES (\(bind: runId), \(bind: datasetId))
+                    ON CONFLICT (run_uuid, dataset_uuid) DO NOTHING
+                    """).run()
+                for tag in Self.lastWins(input.tags) {
+                    try await sql.raw("""
+                        INSERT INTO run_dataset_input_tags (run_uuid, dataset_uuid, key, value)
+                        VALUES (\(bind: runId), \(bind: datasetId), \(bind: tag.key), \(bind: tag.value))
+                        ON CONFLICT (run_uuid, dataset_uuid, key) DO UPDATE SET value = excluded.value
+                        """).run()
+                }
+            }
+            try await Self.linkModels(sql, runId: runId, models: models, direction: "input")
+        }
+    }
+
+    public func logOutputs(runId: String, models: [ModelReference]) async throws {
+        try TrackingValidation.validateRunId(runId)
+        try await database.transaction { sql in
+            _ = try await Self.requireActiveRun(sql, id: runId)
+            try await Self.linkModels(sql, runId: runId, models: models, direction: "output")
+        }
+    }
+
+    // MARK: - Helpers
+
+    static func linkModels(_ sql: any SQLDatabase, runId: String, models: [ModelReference], direction: String) async throws {
+        for model in models {
+            guard !model.modelId.isEmpty else { throw CairnError.missingParameter("model_id") }
+            try await sql.raw("""
+                INSERT INTO run_model_links (run_uuid, model_id, direction, step)
+                VALUES (\(bind: runId), \(bind: model.modelId), \(bind: direction), \(bind: model.step))
+                ON CONFLICT (run_uuid, model_id, direction) DO UPDATE SET step = excluded.step
+                """).run()
+        }
+    }
+
+    static func validateBatch(metrics: [Metric], params: [KeyValue], tags: [KeyValue]) throws(CairnError) {
+        if metrics.count > TrackingLimits.maxMetricsPerBatch {
+            throw .invalidParameter(
+                "A batch logging request can contain at most \(TrackingLimits.maxMetricsPerBatch) metrics. Got \(metrics.count) metrics. Please split up metrics across multiple requests and try again."
+            )
+        }
+        if params.count > TrackingLimits.maxParamsTagsPerBatch {
+            throw .invalidParameter(
+                "A batch logging request can contain at most \(TrackingLimits.maxParamsTagsPerBatch) params. Got \(params.count) params. Please split up params across multiple requests and try again."
+            )
+        }
+        if tags.count > TrackingLimits.maxParamsTagsPerBatch {
+            throw .invalidParameter(
+                "A batch logging request can contain at most \(TrackingLimits.maxParamsTagsPerBatch) tags. Got \(tags.count) tags. Please split up tags across multiple requests and try again."
+            )
+        }
+        let total = metrics.count + params.count + tags.count
+        if total > TrackingLimits.maxEntitiesPerBatch {
+            throw .invalidParameter(
+                "A batch logging request can contain at most \(TrackingLimits.maxEntitiesPerBatch) metrics, params, and tags in total. Got \(total) total entities."
+            )
+        }
+        for metric in metrics {
+            try TrackingValidation.validateKey(metric.key, kind: "key")
+            try TrackingValidation.validateMetricTimestamp(metric.timestamp)
+        }
+        var paramKeys: Set<String> = []
+        for param in params {
+            try TrackingValidation.validateKey(param.key, kind: "key")
+            guard paramKeys.insert(param.key).inserted else {
+                throw .invalidParameter("Duplicate parameter keys have been submitted: ['\(param.key)']. Please ensure the request contains only one param value per param key.")
+            }
+        }
+        for tag in tags { try TrackingValidation.validateKey(tag.key, kind: "key") }
+    }
+
+    /// Params are write-once: the same value again is accepted (clients retry), another is refused.
+    static func insertParams(_ sql: any SQLDatabase, runId: String, params: [KeyValue]) async throws {
+        let existingRows = try await sql.raw("""
+            SELECT key, value FROM run_params WHERE run_uuid = \(bind: runId) AND key IN \(inList(params.map(\.key)))
+            """).all()
+        var existing: [String: String] = [:]
+        for row in existingRows {
+            existing[try row.decode(column: "key", as: String.self)] = try row.decode(column: "value", as: String.self)
+        }
+        var fresh: [KeyValue] = []
+        for param in params {
+            if let old = existing[param.key] {
+                guard old == param.value else {
+                    throw CairnError.invalidParameter(
+                        "Changing param values is not allowed. Params were already logged='[{'key': '\(param.key)', 'old_value': '\(old)', 'new_value': '\(param.value)'}]' for run ID='\(runId)'."
+                    )
+                }
+            } else {
+                fresh.append(param)
+            }
+        }
+        guard !fresh.isEmpty else { return }
+        var query: SQLQueryString = "INSERT INTO run_params (run_uuid, key, value) VALUES "
+        for (index, param) in fresh.enumerated() {
+            if index > 0 { query.appendLiteral(", ") }
+            query.appendLiteral("(")
+            query.appendInterpolation(bind: runId)
+            query.appendLiteral(", ")
+            query.appendInterpolation(bind: param.key)
+            query.appendLiteral(", ")
+            query.appendInterpolation(bind: param.value)
+            query.appendLiteral(")")
+        }
+        try await sql.raw(query).run()
+    }
+
+    static func upsertRunTags(_ sql: any SQLDatabase, runId: String, tags: [KeyValue]) async throws {
+        guard !tags.isEmpty else { return }
+        var query: SQLQueryString = "INSERT INTO run_tags (run_uuid, key, value) VALUES "
+        for (index, tag) in tags.enumerated() {
+            if index > 0 { query.appendLiteral(", ") }
+            query.appendLiteral("(")
+            query.appendInterpolation(bind: runId)
+            query.appendLiteral(", ")
+            query.appendInterpolation(bind: tag.key)
+            query.appendLiteral(", ")
+            query.appendInterpolation(bind: tag.value)
+            query.appendLiteral(")")
+        }
+        query.appendLiteral(" ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value")
+        try await sql.raw(query).run()
+    }
+
+    /// Inserts metric points (a retried point is a no-op) and moves each key's latest value
+    /// forward when a point is newer by (step, timestamp, value), MLflow's definition.
+    static func insertMetrics(_ sql: any SQLDatabase, runId: String, metrics: [Metric]) async throws {
+        // SQLite and PostgreSQL cap bound parameters per statement; 100 rows of 9 stay far below.
+        for chunkStart in stride(from: 0, to: metrics.count, by: 100) {
+            let chunk = metrics[chunkStart..<min(chunkStart + 100, metrics.count)]
+            var query: SQLQueryString = """
+                INSERT INTO metrics (run_uuid, key, timestamp, step, value, is_nan, model_id, dataset_name, dataset_digest) VALUES
+                """
+            for (index, metric) in chunk.enumerated() {
+                query.appendLiteral(index > 0 ? ", (" : " (")
+                query.appendInterpolation(bind: runId)
+                query.appendLiteral(", ")
+                query.appendInterpolation(bind: metric.key)
+                query.appendLiteral(", ")
+                query.appendInterpolation(bind: metric.timestamp)
+                query.appendLiteral(", ")
+                query.appendInterpolation(bind: metric.step)
+                query.appendLiteral(", ")
+                query.appendInterpolation(bind: storedValue(metric.value))
+                query.appendLiteral(", ")
+                query.appendInterpolation(bind: metric.value.isNaN)
+                query.appendLiteral(", ")
+                query.appendInterpolation(bind: metric.modelId)
+                query.appendLiteral(", ")
+                query.appendInterpolation(bind: metric.datasetName)
+                query.appendLiteral(", ")
+                query.appendInterpolation(bind: metric.datasetDigest)
+                query.appendLiteral(")")
+            }
+            query.appendLiteral(" ON CONFLICT (run_uuid, key, timestamp, step, value, is_nan) DO NOTHING")
+            try await sql.raw(query).run()
+        }
+
+        var latest: [String: Metric] = [:]
+        for metric in metrics {
+            if let current = latest[metric.key], !isNewer(metric, than: current) { continue }
+            latest[metric.key] = metric
+        }
+        var query: SQLQueryString = "INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES "
+        for (index, metric) in latest.values.enumerated() {
+            query.appendLiteral(index > 0 ? ", (" : "(")
+            query.appendInterpolation(bind: runId)
+            query.appendLiteral(", ")
+            query.appendInterpolation(bind: metric.key)
+            query.appendLiteral(", ")
+            query.appendInterpolation(bind: storedValue(metric.value))
+            query.appendLiteral(", ")
+            query.appendInterpolation(bind: metric.value.isNaN)
+            query.appendLiteral(", ")
+            query.appendInterpolation(bind: metric.timestamp)
+            query.appendLiteral(", ")
+            query.appendInterpolation(bind: metric.step)
+            query.appendLiteral(")")
+        }
+        query.appendLiteral("""
+             ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan,
+                timestamp = excluded.timestamp, step = excluded.step
+             WHERE excluded.step > latest_metrics.step
+                OR (excluded.step = latest_metrics.step AND excluded.timestamp > latest_metrics.timestamp)
+                OR (excluded.step = latest_metrics.step AND excluded.timestamp = latest_metrics.timestamp
+                    AND excluded.value > latest_metrics.value)
+            """)
+        try await sql.raw(query).run()
+    }
+
+    /// NaN has no SQL representation (SQLite turns it into NULL), so it is stored as 0 with
+    /// `is_nan` set; infinities are stored as they are.
+    static func storedValue(_ value: Double) -> Double { value.isNaN ? 0 : value }
+
+    static func isNewer(_ candidate: Metric, than current: Metric) -> Bool {
+        if candidate.step != current.step { return candidate.step > current.step }
+        if candidate.timestamp != current.timestamp { return candidate.timestamp > current.timestamp }
+        return storedValue(candidate.value) > storedValue(current.value)
+    }
+
+    static func join(_ base: String, _ parts: String...) -> String {
+        var result = base
+        for part in parts {
+            if !result.hasSuffix("/") { result += "/" }
+            result += part
+        }
+        return result
+    }
+
+    static func loadRunInfo(_ sql: any SQLDatabase, id: String) async throws -> RunInfo {
+        guard let row = try await sql.raw("""
+            SELECT run_uuid, experiment_id, name, user_id, status, start_time, end_time, lifecycle_stage, artifact_uri
+            FROM runs WHERE run_uuid = \(bind: id)
+            """).first() else {
+            throw CairnError.notFound("Run with id=\(id) not found")
+        }
+        return try runInfo(from: row)
+    }
+
+    static func requireActiveRun(_ sql: any SQLDatabase, id: String) async throws -> RunInfo {
+        let info = try await loadRunInfo(sql, id: id)
+        guard info.lifecycleStage == .active else {
+            throw CairnError.invalidParameter("The run \(id) must be in the 'active' state. Current state is \(info.lifecycleStage.rawValue).")
+        }
+        return info
+    }
+
+    static func runInfo(from row: any SQLRow) throws -> RunInfo {
+        RunInfo(
+            runId: try row.decode(column: "run_uuid", as: String.self),
+            experimentId: String(try row.decode(column: "experiment_id", as: Int64.self)),
+            runName: try row.decode(column: "name", as: String.self),
+            userId: try row.decode(column: "user_id", as: String.self),
+            status: RunStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .running,
+            startTime: try row.decode(column: "start_time", as: Int64.self),
+            endTime: try row.decode(column: "end_time", as: Int64?.self),
+            artifactUri: try row.decode(column: "artifact_uri", as: String.self),
+            lifecycleStage: LifecycleStage(rawValue: try row.decode(column: "lifecycle_stage", as: String.self)) ?? .active
+        )
+    }
+
+    /// Loads whole runs (info, latest metrics, params, tags, inputs, outputs) in the order of
+    /// `ids`, with one query per table rather than one per run.
+    static func loadRuns(_ sql: any SQLDatabase, ids: [String]) async throws -> [Run] {
+        guard !ids.isEmpty else { return [] }
+        let idList = inList(ids)
+        var runs: [String: Run] = [:]
+        for row in try await sql.raw("""
+            SELECT run_uuid, experiment_id, name, user_id, status, start_time, end_time, lifecycle_stage, artifact_uri
+            FROM runs WHERE run_uuid IN \(idList)
+            """).all() {
+            let info = try runInfo(from: row)
+            runs[info.runId] = Run(info: info)
+        }
+        guard !runs.isEmpty else { return [] }
+        for row in try await sql.raw("""
+            SELECT run_uuid, key, value, is_nan, timestamp, step FROM latest_metrics WHERE run_uuid IN \(idList) ORDER BY key
+            """).all() {
+            let runId = try row.decode(column: "run_uuid", as: String.self)
+            let isNaN = try row.decode(column: "is_nan", as: Bool.self)
+            runs[runId]?.data.metrics.append(Metric(
+                key: try row.decode(column: "key", as: String.self),
+                value: isNaN ? .nan : try row.decode(column: "value", as: Double.self),
+                timestamp: try row.decode(column: "timestamp", as: Int64.self),
+                step: try row.decode(column: "step", as: Int64.self)
+            ))
+        }
+        for row in try await sql.raw("SELECT run_uuid, key, value FROM run_params WHERE run_uuid IN \(idList) ORDER BY key").all() {
+            let runId = try row.decode(column: "run_uuid", as: String.self)
+            runs[runId]?.data.params.append(KeyValue(key: try row.decode(column: "key", as: String.self), value: try row.decode(column: "value", as: String.self)))
+        }
+        for row in try await sql.raw("SELECT run_uuid, key, value FROM run_tags WHERE run_uuid IN \(idList) ORDER BY key").all() {
+            let runId = try row.decode(column: "run_uuid", as: String.self)
+            runs[runId]?.data.tags.append(KeyValue(key: try row.decode(column: "key", as: String.self), value: try row.decode(column: "value", as: String.self)))
+        }
+        let inputRows = try await sql.raw("""
+            SELECT i.run_uuid, d.dataset_uuid, d.name, d.digest, d.source_type, d.source, d.schema, d.profile
+            FROM run_dataset_inputs i JOIN datasets d ON d.dataset_uuid = i.dataset_uuid
+            WHERE i.run_uuid IN \(idList) ORDER BY d.name, d.digest
+            """).all()
+        if !inputRows.isEmpty {
+            var inputTags: [String: [KeyValue]] = [:]
+            for row in try await sql.raw("""
+                SELECT run_uuid, dataset_uuid, key, value FROM run_dataset_input_tags WHERE run_uuid IN \(idList) ORDER BY key
+                """).all() {
+                let id = try row.decode(column: "run_uuid", as: String.self) + "/" + row.decode(column: "dataset_uuid", as: String.self)
+                inputTags[id, default: []].append(KeyValue(key: try row.decode(column: "key", as: String.self), value: try row.decode(column: "value", as: String.self)))
+            }
+            for row in inputRows {
+                let runId = try row.decode(column: "run_uuid", as: String.self)
+                let datasetId = try row.decode(column: "dataset_uuid", as: String.self)
+                let dataset = Dataset(
+                    name: try row.decode(column: "name", as: String.self),
+                    digest: try row.decode(column: "digest", as: String.self),
+                    sourceType: try row.decode(column: "source_type", as: String.self),
+                    source: try row.decode(column: "source", as: String.self),
+                    schema: try row.decode(column: "schema", as: String?.self),
+                    profile: try row.decode(column: "profile", as: String?.self)
+                )
+                runs[runId]?.inputs.datasetInputs.append(DatasetInput(tags: inputTags[runId + "/" + datasetId] ?? [], dataset: dataset))
+            }
+        }
+        for row in try await sql.raw("""
+            SELECT run_uuid, model_id, direction, step FROM run_model_links WHERE run_uuid IN \(idList) ORDER BY model_id
+            """).all() {
+            let runId = try row.decode(column: "run_uuid", as: String.self)
+            let model = ModelReference(modelId: try row.decode(column: "model_id", as: String.self), step: try row.decode(column: "step", as: Int64?.self))
+            if try row.decode(column: "direction", as: String.self) == "input" {
+                runs[runId]?.inputs.modelInputs.append(ModelReference(modelId: model.modelId))
+            } else {
+                runs[runId]?.outputs.modelOutputs.append(model)
+            }
+        }
+        return ids.compactMap { runs[$0] }
+    }
+}

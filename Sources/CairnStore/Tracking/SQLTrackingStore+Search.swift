@@ -1,0 +1,319 @@
+import CairnCore
+import SQLKit
+
+extension SQLTrackingStore {
+    public func searchRuns(_ query: RunSearch) async throws -> Page<Run> {
+        let offset = try PageToken.decodeOffset(query.pageToken)
+        guard !query.experimentIds.isEmpty else { return Page(items: [], nextPageToken: nil) }
+        var experimentKeys: [Int64] = []
+        for id in query.experimentIds {
+            // An id that cannot exist in the SQL schema matches nothing rather than failing.
+            if let key = try? Self.experimentKey(id) { experimentKeys.append(key) }
+        }
+        guard !experimentKeys.isEmpty else { return Page(items: [], nextPageToken: nil) }
+
+        var sql: SQLQueryString = "SELECT r.run_uuid FROM runs r"
+        var joins = SearchSQL.Joins()
+        let order = try SearchSQL.runOrder(query.orderBy, joins: &joins)
+        sql = sql + joins.sql
+        sql.appendLiteral(" WHERE r.experiment_id IN ")
+        sql.appendInterpolation(inList(experimentKeys))
+        sql.appendLiteral(" AND r.lifecycle_stage IN ")
+        sql.appendInterpolation(inList(query.viewType.stages.map(\.rawValue)))
+        for clause in query.filter.clauses {
+            sql.appendLiteral(" AND ")
+            sql = sql + (try SearchSQL.runCondition(clause))
+        }
+        sql.appendLiteral(" ORDER BY ")
+        sql = sql + order
+        let limit = query.maxResults
+        sql.appendLiteral(" LIMIT ")
+        sql.appendInterpolation(bind: limit + 1)
+        sql.appendLiteral(" OFFSET ")
+        sql.appendInterpolation(bind: offset)
+        let statement = sql
+
+        return try await database.read { db in
+            var ids = try await db.raw(statement).all().map { try $0.decode(column: "run_uuid", as: String.self) }
+            var token: String?
+            if ids.count > limit {
+                ids.removeLast(ids.count - limit)
+                token = PageToken.encode(offset: offset + limit)
+            }
+            return Page(items: try await Self.loadRuns(db, ids: ids), nextPageToken: token)
+        }
+    }
+
+    public func searchExperiments(_ query: ExperimentSearch) async throws -> Page<Experiment> {
+        let offset = try PageToken.decodeOffset(query.pageToken)
+        var condition: SQLQueryString = "e.lifecycle_stage IN "
+        condition.appendInterpolation(inList(query.viewType.stages.map(\.rawValue)))
+        for clause in query.filter.clauses {
+            condition.appendLiteral(" AND ")
+            condition = condition + (try SearchSQL.experimentCondition(clause))
+        }
+        var suffix: SQLQueryString = "ORDER BY "
+        suffix = suffix + (try SearchSQL.experimentOrder(query.orderBy))
+        let limit = query.maxResults
+        suffix.appendLiteral(" LIMIT ")
+        suffix.appendInterpolation(bind: limit + 1)
+        suffix.appendLiteral(" OFFSET ")
+        suffix.appendInterpolation(bind: offset)
+        let (where_, orderAndLimit) = (condition, suffix)
+        return try await database.read { db in
+            var experiments = try await Self.loadExperiments(db, where: where_, suffix: orderAndLimit)
+            var token: String?
+            if experiments.count > limit {
+                experiments.removeLast(experiments.count - limit)
+                token = PageToken.encode(offset: offset + limit)
+            }
+            return Page(items: experiments, nextPageToken: token)
+        }
+    }
+}
+
+/// Translation of parsed MLflow search clauses into SQL over the tracking schema. Every
+/// value is a bound parameter; keys and comparators come from the parser's closed sets.
+enum SearchSQL {
+    /// LEFT JOINs that ORDER BY on metrics, params or tags needs, one alias per clause.
+    struct Joins {
+        var sql: SQLQueryString = ""
+        var count = 0
+
+        mutating func add(table: String, key: String) -> String {
+            let alias = "o\(count)"
+            count += 1
+            sql.appendLiteral(" LEFT JOIN \(table) \(alias) ON \(alias).run_uuid = r.run_uuid AND \(alias).key = ")
+            sql.appendInterpolation(bind: key)
+            return alias
+        }
+    }
+
+    static let runStringAttributes: [String: String] = [
+        "run_id": "r.run_uuid", "run_name": "r.name", "status": "r.status", "user_id": "r.user_id",
+        "artifact_uri": "r.artifact_uri", "lifecycle_stage": "r.lifecycle_stage",
+    ]
+    static let runNumericAttributes: [String: String] = ["start_time": "r.start_time", "end_time": "r.end_time"]
+
+    static func runCondition(_ clause: FilterClause) throws -> SQLQueryString {
+        switch clause.entity {
+        case .metric:
+            var sql: SQLQueryString = "EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_uuid = r.run_uuid AND m.key = \(bind: clause.key) AND m.is_nan = \(bind: false) AND "
+            sql = sql + (try comparison("m.value", clause, numeric: true))
+            sql.appendLiteral(")")
+            return sql
+        case .param:
+            return try keyValueCondition(table: "run_params", owner: "run_uuid", ownerColumn: "r.run_uuid", clause)
+        case .tag:
+            return try keyValueCondition(table: "run_tags", owner: "run_uuid", ownerColumn: "r.run_uuid", clause)
+        case .attribute:
+            if let column = runNumericAttributes[clause.key] {
+                return try comparison(column, clause, numeric: true)
+            }
+            guard let column = runStringAttributes[clause.key] else {
+                throw CairnError.invalidParameter("Invalid attribute key '\(clause.key)' specified.")
+            }
+            return try comparison(column, clause, numeric: false)
+        case .dataset:
+            let column: String
+            switch clause.key {
+            case "name": column = "d.name"
+            case "digest": column = "d.digest"
+            case "context": column = "t.value"
+            default: throw CairnError.invalidParameter("Invalid dataset key '\(clause.key)' specified.")
+            }
+            var sql: SQLQueryString = """
+                EXISTS (SELECT 1 FROM run_dataset_inputs i JOIN datasets d ON d.dataset_uuid = i.dataset_uuid
+                LEFT JOIN run_dataset_input_tags t ON t.run_uuid = i.run_uuid AND t.dataset_uuid = i.dataset_uuid AND t.key = 'mlflow.data.context'
+                WHERE i.run_uuid = r.run_uuid AND
+                """
+            sql.appendLiteral(" ")
+            sql = sql + (try comparison(column, clause, numeric: false))
+            sql.appendLiteral(")")
+            return sql
+        }
+    }
+
+    static func experimentCondition(_ clause: FilterClause) throws -> SQLQueryString {
+        switch clause.entity {
+        case .tag:
+            return try keyValueCondition(table: "experiment_tags", owner: "experiment_id", ownerColumn: "e.experiment_id", clause)
+        case .attribute:
+            switch clause.key {
+            case "name": return try comparison("e.name", clause, numeric: false)
+            case "creation_time": return try comparison("e.creation_time", clause, numeric: true)
+            case "last_update_time": return try comparison("e.last_update_time", clause, numeric: true)
+            case "experiment_id":
+                // Ids are strings on the wire and integers in the schema.
+                var numeric = clause
+                switch clause.value {
+                case .string(let text):
+                    guard let value = Int64(text) else { return "1 = 0" }
+                    numeric.value = .number(Double(value))
+                case .list(let items):
+                    numeric.value = .list(items.compactMap { Int64($0) }.map(String.init))
+                default: break
+                }
+                return try comparison("e.experiment_id", numeric, numeric: true)
+            default:
+                throw CairnError.invalidParameter("Invalid attribute key '\(clause.key)' specified.")
+            }
+        default:
+            throw CairnError.invalidParameter("Invalid entity type for experiment search: '\(clause.entity)'")
+        }
+    }
+
+    /// `!=` matches only owners that have the key, as in MLflow; `IS NULL` is the way to ask
+    /// for owners without it.
+    static func keyValueCondition(table: String, owner: String, ownerColumn: String, _ clause: FilterClause) throws -> SQLQueryString {
+        var sql: SQLQueryString = ""
+        switch clause.comparator {
+        case .isNull: sql.appendLiteral("NOT EXISTS (")
+        default: sql.appendLiteral("EXISTS (")
+        }
+        sql.appendLiteral("SELECT 1 FROM \(table) kv WHERE kv.\(owner) = \(ownerColumn) AND kv.key = ")
+        sql.appendInterpolation(bind: clause.key)
+        switch clause.comparator {
+        case .isNull, .isNotNull: break
+        default:
+            sql.appendLiteral(" AND ")
+            sql = sql + (try comparison("kv.value", clause, numeric: false))
+        }
+        sql.appendLiteral(")")
+        return sql
+    }
+
+    /// `column <comparator> value`. LIKE is case-sensitive (SQLite connections run with
+    /// `case_sensitive_like`), ILIKE lowers both sides, which both dialects understand.
+    static func comparison(_ column: String, _ clause: FilterClause, numeric: Bool) throws -> SQLQueryString {
+        var sql: SQLQueryString = ""
+        func bindValue() throws {
+            switch clause.value {
+            case .number(let number):
+                guard numeric else { sql.appendInterpolation(bind: formatNumber(number)); return }
+                if number == number.rounded(), let integer = Int64(exactly: number) {
+                    sql.appendInterpolation(bind: integer)
+                } else {
+                    sql.appendInterpolation(bind: number)
+                }
+            case .string(let text):
+                if numeric {
+                    guard let number = Double(text) else {
+                        throw CairnError.invalidParameter("Expected numeric value for '\(clause.key)', got '\(text)'")
+                    }
+                    sql.appendInterpolation(bind: number)
+                } else {
+                    sql.appendInterpolation(bind: text)
+                }
+            default:
+                throw CairnError.invalidParameter("Invalid value for comparator on '\(clause.key)'")
+            }
+        }
+        switch clause.comparator {
+        case .equal, .notEqual, .less, .lessOrEqual, .greater, .greaterOrEqual:
+            let op: String = switch clause.comparator {
+            case .equal: "="
+            case .notEqual: "!="
+            case .less: "<"
+            case .lessOrEqual: "<="
+            case .greater: ">"
+            default: ">="
+            }
+            sql.appendLiteral("\(column) \(op) ")
+            try bindValue()
+        case .like:
+            sql.appendLiteral("\(column) LIKE ")
+            try bindValue()
+        case .ilike:
+            sql.appendLiteral("LOWER(\(column)) LIKE LOWER(")
+            try bindValue()
+            sql.appendLiteral(")")
+        case .in, .notIn:
+            guard case .list(let items) = clause.value else {
+                throw CairnError.invalidParameter("Expected a list of values for '\(clause.key)'")
+            }
+            guard !items.isEmpty else { return clause.comparator == .in ? "1 = 0" : "1 = 1" }
+            sql.appendLiteral("\(column) \(clause.comparator == .in ? "IN" : "NOT IN") ")
+            if numeric {
+                sql.appendInterpolation(inList(try items.map { item -> Int64 in
+                    guard let value = Int64(item) else { throw CairnError.invalidParameter("Expected numeric values for '\(clause.key)'") }
+                    return value
+                }))
+            } else {
+                sql.appendInterpolation(inList(items))
+            }
+        case .isNull:
+            sql.appendLiteral("\(column) IS NULL")
+        case .isNotNull:
+            sql.appendLiteral("\(column) IS NOT NULL")
+        }
+        return sql
+    }
+
+    static func formatNumber(_ number: Double) -> String {
+        number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+    }
+
+    /// ORDER BY for runs: requested keys with missing (and NaN) values last in either
+    /// direction, then MLflow's tie-break of start_time DESC and run id.
+    static func runOrder(_ clauses: [OrderByClause], joins: inout Joins) throws -> SQLQueryString {
+        var parts: [SQLQueryString] = []
+        var ordersByStartTime = false
+        for clause in clauses {
+            let direction = clause.ascending ? "ASC" : "DESC"
+            switch clause.entity {
+            case .metric:
+                let alias = joins.add(table: "latest_metrics", key: clause.key)
+                var part: SQLQueryString = "CASE WHEN \(unsafeRaw: alias).value IS NULL THEN 2 WHEN \(unsafeRaw: alias).is_nan = \(bind: true) THEN 1 ELSE 0 END, "
+                part.appendLiteral("\(alias).value \(direction)")
+                parts.append(part)
+            case .param, .tag:
+                let alias = joins.add(table: clause.entity == .param ? "run_params" : "run_tags", key: clause.key)
+                parts.append("CASE WHEN \(unsafeRaw: alias).value IS NULL THEN 1 ELSE 0 END, \(unsafeRaw: alias).value \(unsafeRaw: direction)")
+            case .attribute:
+                guard let column = runNumericAttributes[clause.key] ?? runStringAttributes[clause.key] else {
+                    throw CairnError.invalidParameter("Invalid order_by attribute '\(clause.key)'")
+                }
+                if clause.key == "start_time" { ordersByStartTime = true }
+                parts.append("CASE WHEN \(unsafeRaw: column) IS NULL THEN 1 ELSE 0 END, \(unsafeRaw: column) \(unsafeRaw: direction)")
+            case .dataset:
+                throw CairnError.invalidParameter("Ordering by datasets is not supported")
+            }
+        }
+        if !ordersByStartTime { parts.append("r.start_time DESC") }
+        parts.append("r.run_uuid ASC")
+        return join(parts)
+    }
+
+    static func experimentOrder(_ clauses: [OrderByClause]) throws -> SQLQueryString {
+        var parts: [SQLQueryString] = []
+        var keys: Set<String> = []
+        for clause in clauses {
+            guard clause.entity == .attribute else {
+                throw CairnError.invalidParameter("Invalid order_by entity for experiments: '\(clause.key)'")
+            }
+            let column: String
+            switch clause.key {
+            case "name": column = "e.name"
+            case "experiment_id": column = "e.experiment_id"
+            case "creation_time": column = "e.creation_time"
+            case "last_update_time": column = "e.last_update_time"
+            default: throw CairnError.invalidParameter("Invalid order_by key for experiments: '\(clause.key)'")
+            }
+            keys.insert(clause.key)
+            parts.append("\(unsafeRaw: column) \(unsafeRaw: clause.ascending ? "ASC" : "DESC")")
+        }
+        if clauses.isEmpty { parts.append("e.creation_time DESC") }
+        if !keys.contains("experiment_id") { parts.append("e.experiment_id ASC") }
+        return join(parts)
+    }
+
+    static func join(_ parts: [SQLQueryString]) -> SQLQueryString {
+        var result: SQLQueryString = ""
+        for (index, part) in parts.enumerated() {
+            if index > 0 { result.appendLiteral(", ") }
+            result = result + part
+        }
+        return result
+    }
+}

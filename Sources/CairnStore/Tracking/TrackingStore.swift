@@ -1,0 +1,108 @@
+import CairnCore
+
+/// One page of a search, with the token for the next page when there is one.
+public struct Page<Item: Sendable>: Sendable {
+    public var items: [Item]
+    public var nextPageToken: String?
+
+    public init(items: [Item], nextPageToken: String?) {
+        self.items = items
+        self.nextPageToken = nextPageToken
+    }
+}
+
+/// Experiments, runs and everything logged to them.
+public protocol TrackingStore: Sendable {
+    func createExperiment(name: String, artifactLocation: String?, tags: [KeyValue]) async throws -> String
+    func getExperiment(id: String) async throws -> Experiment
+    func getExperiment(name: String) async throws -> Experiment?
+    func searchExperiments(_ query: ExperimentSearch) async throws -> Page<Experiment>
+    func renameExperiment(id: String, newName: String) async throws
+    func deleteExperiment(id: String) async throws
+    func restoreExperiment(id: String) async throws
+    func setExperimentTag(id: String, tag: KeyValue) async throws
+    func deleteExperimentTag(id: String, key: String) async throws
+
+    func createRun(_ request: CreateRun) async throws -> Run
+    func getRun(id: String) async throws -> Run
+    func updateRun(id: String, status: RunStatus?, endTime: Int64?, runName: String?) async throws -> RunInfo
+    func deleteRun(id: String) async throws
+    func restoreRun(id: String) async throws
+    func logBatch(runId: String, metrics: [Metric], params: [KeyValue], tags: [KeyValue]) async throws
+    func deleteTag(runId: String, key: String) async throws
+    func logInputs(runId: String, datasets: [DatasetInput], models: [ModelReference]) async throws
+    func logOutputs(runId: String, models: [ModelReference]) async throws
+    func getMetricHistory(runId: String, key: String, maxResults: Int?, pageToken: String?) async throws -> Page<Metric>
+    func getMetricHistoryBulkInterval(runIds: [String], key: String, startStep: Int64?, endStep: Int64?, maxResults: Int) async throws -> [Metric]
+    func searchRuns(_ query: RunSearch) async throws -> Page<Run>
+}
+
+public struct CreateRun: Sendable {
+    public var experimentId: String
+    public var userId: String
+    public var runName: String?
+    public var startTime: Int64
+    public var tags: [KeyValue]
+
+    public init(experimentId: String, userId: String, runName: String?, startTime: Int64, tags: [KeyValue]) {
+        self.experimentId = experimentId
+        self.userId = userId
+        self.runName = runName
+        self.startTime = startTime
+        self.tags = tags
+    }
+}
+
+public struct ExperimentSearch: Sendable {
+    public var filter: SearchFilter
+    public var orderBy: [OrderByClause]
+    public var viewType: ViewType
+    public var maxResults: Int
+    public var pageToken: String?
+
+    public init(filter: SearchFilter, orderBy: [OrderByClause], viewType: ViewType, maxResults: Int, pageToken: String?) {
+        self.filter = filter
+        self.orderBy = orderBy
+        self.viewType = viewType
+        self.maxResults = maxResults
+        self.pageToken = pageToken
+    }
+}
+
+public struct RunSearch: Sendable {
+    public var experimentIds: [String]
+    public var filter: SearchFilter
+    public var orderBy: [OrderByClause]
+    public var viewType: ViewType
+    public var maxResults: Int
+    public var pageToken: String?
+
+    public init(experimentIds: [String], filter: SearchFilter, orderBy: [OrderByClause], viewType: ViewType, maxResults: Int, pageToken: String?) {
+        self.experimentIds = experimentIds
+        self.filter = filter
+        self.orderBy = orderBy
+        self.viewType = viewType
+        self.maxResults = maxResults
+        self.pageToken = pageToken
+    }
+}
+
+/// Page tokens are opaque to clients; like MLflow's they carry an offset, base64-encoded
+/// JSON so a token from one server is recognisably foreign to another.
+public enum PageToken {
+    public static func encode(offset: Int) -> String {
+        Base64.encode(Array("{\"offset\": \(offset)}".utf8))
+    }
+
+    public static func decodeOffset(_ token: String?) throws(CairnError) -> Int {
+        guard let token, !token.isEmpty else { return 0 }
+        guard let bytes = Base64.decode(token),
+              case .object(let fields)? = try? JSONValue.parse(bytes),
+              case .number(let value, _)? = fields["offset"],
+              value >= 0, value <= Double(Int32.max), value == value.rounded()
+        else {
+            throw .invalidParameter("Invalid page token, could not base64-decode")
+        }
+        return Int(value)
+    }
+}

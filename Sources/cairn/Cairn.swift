@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Cairn: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cairn",
+        abstract: "Cairn: experiment tracking, model registry, serving and monitoring in one binary.",
+        subcommands: [ServerCommand.self]
+    )
+}

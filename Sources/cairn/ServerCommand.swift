@@ -1,0 +1,45 @@
+import ArgumentParser
+import CairnServer
+import Logging
+
+struct ServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "server",
+        abstract: "Run the tracking server (MLflow-compatible REST API)."
+    )
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on.")
+    var port = 5000
+
+    @Option(help: "Directory for the embedded database and artifacts.")
+    var dataDir = "./cairn-data"
+
+    @Option(help: "Metadata store: sqlite:///path.db or postgresql://user:pass@host:port/db.")
+    var backendStoreUri: String?
+
+    @Option(help: "Directory where proxied artifacts are stored.")
+    var artifactsDestination: String?
+
+    @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = logLevel
+            return handler
+        }
+        let logger = Logger(label: "cairn")
+        let configuration = ServerConfiguration(
+            host: host, port: port, dataDirectory: dataDir,
+            backendStoreURI: backendStoreUri, artifactsDestination: artifactsDestination
+        )
+        let app = try await buildApplication(configuration, logger: logger)
+        try await app.runService()
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

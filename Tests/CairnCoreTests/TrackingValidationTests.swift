@@ -1,0 +1,55 @@
+import Testing
+@testable import CairnCore
+
+@Suite struct TrackingValidationTests {
+    @Test(arguments: ["loss", "a/b", "val.acc", "my metric", "k:1", "a-b_c", "éxito", "日本"])
+    func acceptsValidKeys(_ key: String) {
+        #expect(throws: Never.self) { try TrackingValidation.validateKey(key, kind: "key") }
+    }
+
+    @Test(arguments: ["", "a\u{0}b", "bad$", "a//b", "a/", "/abs", "..", "../up", "a/../b", ".", "./a", "a/.", "tab\t"])
+    func rejectsInvalidKeys(_ key: String) {
+        #expect(throws: CairnError.self) { try TrackingValidation.validateKey(key, kind: "key") }
+    }
+
+    @Test func rejectsOverlongKey() {
+        let error = #expect(throws: CairnError.self) {
+            try TrackingValidation.validateKey(String(repeating: "k", count: 251), kind: "key")
+        }
+        #expect(error?.code == .invalidParameterValue)
+        #expect(throws: Never.self) { try TrackingValidation.validateKey(String(repeating: "k", count: 250), kind: "key") }
+    }
+
+    @Test(arguments: [
+        ("a/b", "a/b"), ("a//b", "a/b"), ("a/./b", "a/b"), ("a/../b", "b"), ("../a", "../a"), ("/../a", "/a"),
+        ("", "."), ("a/", "a"), ("//a", "//a"), ("///a", "/a"),
+    ])
+    func normalizesLikePosixpath(_ input: String, _ expected: String) {
+        #expect(TrackingValidation.normalizePosixPath(input) == expected)
+    }
+
+    @Test func validatesIdentifiers() {
+        #expect(throws: Never.self) { try TrackingValidation.validateRunId("0123abcdef") }
+        #expect(throws: CairnError.self) { try TrackingValidation.validateRunId("../etc") }
+        #expect(throws: CairnError.self) { try TrackingValidation.validateRunId("_x") }
+        #expect(throws: CairnError.self) { try TrackingValidation.validateExperimentId(String(repeating: "1", count: 65)) }
+    }
+
+    @Test func experimentNameRules() throws {
+        #expect(try TrackingValidation.validateExperimentName("exp") == "exp")
+        #expect(throws: CairnError.missingParameter("name")) { try TrackingValidation.validateExperimentName("   ") }
+        #expect(throws: CairnError.self) { try TrackingValidation.validateExperimentName(String(repeating: "x", count: 501)) }
+    }
+
+    @Test func truncatesLongValues() {
+        #expect(TrackingValidation.truncated(String(repeating: "v", count: 9000), limit: 8000).count == 8000)
+        #expect(TrackingValidation.truncated("short", limit: 8000) == "short")
+    }
+
+    @Test func generatesRunNames() {
+        let name = RunNameGenerator.generate()
+        let parts = name.split(separator: "-")
+        #expect(parts.count == 3)
+        #expect(Int(parts[2]) != nil)
+    }
+}

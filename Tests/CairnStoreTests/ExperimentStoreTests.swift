@@ -1,0 +1,88 @@
+import CairnCore
+import Testing
+@testable import CairnStore
+
+@Suite struct ExperimentStoreTests {
+    @Test func defaultExperimentExistsAfterMigrations() async throws {
+        try await StoreFixture.with { store in
+            let experiment = try await store.getExperiment(id: "0")
+            #expect(experiment.name == "Default")
+            #expect(experiment.artifactLocation == "mlflow-artifacts:/0")
+            #expect(experiment.lifecycleStage == .active)
+        }
+    }
+
+    @Test func migrationsAreIdempotent() async throws {
+        let fixture = try await StoreFixture.make()
+        try await Migrations.run(on: fixture.database, logger: .init(label: "test"), now: 2)
+        let experiment = try await fixture.store.getExperiment(id: "0")
+        #expect(experiment.creationTime == 1)
+        try await fixture.close()
+    }
+
+    @Test func createGetRenameAndTags() async throws {
+        try await StoreFixture.with { store in
+            let id = try await store.createExperiment(name: "exp", artifactLocation: nil, tags: [KeyValue(key: "owner", value: "me")])
+            #expect(id == "1")
+            var experiment = try await store.getExperiment(id: id)
+            #expect(experiment.name == "exp")
+            #expect(experiment.artifactLocation == "mlflow-artifacts:/1")
+            #expect(experiment.tags == [KeyValue(key: "owner", value: "me")])
+            #expect(try await store.getExperiment(name: "exp")?.experimentId == id)
+            let missing = try await store.getExperiment(name: "nope")
+            #expect(missing == nil)
+
+            try await store.renameExperiment(id: id, newName: "renamed")
+            experiment = try await store.getExperiment(id: id)
+            #expect(experiment.name == "renamed")
+
+            try await store.setExperimentTag(id: id, tag: KeyValue(key: "owner", value: "you"))
+            try await store.setExperimentTag(id: id, tag: KeyValue(key: "team", value: "ml"))
+            #expect(try await store.getExperiment(id: id).tags.map(\.value) == ["you", "ml"])
+            try await store.deleteExperimentTag(id: id, key: "team")
+            #expect(try await store.getExperiment(id: id).tags.count == 1)
+            await expectCairnError(.resourceDoesNotExist) { try await store.deleteExperimentTag(id: id, key: "team") }
+        }
+    }
+
+    @Test func duplicateNamesAreRefusedEvenWhenDeleted() async throws {
+        try await StoreFixture.with { store in
+            let id = try await store.createExperiment(name: "dup", artifactLocation: nil, tags: [])
+            await expectCairnError(.resourceAlreadyExists) { _ = try await store.createExperiment(name: "dup", artifactLocation: nil, tags: []) }
+            try await store.deleteExperiment(id: id)
+            await expectCairnError(.resourceAlreadyExists) { _ = try await store.createExperiment(name: "dup", artifactLocation: nil, tags: []) }
+            let other = try await store.createExperiment(name: "other", artifactLocation: nil, tags: [])
+            await expectCairnError(.resourceAlreadyExists) { try await store.renameExperiment(id: other, newName: "dup") }
+        }
+    }
+
+    @Test func badInputChangesNothing() async throws {
+        try await StoreFixture.with { store in
+            await expectCairnError(.invalidParameterValue) { _ = try await store.createExperiment(name: "", artifactLocation: nil, tags: []) }
+            await expectCairnError(.invalidParameterValue) {
+                _ = try await store.createExperiment(name: "x", artifactLocation: nil, tags: [KeyValue(key: "bad key$", value: "v")])
+            }
+            let untouched = try await store.getExperiment(name: "x")
+            #expect(untouched == nil)
+            await expectCairnError(.resourceDoesNotExist) { _ = try await store.getExperiment(id: "999") }
+            await expectCairnError(.invalidParameterValue) { _ = try await store.getExperiment(id: "../1") }
+            await expectCairnError(.invalidParameterValue) { try await store.deleteExperiment(id: "0") }
+        }
+    }
+
+    @Test func deleteCascadesToRunsAndRestoreBringsThemBack() async throws {
+        try await StoreFixture.with { store in
+            let id = try await store.createExperiment(name: "e", artifactLocation: nil, tags: [])
+            let run = try await store.createRun(CreateRun(experimentId: id, userId: "u", runName: nil, startTime: 5, tags: []))
+            try await store.deleteExperiment(id: id)
+            #expect(try await store.getExperiment(id: id).lifecycleStage == .deleted)
+            #expect(try await store.getRun(id: run.info.runId).info.lifecycleStage == .deleted)
+            await expectCairnError(.invalidParameterValue) {
+                _ = try await store.createRun(CreateRun(experimentId: id, userId: "u", runName: nil, startTime: 5, tags: []))
+            }
+            await expectCairnError(.invalidParameterValue) { try await store.deleteExperiment(id: id) }
+            try await store.restoreExperiment(id: id)
+            #expect(try await store.getRun(id: run.info.runId).info.lifecycleStage == .active)
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import CairnCore
+import Foundation
+import Logging
+@testable import CairnStore
+
+/// A migrated SQLite database in a fresh temporary directory.
+struct StoreFixture {
+    let directory: URL
+    let database: SQLiteMetadataDatabase
+    let store: SQLTrackingStore
+
+    static func make(now: @escaping @Sendable () -> Int64 = SQLTrackingStore.wallClock) async throws -> StoreFixture {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let logger = Logger(label: "test")
+        let database = try await SQLiteMetadataDatabase.open(path: directory.appendingPathComponent("cairn.db").path, logger: logger)
+        try await Migrations.run(on: database, logger: logger, now: 1)
+        return StoreFixture(directory: directory, database: database, store: SQLTrackingStore(database: database, now: now))
+    }
+
+    func close() async throws {
+        try await database.shutdown()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Runs `body` with a fresh fixture and always cleans up.
+    static func with(_ body: (SQLTrackingStore) async throws -> Void) async throws {
+        let fixture = try await make()
+        do {
+            try await body(fixture.store)
+            try await fixture.close()
+        } catch {
+            try? await fixture.close()
+            throw error
+        }
+    }
+}
+
+func expectCairnError(_ code: ErrorCode, _ body: () async throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) async {
+    do {
+        try await body()
+        Issue.record("expected \(code.rawValue), got success", sourceLocation: sourceLocation)
+    } catch let error as CairnError {
+        #expect(error.code == code, "\(error.message)", sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("expected CairnError \(code.rawValue), got \(error)", sourceLocation: sourceLocation)
+    }
+}
+
+import Testing

@@ -52,7 +52,7 @@ import Testing
             try await store.deleteExperiment(id: id)
             await expectCairnError(.resourceAlreadyExists) { _ = try await store.createExperiment(name: "dup", artifactLocation: nil, tags: []) }
             let other = try await store.createExperiment(name: "other", artifactLocation: nil, tags: [])
-            await expectCairnError(.resourceAlreadyExists) { try await store.renameExperiment(id: other, newName: "dup") }
+            await expectCairnError(.badRequest) { try await store.renameExperiment(id: other, newName: "dup") }
         }
     }
 
@@ -80,7 +80,7 @@ import Testing
             await expectCairnError(.invalidParameterValue) {
                 _ = try await store.createRun(CreateRun(experimentId: id, userId: "u", runName: nil, startTime: 5, tags: []))
             }
-            await expectCairnError(.invalidParameterValue) { try await store.deleteExperiment(id: id) }
+            await expectCairnError(.resourceDoesNotExist) { try await store.deleteExperiment(id: id) }
             try await store.restoreExperiment(id: id)
             #expect(try await store.getRun(id: run.info.runId).info.lifecycleStage == .active)
         }

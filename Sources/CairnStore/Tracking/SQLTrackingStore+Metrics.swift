@@ -8,8 +8,8 @@ extension SQLTrackingStore {
         if let maxResults, maxResults < 1 {
             throw CairnError.invalidParameter("max_results must be a positive integer, got \(maxResults)")
         }
+        // An unknown run or key has an empty history, as in MLflow.
         return try await database.read { sql in
-            _ = try await Self.loadRunInfo(sql, id: runId)
             var query: SQLQueryString = """
                 SELECT key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest FROM metrics
                 WHERE run_uuid = \(bind: runId) AND key = \(bind: key)

@@ -98,9 +98,21 @@ enum SearchSQL {
     static func runCondition(_ clause: FilterClause) throws -> SQLQueryString {
         switch clause.entity {
         case .metric:
-            var sql: SQLQueryString = "EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_uuid = r.run_uuid AND m.key = \(bind: clause.key) AND m.is_nan = \(bind: false) AND "
-            sql = sql + (try comparison("m.value", clause, numeric: true))
-            sql.appendLiteral(")")
+            // NaN compares like IEEE NaN: only `!=` holds for it.
+            var sql: SQLQueryString = "EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_uuid = r.run_uuid AND m.key = \(bind: clause.key) AND "
+            if clause.comparator == .notEqual {
+                sql.appendLiteral("(m.is_nan = ")
+                sql.appendInterpolation(bind: true)
+                sql.appendLiteral(" OR ")
+                sql = sql + (try comparison("m.value", clause, numeric: true))
+                sql.appendLiteral("))")
+            } else {
+                sql.appendLiteral("m.is_nan = ")
+                sql.appendInterpolation(bind: false)
+                sql.appendLiteral(" AND ")
+                sql = sql + (try comparison("m.value", clause, numeric: true))
+                sql.appendLiteral(")")
+            }
             return sql
         case .param:
             return try keyValueCondition(table: "run_params", owner: "run_uuid", ownerColumn: "r.run_uuid", clause)

@@ -68,7 +68,8 @@ public struct SQLTrackingStore: TrackingStore {
             }
             if let row = try await sql.raw("SELECT experiment_id FROM experiments WHERE name = \(bind: newName)").first(),
                try row.decode(column: "experiment_id", as: Int64.self) != numericId {
-                throw CairnError.alreadyExists("Experiment(name=\(newName)) already exists. Error: Experiment names must be unique.")
+                // MLflow surfaces the unique-constraint violation of a rename as BAD_REQUEST.
+                throw CairnError(.badRequest, "Experiment(name=\(newName)) already exists. Error: Experiment names must be unique.")
             }
             try await sql.raw("""
                 UPDATE experiments SET name = \(bind: newName), last_update_time = \(bind: now)
@@ -95,9 +96,10 @@ public struct SQLTrackingStore: TrackingStore {
         let now = now()
         try await database.transaction { sql in
             let current = try await Self.experimentStage(sql, id: id, display: display)
+            // MLflow looks a deleted experiment up among active ones only (and the reverse
+            // for restore), so both report the experiment as missing.
             if current == stage {
-                let word = stage == .deleted ? "deleted" : "active"
-                throw CairnError.invalidParameter("Cannot \(stage == .deleted ? "delete" : "restore") an experiment that is already \(word): experiment id=\(display)")
+                throw CairnError.notFound("No Experiment with id=\(display) exists")
             }
             try await sql.raw("""
                 UPDATE experiments SET lifecycle_stage = \(bind: stage.rawValue), last_update_time = \(bind: now)

@@ -12,15 +12,17 @@ public typealias AppRequestContext = BasicRequestContext
 /// run. Migrations run here, before the server listens.
 public func buildApplication(_ configuration: ServerConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
     let database = try await openDatabase(configuration, logger: logger)
-    do {
-        try await Migrations.run(on: database.database, logger: logger, now: SQLTrackingStore.wallClock())
-    } catch {
-        try? await database.database.shutdown()
-        throw error
-    }
     let registry = PrometheusCollectorRegistry()
-    let router = buildRouter(store: SQLTrackingStore(database: database.database), registry: registry)
+    let router = buildRouter(
+        store: SQLTrackingStore(database: database.database),
+        registry: registry,
+        hostPolicy: HostPolicy(bindHost: configuration.host, allowedHosts: configuration.allowedHosts)
+    )
 
+    // Hummingbird announces its own start at info level; Cairn's line below is the one
+    // start-up line, so the framework logs from notice up unless debugging was asked for.
+    var frameworkLogger = logger
+    frameworkLogger.logLevel = max(logger.logLevel, .notice)
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "cairn"),
@@ -28,21 +30,31 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
             let port = channel.localAddress?.port ?? configuration.port
             logger.info("Cairn tracking server listening on http://\(configuration.host):\(port)")
         },
-        logger: logger
+        logger: frameworkLogger
     )
     // Services shut down in reverse order: the database closes after the server has stopped
     // and every in-flight write has committed.
     if let service = database.service { app.addServices(service) }
     app.addServices(DatabaseCloser(database: database.database))
+    // Migrations run once the services are up (PostgreSQL's pool must be running) and
+    // before the server listens; a failure stops start-up.
+    app.beforeServerStarts {
+        try await Migrations.run(on: database.database, logger: logger, now: SQLTrackingStore.wallClock())
+    }
     return app
 }
 
 /// The router with every API mounted; separate from `buildApplication` so tests can drive it
 /// without a socket.
-public func buildRouter(store: any TrackingStore, registry: PrometheusCollectorRegistry) -> Router<AppRequestContext> {
+public func buildRouter(
+    store: any TrackingStore,
+    registry: PrometheusCollectorRegistry,
+    hostPolicy: HostPolicy = HostPolicy(bindHost: "127.0.0.1", allowedHosts: [])
+) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware(registry: registry))
     router.add(middleware: ErrorShapeMiddleware())
+    router.add(middleware: HostOriginMiddleware(policy: hostPolicy))
     ServiceController(registry: registry).addRoutes(to: router)
     // The web UI talks to the same API under /ajax-api.
     for prefix in ["api/2.0/mlflow", "ajax-api/2.0/mlflow"] {

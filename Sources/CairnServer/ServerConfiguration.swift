@@ -9,11 +9,14 @@ public struct ServerConfiguration: Sendable {
     public var backendStoreURI: String?
     /// Root for proxied artifacts; nil means `<data dir>/artifacts`.
     public var artifactsDestination: String?
+    /// Extra host names the server answers to (`*` for any), as MLflow's `--allowed-hosts`.
+    public var allowedHosts: [String]
 
     public init(
         host: String = "127.0.0.1", port: Int = 5000, dataDirectory: String = "./cairn-data",
-        backendStoreURI: String? = nil, artifactsDestination: String? = nil
+        backendStoreURI: String? = nil, artifactsDestination: String? = nil, allowedHosts: [String] = []
     ) {
+        self.allowedHosts = allowedHosts
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory

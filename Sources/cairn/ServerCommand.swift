@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnServer
+import Foundation
 import Logging
 
 struct ServerCommand: AsyncParsableCommand {
@@ -23,6 +24,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Directory where proxied artifacts are stored.")
     var artifactsDestination: String?
 
+    @Option(help: "Comma-separated host names the server answers to besides loopback ('*' for any).")
+    var allowedHosts: String?
+
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel: Logger.Level = .info
 
@@ -35,7 +39,8 @@ struct ServerCommand: AsyncParsableCommand {
         let logger = Logger(label: "cairn")
         let configuration = ServerConfiguration(
             host: host, port: port, dataDirectory: dataDir,
-            backendStoreURI: backendStoreUri, artifactsDestination: artifactsDestination
+            backendStoreURI: backendStoreUri, artifactsDestination: artifactsDestination,
+            allowedHosts: allowedHosts.map { $0.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) } } ?? []
         )
         let app = try await buildApplication(configuration, logger: logger)
         try await app.runService()

@@ -1,0 +1,71 @@
+"""get_metric_history: ordering and paging (the client pages at 25 000 points)."""
+
+from __future__ import annotations
+
+import requests
+from mlflow.entities import Metric
+
+from compat_helpers import now_ms
+
+
+def test_history_order_is_timestamp_step_value(client, exp_id):
+    rid = client.create_run(exp_id).info.run_id
+    t = now_ms()
+    points = [  # (value, timestamp, step), logged out of order
+        (5.0, t + 2, 0), (1.0, t, 3), (0.5, t, 1), (2.0, t + 1, 1), (-1.0, t, 1), (9.0, t + 1, 0),
+    ]
+    client.log_batch(rid, metrics=[Metric("m", v, ts, s) for v, ts, s in points])
+    hist = client.get_metric_history(rid, "m")
+    got = [(h.value, h.timestamp, h.step) for h in hist]
+    assert got == sorted(points, key=lambda p: (p[1], p[2], p[0]))
+
+
+def test_history_30000_points_pages_through_client(client, exp_id):
+    rid = client.create_run(exp_id).info.run_id
+    t = now_ms()
+    n = 30_000
+    metrics = [Metric("big", float(i) / 2, t + i, i) for i in range(n)]
+    client.log_batch(rid, metrics=metrics)  # the client sends 30 requests of 1000
+    hist = client.get_metric_history(rid, "big")  # the client needs two pages of 25 000
+    assert len(hist) == n
+    assert [h.step for h in hist] == list(range(n))
+    assert hist[0].value == 0.0 and hist[-1].value == (n - 1) / 2
+    assert hist[-1].timestamp == t + n - 1
+    assert client.get_run(rid).data.metrics["big"] == (n - 1) / 2
+
+
+def test_history_raw_paging(client, api, exp_id):
+    rid = client.create_run(exp_id).info.run_id
+    t = now_ms()
+    client.log_batch(rid, metrics=[Metric("m", float(i), t + i, i) for i in range(7)])
+    seen, token, pages = [], None, 0
+    while True:
+        params = {"run_id": rid, "metric_key": "m", "max_results": 3}
+        if token:
+            params["page_token"] = token
+        r = requests.get(f"{api}/metrics/get-history", params=params, timeout=30)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        pages += 1
+        batch = body.get("metrics", [])
+        assert len(batch) <= 3
+        for m in batch:
+            assert m["key"] == "m"
+            assert isinstance(m["timestamp"], int) and isinstance(m["step"], int)
+        seen += [m["step"] for m in batch]
+        token = body.get("next_page_token")
+        if not token:
+            break
+        assert pages < 10
+    assert seen == list(range(7))
+    assert pages == 3
+
+
+def test_history_accepts_run_uuid_alias(client, api, exp_id):
+    rid = client.create_run(exp_id).info.run_id
+    client.log_metric(rid, "m", 4.0, step=2)
+    r = requests.get(f"{api}/metrics/get-history", params={"run_uuid": rid, "metric_key": "m"},
+                     timeout=30)
+    assert r.status_code == 200, r.text
+    (m,) = r.json()["metrics"]
+    assert m["value"] == 4.0 and m["step"] == 2

@@ -176,4 +176,38 @@ import Testing
             }
         }
     }
+
+    /// Group commit must keep each caller's transaction its own: concurrent failing writes
+    /// roll back alone while their neighbours in the same commit land.
+    @Test func concurrentFailuresRollBackAlone() async throws {
+        try await StoreFixture.with { store in
+            let id = try await makeRun(store).info.runId
+            try await store.logBatch(runId: id, metrics: [], params: [KeyValue(key: "fixed", value: "1")], tags: [])
+            let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<60 {
+                    group.addTask {
+                        // Odd writers also try to change the fixed param, so their whole batch fails.
+                        let params = index % 2 == 1 ? [KeyValue(key: "fixed", value: "2")] : []
+                        do {
+                            try await store.logBatch(
+                                runId: id, metrics: [Metric(key: "m", value: Double(index), timestamp: Int64(index), step: Int64(index))],
+                                params: params, tags: [KeyValue(key: "t\(index)", value: "v")]
+                            )
+                            return true
+                        } catch let error as CairnError {
+                            #expect(error.code == .invalidParameterValue)
+                            return false
+                        }
+                    }
+                }
+                return try await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 }.count == 30)
+            let history = try await store.getMetricHistory(runId: id, key: "m", maxResults: nil, pageToken: nil)
+            #expect(history.items.map(\.step).sorted() == stride(from: 0, to: 60, by: 2).map(Int64.init))
+            let run = try await store.getRun(id: id)
+            #expect(run.data.tags.filter { $0.key.hasPrefix("t") }.count == 30)
+            #expect(run.data.params == [KeyValue(key: "fixed", value: "1")])
+        }
+    }
 }

@@ -79,7 +79,6 @@ public enum Migrations {
                 UNIQUE (run_uuid, key, timestamp, step, value, is_nan)
             )
             """,
-            "CREATE INDEX metrics_run_key_step ON metrics (run_uuid, key, step)",
             // The latest value per (run, key), which is what searches filter and order on.
             """
             CREATE TABLE latest_metrics (
@@ -92,7 +91,6 @@ public enum Migrations {
                 PRIMARY KEY (run_uuid, key)
             )
             """,
-            "CREATE INDEX latest_metrics_key_value ON latest_metrics (key, value)",
             """
             CREATE TABLE datasets (
                 dataset_uuid TEXT PRIMARY KEY,

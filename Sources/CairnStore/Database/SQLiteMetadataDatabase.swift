@@ -4,19 +4,20 @@ import NIOPosix
 import SQLKit
 import Synchronization
 
-/// SQLite in WAL mode: one writer connection behind a FIFO lock, and reader connections
+/// SQLite in WAL mode: one writer connection fed by a group-commit queue, and reader connections
 /// that WAL lets run beside the writer without blocking.
 public final class SQLiteMetadataDatabase: MetadataDatabase {
     public var kind: DatabaseKind { .sqlite }
 
     private let writer: SQLiteDirectDatabase
     private let readers: [SQLiteDirectDatabase]
-    private let writeLock = AsyncLock()
+    private let writeQueue: SQLiteWriteQueue
     private let nextReader = Atomic<Int>(0)
 
     private init(writer: SQLiteDirectDatabase, readers: [SQLiteDirectDatabase]) {
         self.writer = writer
         self.readers = readers
+        self.writeQueue = SQLiteWriteQueue(database: writer)
     }
 
     /// Opens (creating if needed) the database file at `path`.
@@ -28,6 +29,9 @@ public final class SQLiteMetadataDatabase: MetadataDatabase {
             return database
         }
         let writer = try connect()
+        // The writer keeps the hot part of the indexes it appends to in memory; pages
+        // are allocated only as the database grows, so an idle server stays small.
+        try writer.connection.execute("PRAGMA cache_size=-65536", []) { _ in }
         // WAL lets readers proceed during writes; NORMAL syncs at checkpoints, which in WAL
         // mode never corrupts the database and loses nothing when the process dies.
         try writer.connection.execute("PRAGMA journal_mode=WAL", []) { _ in }
@@ -50,28 +54,17 @@ public final class SQLiteMetadataDatabase: MetadataDatabase {
         return try await body(readers[Int(UInt(bitPattern: index) % UInt(readers.count))])
     }
 
-    public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        let database = writer
-        return try await writeLock.withLock {
-            // IMMEDIATE takes the write lock up front, so a transaction never fails half-way
-            // on a lock upgrade.
-            try await database.raw("BEGIN IMMEDIATE").run()
-            do {
-                let result = try await body(database)
-                try await database.raw("COMMIT").run()
-                return result
-            } catch {
-                try? await database.raw("ROLLBACK").run()
-                throw error
-            }
-        }
+    /// Transactions go through the write queue, which commits whatever queued up while the
+    /// previous commit ran as one SQLite transaction (each body in its own savepoint).
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await writeQueue.transaction(body)
     }
 
     public func shutdown() async throws {
-        // Waiting for the lock lets an in-flight transaction commit before the handles close.
-        await writeLock.withLock {
-            for reader in readers { reader.connection.close() }
-            writer.connection.close()
-        }
+        // An empty transaction queues behind every write in flight, so they all commit
+        // before the handles close.
+        try await writeQueue.transaction { _ in }
+        for reader in readers { reader.connection.close() }
+        writer.connection.close()
     }
 }

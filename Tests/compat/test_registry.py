@@ -542,6 +542,41 @@ def test_register_logged_model(client, exp_id, rm):
     assert client.get_model_version(rm, "2").run_id == run.info.run_id
 
 
+def test_fluent_register_model_from_logged_model(client, exp_id, unique):
+    run = client.create_run(exp_id)
+    model = _ready_model(client, exp_id, "fluent", source_run_id=run.info.run_id)
+    name = f"rm-fluent-{unique}"
+    first = mlflow.register_model(f"models:/{model.model_id}", name)
+    assert first.version == "1"
+    # The second registration tolerates the existing model and adds a version.
+    second = mlflow.register_model(f"models:/{model.model_id}", name, tags={"k": "v"})
+    assert second.version == "2"
+    assert client.get_model_version(name, "2").tags == {"k": "v"}
+    assert client.get_model_version(name, "2").run_id == run.info.run_id
+    assert client.get_model_version_download_uri(name, "2") == model.artifact_location
+    entries = json.loads(client.get_logged_model(model.model_id).tags["mlflow.modelVersions"])
+    assert {(e["name"], str(e["version"])) for e in entries} == {(name, "1"), (name, "2")}
+    by_alias_source = client.create_model_version(name, f"models:/{name}/latest")
+    assert client.get_model_version_download_uri(name, by_alias_source.version) == model.artifact_location
+
+
+def test_logged_model_in_active_run(client, exp_id):
+    mlflow.set_experiment(experiment_id=exp_id)
+    with mlflow.start_run() as active:
+        model = mlflow.initialize_logged_model(name="in_run")
+        mlflow.log_metric("acc", 0.9, step=3, model_id=model.model_id)
+        mlflow.log_params({"lr": "0.1"})
+    got = client.get_logged_model(model.model_id)
+    assert got.source_run_id == active.info.run_id
+    assert [(m.key, m.value, m.step, m.run_id) for m in got.metrics] == [("acc", 0.9, 3, active.info.run_id)]
+    assert mlflow.last_logged_model().model_id == model.model_id
+    found = mlflow.search_logged_models(experiment_ids=[exp_id], filter_string="metrics.acc >= 0.9",
+                                        output_format="list")
+    assert [m.model_id for m in found] == [model.model_id]
+    frame = mlflow.search_logged_models(experiment_ids=[exp_id])
+    assert list(frame["model_id"]) == [model.model_id]
+
+
 def test_register_model_by_id_requires_model_id(client, exp_id, rm):
     model = _ready_model(client, exp_id, "noid")
     with raises_mlflow("INVALID_PARAMETER_VALUE"):

@@ -42,7 +42,7 @@ public struct RegisteredModel: Sendable, Equatable, JSONWritable {
 
     /// Whether this is an MLflow prompt (a registered model tagged `mlflow.prompt.is_prompt=true`).
     public var isPrompt: Bool {
-        tags.contains { $0.key == RegistryValidation.promptTagKey && $0.value.lowercased() == "true" }
+        RegistryValidation.isPrompt(tags)
     }
 
     public func write(to writer: inout JSONWriter) {

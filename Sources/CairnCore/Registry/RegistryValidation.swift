@@ -23,6 +23,11 @@ public enum RegistryValidation {
     /// Registered models tagged with this (value `true`) are MLflow prompts, which the model
     /// searches leave out unless asked for.
     public static let promptTagKey = "mlflow.prompt.is_prompt"
+    /// Whether `tags` mark an MLflow prompt (`mlflow.prompt.is_prompt`, any case of `true`).
+    public static func isPrompt(_ tags: [KeyValue]) -> Bool {
+        tags.contains { $0.key == promptTagKey && $0.value.lowercased() == "true" }
+    }
+
     /// The logged-model tag listing the registered versions made from it.
     public static let modelVersionsTagKey = "mlflow.modelVersions"
 

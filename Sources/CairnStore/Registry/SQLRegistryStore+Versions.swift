@@ -80,7 +80,7 @@ extension SQLRegistryStore {
                     \(bind: ModelVersionStage.none.rawValue), \(bind: source), \(bind: storageLocation), \(bind: runId),
                     \(bind: request.runLink ?? ""), \(bind: ModelVersionStatus.ready.rawValue), NULL, \(bind: modelId))
                 """).run()
-            try await Self.upsertTags(sql, table: "model_version_tags", name: name, version: version, tags: tags)
+            try await Self.upsertTags(sql, name: name, version: version, tags: tags)
             if let modelId {
                 try await SQLLoggedModelStore.appendModelVersionTag(sql, modelId: modelId, name: name, version: version)
             }
@@ -138,7 +138,7 @@ extension SQLRegistryStore {
         try RegistryValidation.validateTag(tag)
         try await database.transaction { sql in
             _ = try await Self.requireModelVersion(sql, name: name, version: number)
-            try await Self.upsertTags(sql, table: "model_version_tags", name: name, version: number, tags: [tag])
+            try await Self.upsertTags(sql, name: name, version: number, tags: [tag])
         }
     }
 
@@ -227,8 +227,7 @@ extension SQLRegistryStore {
     /// Resolves `models:/<name>/<selector>` to one live version, refusing prompts.
     static func resolveRegistered(_ sql: any SQLDatabase, name: String, selector: ModelSourceURI.Selector) async throws -> ResolvedVersion {
         try await requireRegisteredModel(sql, name: name)
-        let tags = try await tags(sql, table: "registered_model_tags", names: [name])[name] ?? []
-        if tags.contains(where: { $0.key == RegistryValidation.promptTagKey && $0.value.lowercased() == "true" }) {
+        if RegistryValidation.isPrompt(try await tags(sql, names: [name])[name] ?? []) {
             throw CairnError.invalidParameter("Invalid model version source: 'models:/\(name)'. Prompt versions cannot be used as model version sources.")
         }
         let number: Int64

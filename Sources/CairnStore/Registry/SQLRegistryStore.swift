@@ -32,9 +32,9 @@ public struct SQLRegistryStore: RegistryStore {
                 ON CONFLICT (name) DO NOTHING RETURNING name
                 """).first()
             guard inserted != nil else {
-                let existingTags = try await Self.tags(sql, table: "registered_model_tags", names: [name])[name] ?? []
-                let existingIsPrompt = existingTags.contains { $0.key == RegistryValidation.promptTagKey && $0.value.lowercased() == "true" }
-                let newIsPrompt = tags.contains { $0.key == RegistryValidation.promptTagKey && $0.value.lowercased() == "true" }
+                let existingTags = try await Self.tags(sql, names: [name])[name] ?? []
+                let existingIsPrompt = RegistryValidation.isPrompt(existingTags)
+                let newIsPrompt = RegistryValidation.isPrompt(tags)
                 if existingIsPrompt != newIsPrompt {
                     throw CairnError.alreadyExists(
                         "Tried to create a \(newIsPrompt ? "prompt" : "registered model") with name '\(name)', but the name is already taken by a \(existingIsPrompt ? "prompt" : "registered model"). MLflow does not allow creating a model and a prompt with the same name."
@@ -42,7 +42,7 @@ public struct SQLRegistryStore: RegistryStore {
                 }
                 throw CairnError.alreadyExists("\(newIsPrompt ? "Prompt" : "Registered Model") (name=\(name)) already exists.")
             }
-            try await Self.upsertTags(sql, table: "registered_model_tags", name: name, version: nil, tags: tags)
+            try await Self.upsertTags(sql, name: name, version: nil, tags: tags)
             return RegisteredModel(
                 name: name, creationTimestamp: now, lastUpdatedTimestamp: now, description: description,
                 tags: tags.sorted { $0.key < $1.key }
@@ -129,7 +129,7 @@ public struct SQLRegistryStore: RegistryStore {
         try RegistryValidation.validateTag(tag)
         try await database.transaction { sql in
             try await Self.requireRegisteredModel(sql, name: name)
-            try await Self.upsertTags(sql, table: "registered_model_tags", name: name, version: nil, tags: [tag])
+            try await Self.upsertTags(sql, name: name, version: nil, tags: [tag])
         }
     }
 
@@ -218,7 +218,7 @@ public struct SQLRegistryStore: RegistryStore {
     }
 
     /// Upserts registered-model tags (`version` nil) or model-version tags.
-    static func upsertTags(_ sql: any SQLDatabase, table: String, name: String, version: Int64?, tags: [KeyValue]) async throws {
+    static func upsertTags(_ sql: any SQLDatabase, name: String, version: Int64?, tags: [KeyValue]) async throws {
         for chunk in chunked(tags) {
             var query: SQLQueryString = version == nil
                 ? "INSERT INTO registered_model_tags (name, key, value) VALUES "
@@ -243,12 +243,12 @@ public struct SQLRegistryStore: RegistryStore {
         }
     }
 
-    /// Tags of registered models (`registered_model_tags`) by model name, sorted by key.
-    static func tags(_ sql: any SQLDatabase, table: String, names: [String]) async throws -> [String: [KeyValue]] {
+    /// Registered-model tags by model name, sorted by key.
+    static func tags(_ sql: any SQLDatabase, names: [String]) async throws -> [String: [KeyValue]] {
         var result: [String: [KeyValue]] = [:]
         for chunk in chunked(Array(Set(names)).sorted()) {
             for row in try await sql.raw("""
-                SELECT name, key, value FROM \(unsafeRaw: table) WHERE name IN \(inList(Array(chunk))) ORDER BY key
+                SELECT name, key, value FROM registered_model_tags WHERE name IN \(inList(Array(chunk))) ORDER BY key
                 """).all() {
                 result[try row.decode(column: "name", as: String.self), default: []]
                     .append(KeyValue(key: try row.decode(column: "key", as: String.self), value: try row.decode(column: "value", as: String.self)))
@@ -314,7 +314,7 @@ public struct SQLRegistryStore: RegistryStore {
         }
         guard !models.isEmpty else { return [] }
         let names = models.map(\.name)
-        let tags = try await tags(sql, table: "registered_model_tags", names: names)
+        let tags = try await tags(sql, names: names)
         let aliases = try await aliases(sql, names: names)
         let latest = try await latestVersions(sql, names: names)
         for index in models.indices {

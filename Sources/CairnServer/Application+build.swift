@@ -15,6 +15,8 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     let registry = PrometheusCollectorRegistry()
     let router = buildRouter(
         store: SQLTrackingStore(database: database.database),
+        registryStore: SQLRegistryStore(database: database.database),
+        loggedModelStore: SQLLoggedModelStore(database: database.database),
         registry: registry,
         hostPolicy: HostPolicy(bindHost: configuration.host, allowedHosts: configuration.allowedHosts)
     )
@@ -45,9 +47,11 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
 }
 
 /// The router with every API mounted; separate from `buildApplication` so tests can drive it
-/// without a socket.
+/// without a socket. The registry and logged-model APIs are mounted when their stores are given.
 public func buildRouter(
     store: any TrackingStore,
+    registryStore: (any RegistryStore)? = nil,
+    loggedModelStore: (any LoggedModelStore)? = nil,
     registry: PrometheusCollectorRegistry,
     hostPolicy: HostPolicy = HostPolicy(bindHost: "127.0.0.1", allowedHosts: [])
 ) -> Router<AppRequestContext> {
@@ -61,6 +65,8 @@ public func buildRouter(
         let group = router.group(RouterPath(prefix))
         ExperimentsController(store: store).addRoutes(to: group)
         RunsController(store: store, now: SQLTrackingStore.wallClock).addRoutes(to: group)
+        if let registryStore { RegistryController(store: registryStore).addRoutes(to: group) }
+        if let loggedModelStore { LoggedModelsController(store: loggedModelStore).addRoutes(to: group) }
     }
     return router
 }

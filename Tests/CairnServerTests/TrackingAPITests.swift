@@ -17,7 +17,12 @@ struct APIFixture {
         let logger = Logger(label: "test")
         let database = try await SQLiteMetadataDatabase.open(path: directory.appendingPathComponent("cairn.db").path, logger: logger)
         try await Migrations.run(on: database, logger: logger, now: 1)
-        let router = buildRouter(store: SQLTrackingStore(database: database), registry: PrometheusCollectorRegistry())
+        let router = buildRouter(
+            store: SQLTrackingStore(database: database),
+            registryStore: SQLRegistryStore(database: database),
+            loggedModelStore: SQLLoggedModelStore(database: database),
+            registry: PrometheusCollectorRegistry()
+        )
         let app = Application(router: router, logger: logger)
         do {
             try await app.test(.router, body)
@@ -36,6 +41,16 @@ extension TestClientProtocol {
 
     func get(_ path: String) async throws -> TestResponse {
         try await execute(uri: path, method: .get)
+    }
+
+    func patch(_ path: String, _ json: String) async throws -> TestResponse {
+        try await execute(uri: path, method: .patch, headers: [.contentType: "application/json"], body: ByteBuffer(string: json))
+    }
+
+    /// DELETE with a JSON body, as the MLflow client sends it.
+    func delete(_ path: String, _ json: String? = nil) async throws -> TestResponse {
+        guard let json else { return try await execute(uri: path, method: .delete) }
+        return try await execute(uri: path, method: .delete, headers: [.contentType: "application/json"], body: ByteBuffer(string: json))
     }
 }
 

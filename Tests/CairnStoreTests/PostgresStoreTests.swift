@@ -54,4 +54,78 @@ struct PostgresStoreTests {
             #expect(experiments.items.map(\.name) == ["pg"])
         }
     }
+
+    /// Migration 2 and the registry and logged-model stores on PostgreSQL: cascading renames,
+    /// RETURNING, upserts, the prompt anti-join and the metric-ordered logged-model search.
+    @Test func registryAndLoggedModelsRoundTrip() async throws {
+        let url = ProcessInfo.processInfo.environment["CAIRN_TEST_POSTGRES_URL"]!
+        let logger = Logger(label: "test")
+        let database = try PostgresMetadataDatabase(url: url, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await database.run() }
+            defer { group.cancelAll() }
+
+            try await database.transaction { sql in
+                try await sql.raw("DROP SCHEMA public CASCADE").run()
+                try await sql.raw("CREATE SCHEMA public").run()
+            }
+            try await Migrations.run(on: database, logger: logger, now: 1)
+            let tracking = SQLTrackingStore(database: database)
+            let registry = SQLRegistryStore(database: database)
+            let logged = SQLLoggedModelStore(database: database)
+
+            let run = try await tracking.createRun(CreateRun(experimentId: "0", userId: "u", runName: "r", startTime: 1, tags: []))
+            let model = try await logged.createLoggedModel(CreateLoggedModel(
+                experimentId: "0", name: "clf", sourceRunId: run.info.runId, params: [KeyValue(key: "a", value: "1")], tags: [KeyValue(key: "t", value: "v")]
+            ))
+            let modelId = model.info.modelId
+            try await tracking.logBatch(runId: run.info.runId, metrics: [Metric(key: "acc", value: 0.8, timestamp: 1, step: 0)], params: [], tags: [])
+            try await tracking.logBatch(runId: run.info.runId, metrics: [
+                Metric(key: "acc", value: 0.8, timestamp: 1, step: 0, modelId: modelId),
+                Metric(key: "acc", value: 0.8, timestamp: 1, step: 0, modelId: modelId),
+            ], params: [], tags: [])
+            _ = try await logged.finalizeLoggedModel(id: modelId, status: .ready)
+            try await logged.setLoggedModelTags(id: modelId, tags: [KeyValue(key: "t", value: "w")])
+            let fetched = try await logged.getLoggedModel(id: modelId, allowDeleted: false)
+            #expect(fetched.data.metrics.map(\.value) == [0.8])
+            #expect(fetched.info.tags == [KeyValue(key: "t", value: "w")])
+            let found = try await logged.searchLoggedModels(LoggedModelSearch(
+                experimentIds: ["0"], filter: try SearchFilter.parse("metrics.acc > 0.5 AND params.a = '1' AND status = 'READY'", for: .loggedModels),
+                orderBy: [LoggedModelOrder(clause: try OrderByClause.loggedModelField("metrics.acc", ascending: false))]
+            ))
+            #expect(found.items.map(\.info.modelId) == [modelId])
+
+            _ = try await registry.createRegisteredModel(name: "m", tags: [KeyValue(key: "k", value: "v")], description: "d")
+            await expectCairnError(.resourceAlreadyExists) { _ = try await registry.createRegisteredModel(name: "m", tags: [], description: nil) }
+            _ = try await registry.createRegisteredModel(name: "prompt", tags: [KeyValue(key: "mlflow.prompt.is_prompt", value: "true")], description: nil)
+            let version = try await registry.createModelVersion(CreateModelVersion(name: "m", source: "models:/\(modelId)", tags: [KeyValue(key: "vt", value: "1")], modelId: modelId))
+            #expect(version.version == "1" && version.runId == run.info.runId)
+            _ = try await registry.createModelVersion(CreateModelVersion(name: "m", source: "models:/m/1"))
+            try await registry.setRegisteredModelAlias(name: "m", alias: "champion", version: "1")
+            try await registry.setRegisteredModelAlias(name: "m", alias: "champion", version: "2")
+            _ = try await registry.transitionModelVersionStage(name: "m", version: "2", stage: "production", archiveExistingVersions: true)
+
+            let renamed = try await registry.renameRegisteredModel(name: "m", newName: "n")
+            #expect(renamed.aliases == [RegisteredModelAlias(alias: "champion", version: "2")])
+            #expect(renamed.latestVersions.map(\.version).sorted() == ["1", "2"])
+            #expect(try await registry.getModelVersion(name: "n", version: "1").tags == [KeyValue(key: "vt", value: "1")])
+            #expect(try await registry.getModelVersion(name: "n", alias: "champion").version == "2")
+            #expect(try await registry.getModelVersionDownloadUri(name: "n", version: "2") == model.info.artifactUri)
+
+            let models = try await registry.searchRegisteredModels(RegisteredModelSearch(
+                filter: try SearchFilter.parse("name ILIKE 'N%' AND tag.`mlflow.prompt.is_prompt` != 'true'", for: .registeredModels)
+            ))
+            #expect(models.items.map(\.name) == ["n"])
+            let versions = try await registry.searchModelVersions(ModelVersionSearch(
+                filter: try SearchFilter.parse("name = 'n' AND version_number >= 1", for: .modelVersions),
+                orderBy: try OrderByClause.parseList(["version_number ASC"], for: .modelVersions)
+            ))
+            #expect(versions.items.map(\.version) == ["1", "2"])
+
+            try await registry.deleteModelVersion(name: "n", version: "2")
+            #expect(try await registry.createModelVersion(CreateModelVersion(name: "n", source: "s3://b/m")).version == "3")
+            try await registry.deleteRegisteredModel(name: "n")
+            await expectCairnError(.resourceDoesNotExist) { _ = try await registry.getRegisteredModel(name: "n") }
+        }
+    }
 }

@@ -276,10 +276,15 @@ extension SQLTrackingStore {
 
     /// Inserts metric points (a retried point is a no-op) and moves each key's latest value
     /// forward when a point is newer by (step, timestamp, value), MLflow's definition.
+    ///
+    /// A point re-logged with a `model_id` (the client does this when a model is logged in a
+    /// run) links the existing point to that logged model, whose metrics are exactly the
+    /// points carrying its id.
     static func insertMetrics(_ sql: any SQLDatabase, runId: String, metrics: [Metric]) async throws {
+        let points = distinctPoints(metrics)
         // SQLite and PostgreSQL cap bound parameters per statement; 100 rows of 9 stay far below.
-        for chunkStart in stride(from: 0, to: metrics.count, by: 100) {
-            let chunk = metrics[chunkStart..<min(chunkStart + 100, metrics.count)]
+        for chunkStart in stride(from: 0, to: points.count, by: 100) {
+            let chunk = points[chunkStart..<min(chunkStart + 100, points.count)]
             var query: SQLQueryString = """
                 INSERT INTO metrics (run_uuid, key, timestamp, step, value, is_nan, model_id, dataset_name, dataset_digest) VALUES
                 """
@@ -304,7 +309,11 @@ extension SQLTrackingStore {
                 query.appendInterpolation(bind: metric.datasetDigest)
                 query.appendLiteral(")")
             }
-            query.appendLiteral(" ON CONFLICT (run_uuid, key, timestamp, step, value, is_nan) DO NOTHING")
+            query.appendLiteral("""
+                 ON CONFLICT (run_uuid, key, timestamp, step, value, is_nan) DO UPDATE SET model_id = excluded.model_id,
+                    dataset_name = excluded.dataset_name, dataset_digest = excluded.dataset_digest
+                 WHERE metrics.model_id IS NULL AND excluded.model_id IS NOT NULL
+                """)
             try await sql.raw(query).run()
         }
 
@@ -338,6 +347,31 @@ extension SQLTrackingStore {
                     AND excluded.value > latest_metrics.value)
             """)
         try await sql.raw(query).run()
+    }
+
+    /// One point per unique key of `metrics` (PostgreSQL refuses an upsert that touches a row
+    /// twice in one statement), preferring the copy that names a logged model.
+    static func distinctPoints(_ metrics: [Metric]) -> [Metric] {
+        struct PointKey: Hashable {
+            var key: String
+            var timestamp: Int64
+            var step: Int64
+            var value: Double
+            var isNaN: Bool
+        }
+        var index: [PointKey: Int] = [:]
+        var result: [Metric] = []
+        result.reserveCapacity(metrics.count)
+        for metric in metrics {
+            let pointKey = PointKey(key: metric.key, timestamp: metric.timestamp, step: metric.step, value: storedValue(metric.value), isNaN: metric.value.isNaN)
+            if let existing = index[pointKey] {
+                if result[existing].modelId == nil, metric.modelId != nil { result[existing] = metric }
+            } else {
+                index[pointKey] = result.count
+                result.append(metric)
+            }
+        }
+        return result
     }
 
     /// NaN has no SQL representation (SQLite turns it into NULL), so it is stored as 0 with

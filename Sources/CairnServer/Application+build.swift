@@ -34,10 +34,10 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         },
         logger: frameworkLogger
     )
-    // Services shut down in reverse order: the database closes after the server has stopped
-    // and every in-flight write has committed.
-    if let service = database.service { app.addServices(service) }
+    // Services stop in reverse order: the server first (in-flight requests finish), then
+    // the database's own service, then the closer, so every write commits before close.
     app.addServices(DatabaseCloser(database: database.database))
+    if let service = database.service { app.addServices(service) }
     // Migrations run once the services are up (PostgreSQL's pool must be running) and
     // before the server listens; a failure stops start-up.
     app.beforeServerStarts {
@@ -73,7 +73,7 @@ public func buildRouter(
 
 struct OpenedDatabase {
     var database: any MetadataDatabase
-    /// A service the database needs running (PostgreSQL's pool), if any.
+    /// A service the database needs running (PostgreSQL's pool, SQLite's checkpoints).
     var service: (any Service)?
 }
 
@@ -98,7 +98,8 @@ func openDatabase(_ configuration: ServerConfiguration, logger: Logger) async th
     try fileManager.createDirectory(atPath: configuration.resolvedArtifactsDestination, withIntermediateDirectories: true)
     let directory = (path as NSString).deletingLastPathComponent
     if !directory.isEmpty { try fileManager.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-    return OpenedDatabase(database: try await SQLiteMetadataDatabase.open(path: path, logger: logger), service: nil)
+    let database = try await SQLiteMetadataDatabase.open(path: path, logger: logger)
+    return OpenedDatabase(database: database, service: database.checkpointService())
 }
 
 /// Closes the metadata database when the service group shuts down.

@@ -12,11 +12,13 @@ public final class SQLiteMetadataDatabase: MetadataDatabase {
     private let writer: SQLiteDirectDatabase
     private let readers: [SQLiteDirectDatabase]
     private let writeQueue: SQLiteWriteQueue
+    private let checkpointer: SQLiteDirectDatabase
     private let nextReader = Atomic<Int>(0)
 
-    private init(writer: SQLiteDirectDatabase, readers: [SQLiteDirectDatabase]) {
+    private init(writer: SQLiteDirectDatabase, readers: [SQLiteDirectDatabase], checkpointer: SQLiteDirectDatabase) {
         self.writer = writer
         self.readers = readers
+        self.checkpointer = checkpointer
         self.writeQueue = SQLiteWriteQueue(database: writer)
     }
 
@@ -35,8 +37,14 @@ public final class SQLiteMetadataDatabase: MetadataDatabase {
         // WAL lets readers proceed during writes; NORMAL syncs at checkpoints, which in WAL
         // mode never corrupts the database and loses nothing when the process dies.
         try writer.connection.execute("PRAGMA journal_mode=WAL", []) { _ in }
+        // Checkpoints copy the WAL back into the database and fsync both files: tens of
+        // milliseconds that, left to SQLite's auto-checkpoint, would stall the commit that
+        // happens to cross the threshold and every writer queued behind it. The
+        // checkpoint service runs them on its own connection instead.
+        try writer.connection.execute("PRAGMA wal_autocheckpoint=0", []) { _ in }
         let readers = try (0..<max(1, readerCount)).map { _ in try connect() }
-        return SQLiteMetadataDatabase(writer: writer, readers: readers)
+        let checkpointer = try connect()
+        return SQLiteMetadataDatabase(writer: writer, readers: readers, checkpointer: checkpointer)
     }
 
     private static let connectionPragmas = [
@@ -60,10 +68,27 @@ public final class SQLiteMetadataDatabase: MetadataDatabase {
         try await writeQueue.transaction(body)
     }
 
+    /// Copies committed WAL frames into the database file without blocking readers or
+    /// the writer (a PASSIVE checkpoint), on a thread-pool thread because it fsyncs.
+    public func checkpoint() async throws {
+        let connection = checkpointer.connection
+        try await NIOThreadPool.singleton.runIfActive {
+            try connection.execute("PRAGMA wal_checkpoint(PASSIVE)", []) { _ in }
+        }
+    }
+
+    /// A service that checkpoints every `interval` while the server runs.
+    public func checkpointService(interval: Duration = .milliseconds(500)) -> SQLiteCheckpointService {
+        SQLiteCheckpointService(database: self, interval: interval)
+    }
+
     public func shutdown() async throws {
         // An empty transaction queues behind every write in flight, so they all commit
         // before the handles close.
         try await writeQueue.transaction { _ in }
+        // Leave a compact database behind: fold the whole WAL in and truncate it.
+        try? writer.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)", []) { _ in }
+        checkpointer.connection.close()
         for reader in readers { reader.connection.close() }
         writer.connection.close()
     }

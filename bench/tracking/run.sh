@@ -61,7 +61,7 @@ usage: $0 [options]
   --history-reps N      repetitions of the full get-history read (default: $HIST_REPS)
   --loader-threads N    threads of the Python run loader (default: $LOADER_THREADS)
   --quick               smoke run: 3s loads, 1s warm-up, 1000 runs, 20k points
-  --wait-quiet SECS      before each server, wait up to SECS for other processes to leave
+  --wait-quiet SECS     before each server, wait up to SECS for other processes to leave
                         the CPUs idle (< 0.3 cores busy); the report warns either way
   --keep                keep the servers' data dirs and logs
 env: CAIRN_BIN (default .build/release/cairn), BENCH_TMP (default \${TMPDIR:-/tmp})
@@ -306,7 +306,12 @@ T0=$(date +%s)
 servers=()
 [[ "$ONLY" != mlflow ]] && servers+=(cairn)
 [[ "$ONLY" != cairn ]] && servers+=(mlflow)
-for s in "${servers[@]}"; do bench_server "$s"; done
+CAIRN_MTIME_AFTER="$CAIRN_MTIME"
+for s in "${servers[@]}"; do
+  bench_server "$s"
+  # a rebuild after Cairn's part has finished does not matter; one during it does
+  [[ "$s" == cairn ]] && CAIRN_MTIME_AFTER="$(date -u -r "$CAIRN_BIN" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || echo gone)"
+done
 T1=$(date +%s)
 
 # ------------------------------------------------------------------------- report
@@ -320,8 +325,7 @@ META="$RES/meta.md"
   done
   [[ " ${servers[*]} " == *" mlflow "* ]] && echo "- mlflow $("$PY" -c 'import mlflow; print(mlflow.__version__)'), default workers ($(grep -m1 -oiE 'uvicorn|gunicorn|waitress' "$WORK/mlflow.log" || echo '?'))"
   if [[ " ${servers[*]} " == *" cairn "* ]]; then
-    now_mtime="$(date -u -r "$CAIRN_BIN" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || echo gone)"
-    echo "- cairn: $CAIRN_BIN, built $CAIRN_MTIME$([[ "$CAIRN_BIN" == */debug/* ]] && echo ' — DEBUG BUILD, not representative')$([[ "$now_mtime" != "$CAIRN_MTIME" ]] && echo " — WARNING: the binary was replaced during the run (now $now_mtime)")"
+    echo "- cairn: $CAIRN_BIN, built $CAIRN_MTIME$([[ "$CAIRN_BIN" == */debug/* ]] && echo ' — DEBUG BUILD, not representative')$([[ "$CAIRN_MTIME_AFTER" != "$CAIRN_MTIME" ]] && echo " — WARNING: the binary was replaced while Cairn was being measured (now $CAIRN_MTIME_AFTER)")"
   fi
   echo "- history: $POINTS points, $HIST_REPS reps; search: $SEARCH_RUNS runs, $SEARCH_REPS filtered reps, $PAGE_REPS page reps; loader threads $LOADER_THREADS"
   sed 's/^/- /' "$RES/loadavg.txt"

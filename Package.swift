@@ -58,6 +58,7 @@ let package = Package(
         .target(
             name: "CairnServer",
             dependencies: [
+                "CairnArtifacts",
                 "CairnCore",
                 "CairnStore",
                 .product(name: "Hummingbird", package: "hummingbird"),

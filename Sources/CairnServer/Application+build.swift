@@ -1,3 +1,4 @@
+import CairnArtifacts
 import CairnCore
 import CairnStore
 import Foundation
@@ -9,14 +10,16 @@ import ServiceLifecycle
 public typealias AppRequestContext = BasicRequestContext
 
 /// Wires the stores and controllers for `configuration` and returns the application, ready to
-/// run. Migrations run here, before the server listens.
+/// run. Migrations run when it starts, before the server listens.
 public func buildApplication(_ configuration: ServerConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
     let database = try await openDatabase(configuration, logger: logger)
+    try FileManager.default.createDirectory(atPath: configuration.resolvedArtifactsDestination, withIntermediateDirectories: true)
     let registry = PrometheusCollectorRegistry()
     let router = buildRouter(
         store: SQLTrackingStore(database: database.database),
         registryStore: SQLRegistryStore(database: database.database),
         loggedModelStore: SQLLoggedModelStore(database: database.database),
+        artifacts: try LocalArtifactRepository(rootDirectory: configuration.resolvedArtifactsDestination),
         registry: registry,
         hostPolicy: HostPolicy(bindHost: configuration.host, allowedHosts: configuration.allowedHosts)
     )
@@ -52,6 +55,7 @@ public func buildRouter(
     store: any TrackingStore,
     registryStore: (any RegistryStore)? = nil,
     loggedModelStore: (any LoggedModelStore)? = nil,
+    artifacts: (any ArtifactRepository)? = nil,
     registry: PrometheusCollectorRegistry,
     hostPolicy: HostPolicy = HostPolicy(bindHost: "127.0.0.1", allowedHosts: [])
 ) -> Router<AppRequestContext> {
@@ -59,7 +63,8 @@ public func buildRouter(
     router.add(middleware: RequestMetricsMiddleware(registry: registry))
     router.add(middleware: ErrorShapeMiddleware())
     router.add(middleware: HostOriginMiddleware(policy: hostPolicy))
-    ServiceController(registry: registry).addRoutes(to: router)
+    ServiceController(registry: registry, servesArtifacts: artifacts != nil).addRoutes(to: router)
+    if let artifacts { ArtifactsController(repository: artifacts).addRoutes(to: router) }
     // The web UI talks to the same API under /ajax-api.
     for prefix in ["api/2.0/mlflow", "ajax-api/2.0/mlflow"] {
         let group = router.group(RouterPath(prefix))
@@ -95,7 +100,6 @@ func openDatabase(_ configuration: ServerConfiguration, logger: Logger) async th
     }
     let fileManager = FileManager.default
     try fileManager.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-    try fileManager.createDirectory(atPath: configuration.resolvedArtifactsDestination, withIntermediateDirectories: true)
     let directory = (path as NSString).deletingLastPathComponent
     if !directory.isEmpty { try fileManager.createDirectory(atPath: directory, withIntermediateDirectories: true) }
     let database = try await SQLiteMetadataDatabase.open(path: path, logger: logger)

@@ -5,6 +5,8 @@ import Prometheus
 /// capabilities the MLflow client probes before artifact transfers.
 struct ServiceController<Context: RequestContext>: Sendable {
     let registry: PrometheusCollectorRegistry
+    /// Whether this server proxies artifacts (`/api/2.0/mlflow-artifacts/…`).
+    let servesArtifacts: Bool
 
     static var version: String { CairnVersion.current }
 
@@ -28,7 +30,7 @@ struct ServiceController<Context: RequestContext>: Sendable {
         router.get("api/3.0/mlflow/server-info") { _, _ in
             JSONBody.object { writer in
                 writer.key("store_type"); writer.string("SqlStore")
-                writer.key("artifact_serving_enabled"); writer.bool(false)
+                writer.key("artifact_serving_enabled"); writer.bool(servesArtifacts)
                 writer.key("multipart_uploads_enabled"); writer.bool(false)
                 writer.key("multipart_downloads_enabled"); writer.bool(false)
                 writer.key("artifacts_presigned_only"); writer.bool(false)

@@ -1,0 +1,123 @@
+import CairnArtifacts
+import CairnCore
+import HTTPTypes
+import Hummingbird
+
+/// MLflow's proxied artifact API, `/api/2.0/mlflow-artifacts/artifacts/…`: the client sends
+/// every file through the tracking server, which stores it under its artifacts destination.
+struct ArtifactsController<Context: RequestContext>: Sendable {
+    let repository: any ArtifactRepository
+
+    static var prefix: String { "/api/2.0/mlflow-artifacts/artifacts" }
+
+    func addRoutes(to router: Router<Context>) {
+        router.get("api/2.0/mlflow-artifacts/artifacts", use: list)
+        router.get("api/2.0/mlflow-artifacts/artifacts/**", use: download)
+        router.put("api/2.0/mlflow-artifacts/artifacts/**", use: upload)
+        router.delete("api/2.0/mlflow-artifacts/artifacts/**", use: delete)
+        // Multipart uploads and presigned downloads exist for object stores; a local
+        // destination answers 501 as MLflow's does, and the client falls back to plain
+        // PUT and GET (server-info also tells it they are off).
+        for route in ["api/2.0/mlflow-artifacts/mpu/create/**", "api/2.0/mlflow-artifacts/mpu/complete/**", "api/2.0/mlflow-artifacts/mpu/abort/**"] {
+            router.post(RouterPath(route)) { _, _ -> Response in
+                throw CairnError(.notImplemented, "Multipart upload is not supported for the current artifact repository")
+            }
+        }
+        router.get("api/2.0/mlflow-artifacts/presigned/**") { _, _ -> Response in
+            throw CairnError(.notImplemented, "Presigned URLs are not supported for the current artifact repository")
+        }
+    }
+
+    /// The artifact path named by the request URL, percent-decoded once (a path's `+` is
+    /// literal) and validated.
+    static func path(of request: Request) throws -> ArtifactPath {
+        let raw = request.uri.path
+        guard raw.hasPrefix(prefix + "/") else { throw ArtifactPath.invalid }
+        guard let decoded = percentDecode(raw.dropFirst(prefix.count + 1)) else { throw ArtifactPath.invalid }
+        return try ArtifactPath(decoded)
+    }
+
+    @Sendable func upload(_ request: Request, context: Context) async throws -> JSONBody {
+        let path = try Self.path(of: request)
+        guard !path.isRoot else { throw ArtifactPath.invalid }
+        try await repository.write(path, from: request.body)
+        return .empty
+    }
+
+    @Sendable func download(_ request: Request, context: Context) async throws -> Response {
+        let path = try Self.path(of: request)
+        let contents = try await repository.read(path)
+        let name = path.name ?? "artifact"
+        var headers: HTTPFields = [
+            .contentType: MediaType.forArtifact(named: name),
+            .contentLength: String(contents.size),
+            .contentDisposition: "attachment; filename=\"\(name.replacingOccurrences(of: "\"", with: ""))\"",
+        ]
+        headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: contents))
+    }
+
+    @Sendable func list(_ request: Request, context: Context) async throws -> JSONBody {
+        let fields = try QueryString.parse(request.uri.query ?? "")
+        var text = ""
+        if case .string(let value)? = fields["path"] { text = value }
+        let path = try ArtifactPath(text)
+        let entries = try await repository.list(path)
+        return .object { writer in
+            guard !entries.isEmpty else { return }
+            writer.key("files")
+            writer.beginArray()
+            for entry in entries {
+                writer.beginObject()
+                writer.key("path"); writer.string(entry.name)
+                writer.key("is_dir"); writer.bool(entry.isDirectory)
+                if let size = entry.size, !entry.isDirectory { writer.key("file_size"); writer.int(size) }
+                writer.endObject()
+            }
+            writer.endArray()
+        }
+    }
+
+    @Sendable func delete(_ request: Request, context: Context) async throws -> JSONBody {
+        let path = try Self.path(of: request)
+        guard !path.isRoot else { throw ArtifactPath.invalid }
+        try await repository.delete(path)
+        return .empty
+    }
+
+    static func percentDecode(_ text: Substring) -> String? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "%") else { bytes.append(byte); continue }
+            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
+
+extension MediaType {
+    /// The Content-Type MLflow serves artifacts with: text for MLmodel and YAML/text files,
+    /// otherwise by extension, falling back to octet-stream.
+    static func forArtifact(named name: String) -> String {
+        let lower = name.lowercased()
+        if lower == "mlmodel" || lower.hasSuffix(".txt") || lower.hasSuffix(".yaml") || lower.hasSuffix(".yml") || lower.hasSuffix(".log") {
+            return "text/plain"
+        }
+        if let dot = lower.lastIndex(of: "."), let type = MediaType.getMediaType(forExtension: String(lower[lower.index(after: dot)...])) {
+            return type.description
+        }
+        return "application/octet-stream"
+    }
+}

@@ -40,7 +40,7 @@ def test_byte_identical_round_trips(client, exp_id, tmp_path):
     (src / "nested" / "deeper").mkdir(parents=True)
     files = {
         "one_kb.bin": 1024,
-        "nested/five_mb.bin": 5 * 1024 * 1024,
+        "nested/hundred_mb.bin": 100 * 1024 * 1024,
         "nested/deeper/empty.bin": 0,
     }
     rng = np.random.default_rng(7)

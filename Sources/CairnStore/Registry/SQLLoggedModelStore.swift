@@ -158,57 +158,15 @@ public struct SQLLoggedModelStore: LoggedModelStore {
     }
 
     static func insertParams(_ sql: any SQLDatabase, modelId: String, params: [KeyValue]) async throws {
-        guard !params.isEmpty else { return }
-        var existing: [String: String] = [:]
-        for chunk in chunked(params.map(\.key)) {
-            for row in try await sql.raw("""
-                SELECT key, value FROM logged_model_params WHERE model_id = \(bind: modelId) AND key IN \(inList(Array(chunk)))
-                """).all() {
-                existing[try row.decode(column: "key", as: String.self)] = try row.decode(column: "value", as: String.self)
-            }
-        }
-        var fresh: [KeyValue] = []
-        for param in params {
-            if let old = existing[param.key] {
-                guard old == param.value else {
-                    throw CairnError.invalidParameter(
-                        "Changing param values is not allowed. Param with key='\(param.key)' was already logged with value='\(old)' for logged model ID='\(modelId)'. Attempted logging new value '\(param.value)'."
-                    )
-                }
-            } else {
-                fresh.append(param)
-            }
-        }
-        for chunk in chunked(fresh) {
-            var query: SQLQueryString = "INSERT INTO logged_model_params (model_id, key, value) VALUES "
-            for (index, param) in chunk.enumerated() {
-                query.appendLiteral(index > 0 ? ", (" : "(")
-                query.appendInterpolation(bind: modelId)
-                query.appendLiteral(", ")
-                query.appendInterpolation(bind: param.key)
-                query.appendLiteral(", ")
-                query.appendInterpolation(bind: param.value)
-                query.appendLiteral(")")
-            }
-            try await sql.raw(query).run()
+        try await KeyValueRows.insertWriteOnce(sql, table: "logged_model_params", ownerColumn: "model_id", owner: modelId, pairs: params) { param, old in
+            CairnError.invalidParameter(
+                "Changing param values is not allowed. Param with key='\(param.key)' was already logged with value='\(old)' for logged model ID='\(modelId)'. Attempted logging new value '\(param.value)'."
+            )
         }
     }
 
     static func upsertTags(_ sql: any SQLDatabase, modelId: String, tags: [KeyValue]) async throws {
-        for chunk in chunked(tags) {
-            var query: SQLQueryString = "INSERT INTO logged_model_tags (model_id, key, value) VALUES "
-            for (index, tag) in chunk.enumerated() {
-                query.appendLiteral(index > 0 ? ", (" : "(")
-                query.appendInterpolation(bind: modelId)
-                query.appendLiteral(", ")
-                query.appendInterpolation(bind: tag.key)
-                query.appendLiteral(", ")
-                query.appendInterpolation(bind: tag.value)
-                query.appendLiteral(")")
-            }
-            query.appendLiteral(" ON CONFLICT (model_id, key) DO UPDATE SET value = excluded.value")
-            try await sql.raw(query).run()
-        }
+        try await KeyValueRows.insert(sql, table: "logged_model_tags", ownerColumn: "model_id", owner: modelId, pairs: tags, upsert: true)
     }
 
     /// Records that `name`/`version` was registered from the model, in the logged-model tag

@@ -223,55 +223,15 @@ extension SQLTrackingStore {
 
     /// Params are write-once: the same value again is accepted (clients retry), another is refused.
     static func insertParams(_ sql: any SQLDatabase, runId: String, params: [KeyValue]) async throws {
-        let existingRows = try await sql.raw("""
-            SELECT key, value FROM run_params WHERE run_uuid = \(bind: runId) AND key IN \(inList(params.map(\.key)))
-            """).all()
-        var existing: [String: String] = [:]
-        for row in existingRows {
-            existing[try row.decode(column: "key", as: String.self)] = try row.decode(column: "value", as: String.self)
+        try await KeyValueRows.insertWriteOnce(sql, table: "run_params", ownerColumn: "run_uuid", owner: runId, pairs: params) { param, old in
+            CairnError.invalidParameter(
+                "Changing param values is not allowed. Params were already logged='[{'key': '\(param.key)', 'old_value': '\(old)', 'new_value': '\(param.value)'}]' for run ID='\(runId)'."
+            )
         }
-        var fresh: [KeyValue] = []
-        for param in params {
-            if let old = existing[param.key] {
-                guard old == param.value else {
-                    throw CairnError.invalidParameter(
-                        "Changing param values is not allowed. Params were already logged='[{'key': '\(param.key)', 'old_value': '\(old)', 'new_value': '\(param.value)'}]' for run ID='\(runId)'."
-                    )
-                }
-            } else {
-                fresh.append(param)
-            }
-        }
-        guard !fresh.isEmpty else { return }
-        var query: SQLQueryString = "INSERT INTO run_params (run_uuid, key, value) VALUES "
-        for (index, param) in fresh.enumerated() {
-            if index > 0 { query.appendLiteral(", ") }
-            query.appendLiteral("(")
-            query.appendInterpolation(bind: runId)
-            query.appendLiteral(", ")
-            query.appendInterpolation(bind: param.key)
-            query.appendLiteral(", ")
-            query.appendInterpolation(bind: param.value)
-            query.appendLiteral(")")
-        }
-        try await sql.raw(query).run()
     }
 
     static func upsertRunTags(_ sql: any SQLDatabase, runId: String, tags: [KeyValue]) async throws {
-        guard !tags.isEmpty else { return }
-        var query: SQLQueryString = "INSERT INTO run_tags (run_uuid, key, value) VALUES "
-        for (index, tag) in tags.enumerated() {
-            if index > 0 { query.appendLiteral(", ") }
-            query.appendLiteral("(")
-            query.appendInterpolation(bind: runId)
-            query.appendLiteral(", ")
-            query.appendInterpolation(bind: tag.key)
-            query.appendLiteral(", ")
-            query.appendInterpolation(bind: tag.value)
-            query.appendLiteral(")")
-        }
-        query.appendLiteral(" ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value")
-        try await sql.raw(query).run()
+        try await KeyValueRows.insert(sql, table: "run_tags", ownerColumn: "run_uuid", owner: runId, pairs: tags, upsert: true)
     }
 
     /// Inserts metric points (a retried point is a no-op) and moves each key's latest value

@@ -28,20 +28,14 @@ extension SQLLoggedModelStore {
         sql.appendLiteral(" ORDER BY ")
         sql = sql + (try LoggedModelSearchSQL.order(query.orderBy))
         let limit = query.maxResults
-        sql.appendLiteral(" LIMIT ")
-        sql.appendInterpolation(bind: limit + 1)
-        sql.appendLiteral(" OFFSET ")
-        sql.appendInterpolation(bind: offset)
+        sql = sql + PageToken.limitClause(limit: limit, offset: offset)
         let statement = sql
 
         return try await database.read { db in
-            var ids = try await db.raw(statement).all().map { try $0.decode(column: "model_id", as: String.self) }
-            var token: String?
-            if ids.count > limit {
-                ids.removeLast(ids.count - limit)
-                token = PageToken.encode(offset: offset + limit)
-            }
-            return Page(items: try await Self.loadLoggedModels(db, ids: ids), nextPageToken: token)
+            let ids = PageToken.page(
+                try await db.raw(statement).all().map { try $0.decode(column: "model_id", as: String.self) }, limit: limit, offset: offset
+            )
+            return Page(items: try await Self.loadLoggedModels(db, ids: ids.items), nextPageToken: ids.nextPageToken)
         }
     }
 }

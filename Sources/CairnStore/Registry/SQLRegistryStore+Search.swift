@@ -9,19 +9,11 @@ extension SQLRegistryStore {
         var suffix: SQLQueryString = "ORDER BY "
         suffix = suffix + (try RegistrySearchSQL.registeredModelOrder(query.orderBy))
         let limit = query.maxResults
-        suffix.appendLiteral(" LIMIT ")
-        suffix.appendInterpolation(bind: limit + 1)
-        suffix.appendLiteral(" OFFSET ")
-        suffix.appendInterpolation(bind: offset)
+        suffix = suffix + PageToken.limitClause(limit: limit, offset: offset)
         let (whereClause, orderAndLimit) = (condition, suffix)
         return try await database.read { sql in
-            var models = try await Self.loadRegisteredModels(sql, where: whereClause, suffix: orderAndLimit)
-            var token: String?
-            if models.count > limit {
-                models.removeLast(models.count - limit)
-                token = PageToken.encode(offset: offset + limit)
-            }
-            return Page(items: models, nextPageToken: token)
+            let models = try await Self.loadRegisteredModels(sql, where: whereClause, suffix: orderAndLimit)
+            return PageToken.page(models, limit: limit, offset: offset)
         }
     }
 
@@ -32,19 +24,11 @@ extension SQLRegistryStore {
         var suffix: SQLQueryString = "ORDER BY "
         suffix = suffix + (try RegistrySearchSQL.modelVersionOrder(query.orderBy))
         let limit = query.maxResults
-        suffix.appendLiteral(" LIMIT ")
-        suffix.appendInterpolation(bind: limit + 1)
-        suffix.appendLiteral(" OFFSET ")
-        suffix.appendInterpolation(bind: offset)
+        suffix = suffix + PageToken.limitClause(limit: limit, offset: offset)
         let (whereClause, orderAndLimit) = (condition, suffix)
         return try await database.read { sql in
-            var versions = try await Self.loadModelVersions(sql, where: whereClause, suffix: orderAndLimit)
-            var token: String?
-            if versions.count > limit {
-                versions.removeLast(versions.count - limit)
-                token = PageToken.encode(offset: offset + limit)
-            }
-            return Page(items: versions, nextPageToken: token)
+            let versions = try await Self.loadModelVersions(sql, where: whereClause, suffix: orderAndLimit)
+            return PageToken.page(versions, limit: limit, offset: offset)
         }
     }
 }

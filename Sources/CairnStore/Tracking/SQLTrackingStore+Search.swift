@@ -27,20 +27,12 @@ extension SQLTrackingStore {
         sql.appendLiteral(" ORDER BY ")
         sql = sql + order
         let limit = query.maxResults
-        sql.appendLiteral(" LIMIT ")
-        sql.appendInterpolation(bind: limit + 1)
-        sql.appendLiteral(" OFFSET ")
-        sql.appendInterpolation(bind: offset)
+        sql = sql + PageToken.limitClause(limit: limit, offset: offset)
         let statement = sql
 
         return try await database.read { db in
-            var ids = try await db.raw(statement).all().map { try $0.decode(column: "run_uuid", as: String.self) }
-            var token: String?
-            if ids.count > limit {
-                ids.removeLast(ids.count - limit)
-                token = PageToken.encode(offset: offset + limit)
-            }
-            return Page(items: try await Self.loadRuns(db, ids: ids), nextPageToken: token)
+            let ids = PageToken.page(try await db.raw(statement).all().map { try $0.decode(column: "run_uuid", as: String.self) }, limit: limit, offset: offset)
+            return Page(items: try await Self.loadRuns(db, ids: ids.items), nextPageToken: ids.nextPageToken)
         }
     }
 
@@ -55,19 +47,11 @@ extension SQLTrackingStore {
         var suffix: SQLQueryString = "ORDER BY "
         suffix = suffix + (try SearchSQL.experimentOrder(query.orderBy))
         let limit = query.maxResults
-        suffix.appendLiteral(" LIMIT ")
-        suffix.appendInterpolation(bind: limit + 1)
-        suffix.appendLiteral(" OFFSET ")
-        suffix.appendInterpolation(bind: offset)
+        suffix = suffix + PageToken.limitClause(limit: limit, offset: offset)
         let (where_, orderAndLimit) = (condition, suffix)
         return try await database.read { db in
-            var experiments = try await Self.loadExperiments(db, where: where_, suffix: orderAndLimit)
-            var token: String?
-            if experiments.count > limit {
-                experiments.removeLast(experiments.count - limit)
-                token = PageToken.encode(offset: offset + limit)
-            }
-            return Page(items: experiments, nextPageToken: token)
+            let experiments = try await Self.loadExperiments(db, where: where_, suffix: orderAndLimit)
+            return PageToken.page(experiments, limit: limit, offset: offset)
         }
     }
 }

@@ -63,8 +63,10 @@ public func buildRouter(
     router.add(middleware: RequestMetricsMiddleware(registry: registry))
     router.add(middleware: ErrorShapeMiddleware())
     router.add(middleware: HostOriginMiddleware(policy: hostPolicy))
-    ServiceController(registry: registry, servesArtifacts: artifacts != nil).addRoutes(to: router)
+    let multipart = artifacts as? any MultipartArtifactRepository
+    ServiceController(registry: registry, servesArtifacts: artifacts != nil, multipartUploads: multipart != nil).addRoutes(to: router)
     if let artifacts { ArtifactsController(repository: artifacts).addRoutes(to: router) }
+    if let multipart { MultipartUploadsController(repository: multipart).addRoutes(to: router) }
     // The web UI talks to the same API under /ajax-api.
     for prefix in ["api/2.0/mlflow", "ajax-api/2.0/mlflow"] {
         let group = router.group(RouterPath(prefix))

@@ -82,7 +82,7 @@ struct ArtifactRoot: Sendable {
     // MARK: - Walking
 
     /// A fresh descriptor on the root: directory reads must not share the root's offset.
-    private func openRoot() throws(Failure) -> FileDescriptor {
+    func openRoot() throws(Failure) -> FileDescriptor {
         do {
             return try POSIX.openAt(descriptor, ".", O_RDONLY | O_DIRECTORY)
         } catch {

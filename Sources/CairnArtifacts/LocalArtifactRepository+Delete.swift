@@ -34,7 +34,7 @@ extension ArtifactRoot {
         }
         guard let status else { return false }
         if status.kind == .directory {
-            try removeTree(in: parent.descriptor, name, depth: 0)
+            try Self.removeTree(in: parent.descriptor, name, depth: 0)
         } else {
             do {
                 try POSIX.unlinkAt(parent.descriptor, name, directoryEntry: false)
@@ -50,7 +50,7 @@ extension ArtifactRoot {
     /// `rm -r` relative to `directory`: descends with `O_NOFOLLOW` and unlinks links as
     /// entries, so nothing outside the tree is ever touched. Retries a few times when an
     /// upload creates entries while the tree is being removed.
-    private func removeTree(in directory: FileDescriptor, _ name: String, depth: Int) throws {
+    static func removeTree(in directory: FileDescriptor, _ name: String, depth: Int) throws {
         guard depth < Self.maxRemovalDepth else {
             throw ArtifactStorageError(operation: "directory tree too deep to delete", code: 0)
         }

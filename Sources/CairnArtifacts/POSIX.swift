@@ -44,6 +44,15 @@ extension FileStatus {
     }
 
     var size: Int64 { Int64(st_size) }
+
+    /// Last modification, in whole seconds since the epoch.
+    var modificationTime: Int64 {
+        #if canImport(Darwin)
+        Int64(st_mtimespec.tv_sec)
+        #else
+        Int64(st_mtim.tv_sec)
+        #endif
+    }
 }
 
 enum POSIX {
@@ -152,6 +161,40 @@ enum POSIX {
             total += count
         }
         return total
+    }
+
+    /// Appends the first `size` bytes of `source` to `destination` at its current offset.
+    /// On Linux `sendfile` copies inside the kernel, without a round trip through a user-space
+    /// buffer; elsewhere, or where the file system refuses, it is `pread` and `write` in
+    /// `bufferSize` pieces.
+    static func append(_ source: FileDescriptor, size: Int64, to destination: FileDescriptor, bufferSize: Int) throws(ArtifactStorageError) {
+        var offset: Int64 = 0
+        #if os(Linux)
+        var position = off_t(0)
+        while offset < size {
+            // At most 1 GiB per call: sendfile's per-call limit is just under 2 GiB.
+            let count = sendfile(destination.raw, source.raw, &position, Int(min(size - offset, 1 << 30)))
+            if count > 0 {
+                offset = Int64(position)
+                continue
+            }
+            if count == 0 { throw ArtifactStorageError(operation: "file shrank while being copied", code: 0) }
+            if errno == EINTR { continue }
+            // Not supported for this pair of files: copy what is left through a buffer.
+            if errno == EINVAL || errno == ENOSYS { break }
+            throw .last("sendfile")
+        }
+        #endif
+        guard offset < size else { return }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 16)
+        defer { buffer.deallocate() }
+        while offset < size {
+            let wanted = Int(min(Int64(bufferSize), size - offset))
+            let read = try readFully(source, into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<wanted]), at: offset)
+            guard read == wanted else { throw ArtifactStorageError(operation: "file shrank while being copied", code: 0) }
+            try writeAll(destination, UnsafeRawBufferPointer(rebasing: buffer[..<read]))
+            offset += Int64(read)
+        }
     }
 
     /// Names in an open directory except `.` and `..`; entries that are not valid UTF-8 are

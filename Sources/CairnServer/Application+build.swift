@@ -14,12 +14,13 @@ public typealias AppRequestContext = BasicRequestContext
 public func buildApplication(_ configuration: ServerConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
     let database = try await openDatabase(configuration, logger: logger)
     try FileManager.default.createDirectory(atPath: configuration.resolvedArtifactsDestination, withIntermediateDirectories: true)
+    let artifacts = try LocalArtifactRepository(rootDirectory: configuration.resolvedArtifactsDestination)
     let registry = PrometheusCollectorRegistry()
     let router = buildRouter(
         store: SQLTrackingStore(database: database.database),
         registryStore: SQLRegistryStore(database: database.database),
         loggedModelStore: SQLLoggedModelStore(database: database.database),
-        artifacts: try LocalArtifactRepository(rootDirectory: configuration.resolvedArtifactsDestination),
+        artifacts: artifacts,
         registry: registry,
         hostPolicy: HostPolicy(bindHost: configuration.host, allowedHosts: configuration.allowedHosts)
     )
@@ -41,6 +42,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     // the database's own service, then the closer, so every write commits before close.
     app.addServices(DatabaseCloser(database: database.database))
     if let service = database.service { app.addServices(service) }
+    app.addServices(StaleUploadSweeper(repository: artifacts, logger: logger))
     // Migrations run once the services are up (PostgreSQL's pool must be running) and
     // before the server listens; a failure stops start-up.
     app.beforeServerStarts {
@@ -63,8 +65,10 @@ public func buildRouter(
     router.add(middleware: RequestMetricsMiddleware(registry: registry))
     router.add(middleware: ErrorShapeMiddleware())
     router.add(middleware: HostOriginMiddleware(policy: hostPolicy))
-    ServiceController(registry: registry, servesArtifacts: artifacts != nil).addRoutes(to: router)
+    let multipart = artifacts as? any MultipartArtifactRepository
+    ServiceController(registry: registry, servesArtifacts: artifacts != nil, multipartUploads: multipart != nil).addRoutes(to: router)
     if let artifacts { ArtifactsController(repository: artifacts).addRoutes(to: router) }
+    if let multipart { MultipartUploadsController(repository: multipart).addRoutes(to: router) }
     // The web UI talks to the same API under /ajax-api.
     for prefix in ["api/2.0/mlflow", "ajax-api/2.0/mlflow"] {
         let group = router.group(RouterPath(prefix))

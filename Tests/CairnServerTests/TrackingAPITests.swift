@@ -1,3 +1,4 @@
+import CairnArtifacts
 import CairnCore
 import CairnStore
 import Foundation
@@ -10,7 +11,10 @@ import Testing
 
 /// Drives the router in-process with Hummingbird's test client against a real SQLite store.
 struct APIFixture {
-    static func withApp(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+    static func withApp(
+        artifacts: (any ArtifactRepository)? = nil,
+        _ body: @Sendable (any TestClientProtocol) async throws -> Void
+    ) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-api-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -21,6 +25,7 @@ struct APIFixture {
             store: SQLTrackingStore(database: database),
             registryStore: SQLRegistryStore(database: database),
             loggedModelStore: SQLLoggedModelStore(database: database),
+            artifacts: artifacts,
             registry: PrometheusCollectorRegistry()
         )
         let app = Application(router: router, logger: logger)

@@ -103,3 +103,57 @@ def test_missing_artifact_and_listing_of_missing_path(server_url):
     assert_json_error(requests.get(f"{base}/no/such/file.txt", timeout=30), 404, "RESOURCE_DOES_NOT_EXIST")
     r = requests.get(base, params={"path": "no/such/dir"}, timeout=30)
     assert r.status_code == 200 and r.json() == {}
+
+
+def _mpu_requests(server_url) -> dict[str, int]:
+    """Successful multipart requests the server has answered so far, by step, from /metrics."""
+    counts = {"create": 0, "parts": 0, "complete": 0, "abort": 0}
+    for line in requests.get(f"{server_url}/metrics", timeout=30).text.splitlines():
+        if not line.startswith("cairn_http_requests_total{") or 'status="200"' not in line:
+            continue
+        route = line.split('route="', 1)[1].split('"', 1)[0]
+        for step in counts:
+            if "/mpu/" in route and f"/{step}" in route:
+                counts[step] += int(float(line.rsplit(" ", 1)[1]))
+    return counts
+
+
+# MLflow's server with a local artifact destination has no multipart upload (it answers 501
+# and the client falls back to one PUT); Cairn assembles the parts on its own disk.
+@pytest.mark.cairn_only
+def test_large_artifact_goes_through_multipart_upload(client, exp_id, tmp_path, monkeypatch, server_url):
+    # The client reads these at upload time, so setting them here is enough.
+    monkeypatch.setenv("MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD", "true")
+    monkeypatch.setenv("MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE", str(5 * 1024 * 1024))
+    monkeypatch.setenv("MLFLOW_MULTIPART_UPLOAD_CHUNK_SIZE", str(4 * 1024 * 1024))
+    src = tmp_path / "big.bin"
+    src.write_bytes(np.random.default_rng(11).bytes(20 * 1024 * 1024 + 123))
+    before = _mpu_requests(server_url)
+    with mlflow.start_run(experiment_id=exp_id) as run:
+        mlflow.log_artifact(str(src), artifact_path="weights")
+    after = _mpu_requests(server_url)
+    assert {step: after[step] - before[step] for step in after} == {"create": 1, "parts": 6, "complete": 1, "abort": 0}
+    out = client.download_artifacts(run.info.run_id, "weights/big.bin", str(tmp_path / "out"))
+    assert _sha(out) == _sha(src)
+    listed = client.list_artifacts(run.info.run_id, "weights")
+    assert [(f.path, f.file_size) for f in listed] == [("weights/big.bin", src.stat().st_size)]
+
+
+# As above: only Cairn advertises multipart uploads for local storage.
+@pytest.mark.cairn_only
+def test_client_uses_multipart_upload_when_server_info_says_so(client, exp_id, tmp_path, monkeypatch, server_url):
+    info = requests.get(f"{server_url}/api/3.0/mlflow/server-info", timeout=30).json()
+    assert info["multipart_uploads_enabled"] is True
+    # Without MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD the client asks server-info.
+    monkeypatch.delenv("MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD", raising=False)
+    monkeypatch.setenv("MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE", str(1024 * 1024))
+    monkeypatch.setenv("MLFLOW_MULTIPART_UPLOAD_CHUNK_SIZE", str(1024 * 1024))
+    src = tmp_path / "model.bin"
+    src.write_bytes(np.random.default_rng(12).bytes(3 * 1024 * 1024))
+    before = _mpu_requests(server_url)
+    with mlflow.start_run(experiment_id=exp_id) as run:
+        mlflow.log_artifact(str(src))
+    after = _mpu_requests(server_url)
+    assert (after["create"] - before["create"], after["parts"] - before["parts"]) == (1, 3)
+    out = client.download_artifacts(run.info.run_id, "model.bin", str(tmp_path / "out"))
+    assert _sha(out) == _sha(src)

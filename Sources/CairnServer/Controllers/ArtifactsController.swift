@@ -5,6 +5,7 @@ import Hummingbird
 
 /// MLflow's proxied artifact API, `/api/2.0/mlflow-artifacts/artifacts/…`: the client sends
 /// every file through the tracking server, which stores it under its artifacts destination.
+/// Multipart uploads are `MultipartUploadsController`'s when the repository supports them.
 struct ArtifactsController<Context: RequestContext>: Sendable {
     let repository: any ArtifactRepository
 
@@ -15,22 +16,25 @@ struct ArtifactsController<Context: RequestContext>: Sendable {
         router.get("api/2.0/mlflow-artifacts/artifacts/**", use: download)
         router.put("api/2.0/mlflow-artifacts/artifacts/**", use: upload)
         router.delete("api/2.0/mlflow-artifacts/artifacts/**", use: delete)
-        // Multipart uploads and presigned downloads exist for object stores; a local
-        // destination answers 501 as MLflow's does, and the client falls back to plain
-        // PUT and GET (server-info also tells it they are off).
-        for route in ["api/2.0/mlflow-artifacts/mpu/create/**", "api/2.0/mlflow-artifacts/mpu/complete/**", "api/2.0/mlflow-artifacts/mpu/abort/**"] {
-            router.post(RouterPath(route)) { _, _ -> Response in
-                throw CairnError(.notImplemented, "Multipart upload is not supported for the current artifact repository")
+        if !(repository is any MultipartArtifactRepository) {
+            // The client recognises this message and falls back to a plain PUT.
+            for route in ["api/2.0/mlflow-artifacts/mpu/create/**", "api/2.0/mlflow-artifacts/mpu/complete/**", "api/2.0/mlflow-artifacts/mpu/abort/**"] {
+                router.post(RouterPath(route)) { _, _ -> Response in
+                    throw CairnError(.notImplemented, "Multipart upload is not supported for the current artifact repository")
+                }
             }
         }
+        // Presigned downloads exist for object stores; a local destination answers 501 as
+        // MLflow's does, and the client falls back to a plain GET (server-info also tells
+        // it they are off).
         router.get("api/2.0/mlflow-artifacts/presigned/**") { _, _ -> Response in
             throw CairnError(.notImplemented, "Presigned URLs are not supported for the current artifact repository")
         }
     }
 
-    /// The artifact path named by the request URL, percent-decoded once (a path's `+` is
-    /// literal) and validated.
-    static func path(of request: Request) throws -> ArtifactPath {
+    /// The artifact path named by the request URL below `prefix`, percent-decoded once (a
+    /// path's `+` is literal) and validated.
+    static func path(of request: Request, under prefix: String = prefix) throws -> ArtifactPath {
         let raw = request.uri.path
         guard raw.hasPrefix(prefix + "/") else { throw ArtifactPath.invalid }
         guard let decoded = percentDecode(raw.dropFirst(prefix.count + 1)) else { throw ArtifactPath.invalid }

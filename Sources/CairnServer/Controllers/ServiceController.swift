@@ -7,6 +7,10 @@ struct ServiceController<Context: RequestContext>: Sendable {
     let registry: PrometheusCollectorRegistry
     /// Whether this server proxies artifacts (`/api/2.0/mlflow-artifacts/…`).
     let servesArtifacts: Bool
+    /// Whether the artifact repository assembles multipart uploads. The client reads
+    /// `multipart_uploads_enabled` when `MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD` is unset and
+    /// then sends files from `MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE` (500 MB) up in parts.
+    let multipartUploads: Bool
 
     static var version: String { CairnVersion.current }
 
@@ -31,7 +35,7 @@ struct ServiceController<Context: RequestContext>: Sendable {
             JSONBody.object { writer in
                 writer.key("store_type"); writer.string("SqlStore")
                 writer.key("artifact_serving_enabled"); writer.bool(servesArtifacts)
-                writer.key("multipart_uploads_enabled"); writer.bool(false)
+                writer.key("multipart_uploads_enabled"); writer.bool(multipartUploads)
                 writer.key("multipart_downloads_enabled"); writer.bool(false)
                 writer.key("artifacts_presigned_only"); writer.bool(false)
                 writer.key("workspaces_enabled"); writer.bool(false)

@@ -594,6 +594,21 @@ def ml_op_cases():
         "S": np.array(["b", "z", "a", "c", ""]),
         "F": np.array([1.5, 0.5, 3.0, 2.5, -1.0], dtype=np.float32),
     })
+    # LabelEncoder 1: positions in classes_strings, both directions.
+    nodes = [
+        helper.make_node("LabelEncoder", ["S"], ["SI"], domain="ai.onnx.ml", classes_strings=["x", "y", "z"], default_int64=42),
+        helper.make_node("LabelEncoder", ["I"], ["IS"], domain="ai.onnx.ml", classes_strings=["x", "y", "z"], default_string="none"),
+    ]
+    model = make_model(
+        nodes,
+        [helper.make_tensor_value_info("S", TensorProto.STRING, [None]), helper.make_tensor_value_info("I", TensorProto.INT64, [None])],
+        [helper.make_tensor_value_info("SI", TensorProto.INT64, [None]), helper.make_tensor_value_info("IS", TensorProto.STRING, [None])],
+        opsets=[("", 17), ("ai.onnx.ml", 1)],
+    )
+    write_case("label_encoder_v1", model, {
+        "S": np.array(["z", "q", "x", "y"]),
+        "I": np.array([2, 0, 7, -1], dtype=np.int64),
+    })
     node = helper.make_node(
         "LabelEncoder", ["K"], ["V"], domain="ai.onnx.ml",
         keys_tensor=numpy_helper.from_array(np.array([3, 1, 4, 1_000_000_007], dtype=np.int64)),

@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "CairnStore", targets: ["CairnStore"]),
         .library(name: "CairnArtifacts", targets: ["CairnArtifacts"]),
         .library(name: "CairnServer", targets: ["CairnServer"]),
+        .library(name: "CairnONNX", targets: ["CairnONNX"]),
+        .library(name: "CairnServing", targets: ["CairnServing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -28,6 +30,9 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.24.0"),
     ],
     targets: [
         .target(
@@ -58,10 +63,30 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "CairnONNX",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CairnServing",
+            dependencies: [
+                "CairnCore",
+                "CairnONNX",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "CairnServer",
             dependencies: [
                 "CairnArtifacts",
                 "CairnCore",
+                "CairnServing",
                 "CairnStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -75,8 +100,17 @@ let package = Package(
             name: "cairn",
             dependencies: [
                 "CairnServer",
+                "CairnServing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // Times the native ONNX runtime in process for bench/serving (beside onnxruntime).
+        .executableTarget(
+            name: "cairn-onnx-bench",
+            dependencies: ["CairnONNX"],
+            path: "bench/onnx",
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -98,9 +132,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "CairnONNXTests",
+            dependencies: ["CairnONNX"],
+            exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CairnServingTests",
+            dependencies: ["CairnServing"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "CairnServerTests",
             dependencies: [
                 "CairnServer",
+                "CairnServing",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

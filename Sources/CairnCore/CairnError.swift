@@ -16,6 +16,9 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case invalidState = "INVALID_STATE"
     case notImplemented = "NOT_IMPLEMENTED"
     case temporarilyUnavailable = "TEMPORARILY_UNAVAILABLE"
+    /// Not one of MLflow's codes: its scoring server answers 415 for a content type it
+    /// cannot read, and Cairn keeps the status while giving the body the usual shape.
+    case unsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
 
     public var httpStatus: Int {
         switch self {
@@ -28,6 +31,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .internalError, .invalidState: 500
         case .notImplemented: 501
         case .temporarilyUnavailable: 503
+        case .unsupportedMediaType: 415
         }
     }
 }

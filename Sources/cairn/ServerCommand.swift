@@ -31,11 +31,7 @@ struct ServerCommand: AsyncParsableCommand {
     var logLevel: Logger.Level = .info
 
     func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = logLevel
-            return handler
-        }
+        bootstrapLogging(logLevel)
         let logger = Logger(label: "cairn")
         let configuration = ServerConfiguration(
             host: host, port: port, dataDirectory: dataDir,
@@ -48,3 +44,12 @@ struct ServerCommand: AsyncParsableCommand {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// Only `main` bootstraps logging: to standard error, at the level asked for.
+func bootstrapLogging(_ level: Logger.Level) {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
+}

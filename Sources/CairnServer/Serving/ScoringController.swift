@@ -1,0 +1,83 @@
+import CairnCore
+import CairnServing
+import HTTPTypes
+import Hummingbird
+
+/// MLflow's scoring protocol, as `mlflow models serve` speaks it: `/ping`, `/health`,
+/// `/version` and `POST /invocations` with JSON or CSV.
+struct ScoringController<Context: RequestContext>: Sendable {
+    let traffic: TrafficRouter
+    let maxBodyBytes: Int
+
+    static var modelHeader: HTTPField.Name { HTTPField.Name("X-Cairn-Model")! }
+    static var versionHeader: HTTPField.Name { HTTPField.Name("X-Cairn-Model-Version")! }
+
+    func addRoutes(to router: Router<Context>) {
+        for path in ["ping", "health"] {
+            router.get(RouterPath(path)) { _, _ in
+                let ready = traffic.primary.servingVersion != nil
+                return Response(status: ready ? .ok : .notFound, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: "\n")))
+            }
+        }
+        router.post("invocations") { request, context in
+            try await invoke(request, context: context)
+        }
+    }
+
+    func invoke(_ request: Request, context: Context) async throws -> Response {
+        let start = ContinuousClock.now
+        let body = try await request.body.collect(upTo: maxBodyBytes)
+        let parsed = try Self.parse(body: body, contentType: request.headers[.contentType])
+        let host = traffic.pick()
+        guard let deployment = host.lease() else {
+            throw CairnError(.temporarilyUnavailable, "No model is loaded.")
+        }
+        defer { deployment.release() }
+        deployment.metrics.enter()
+        defer { deployment.metrics.leave() }
+        let status: Int
+        var response: Response
+        do throws(CairnError) {
+            let answer = try await deployment.score(parsed)
+            let output = try answer.result.get()
+            let bytes = PredictionWriter.mlflowBody(output)
+            response = Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+            status = 200
+        } catch {
+            response = JSONBody.error(error).response(status: HTTPResponse.Status(code: error.code.httpStatus))
+            if error.code == .temporarilyUnavailable { response.headers[.retryAfter] = "1" }
+            status = error.code.httpStatus
+        }
+        response.headers[Self.modelHeader] = deployment.name
+        response.headers[Self.versionHeader] = deployment.versionLabel
+        deployment.metrics.recordRequest(
+            status: status, duration: ContinuousClock.now - start, requestBytes: body.readableBytes,
+            responseBytes: response.body.contentLength ?? 0, rows: parsed.frame.rowCount
+        )
+        if status == 200 { traffic.shadow?.offer(parsed) }
+        return response
+    }
+
+    /// MLflow accepts JSON and CSV, with no content-type parameter but `charset=utf-8`.
+    static func parse(body: ByteBuffer, contentType: String?) throws(CairnError) -> ScoringRequest {
+        let parts = (contentType ?? "application/json").split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+        let type = parts.first?.lowercased() ?? ""
+        for parameter in parts.dropFirst() {
+            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            guard pair.count == 2, pair[0] == "charset" else {
+                throw CairnError(.unsupportedMediaType, "Unrecognized content type parameters: \(pair[0]). The MLflow scoring protocol takes only charset=utf-8.")
+            }
+            guard pair[1] == "utf-8" || pair[1] == "utf8" else {
+                throw CairnError(.unsupportedMediaType, "The scoring server only supports UTF-8")
+            }
+        }
+        switch type {
+        case "application/json":
+            return try ScoringRequest.parseJSON(body.readableBytesView)
+        case "text/csv":
+            return try ScoringRequest.parseCSV(body.readableBytesView)
+        default:
+            throw CairnError(.unsupportedMediaType, "This predictor only supports the following content types: ['text/csv', 'application/json']. Got '\(type)'.")
+        }
+    }
+}

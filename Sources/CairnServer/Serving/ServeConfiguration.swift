@@ -1,0 +1,28 @@
+import CairnServing
+import Foundation
+
+/// Everything `cairn serve` can be told on its command line.
+public struct ServeConfiguration: Sendable {
+    public var modelURI: ModelURI
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8080
+    /// The tracking server that resolves `models:/` and `runs:/` URIs.
+    public var trackingURI: String?
+    public var canaryURI: ModelURI?
+    public var canaryPercent: Double = 0
+    public var shadowURI: ModelURI?
+    public var runtime: RuntimePreference = .auto
+    public var python: String = "python3"
+    public var pythonWorkers: Int = 2
+    public var batching = BatchingOptions()
+    /// How often an alias (or `latest`) is checked for a new version.
+    public var pollInterval: Duration = .seconds(10)
+    /// Where downloaded models are kept.
+    public var cacheDirectory: String = NSTemporaryDirectory() + "cairn-models"
+    /// Largest request body accepted.
+    public var maxBodyBytes: Int = 64 << 20
+
+    public init(modelURI: ModelURI) {
+        self.modelURI = modelURI
+    }
+}

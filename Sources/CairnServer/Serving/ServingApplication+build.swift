@@ -1,0 +1,76 @@
+import CairnServing
+import Foundation
+import Hummingbird
+import Logging
+import Prometheus
+import ServiceLifecycle
+
+/// Loads the models `configuration` names (primary, and canary and shadow when given) and
+/// returns the scoring application. Every model is loaded and warmed before this returns,
+/// so the server never listens without a model; alias moves are followed once it runs.
+public func buildServingApplication(_ configuration: ServeConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
+    let registry = PrometheusCollectorRegistry()
+    let metrics = ServingMetrics(registry: registry)
+    let resolver = ModelResolver(trackingURI: configuration.trackingURI, cacheDirectory: configuration.cacheDirectory)
+    let loader = ModelLoader(
+        preference: configuration.runtime, python: configuration.python, pythonWorkers: configuration.pythonWorkers,
+        batching: configuration.batching, metrics: metrics, logger: logger
+    )
+    func host(_ uri: ModelURI, role: String) async throws -> ModelHost {
+        let host = ModelHost(uri: uri, role: role, resolver: resolver, loader: loader, pollInterval: configuration.pollInterval, logger: logger)
+        try await host.loadInitial()
+        return host
+    }
+    let primary = try await host(configuration.modelURI, role: "primary")
+    let canary = try await configuration.canaryURI.asyncMap { try await host($0, role: "canary") }
+    let shadow = try await configuration.shadowURI.asyncMap { uri in
+        ShadowScorer(host: try await host(uri, role: "shadow"), logger: logger, onDrop: {
+            registry.makeCounter(name: "cairn_serving_shadow_dropped_total", labels: [], help: "Shadow copies dropped because the shadow fell behind.").increment()
+        })
+    }
+    let traffic = TrafficRouter(primary: primary, canary: canary, canaryPercent: configuration.canaryPercent, shadow: shadow)
+
+    let router = buildServingRouter(traffic: traffic, registry: registry, maxBodyBytes: configuration.maxBodyBytes)
+    var frameworkLogger = logger
+    frameworkLogger.logLevel = max(logger.logLevel, .notice)
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "cairn"),
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? configuration.port
+            logger.info("Cairn serving \(configuration.modelURI) (version \(primary.servingVersion ?? "?")) on http://\(configuration.host):\(port)")
+        },
+        logger: frameworkLogger
+    )
+    // The server is added last by Hummingbird, so it stops first; the hosts then drain
+    // their queues before their workers stop.
+    app.addServices(primary)
+    if let canary { app.addServices(canary) }
+    if let shadow { app.addServices(shadow.host, shadow) }
+    return app
+}
+
+/// The scoring router; separate so tests can drive it without a socket.
+public func buildServingRouter(traffic: TrafficRouter, registry: PrometheusCollectorRegistry, maxBodyBytes: Int = 64 << 20) -> Router<AppRequestContext> {
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: ErrorShapeMiddleware())
+    router.get("version") { _, _ in
+        Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: CairnVersion.current)))
+    }
+    router.get("metrics") { _, _ in
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(16 * 1024)
+        registry.emit(into: &buffer)
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: buffer)))
+    }
+    ScoringController(traffic: traffic, maxBodyBytes: maxBodyBytes).addRoutes(to: router)
+    OpenInferenceController(traffic: traffic, maxBodyBytes: maxBodyBytes).addRoutes(to: router)
+    return router
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
+    }
+}

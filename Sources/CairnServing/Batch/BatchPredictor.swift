@@ -1,0 +1,126 @@
+import CairnCore
+import CairnONNX
+import Foundation
+
+/// Scores a CSV file into a CSV of predictions with the serving runtimes, a chunk of rows at
+/// a time, so files larger than memory stream through.
+public struct BatchPredictor: Sendable {
+    public var runtime: any ModelRuntime
+    public var signature: ModelSignature?
+    public var chunkRows: Int
+
+    public init(runtime: any ModelRuntime, signature: ModelSignature?, chunkRows: Int = 8192) {
+        self.runtime = runtime
+        self.signature = signature
+        self.chunkRows = max(1, chunkRows)
+    }
+
+    /// Returns the number of rows scored. The output is written to a temporary file next to
+    /// `outputPath` and renamed into place at the end, so a failed run leaves no partial file.
+    @discardableResult
+    public func predict(inputPath: String, outputPath: String) async throws -> Int {
+        guard let input = FileHandle(forReadingAtPath: inputPath) else {
+            throw CairnError(.resourceDoesNotExist, "Cannot open \(inputPath).")
+        }
+        defer { try? input.close() }
+        let temporary = outputPath + ".cairn-tmp-\(UUID().uuidString)"
+        guard FileManager.default.createFile(atPath: temporary, contents: nil), let output = FileHandle(forWritingAtPath: temporary) else {
+            throw CairnError(.invalidParameterValue, "Cannot write \(outputPath).")
+        }
+        var scored = 0
+        do {
+            var parser = CSVParser()
+            var header: [String]? = nil
+            var pending: [[String]] = []
+            var writer = PredictionCSVWriter()
+            func flush(_ records: [[String]]) async throws {
+                guard let header, !records.isEmpty else { return }
+                let frame = try CSVParser.frame(header: header, records: records)
+                let conformed = try signature?.conform(frame, positional: false) ?? frame
+                guard let result = await runtime.predict([.frame(conformed)], params: [:]).first else { return }
+                let text = try writer.rows(for: try result.get(), expected: records.count)
+                try output.write(contentsOf: Data(text.utf8))
+                scored += records.count
+            }
+            while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty {
+                for record in try parser.feed(chunk) {
+                    if header == nil { header = record; continue }
+                    pending.append(record)
+                    if pending.count == chunkRows {
+                        try await flush(pending)
+                        pending.removeAll(keepingCapacity: true)
+                    }
+                }
+            }
+            if let last = try parser.finish() {
+                if header == nil { header = last } else { pending.append(last) }
+            }
+            guard header != nil else { throw CairnError(.badRequest, "\(inputPath) has no header row.") }
+            try await flush(pending)
+            if scored == 0 { try output.write(contentsOf: Data("prediction\n".utf8)) }
+            try output.synchronize()
+            try output.close()
+            if FileManager.default.fileExists(atPath: outputPath) { try FileManager.default.removeItem(atPath: outputPath) }
+            try FileManager.default.moveItem(atPath: temporary, toPath: outputPath)
+        } catch {
+            try? output.close()
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        }
+        return scored
+    }
+}
+
+/// Writes predictions as CSV rows, with a header chosen from the first chunk: `prediction`
+/// for one value per row, `prediction_0…` for a vector, the keys for records.
+struct PredictionCSVWriter {
+    private var columns: [String]? = nil
+
+    mutating func rows(for output: ModelOutput, expected: Int) throws -> String {
+        let rows = try Self.cells(output)
+        guard rows.count == expected else {
+            throw CairnError(.internalError, "The model returned \(rows.count) predictions for \(expected) rows.")
+        }
+        var text = ""
+        if columns == nil {
+            let names = rows.first?.map(\.0) ?? ["prediction"]
+            columns = names
+            text += names.map(Self.quote).joined(separator: ",") + "\n"
+        }
+        for row in rows {
+            text += row.map { Self.quote($0.1) }.joined(separator: ",") + "\n"
+        }
+        return text
+    }
+
+    static func quote(_ field: String) -> String {
+        guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
+        return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// Each row's cells as (column, text).
+    static func cells(_ output: ModelOutput) throws -> [[(String, String)]] {
+        let document = try JSONValue.parse(PredictionWriter.mlflowBody(output))
+        guard case .array(let predictions)? = document["predictions"] else {
+            throw CairnError(.internalError, "The model's predictions are not a list.")
+        }
+        return predictions.map { row in
+            switch row {
+            case .array(let values): values.enumerated().map { ("prediction_\($0.offset)", text($0.element)) }
+            case .object(let fields): fields.keys.sorted().map { ($0, text(fields[$0]!)) }
+            default: [("prediction", text(row))]
+            }
+        }
+    }
+
+    static func text(_ value: JSONValue) -> String {
+        switch value {
+        case .null: ""
+        case .bool(let flag): flag ? "True" : "False"
+        case .number(_, let raw): raw
+        case .string(let text): text
+        case .array, .object:
+            { var writer = JSONWriter(); writer.value(value); return String(decoding: writer.bytes, as: UTF8.self) }()
+        }
+    }
+}

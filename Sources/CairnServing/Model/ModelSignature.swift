@@ -1,0 +1,132 @@
+import CairnCore
+
+/// The input schema an MLflow model was logged with (the `signature.inputs` JSON string in
+/// its `MLmodel` file), used to check and order request columns before scoring.
+public struct ModelSignature: Sendable, Equatable {
+    public enum Inputs: Sendable, Equatable {
+        /// Named columns (`{"type": "double", "name": "f0", "required": true}` entries).
+        case columns([ColumnSpec])
+        /// One tensor (`{"type": "tensor", "tensor-spec": {"dtype": …, "shape": […]}}`).
+        case tensor(dtype: String, shape: [Int])
+    }
+
+    public struct ColumnSpec: Sendable, Equatable {
+        public var name: String?
+        public var type: String
+        public var required: Bool
+    }
+
+    public var inputs: Inputs
+
+    public init(inputs: Inputs) { self.inputs = inputs }
+
+    /// Parses the `inputs` JSON string; nil when it is absent or empty.
+    public static func parse(inputsJSON: String) throws(CairnError) -> ModelSignature? {
+        let document: JSONValue
+        do { document = try JSONValue.parse(inputsJSON) } catch {
+            throw CairnError(.invalidParameterValue, "The model's signature is not valid JSON: \(error)")
+        }
+        guard case .array(let entries) = document, !entries.isEmpty else { return nil }
+        if entries.count == 1, case .string("tensor")? = entries[0]["type"] {
+            guard case .object(let spec)? = entries[0]["tensor-spec"], case .string(let dtype)? = spec["dtype"] else {
+                throw CairnError(.invalidParameterValue, "The model's tensor signature has no dtype.")
+            }
+            var shape: [Int] = []
+            if case .array(let dims)? = spec["shape"] {
+                shape = dims.map { if case .number(let d, _) = $0 { Int(d) } else { -1 } }
+            }
+            return ModelSignature(inputs: .tensor(dtype: dtype, shape: shape))
+        }
+        var columns: [ColumnSpec] = []
+        for entry in entries {
+            guard case .string(let type)? = entry["type"] else {
+                throw CairnError(.invalidParameterValue, "A column of the model's signature has no type.")
+            }
+            var name: String? = nil
+            if case .string(let given)? = entry["name"] { name = given }
+            var required = true
+            if case .bool(let flag)? = entry["required"] { required = flag }
+            columns.append(ColumnSpec(name: name, type: type, required: required))
+        }
+        return ModelSignature(inputs: .columns(columns))
+    }
+
+    /// Checks `frame` against the signature and returns it with the signature's columns in
+    /// the signature's order, converted to the declared types. Extra columns are dropped, as
+    /// MLflow's schema enforcement drops them. The error names the offending column.
+    public func conform(_ frame: DataFrame, positional: Bool) throws(CairnError) -> DataFrame {
+        guard case .columns(let specs) = inputs else { return frame }
+        let named = specs.allSatisfy { $0.name != nil }
+        var result: [Column] = []
+        result.reserveCapacity(specs.count)
+        if positional || !named {
+            guard frame.columns.count == specs.count else {
+                throw CairnError(.invalidParameterValue, "Failed to enforce schema: the model expects \(specs.count) columns \(Self.describe(specs)) but the input has \(frame.columns.count).")
+            }
+            for (spec, column) in zip(specs, frame.columns) {
+                result.append(Column(name: spec.name ?? column.name, values: try Self.convert(column.values, to: spec, column: spec.name ?? column.name, rows: frame.rowCount)))
+            }
+            return DataFrame(columns: result, rowCount: frame.rowCount)
+        }
+        var missing: [String] = []
+        for spec in specs {
+            let name = spec.name!
+            if let column = frame.column(named: name) {
+                result.append(Column(name: name, values: try Self.convert(column.values, to: spec, column: name, rows: frame.rowCount)))
+            } else if spec.required {
+                missing.append(name)
+            } else {
+                result.append(Column(name: name, values: Self.missingColumn(type: spec.type, rows: frame.rowCount)))
+            }
+        }
+        guard missing.isEmpty else {
+            throw CairnError(.invalidParameterValue, "Failed to enforce schema of data with schema \(Self.describe(specs)). Error: Model is missing inputs \(ScoringRequest.formatKeys(missing)).")
+        }
+        return DataFrame(columns: result, rowCount: frame.rowCount)
+    }
+
+    static func describe(_ specs: [ColumnSpec]) -> String {
+        "[" + specs.map { "'\($0.name ?? "?")': \($0.type)" }.joined(separator: ", ") + "]"
+    }
+
+    static func missingColumn(type: String, rows: Int) -> ColumnValues {
+        switch type {
+        case "string", "binary", "datetime": .string(Array(repeating: nil, count: rows))
+        default: .double(Array(repeating: .nan, count: rows))
+        }
+    }
+
+    /// MLflow's type rules: integers widen to float/double, floats never narrow to integers
+    /// unless every value is integral, and numbers and text do not mix.
+    static func convert(_ values: ColumnValues, to spec: ColumnSpec, column: String, rows: Int) throws(CairnError) -> ColumnValues {
+        func mismatch() -> CairnError {
+            CairnError(.invalidParameterValue, "Failed to enforce schema: incompatible input types for column '\(column)'. Can not safely convert \(values.typeName) to \(spec.type).")
+        }
+        switch spec.type {
+        case "double", "float":
+            switch values {
+            case .double: return values
+            case .int64(let v): return .double(v.map(Double.init))
+            case .bool, .string: throw mismatch()
+            }
+        case "long", "integer":
+            switch values {
+            case .int64: return values
+            case .double(let v):
+                // A missing value in an integer column is a schema failure in MLflow too.
+                guard v.allSatisfy({ $0.isFinite && $0 == $0.rounded() && abs($0) < 9.0e18 }) else { throw mismatch() }
+                return .int64(v.map { Int64($0) })
+            case .bool, .string: throw mismatch()
+            }
+        case "boolean":
+            if case .bool = values { return values }
+            throw mismatch()
+        case "string":
+            if case .string = values { return values }
+            throw mismatch()
+        default:
+            // binary, datetime and newer types pass through to the model untouched.
+            return values
+        }
+    }
+}

@@ -1,0 +1,226 @@
+import CairnCore
+import CairnONNX
+
+/// An Open Inference Protocol (KServe V2) `infer` request.
+public struct InferenceRequest: Sendable {
+    public struct Input: Sendable {
+        public var name: String
+        public var shape: [Int]
+        public var datatype: String
+        public var data: [JSONValue]
+    }
+
+    public var id: String?
+    public var inputs: [Input]
+    /// Output names asked for; empty means all.
+    public var requestedOutputs: [String]
+
+    /// Largest tensor accepted, in elements, so a crafted shape cannot ask for a huge allocation.
+    public static let maximumElements = 50_000_000
+
+    public static func parse(_ bytes: some Collection<UInt8>) throws(CairnError) -> InferenceRequest {
+        let document: JSONValue
+        do { document = try JSONValue.parse(bytes) } catch {
+            throw CairnError(.badRequest, "Invalid JSON: \(error)")
+        }
+        guard case .object = document else { throw CairnError(.badRequest, "The inference request must be a JSON object.") }
+        var id: String? = nil
+        switch document["id"] {
+        case .string(let text)?: id = text
+        case .number(_, let raw)?: id = raw
+        default: break
+        }
+        guard case .array(let entries)? = document["inputs"], !entries.isEmpty else {
+            throw CairnError(.badRequest, "The inference request needs a non-empty 'inputs' list.")
+        }
+        var inputs: [Input] = []
+        for entry in entries {
+            guard case .string(let name)? = entry["name"] else { throw CairnError(.badRequest, "Every input needs a 'name'.") }
+            guard case .string(let datatype)? = entry["datatype"] else { throw CairnError(.badRequest, "Input '\(name)' needs a 'datatype'.") }
+            guard case .array(let dims)? = entry["shape"] else { throw CairnError(.badRequest, "Input '\(name)' needs a 'shape'.") }
+            var shape: [Int] = []
+            var elements = 1
+            for dim in dims {
+                guard case .number(let value, _) = dim, value >= 0, value == value.rounded(), value <= Double(maximumElements) else {
+                    throw CairnError(.badRequest, "Input '\(name)' has an invalid shape.")
+                }
+                shape.append(Int(value))
+                elements *= Int(value)
+                guard elements <= maximumElements else { throw CairnError(.badRequest, "Input '\(name)' is too large.") }
+            }
+            guard let data = entry["data"] else { throw CairnError(.badRequest, "Input '\(name)' needs 'data'.") }
+            var flat: [JSONValue] = []
+            flat.reserveCapacity(elements)
+            try flatten(data, into: &flat, depth: 0)
+            guard flat.count == elements else {
+                throw CairnError(.badRequest, "Input '\(name)' has \(flat.count) values but its shape \(shape) holds \(elements).")
+            }
+            inputs.append(Input(name: name, shape: shape, datatype: datatype, data: flat))
+        }
+        var requested: [String] = []
+        if case .array(let outputs)? = document["outputs"] {
+            for output in outputs { if case .string(let name)? = output["name"] { requested.append(name) } }
+        }
+        return InferenceRequest(id: id, inputs: inputs, requestedOutputs: requested)
+    }
+
+    static func flatten(_ value: JSONValue, into flat: inout [JSONValue], depth: Int) throws(CairnError) {
+        if case .array(let items) = value {
+            guard depth < 32 else { throw CairnError(.badRequest, "Input data is nested too deeply.") }
+            for item in items { try flatten(item, into: &flat, depth: depth + 1) }
+        } else {
+            flat.append(value)
+        }
+    }
+
+    /// The request as model input: tensors when every input is one of the graph's own,
+    /// else a frame (each `[rows]`/`[rows, 1]` input a column, or one `[rows, features]`
+    /// input as positional columns).
+    public func modelInput(for metadata: [TensorMetadata], signature: ModelSignature?, nativeTensors: Bool) throws(CairnError) -> ModelInput {
+        let rows = inputs[0].shape.first ?? 1
+        if nativeTensors, inputs.allSatisfy({ input in metadata.contains { $0.name == input.name } }) {
+            var tensors: [String: ONNXTensor] = [:]
+            for input in inputs {
+                let wanted = metadata.first { $0.name == input.name }!.datatype
+                guard input.shape.first == rows else { throw CairnError(.badRequest, "Inputs disagree on the number of rows.") }
+                tensors[input.name] = try tensor(input, as: wanted)
+            }
+            return .tensors(tensors, rows: rows)
+        }
+        var positional = false
+        var columns: [Column] = []
+        if inputs.count == 1, inputs[0].shape.count == 2, inputs[0].shape[1] != 1 || signatureWidth(signature) == 1 {
+            let input = inputs[0]
+            let width = input.shape[1]
+            positional = true
+            for c in 0..<width {
+                var builder = ColumnBuilder(name: String(c), capacity: rows)
+                for r in 0..<rows { try builder.append(input.data[r * width + c]) }
+                columns.append(builder.build())
+            }
+        } else {
+            for input in inputs {
+                guard input.shape.first == rows, input.shape.dropFirst().allSatisfy({ $0 == 1 }) else {
+                    throw CairnError(.badRequest, "Input '\(input.name)' must have shape [\(rows)] or [\(rows), 1] to be a column.")
+                }
+                var builder = ColumnBuilder(name: input.name, capacity: rows)
+                for cell in input.data { try builder.append(cell) }
+                columns.append(builder.build())
+            }
+        }
+        let frame = DataFrame(columns: columns, rowCount: rows)
+        return .frame(try signature?.conform(frame, positional: positional) ?? frame)
+    }
+
+    private func signatureWidth(_ signature: ModelSignature?) -> Int? {
+        if case .columns(let specs)? = signature?.inputs { return specs.count }
+        return nil
+    }
+
+    func tensor(_ input: Input, as datatype: String) throws(CairnError) -> ONNXTensor {
+        func numbers() throws(CairnError) -> [Double] {
+            var values: [Double] = []
+            values.reserveCapacity(input.data.count)
+            for cell in input.data {
+                switch cell {
+                case .number(let value, _): values.append(value)
+                case .bool(let flag): values.append(flag ? 1 : 0)
+                case .string(let text) where ["NaN", "Infinity", "-Infinity"].contains(text): values.append(Double(text.replacingOccurrences(of: "Infinity", with: "inf"))!)
+                case .null: values.append(.nan)
+                default: throw CairnError(.badRequest, "Input '\(input.name)' must hold numbers.")
+                }
+            }
+            return values
+        }
+        switch datatype {
+        case "FP32", "FP16": return ONNXTensor(shape: input.shape, storage: .float(try numbers().map(Float.init)))
+        case "FP64": return ONNXTensor(shape: input.shape, storage: .double(try numbers()))
+        case "INT64", "INT32", "INT16", "INT8", "UINT8", "UINT16", "UINT32", "UINT64":
+            let values = try numbers()
+            guard values.allSatisfy({ $0.isFinite && $0 == $0.rounded() && abs($0) < 9.0e18 }) else {
+                throw CairnError(.badRequest, "Input '\(input.name)' must hold integers.")
+            }
+            return datatype == "INT32"
+                ? ONNXTensor(shape: input.shape, storage: .int32(values.map { Int32(clamping: Int64($0)) }))
+                : ONNXTensor(shape: input.shape, storage: .int64(values.map { Int64($0) }))
+        case "BOOL":
+            return ONNXTensor(shape: input.shape, storage: .bool(try numbers().map { $0 != 0 }))
+        default:
+            var strings: [String] = []
+            for cell in input.data {
+                switch cell {
+                case .string(let text): strings.append(text)
+                case .number(_, let raw): strings.append(raw)
+                default: throw CairnError(.badRequest, "Input '\(input.name)' must hold strings.")
+                }
+            }
+            return ONNXTensor(shape: input.shape, storage: .string(strings))
+        }
+    }
+
+    /// The `infer` response body.
+    public func responseBody(modelName: String, version: String, output: ModelOutput) throws(CairnError) -> [UInt8] {
+        var writer = JSONWriter(capacity: 256)
+        writer.beginObject()
+        writer.key("model_name"); writer.string(modelName)
+        writer.key("model_version"); writer.string(version)
+        if let id { writer.key("id"); writer.string(id) }
+        writer.key("outputs")
+        writer.beginArray()
+        switch output {
+        case .values(let values):
+            for (name, value) in values where requestedOutputs.isEmpty || requestedOutputs.contains(name) {
+                guard case .tensor(let tensor) = value else { continue }  // maps have no tensor form
+                writeTensor(name: name, tensor: tensor, into: &writer)
+            }
+        case .predictionsJSON(let body):
+            guard case .array(let predictions)? = (try? JSONValue.parse(body))?["predictions"] else {
+                throw CairnError(.internalError, "The model's predictions are not a list.")
+            }
+            writePredictions(predictions, into: &writer)
+        }
+        writer.endArray()
+        writer.endObject()
+        return writer.bytes
+    }
+
+    func writeTensor(name: String, tensor: ONNXTensor, into writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("name"); writer.string(name)
+        writer.key("shape"); writer.beginArray(); for dim in tensor.shape { writer.int(Int64(dim)) }; writer.endArray()
+        writer.key("datatype"); writer.string(NativeONNXRuntime.datatype(tensor.elementType))
+        writer.key("data"); writer.beginArray()
+        for index in 0..<tensor.count { PredictionWriter.writeElement(tensor, index, into: &writer) }
+        writer.endArray()
+        writer.endObject()
+    }
+
+    /// Python predictions (a JSON list) as one tensor named `predictions`.
+    func writePredictions(_ predictions: [JSONValue], into writer: inout JSONWriter) {
+        var flat: [JSONValue] = []
+        var width: Int? = nil
+        for row in predictions {
+            if case .array(let cells) = row {
+                width = cells.count
+                flat += cells
+            } else {
+                flat.append(row)
+            }
+        }
+        let allIntegers = flat.allSatisfy { if case .number(let v, let raw) = $0 { v.isFinite && !raw.contains(".") && !raw.contains("e") } else { false } }
+        let allNumbers = flat.allSatisfy { if case .number = $0 { true } else { false } }
+        writer.beginObject()
+        writer.key("name"); writer.string("predictions")
+        writer.key("shape"); writer.beginArray(); writer.int(Int64(predictions.count)); if let width { writer.int(Int64(width)) }; writer.endArray()
+        writer.key("datatype"); writer.string(allIntegers ? "INT64" : allNumbers ? "FP64" : "BYTES")
+        writer.key("data"); writer.beginArray()
+        for cell in flat {
+            switch cell {
+            case .number, .string, .bool, .null: writer.value(cell)
+            default: var inner = JSONWriter(); inner.value(cell); writer.string(String(decoding: inner.bytes, as: UTF8.self))
+            }
+        }
+        writer.endArray()
+        writer.endObject()
+    }
+}

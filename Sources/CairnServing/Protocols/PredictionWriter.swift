@@ -1,0 +1,130 @@
+import CairnCore
+import CairnONNX
+
+/// Writes model outputs in the two wire protocols.
+public enum PredictionWriter {
+    /// `{"predictions": …}` for MLflow's `/invocations`.
+    ///
+    /// A native classifier answers with its labels, as the sklearn model it was converted
+    /// from answers `predict()`, so switching a model to the native runtime changes nothing
+    /// for clients. A single output is a list (a `[rows, 1]` output flattened); several
+    /// outputs that are not a classifier's become records, as MLflow renders a DataFrame.
+    public static func mlflowBody(_ output: ModelOutput) -> [UInt8] {
+        switch output {
+        case .predictionsJSON(let body):
+            return body
+        case .values(let values):
+            var writer = JSONWriter(capacity: 256)
+            writer.beginObject()
+            writer.key("predictions")
+            if let label = values.first(where: { $0.name == "label" || $0.name == "output_label" }) ?? (values.count == 1 ? values.first : nil) {
+                writeColumn(label.value, into: &writer)
+            } else {
+                writeRecords(values, into: &writer)
+            }
+            writer.endObject()
+            return writer.bytes
+        }
+    }
+
+    static func writeColumn(_ value: ONNXValue, into writer: inout JSONWriter) {
+        switch value {
+        case .tensor(let tensor):
+            // [rows, 1] reads as a plain list, like sklearn's 1-D predict output.
+            if tensor.shape.count == 2 && tensor.shape[1] == 1 || tensor.shape.count <= 1 {
+                writer.beginArray()
+                for index in 0..<tensor.count { writeElement(tensor, index, into: &writer) }
+                writer.endArray()
+            } else {
+                writeNested(tensor, dimension: 0, offset: 0, into: &writer)
+            }
+        case .sequenceOfMaps(let maps):
+            writeMaps(maps, into: &writer)
+        }
+    }
+
+    static func writeRecords(_ values: [(name: String, value: ONNXValue)], into writer: inout JSONWriter) {
+        let rows = values.map { $0.value.rowCount }.max() ?? 0
+        writer.beginArray()
+        for row in 0..<rows {
+            writer.beginObject()
+            for (name, value) in values {
+                writer.key(name)
+                switch value {
+                case .tensor(let tensor):
+                    let stride = tensor.rowStride
+                    if tensor.shape.count <= 1 || stride == 1 {
+                        writeElement(tensor, row, into: &writer)
+                    } else {
+                        writer.beginArray()
+                        for index in row * stride..<(row + 1) * stride { writeElement(tensor, index, into: &writer) }
+                        writer.endArray()
+                    }
+                case .sequenceOfMaps(let maps):
+                    switch maps {
+                    case .int64Keys(let rows): writeMaps(.int64Keys([rows[row]]), into: &writer, unwrapSingle: true)
+                    case .stringKeys(let rows): writeMaps(.stringKeys([rows[row]]), into: &writer, unwrapSingle: true)
+                    }
+                }
+            }
+            writer.endObject()
+        }
+        writer.endArray()
+    }
+
+    static func writeNested(_ tensor: ONNXTensor, dimension: Int, offset: Int, into writer: inout JSONWriter) {
+        writer.beginArray()
+        let size = tensor.shape[dimension]
+        let stride = tensor.shape[(dimension + 1)...].reduce(1, *)
+        for index in 0..<size {
+            if dimension == tensor.shape.count - 1 {
+                writeElement(tensor, offset + index, into: &writer)
+            } else {
+                writeNested(tensor, dimension: dimension + 1, offset: offset + index * stride, into: &writer)
+            }
+        }
+        writer.endArray()
+    }
+
+    static func writeElement(_ tensor: ONNXTensor, _ index: Int, into writer: inout JSONWriter) {
+        switch tensor.storage {
+        case .float(let v): writer.double(Double(v[index]))
+        case .double(let v): writer.double(v[index])
+        case .int64(let v): writer.int(v[index])
+        case .int32(let v): writer.int(Int64(v[index]))
+        case .string(let v): writer.string(v[index])
+        case .bool(let v): writer.bool(v[index])
+        case .uint8(let v): writer.int(Int64(v[index]))
+        }
+    }
+
+    static func writeMaps(_ maps: ONNXMapSequence, into writer: inout JSONWriter, unwrapSingle: Bool = false) {
+        switch maps {
+        case .int64Keys(let rows):
+            if !unwrapSingle { writer.beginArray() }
+            for row in rows {
+                writer.beginObject()
+                for key in row.keys.sorted() { writer.key(String(key)); writer.double(Double(row[key]!)) }
+                writer.endObject()
+            }
+            if !unwrapSingle { writer.endArray() }
+        case .stringKeys(let rows):
+            if !unwrapSingle { writer.beginArray() }
+            for row in rows {
+                writer.beginObject()
+                for key in row.keys.sorted() { writer.key(key); writer.double(Double(row[key]!)) }
+                writer.endObject()
+            }
+            if !unwrapSingle { writer.endArray() }
+        }
+    }
+}
+
+extension ONNXValue {
+    var rowCount: Int {
+        switch self {
+        case .tensor(let tensor): tensor.shape.first ?? 1
+        case .sequenceOfMaps(let maps): maps.count
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import CairnCore
+import CairnONNX
+
+/// Rows to score for one request: a frame (already conformed to the model's signature), or
+/// named tensors from an Open Inference Protocol request that match the model's own inputs.
+public enum ModelInput: Sendable {
+    case frame(DataFrame)
+    case tensors([String: ONNXTensor], rows: Int)
+
+    public var rowCount: Int {
+        switch self {
+        case .frame(let frame): frame.rowCount
+        case .tensors(_, let rows): rows
+        }
+    }
+}
+
+/// One request's result.
+public enum ModelOutput: Sendable {
+    /// Named outputs of the native runtime, holding only this request's rows.
+    case values([(name: String, value: ONNXValue)])
+    /// A complete `{"predictions": …}` body, as a Python worker wrote it.
+    case predictionsJSON([UInt8])
+}
+
+/// Describes a model's tensors for Open Inference Protocol metadata.
+public struct TensorMetadata: Sendable, Equatable {
+    public var name: String
+    public var datatype: String
+    public var shape: [Int]
+}
+
+/// Something that scores batches: the native ONNX runtime or a pool of Python workers.
+///
+/// `predict` receives several requests' inputs at once (a micro-batch) and returns one
+/// result per input, in order; a failure that belongs to one request fails only that one.
+public protocol ModelRuntime: Sendable {
+    /// "onnx" or "python", for metadata and metric labels.
+    var kind: String { get }
+    var inputMetadata: [TensorMetadata] { get }
+    var outputMetadata: [TensorMetadata] { get }
+    /// How many batches may run at once (cores for native, workers for Python).
+    var concurrency: Int { get }
+    func predict(_ batch: [ModelInput], params: [String: JSONValue]) async -> [Result<ModelOutput, CairnError>]
+    /// Releases processes and memory once no batch will come.
+    func shutdown() async
+}

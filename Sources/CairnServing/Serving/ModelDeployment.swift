@@ -1,0 +1,41 @@
+import CairnCore
+import Synchronization
+
+/// One loaded model version with its batcher: what a request is scored by.
+///
+/// Requests hold a lease while they use it, so a hot swap can wait for the old version's
+/// in-flight requests before stopping it.
+public final class ModelDeployment: Sendable {
+    public let name: String
+    public let versionLabel: String
+    public let signature: ModelSignature?
+    public let runtime: any ModelRuntime
+    public let batcher: MicroBatcher
+    public let metrics: ServingMetrics.Deployment
+    private let leases = Atomic<Int>(0)
+
+    init(name: String, versionLabel: String, signature: ModelSignature?, runtime: any ModelRuntime, options: BatchingOptions, metrics: ServingMetrics.Deployment) {
+        self.name = name
+        self.versionLabel = versionLabel
+        self.signature = signature
+        self.runtime = runtime
+        self.metrics = metrics
+        self.batcher = MicroBatcher(runtime: runtime, options: options, observer: metrics.observer)
+    }
+
+    func acquire() { leases.wrappingAdd(1, ordering: .acquiring) }
+    public func release() { leases.wrappingSubtract(1, ordering: .releasing) }
+    var activeLeases: Int { leases.load(ordering: .acquiring) }
+
+    /// Checks a parsed request against the signature and scores it through the batcher.
+    public func score(_ request: ScoringRequest) async throws(CairnError) -> MicroBatcher.Answer {
+        let frame = try signature?.conform(request.frame, positional: request.positional) ?? request.frame
+        return try await score(.frame(frame), params: request.params)
+    }
+
+    public func score(_ input: ModelInput, params: [String: JSONValue]) async throws(CairnError) -> MicroBatcher.Answer {
+        let answer = try await batcher.submit(input, params: params)
+        metrics.recordQueueTime(answer.queueTime)
+        return answer
+    }
+}

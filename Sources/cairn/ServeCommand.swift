@@ -1,0 +1,80 @@
+import ArgumentParser
+import CairnServer
+import CairnServing
+import Foundation
+import Logging
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve a model over MLflow's scoring protocol and the Open Inference Protocol."
+    )
+
+    @Argument(help: "models:/name@alias, models:/name/version, models:/m-id, runs:/id/path, or a local model directory.")
+    var modelURI: String
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on.")
+    var port = 8080
+
+    @Option(help: "Tracking server that resolves models:/ and runs:/ URIs (default: $MLFLOW_TRACKING_URI).")
+    var trackingUri: String?
+
+    @Option(help: "Runtime: auto (native ONNX when possible, else Python), native or python.")
+    var runtime: RuntimePreference = .auto
+
+    @Option(help: "Python interpreter for models that need Python.")
+    var python = "python3"
+
+    @Option(help: "Python worker processes.")
+    var workers = 2
+
+    @Option(help: "Most rows in one batch.")
+    var maxBatchRows = 64
+
+    @Option(help: "Longest a request may wait for a batch to fill, in milliseconds.")
+    var maxLatencyMs = 2.0
+
+    @Option(help: "Most rows waiting; beyond it requests get 503 with Retry-After.")
+    var maxQueueRows = 4096
+
+    @Option(help: "A second model that answers --canary-percent of requests.")
+    var canary: String?
+
+    @Option(help: "Share of requests the canary answers (0-100).")
+    var canaryPercent = 0.0
+
+    @Option(help: "A model that scores a copy of every request; its answers are logged, not returned.")
+    var shadow: String?
+
+    @Option(help: "Seconds between checks for a moved alias.")
+    var pollInterval = 10.0
+
+    @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        bootstrapLogging(logLevel)
+        var configuration = ServeConfiguration(modelURI: try ModelURI(parsing: modelURI))
+        configuration.host = host
+        configuration.port = port
+        configuration.trackingURI = trackingUri ?? ProcessInfo.processInfo.environment["MLFLOW_TRACKING_URI"]
+        configuration.runtime = runtime
+        configuration.python = python
+        configuration.pythonWorkers = workers
+        configuration.batching = BatchingOptions(maxBatchRows: maxBatchRows, maxLatency: .microseconds(Int64(maxLatencyMs * 1000)), maxQueueRows: maxQueueRows)
+        configuration.canaryURI = try canary.map { try ModelURI(parsing: $0) }
+        configuration.canaryPercent = canaryPercent
+        configuration.shadowURI = try shadow.map { try ModelURI(parsing: $0) }
+        configuration.pollInterval = .milliseconds(Int64(max(0.05, pollInterval) * 1000))
+        guard configuration.canaryURI == nil || (0...100).contains(canaryPercent) else {
+            throw ValidationError("--canary-percent must be between 0 and 100.")
+        }
+        let app = try await buildServingApplication(configuration, logger: Logger(label: "cairn"))
+        try await app.runService()
+    }
+}
+
+extension RuntimePreference: ExpressibleByArgument {}

@@ -1,0 +1,139 @@
+import CairnCore
+import Testing
+@testable import CairnServing
+
+@Suite struct ScoringRequestTests {
+    func parse(_ text: String) throws -> ScoringRequest { try ScoringRequest.parseJSON(Array(text.utf8)) }
+
+    @Test func dataframeSplitKeepsColumnsAndInfersTypes() throws {
+        let request = try parse(#"{"dataframe_split": {"columns": ["a", "b", "c"], "data": [[1, 2.5, "x"], [3, null, "y"]]}}"#)
+        #expect(request.frame.rowCount == 2)
+        #expect(request.frame.columnNames == ["a", "b", "c"])
+        #expect(request.frame.columns[0].values == .int64([1, 3]))
+        guard case .double(let b) = request.frame.columns[1].values else { Issue.record("b is not double"); return }
+        #expect(b[0] == 2.5 && b[1].isNaN)
+        #expect(request.frame.columns[2].values == .string(["x", "y"]))
+        #expect(!request.positional)
+    }
+
+    @Test func splitWithoutColumnsIsPositional() throws {
+        let request = try parse(#"{"dataframe_split": {"data": [[1.0, 2.0]]}}"#)
+        #expect(request.positional)
+        #expect(request.frame.columns.count == 2)
+    }
+
+    @Test func recordsFillMissingKeysWithNull() throws {
+        let request = try parse(#"{"dataframe_records": [{"a": 1, "b": "u"}, {"a": 2}]}"#)
+        #expect(request.frame.column(named: "a")?.values == .int64([1, 2]))
+        #expect(request.frame.column(named: "b")?.values == .string(["u", nil]))
+    }
+
+    @Test func instancesAndInputsForms() throws {
+        let rows = try parse(#"{"instances": [[1, 2], [3, 4]]}"#)
+        #expect(rows.positional && rows.frame.rowCount == 2)
+        let columns = try parse(#"{"inputs": {"x": [1.5, 2.5], "y": ["a", "b"]}, "params": {"k": 1}}"#)
+        #expect(columns.frame.column(named: "x")?.values == .double([1.5, 2.5]))
+        #expect(columns.params["k"] != nil)
+        let records = try parse(#"{"instances": [{"x": 1}, {"x": 2}]}"#)
+        #expect(records.frame.column(named: "x")?.values == .int64([1, 2]))
+    }
+
+    @Test(arguments: [
+        #"[1, 2]"#,
+        #"{"dataframe_split": {"data": []}, "inputs": []}"#,
+        #"{"unknown": 1}"#,
+        #"{"dataframe_split": {"columns": ["a"], "data": [[1, 2]]}}"#,
+        #"{"dataframe_split": {"columns": ["a"], "data": [[[1]]]}}"#,
+        #"{"dataframe_records": [1]}"#,
+        #"{"inputs": {"a": [1, 2], "b": [1]}}"#,
+        #"{"inputs": [1], "params": 3}"#,
+        "{not json",
+    ])
+    func badBodiesAreBadRequests(_ body: String) {
+        #expect(throws: CairnError.self) { try parse(body) }
+        do { _ = try parse(body) } catch let error as CairnError { #expect(error.code == .badRequest) } catch {}
+    }
+
+    @Test func csvTypesColumnsLikePandas() throws {
+        let frame = try CSVParser.parseDocument(Array("a,b,c\n1,2.5,x\n3,,\"y, z\"\r\n".utf8))
+        #expect(frame.rowCount == 2)
+        #expect(frame.column(named: "a")?.values == .int64([1, 3]))
+        #expect(frame.column(named: "c")?.values == .string(["x", "y, z"]))
+    }
+
+    @Test func csvParserHandlesChunkBoundariesAndQuotes() throws {
+        var parser = CSVParser()
+        var records = try parser.feed(Array("h1,h2\n\"a\"\"b".utf8))
+        records += try parser.feed(Array("\",2\n3,4".utf8))
+        if let last = try parser.finish() { records.append(last) }
+        #expect(records == [["h1", "h2"], ["a\"b", "2"], ["3", "4"]])
+    }
+
+    @Test func csvErrors() {
+        #expect(throws: CairnError.self) { try CSVParser.parseDocument(Array("a,b\n1\n".utf8)) }
+        #expect(throws: CairnError.self) { try CSVParser.parseDocument(Array("a\n\"open".utf8)) }
+        #expect(throws: CairnError.self) { try CSVParser.parseDocument(Array("".utf8)) }
+    }
+}
+
+@Suite struct ModelSignatureTests {
+    let signature = try! ModelSignature.parse(inputsJSON: #"[{"type": "double", "name": "x", "required": true}, {"type": "long", "name": "n", "required": true}, {"type": "string", "name": "s", "required": false}]"#)!
+
+    @Test func conformReordersWidensAndDropsExtras() throws {
+        let frame = DataFrame(columns: [
+            Column(name: "extra", values: .int64([9])),
+            Column(name: "n", values: .double([2])),
+            Column(name: "x", values: .int64([1])),
+        ])
+        let conformed = try signature.conform(frame, positional: false)
+        #expect(conformed.columnNames == ["x", "n", "s"])
+        #expect(conformed.columns[0].values == .double([1]))
+        #expect(conformed.columns[1].values == .int64([2]))
+        #expect(conformed.columns[2].values == .string([nil]))
+    }
+
+    @Test func missingColumnIsNamed() {
+        let frame = DataFrame(columns: [Column(name: "x", values: .double([1]))])
+        do {
+            _ = try signature.conform(frame, positional: false)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.code == .invalidParameterValue)
+            #expect(error.message.contains("'n'"))
+        }
+    }
+
+    @Test func wrongTypeNamesTheColumn() {
+        let frame = DataFrame(columns: [Column(name: "x", values: .string(["a"])), Column(name: "n", values: .int64([1]))])
+        do {
+            _ = try signature.conform(frame, positional: false)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.message.contains("'x'"))
+        }
+        let fractional = DataFrame(columns: [Column(name: "x", values: .double([1])), Column(name: "n", values: .double([1.5]))])
+        #expect(throws: CairnError.self) { try signature.conform(fractional, positional: false) }
+    }
+
+    @Test func positionalNeedsTheRightWidth() throws {
+        let frame = DataFrame(columns: [Column(name: "0", values: .double([1])), Column(name: "1", values: .int64([2])), Column(name: "2", values: .string(["s"]))])
+        #expect(try signature.conform(frame, positional: true).columnNames == ["x", "n", "s"])
+        #expect(throws: CairnError.self) { try signature.conform(DataFrame(columns: [frame.columns[0]]), positional: true) }
+    }
+}
+
+@Suite struct ModelURITests {
+    @Test func parsesEveryForm() throws {
+        #expect(try ModelURI(parsing: "models:/churn@champion") == .alias(name: "churn", alias: "champion"))
+        #expect(try ModelURI(parsing: "models:/churn/3") == .version(name: "churn", version: "3"))
+        #expect(try ModelURI(parsing: "models:/churn/latest") == .version(name: "churn", version: nil))
+        #expect(try ModelURI(parsing: "models:/m-abc123") == .loggedModel(id: "m-abc123"))
+        #expect(try ModelURI(parsing: "runs:/r1/model") == .run(id: "r1", path: "model"))
+        #expect(try ModelURI(parsing: "/tmp/model") == .localDirectory("/tmp/model"))
+    }
+
+    @Test(arguments: ["models:/", "models:/churn/0", "models:/churn/x", "models:/a/b/c", "runs:/r1", "runs:/r1/../x", "s3://bucket/m", "models:/churn@"])
+    func refusesMalformed(_ text: String) {
+        #expect(throws: CairnError.self) { try ModelURI(parsing: text) }
+    }
+}

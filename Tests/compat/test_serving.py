@@ -253,14 +253,14 @@ def test_failed_load_keeps_the_old_version(serve, data, unique, tmp_path):
     assert "cannot load" in meta["parameters"]["last_load_error"]
 
 
-class Crashy(mlflow.pyfunc.PythonModel):
-    def predict(self, context, model_input, params=None):
-        if (model_input["x"] < 0).any():
-            os._exit(3)
-        return model_input["x"] * 2
-
-
 def test_crashed_worker_gives_503_then_recovers(serve, unique, tmp_path):
+    # Defined here so cloudpickle stores the class by value: the worker cannot import this file.
+    class Crashy(mlflow.pyfunc.PythonModel):
+        def predict(self, context, model_input, params=None):
+            if (model_input["x"] < 0).any():
+                os._exit(3)
+            return (model_input["x"] * 2).to_numpy()
+
     path = tmp_path / "crashy"
     mlflow.pyfunc.save_model(path, python_model=Crashy(), input_example=pd.DataFrame({"x": [1.0]}))
     served = serve(str(path), "--workers", "1")

@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "CairnServer", targets: ["CairnServer"]),
         .library(name: "CairnONNX", targets: ["CairnONNX"]),
         .library(name: "CairnServing", targets: ["CairnServing"]),
+        .library(name: "CairnMonitor", targets: ["CairnMonitor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -64,6 +65,11 @@ let package = Package(
         ),
         .target(
             name: "CairnONNX",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CairnMonitor",
+            dependencies: ["CairnCore"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -134,6 +140,12 @@ let package = Package(
         .testTarget(
             name: "CairnONNXTests",
             dependencies: ["CairnONNX"],
+            exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CairnMonitorTests",
+            dependencies: ["CairnMonitor"],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

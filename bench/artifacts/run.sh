@@ -60,6 +60,13 @@ for server in cairn mlflow; do
   PID=$!
   "$VENV/bin/python" "$HERE/transfer.py" --url "http://127.0.0.1:$port" --pid "$PID" \
     --big "$WORK/data/big.bin" --small "$WORK/data/small" --out "$WORK/$server.json"
+  # The same 1 GiB through curl, so the client is not the bottleneck: the server's own speed.
+  base="http://127.0.0.1:$port/api/2.0/mlflow-artifacts/artifacts/curl"
+  curl_put=$( { /usr/bin/time -f %e curl -sS -f -H "Expect:" -T "$WORK/data/big.bin" "$base/big.bin" -o /dev/null; } 2>&1 )
+  curl_get=$( { /usr/bin/time -f %e curl -sS -f "$base/big.bin" -o "$WORK/curl-download.bin"; } 2>&1 )
+  cmp -s "$WORK/data/big.bin" "$WORK/curl-download.bin" || { echo "curl round trip differs for $server" >&2; exit 1; }
+  rm -f "$WORK/curl-download.bin"
+  echo "{\"put\": $curl_put, \"get\": $curl_get}" > "$WORK/$server-curl.json"
   kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
 done
 
@@ -67,10 +74,13 @@ done
 import json, sys
 work, cp_big, cp_small, size_mb, small = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 c = json.load(open(f"{work}/cairn.json")); m = json.load(open(f"{work}/mlflow.json"))
+cc = json.load(open(f"{work}/cairn-curl.json")); mc = json.load(open(f"{work}/mlflow-curl.json"))
 mb = size_mb
 print(f"| workload | Cairn | MLflow | cp |\n|---|---:|---:|---:|")
 print(f"| upload {mb} MiB, MiB/s | {mb/c['big_put']:.0f} | {mb/m['big_put']:.0f} | {mb/cp_big:.0f} |")
 print(f"| download {mb} MiB, MiB/s | {mb/c['big_get']:.0f} | {mb/m['big_get']:.0f} | {mb/cp_big:.0f} |")
+print(f"| upload {mb} MiB with curl, MiB/s | {mb/cc['put']:.0f} | {mb/mc['put']:.0f} | {mb/cp_big:.0f} |")
+print(f"| download {mb} MiB with curl, MiB/s | {mb/cc['get']:.0f} | {mb/mc['get']:.0f} | {mb/cp_big:.0f} |")
 print(f"| upload {small} × 4 KiB files, s | {c['small_put']:.2f} | {m['small_put']:.2f} | {cp_small:.2f} |")
 print(f"| download {small} × 4 KiB files, s | {c['small_get']:.2f} | {m['small_get']:.2f} | {cp_small:.2f} |")
 print(f"| peak RSS during the {mb} MiB upload, MiB | {c['peak_rss_mib']:.0f} | {m['peak_rss_mib']:.0f} | — |")

@@ -1,0 +1,1 @@
+// Placeholder: drift statistics are being written (issue 5).

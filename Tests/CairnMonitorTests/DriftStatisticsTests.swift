@@ -1,0 +1,1 @@
+// Placeholder: tests arrive with the drift statistics (issue 5).

@@ -1,1 +1,0 @@
-// Placeholder: drift statistics are being written (issue 5).

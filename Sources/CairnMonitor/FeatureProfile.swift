@@ -1,0 +1,171 @@
+import CairnCore
+
+/// What Cairn keeps about one feature of the reference data: enough to describe it in a
+/// report (quantile bins, moments, null share, top categories) and to run every drift test
+/// against a later window without the training data at hand.
+public struct FeatureProfile: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable {
+        case numeric
+        case categorical
+    }
+
+    public var name: String
+    public var kind: Kind
+    /// Rows, nulls included.
+    public var rowCount: Int
+    public var nullCount: Int
+    /// Present when the column is numeric and has at least one non-null value.
+    public var numeric: NumericSummary?
+    /// Present when the column is categorical.
+    public var categorical: CategoricalSummary?
+
+    public var valueCount: Int { rowCount - nullCount }
+    public var nullShare: Double { rowCount == 0 ? 0 : Double(nullCount) / Double(rowCount) }
+
+    public init(name: String, column: FeatureColumn, options: ProfileOptions = ProfileOptions()) {
+        self.name = name
+        self.kind = column.kind
+        self.rowCount = column.count
+        switch column {
+        case .numeric(let values):
+            let sample = SortedSample(values)
+            nullCount = sample.nullCount
+            numeric = sample.isEmpty ? nil : NumericSummary(sample, options: options)
+        case .categorical(let values):
+            let (counts, nulls) = CategoricalSummary.count(values)
+            nullCount = nulls
+            categorical = CategoricalSummary(counts: counts, topCategories: options.topCategories)
+        }
+    }
+}
+
+public struct ProfileOptions: Codable, Sendable, Equatable {
+    /// Quantile bins kept for reports and summaries.
+    public var quantileBins: Int
+    /// Categories kept by name; the rest are pooled into one 'other' bucket.
+    public var topCategories: Int
+    /// Sorted reference values kept for the exact tests. A larger reference is thinned to
+    /// evenly spaced order statistics, which keeps its empirical CDF within 1/limit.
+    public var maxRetainedValues: Int
+
+    public init(quantileBins: Int = 10, topCategories: Int = 50, maxRetainedValues: Int = 100_000) {
+        precondition(quantileBins >= 1 && topCategories >= 1 && maxRetainedValues >= 2)
+        self.quantileBins = quantileBins
+        self.topCategories = topCategories
+        self.maxRetainedValues = maxRetainedValues
+    }
+}
+
+public struct NumericSummary: Codable, Sendable, Equatable {
+    public var mean: Double
+    /// Population standard deviation (ddof 0), the scale Evidently divides Wasserstein by.
+    public var std: Double
+    public var min: Double
+    public var max: Double
+    public var distinctCount: Int
+    /// Edges at the reference quantiles (numpy's linear interpolation), repeated edges merged,
+    /// so a heavily tied column gets fewer, wider bins rather than empty ones.
+    public var binEdges: [Double]
+    /// Rows per bin: [e_i, e_{i+1}), the last bin closed.
+    public var binCounts: [Int]
+    /// Sorted non-null reference values, the sample the drift tests compare against.
+    public var sample: [Double]
+    /// False when `sample` is a thinned copy of a larger reference.
+    public var sampleIsComplete: Bool
+
+    init(_ sorted: SortedSample, options: ProfileOptions) {
+        let values = sorted.values
+        let n = Double(values.count)
+        // Two passes over the sorted copy: a one-pass sum of squares loses digits when the
+        // mean is large compared with the spread.
+        let mean = values.reduce(0, +) / n
+        var squares = 0.0
+        for value in values { squares += (value - mean) * (value - mean) }
+        self.mean = mean
+        self.std = (squares / n).squareRoot()
+        self.min = values.first!
+        self.max = values.last!
+        self.distinctCount = sorted.distinctCount()
+
+        var edges: [Double] = []
+        for bin in 0...options.quantileBins {
+            let edge = Self.quantile(values, Double(bin) / Double(options.quantileBins))
+            if edges.last != edge { edges.append(edge) }
+        }
+        if edges.count == 1 { edges.append(edges[0]) }
+        self.binEdges = edges
+        self.binCounts = Binning.histogram(sorted, edges: edges)
+
+        if values.count <= options.maxRetainedValues {
+            sample = values
+            sampleIsComplete = true
+        } else {
+            let k = options.maxRetainedValues
+            let last = Double(values.count - 1)
+            sample = (0..<k).map { values[Int((Double($0) * last / Double(k - 1)).rounded())] }
+            sampleIsComplete = false
+        }
+    }
+
+    /// numpy's default ('linear') quantile of sorted values.
+    static func quantile(_ sorted: [Double], _ q: Double) -> Double {
+        let position = q * Double(sorted.count - 1)
+        let lower = Int(position.rounded(.down))
+        let upper = Swift.min(lower + 1, sorted.count - 1)
+        let fraction = position - Double(lower)
+        return sorted[lower] + (sorted[upper] - sorted[lower]) * fraction
+    }
+}
+
+public struct CategoryCount: Codable, Sendable, Equatable {
+    public var value: String
+    public var count: Int
+}
+
+public struct CategoricalSummary: Codable, Sendable, Equatable {
+    /// The most frequent categories, most frequent first (ties by name).
+    public var categories: [CategoryCount]
+    /// Rows whose category is not among `categories`.
+    public var otherCount: Int
+    public var distinctCount: Int
+
+    /// Key under which pooled categories are compared. It starts with NUL so that it cannot
+    /// collide with a category anyone would send.
+    static let otherKey = "\u{0}other"
+
+    init(counts: [String: Int], topCategories: Int) {
+        let ranked = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+        categories = ranked.prefix(topCategories).map { CategoryCount(value: $0.key, count: $0.value) }
+        otherCount = ranked.dropFirst(topCategories).reduce(0) { $0 + $1.value }
+        distinctCount = counts.count
+    }
+
+    static func count(_ values: [String?]) -> (counts: [String: Int], nulls: Int) {
+        var counts: [String: Int] = [:]
+        var nulls = 0
+        for value in values {
+            if let value { counts[value, default: 0] += 1 } else { nulls += 1 }
+        }
+        return (counts, nulls)
+    }
+
+    /// Reference counts by category, with the pooled rest under `otherKey`.
+    var referenceCounts: [String: Int] {
+        var result = Dictionary(uniqueKeysWithValues: categories.map { ($0.value, $0.count) })
+        if otherCount > 0 { result[Self.otherKey] = otherCount }
+        return result
+    }
+
+    /// Folds a window's counts onto the reference's buckets: a category the profile pooled
+    /// into 'other' is counted there; when nothing was pooled, a new category stays its own
+    /// bucket, with reference count 0.
+    func bucket(_ current: [String: Int]) -> [String: Int] {
+        guard otherCount > 0 else { return current }
+        let known = Set(categories.map(\.value))
+        var result: [String: Int] = [:]
+        for (category, count) in current {
+            result[known.contains(category) ? category : Self.otherKey, default: 0] += count
+        }
+        return result
+    }
+}

@@ -137,3 +137,58 @@ import Testing
         #expect(throws: CairnError.self) { try ModelURI(parsing: text) }
     }
 }
+
+@Suite struct ScoringBodyReaderTests {
+    /// The general path: a JSON tree, then the same decoding.
+    func general(_ text: String) throws -> ScoringRequest {
+        guard case .object(let fields) = try JSONValue.parse(text) else { throw CairnError(.badRequest, "not an object") }
+        let key = fields.keys.first { ScoringRequest.inputKeys.contains($0) }!
+        let (frame, positional) = try ScoringRequest.decode(key: key, payload: fields[key]!)
+        var params: [String: JSONValue] = [:]
+        if case .object(let given)? = fields["params"] { params = given }
+        return ScoringRequest(frame: frame, positional: positional, params: params)
+    }
+
+    @Test(arguments: [
+        #"{"dataframe_split": {"columns": ["a", "b"], "data": [[1, 2.5], [3, -0.125]]}}"#,
+        #"{"dataframe_split": {"data": [[1e5, 0.1], [-3E-2, 12345678901234567]], "columns": ["x", "y"], "index": [7, 8]}}"#,
+        #"{"dataframe_split": {"columns": ["p", "q"], "data": [[0.30000000000000004, 1.7976931348623157e308], [5e-324, -0.0]]}}"#,
+        #"{"dataframe_split": {"columns": ["s", "n"], "data": [["a\"b\u00e9", null], ["plain", 3]]}}"#,
+        #"{"dataframe_split": {"columns": ["t"], "data": [[true], [false]]}, "params": {"k": [1, {"z": 2}]}}"#,
+        #"{"instances": [[1, 2], [3, 4.5]]}"#,
+        #"{"inputs": [[0.1234567890123456789, 123456789012345.6]]}"#,
+        #" { "dataframe_split" : { "columns" : [ "a" ] , "data" : [ [ 1 ] ] } } "#,
+    ])
+    func fastPathAgreesWithTheGeneralParser(_ body: String) throws {
+        let fast = try #require(ScoringBodyReader.read(Array(body.utf8)))
+        let slow = try general(body)
+        #expect(fast.positional == slow.positional)
+        #expect(fast.params == slow.params)
+        #expect(fast.frame.columnNames == slow.frame.columnNames)
+        for (a, b) in zip(fast.frame.columns, slow.frame.columns) {
+            switch (a.values, b.values) {
+            case (.double(let x), .double(let y)):
+                #expect(x.count == y.count)
+                for (u, v) in zip(x, y) { #expect(u.bitPattern == v.bitPattern || (u.isNaN && v.isNaN), "\(u) vs \(v)") }
+            default:
+                #expect(a.values == b.values)
+            }
+        }
+    }
+
+    @Test(arguments: [
+        #"{"dataframe_split": {"columns": ["a"], "data": [[01]]}}"#,
+        #"{"dataframe_split": {"columns": ["a"], "data": [[1.]]}}"#,
+        #"{"dataframe_split": {"columns": ["a"], "data": [[1, 2]]}}"#,
+        #"{"dataframe_split": {"columns": ["a"], "data": [[[1]]]}}"#,
+        #"{"dataframe_split": {"columns": ["a"], "data": [[1]]}} x"#,
+        #"{"dataframe_split": {"columns": ["a"], "data": [[1]], "data": [[2]]}}"#,
+        #"{"dataframe_records": [{"a": 1}]}"#,
+        #"{"dataframe_split": {"columns": ["a"], "data": [[-]]}}"#,
+        #"{"dataframe_split": {"columns": ["a"], "data": [[1e]]}}"#,
+        #"{"dataframe_split": {"columns": ["a"], "index": , "data": [[1]]}}"#,
+    ])
+    func anythingElseFallsBack(_ body: String) {
+        #expect(ScoringBodyReader.read(Array(body.utf8)) == nil)
+    }
+}

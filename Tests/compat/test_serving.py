@@ -317,3 +317,18 @@ def test_cairn_predict_scores_a_csv(server_url, data, unique, tmp_path):
     assert done.returncode == 0, done.stderr
     predictions = pd.read_csv(target)
     assert predictions["prediction"].tolist() == pipeline.predict(X).tolist()
+
+
+def test_serves_a_version_registered_from_a_runs_uri(serve, data, unique, tmp_path):
+    X, y = data
+    name = f"serve-runs-{unique}"
+    pipeline = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    mlflow.sklearn.save_model(pipeline, tmp_path / "model", input_example=X.head(2))
+    client = MlflowClient()
+    client.create_registered_model(name)
+    with mlflow.start_run() as run:
+        mlflow.log_artifacts(str(tmp_path / "model"), artifact_path="model")
+    client.create_model_version(name, f"runs:/{run.info.run_id}/model", run_id=run.info.run_id)
+    served = serve(f"models:/{name}/1", "--workers", "1")
+    sample = X.head(5)
+    assert served.invoke({"dataframe_split": sample.to_dict(orient="split")}).json()["predictions"] == pipeline.predict(sample).tolist()

@@ -37,7 +37,9 @@ for name, model in models.items():
     model.fit(X, y)
     base = out / name
     base.mkdir(parents=True, exist_ok=True)
-    mlflow.sklearn.save_model(model, base / "sklearn", input_example=X.head(2))
+    # The forest's tree arrays are a type skops asks to be trusted explicitly; we made them.
+    mlflow.sklearn.save_model(model, base / "sklearn", input_example=X.head(2),
+                              skops_trusted_types=["sklearn.tree._tree.Tree"] if name == "forest" else None)
     onx = to_onnx(model, X.head(2).to_numpy(dtype=np.float32), options={"zipmap": False})
     signature = mlflow.models.infer_signature(X.head(5), model.predict(X.head(5)))
     mlflow.onnx.save_model(onx, base / "onnx", signature=signature)

@@ -72,7 +72,7 @@ for model in logreg forest; do
     case $variant in
       cairn-native) taskset -c 0 "$CAIRN_BIN" serve "$dir/onnx" --runtime native --port "$port" --log-level warning > "$WORK/$model-$variant.log" 2>&1 & ;;
       cairn-python) taskset -c 0 "$CAIRN_BIN" serve "$dir/sklearn" --runtime python --workers 1 --python "$PY" --port "$port" --log-level warning > "$WORK/$model-$variant.log" 2>&1 & ;;
-      mlflow) (cd "$WORK" && MLFLOW_WORKERS=1 exec taskset -c 0 "$ROOT/.venv/bin/mlflow" models serve -m "$dir/sklearn" --env-manager local -w 1 -p "$port" -h 127.0.0.1) > "$WORK/$model-$variant.log" 2>&1 & ;;
+      mlflow) (cd "$WORK" && PATH="$ROOT/.venv/bin:$PATH" MLFLOW_WORKERS=1 exec taskset -c 0 "$ROOT/.venv/bin/mlflow" models serve -m "$dir/sklearn" --env-manager local -w 1 -p "$port" -h 127.0.0.1) > "$WORK/$model-$variant.log" 2>&1 & ;;
     esac
     PID=$!
     for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$port/ping" >/dev/null && break; sleep 0.2; done
@@ -88,6 +88,26 @@ for model in logreg forest; do
     pkill -f "serve.*$port" 2>/dev/null || true
   done
 done
+# Hot swap under load: serve models:/bench@champion natively from a Cairn tracking server,
+# keep 32 connections busy, move the alias half-way, and count failed requests.
+if [[ -z "$ONLY" || "$ONLY" == "cairn-native" ]]; then
+  tport=$(free_port); sport=$(free_port)
+  "$CAIRN_BIN" server --port "$tport" --data-dir "$WORK/tracking" > "$WORK/tracking.log" 2>&1 &
+  TRACKING=$!
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$tport/health" >/dev/null && break; sleep 0.1; done
+  "$PY" "$HERE/register.py" "http://127.0.0.1:$tport" bench "$WORK/models/logreg/onnx" >&2
+  MLFLOW_TRACKING_URI="http://127.0.0.1:$tport" taskset -c 0 "$CAIRN_BIN" serve models:/bench@champion --runtime native \
+    --port "$sport" --poll-interval 0.5 --log-level info > "$WORK/swap.log" 2>&1 &
+  PID=$!
+  for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$sport/ping" >/dev/null && break; sleep 0.1; done
+  ( sleep "$((DURATION / 2))"; "$PY" "$HERE/register.py" "http://127.0.0.1:$tport" bench "$WORK/models/logreg/onnx" --move ) &
+  swap=$(load "http://127.0.0.1:$sport/invocations" "$WORK/models/logreg/row1.json" 32)
+  wait $! 2>/dev/null || true
+  after=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' --data-binary @"$WORK/models/logreg/row1.json" "http://127.0.0.1:$sport/invocations" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-cairn-model-version"{print $2}')
+  echo "swap $swap version_after=$after" | tee "$WORK/swap.txt" >&2
+  kill "$PID" "$TRACKING"; wait "$PID" "$TRACKING" 2>/dev/null || true; PID=""
+fi
+
 "$PY" - "$RESULTS" "$WORK/models" "$DURATION" > "$HERE/results/latest.md" <<'PYEOF'
 import json, sys
 from pathlib import Path
@@ -111,5 +131,10 @@ for model in ("logreg", "forest"):
     for runtime, file in (("onnxruntime", "ort.json"), ("cairn", "cairn.json")):
         o = json.loads((models / model / file).read_text())
         print(f"| {model} | {runtime} | {o['p50_us']:.1f} | {o['p99_us']:.1f} | {o['us_per_row_at_100']:.2f} |")
+swap = Path(sys.argv[2]).parent / "swap.txt"
+if swap.exists():
+    _, rps, p50, p99, bad, version = swap.read_text().split()
+    print(f"\nHot swap under load (logreg, native, 32 connections, alias moved half-way): {float(rps):,.0f} req/s, p99 {float(p99):.2f} ms, "
+          f"{bad} non-2xx, serving version {version.split('=')[1]} afterwards.")
 PYEOF
 cat "$HERE/results/latest.md"

@@ -1,11 +1,38 @@
 import CairnCore
 
-/// Accumulates one column's JSON cells and settles its type the way pandas does when it
-/// builds a frame from JSON: all integers → int64, any fraction → double, all bools → bool,
-/// any text → string (object). Nulls become NaN in numeric columns and nil in text ones.
+/// One scalar of a tabular request, as read from JSON or CSV.
+enum Cell {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+
+    /// Numbers written without a fraction or exponent (and small enough) are integers, as
+    /// pandas reads them.
+    init(_ value: JSONValue) throws(CairnError) {
+        switch value {
+        case .null: self = .null
+        case .bool(let flag): self = .bool(flag)
+        case .string(let text): self = .string(text)
+        case .number(let number, let raw):
+            if number.isFinite, abs(number) <= 9.0e15, !raw.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) {
+                self = .int(Int64(number))
+            } else {
+                self = .double(number)
+            }
+        case .array, .object:
+            throw CairnError(.badRequest, "A nested value where a scalar was expected; Cairn scores flat tabular rows only.")
+        }
+    }
+}
+
+/// Accumulates one column's cells and settles its type the way pandas does when it builds
+/// a frame from JSON: all integers → int64, any fraction → double, all bools → bool, any
+/// text → string (object). Nulls become NaN in numeric columns and nil in text ones.
 struct ColumnBuilder {
     let name: String
-    private var cells: [JSONValue] = []
+    private var cells: [Cell] = []
     private var sawFraction = false
     private var sawInteger = false
     private var sawBool = false
@@ -17,19 +44,21 @@ struct ColumnBuilder {
         cells.reserveCapacity(capacity)
     }
 
-    mutating func append(_ cell: JSONValue) throws(CairnError) {
+    mutating func append(_ value: JSONValue) throws(CairnError) {
+        do {
+            append(try Cell(value))
+        } catch {
+            throw CairnError(.badRequest, "Column '\(name)' holds a nested value; Cairn scores flat tabular rows only.")
+        }
+    }
+
+    mutating func append(_ cell: Cell) {
         switch cell {
         case .null: sawNull = true
         case .bool: sawBool = true
         case .string: sawString = true
-        case .number(let value, let raw):
-            if !value.isFinite || raw.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) || abs(value) > 9.0e15 {
-                sawFraction = true
-            } else {
-                sawInteger = true
-            }
-        case .array, .object:
-            throw CairnError(.badRequest, "Column '\(name)' holds a nested value; Cairn scores flat tabular rows only.")
+        case .int: sawInteger = true
+        case .double: sawFraction = true
         }
         cells.append(cell)
     }
@@ -43,9 +72,10 @@ struct ColumnBuilder {
             return .string(cells.map { cell in
                 switch cell {
                 case .string(let text): text
-                case .number(_, let raw): raw
+                case .int(let value): String(value)
+                case .double(let value): String(value)
                 case .bool(let flag): flag ? "True" : "False"
-                default: nil
+                case .null: nil
                 }
             })
         }
@@ -53,11 +83,12 @@ struct ColumnBuilder {
             return .bool(cells.map { if case .bool(let flag) = $0 { flag } else { false } })
         }
         if sawInteger && !sawFraction && !sawNull && !sawBool {
-            return .int64(cells.map { if case .number(let value, _) = $0 { Int64(value) } else { 0 } })
+            return .int64(cells.map { if case .int(let value) = $0 { value } else { 0 } })
         }
         return .double(cells.map { cell in
             switch cell {
-            case .number(let value, _): value
+            case .double(let value): value
+            case .int(let value): Double(value)
             case .bool(let flag): flag ? 1 : 0
             default: .nan
             }

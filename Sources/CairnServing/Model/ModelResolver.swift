@@ -69,7 +69,8 @@ public struct ModelResolver: Sendable {
             guard case .string(let artifactURI)? = answer["artifact_uri"] else {
                 throw CairnError(.internalError, "The tracking server gave no download URI for \(name) version \(version).")
             }
-            let directory = try await download(artifactURI, cacheKey: "\(name)-v\(version)")
+            let location = try await resolveRunsURI(artifactURI)
+            let directory = try await download(location, cacheKey: "\(name)-v\(version)")
             return ResolvedModel(directory: directory, version: version, versionLabel: version)
         case .loggedModel(let id):
             let answer = try await get("api/2.0/mlflow/logged-models/\(id)", [:])
@@ -98,6 +99,18 @@ public struct ModelResolver: Sendable {
             }
             return ResolvedModel(directory: try await download(artifactURI, cacheKey: "\(runID)-\(path)"), version: nil, versionLabel: "\(runID)/\(path)")
         }
+    }
+
+    /// A version registered from `runs:/<run>/<path>` keeps that as its download URI (as in
+    /// MLflow); it names the run's artifact folder.
+    func resolveRunsURI(_ uri: String) async throws -> String {
+        guard uri.hasPrefix("runs:/") else { return uri }
+        guard case .run(let runID, let path) = try ModelURI(parsing: uri) else { return uri }
+        let answer = try await get("api/2.0/mlflow/runs/get", ["run_id": runID])
+        guard case .string(let runArtifacts)? = answer["run"]?["info"]?["artifact_uri"] else {
+            throw CairnError(.internalError, "The tracking server's run \(runID) has no artifact URI.")
+        }
+        return runArtifacts + "/" + path
     }
 
     // MARK: - REST

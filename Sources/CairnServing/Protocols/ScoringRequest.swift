@@ -26,6 +26,7 @@ public struct ScoringRequest: Sendable {
     /// Parses MLflow's JSON scoring body. Errors carry MLflow's codes and wording so a client
     /// written against `mlflow models serve` sees the same failures.
     public static func parseJSON(_ bytes: some Collection<UInt8>) throws(CairnError) -> ScoringRequest {
+        if let request = ScoringBodyReader.read(bytes) { return request }
         let document: JSONValue
         do {
             document = try JSONValue.parse(bytes)

@@ -90,23 +90,29 @@ func walkEmpiricalCDFs(_ u: [Double], _ v: [Double], _ body: (_ difference: Doub
     }
 }
 
-/// LSD radix sort of doubles through their order-preserving integer image. A million-row
-/// window sorts several times faster than with the comparison sort, and sorting is most of
-/// the cost of a drift run.
+/// Sorts doubles through their order-preserving integer image. Three LSD radix passes of 11
+/// bits order the keys by their top 33 bits (sign, exponent and 21 mantissa bits); keys that
+/// agree on all of those lie within a relative 2⁻²¹ of each other, so for real data they come
+/// in short runs, which are then sorted in place (insertion sort when short, the standard sort
+/// when a column is concentrated enough to make them long). A million-row window sorts about
+/// four times faster than with the comparison sort, and sorting is most of a drift run.
 enum RadixSort {
     private static let digitBits = 11
     private static let bucketCount = 1 << digitBits
-    private static let passes = 6  // 6 × 11 ≥ 64
+    /// Bits below this are left to the run-sorting pass.
+    private static let lowBits = 64 - 3 * digitBits
 
     static func sortedFinite(_ column: [Double]) -> (values: [Double], nonFinite: Int) {
         let total = column.count
-        if total < 2048 {
+        if total < 4096 {
             var values = column.filter { $0.isFinite }
             values.sort()
             return (values, total - values.count)
         }
-        var keys = [UInt64](repeating: 0, count: total)
-        var histograms = [Int](repeating: 0, count: passes * bucketCount)
+        let mask = UInt64(bucketCount - 1)
+        let shifts = [UInt64(lowBits), UInt64(lowBits + digitBits), UInt64(lowBits + 2 * digitBits)]
+        var keys = [UInt64](unsafeUninitializedCapacity: total) { _, initialized in initialized = total }
+        var histograms = [Int](repeating: 0, count: 3 * bucketCount)
         var count = 0
         column.withUnsafeBufferPointer { source in
             keys.withUnsafeMutableBufferPointer { keys in
@@ -116,24 +122,22 @@ enum RadixSort {
                         let bits = (x == 0 ? 0.0 : x).bitPattern
                         let key = bits >> 63 == 1 ? ~bits : bits | (1 << 63)
                         keys[count] = key
-                        count += 1
-                        var shifted = key
-                        for pass in 0..<passes {
-                            histograms[pass &* bucketCount &+ Int(shifted & UInt64(bucketCount - 1))] &+= 1
-                            shifted >>= UInt64(digitBits)
-                        }
+                        count &+= 1
+                        histograms[Int((key >> UInt64(lowBits)) & mask)] &+= 1
+                        histograms[bucketCount &+ Int((key >> UInt64(lowBits + digitBits)) & mask)] &+= 1
+                        histograms[2 &* bucketCount &+ Int(key >> UInt64(lowBits + 2 * digitBits))] &+= 1
                     }
                 }
             }
         }
-        var scratch = [UInt64](repeating: 0, count: count)
+        var scratch = [UInt64](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
         var sortedInKeys = true
         keys.withUnsafeMutableBufferPointer { keys in
             scratch.withUnsafeMutableBufferPointer { scratch in
                 histograms.withUnsafeMutableBufferPointer { histograms in
-                    for pass in 0..<passes {
+                    for pass in 0..<3 {
                         let base = pass * bucketCount
-                        // A digit shared by every key (the top of the exponent, usually) orders nothing.
+                        // A digit shared by every key (the top of the exponent, often) orders nothing.
                         var trivial = false
                         var offset = 0
                         for bucket in 0..<bucketCount {
@@ -143,11 +147,11 @@ enum RadixSort {
                             offset += c
                         }
                         if trivial { continue }
-                        let shift = UInt64(pass * digitBits)
+                        let shift = shifts[pass]
                         let (from, to) = sortedInKeys ? (keys, scratch) : (scratch, keys)
                         for index in 0..<count {
                             let key = from[index]
-                            let bucket = base + Int((key >> shift) & UInt64(bucketCount - 1))
+                            let bucket = base &+ Int((key >> shift) & mask)
                             to[histograms[bucket]] = key
                             histograms[bucket] &+= 1
                         }
@@ -156,9 +160,14 @@ enum RadixSort {
                 }
             }
         }
-        let sortedKeys = sortedInKeys ? keys : scratch
+        if sortedInKeys {
+            sortRuns(&keys, count: count)
+        } else {
+            sortRuns(&scratch, count: count)
+        }
+        let sorted = sortedInKeys ? keys : scratch
         let values = [Double](unsafeUninitializedCapacity: count) { buffer, initialized in
-            sortedKeys.withUnsafeBufferPointer { keys in
+            sorted.withUnsafeBufferPointer { keys in
                 for index in 0..<count {
                     let key = keys[index]
                     let bits = key >> 63 == 1 ? key & ~(1 << 63) : ~key
@@ -168,5 +177,32 @@ enum RadixSort {
             initialized = count
         }
         return (values, total - count)
+    }
+
+    /// Sorts each run of keys that share their top bits, in place.
+    private static func sortRuns(_ keys: inout [UInt64], count: Int) {
+        keys.withUnsafeMutableBufferPointer { keys in
+            var start = 0
+            while start < count {
+                let prefix = keys[start] >> UInt64(lowBits)
+                var end = start + 1
+                while end < count && keys[end] >> UInt64(lowBits) == prefix { end += 1 }
+                if end - start > 32 {
+                    var run = UnsafeMutableBufferPointer(rebasing: keys[start..<end])
+                    run.sort()
+                } else if end - start > 1 {
+                    for index in (start + 1)..<end {
+                        let key = keys[index]
+                        var position = index
+                        while position > start && keys[position - 1] > key {
+                            keys[position] = keys[position - 1]
+                            position -= 1
+                        }
+                        keys[position] = key
+                    }
+                }
+                start = end
+            }
+        }
     }
 }

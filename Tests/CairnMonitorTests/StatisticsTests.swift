@@ -68,5 +68,9 @@ struct StatisticsTests {
         let sample = SortedSample(values)
         #expect(sample.nullCount == 3)
         #expect(sample.values == values.filter(\.isFinite).sorted())
+
+        // Values sharing their top bits form long runs, sorted after the radix passes.
+        let concentrated = (0..<20_000).map { _ in 1 + Double.random(in: 0..<1e-9, using: &generator) }
+        #expect(SortedSample(concentrated).values == concentrated.sorted())
     }
 }

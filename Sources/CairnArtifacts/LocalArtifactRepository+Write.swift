@@ -98,6 +98,11 @@ final class PendingUpload: Sendable {
     /// ETag it becomes. Updated in the same pool job as the write, while the bytes are hot.
     /// Appends run one at a time, so the lock is never contended.
     private let digest: Mutex<SHA256>?
+    /// Bytes written, and how many of them the kernel was already asked to write back.
+    private let progress = Mutex<(written: Int64, flushed: Int64)>((0, 0))
+    /// Writeback is started every this many bytes, so the fsync before the rename waits
+    /// only for the tail instead of the whole file.
+    static let writebackStride: Int64 = 8 << 20
 
     init(directory: FileDescriptor, temporaryName: String, file: FileDescriptor, hashing: Bool = false) {
         self.directory = directory
@@ -107,12 +112,21 @@ final class PendingUpload: Sendable {
     }
 
     func append(_ buffers: [ByteBuffer]) throws {
+        var appended: Int64 = 0
         for buffer in buffers {
             try buffer.withUnsafeReadableBytes { bytes throws(ArtifactStorageError) in
                 try POSIX.writeAll(file, bytes)
                 digest?.withLock { $0.update(bufferPointer: bytes) }
             }
+            appended += Int64(buffer.readableBytes)
         }
+        let range = progress.withLock { progress -> Range<Int64>? in
+            progress.written += appended
+            guard progress.written - progress.flushed >= Self.writebackStride else { return nil }
+            defer { progress.flushed = progress.written }
+            return progress.flushed..<progress.written
+        }
+        if let range { POSIX.startWriteback(file, range) }
     }
 
     /// The hex SHA-256 of everything appended; `nil` unless created with `hashing`.

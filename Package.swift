@@ -119,6 +119,14 @@ let package = Package(
             path: "bench/onnx",
             swiftSettings: swiftSettings
         ),
+        // Times drift detection over a large window for bench/monitoring (beside Evidently).
+        .executableTarget(
+            name: "cairn-monitor-bench",
+            dependencies: ["CairnMonitor"],
+            path: "bench/monitoring",
+            exclude: ["run.sh", "evidently_drift.py", "requirements.txt"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "CairnCoreTests",
             dependencies: ["CairnCore"],

@@ -198,22 +198,23 @@ public struct ModelResolver: Sendable {
         return files
     }
 
-    /// Downloads the tree at `uri` into a fresh cache folder, renamed into place when
-    /// complete so a half-downloaded model is never loaded.
+    /// Downloads the tree at `uri` into a folder of its own. Each fetch gets a fresh folder,
+    /// so two servers (or a canary and a shadow) fetching the same version never replace
+    /// files under each other, and the folder is returned only once complete: a failed
+    /// download is removed, never loaded.
     func download(_ uri: String, cacheKey: String) async throws -> String {
         let path = try artifactsPath(uri)
         let files = try await listFiles(path)
         guard files.contains(MLmodel.fileName) else {
             throw CairnError(.resourceDoesNotExist, "No MLmodel file under \(uri).")
         }
-        let safeKey = cacheKey.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" }
-        let target = (cacheDirectory as NSString).appendingPathComponent(String(safeKey))
-        let staging = target + ".partial-\(UUID().uuidString)"
+        let safeKey = String(cacheKey.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" })
+        let target = (cacheDirectory as NSString).appendingPathComponent("\(safeKey)-\(UUID().uuidString.prefix(8))")
         let manager = FileManager.default
-        try manager.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        try manager.createDirectory(atPath: target, withIntermediateDirectories: true)
         do {
             for file in files {
-                let destination = (staging as NSString).appendingPathComponent(file)
+                let destination = (target as NSString).appendingPathComponent(file)
                 try manager.createDirectory(atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 let encoded = (path + "/" + file).split(separator: "/").map { Self.encode(String($0)) }.joined(separator: "/")
                 let response = try await client.execute(HTTPClientRequest(url: try baseURL() + "/api/2.0/mlflow-artifacts/artifacts/" + encoded), timeout: .seconds(300))
@@ -229,10 +230,8 @@ public struct ModelResolver: Sendable {
                     try handle.write(contentsOf: chunk.readableBytesView)
                 }
             }
-            if manager.fileExists(atPath: target) { try manager.removeItem(atPath: target) }
-            try manager.moveItem(atPath: staging, toPath: target)
         } catch {
-            try? manager.removeItem(atPath: staging)
+            try? manager.removeItem(atPath: target)
             throw error
         }
         return target

@@ -29,19 +29,6 @@ func normals(_ count: Int, mean: Double, std: Double, seed: UInt64) -> [Double] 
     return out
 }
 
-let features = 20
-let referenceRows = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 100_000
-let currentRows = Int(CommandLine.arguments.dropFirst(2).first ?? "") ?? 1_000_000
-var reference: [String: FeatureColumn] = [:]
-var current: [String: FeatureColumn] = [:]
-for f in 0..<features {
-    let name = String(format: "f%02d", f)
-    reference[name] = .numeric(normals(referenceRows, mean: Double(f), std: 1 + Double(f) / 10, seed: UInt64(f)))
-    // Features 0 and 1 are shifted by half a standard deviation; the rest are unchanged.
-    let shift = f < 2 ? 0.5 * (1 + Double(f) / 10) : 0
-    current[name] = .numeric(normals(currentRows, mean: Double(f) + shift, std: 1 + Double(f) / 10, seed: UInt64(1000 + f)))
-}
-
 /// CPU seconds used by the process: when the machine is shared (the lead's benchmarks), wall
 /// time says little, and CPU time over the 2 cores bounds what an idle machine would show.
 func cpuSeconds() -> Double {
@@ -55,6 +42,104 @@ func time<T>(_ body: () async throws -> T) async rethrows -> (T, Double) {
     let value = try await body()
     let elapsed = ContinuousClock.now - start
     return (value, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+}
+
+// File mode, for bench/monitoring/run.sh (the same data as Evidently):
+//   cairn-monitor-bench --reference FILE --current FILE --features N [--repeat 5]
+// Each file is raw little-endian float64, column-major: N columns named f00, f01, …, one after
+// the other, each with size / 8 / N values. Each repetition builds the reference profile and
+// runs drift with the default configuration (Evidently's choice of test); prints JSON.
+var options: [String: String] = [:]
+var positional: [String] = []
+do {
+    var args = CommandLine.arguments.dropFirst()[...]
+    while let arg = args.popFirst() {
+        if arg.hasPrefix("--") {
+            guard let value = args.popFirst() else { fatalError("\(arg) needs a value") }
+            options[String(arg.dropFirst(2))] = value
+        } else {
+            positional.append(arg)
+        }
+    }
+}
+
+func readColumns(_ path: String, features: Int) -> [String: FeatureColumn] {
+    guard let data = FileManager.default.contents(atPath: path) else { fatalError("cannot read \(path)") }
+    precondition(data.count % (8 * features) == 0, "\(path): \(data.count) bytes is not \(features) float64 columns")
+    let rows = data.count / 8 / features
+    var columns: [String: FeatureColumn] = [:]
+    data.withUnsafeBytes { raw in
+        for f in 0..<features {
+            let values = [Double](unsafeUninitializedCapacity: rows) { buffer, count in
+                for i in 0..<rows {
+                    buffer[i] = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: (f * rows + i) * 8, as: UInt64.self)))
+                }
+                count = rows
+            }
+            columns[String(format: "f%02d", f)] = .numeric(values)
+        }
+    }
+    return columns
+}
+
+if let referencePath = options["reference"], let currentPath = options["current"] {
+    let features = Int(options["features"] ?? "20")!
+    let repeats = Int(options["repeat"] ?? "5")!
+    let reference = readColumns(referencePath, features: features)
+    let current = readColumns(currentPath, features: features)
+    var profileTimes: [Double] = [], driftTimes: [Double] = [], totals: [Double] = [], cpuTimes: [Double] = []
+    var last: DatasetDrift?
+    for _ in 0..<repeats {
+        let cpu = cpuSeconds()
+        let (profile, profileSeconds) = await time { ReferenceProfile(columns: reference) }
+        let detector = DriftDetector(reference: profile)
+        let (result, driftSeconds) = try await time { try await detector.datasetDrift(current) }
+        cpuTimes.append(cpuSeconds() - cpu)
+        profileTimes.append(profileSeconds)
+        driftTimes.append(driftSeconds)
+        totals.append(profileSeconds + driftSeconds)
+        last = result
+    }
+    func median(_ xs: [Double]) -> Double {
+        let s = xs.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+    let drift = last!
+    let report: [String: Any] = [
+        "tool": "cairn",
+        "reference_rows": reference["f00"]!.count,
+        "current_rows": current["f00"]!.count,
+        "features": features,
+        "repeats": repeats,
+        "profile_seconds": profileTimes,
+        "drift_seconds": driftTimes,
+        "total_seconds": totals,
+        "cpu_seconds": cpuTimes,
+        "best_total_seconds": totals.min()!,
+        "median_total_seconds": median(totals),
+        "best_profile_seconds": profileTimes.min()!,
+        "best_drift_seconds": driftTimes.min()!,
+        "methods": Array(Set(drift.features.map(\.method.rawValue))).sorted(),
+        "scores": Dictionary(uniqueKeysWithValues: drift.features.map { ($0.feature, $0.score) }),
+        "drifted": drift.features.filter(\.drifted).map(\.feature).sorted(),
+        "dataset_drift": drift.drifted,
+    ]
+    let json = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
+    print(String(decoding: json, as: UTF8.self))
+    exit(0)
+}
+
+let features = 20
+let referenceRows = Int(positional.first ?? "") ?? 100_000
+let currentRows = Int(positional.dropFirst().first ?? "") ?? 1_000_000
+var reference: [String: FeatureColumn] = [:]
+var current: [String: FeatureColumn] = [:]
+for f in 0..<features {
+    let name = String(format: "f%02d", f)
+    reference[name] = .numeric(normals(referenceRows, mean: Double(f), std: 1 + Double(f) / 10, seed: UInt64(f)))
+    // Features 0 and 1 are shifted by half a standard deviation; the rest are unchanged.
+    let shift = f < 2 ? 0.5 * (1 + Double(f) / 10) : 0
+    current[name] = .numeric(normals(currentRows, mean: Double(f) + shift, std: 1 + Double(f) / 10, seed: UInt64(1000 + f)))
 }
 
 let (profile, profileSeconds) = await time { ReferenceProfile(columns: reference) }

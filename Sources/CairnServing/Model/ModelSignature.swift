@@ -64,7 +64,7 @@ public struct ModelSignature: Sendable, Equatable {
                 throw CairnError(.invalidParameterValue, "Failed to enforce schema: the model expects \(specs.count) columns \(Self.describe(specs)) but the input has \(frame.columns.count).")
             }
             for (spec, column) in zip(specs, frame.columns) {
-                result.append(Column(name: spec.name ?? column.name, values: try Self.convert(column.values, to: spec, column: spec.name ?? column.name, rows: frame.rowCount)))
+                result.append(Column(name: spec.name ?? column.name, values: try Self.convert(column.values, to: spec, column: spec.name ?? column.name)))
             }
             return DataFrame(columns: result, rowCount: frame.rowCount)
         }
@@ -72,7 +72,7 @@ public struct ModelSignature: Sendable, Equatable {
         for spec in specs {
             let name = spec.name!
             if let column = frame.column(named: name) {
-                result.append(Column(name: name, values: try Self.convert(column.values, to: spec, column: name, rows: frame.rowCount)))
+                result.append(Column(name: name, values: try Self.convert(column.values, to: spec, column: name)))
             } else if spec.required {
                 missing.append(name)
             } else {
@@ -98,7 +98,7 @@ public struct ModelSignature: Sendable, Equatable {
 
     /// MLflow's type rules: integers widen to float/double, floats never narrow to integers
     /// unless every value is integral, and numbers and text do not mix.
-    static func convert(_ values: ColumnValues, to spec: ColumnSpec, column: String, rows: Int) throws(CairnError) -> ColumnValues {
+    static func convert(_ values: ColumnValues, to spec: ColumnSpec, column: String) throws(CairnError) -> ColumnValues {
         func mismatch() -> CairnError {
             CairnError(.invalidParameterValue, "Failed to enforce schema: incompatible input types for column '\(column)'. Can not safely convert \(values.typeName) to \(spec.type).")
         }

@@ -69,7 +69,11 @@ let package = Package(
         ),
         .target(
             name: "CairnMonitor",
-            dependencies: ["CairnCore"],
+            dependencies: [
+                "CairnCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -92,6 +96,7 @@ let package = Package(
             dependencies: [
                 "CairnArtifacts",
                 "CairnCore",
+                "CairnMonitor",
                 "CairnServing",
                 "CairnStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -105,6 +110,7 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
+                "CairnMonitor",
                 "CairnServer",
                 "CairnServing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -165,6 +171,7 @@ let package = Package(
         .testTarget(
             name: "CairnServerTests",
             dependencies: [
+                "CairnMonitor",
                 "CairnServer",
                 "CairnServing",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CairnMonitor
 import CairnServer
 import CairnServing
 import Foundation
@@ -52,6 +53,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds between checks for a moved alias.")
     var pollInterval = 10.0
 
+    @Option(help: "Directory for the inference log (JSON Lines segments); off when not given.")
+    var inferenceLog: String?
+
+    @Option(help: "Share of requests the inference log records (0-1).")
+    var inferenceLogSampleRate = 1.0
+
+    @Option(help: "Days an inference log segment is kept.")
+    var inferenceLogRetentionDays = 7.0
+
+    @Option(help: "Records the inference log buffers in memory; beyond it records are dropped and counted.")
+    var inferenceLogCapacity = 65_536
+
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel: Logger.Level = .info
 
@@ -69,6 +82,15 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.canaryPercent = canaryPercent
         configuration.shadowURI = try shadow.map { try ModelURI(parsing: $0) }
         configuration.pollInterval = .milliseconds(Int64(max(0.05, pollInterval) * 1000))
+        configuration.inferenceLog = inferenceLog.map {
+            InferenceLogWriter.Options(
+                directory: $0, capacity: inferenceLogCapacity, sampleRate: inferenceLogSampleRate,
+                retention: .seconds(Int64(max(0, inferenceLogRetentionDays) * 86_400))
+            )
+        }
+        guard (0...1).contains(inferenceLogSampleRate) else {
+            throw ValidationError("--inference-log-sample-rate must be between 0 and 1.")
+        }
         guard configuration.canaryURI == nil || (0...100).contains(canaryPercent) else {
             throw ValidationError("--canary-percent must be between 0 and 100.")
         }

@@ -332,3 +332,34 @@ def test_serves_a_version_registered_from_a_runs_uri(serve, data, unique, tmp_pa
     served = serve(f"models:/{name}/1", "--workers", "1")
     sample = X.head(5)
     assert served.invoke({"dataframe_split": sample.to_dict(orient="split")}).json()["predictions"] == pipeline.predict(sample).tolist()
+
+
+def test_inference_log_records_every_scored_request(serve, tmp_path):
+    class Doubler(mlflow.pyfunc.PythonModel):
+        def predict(self, context, model_input, params=None):
+            return (model_input["x"] * 2).to_numpy()
+
+    path = tmp_path / "doubler"
+    mlflow.pyfunc.save_model(path, python_model=Doubler(), input_example=pd.DataFrame({"x": [1.0]}))
+    log_dir = tmp_path / "log"
+    served = serve(str(path), "--workers", "1", "--inference-log", str(log_dir))
+    given = served.invoke({"dataframe_split": {"columns": ["x"], "data": [[3.0]]}}, headers={"X-Request-ID": "req-1"})
+    assert given.headers["X-Request-ID"] == "req-1"
+    generated = served.invoke({"dataframe_split": {"columns": ["x"], "data": [[4.0]]}})
+    assert len(generated.headers["X-Request-ID"]) >= 16
+    bad = served.invoke({"dataframe_split": {"columns": ["y"], "data": [[1.0]]}})
+    assert bad.status_code == 400
+
+    import json as _json
+    deadline = time.monotonic() + 10
+    records = []
+    while time.monotonic() < deadline and len(records) < 3:
+        time.sleep(0.3)
+        records = [_json.loads(line) for f in sorted(log_dir.glob("inference-*.jsonl")) for line in f.read_text().splitlines()]
+    assert [r["status"] for r in records] == [200, 200, 400]
+    first = records[0]
+    assert first["request_id"] == "req-1" and first["model"] == "doubler" and first["version"] == "local"
+    assert first["inputs"] == {"dataframe_split": {"columns": ["x"], "data": [[3.0]]}}
+    assert first["outputs"] == {"predictions": [6.0]}
+    assert records[1]["request_id"] == generated.headers["X-Request-ID"]
+    assert "cairn_inference_log_written_records 3" in served.metrics()

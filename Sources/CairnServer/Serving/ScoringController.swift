@@ -1,5 +1,7 @@
 import CairnCore
+import CairnMonitor
 import CairnServing
+import Foundation
 import HTTPTypes
 import Hummingbird
 
@@ -7,10 +9,21 @@ import Hummingbird
 /// `/version` and `POST /invocations` with JSON or CSV.
 struct ScoringController<Context: RequestContext>: Sendable {
     let traffic: TrafficRouter
+    let inferenceLog: InferenceLogWriter?
     let maxBodyBytes: Int
 
     static var modelHeader: HTTPField.Name { HTTPField.Name("X-Cairn-Model")! }
     static var versionHeader: HTTPField.Name { HTTPField.Name("X-Cairn-Model-Version")! }
+    static var requestIDHeader: HTTPField.Name { HTTPField.Name("X-Request-ID")! }
+
+    /// The client's `X-Request-ID` when it is a sane token, else a fresh one.
+    static func requestID(_ request: Request) -> String {
+        if let given = request.headers[requestIDHeader], (1...128).contains(given.utf8.count),
+           given.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
+            return given
+        }
+        return UUID().uuidString.lowercased()
+    }
 
     func addRoutes(to router: Router<Context>) {
         for path in ["ping", "health"] {
@@ -36,24 +49,44 @@ struct ScoringController<Context: RequestContext>: Sendable {
         deployment.metrics.enter()
         defer { deployment.metrics.leave() }
         let status: Int
+        let responseBytes: [UInt8]
         var response: Response
         do throws(CairnError) {
             let answer = try await deployment.score(parsed)
             let output = try answer.result.get()
-            let bytes = PredictionWriter.mlflowBody(output)
-            response = Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+            responseBytes = PredictionWriter.mlflowBody(output)
+            response = Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: responseBytes)))
             status = 200
         } catch {
-            response = JSONBody.error(error).response(status: HTTPResponse.Status(code: error.code.httpStatus))
+            responseBytes = JSONBody.error(error).bytes
+            response = JSONBody(bytes: responseBytes).response(status: HTTPResponse.Status(code: error.code.httpStatus))
             if error.code == .temporarilyUnavailable { response.headers[.retryAfter] = "1" }
             status = error.code.httpStatus
         }
+        let requestID = Self.requestID(request)
         response.headers[Self.modelHeader] = deployment.name
         response.headers[Self.versionHeader] = deployment.versionLabel
+        response.headers[Self.requestIDHeader] = requestID
+        let latency = ContinuousClock.now - start
         deployment.metrics.recordRequest(
-            status: status, duration: ContinuousClock.now - start, requestBytes: body.readableBytes,
-            responseBytes: response.body.contentLength ?? 0, rows: parsed.frame.rowCount
+            status: status, duration: latency, requestBytes: body.readableBytes,
+            responseBytes: responseBytes.count, rows: parsed.frame.rowCount
         )
+        if let inferenceLog, inferenceLog.sampled() {
+            // JSON bodies are logged as sent; a CSV body as one JSON string.
+            var inputs = Array(body.readableBytesView)
+            if !(request.headers[.contentType] ?? "application/json").lowercased().hasPrefix("application/json") {
+                var writer = JSONWriter()
+                writer.string(String(decoding: inputs, as: UTF8.self))
+                inputs = writer.bytes
+            }
+            let (seconds, attoseconds) = latency.components
+            inferenceLog.record(InferenceRecord(
+                requestID: requestID, timestamp: Int64(Date().timeIntervalSince1970 * 1000), model: deployment.name,
+                version: deployment.versionLabel, inputs: inputs, outputs: responseBytes,
+                latencyMicroseconds: seconds * 1_000_000 + attoseconds / 1_000_000_000_000, status: status
+            ))
+        }
         if status == 200 { traffic.shadow?.offer(parsed) }
         return response
     }

@@ -1,3 +1,4 @@
+import CairnMonitor
 import CairnServing
 import Foundation
 
@@ -19,6 +20,8 @@ public struct ServeConfiguration: Sendable {
     public var pollInterval: Duration = .seconds(10)
     /// Where downloaded models are kept.
     public var cacheDirectory: String = NSTemporaryDirectory() + "cairn-models"
+    /// Where and how scored requests are logged; nil turns the inference log off.
+    public var inferenceLog: InferenceLogWriter.Options?
     /// Largest request body accepted.
     public var maxBodyBytes: Int = 64 << 20
 

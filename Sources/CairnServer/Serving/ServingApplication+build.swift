@@ -1,3 +1,4 @@
+import CairnMonitor
 import CairnServing
 import Foundation
 import Hummingbird
@@ -30,7 +31,8 @@ public func buildServingApplication(_ configuration: ServeConfiguration, logger:
     }
     let traffic = TrafficRouter(primary: primary, canary: canary, canaryPercent: configuration.canaryPercent, shadow: shadow)
 
-    let router = buildServingRouter(traffic: traffic, registry: registry, maxBodyBytes: configuration.maxBodyBytes)
+    let inferenceLog = try configuration.inferenceLog.map { try InferenceLogWriter(options: $0, logger: logger) }
+    let router = buildServingRouter(traffic: traffic, registry: registry, inferenceLog: inferenceLog, maxBodyBytes: configuration.maxBodyBytes)
     var frameworkLogger = logger
     frameworkLogger.logLevel = max(logger.logLevel, .notice)
     var app = Application(
@@ -42,8 +44,10 @@ public func buildServingApplication(_ configuration: ServeConfiguration, logger:
         },
         logger: frameworkLogger
     )
-    // The server is added last by Hummingbird, so it stops first; the hosts then drain
-    // their queues before their workers stop.
+    // Services stop in reverse order and the server (added by Hummingbird) first: the hosts
+    // then drain their queues before their workers stop, and the inference log, added
+    // first, writes out the last records once nothing can add more.
+    if let inferenceLog { app.addServices(inferenceLog) }
     app.addServices(primary)
     if let canary { app.addServices(canary) }
     if let shadow { app.addServices(shadow.host, shadow) }
@@ -51,19 +55,23 @@ public func buildServingApplication(_ configuration: ServeConfiguration, logger:
 }
 
 /// The scoring router; separate so tests can drive it without a socket.
-public func buildServingRouter(traffic: TrafficRouter, registry: PrometheusCollectorRegistry, maxBodyBytes: Int = 64 << 20) -> Router<AppRequestContext> {
+public func buildServingRouter(traffic: TrafficRouter, registry: PrometheusCollectorRegistry, inferenceLog: InferenceLogWriter? = nil, maxBodyBytes: Int = 64 << 20) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorShapeMiddleware())
     router.get("version") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: CairnVersion.current)))
     }
     router.get("metrics") { _, _ in
+        if let inferenceLog {
+            registry.makeGauge(name: "cairn_inference_log_written_records", labels: [], help: "Records written to the inference log since start.").set(Double(inferenceLog.writtenCount))
+            registry.makeGauge(name: "cairn_inference_log_dropped_records", labels: [], help: "Records dropped because the inference log buffer was full.").set(Double(inferenceLog.droppedCount))
+        }
         var buffer: [UInt8] = []
         buffer.reserveCapacity(16 * 1024)
         registry.emit(into: &buffer)
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: buffer)))
     }
-    ScoringController(traffic: traffic, maxBodyBytes: maxBodyBytes).addRoutes(to: router)
+    ScoringController(traffic: traffic, inferenceLog: inferenceLog, maxBodyBytes: maxBodyBytes).addRoutes(to: router)
     OpenInferenceController(traffic: traffic, maxBodyBytes: maxBodyBytes).addRoutes(to: router)
     return router
 }

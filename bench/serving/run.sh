@@ -3,7 +3,7 @@
 # the compute reference: req/s and p50/p99 at 1 and 32 connections for one-row requests, and
 # rows/s for 100-row requests, for a scaler+logreg pipeline and a 100-tree depth-8 forest.
 #
-#   bench/serving/run.sh [--duration 10] [--only cairn-native|cairn-python|mlflow]
+#   bench/serving/run.sh [--duration 10] [--only cairn-native|cairn-python|mlflow|inference-log]
 #
 # Uses the repo's .venv (scripts/setup-venv.sh: mlflow, skl2onnx, onnxruntime), builds Cairn
 # in release mode unless CAIRN_BIN is set, and writes bench/serving/results/latest.md. Each
@@ -108,6 +108,24 @@ if [[ -z "$ONLY" || "$ONLY" == "cairn-native" ]]; then
   kill "$PID" "$TRACKING"; wait "$PID" "$TRACKING" 2>/dev/null || true; PID=""
 fi
 
+# The inference log's cost: the same native model at 32 connections without and with it,
+# alternating three times so drift in the machine's state hits both sides alike.
+if [[ -z "$ONLY" || "$ONLY" == "inference-log" ]]; then
+  : > "$WORK/log-overhead.txt"
+  for round in 1 2 3; do
+    for mode in off on; do
+      port=$(free_port)
+      extra=()
+      [[ $mode == on ]] && extra=(--inference-log "$WORK/inference-log-$round")
+      taskset -c 0 "$CAIRN_BIN" serve "$WORK/models/logreg/onnx" --runtime native --port "$port" --log-level warning "${extra[@]}" > "$WORK/log-$mode.log" 2>&1 &
+      PID=$!
+      for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$port/ping" >/dev/null && break; sleep 0.1; done
+      echo "$mode $(load "http://127.0.0.1:$port/invocations" "$WORK/models/logreg/row1.json" 32)" | tee -a "$WORK/log-overhead.txt" >&2
+      kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
+    done
+  done
+fi
+
 "$PY" - "$RESULTS" "$WORK/models" "$DURATION" > "$HERE/results/latest.md" <<'PYEOF'
 import json, sys
 from pathlib import Path
@@ -119,7 +137,7 @@ print("|---|---|---|---|---|---|---|")
 by = {}
 for model, variant, body, conns, rps, p50, p99, bad, rss in rows:
     by.setdefault((model, variant), {})[(body, conns)] = (float(rps), float(p50), float(p99), int(bad), int(rss))
-for (model, variant), points in by.items():
+for (model, variant), points in by.items():  # empty when only the inference-log phase ran
     a, b, c = points.get(("row1", "c1")), points.get(("row1", "c32")), points.get(("row100", "c32"))
     bad = sum(p[3] for p in points.values())
     fmt = lambda p: f"{p[0]:,.0f} · {p[1]:.2f} · {p[2]:.2f}" if p else "-"
@@ -131,6 +149,14 @@ for model in ("logreg", "forest"):
     for runtime, file in (("onnxruntime", "ort.json"), ("cairn", "cairn.json")):
         o = json.loads((models / model / file).read_text())
         print(f"| {model} | {runtime} | {o['p50_us']:.1f} | {o['p99_us']:.1f} | {o['us_per_row_at_100']:.2f} |")
+overhead = Path(sys.argv[2]).parent / "log-overhead.txt"
+if overhead.exists():
+    print("\nInference log off vs on (logreg, native, 1 row, 32 connections), alternating runs:\n")
+    print("| inference log | req/s | p50 ms | p99 ms | non-2xx |")
+    print("|---|---:|---:|---:|---:|")
+    for line in overhead.read_text().splitlines():
+        mode, rps, p50, p99, bad = line.split()
+        print(f"| {mode} | {float(rps):,.0f} | {float(p50):.2f} | {float(p99):.2f} | {bad} |")
 swap = Path(sys.argv[2]).parent / "swap.txt"
 if swap.exists():
     _, rps, p50, p99, bad, version = swap.read_text().split()

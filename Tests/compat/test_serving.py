@@ -349,17 +349,23 @@ def test_inference_log_records_every_scored_request(serve, tmp_path):
     assert len(generated.headers["X-Request-ID"]) >= 16
     bad = served.invoke({"dataframe_split": {"columns": ["y"], "data": [[1.0]]}})
     assert bad.status_code == 400
+    oip = requests.post(f"{served.url}/v2/models/doubler/infer", timeout=30,
+                        json={"inputs": [{"name": "x", "shape": [1], "datatype": "FP64", "data": [5.0]}]})
+    assert oip.status_code == 200, oip.text
+    assert oip.json()["outputs"][0]["data"] == [10.0]
 
     import json as _json
     deadline = time.monotonic() + 10
     records = []
-    while time.monotonic() < deadline and len(records) < 3:
+    while time.monotonic() < deadline and len(records) < 4:
         time.sleep(0.3)
         records = [_json.loads(line) for f in sorted(log_dir.glob("inference-*.jsonl")) for line in f.read_text().splitlines()]
-    assert [r["status"] for r in records] == [200, 200, 400]
+    assert [r["status"] for r in records] == [200, 200, 400, 200]
+    assert records[3]["request_id"] == oip.headers["X-Request-ID"]
+    assert records[3]["outputs"]["outputs"][0]["data"] == [10.0]
     first = records[0]
     assert first["request_id"] == "req-1" and first["model"] == "doubler" and first["version"] == "local"
     assert first["inputs"] == {"dataframe_split": {"columns": ["x"], "data": [[3.0]]}}
     assert first["outputs"] == {"predictions": [6.0]}
     assert records[1]["request_id"] == generated.headers["X-Request-ID"]
-    assert "cairn_inference_log_written_records 3" in served.metrics()
+    assert "cairn_inference_log_written_records 4" in served.metrics()

@@ -1,4 +1,5 @@
 import CairnCore
+import CairnMonitor
 import CairnServing
 import Hummingbird
 
@@ -6,6 +7,7 @@ import Hummingbird
 /// `{"error": "…"}`, not MLflow's.
 struct OpenInferenceController<Context: RequestContext>: Sendable {
     let traffic: TrafficRouter
+    let inferenceLog: InferenceLogWriter?
     let maxBodyBytes: Int
 
     func addRoutes(to router: Router<Context>) {
@@ -102,22 +104,31 @@ struct OpenInferenceController<Context: RequestContext>: Sendable {
         defer { deployment.metrics.leave() }
         var rows = 0
         var response: Response
+        let responseBytes: [UInt8]
         do throws(CairnError) {
             let parsed = try InferenceRequest.parse(body.readableBytesView)
             let input = try parsed.modelInput(for: deployment.runtime.inputMetadata, signature: deployment.signature, nativeTensors: deployment.runtime.kind == "onnx")
             rows = input.rowCount
             let answer = try await deployment.score(input, params: [:])
-            let bytes = try parsed.responseBody(modelName: host.name, version: deployment.versionLabel, output: try answer.result.get())
-            response = Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+            responseBytes = try parsed.responseBody(modelName: host.name, version: deployment.versionLabel, output: try answer.result.get())
+            response = Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: responseBytes)))
         } catch {
-            response = Self.failure(error.message, status: HTTPResponse.Status(code: error.code.httpStatus))
+            responseBytes = JSONBody.object { writer in writer.key("error"); writer.string(error.message) }.bytes
+            response = JSONBody(bytes: responseBytes).response(status: HTTPResponse.Status(code: error.code.httpStatus))
             if error.code == .temporarilyUnavailable { response.headers[.retryAfter] = "1" }
         }
+        let requestID = InferenceLogWriter.requestID(request)
+        response.headers[InferenceLogWriter.requestIDHeader] = requestID
+        let latency = ContinuousClock.now - start
         response.headers[ScoringController<Context>.modelHeader] = deployment.name
         response.headers[ScoringController<Context>.versionHeader] = deployment.versionLabel
         deployment.metrics.recordRequest(
-            status: response.status.code, duration: ContinuousClock.now - start, requestBytes: body.readableBytes,
-            responseBytes: response.body.contentLength ?? 0, rows: rows
+            status: response.status.code, duration: latency, requestBytes: body.readableBytes,
+            responseBytes: responseBytes.count, rows: rows
+        )
+        inferenceLog?.log(
+            requestID: requestID, request: request, body: body, model: deployment.name, version: deployment.versionLabel,
+            response: responseBytes, status: response.status.code, latency: latency
         )
         return response
     }

@@ -1,7 +1,6 @@
 import CairnCore
 import CairnMonitor
 import CairnServing
-import Foundation
 import HTTPTypes
 import Hummingbird
 
@@ -14,16 +13,7 @@ struct ScoringController<Context: RequestContext>: Sendable {
 
     static var modelHeader: HTTPField.Name { HTTPField.Name("X-Cairn-Model")! }
     static var versionHeader: HTTPField.Name { HTTPField.Name("X-Cairn-Model-Version")! }
-    static var requestIDHeader: HTTPField.Name { HTTPField.Name("X-Request-ID")! }
 
-    /// The client's `X-Request-ID` when it is a sane token, else a fresh one.
-    static func requestID(_ request: Request) -> String {
-        if let given = request.headers[requestIDHeader], (1...128).contains(given.utf8.count),
-           given.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
-            return given
-        }
-        return UUID().uuidString.lowercased()
-    }
 
     func addRoutes(to router: Router<Context>) {
         for path in ["ping", "health"] {
@@ -63,30 +53,19 @@ struct ScoringController<Context: RequestContext>: Sendable {
             if error.code == .temporarilyUnavailable { response.headers[.retryAfter] = "1" }
             status = error.code.httpStatus
         }
-        let requestID = Self.requestID(request)
+        let requestID = InferenceLogWriter.requestID(request)
         response.headers[Self.modelHeader] = deployment.name
         response.headers[Self.versionHeader] = deployment.versionLabel
-        response.headers[Self.requestIDHeader] = requestID
+        response.headers[InferenceLogWriter.requestIDHeader] = requestID
         let latency = ContinuousClock.now - start
         deployment.metrics.recordRequest(
             status: status, duration: latency, requestBytes: body.readableBytes,
             responseBytes: responseBytes.count, rows: parsed.frame.rowCount
         )
-        if let inferenceLog, inferenceLog.sampled() {
-            // JSON bodies are logged as sent; a CSV body as one JSON string.
-            var inputs = Array(body.readableBytesView)
-            if !(request.headers[.contentType] ?? "application/json").lowercased().hasPrefix("application/json") {
-                var writer = JSONWriter()
-                writer.string(String(decoding: inputs, as: UTF8.self))
-                inputs = writer.bytes
-            }
-            let (seconds, attoseconds) = latency.components
-            inferenceLog.record(InferenceRecord(
-                requestID: requestID, timestamp: Int64(Date().timeIntervalSince1970 * 1000), model: deployment.name,
-                version: deployment.versionLabel, inputs: inputs, outputs: responseBytes,
-                latencyMicroseconds: seconds * 1_000_000 + attoseconds / 1_000_000_000_000, status: status
-            ))
-        }
+        inferenceLog?.log(
+            requestID: requestID, request: request, body: body, model: deployment.name, version: deployment.versionLabel,
+            response: responseBytes, status: status, latency: latency
+        )
         if status == 200 { traffic.shadow?.offer(parsed) }
         return response
     }

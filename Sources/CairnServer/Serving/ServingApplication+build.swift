@@ -72,7 +72,7 @@ public func buildServingRouter(traffic: TrafficRouter, registry: PrometheusColle
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: buffer)))
     }
     ScoringController(traffic: traffic, inferenceLog: inferenceLog, maxBodyBytes: maxBodyBytes).addRoutes(to: router)
-    OpenInferenceController(traffic: traffic, maxBodyBytes: maxBodyBytes).addRoutes(to: router)
+    OpenInferenceController(traffic: traffic, inferenceLog: inferenceLog, maxBodyBytes: maxBodyBytes).addRoutes(to: router)
     return router
 }
 

@@ -103,7 +103,7 @@ struct OpenInferenceController<Context: RequestContext>: Sendable {
         deployment.metrics.enter()
         defer { deployment.metrics.leave() }
         var rows = 0
-        var response: Response
+        let status: HTTPResponse.Status
         let responseBytes: [UInt8]
         do throws(CairnError) {
             let parsed = try InferenceRequest.parse(body.readableBytesView)
@@ -111,25 +111,14 @@ struct OpenInferenceController<Context: RequestContext>: Sendable {
             rows = input.rowCount
             let answer = try await deployment.score(input, params: [:])
             responseBytes = try parsed.responseBody(modelName: host.name, version: deployment.versionLabel, output: try answer.result.get())
-            response = Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: responseBytes)))
+            status = .ok
         } catch {
             responseBytes = JSONBody.object { writer in writer.key("error"); writer.string(error.message) }.bytes
-            response = JSONBody(bytes: responseBytes).response(status: HTTPResponse.Status(code: error.code.httpStatus))
-            if error.code == .temporarilyUnavailable { response.headers[.retryAfter] = "1" }
+            status = HTTPResponse.Status(code: error.code.httpStatus)
         }
-        let requestID = InferenceLogWriter.requestID(request)
-        response.headers[InferenceLogWriter.requestIDHeader] = requestID
-        let latency = ContinuousClock.now - start
-        response.headers[ScoringController<Context>.modelHeader] = deployment.name
-        response.headers[ScoringController<Context>.versionHeader] = deployment.versionLabel
-        deployment.metrics.recordRequest(
-            status: response.status.code, duration: latency, requestBytes: body.readableBytes,
-            responseBytes: responseBytes.count, rows: rows
+        return ScoringResponse.finish(
+            status: status, body: responseBytes, deployment: deployment, request: request, requestBody: body,
+            rows: rows, start: start, inferenceLog: inferenceLog
         )
-        inferenceLog?.log(
-            requestID: requestID, request: request, body: body, model: deployment.name, version: deployment.versionLabel,
-            response: responseBytes, status: response.status.code, latency: latency
-        )
-        return response
     }
 }

@@ -11,8 +11,6 @@ struct ScoringController<Context: RequestContext>: Sendable {
     let inferenceLog: InferenceLogWriter?
     let maxBodyBytes: Int
 
-    static var modelHeader: HTTPField.Name { HTTPField.Name("X-Cairn-Model")! }
-    static var versionHeader: HTTPField.Name { HTTPField.Name("X-Cairn-Model-Version")! }
 
 
     func addRoutes(to router: Router<Context>) {
@@ -38,35 +36,21 @@ struct ScoringController<Context: RequestContext>: Sendable {
         defer { deployment.release() }
         deployment.metrics.enter()
         defer { deployment.metrics.leave() }
-        let status: Int
+        let status: HTTPResponse.Status
         let responseBytes: [UInt8]
-        var response: Response
         do throws(CairnError) {
             let answer = try await deployment.score(parsed)
-            let output = try answer.result.get()
-            responseBytes = PredictionWriter.mlflowBody(output)
-            response = Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: responseBytes)))
-            status = 200
+            responseBytes = PredictionWriter.mlflowBody(try answer.result.get())
+            status = .ok
         } catch {
             responseBytes = JSONBody.error(error).bytes
-            response = JSONBody(bytes: responseBytes).response(status: HTTPResponse.Status(code: error.code.httpStatus))
-            if error.code == .temporarilyUnavailable { response.headers[.retryAfter] = "1" }
-            status = error.code.httpStatus
+            status = HTTPResponse.Status(code: error.code.httpStatus)
         }
-        let requestID = InferenceLogWriter.requestID(request)
-        response.headers[Self.modelHeader] = deployment.name
-        response.headers[Self.versionHeader] = deployment.versionLabel
-        response.headers[InferenceLogWriter.requestIDHeader] = requestID
-        let latency = ContinuousClock.now - start
-        deployment.metrics.recordRequest(
-            status: status, duration: latency, requestBytes: body.readableBytes,
-            responseBytes: responseBytes.count, rows: parsed.frame.rowCount
+        let response = ScoringResponse.finish(
+            status: status, body: responseBytes, deployment: deployment, request: request, requestBody: body,
+            rows: parsed.frame.rowCount, start: start, inferenceLog: inferenceLog
         )
-        inferenceLog?.log(
-            requestID: requestID, request: request, body: body, model: deployment.name, version: deployment.versionLabel,
-            response: responseBytes, status: status, latency: latency
-        )
-        if status == 200 { traffic.shadow?.offer(parsed) }
+        if status == .ok { traffic.shadow?.offer(parsed) }
         return response
     }
 

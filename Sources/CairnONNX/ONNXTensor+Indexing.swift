@@ -58,3 +58,45 @@ func normalizedAxis(_ axis: Int64, rank: Int, allowEnd: Bool = false) throws(ONN
     }
     return Int(resolved)
 }
+
+extension ONNXTensor.Storage {
+    /// The contiguous elements `range`.
+    func slice(_ range: Range<Int>) -> ONNXTensor.Storage {
+        switch self {
+        case .float(let v): .float(Array(v[range]))
+        case .double(let v): .double(Array(v[range]))
+        case .int64(let v): .int64(Array(v[range]))
+        case .int32(let v): .int32(Array(v[range]))
+        case .uint8(let v): .uint8(Array(v[range]))
+        case .bool(let v): .bool(Array(v[range]))
+        case .string(let v): .string(Array(v[range]))
+        }
+    }
+}
+
+// Batching: a server concatenates several requests' rows into one run and cuts the
+// outputs back, both along the first dimension.
+extension ONNXTensor {
+    /// Elements per row: the product of every dimension after the first.
+    public var rowStride: Int { shape.dropFirst().reduce(1, *) }
+
+    /// Rows `range` along the first dimension.
+    public func rows(_ range: Range<Int>) -> ONNXTensor {
+        var shape = self.shape
+        shape[0] = range.count
+        return ONNXTensor(shape: shape, storage: storage.slice(range.lowerBound * rowStride..<range.upperBound * rowStride))
+    }
+
+    /// The tensors' rows end to end; the trailing dimensions and element types must agree.
+    public static func concatenatingRows(_ parts: [ONNXTensor]) throws(ONNXError) -> ONNXTensor {
+        guard let first = parts.first, !first.shape.isEmpty else { throw .invalidInput("no rows to concatenate") }
+        if parts.count == 1 { return first }
+        let tail = first.shape.dropFirst()
+        guard parts.allSatisfy({ !$0.shape.isEmpty && $0.shape.dropFirst() == tail }) else {
+            throw .invalidInput("tensors batched together have different shapes")
+        }
+        var shape = first.shape
+        shape[0] = parts.reduce(0) { $0 + $1.shape[0] }
+        return ONNXTensor(shape: shape, storage: try .concatenating(parts.map(\.storage)))
+    }
+}

@@ -90,7 +90,11 @@ public final class NativeONNXRuntime: ModelRuntime {
             for info in model.inputs {
                 let pieces = parts.compactMap { $0[info.name] }
                 guard pieces.count == parts.count else { throw CairnError(.invalidParameterValue, "Missing input '\(info.name)'.") }
-                feeds[info.name] = try ONNXTensor.concatenatingRows(pieces)
+                do {
+                    feeds[info.name] = try ONNXTensor.concatenatingRows(pieces)
+                } catch {
+                    throw CairnError(.invalidParameterValue, "Input '\(info.name)': \(error)")
+                }
             }
             return feeds
         }

@@ -71,6 +71,10 @@ let package = Package(
             name: "CairnMonitor",
             dependencies: [
                 "CairnCore",
+                "CairnServing",
+                "CairnStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

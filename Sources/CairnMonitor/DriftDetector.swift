@@ -15,6 +15,19 @@ public struct DriftConfiguration: Codable, Sendable, Equatable {
         self.thresholds = thresholds
         self.driftShare = driftShare
     }
+
+    // Snake case and every field optional, as monitors take it in their JSON.
+    enum CodingKeys: String, CodingKey {
+        case methods, thresholds
+        case driftShare = "drift_share"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        methods = try container.decodeIfPresent([String: DriftMethod].self, forKey: .methods) ?? [:]
+        thresholds = try container.decodeIfPresent([String: Double].self, forKey: .thresholds) ?? [:]
+        driftShare = try container.decodeIfPresent(Double.self, forKey: .driftShare) ?? 0.5
+    }
 }
 
 /// Compares windows of data with a reference profile, feature by feature.

@@ -1,5 +1,6 @@
 import CairnArtifacts
 import CairnCore
+import CairnMonitor
 import CairnStore
 import Foundation
 import Hummingbird
@@ -16,11 +17,16 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     try FileManager.default.createDirectory(atPath: configuration.resolvedArtifactsDestination, withIntermediateDirectories: true)
     let artifacts = try LocalArtifactRepository(rootDirectory: configuration.resolvedArtifactsDestination)
     let registry = PrometheusCollectorRegistry()
+    let registryStore = SQLRegistryStore(database: database.database)
+    let monitoring = Monitoring(
+        store: SQLMonitorStore(database: database.database), registry: registryStore,
+        logDirectory: configuration.resolvedInferenceLogDirectory, metrics: registry, logger: logger)
     let router = buildRouter(
         store: SQLTrackingStore(database: database.database),
-        registryStore: SQLRegistryStore(database: database.database),
+        registryStore: registryStore,
         loggedModelStore: SQLLoggedModelStore(database: database.database),
         artifacts: artifacts,
+        monitoring: monitoring,
         registry: registry,
         hostPolicy: HostPolicy(bindHost: configuration.host, allowedHosts: configuration.allowedHosts)
     )
@@ -43,6 +49,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     app.addServices(DatabaseCloser(database: database.database))
     if let service = database.service { app.addServices(service) }
     app.addServices(StaleUploadSweeper(repository: artifacts, logger: logger))
+    app.addServices(monitoring.service)
     // Migrations run once the services are up (PostgreSQL's pool must be running) and
     // before the server listens; a failure stops start-up.
     app.beforeServerStarts {
@@ -58,6 +65,7 @@ public func buildRouter(
     registryStore: (any RegistryStore)? = nil,
     loggedModelStore: (any LoggedModelStore)? = nil,
     artifacts: (any ArtifactRepository)? = nil,
+    monitoring: Monitoring? = nil,
     registry: PrometheusCollectorRegistry,
     hostPolicy: HostPolicy = HostPolicy(bindHost: "127.0.0.1", allowedHosts: [])
 ) -> Router<AppRequestContext> {
@@ -77,7 +85,36 @@ public func buildRouter(
         if let registryStore { RegistryController(store: registryStore).addRoutes(to: group) }
         if let loggedModelStore { LoggedModelsController(store: loggedModelStore).addRoutes(to: group) }
     }
+    if let monitoring {
+        MonitorsController(
+            store: monitoring.store, registry: monitoring.registry, service: monitoring.service, log: monitoring.log, now: monitoring.now
+        ).addRoutes(to: router.group("api/cairn/v1"))
+    }
     return router
+}
+
+/// The monitoring side of the server: its store, the log it reads and the service that runs
+/// monitors on their schedules.
+public struct Monitoring: Sendable {
+    public let store: any MonitorStore
+    public let registry: any RegistryStore
+    public let log: InferenceLogReader
+    public let service: MonitorService
+    public let now: @Sendable () -> Int64
+
+    public init(
+        store: any MonitorStore, registry: any RegistryStore, logDirectory: String, metrics: PrometheusCollectorRegistry,
+        options: MonitorService.Options = MonitorService.Options(), logger: Logger,
+        now: @escaping @Sendable () -> Int64 = SQLTrackingStore.wallClock
+    ) {
+        self.store = store
+        self.registry = registry
+        self.log = InferenceLogReader(directory: logDirectory)
+        self.now = now
+        service = MonitorService(
+            store: store, evaluator: MonitorEvaluator(store: store, registry: registry, log: log, now: now), registry: metrics,
+            options: options, logger: logger, now: now)
+    }
 }
 
 struct OpenedDatabase {

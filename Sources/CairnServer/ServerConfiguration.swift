@@ -11,11 +11,16 @@ public struct ServerConfiguration: Sendable {
     public var artifactsDestination: String?
     /// Extra host names the server answers to (`*` for any), as MLflow's `--allowed-hosts`.
     public var allowedHosts: [String]
+    /// Where `cairn serve --inference-log` writes the log that monitors read; nil means
+    /// `<data dir>/inference-log`.
+    public var inferenceLogDirectory: String?
 
     public init(
         host: String = "127.0.0.1", port: Int = 5000, dataDirectory: String = "./cairn-data",
-        backendStoreURI: String? = nil, artifactsDestination: String? = nil, allowedHosts: [String] = []
+        backendStoreURI: String? = nil, artifactsDestination: String? = nil, allowedHosts: [String] = [],
+        inferenceLogDirectory: String? = nil
     ) {
+        self.inferenceLogDirectory = inferenceLogDirectory
         self.allowedHosts = allowedHosts
         self.host = host
         self.port = port
@@ -26,5 +31,9 @@ public struct ServerConfiguration: Sendable {
 
     public var resolvedArtifactsDestination: String {
         artifactsDestination ?? dataDirectory + "/artifacts"
+    }
+
+    public var resolvedInferenceLogDirectory: String {
+        inferenceLogDirectory ?? dataDirectory + "/inference-log"
     }
 }

@@ -27,6 +27,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Comma-separated host names the server answers to besides loopback ('*' for any).")
     var allowedHosts: String?
 
+    @Option(help: "Directory of the inference log that `cairn serve --inference-log` writes and monitors read (default: <data-dir>/inference-log).")
+    var inferenceLogDir: String?
+
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel: Logger.Level = .info
 
@@ -36,7 +39,8 @@ struct ServerCommand: AsyncParsableCommand {
         let configuration = ServerConfiguration(
             host: host, port: port, dataDirectory: dataDir,
             backendStoreURI: backendStoreUri, artifactsDestination: artifactsDestination,
-            allowedHosts: allowedHosts.map { $0.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) } } ?? []
+            allowedHosts: allowedHosts.map { $0.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) } } ?? [],
+            inferenceLogDirectory: inferenceLogDir
         )
         let app = try await buildApplication(configuration, logger: logger)
         try await app.runService()

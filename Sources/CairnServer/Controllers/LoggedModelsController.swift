@@ -127,6 +127,23 @@ struct LoggedModelsController<Context: RequestContext>: Sendable {
 struct PathParameters: Sendable {
     var values: [String: String]
 
+    init(values: [String: String]) {
+        self.values = values
+    }
+
+    /// The route's parameters, percent-decoded.
+    init(_ context: some RequestContext) throws(CairnError) {
+        var values: [String: String] = [:]
+        for (name, raw) in context.parameters {
+            // NUL can never name a stored row, and PostgreSQL refuses it in text parameters.
+            guard let decoded = String(raw).removingPercentEncodingStrictly, !decoded.utf8.contains(0) else {
+                throw CairnError.invalidParameter("Malformed path parameter '\(name)'")
+            }
+            values[String(name)] = decoded
+        }
+        self.values = values
+    }
+
     func required(_ name: String) throws(CairnError) -> String {
         guard let value = values[name], !value.isEmpty else { throw .missingParameter(name) }
         return value
@@ -138,15 +155,7 @@ func mlflowWithPath<Context: RequestContext>(
     _ handler: @escaping @Sendable (RequestParameters, PathParameters) async throws -> JSONBody
 ) -> @Sendable (Request, Context) async throws -> JSONBody {
     { request, context in
-        var values: [String: String] = [:]
-        for (name, raw) in context.parameters {
-            // NUL can never name a stored row, and PostgreSQL refuses it in text parameters.
-            guard let decoded = String(raw).removingPercentEncodingStrictly, !decoded.utf8.contains(0) else {
-                throw CairnError.invalidParameter("Malformed path parameter '\(name)'")
-            }
-            values[String(name)] = decoded
-        }
-        return try await handler(try await RequestParameters.from(request), PathParameters(values: values))
+        try await handler(try await RequestParameters.from(request), try PathParameters(context))
     }
 }
 

@@ -30,7 +30,7 @@ enum Cell {
 /// Accumulates one column's cells and settles its type the way pandas does when it builds
 /// a frame from JSON: all integers → int64, any fraction → double, all bools → bool, any
 /// text → string (object). Nulls become NaN in numeric columns and nil in text ones.
-struct ColumnBuilder {
+public struct ColumnBuilder {
     let name: String
     private var cells: [Cell] = []
     private var sawFraction = false
@@ -39,12 +39,12 @@ struct ColumnBuilder {
     private var sawString = false
     private var sawNull = false
 
-    init(name: String, capacity: Int = 0) {
+    public init(name: String, capacity: Int = 0) {
         self.name = name
         cells.reserveCapacity(capacity)
     }
 
-    mutating func append(_ value: JSONValue) throws(CairnError) {
+    public mutating func append(_ value: JSONValue) throws(CairnError) {
         do {
             append(try Cell(value))
         } catch {
@@ -63,7 +63,7 @@ struct ColumnBuilder {
         cells.append(cell)
     }
 
-    func build() -> Column {
+    public func build() -> Column {
         Column(name: name, values: settledValues())
     }
 

@@ -1,0 +1,317 @@
+import CairnCore
+import CairnStore
+import Foundation
+
+/// Runs one monitor over its window of logged traffic: drift against the version's reference,
+/// quality from feedback, service statistics, and each check's verdict. Reading only: alerts
+/// are the scheduler's business.
+public struct MonitorEvaluator: Sendable {
+    let store: any MonitorStore
+    let registry: any RegistryStore
+    let log: InferenceLogReader
+    let now: @Sendable () -> Int64
+
+    public init(store: any MonitorStore, registry: any RegistryStore, log: InferenceLogReader, now: @escaping @Sendable () -> Int64) {
+        self.store = store
+        self.registry = registry
+        self.log = log
+        self.now = now
+    }
+
+    public func evaluate(_ monitor: StoredMonitor) async throws -> MonitorReport {
+        let spec = try MonitorSpec.decode(Array(monitor.spec.utf8))
+        let generatedAt = now()
+        var notes: [String] = []
+
+        // The version under watch: the alias's, else the newest one with traffic.
+        var version: String?
+        if let alias = spec.alias {
+            do {
+                version = try await registry.getModelVersion(name: spec.modelName, alias: alias).version
+            } catch {
+                notes.append("Alias '\(alias)' of model '\(spec.modelName)' does not resolve: \(Self.describe(error)).")
+            }
+        } else {
+            version = try log.read(InferenceLogQuery(model: spec.modelName, lastRecords: 1)).entries.last?.version
+        }
+
+        var entries: [InferenceLogEntry] = []
+        if let version {
+            var query = InferenceLogQuery(model: spec.modelName, version: version)
+            if let seconds = spec.window.seconds { query.since = generatedAt - Int64(seconds) * 1000 }
+            let result = try log.read(query)
+            entries = result.entries
+            if result.skippedLines > 0 { notes.append("\(result.skippedLines) unreadable inference log lines were skipped.") }
+        }
+        let window = MonitorWindow(entries: entries, rowLimit: spec.window.rows)
+        if window.unreadableRequests > 0 {
+            notes.append("\(window.unreadableRequests) requests had inputs that could not be read back into named columns.")
+        }
+
+        var reference: MonitorReference?
+        if let version {
+            if let stored = try await store.getReference(modelName: spec.modelName, version: version) {
+                reference = try MonitorReference.decode(stored.profile)
+            } else {
+                notes.append("Model '\(spec.modelName)' version \(version) has no reference profile: drift is not computed (upload one with `cairn monitor reference`).")
+            }
+        }
+
+        // Drift over the reference features the window carries.
+        var dataDrift: DatasetDrift?
+        var predictionDrift: FeatureDrift?
+        var histograms: [FeatureHistogram] = []
+        if let reference, window.rowCount > 0 {
+            var columns: [String: FeatureColumn] = [:]
+            var present: [FeatureProfile] = []
+            for feature in reference.features.features {
+                if let column = window.featureColumn(feature.name, kind: feature.kind), column.hasValues {
+                    columns[feature.name] = column
+                    present.append(feature)
+                } else {
+                    notes.append("Feature '\(feature.name)' has no values in the window.")
+                }
+            }
+            if !present.isEmpty {
+                let detector = DriftDetector(reference: ReferenceProfile(features: present), configuration: spec.drift)
+                let drift = try await detector.datasetDrift(columns)
+                dataDrift = drift
+                for (feature, result) in zip(present, drift.features) {
+                    histograms.append(FeatureHistogram(feature, current: columns[feature.name]!, drifted: result.drifted))
+                }
+            }
+            if let profile = reference.prediction {
+                let column = window.predictionColumn(kind: profile.kind)
+                if column.hasValues {
+                    let detector = DriftDetector(reference: ReferenceProfile(features: [profile]), configuration: spec.drift)
+                    let result = try detector.featureDrift(MonitorReference.predictionName, current: column)
+                    predictionDrift = result
+                    histograms.append(FeatureHistogram(profile, current: column, drifted: result.drifted))
+                } else {
+                    notes.append("No prediction in the window could be read back.")
+                }
+            }
+        } else if window.rowCount == 0 {
+            notes.append("No successful request of the watched version was logged in the window.")
+        }
+
+        let (quality, labeled) = try await self.quality(window, spec: spec)
+        if quality == nil, window.rowCount > 0 { notes.append("No ground truth has been sent for the window's requests yet.") }
+        let service = Self.serviceStatistics(window.entries)
+
+        let checks = spec.checks.map { check in
+            Self.verdict(check, spec: spec, rows: window.rowCount, labeled: labeled, drift: dataDrift, prediction: predictionDrift, quality: quality, service: service)
+        }
+        return MonitorReport(
+            monitorID: monitor.id, monitorName: spec.name, model: spec.modelName, alias: spec.alias, version: version,
+            generatedAt: generatedAt,
+            window: ReportWindow(
+                startMs: window.entries.first?.timestamp, endMs: window.entries.last?.timestamp,
+                requests: window.entries.count, rows: window.rowCount, labeledRows: labeled),
+            referenceRows: reference?.rowCount, dataDrift: dataDrift, predictionDrift: predictionDrift, histograms: histograms,
+            quality: quality, service: service, checks: checks, notes: notes)
+    }
+
+    // MARK: - Quality
+
+    /// Predictions joined with the feedback for their requests, row by row.
+    func quality(_ window: MonitorWindow, spec: MonitorSpec) async throws -> (QualityMetrics?, Int) {
+        let ids = Array(Set(window.rowRequestIDs))
+        let feedback = try await store.feedback(requestIDs: ids)
+        guard !feedback.isEmpty else { return (nil, 0) }
+        var labelsByRequest: [String: [JSONValue]] = [:]
+        for (id, text) in feedback {
+            if case .array(let labels)? = try? JSONValue.parse(text) { labelsByRequest[id] = labels }
+        }
+        var labels: [JSONValue] = []
+        var predictions: [LoggedPrediction] = []
+        for row in 0..<window.rowCount {
+            guard let prediction = window.predictions[row], let rowLabels = labelsByRequest[window.rowRequestIDs[row]] else { continue }
+            let index = window.rowIndexes[row]
+            guard index < rowLabels.count, rowLabels[index] != .null else { continue }
+            labels.append(rowLabels[index])
+            predictions.append(prediction)
+        }
+        guard !labels.isEmpty else { return (nil, 0) }
+        let task = spec.task ?? Self.inferTask(labels: labels, predictions: predictions)
+        switch task {
+        case .classification:
+            let scores = predictions.allSatisfy { $0.score != nil } ? predictions.map { $0.score! } : nil
+            let metrics = try QualityMetrics.classification(
+                labels: labels.map(Self.label), predictions: predictions.map(\.label), scores: scores, positiveLabel: spec.positiveLabel)
+            return (metrics, labels.count)
+        case .regression:
+            let truth = labels.map { label -> Double in
+                switch label {
+                case .number(let value, _): value
+                case .string(let text): Double(text) ?? .nan
+                default: .nan
+                }
+            }
+            let predicted = predictions.map { prediction -> Double in
+                switch prediction.value {
+                case .number(let value): value
+                case .text(let text): Double(text) ?? .nan
+                }
+            }
+            return (try QualityMetrics.regression(labels: truth, predictions: predicted), labels.count)
+        }
+    }
+
+    static func label(_ value: JSONValue) -> String {
+        switch value {
+        case .number(let number, _): LoggedPrediction.format(number)
+        case .string(let text): text
+        case .bool(let flag): flag ? "True" : "False"
+        default: ""
+        }
+    }
+
+    /// Classification when anything is text or every number is whole; regression otherwise.
+    static func inferTask(labels: [JSONValue], predictions: [LoggedPrediction]) -> QualityMetrics.Task {
+        for label in labels {
+            switch label {
+            case .number(let value, _): if value.rounded() != value { return .regression }
+            default: return .classification
+            }
+        }
+        for prediction in predictions {
+            if case .number(let value) = prediction.value, value.rounded() != value { return .regression }
+        }
+        return .classification
+    }
+
+    // MARK: - Service statistics and verdicts
+
+    static func serviceStatistics(_ entries: [InferenceLogEntry]) -> ServiceStatistics {
+        guard !entries.isEmpty else { return ServiceStatistics(requests: 0, errorRate: 0, latencyP50Ms: nil, latencyP95Ms: nil, latencyP99Ms: nil) }
+        let errors = entries.filter { !$0.succeeded }.count
+        let latencies = entries.map { Double($0.latencyMicroseconds) / 1000 }.sorted()
+        // Nearest rank, as Prometheus-style summaries and wrk report it.
+        func percentile(_ p: Double) -> Double {
+            latencies[min(latencies.count - 1, max(0, Int((p * Double(latencies.count)).rounded(.up)) - 1))]
+        }
+        return ServiceStatistics(
+            requests: entries.count, errorRate: Double(errors) / Double(entries.count),
+            latencyP50Ms: percentile(0.50), latencyP95Ms: percentile(0.95), latencyP99Ms: percentile(0.99))
+    }
+
+    static func verdict(
+        _ check: MonitorSpec.Check, spec: MonitorSpec, rows: Int, labeled: Int, drift: DatasetDrift?, prediction: FeatureDrift?,
+        quality: QualityMetrics?, service: ServiceStatistics
+    ) -> CheckResult {
+        func result(_ value: Double?, _ threshold: Double, _ firing: Bool, _ message: String) -> CheckResult {
+            CheckResult(check: check.name, value: value, threshold: threshold, firing: firing, message: message)
+        }
+        switch check.type {
+        case .featureDrift:
+            let threshold = check.threshold ?? spec.drift.driftShare
+            guard let drift, rows >= spec.minRows else {
+                return result(drift?.driftedShare, threshold, false, "Not enough data for feature drift (\(rows) rows, \(spec.minRows) needed, reference required).")
+            }
+            let names = drift.features.filter(\.drifted).map(\.feature)
+            let firing = drift.driftedShare >= threshold && !names.isEmpty
+            return result(drift.driftedShare, threshold, firing,
+                          "\(names.count) of \(drift.features.count) features drifted\(names.isEmpty ? "" : ": " + names.joined(separator: ", ")).")
+        case .predictionDrift:
+            guard let prediction, rows >= spec.minRows else {
+                return result(prediction?.score, check.threshold ?? 0, false, "Not enough data for prediction drift (\(rows) rows, \(spec.minRows) needed, reference prediction profile required).")
+            }
+            let threshold = check.threshold ?? prediction.threshold
+            let firing = check.threshold.map { prediction.method.isDrift(score: prediction.score, threshold: $0) } ?? prediction.drifted
+            return result(prediction.score, threshold, firing,
+                          "Prediction \(prediction.method.displayName) \(format(prediction.score)) against \(format(threshold)): \(firing ? "drifted" : "no drift").")
+        case .quality:
+            let metric = check.metric ?? ""
+            let threshold = check.threshold ?? 0
+            guard let quality, labeled >= spec.minRows, let value = quality.value(of: metric) else {
+                return result(quality?.value(of: metric), threshold, false, "Not enough ground truth for \(metric) (\(labeled) labelled rows, \(spec.minRows) needed).")
+            }
+            let higherIsBetter = QualityMetrics.higherIsBetter(metric)
+            let firing = higherIsBetter ? value < threshold : value > threshold
+            return result(value, threshold, firing,
+                          "\(metric) is \(format(value)) on \(labeled) labelled rows (\(higherIsBetter ? "minimum" : "maximum") \(format(threshold))).")
+        case .errorRate:
+            let threshold = check.threshold ?? 0
+            guard service.requests >= spec.minRows else {
+                return result(service.requests > 0 ? service.errorRate : nil, threshold, false, "Not enough requests for the error rate (\(service.requests), \(spec.minRows) needed).")
+            }
+            return result(service.errorRate, threshold, service.errorRate > threshold,
+                          "\(format(service.errorRate * 100))% of \(service.requests) requests failed (maximum \(format(threshold * 100))%).")
+        case .latencyP99:
+            let threshold = check.threshold ?? 0
+            guard let p99 = service.latencyP99Ms, service.requests >= spec.minRows else {
+                return result(service.latencyP99Ms, threshold, false, "Not enough requests for p99 latency (\(service.requests), \(spec.minRows) needed).")
+            }
+            return result(p99, threshold, p99 > threshold, "p99 latency is \(format(p99)) ms over \(service.requests) requests (maximum \(format(threshold)) ms).")
+        }
+    }
+
+    static func format(_ value: Double) -> String {
+        guard value.isFinite else { return "\(value)" }
+        return String(format: "%.4g", value)
+    }
+
+    static func describe(_ error: any Error) -> String {
+        (error as? CairnError)?.message ?? "\(error)"
+    }
+}
+
+extension FeatureColumn {
+    /// Whether any cell is non-null: a drift test needs at least one value.
+    var hasValues: Bool {
+        switch self {
+        case .numeric(let values): values.contains { $0.isFinite }
+        case .categorical(let values): values.contains { $0 != nil }
+        }
+    }
+}
+
+extension FeatureHistogram {
+    /// The reference's bins (quantile edges, or its top categories plus 'other') with the
+    /// window's values counted into the same bins; both sides as shares.
+    init(_ profile: FeatureProfile, current: FeatureColumn, drifted: Bool) {
+        var labels: [String] = []
+        var edges: [Double]?
+        var reference: [Double] = []
+        var counts: [Double] = []
+        switch (current, profile.numeric, profile.categorical) {
+        case (.numeric(let values), let summary?, _):
+            edges = summary.binEdges
+            reference = summary.binCounts.map(Double.init)
+            counts = [Double](repeating: 0, count: summary.binCounts.count)
+            let e = summary.binEdges
+            for value in values where value.isFinite && !counts.isEmpty {
+                // Outside the reference range counts in the outermost bin: the chart is about
+                // shape; the test has the exact picture.
+                var low = 0
+                var high = e.count - 1
+                while high - low > 1 {
+                    let mid = (low + high) / 2
+                    if value < e[mid] { high = mid } else { low = mid }
+                }
+                counts[min(low, counts.count - 1)] += 1
+            }
+            labels = (0..<counts.count).map { "[\(MonitorEvaluator.format(e[$0])), \(MonitorEvaluator.format(e[$0 + 1]))\($0 == counts.count - 1 ? "]" : ")")" }
+        case (.categorical(let values), _, let summary?):
+            labels = summary.categories.map(\.value)
+            reference = summary.categories.map { Double($0.count) }
+            var index: [String: Int] = [:]
+            for (i, label) in labels.enumerated() { index[label] = i }
+            counts = [Double](repeating: 0, count: labels.count + 1)
+            for value in values {
+                guard let value else { continue }
+                counts[index[value] ?? labels.count] += 1
+            }
+            labels.append("other")
+            reference.append(Double(summary.otherCount))
+        default:
+            break
+        }
+        func shares(_ values: [Double]) -> [Double] {
+            let total = values.reduce(0, +)
+            return total > 0 ? values.map { $0 / total } : values
+        }
+        self.init(feature: profile.name, kind: profile.kind, labels: labels, edges: edges, reference: shares(reference), current: shares(counts), drifted: drifted)
+    }
+}

@@ -1,0 +1,211 @@
+import AsyncHTTPClient
+import CairnCore
+import CairnStore
+import Foundation
+import Logging
+import NIOCore
+import Prometheus
+import ServiceLifecycle
+
+/// Runs monitors on their schedules, turns check verdicts into stored alerts, delivers those
+/// alerts to webhooks from a persistent outbox, and shows alert states as Prometheus gauges.
+///
+/// Alerts are events: an alert opens when a check starts firing and resolves when it stops,
+/// each transition queued once per webhook. Deliveries live in the store, so a receiver that
+/// is down is retried with exponential backoff, across restarts, until `webhook_max_attempts`.
+public final class MonitorService: Service, Sendable {
+    public struct Options: Sendable {
+        /// How often due monitors and due deliveries are looked for.
+        public var tick: Duration
+        /// The first retry's delay; each further retry doubles it, up to `maxBackoff`.
+        public var backoff: Duration
+        public var maxBackoff: Duration
+        public var webhookTimeout: Duration
+
+        public init(tick: Duration = .seconds(1), backoff: Duration = .seconds(1), maxBackoff: Duration = .seconds(300), webhookTimeout: Duration = .seconds(10)) {
+            self.tick = tick
+            self.backoff = backoff
+            self.maxBackoff = maxBackoff
+            self.webhookTimeout = webhookTimeout
+        }
+    }
+
+    let store: any MonitorStore
+    public let evaluator: MonitorEvaluator
+    let registry: PrometheusCollectorRegistry
+    let client: HTTPClient
+    let options: Options
+    let logger: Logger
+    let now: @Sendable () -> Int64
+
+    public init(
+        store: any MonitorStore, evaluator: MonitorEvaluator, registry: PrometheusCollectorRegistry, client: HTTPClient = .shared,
+        options: Options = Options(), logger: Logger, now: @escaping @Sendable () -> Int64
+    ) {
+        self.store = store
+        self.evaluator = evaluator
+        self.registry = registry
+        self.client = client
+        self.options = options
+        self.logger = logger
+        self.now = now
+    }
+
+    public func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await self.loop { try await self.runDueMonitors() } }
+                group.addTask { try await self.loop { try await self.deliverDue() } }
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    private func loop(_ body: @Sendable () async throws -> Void) async throws {
+        while !Task.isCancelled {
+            do {
+                try await body()
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.error("Monitoring pass failed", metadata: ["error": "\(error)"])
+            }
+            try await Task.sleep(for: options.tick)
+        }
+    }
+
+    // MARK: - Evaluation
+
+    func runDueMonitors() async throws {
+        let time = now()
+        for monitor in try await store.listMonitors() {
+            guard let spec = try? MonitorSpec.decode(Array(monitor.spec.utf8)) else { continue }
+            if let last = monitor.lastRunTime, time - last < Int64(spec.intervalSeconds) * 1000 { continue }
+            do {
+                _ = try await run(monitor)
+            } catch {
+                logger.warning("Monitor evaluation failed", metadata: ["monitor": "\(monitor.name)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Evaluates the monitor now, records alert transitions and queues their webhooks.
+    public func run(_ monitor: StoredMonitor) async throws -> (report: MonitorReport, changed: [StoredAlert]) {
+        let spec = try MonitorSpec.decode(Array(monitor.spec.utf8))
+        let report = try await evaluator.evaluate(monitor)
+        let transitions = report.checks.map {
+            AlertTransition(check: $0.check, firing: $0.firing, value: $0.value, threshold: $0.threshold, message: $0.message)
+        }
+        let name = monitor.name
+        let changed = try await store.recordEvaluation(
+            monitorID: monitor.id, modelName: spec.modelName, modelVersion: report.version, results: transitions,
+            webhooks: spec.webhooks, maxAttempts: spec.webhookMaxAttempts,
+            payload: { alert, event in Self.payload(alert, event: event, monitorName: name) }, at: now())
+        updateGauges(monitor: name, report: report)
+        for alert in changed {
+            logger.notice("Alert \(alert.state.rawValue)", metadata: ["monitor": "\(name)", "check": "\(alert.check)", "message": "\(alert.message)"])
+        }
+        return (report, changed)
+    }
+
+    func updateGauges(monitor: String, report: MonitorReport) {
+        for check in report.checks {
+            registry.makeGauge(
+                name: "cairn_monitor_alert_firing", labels: [("monitor", monitor), ("check", check.check)],
+                help: "1 while the monitor's check fires, else 0."
+            ).set(Double(check.firing ? 1 : 0))
+        }
+        if let drift = report.dataDrift {
+            registry.makeGauge(name: "cairn_monitor_drifted_feature_share", labels: [("monitor", monitor)], help: "Share of features drifted in the last window.")
+                .set(drift.driftedShare)
+        }
+        if let quality = report.quality {
+            for metric in QualityMetrics.metricNames {
+                guard let value = quality.value(of: metric) else { continue }
+                registry.makeGauge(name: "cairn_monitor_quality", labels: [("monitor", monitor), ("metric", metric)], help: "Live quality from feedback in the last window.")
+                    .set(value)
+            }
+        }
+        registry.makeGauge(name: "cairn_monitor_last_evaluation_timestamp_seconds", labels: [("monitor", monitor)], help: "When the monitor last ran.")
+            .set(Double(report.generatedAt) / 1000)
+    }
+
+    /// The webhook body: the event and the alert, with enough to act on it (a retraining
+    /// pipeline keys on `model_name` and `check`).
+    static func payload(_ alert: StoredAlert, event: String, monitorName: String) -> String {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("event"); writer.string(event)
+        writer.key("alert")
+        writer.beginObject()
+        writer.key("alert_id"); writer.string(alert.id)
+        writer.key("monitor_id"); writer.string(alert.monitorID)
+        writer.key("monitor_name"); writer.string(monitorName)
+        writer.key("check"); writer.string(alert.check)
+        writer.key("state"); writer.string(alert.state.rawValue)
+        writer.key("value"); if let value = alert.value, value.isFinite { writer.double(value) } else { writer.null() }
+        writer.key("threshold"); writer.double(alert.threshold)
+        writer.key("message"); writer.string(alert.message)
+        writer.key("model_name"); writer.string(alert.modelName)
+        writer.key("model_version"); if let version = alert.modelVersion { writer.string(version) } else { writer.null() }
+        writer.key("fired_at"); writer.int(alert.firedAt)
+        writer.key("resolved_at"); if let resolved = alert.resolvedAt { writer.int(resolved) } else { writer.null() }
+        writer.endObject()
+        writer.endObject()
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    // MARK: - Webhook delivery
+
+    func deliverDue() async throws {
+        let due = try await store.dueDeliveries(at: now(), limit: 100)
+        await withTaskGroup(of: Void.self) { group in
+            for delivery in due {
+                group.addTask { await self.attempt(delivery) }
+            }
+        }
+    }
+
+    func attempt(_ delivery: AlertDelivery) async {
+        var delivery = delivery
+        delivery.attempts += 1
+        var request = HTTPClientRequest(url: delivery.url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "cairn-monitor")
+        request.headers.add(name: "X-Cairn-Event", value: delivery.event)
+        request.body = .bytes(ByteBuffer(string: delivery.payload))
+        do {
+            let response = try await client.execute(request, timeout: .nanoseconds(Int64(options.webhookTimeout.components.seconds) * 1_000_000_000))
+            _ = try? await response.body.collect(upTo: 64 << 10)
+            if (200..<300).contains(Int(response.status.code)) {
+                delivery.state = .delivered
+                delivery.lastError = nil
+            } else {
+                fail(&delivery, "HTTP \(response.status.code)")
+            }
+        } catch {
+            fail(&delivery, "\(error)")
+        }
+        do {
+            try await store.updateDelivery(delivery)
+        } catch {
+            logger.error("Could not record a webhook delivery", metadata: ["url": "\(delivery.url)", "error": "\(error)"])
+        }
+        registry.makeCounter(name: "cairn_monitor_webhook_attempts_total", labels: [("result", delivery.state == .delivered ? "delivered" : "failed")], help: "Webhook calls by outcome.")
+            .increment()
+    }
+
+    private func fail(_ delivery: inout AlertDelivery, _ error: String) {
+        delivery.lastError = String(error.prefix(500))
+        if delivery.attempts >= delivery.maxAttempts {
+            delivery.state = .failed
+            logger.warning("Webhook delivery gave up", metadata: ["url": "\(delivery.url)", "attempts": "\(delivery.attempts)", "error": "\(error)"])
+            return
+        }
+        let base = Double(options.backoff.components.seconds) * 1000 + Double(options.backoff.components.attoseconds) / 1e15
+        let cap = Double(options.maxBackoff.components.seconds) * 1000
+        let delay = min(cap, base * pow(2, Double(delivery.attempts - 1)))
+        delivery.nextAttemptTime = now() + Int64(delay)
+    }
+}

@@ -1,0 +1,200 @@
+import CairnCore
+import Foundation
+
+/// What a monitor watches and when it complains, as clients send it to
+/// `POST /api/cairn/v1/monitors` (snake_case JSON) and as the store keeps it.
+public struct MonitorSpec: Codable, Sendable, Equatable {
+    public var name: String
+    /// The registered model, and the alias whose current version is watched; without an
+    /// alias the newest version that has logged traffic is watched.
+    public var modelName: String
+    public var alias: String?
+    public var window: Window
+    /// Seconds between scheduled evaluations.
+    public var intervalSeconds: Int
+    public var checks: [Check]
+    /// Per-feature drift methods and thresholds, and the dataset drift share.
+    public var drift: DriftConfiguration
+    /// Called with a JSON body when an alert fires or resolves.
+    public var webhooks: [String]
+    /// Delivery attempts per webhook call before it is given up (with exponential backoff).
+    public var webhookMaxAttempts: Int
+    /// `classification` or `regression`; inferred from the predictions when absent.
+    public var task: QualityMetrics.Task?
+    /// The class that counts as positive for binary precision, recall, F1 and ROC AUC.
+    public var positiveLabel: String?
+    /// Checks need at least this many rows in the window (labelled rows for quality) before
+    /// they may fire: a verdict on three requests is noise.
+    public var minRows: Int
+
+    /// The data one evaluation reads: the last `seconds` of traffic, or the last `rows` rows.
+    public struct Window: Codable, Sendable, Equatable {
+        public var seconds: Int?
+        public var rows: Int?
+
+        public init(seconds: Int? = nil, rows: Int? = nil) {
+            self.seconds = seconds
+            self.rows = rows
+        }
+    }
+
+    public struct Check: Codable, Sendable, Equatable {
+        public enum Kind: String, Codable, Sendable, CaseIterable {
+            /// Fires when the share of drifted features reaches `threshold` (default: the
+            /// dataset drift share, 0.5).
+            case featureDrift = "feature_drift"
+            /// Fires when the prediction column drifts by its test (threshold overrides the
+            /// method's default).
+            case predictionDrift = "prediction_drift"
+            /// Fires when `metric` falls below `threshold` (rises above it for mae and rmse).
+            case quality
+            /// Fires when the share of non-2xx answers exceeds `threshold`.
+            case errorRate = "error_rate"
+            /// Fires when p99 latency in milliseconds exceeds `threshold`.
+            case latencyP99 = "latency_p99"
+        }
+
+        public var type: Kind
+        public var threshold: Double?
+        public var metric: String?
+
+        public init(type: Kind, threshold: Double? = nil, metric: String? = nil) {
+            self.type = type
+            self.threshold = threshold
+            self.metric = metric
+        }
+
+        /// The check's name in alerts and metrics: its kind, with the metric for quality.
+        public var name: String {
+            type == .quality ? "quality:\(metric ?? "")" : type.rawValue
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, alias, window, checks, drift, webhooks, task
+        case modelName = "model_name"
+        case intervalSeconds = "interval_seconds"
+        case webhookMaxAttempts = "webhook_max_attempts"
+        case positiveLabel = "positive_label"
+        case minRows = "min_rows"
+    }
+
+    public init(
+        name: String, modelName: String, alias: String? = nil, window: Window = Window(seconds: 3600), intervalSeconds: Int = 60,
+        checks: [Check] = [], drift: DriftConfiguration = DriftConfiguration(), webhooks: [String] = [], webhookMaxAttempts: Int = 5,
+        task: QualityMetrics.Task? = nil, positiveLabel: String? = nil, minRows: Int = 30
+    ) {
+        self.name = name
+        self.modelName = modelName
+        self.alias = alias
+        self.window = window
+        self.intervalSeconds = intervalSeconds
+        self.checks = checks
+        self.drift = drift
+        self.webhooks = webhooks
+        self.webhookMaxAttempts = webhookMaxAttempts
+        self.task = task
+        self.positiveLabel = positiveLabel
+        self.minRows = minRows
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        modelName = try c.decode(String.self, forKey: .modelName)
+        alias = try c.decodeIfPresent(String.self, forKey: .alias)
+        window = try c.decodeIfPresent(Window.self, forKey: .window) ?? Window(seconds: 3600)
+        intervalSeconds = try c.decodeIfPresent(Int.self, forKey: .intervalSeconds) ?? 60
+        checks = try c.decodeIfPresent([Check].self, forKey: .checks) ?? []
+        drift = try c.decodeIfPresent(DriftConfiguration.self, forKey: .drift) ?? DriftConfiguration()
+        webhooks = try c.decodeIfPresent([String].self, forKey: .webhooks) ?? []
+        webhookMaxAttempts = try c.decodeIfPresent(Int.self, forKey: .webhookMaxAttempts) ?? 5
+        task = try c.decodeIfPresent(QualityMetrics.Task.self, forKey: .task)
+        positiveLabel = try c.decodeIfPresent(String.self, forKey: .positiveLabel)
+        minRows = try c.decodeIfPresent(Int.self, forKey: .minRows) ?? 30
+    }
+
+    /// Decodes and validates a client's JSON; every refusal is an INVALID_PARAMETER_VALUE
+    /// that names the field.
+    public static func decode(_ bytes: some Collection<UInt8>) throws(CairnError) -> MonitorSpec {
+        let spec: MonitorSpec
+        do {
+            spec = try JSONDecoder().decode(MonitorSpec.self, from: Data(bytes))
+        } catch let error as DecodingError {
+            throw CairnError.invalidParameter("Invalid monitor: \(Self.describe(error))")
+        } catch {
+            throw CairnError.invalidParameter("Invalid monitor: \(error)")
+        }
+        try spec.validate()
+        return spec
+    }
+
+    public func validate() throws(CairnError) {
+        func check(_ condition: Bool, _ message: String) throws(CairnError) {
+            if !condition { throw CairnError.invalidParameter(message) }
+        }
+        try check(!name.isEmpty && name.utf8.count <= 256 && !name.contains(where: \.isNewline), "'name' must be 1 to 256 characters on one line.")
+        try check(!modelName.isEmpty && modelName.utf8.count <= 256, "'model_name' must be 1 to 256 characters.")
+        if let alias { try check(!alias.isEmpty && alias.utf8.count <= 256, "'alias' must be 1 to 256 characters.") }
+        switch (window.seconds, window.rows) {
+        case (let seconds?, nil): try check((1...366 * 86_400).contains(seconds), "'window.seconds' must be between 1 and 31622400.")
+        case (nil, let rows?): try check((1...10_000_000).contains(rows), "'window.rows' must be between 1 and 10000000.")
+        default: throw CairnError.invalidParameter("'window' must give exactly one of 'seconds' or 'rows'.")
+        }
+        try check((1...366 * 86_400).contains(intervalSeconds), "'interval_seconds' must be between 1 and 31622400.")
+        try check(checks.count <= 64, "A monitor takes at most 64 checks.")
+        var names = Set<String>()
+        for item in checks {
+            try check(names.insert(item.name).inserted, "Check '\(item.name)' is given twice.")
+            if let threshold = item.threshold { try check(threshold.isFinite, "A check's 'threshold' must be a finite number.") }
+            switch item.type {
+            case .quality:
+                guard let metric = item.metric, QualityMetrics.metricNames.contains(metric) else {
+                    throw CairnError.invalidParameter("A quality check needs 'metric', one of \(QualityMetrics.metricNames.joined(separator: ", ")).")
+                }
+                try check(item.threshold != nil, "The quality check on '\(metric)' needs a 'threshold'.")
+            case .errorRate, .latencyP99:
+                try check(item.threshold != nil, "The \(item.type.rawValue) check needs a 'threshold'.")
+                try check(item.metric == nil, "'metric' applies to quality checks only.")
+            case .featureDrift, .predictionDrift:
+                try check(item.metric == nil, "'metric' applies to quality checks only.")
+            }
+        }
+        try check(drift.driftShare > 0 && drift.driftShare <= 1, "'drift.drift_share' must be in (0, 1].")
+        for (feature, threshold) in drift.thresholds {
+            try check(threshold.isFinite && threshold >= 0, "The drift threshold for '\(feature)' must be a finite number ≥ 0.")
+        }
+        try check(webhooks.count <= 16, "A monitor takes at most 16 webhooks.")
+        for url in webhooks {
+            guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https",
+                  let host = parsed.host, !host.isEmpty, url.utf8.count <= 2048 else {
+                throw CairnError.invalidParameter("Webhook '\(url)' is not an http(s) URL.")
+            }
+        }
+        try check((1...20).contains(webhookMaxAttempts), "'webhook_max_attempts' must be between 1 and 20.")
+        try check((1...1_000_000).contains(minRows), "'min_rows' must be between 1 and 1000000.")
+    }
+
+    public func encoded() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+            return keys.isEmpty ? "the body" : "'\(keys.joined(separator: "."))'"
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return "missing '\((context.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: "."))'."
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return "\(path(context)) has the wrong type."
+        case .dataCorrupted(let context):
+            return "\(path(context)): \(context.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}

@@ -1,0 +1,222 @@
+import CairnCore
+import CairnServing
+
+/// One prediction as a monitor reads it back from a logged response.
+public struct LoggedPrediction: Sendable, Equatable {
+    public enum Value: Sendable, Equatable {
+        case number(Double)
+        case text(String)
+    }
+
+    public var value: Value
+    /// The positive class's probability, when the output carried one (a two-class
+    /// probability vector).
+    public var score: Double?
+
+    /// The class as text: integral numbers without a fraction, so `1`, `1.0` and `"1"` agree.
+    public var label: String {
+        switch value {
+        case .text(let text): text
+        case .number(let number): LoggedPrediction.format(number)
+        }
+    }
+
+    static func format(_ number: Double) -> String {
+        if number.rounded() == number, abs(number) < 1e15 { return String(Int64(number)) }
+        return String(number)
+    }
+}
+
+/// The rows of a window of logged traffic, decoded back into feature columns and predictions,
+/// with the request each row came from so ground truth can be joined on.
+public struct MonitorWindow: Sendable {
+    /// Every logged request in the window, errors included (oldest first).
+    public var entries: [InferenceLogEntry]
+    /// Feature name → cells, one per row of the successful requests.
+    public var columns: [String: [JSONValue]]
+    /// One per row; nil where the response could not be read back.
+    public var predictions: [LoggedPrediction?]
+    public var rowRequestIDs: [String]
+    /// Each row's index within its request, for joining per-row labels.
+    public var rowIndexes: [Int]
+    /// Requests whose inputs could not be read back (a positional body, a foreign format).
+    public var unreadableRequests: Int
+
+    public var rowCount: Int { rowRequestIDs.count }
+
+    /// Decodes `entries`; with `rowLimit` only the newest requests that together carry that
+    /// many rows are kept.
+    public init(entries: [InferenceLogEntry], rowLimit: Int? = nil) {
+        var kept: [InferenceLogEntry] = []
+        var decoded: [(InferenceLogEntry, DataFrame?, [LoggedPrediction?]?)] = []
+        var rows = 0
+        for entry in entries.reversed() {
+            if let rowLimit, rows >= rowLimit { break }
+            kept.append(entry)
+            guard entry.succeeded else { continue }
+            let frame = Self.frame(entry.inputs)
+            let predictions = Self.predictions(entry.outputs)
+            rows += frame?.rowCount ?? predictions?.count ?? 0
+            decoded.append((entry, frame, predictions))
+        }
+        self.entries = kept.reversed()
+        columns = [:]
+        predictions = []
+        rowRequestIDs = []
+        rowIndexes = []
+        unreadableRequests = 0
+        for (entry, frame, outputs) in decoded.reversed() {
+            guard let frame else {
+                unreadableRequests += 1
+                continue
+            }
+            let start = rowRequestIDs.count
+            for column in frame.columns {
+                var cells = columns[column.name] ?? [JSONValue](repeating: .null, count: start)
+                cells.append(contentsOf: Self.cells(column.values))
+                columns[column.name] = cells
+            }
+            for index in 0..<frame.rowCount {
+                rowRequestIDs.append(entry.requestID)
+                rowIndexes.append(index)
+            }
+            // A row count that disagrees with the inputs means the output cannot be lined up.
+            if let outputs, outputs.count == frame.rowCount {
+                predictions.append(contentsOf: outputs)
+            } else {
+                predictions.append(contentsOf: [LoggedPrediction?](repeating: nil, count: frame.rowCount))
+            }
+            let end = rowRequestIDs.count
+            for name in columns.keys where columns[name]!.count < end {
+                columns[name]!.append(contentsOf: [JSONValue](repeating: .null, count: end - columns[name]!.count))
+            }
+        }
+    }
+
+    /// The window's column for a reference feature, typed like the reference; nil when no
+    /// request carried it.
+    public func featureColumn(_ name: String, kind: FeatureProfile.Kind) -> FeatureColumn? {
+        guard let cells = columns[name] else { return nil }
+        switch kind {
+        case .numeric:
+            return .numeric(cells.map { cell in
+                switch cell {
+                case .number(let value, _): value
+                case .bool(let value): value ? 1 : 0
+                case .string(let text): Double(text) ?? .nan
+                default: .nan
+                }
+            })
+        case .categorical:
+            return .categorical(cells.map { cell in
+                switch cell {
+                case .number(let value, _): LoggedPrediction.format(value)
+                case .bool(let value): value ? "True" : "False"
+                case .string(let text): text
+                default: nil
+                }
+            })
+        }
+    }
+
+    /// The predictions as a column typed like the reference's prediction profile.
+    public func predictionColumn(kind: FeatureProfile.Kind) -> FeatureColumn {
+        switch kind {
+        case .numeric:
+            .numeric(predictions.map { prediction in
+                switch prediction?.value {
+                case .number(let value): value
+                case .text(let text): Double(text) ?? .nan
+                case nil: .nan
+                }
+            })
+        case .categorical:
+            .categorical(predictions.map { $0?.label })
+        }
+    }
+
+    // MARK: - Decoding logged bodies
+
+    /// The rows of a logged request: MLflow's JSON formats, a CSV body (logged as a JSON
+    /// string), or an Open Inference Protocol request with one tensor per column.
+    static func frame(_ inputs: ArraySlice<UInt8>) -> DataFrame? {
+        guard let first = inputs.first(where: { $0 > 0x20 }) else { return nil }
+        if first == UInt8(ascii: "\"") {
+            guard case .string(let csv)? = try? JSONValue.parse(inputs) else { return nil }
+            return try? ScoringRequest.parseCSV(Array(csv.utf8)).frame
+        }
+        if let request = try? ScoringRequest.parseJSON(inputs), !request.positional {
+            return request.frame
+        }
+        return openInferenceFrame(inputs)
+    }
+
+    static func openInferenceFrame(_ inputs: ArraySlice<UInt8>) -> DataFrame? {
+        guard let request = try? InferenceRequest.parse(inputs), !request.inputs.isEmpty else { return nil }
+        var columns: [Column] = []
+        var rows: Int?
+        for input in request.inputs {
+            // Only one value per row (shape [n] or [n, 1]) is a column a reference can hold.
+            guard let n = input.shape.first, input.shape.dropFirst().allSatisfy({ $0 == 1 }), input.data.count == n else { return nil }
+            if let rows, rows != n { return nil }
+            rows = n
+            var builder = ColumnBuilder(name: input.name, capacity: n)
+            for value in input.data {
+                guard (try? builder.append(value)) != nil else { return nil }
+            }
+            columns.append(builder.build())
+        }
+        return DataFrame(columns: columns, rowCount: rows ?? 0)
+    }
+
+    static func cells(_ values: ColumnValues) -> [JSONValue] {
+        switch values {
+        case .double(let v): v.map { $0.isNaN ? .null : .number($0, raw: "") }
+        case .int64(let v): v.map { .number(Double($0), raw: "") }
+        case .bool(let v): v.map { .bool($0) }
+        case .string(let v): v.map { $0.map(JSONValue.string) ?? .null }
+        }
+    }
+
+    /// The predictions of a logged response: MLflow's `{"predictions": [...]}` (scalars,
+    /// probability vectors or records) or an OIP response's first output.
+    static func predictions(_ outputs: ArraySlice<UInt8>) -> [LoggedPrediction?]? {
+        guard let document = try? JSONValue.parse(outputs) else { return nil }
+        if case .array(let values)? = document["predictions"] {
+            return values.map(prediction)
+        }
+        if case .array(let tensors)? = document["outputs"], let first = tensors.first,
+           case .array(let data)? = first["data"], case .array(let shape)? = first["shape"] {
+            let dims = shape.compactMap { value -> Int? in if case .number(let n, _) = value { return Int(n) } else { return nil } }
+            guard let rows = dims.first, rows > 0, data.count % rows == 0 else { return nil }
+            let width = data.count / rows
+            return (0..<rows).map { row in
+                width == 1 ? prediction(data[row]) : prediction(.array(Array(data[row * width..<(row + 1) * width])))
+            }
+        }
+        return nil
+    }
+
+    static func prediction(_ value: JSONValue) -> LoggedPrediction? {
+        switch value {
+        case .number(let number, _): return LoggedPrediction(value: .number(number))
+        case .string(let text): return LoggedPrediction(value: .text(text))
+        case .bool(let flag): return LoggedPrediction(value: .text(flag ? "True" : "False"))
+        case .array(let items):
+            // A probability vector: the class is its argmax; with two classes the second
+            // entry is the positive class's score.
+            let numbers = items.compactMap { item -> Double? in if case .number(let n, _) = item { return n } else { return nil } }
+            guard numbers.count == items.count, let best = numbers.indices.max(by: { numbers[$0] < numbers[$1] }) else {
+                return items.count == 1 ? prediction(items[0]) : nil
+            }
+            if numbers.count == 1 { return LoggedPrediction(value: .number(numbers[0])) }
+            return LoggedPrediction(value: .number(Double(best)), score: numbers.count == 2 ? numbers[1] : nil)
+        case .object(let fields):
+            // A record: its `prediction`/`label` field, else its only field.
+            if let named = fields["prediction"] ?? fields["label"] ?? fields["output_label"] { return prediction(named) }
+            return fields.count == 1 ? prediction(fields.values.first!) : nil
+        case .null:
+            return nil
+        }
+    }
+}

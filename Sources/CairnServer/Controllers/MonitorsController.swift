@@ -1,0 +1,342 @@
+import CairnCore
+import CairnMonitor
+import CairnStore
+import Foundation
+import Hummingbird
+
+/// `/api/cairn/v1/`: monitors, their reports and alerts, ground-truth feedback, reference
+/// profiles and the inference log.
+struct MonitorsController<Context: RequestContext>: Sendable {
+    let store: any MonitorStore
+    let registry: any RegistryStore
+    let service: MonitorService
+    let log: InferenceLogReader
+    let now: @Sendable () -> Int64
+
+    /// Reference tables are uploaded whole; a larger training set should be sampled first.
+    static var maximumReferenceBytes: Int { 512 << 20 }
+    static var maximumFeedbackItems: Int { 10_000 }
+
+    func addRoutes(to group: RouterGroup<Context>) {
+        group.post("monitors", use: create)
+        group.get("monitors", use: mlflow(list))
+        group.get("monitors/{monitor_id}", use: mlflowWithPath(get))
+        group.put("monitors/{monitor_id}", use: update)
+        group.delete("monitors/{monitor_id}", use: mlflowWithPath(delete))
+        group.post("monitors/{monitor_id}/run", use: mlflowWithPath(runNow))
+        group.get("monitors/{monitor_id}/report", use: report)
+        group.get("alerts", use: mlflow(alerts))
+        group.get("alerts/{alert_id}/deliveries", use: mlflowWithPath(deliveries))
+        group.post("feedback", use: mlflow(feedback))
+        group.post("references", use: putReference)
+        group.get("references", use: mlflow(getReference))
+        group.get("inference-log", use: exportLog)
+    }
+
+    // MARK: - Monitors
+
+    @Sendable func create(_ request: Request, context: Context) async throws -> JSONBody {
+        let spec = try MonitorSpec.decode(try await Self.jsonBody(request).readableBytesView)
+        try await requireModel(spec)
+        let time = now()
+        let monitor = StoredMonitor(
+            id: UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""), name: spec.name, modelName: spec.modelName,
+            alias: spec.alias, spec: spec.encoded(), creationTime: time, lastUpdateTime: time, lastRunTime: nil)
+        try await store.createMonitor(monitor)
+        return .object { $0.key("monitor"); Self.write(monitor, to: &$0) }
+    }
+
+    @Sendable func update(_ request: Request, context: Context) async throws -> JSONBody {
+        var monitor = try await store.getMonitor(idOrName: try PathParameters(context).required("monitor_id"))
+        let spec = try MonitorSpec.decode(try await Self.jsonBody(request).readableBytesView)
+        try await requireModel(spec)
+        monitor.name = spec.name
+        monitor.modelName = spec.modelName
+        monitor.alias = spec.alias
+        monitor.spec = spec.encoded()
+        monitor.lastUpdateTime = now()
+        try await store.updateMonitor(monitor)
+        return .object { $0.key("monitor"); Self.write(monitor, to: &$0) }
+    }
+
+    /// A monitor of a model that does not exist is a typo, refused now rather than found
+    /// empty at every evaluation.
+    func requireModel(_ spec: MonitorSpec) async throws {
+        _ = try await registry.getRegisteredModel(name: spec.modelName)
+    }
+
+    @Sendable func list(_ parameters: RequestParameters) async throws -> JSONBody {
+        let monitors = try await store.listMonitors()
+        return .object { writer in
+            writer.key("monitors")
+            writer.beginArray()
+            for monitor in monitors { Self.write(monitor, to: &writer) }
+            writer.endArray()
+        }
+    }
+
+    @Sendable func get(_ parameters: RequestParameters, _ path: PathParameters) async throws -> JSONBody {
+        let monitor = try await store.getMonitor(idOrName: try path.required("monitor_id"))
+        return .object { $0.key("monitor"); Self.write(monitor, to: &$0) }
+    }
+
+    @Sendable func delete(_ parameters: RequestParameters, _ path: PathParameters) async throws -> JSONBody {
+        let monitor = try await store.getMonitor(idOrName: try path.required("monitor_id"))
+        try await store.deleteMonitor(id: monitor.id)
+        return .empty
+    }
+
+    /// Evaluates now, as the schedule would: alerts open or resolve and webhooks are queued.
+    @Sendable func runNow(_ parameters: RequestParameters, _ path: PathParameters) async throws -> JSONBody {
+        let monitor = try await store.getMonitor(idOrName: try path.required("monitor_id"))
+        let (report, changed) = try await service.run(monitor)
+        let reportJSON = try Self.encode(report)
+        return .object { writer in
+            writer.key("report"); writer.raw(reportJSON)
+            writer.key("alerts")
+            writer.beginArray()
+            for alert in changed { Self.write(alert, to: &writer) }
+            writer.endArray()
+        }
+    }
+
+    /// The report as JSON, or as a self-contained HTML page with `?format=html` or an
+    /// `Accept` that prefers HTML. Reading it changes nothing: no alert opens or resolves.
+    @Sendable func report(_ request: Request, context: Context) async throws -> Response {
+        let monitor = try await store.getMonitor(idOrName: try PathParameters(context).required("monitor_id"))
+        let query = try QueryString.parse(request.uri.query ?? "")
+        var format = "json"
+        if case .string(let given)? = query["format"] {
+            guard given == "json" || given == "html" else {
+                throw CairnError.invalidParameter("Invalid value '\(given)' for parameter 'format': use json or html.")
+            }
+            format = given
+        } else if let accept = request.headers[.accept], accept.contains("text/html") {
+            format = "html"
+        }
+        let report = try await service.evaluator.evaluate(monitor)
+        if format == "html" {
+            return Response(
+                status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: report.html())))
+        }
+        return JSONBody(bytes: Array(try Self.encode(report).utf8)).response()
+    }
+
+    // MARK: - Alerts
+
+    @Sendable func alerts(_ parameters: RequestParameters) async throws -> JSONBody {
+        var monitorID: String?
+        if let given = try parameters.string("monitor_id") { monitorID = try await store.getMonitor(idOrName: given).id }
+        let state = try parameters.enumValue("state", as: StoredAlert.State.self)
+        let limit = try parameters.int("max_results") ?? 100
+        guard (1...10_000).contains(limit) else { throw CairnError.invalidParameter("'max_results' must be between 1 and 10000.") }
+        let alerts = try await store.listAlerts(monitorID: monitorID, state: state, limit: limit)
+        return .object { writer in
+            writer.key("alerts")
+            writer.beginArray()
+            for alert in alerts { Self.write(alert, to: &writer) }
+            writer.endArray()
+        }
+    }
+
+    @Sendable func deliveries(_ parameters: RequestParameters, _ path: PathParameters) async throws -> JSONBody {
+        let deliveries = try await store.listDeliveries(alertID: try path.required("alert_id"))
+        return .object { writer in
+            writer.key("deliveries")
+            writer.beginArray()
+            for delivery in deliveries {
+                writer.beginObject()
+                writer.key("event"); writer.string(delivery.event)
+                writer.key("url"); writer.string(delivery.url)
+                writer.key("state"); writer.string(delivery.state.rawValue)
+                writer.key("attempts"); writer.int(Int64(delivery.attempts))
+                writer.key("max_attempts"); writer.int(Int64(delivery.maxAttempts))
+                writer.key("next_attempt_time"); writer.int(delivery.nextAttemptTime)
+                writer.key("last_error"); if let error = delivery.lastError { writer.string(error) } else { writer.null() }
+                writer.endObject()
+            }
+            writer.endArray()
+        }
+    }
+
+    // MARK: - Feedback
+
+    /// Ground truth: `{"request_id": …, "label": …}` for one request, `"labels": […]` for one
+    /// per row of a multi-row request, or `{"feedback": [ … ]}` for many. All or nothing.
+    @Sendable func feedback(_ parameters: RequestParameters) async throws -> JSONBody {
+        let items: [RequestParameters]
+        if parameters.fields["feedback"] != nil {
+            items = try parameters.objects("feedback")
+            guard !items.isEmpty else { throw CairnError.invalidParameter("'feedback' must not be empty.") }
+        } else {
+            items = [parameters]
+        }
+        guard items.count <= Self.maximumFeedbackItems else {
+            throw CairnError.invalidParameter("At most \(Self.maximumFeedbackItems) feedback items per request.")
+        }
+        var feedback: [Feedback] = []
+        for item in items {
+            let id = try item.requiredString("request_id")
+            guard (1...128).contains(id.utf8.count), !id.utf8.contains(0) else {
+                throw CairnError.invalidParameter("'request_id' must be 1 to 128 characters.")
+            }
+            let labels: [JSONValue]
+            switch (item.fields["label"], item.fields["labels"]) {
+            case (let label?, nil): labels = [label]
+            case (nil, .array(let values)?): labels = values
+            default: throw CairnError.invalidParameter("Feedback for '\(id)' needs exactly one of 'label' or 'labels' (an array, one per row).")
+            }
+            guard !labels.isEmpty, labels.count <= 100_000 else {
+                throw CairnError.invalidParameter("Feedback for '\(id)' must carry 1 to 100000 labels.")
+            }
+            for label in labels {
+                switch label {
+                case .number, .string, .bool, .null: continue
+                default: throw CairnError.invalidParameter("A label must be a number, a string, a boolean or null (feedback for '\(id)').")
+                }
+            }
+            var writer = JSONWriter()
+            writer.value(.array(labels))
+            feedback.append(Feedback(requestID: id, labels: String(decoding: writer.bytes, as: UTF8.self)))
+        }
+        try await store.putFeedback(feedback, at: now())
+        return .object { $0.key("accepted"); $0.int(Int64(feedback.count)) }
+    }
+
+    // MARK: - References
+
+    /// `POST /references?model_name=…&version=…[&target=…][&prediction=…]` with a CSV body:
+    /// the training table profiled as the version's reference, replacing any earlier one.
+    @Sendable func putReference(_ request: Request, context: Context) async throws -> JSONBody {
+        let query = RequestParameters(fields: try QueryString.parse(request.uri.query ?? ""))
+        let name = try query.requiredString("model_name")
+        let version = try query.requiredString("version")
+        _ = try await registry.getModelVersion(name: name, version: version)
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: Self.maximumReferenceBytes)
+        } catch {
+            throw CairnError(.badRequest, "The reference data exceeds \(Self.maximumReferenceBytes) bytes; upload a sample of it.")
+        }
+        let reference = try MonitorReference(csv: body.readableBytesView, target: try query.string("target"), prediction: try query.string("prediction"))
+        try await store.putReference(StoredReference(
+            modelName: name, version: version, profile: try reference.encoded(), rowCount: reference.rowCount, creationTime: now()))
+        return .object { writer in
+            writer.key("reference")
+            Self.write(reference, name: name, version: version, to: &writer)
+        }
+    }
+
+    @Sendable func getReference(_ parameters: RequestParameters) async throws -> JSONBody {
+        let name = try parameters.requiredString("model_name")
+        let version = try parameters.requiredString("version")
+        guard let stored = try await store.getReference(modelName: name, version: version) else {
+            throw CairnError.notFound("Model '\(name)' version \(version) has no reference profile.")
+        }
+        let reference = try MonitorReference.decode(stored.profile)
+        return .object { writer in
+            writer.key("reference")
+            Self.write(reference, name: name, version: version, to: &writer)
+        }
+    }
+
+    // MARK: - Inference log
+
+    /// `GET /inference-log?model=…[&version=…][&start_ms=…][&end_ms=…][&max_results=…][&format=jsonl|csv]`:
+    /// the newest `max_results` records in the range, oldest first.
+    @Sendable func exportLog(_ request: Request, context: Context) async throws -> Response {
+        let query = RequestParameters(fields: try QueryString.parse(request.uri.query ?? ""))
+        let format = try query.enumValue("format", as: InferenceLogExportFormat.self) ?? .jsonl
+        let limit = try query.int("max_results") ?? 10_000
+        guard (1...1_000_000).contains(limit) else { throw CairnError.invalidParameter("'max_results' must be between 1 and 1000000.") }
+        let logQuery = InferenceLogQuery(
+            model: try query.string("model"), version: try query.string("version"),
+            since: try query.int64("start_ms"), until: try query.int64("end_ms"), lastRecords: limit)
+        let entries = try log.read(logQuery).entries
+        return Response(
+            status: .ok, headers: [.contentType: format.contentType],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: format.render(entries))))
+    }
+
+    // MARK: - Encoding
+
+    static func jsonBody(_ request: Request) async throws -> ByteBuffer {
+        let contentType = request.headers[.contentType] ?? "application/json"
+        guard contentType.lowercased().hasPrefix("application/json") else {
+            throw CairnError.invalidParameter("Bad Request. Content-Type must be 'application/json', got '\(contentType)'")
+        }
+        do {
+            return try await request.body.collect(upTo: 1 << 20)
+        } catch {
+            throw CairnError(.badRequest, "Request body exceeds the maximum size of 1048576 bytes")
+        }
+    }
+
+    static func encode(_ report: MonitorReport) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys]
+        // As MLflow's proto-JSON writes non-finite doubles.
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        return String(decoding: try encoder.encode(report), as: UTF8.self)
+    }
+
+    static func write(_ monitor: StoredMonitor, to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("monitor_id"); writer.string(monitor.id)
+        writer.key("name"); writer.string(monitor.name)
+        writer.key("model_name"); writer.string(monitor.modelName)
+        writer.key("alias"); if let alias = monitor.alias { writer.string(alias) } else { writer.null() }
+        writer.key("spec"); writer.raw(monitor.spec)
+        writer.key("creation_time"); writer.int(monitor.creationTime)
+        writer.key("last_update_time"); writer.int(monitor.lastUpdateTime)
+        writer.key("last_run_time"); if let time = monitor.lastRunTime { writer.int(time) } else { writer.null() }
+        writer.endObject()
+    }
+
+    static func write(_ alert: StoredAlert, to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("alert_id"); writer.string(alert.id)
+        writer.key("monitor_id"); writer.string(alert.monitorID)
+        writer.key("check"); writer.string(alert.check)
+        writer.key("state"); writer.string(alert.state.rawValue)
+        writer.key("value"); if let value = alert.value { writer.double(value) } else { writer.null() }
+        writer.key("threshold"); writer.double(alert.threshold)
+        writer.key("message"); writer.string(alert.message)
+        writer.key("model_name"); writer.string(alert.modelName)
+        writer.key("model_version"); if let version = alert.modelVersion { writer.string(version) } else { writer.null() }
+        writer.key("fired_at"); writer.int(alert.firedAt)
+        writer.key("resolved_at"); if let time = alert.resolvedAt { writer.int(time) } else { writer.null() }
+        writer.endObject()
+    }
+
+    /// A reference's summary: what each feature is, not its retained sample.
+    static func write(_ reference: MonitorReference, name: String, version: String, to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("model_name"); writer.string(name)
+        writer.key("version"); writer.string(version)
+        writer.key("row_count"); writer.int(Int64(reference.rowCount))
+        writer.key("prediction_source"); if let source = reference.predictionSource { writer.string(source) } else { writer.null() }
+        writer.key("features")
+        writer.beginArray()
+        for feature in reference.features.features + (reference.prediction.map { [$0] } ?? []) {
+            writer.beginObject()
+            writer.key("name"); writer.string(feature.name)
+            writer.key("kind"); writer.string(feature.kind.rawValue)
+            writer.key("null_share"); writer.double(feature.nullShare)
+            if let numeric = feature.numeric {
+                writer.key("mean"); writer.double(numeric.mean)
+                writer.key("std"); writer.double(numeric.std)
+                writer.key("min"); writer.double(numeric.min)
+                writer.key("max"); writer.double(numeric.max)
+            }
+            if let categorical = feature.categorical {
+                writer.key("distinct_count"); writer.int(Int64(categorical.distinctCount))
+            }
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.endObject()
+    }
+}

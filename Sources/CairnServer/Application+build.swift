@@ -54,6 +54,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     // before the server listens; a failure stops start-up.
     app.beforeServerStarts {
         try await Migrations.run(on: database.database, logger: logger, now: SQLTrackingStore.wallClock())
+        monitoring.service.start()
     }
     return app
 }

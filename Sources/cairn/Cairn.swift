@@ -5,6 +5,6 @@ struct Cairn: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cairn",
         abstract: "Cairn: experiment tracking, model registry, serving and monitoring in one binary.",
-        subcommands: [ServerCommand.self, ServeCommand.self, PredictCommand.self]
+        subcommands: [ServerCommand.self, ServeCommand.self, PredictCommand.self, MonitorCommand.self]
     )
 }

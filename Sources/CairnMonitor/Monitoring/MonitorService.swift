@@ -37,6 +37,9 @@ public final class MonitorService: Service, Sendable {
     let options: Options
     let logger: Logger
     let now: @Sendable () -> Int64
+    /// Opened by `start()`: the store's tables exist only once migrations have run, which
+    /// happens after services start.
+    private let started: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation) = AsyncStream.makeStream()
 
     public init(
         store: any MonitorStore, evaluator: MonitorEvaluator, registry: PrometheusCollectorRegistry, client: HTTPClient = .shared,
@@ -51,8 +54,15 @@ public final class MonitorService: Service, Sendable {
         self.now = now
     }
 
+    /// Lets `run()` begin its passes; call once the store is migrated.
+    public func start() {
+        started.continuation.yield()
+        started.continuation.finish()
+    }
+
     public func run() async throws {
         try? await cancelWhenGracefulShutdown {
+            for await _ in self.started.stream { break }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await self.loop { try await self.runDueMonitors() } }
                 group.addTask { try await self.loop { try await self.deliverDue() } }

@@ -128,7 +128,7 @@ struct MonitorsController<Context: RequestContext>: Sendable {
     @Sendable func alerts(_ parameters: RequestParameters) async throws -> JSONBody {
         var monitorID: String?
         if let given = try parameters.string("monitor_id") { monitorID = try await store.getMonitor(idOrName: given).id }
-        let state = try parameters.enumValue("state", as: StoredAlert.State.self)
+        let state = try Self.choice(parameters, "state", as: StoredAlert.State.self)
         let limit = try parameters.int("max_results") ?? 100
         guard (1...10_000).contains(limit) else { throw CairnError.invalidParameter("'max_results' must be between 1 and 10000.") }
         let alerts = try await store.listAlerts(monitorID: monitorID, state: state, limit: limit)
@@ -247,7 +247,7 @@ struct MonitorsController<Context: RequestContext>: Sendable {
     /// the newest `max_results` records in the range, oldest first.
     @Sendable func exportLog(_ request: Request, context: Context) async throws -> Response {
         let query = RequestParameters(fields: try QueryString.parse(request.uri.query ?? ""))
-        let format = try query.enumValue("format", as: InferenceLogExportFormat.self) ?? .jsonl
+        let format = try Self.choice(query, "format", as: InferenceLogExportFormat.self) ?? .jsonl
         let limit = try query.int("max_results") ?? 10_000
         guard (1...1_000_000).contains(limit) else { throw CairnError.invalidParameter("'max_results' must be between 1 and 1000000.") }
         let logQuery = InferenceLogQuery(
@@ -260,6 +260,16 @@ struct MonitorsController<Context: RequestContext>: Sendable {
     }
 
     // MARK: - Encoding
+
+    /// An enum field of Cairn's own API: unlike MLflow's lenient parsing, an unknown value
+    /// is an error, so a typo never silently means the default.
+    static func choice<T: RawRepresentable & CaseIterable>(_ parameters: RequestParameters, _ name: String, as type: T.Type) throws(CairnError) -> T? where T.RawValue == String {
+        guard let text = try parameters.string(name) else { return nil }
+        guard let value = T(rawValue: text) else {
+            throw CairnError.invalidParameter("Invalid value '\(text)' for parameter '\(name)': use one of \(T.allCases.map(\.rawValue).joined(separator: ", ")).")
+        }
+        return value
+    }
 
     static func jsonBody(_ request: Request) async throws -> ByteBuffer {
         let contentType = request.headers[.contentType] ?? "application/json"

@@ -234,7 +234,7 @@ public enum Migrations {
         // Monitoring: monitors and their alerts, ground truth sent as feedback, reference
         // profiles per model version, and the webhook outbox (a delivery row per alert event
         // and URL, retried with backoff until it succeeds or runs out of attempts).
-        Migration(version: 2, name: "monitoring", statements: [
+        Migration(version: 3, name: "monitoring", statements: [
             """
             CREATE TABLE cairn_monitors (
                 monitor_id TEXT PRIMARY KEY,

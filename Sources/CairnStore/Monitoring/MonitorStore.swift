@@ -25,7 +25,7 @@ public struct StoredMonitor: Sendable, Equatable {
 }
 
 public struct StoredAlert: Sendable, Equatable {
-    public enum State: String, Sendable {
+    public enum State: String, Sendable, CaseIterable {
         case firing
         case resolved
     }

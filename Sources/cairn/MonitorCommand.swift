@@ -1,0 +1,32 @@
+import ArgumentParser
+import CairnCore
+import CairnMonitor
+import Foundation
+
+struct MonitorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "monitor",
+        abstract: "Reference profiles, reports and the inference log of a cairn server's monitors.",
+        subcommands: [MonitorReferenceCommand.self, MonitorReportCommand.self, MonitorLogCommand.self]
+    )
+}
+
+/// The tracking server option every `cairn monitor` subcommand takes.
+struct TrackingServerOptions: ParsableArguments {
+    @Option(help: "The cairn server (default: $MLFLOW_TRACKING_URI).")
+    var trackingUri: String?
+
+    func client() throws -> MonitorClient {
+        try MonitorClient(trackingURI: trackingUri ?? ProcessInfo.processInfo.environment["MLFLOW_TRACKING_URI"])
+    }
+}
+
+/// Writes `bytes` to `path` through a temp file and a rename, so a reader never sees half
+/// a file; `-` writes to standard output.
+func writeOutput(_ bytes: [UInt8], to path: String) throws {
+    if path == "-" {
+        FileHandle.standardOutput.write(Data(bytes))
+        return
+    }
+    try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import CairnMonitor
+import Foundation
+
+struct MonitorLogCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log",
+        abstract: "Export a cairn server's inference log as JSON Lines or CSV."
+    )
+
+    @Option(help: "Only this served model.")
+    var model: String?
+
+    @Option(help: "Only this model version.")
+    var version: String?
+
+    @Option(help: "Records from this time on: ISO-8601 (2026-11-25T10:00:00Z) or milliseconds since the epoch.")
+    var since: String?
+
+    @Option(help: "Records before this time: ISO-8601 or milliseconds since the epoch.")
+    var until: String?
+
+    @Option(help: "The newest this many records.")
+    var maxResults = 10_000
+
+    @Option(help: "jsonl or csv.")
+    var format = "jsonl"
+
+    @Option(help: "Output file ('-' for standard output).")
+    var out = "-"
+
+    @OptionGroup var server: TrackingServerOptions
+
+    func run() async throws {
+        guard InferenceLogExportFormat(rawValue: format) != nil else { throw ValidationError("--format must be jsonl or csv.") }
+        var query = ["format": format, "max_results": String(maxResults)]
+        if let model { query["model"] = model }
+        if let version { query["version"] = version }
+        if let since { query["start_ms"] = try Self.milliseconds(since) }
+        if let until { query["end_ms"] = try Self.milliseconds(until) }
+        try writeOutput(try await server.client().exportLog(query), to: out)
+    }
+
+    static func milliseconds(_ text: String) throws -> String {
+        if let value = Int64(text) { return String(value) }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        guard let date = formatter.date(from: text) ?? ISO8601DateFormatter().date(from: text) else {
+            throw ValidationError("'\(text)' is neither ISO-8601 nor milliseconds since the epoch.")
+        }
+        return String(Int64(date.timeIntervalSince1970 * 1000))
+    }
+}

@@ -174,6 +174,20 @@ def test_drift_then_quality_alert_reaches_webhook(server_url, serve, unique, tmp
     assert report["prediction_drift"]["drifted"] is True
     assert {c["check"] for c in report["checks"] if c["firing"]} == {"prediction_drift"}
 
+    # A time window sees both phases; its schedule runs it without being asked.
+    timed = dict(spec, name=f"timed-{unique}", window={"seconds": 600}, interval_seconds=1, webhooks=[], checks=[{"type": "feature_drift", "threshold": 0.3}])
+    timed_id = requests.post(f"{server_url}/api/cairn/v1/monitors", json=timed, timeout=10).json()["monitor"]["monitor_id"]
+    deadline = time.monotonic() + 30
+    while requests.get(f"{server_url}/api/cairn/v1/monitors/{timed_id}", timeout=10).json()["monitor"]["last_run_time"] is None:
+        assert time.monotonic() < deadline, "the scheduler never ran the monitor"
+        time.sleep(0.2)
+    timed_report = requests.get(f"{server_url}/api/cairn/v1/monitors/{timed_id}/report", timeout=60).json()
+    assert timed_report["window"]["rows"] == 2000 and timed_report["window"]["requests"] == 40
+    deadline = time.monotonic() + 30
+    while f'cairn_monitor_alert_firing{{monitor="timed-{unique}",check="feature_drift"}} 1' not in requests.get(f"{server_url}/metrics", timeout=10).text.replace(", ", ","):
+        assert time.monotonic() < deadline, "the scheduled feature drift alert never showed in /metrics"
+        time.sleep(0.2)
+
     # Wrong labels for every shifted request: accuracy collapses and the alert fires.
     feedback = [{"request_id": rid, "labels": [1 - int(p) for p in preds]} for rid, preds in shifted.items()]
     answer = requests.post(f"{server_url}/api/cairn/v1/feedback", json={"feedback": feedback}, timeout=10)

@@ -58,7 +58,13 @@ public struct InferenceLogReader: Sendable {
     public func read(_ query: InferenceLogQuery) throws -> Result {
         var entries: [InferenceLogEntry] = []
         var skipped = 0
-        for segment in try segments() {
+        // Newest segments first, so a query for the last N records can stop once every
+        // older segment closed before the oldest of the N it already holds.
+        for segment in try segments().reversed() {
+            if let last = query.lastRecords, last > 0, entries.count >= last {
+                let cutoff = entries.map(\.timestamp).sorted(by: >)[last - 1]
+                if segment.modified < cutoff { break }
+            }
             // A segment is named by its creation time and is last written at its mtime: one
             // that closed before the range or opened after it holds nothing for the query.
             if let until = query.until, segment.created >= until { continue }

@@ -39,6 +39,8 @@ public struct MonitorEvaluator: Sendable {
         if let version {
             var query = InferenceLogQuery(model: spec.modelName, version: version)
             if let seconds = spec.window.seconds { query.since = generatedAt - Int64(seconds) * 1000 }
+            // Every request carries at least one row, so the last N rows are among the last N requests.
+            query.lastRecords = spec.window.rows
             let result = try log.read(query)
             entries = result.entries
             if result.skippedLines > 0 { notes.append("\(result.skippedLines) unreadable inference log lines were skipped.") }

@@ -33,7 +33,7 @@ public struct MonitorWindow: Sendable {
     /// Every logged request in the window, errors included (oldest first).
     public var entries: [InferenceLogEntry]
     /// Feature name → cells, one per row of the successful requests.
-    public var columns: [String: [JSONValue]]
+    public var columns: [String: WindowColumn]
     /// One per row; nil where the response could not be read back.
     public var predictions: [LoggedPrediction?]
     public var rowRequestIDs: [String]
@@ -72,9 +72,7 @@ public struct MonitorWindow: Sendable {
             }
             let start = rowRequestIDs.count
             for column in frame.columns {
-                var cells = columns[column.name] ?? [JSONValue](repeating: .null, count: start)
-                cells.append(contentsOf: Self.cells(column.values))
-                columns[column.name] = cells
+                columns[column.name, default: WindowColumn(nulls: start)].append(column.values)
             }
             for index in 0..<frame.rowCount {
                 rowRequestIDs.append(entry.requestID)
@@ -88,7 +86,7 @@ public struct MonitorWindow: Sendable {
             }
             let end = rowRequestIDs.count
             for name in columns.keys where columns[name]!.count < end {
-                columns[name]!.append(contentsOf: [JSONValue](repeating: .null, count: end - columns[name]!.count))
+                columns[name]!.appendNulls(end - columns[name]!.count)
             }
         }
     }
@@ -96,26 +94,10 @@ public struct MonitorWindow: Sendable {
     /// The window's column for a reference feature, typed like the reference; nil when no
     /// request carried it.
     public func featureColumn(_ name: String, kind: FeatureProfile.Kind) -> FeatureColumn? {
-        guard let cells = columns[name] else { return nil }
+        guard let column = columns[name] else { return nil }
         switch kind {
-        case .numeric:
-            return .numeric(cells.map { cell in
-                switch cell {
-                case .number(let value, _): value
-                case .bool(let value): value ? 1 : 0
-                case .string(let text): Double(text) ?? .nan
-                default: .nan
-                }
-            })
-        case .categorical:
-            return .categorical(cells.map { cell in
-                switch cell {
-                case .number(let value, _): LoggedPrediction.format(value)
-                case .bool(let value): value ? "True" : "False"
-                case .string(let text): text
-                default: nil
-                }
-            })
+        case .numeric: return .numeric(column.numbers)
+        case .categorical: return .categorical(column.texts ?? column.numbers.map { $0.isNaN ? nil : LoggedPrediction.format($0) })
         }
     }
 
@@ -169,15 +151,6 @@ public struct MonitorWindow: Sendable {
         return DataFrame(columns: columns, rowCount: rows ?? 0)
     }
 
-    static func cells(_ values: ColumnValues) -> [JSONValue] {
-        switch values {
-        case .double(let v): v.map { $0.isNaN ? .null : .number($0, raw: "") }
-        case .int64(let v): v.map { .number(Double($0), raw: "") }
-        case .bool(let v): v.map { .bool($0) }
-        case .string(let v): v.map { $0.map(JSONValue.string) ?? .null }
-        }
-    }
-
     /// The predictions of a logged response: MLflow's `{"predictions": [...]}` (scalars,
     /// probability vectors or records) or an OIP response's first output.
     static func predictions(_ outputs: ArraySlice<UInt8>) -> [LoggedPrediction?]? {
@@ -217,6 +190,48 @@ public struct MonitorWindow: Sendable {
             return fields.count == 1 ? prediction(fields.values.first!) : nil
         case .null:
             return nil
+        }
+    }
+}
+
+/// One feature's cells across a window, kept as numbers (NaN where missing or not numeric)
+/// and, once any cell is text or boolean, as text too: a million rows cost 8 bytes a cell,
+/// not a boxed JSON value.
+public struct WindowColumn: Sendable, Equatable {
+    public private(set) var numbers: [Double]
+    public private(set) var texts: [String?]?
+
+    init(nulls: Int) {
+        numbers = [Double](repeating: .nan, count: nulls)
+    }
+
+    public var count: Int { numbers.count }
+
+    mutating func appendNulls(_ count: Int) {
+        numbers.append(contentsOf: repeatElement(.nan, count: count))
+        texts?.append(contentsOf: repeatElement(nil, count: count))
+    }
+
+    private mutating func keepTexts() {
+        if texts == nil { texts = numbers.map { $0.isNaN ? nil : LoggedPrediction.format($0) } }
+    }
+
+    mutating func append(_ values: ColumnValues) {
+        switch values {
+        case .double(let v):
+            numbers.append(contentsOf: v)
+            texts?.append(contentsOf: v.map { $0.isNaN ? nil : LoggedPrediction.format($0) })
+        case .int64(let v):
+            numbers.append(contentsOf: v.map(Double.init))
+            texts?.append(contentsOf: v.map { String($0) })
+        case .bool(let v):
+            keepTexts()
+            numbers.append(contentsOf: v.map { $0 ? 1 : 0 })
+            texts!.append(contentsOf: v.map { $0 ? "True" : "False" })
+        case .string(let v):
+            keepTexts()
+            numbers.append(contentsOf: v.map { $0.flatMap(Double.init) ?? .nan })
+            texts!.append(contentsOf: v)
         }
     }
 }

@@ -1,14 +1,37 @@
+import CairnCore
 import Foundation
 
 /// Reference and current counts over the same bins (histogram bins or distinct values or
 /// categories). Every frequency-based statistic — chi-squared, Z, Jensen–Shannon, PSI —
 /// reads this one shape, so the binning rules live in one place.
+///
+/// The invariants every statistic relies on — as many reference bins as current ones, no
+/// negative count, totals that fit an `Int` — are checked once here, so the statistics that
+/// take a `PairedCounts` need not check or throw; the counts are read-only for the same reason.
 public struct PairedCounts: Sendable, Equatable {
-    public var reference: [Int]
-    public var current: [Int]
+    public private(set) var reference: [Int]
+    public private(set) var current: [Int]
 
-    public init(reference: [Int], current: [Int]) {
-        precondition(reference.count == current.count, "bins must pair up")
+    public init(reference: [Int], current: [Int]) throws(CairnError) {
+        guard reference.count == current.count else {
+            throw CairnError.invalidParameter(
+                "reference and current counts must have the same number of bins (got \(reference.count) and \(current.count))")
+        }
+        for side in [reference, current] {
+            var total = 0
+            for count in side {
+                guard count >= 0 else { throw CairnError.invalidParameter("bin counts must not be negative (got \(count))") }
+                let (sum, overflow) = total.addingReportingOverflow(count)
+                guard !overflow else { throw CairnError.invalidParameter("bin counts are too large to add up") }
+                total = sum
+            }
+        }
+        self.init(checked: reference, current)
+    }
+
+    /// Counts `Binning` builds from samples and profiles: paired by construction, and no
+    /// larger than the rows they were counted from.
+    init(checked reference: [Int], _ current: [Int]) {
         self.reference = reference
         self.current = current
     }
@@ -40,6 +63,10 @@ enum Binning {
 
     /// numpy's `histogram_bin_edges(concat, bins='sturges')`, reproduced operation by operation
     /// so that values on a bin edge land where numpy puts them.
+    ///
+    /// numpy raises when max − min overflows a double (values near ±1.8e308 at both ends);
+    /// Cairn must not fail a drift check on that, so it makes the same number of bins numpy
+    /// would in exact arithmetic, ⌈log2(n) + 1⌉, with edges interpolated without overflow.
     static func sturgesEdges(minimum: Double, maximum: Double, count: Int) -> [Double] {
         let range = maximum - minimum
         var first = minimum
@@ -47,6 +74,14 @@ enum Binning {
         if first == last {
             first -= 0.5
             last += 0.5
+        }
+        guard range.isFinite else {
+            let binCount = Swift.max(Int((log2(Double(Swift.max(count, 1))) + 1).rounded(.up)), 1)
+            // t = 0 and t = 1 give first and last exactly.
+            return (0...binCount).map { bin -> Double in
+                let t = Double(bin) / Double(binCount)
+                return first * (1 - t) + last * t
+            }
         }
         let width = range / (log2(Double(count)) + 1)
         let binCount = width != 0 ? Int(((last - first) / width).rounded(.up)) : 1
@@ -60,7 +95,7 @@ enum Binning {
         let minimum = Swift.min(reference.values.first!, current.values.first!)
         let maximum = Swift.max(reference.values.last!, current.values.last!)
         let edges = sturgesEdges(minimum: minimum, maximum: maximum, count: reference.count + current.count)
-        return PairedCounts(reference: histogram(reference, edges: edges), current: histogram(current, edges: edges))
+        return PairedCounts(checked: histogram(reference, edges: edges), histogram(current, edges: edges))
     }
 
     /// `np.histogram(sample, edges)`: half-open bins [e_i, e_{i+1}), the last one closed.
@@ -93,7 +128,7 @@ enum Binning {
             referenceCounts.append(i - i0)
             currentCounts.append(j - j0)
         }
-        return PairedCounts(reference: referenceCounts, current: currentCounts)
+        return PairedCounts(checked: referenceCounts, currentCounts)
     }
 
     /// One bin per category of reference ∪ current, ordered by Unicode code points (Python's
@@ -103,8 +138,8 @@ enum Binning {
             $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars)
         }
         let counts = PairedCounts(
-            reference: keys.map { reference[$0, default: 0] },
-            current: keys.map { current[$0, default: 0] }
+            checked: keys.map { reference[$0, default: 0] },
+            keys.map { current[$0, default: 0] }
         )
         return (keys, counts)
     }

@@ -1,3 +1,5 @@
+import CairnCore
+
 /// Pearson's chi-squared goodness-of-fit test, `scipy.stats.chisquare`, and Evidently's use
 /// of it for drift: the current window's counts against the counts the reference proportions
 /// predict for a window of the same size, df = K − 1 over the union of categories.
@@ -15,10 +17,30 @@ public enum ChiSquared {
     }
 
     /// `chisquare(observed, expected)`; with no expected counts, the uniform expectation.
-    public static func goodnessOfFit(observed: [Double], expected: [Double]? = nil) -> Result {
+    public static func goodnessOfFit(observed: [Double], expected: [Double]? = nil) throws(CairnError) -> Result {
+        guard !observed.isEmpty else {
+            throw CairnError.invalidParameter("chi-squared needs at least one category")
+        }
+        if let expected, expected.count != observed.count {
+            throw CairnError.invalidParameter(
+                "observed and expected counts must have the same length (got \(observed.count) and \(expected.count))")
+        }
+        return pairedGoodnessOfFit(observed: observed, expected: expected)
+    }
+
+    /// Evidently's drift test on paired counts.
+    public static func test(_ counts: PairedCounts) -> Result {
+        let scale = Double(counts.currentTotal) / Double(counts.referenceTotal)
+        return pairedGoodnessOfFit(
+            observed: counts.current.map(Double.init),
+            expected: counts.reference.map { Double($0) * scale }
+        )
+    }
+
+    /// The statistic, once the lengths are known to agree.
+    private static func pairedGoodnessOfFit(observed: [Double], expected: [Double]?) -> Result {
         let total = observed.reduce(0, +)
         let expected = expected ?? Array(repeating: total / Double(observed.count), count: observed.count)
-        precondition(expected.count == observed.count, "observed and expected must pair up")
         var statistic = 0.0
         for index in observed.indices {
             let difference = observed[index] - expected[index]
@@ -27,14 +49,5 @@ public enum ChiSquared {
         let df = observed.count - 1
         let p = df > 0 ? SpecialFunctions.chiSquaredSurvival(statistic, degreesOfFreedom: Double(df)) : 1
         return Result(statistic: statistic, pValue: p, degreesOfFreedom: df)
-    }
-
-    /// Evidently's drift test on paired counts.
-    public static func test(_ counts: PairedCounts) -> Result {
-        let scale = Double(counts.currentTotal) / Double(counts.referenceTotal)
-        return goodnessOfFit(
-            observed: counts.current.map(Double.init),
-            expected: counts.reference.map { Double($0) * scale }
-        )
     }
 }

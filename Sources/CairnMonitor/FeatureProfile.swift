@@ -39,20 +39,38 @@ public struct FeatureProfile: Codable, Sendable, Equatable {
     }
 }
 
+/// How much of a column a profile keeps. Out-of-range values are clamped rather than refused,
+/// so that building options never fails and a profile can always be made: quantile bins to
+/// 1...`quantileBinLimit`, top categories to at least 1, retained values to at least 2 (the
+/// thinning needs a first and a last order statistic). The values read back are the clamped
+/// ones, and decoding clamps the same way. A caller taking these from a user and wanting a
+/// 4xx for a bad value checks the ranges itself.
 public struct ProfileOptions: Codable, Sendable, Equatable {
     /// Quantile bins kept for reports and summaries.
-    public var quantileBins: Int
+    public private(set) var quantileBins: Int
     /// Categories kept by name; the rest are pooled into one 'other' bucket.
-    public var topCategories: Int
+    public private(set) var topCategories: Int
     /// Sorted reference values kept for the exact tests. A larger reference is thinned to
     /// evenly spaced order statistics, which keeps its empirical CDF within 1/limit.
-    public var maxRetainedValues: Int
+    public private(set) var maxRetainedValues: Int
+
+    /// Every profile stores its bin edges; beyond this they are no longer a summary.
+    public static let quantileBinLimit = 1_000
 
     public init(quantileBins: Int = 10, topCategories: Int = 50, maxRetainedValues: Int = 100_000) {
-        precondition(quantileBins >= 1 && topCategories >= 1 && maxRetainedValues >= 2)
-        self.quantileBins = quantileBins
-        self.topCategories = topCategories
-        self.maxRetainedValues = maxRetainedValues
+        self.quantileBins = Swift.min(Swift.max(quantileBins, 1), Self.quantileBinLimit)
+        self.topCategories = Swift.max(topCategories, 1)
+        self.maxRetainedValues = Swift.max(maxRetainedValues, 2)
+    }
+
+    // Stored options go through the same clamping as constructed ones.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            quantileBins: try container.decode(Int.self, forKey: .quantileBins),
+            topCategories: try container.decode(Int.self, forKey: .topCategories),
+            maxRetainedValues: try container.decode(Int.self, forKey: .maxRetainedValues)
+        )
     }
 }
 

@@ -1,3 +1,4 @@
+import CairnCore
 import Foundation
 
 /// Jensen–Shannon *distance* (the square root of the divergence), as
@@ -8,8 +9,22 @@ public enum JensenShannon {
 
     /// Both vectors are normalised to sum to 1 first, as scipy does. A zero entry contributes
     /// nothing to its own KL term (scipy's `rel_entr`), so no smoothing is applied.
-    public static func distance(_ p: [Double], _ q: [Double], base: Double? = nil) -> Double {
-        precondition(p.count == q.count, "distributions must have the same length")
+    public static func distance(_ p: [Double], _ q: [Double], base: Double? = nil) throws(CairnError) -> Double {
+        guard p.count == q.count else {
+            throw CairnError.invalidParameter(
+                "distributions must have the same length (got \(p.count) and \(q.count))")
+        }
+        return pairedDistance(p, q, base: base)
+    }
+
+    /// Evidently's score on binned counts (no zero filling).
+    public static func distance(_ counts: PairedCounts) -> Double {
+        let shares = counts.shares
+        return pairedDistance(shares.reference, shares.current, base: nil)
+    }
+
+    /// The distance, once the lengths are known to agree.
+    private static func pairedDistance(_ p: [Double], _ q: [Double], base: Double?) -> Double {
         let pSum = p.reduce(0, +)
         let qSum = q.reduce(0, +)
         var divergence = 0.0
@@ -21,12 +36,6 @@ public enum JensenShannon {
         }
         if let base { divergence /= log(base) }
         return (divergence / 2).squareRoot()
-    }
-
-    /// Evidently's score on binned counts (no zero filling).
-    public static func distance(_ counts: PairedCounts) -> Double {
-        let shares = counts.shares
-        return distance(shares.reference, shares.current)
     }
 
     @inline(__always)

@@ -1,3 +1,4 @@
+import CairnCore
 import Foundation
 
 /// Population Stability Index, Σ (ref% − cur%) · ln(ref%/cur%), with Evidently's binning and
@@ -6,18 +7,26 @@ import Foundation
 public enum PopulationStabilityIndex {
     public static let defaultThreshold = 0.1
 
-    public static func value(referenceShares: [Double], currentShares: [Double]) -> Double {
-        precondition(referenceShares.count == currentShares.count, "bins must pair up")
+    public static func value(referenceShares: [Double], currentShares: [Double]) throws(CairnError) -> Double {
+        guard referenceShares.count == currentShares.count else {
+            throw CairnError.invalidParameter(
+                "reference and current shares must have the same number of bins (got \(referenceShares.count) and \(currentShares.count))")
+        }
+        return pairedValue(referenceShares, currentShares)
+    }
+
+    public static func value(_ counts: PairedCounts) -> Double {
+        let shares = counts.shares
+        return pairedValue(shares.reference, shares.current)
+    }
+
+    /// The index, once the bins are known to pair up.
+    private static func pairedValue(_ referenceShares: [Double], _ currentShares: [Double]) -> Double {
         let r = fillingEmptyBins(referenceShares)
         let c = fillingEmptyBins(currentShares)
         var psi = 0.0
         for index in r.indices { psi += (r[index] - c[index]) * log(r[index] / c[index]) }
         return psi
-    }
-
-    public static func value(_ counts: PairedCounts) -> Double {
-        let shares = counts.shares
-        return value(referenceShares: shares.reference, currentShares: shares.current)
     }
 
     /// The replacement for empty bins; each side gets its own, as in Evidently.

@@ -71,9 +71,11 @@ public enum SpecialFunctions {
     /// where it is cheap, and the Pelz–Good expansion otherwise. One deliberate difference: for
     /// n ≤ 140 and 0.754693 < n·d² ≤ 4 scipy uses Pomeranz's recursion and this uses the Durbin
     /// matrix; both are exact, so the results agree to rounding.
+    ///
+    /// A sample size below 1 gives NaN, as scipy (and `smirnovSurvival`) return for an
+    /// invalid shape, rather than stopping the process.
     public static func kolmogorovSmirnovSurvival(n: Int, d x: Double) -> Double {
-        precondition(n > 0, "sample size must be positive")
-        if x.isNaN { return .nan }
+        if n < 1 || x.isNaN { return .nan }
         if x >= 1 { return 0 }
         if x <= 0 { return 1 }
         let nd = Double(n)

@@ -1,5 +1,6 @@
 """Writes golden_vectors.json: drift statistics computed by scipy (and Evidently's formulas on
-top of scipy/numpy) for the Swift tests in CairnMonitorTests.
+top of scipy/numpy), and model-quality metrics computed by scikit-learn, for the Swift tests in
+CairnMonitorTests.
 
     python3 -m venv /tmp/venv && /tmp/venv/bin/pip install -r requirements.txt
     /tmp/venv/bin/python generate.py          # run from this directory
@@ -14,8 +15,10 @@ import os
 
 import numpy as np
 import scipy
+import sklearn
 from scipy import special, stats
 from scipy.spatial import distance
+from sklearn import metrics
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -163,6 +166,126 @@ def drifted(method, score):
     if method in ("chisquare", "z"):
         return score < t
     return score >= t
+
+
+# --- Model quality (sklearn.metrics) -------------------------------------------------------
+
+def positive_class(classes, given):
+    """QualityMetrics.classification's rule: the given label, else "1"/"true"/"True" when one is
+    a class (sklearn's pos_label=1 for labels that arrive as text), else the greater class."""
+    if given is not None:
+        return given
+    for conventional in ("1", "true", "True"):
+        if conventional in classes:
+            return conventional
+    return max(classes)
+
+
+def classification_case(name, labels, predictions, scores=None, positive_label=None):
+    y_true = np.array(labels, dtype=object)
+    y_pred = np.array(predictions, dtype=object)
+    classes = sorted(set(labels) | set(predictions))
+    case = {"name": name, "labels": labels, "predictions": predictions,
+            "scores": None if scores is None else encode(scores), "positive_label": positive_label,
+            "rows": len(labels), "accuracy": float(metrics.accuracy_score(y_true, y_pred)), "roc_auc": None}
+    if len(classes) <= 2:
+        pos = positive_class(classes, positive_label)
+        p, r, f, _ = metrics.precision_recall_fscore_support(
+            y_true, y_pred, average="binary", pos_label=pos, zero_division=0)
+        # roc_auc_score takes the greater label of y_true as positive; give it 0/1 truth instead.
+        truth = (y_true == pos).astype(int)
+        if scores is None:
+            s, keep = (y_pred == pos).astype(float), np.ones(len(labels), dtype=bool)
+        else:
+            s = np.array(scores, dtype=np.float64)
+            keep = np.isfinite(s)  # Cairn leaves non-finite scores out of ROC AUC only
+        if len(set(truth[keep].tolist())) == 2:
+            case["roc_auc"] = float(metrics.roc_auc_score(truth[keep], s[keep]))
+    else:
+        p, r, f, _ = metrics.precision_recall_fscore_support(y_true, y_pred, average="macro", zero_division=0)
+    case.update({"precision": float(p), "recall": float(r), "f1": float(f)})
+    return case
+
+
+def regression_case(name, labels, predictions):
+    y, yhat = np.array(labels, dtype=np.float64), np.array(predictions, dtype=np.float64)
+    keep = np.isfinite(y) & np.isfinite(yhat)  # Cairn skips rows with a missing value
+    return {"name": name, "labels": encode(labels), "predictions": encode(predictions), "rows": int(keep.sum()),
+            "mae": float(metrics.mean_absolute_error(y[keep], yhat[keep])),
+            "rmse": float(metrics.root_mean_squared_error(y[keep], yhat[keep]))}
+
+
+def quality():
+    # Its own generator, so adding cases never shifts the drift inputs above.
+    rng = np.random.default_rng(20250612)
+
+    def probabilities(truth, separation, decimals=None):
+        raw = 1 / (1 + np.exp(-(rng.normal(0, 1, len(truth)) + separation * (np.array(truth) - 0.5))))
+        return np.round(raw, decimals) if decimals is not None else raw
+
+    truth = rng.integers(0, 2, 600).tolist()
+    p_round = probabilities(truth, 2.0, decimals=2)  # rounded: many tied scores
+    truth_big = rng.integers(0, 2, 5000).tolist()
+    p_big = probabilities(truth_big, 1.2)
+    truth_coarse = rng.integers(0, 2, 400).tolist()
+    coarse = (rng.integers(0, 5, 400) / 4 * 0.5 + np.array(truth_coarse) * 0.25).tolist()  # 7 levels, heavy ties
+    yes_no_truth = rng.choice(["no", "yes"], 300, p=[0.7, 0.3]).tolist()
+    p_yes = probabilities([v == "yes" for v in yes_no_truth], 1.5, decimals=3)
+    cat_truth = rng.choice(["cat", "dog"], 250).tolist()
+    p_cat = probabilities([v == "cat" for v in cat_truth], 0.8, decimals=1)
+    with_nan = probabilities(truth, 1.0, decimals=2).tolist()
+    for i in range(0, 600, 29):
+        with_nan[i] = float("nan")
+
+    def flip(values, share, alphabet):
+        return [str(rng.choice(alphabet)) if rng.random() < share else v for v in values]
+
+    def cut(ps, t=0.5, pos="1", neg="0"):
+        return [pos if v >= t else neg for v in ps]
+
+    s = lambda values: [str(v) for v in values]
+    three = rng.choice(["a", "b", "c"], 900, p=[0.5, 0.3, 0.2]).tolist()
+    five = rng.choice(["ant", "bee", "cow", "dog", "elk"], 2000).tolist()
+    one_two = rng.choice(["1", "2"], 200, p=[0.4, 0.6]).tolist()
+    classification = [
+        classification_case("binary 0/1 with rounded probabilities", s(truth), cut(p_round), p_round.tolist()),
+        classification_case("binary 5000 continuous scores", s(truth_big), cut(p_big, 0.45), p_big.tolist()),
+        classification_case("binary heavy ties in scores", s(truth_coarse), cut(coarse, 0.4), coarse),
+        classification_case("binary yes/no, greater label positive", yes_no_truth, cut(p_yes, 0.4, "yes", "no"), p_yes.tolist()),
+        classification_case("binary explicit positive label", cat_truth, cut(p_cat, 0.5, "cat", "dog"), p_cat.tolist(), "cat"),
+        classification_case("binary 1/2 labels, 1 positive", one_two, flip(one_two, 0.3, ["1", "2"])),
+        classification_case("binary True/False without scores", flip(["True"] * 120 + ["False"] * 180, 0.2, ["True", "False"]),
+                            flip(["True"] * 150 + ["False"] * 150, 0.3, ["True", "False"])),
+        classification_case("binary non-finite scores left out of ROC AUC", s(truth), cut(with_nan, 0.55), with_nan),
+        classification_case("binary no predicted positives", s(truth[:100]), ["0"] * 100, p_round[:100].tolist()),
+        classification_case("binary no predicted positives without scores", s(truth[100:200]), ["0"] * 100),
+        classification_case("binary tiny with a tie across classes", ["0", "0", "1", "1"], ["0", "1", "1", "1"], [0.1, 0.6, 0.6, 0.9]),
+        classification_case("binary all scores tied", ["0", "1", "1", "0", "1"], ["1", "1", "1", "1", "1"], [0.5] * 5),
+        classification_case("multiclass 3 classes", three, flip(three, 0.35, ["a", "b", "c"])),
+        classification_case("multiclass class only predicted, class never predicted", three,
+                            [("d" if v == "c" and rng.random() < 0.5 else ("a" if v == "c" else v)) for v in three]),
+        classification_case("multiclass 5 classes", five, flip(five, 0.5, ["ant", "bee", "cow", "dog", "elk"])),
+        classification_case("single class in labels", ["1"] * 50, cut(rng.random(50), 0.3)),
+        classification_case("single class everywhere", ["spam"] * 20, ["spam"] * 20),
+        classification_case("single class, absent positive label", ["b"] * 10, ["b"] * 10, None, "a"),
+    ]
+
+    y = rng.normal(50, 10, 3000)
+    y_missing = rng.normal(0, 1, 400).tolist()
+    yhat_missing = (np.array(y_missing) + rng.normal(0, 0.3, 400)).tolist()
+    for i in range(0, 400, 17):
+        y_missing[i] = float("nan")
+    for i in range(5, 400, 23):
+        yhat_missing[i] = float("nan")
+    offset = 1e6 + rng.normal(0, 1, 1000)
+    regression = [
+        regression_case("normal errors", y.tolist(), (y + rng.normal(0.5, 3, 3000)).tolist()),
+        regression_case("missing labels and predictions skipped", y_missing, yhat_missing),
+        regression_case("large offset", offset.tolist(), (offset + rng.normal(0, 1e-3, 1000)).tolist()),
+        regression_case("exact", [1.0, 2.0, 3.0], [1.0, 2.0, 3.0]),
+        regression_case("anchor", [3.0, -0.5, 2.0, 7.0], [2.5, 0.0, 2.0, 8.0]),
+    ]
+    return {"sklearn": sklearn.__version__, "classification": classification, "regression": regression}
 
 
 def main():
@@ -318,6 +441,8 @@ def main():
         categorical_case("single category", ["x"] * 50, ["x"] * 30, ["z", "chisquare", "jensenshannon", "psi"]),
     ]
     out["detector"] = cases
+
+    out["quality"] = quality()
 
     with open(os.path.join(HERE, "golden_vectors.json"), "w") as f:
         json.dump(out, f, indent=None, separators=(",", ":"), allow_nan=False)

@@ -58,16 +58,17 @@ public struct InferenceLogReader: Sendable {
     public func read(_ query: InferenceLogQuery) throws -> Result {
         var entries: [InferenceLogEntry] = []
         var skipped = 0
-        // Newest segments first, so a query for the last N records can stop once every
-        // older segment closed before the oldest of the N it already holds.
+        // Newest segments first, so a query for the last N records can skip every segment
+        // that closed before the oldest of the N it already holds. Skip, not stop: another
+        // writer's segment created earlier may still be open and hold newer records.
         for segment in try segments().reversed() {
             if let last = query.lastRecords, last > 0, entries.count >= last {
                 let cutoff = entries.map(\.timestamp).sorted(by: >)[last - 1]
-                if segment.modified < cutoff { break }
+                if segment.modified < cutoff { continue }
             }
-            // A segment is named by its creation time and is last written at its mtime: one
-            // that closed before the range or opened after it holds nothing for the query.
-            if let until = query.until, segment.created >= until { continue }
+            // A segment is last written at its mtime: one that closed before the range holds
+            // nothing for it. Its name (creation time) bounds nothing: records are stamped
+            // before the flush that opens the segment they land in.
             if let since = query.since, segment.modified < since { continue }
             guard let data = FileManager.default.contents(atPath: segment.path) else { continue }
             let bytes = [UInt8](data)

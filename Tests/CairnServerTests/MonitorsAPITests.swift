@@ -1,0 +1,348 @@
+import CairnCore
+import CairnMonitor
+import CairnStore
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Prometheus
+import Testing
+@testable import CairnServer
+
+/// `/api/cairn/v1`: monitors, feedback, references, reports and the inference log export over
+/// HTTP, against a real SQLite store and an inference log directory of the test's own. A class
+/// suite so each test's directory lives exactly as long as the test.
+@Suite final class MonitorsAPITests: Sendable {
+    let base: String
+    var logDirectory: String { base + "/inference" }
+    static let api = "/api/cairn/v1"
+
+    /// The stores behind the router, for checking what a request did or did not write.
+    struct Stores: Sendable {
+        let registry: SQLRegistryStore
+        let monitors: SQLMonitorStore
+    }
+
+    init() throws {
+        base = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-monitors-api-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: base)
+    }
+
+    /// A router with monitoring mounted, and a registered model `churn` with version 1.
+    func withApp(_ body: @Sendable (any TestClientProtocol, Stores) async throws -> Void) async throws {
+        let logger = Logger(label: "test")
+        let database = try await SQLiteMetadataDatabase.open(path: base + "/cairn.db", logger: logger)
+        try await Migrations.run(on: database, logger: logger, now: 1)
+        let stores = Stores(registry: SQLRegistryStore(database: database), monitors: SQLMonitorStore(database: database))
+        _ = try await stores.registry.createRegisteredModel(name: "churn", tags: [], description: nil)
+        _ = try await stores.registry.createModelVersion(CreateModelVersion(name: "churn", source: "s3://bucket/churn/1"))
+        let metrics = PrometheusCollectorRegistry()
+        let monitoring = Monitoring(store: stores.monitors, registry: stores.registry, logDirectory: logDirectory, metrics: metrics, logger: logger)
+        let router = buildRouter(store: SQLTrackingStore(database: database), registryStore: stores.registry, monitoring: monitoring, registry: metrics)
+        let app = Application(router: router, logger: logger)
+        do {
+            try await app.test(.router) { client in try await body(client, stores) }
+            try await database.shutdown()
+        } catch {
+            try? await database.shutdown()
+            throw error
+        }
+    }
+
+    func writeLog(_ records: [(id: String, offset: Int64, version: String, status: Int)], model: String = "churn") throws -> Int64 {
+        let writer = try InferenceLogWriter(options: .init(directory: logDirectory), logger: Logger(label: "test"))
+        // Stamped in the past, as records always are by the time they reach a segment.
+        let start = Int64(Date().timeIntervalSince1970 * 1000) - 60_000
+        for record in records {
+            writer.record(InferenceRecord(
+                requestID: record.id, timestamp: start + record.offset, model: model, version: record.version,
+                inputs: Array(#"{"dataframe_split": {"columns": ["a", "b"], "data": [[1, "x,\"y\""]]}}"#.utf8),
+                outputs: Array(#"{"predictions": [1]}"#.utf8), latencyMicroseconds: 2_000, status: record.status))
+        }
+        try writer.flush()
+        return start
+    }
+
+    static func string(_ value: JSONValue?) -> String? {
+        if case .string(let text)? = value { return text }
+        return nil
+    }
+
+    // MARK: - Monitors
+
+    @Test func createGetListUpdateDelete() async throws {
+        try await withApp { client, stores in
+            let created = try await client.post("\(Self.api)/monitors", #"{"name": "watch", "model_name": "churn", "checks": [{"type": "error_rate", "threshold": 0.1}]}"#)
+            #expect(created.status == .ok)
+            let monitor = try json(created)["monitor"]
+            let id = try #require(Self.string(monitor?["monitor_id"]))
+            #expect(!id.isEmpty)
+            #expect(monitor?["name"] == .string("watch"))
+            #expect(monitor?["model_name"] == .string("churn"))
+            #expect(monitor?["alias"] == .null)
+            #expect(monitor?["last_run_time"] == .null)
+            // The stored spec is the validated one, defaults filled in.
+            #expect(monitor?["spec"]?["min_rows"] == .number(30, raw: "30"))
+            #expect(monitor?["spec"]?["window"]?["seconds"] == .number(3600, raw: "3600"))
+            #expect(try await stores.monitors.getMonitor(idOrName: id).name == "watch")
+
+            #expect(try json(try await client.get("\(Self.api)/monitors/\(id)"))["monitor"]?["name"] == .string("watch"))
+            #expect(try json(try await client.get("\(Self.api)/monitors/watch"))["monitor"]?["monitor_id"] == .string(id))
+            try expectError(try await client.get("\(Self.api)/monitors/nope"), .resourceDoesNotExist)
+            try expectError(try await client.post("\(Self.api)/monitors", #"{"name": "watch", "model_name": "churn"}"#), .resourceAlreadyExists)
+
+            _ = try await client.post("\(Self.api)/monitors", #"{"name": "another", "model_name": "churn"}"#)
+            guard case .array(let listed)? = try json(try await client.get("\(Self.api)/monitors"))["monitors"] else { Issue.record("no list"); return }
+            #expect(listed.map { $0["name"] } == [.string("another"), .string("watch")])
+
+            let updated = try await client.execute(
+                uri: "\(Self.api)/monitors/\(id)", method: .put, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"name": "renamed", "model_name": "churn", "alias": "champion", "window": {"rows": 100}}"#))
+            #expect(updated.status == .ok)
+            #expect(try json(updated)["monitor"]?["alias"] == .string("champion"))
+            let stored = try await stores.monitors.getMonitor(idOrName: id)
+            #expect(stored.name == "renamed")
+            #expect(stored.alias == "champion")
+            #expect(try MonitorSpec.decode(Array(stored.spec.utf8)).window == MonitorSpec.Window(rows: 100))
+            // A rename onto another monitor's name, or an invalid spec, changes nothing.
+            for body in [#"{"name": "another", "model_name": "churn"}"#, #"{"name": "renamed", "model_name": "churn", "min_rows": 0}"#, #"{"name": "x", "model_name": "ghost"}"#] {
+                let refused = try await client.execute(
+                    uri: "\(Self.api)/monitors/\(id)", method: .put, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
+                #expect(refused.status.code >= 400 && refused.status.code < 500)
+            }
+            #expect(try await stores.monitors.getMonitor(idOrName: id) == stored)
+
+            #expect(try await client.delete("\(Self.api)/monitors/renamed").status == .ok)
+            try expectError(try await client.get("\(Self.api)/monitors/\(id)"), .resourceDoesNotExist)
+            try expectError(try await client.delete("\(Self.api)/monitors/\(id)"), .resourceDoesNotExist)
+            #expect(try await stores.monitors.listMonitors().map(\.name) == ["another"])
+        }
+    }
+
+    @Test func badMonitorBodiesAreRefusedAndCreateNothing() async throws {
+        try await withApp { client, stores in
+            let bodies = [
+                "{}",
+                #"{"name": "w"}"#,
+                #"{"name": "w", "model_name": "churn", "window": {"seconds": 60, "rows": 10}}"#,
+                #"{"name": "w", "model_name": "churn", "checks": [{"type": "quality", "metric": "bogus", "threshold": 1}]}"#,
+                #"{"name": "w", "model_name": "churn", "checks": [{"type": "latency_p99"}]}"#,
+                #"{"name": "w", "model_name": "churn", "webhooks": ["file:///etc/passwd"]}"#,
+                #"{"name": "w", "model_name": "churn", "drift": {"drift_share": 2}}"#,
+                #"{"name": "w", "model_name": "churn", "webhook_max_attempts": 0}"#,
+                #"{"name": "w", "model_name": "churn", "interval_seconds": "often"}"#,
+                "not json",
+                "[]",
+                "",
+            ]
+            for body in bodies {
+                let response = try await client.post("\(Self.api)/monitors", body)
+                #expect(response.status == .badRequest, "\(body)")
+                try expectError(response, .invalidParameterValue)
+            }
+            let message = Self.string(try json(try await client.post("\(Self.api)/monitors", #"{"name": "w", "model_name": "churn", "webhook_max_attempts": 0}"#))["message"])
+            #expect(message?.contains("webhook_max_attempts") == true)
+
+            // A monitor of a model the registry does not know is a typo: 404, not an empty monitor.
+            try expectError(try await client.post("\(Self.api)/monitors", #"{"name": "w", "model_name": "ghost"}"#), .resourceDoesNotExist)
+            // The body must be JSON, however well-formed it is.
+            try expectError(
+                try await client.post("\(Self.api)/monitors", #"{"name": "w", "model_name": "churn"}"#, contentType: "text/plain"), .invalidParameterValue)
+            try expectError(
+                try await client.post("\(Self.api)/monitors", #"{"name": "w", "model_name": "churn"}"#, contentType: "application/x-www-form-urlencoded"),
+                .invalidParameterValue)
+            #expect(try await stores.monitors.listMonitors().isEmpty)
+        }
+    }
+
+    // MARK: - Feedback
+
+    @Test func feedbackIsStoredSingleOrBatchedAndAllOrNothing() async throws {
+        try await withApp { client, stores in
+            let single = try await client.post("\(Self.api)/feedback", #"{"request_id": "r1", "label": 1}"#)
+            #expect(single.status == .ok)
+            #expect(try json(single)["accepted"] == .number(1, raw: "1"))
+            let rows = try await client.post("\(Self.api)/feedback", #"{"request_id": "r2", "labels": [1, "cat", null, true, 2.5]}"#)
+            #expect(try json(rows)["accepted"] == .number(1, raw: "1"))
+            let batch = try await client.post("\(Self.api)/feedback", #"{"feedback": [{"request_id": "r3", "label": "yes"}, {"request_id": "r1", "label": 0}]}"#)
+            #expect(try json(batch)["accepted"] == .number(2, raw: "2"))
+
+            let stored = try await stores.monitors.feedback(requestIDs: ["r1", "r2", "r3"])
+            #expect(try stored.mapValues { try JSONValue.parse($0) } == [
+                "r1": .array([.number(0, raw: "0")]),
+                "r2": .array([.number(1, raw: "1"), .string("cat"), .null, .bool(true), .number(2.5, raw: "2.5")]),
+                "r3": .array([.string("yes")]),
+            ])
+
+            // One bad item refuses the whole batch: the good one before it is not stored.
+            let badItems = [
+                #"{"request_id": "b2", "label": {"nested": 1}}"#,
+                #"{"request_id": "b2", "labels": [[1]]}"#,
+                #"{"request_id": "b2", "label": 1, "labels": [1]}"#,
+                #"{"request_id": "b2"}"#,
+                #"{"request_id": "b2", "labels": []}"#,
+                #"{"request_id": "b2", "labels": 1}"#,
+                #"{"label": 1}"#,
+                #"{"request_id": "", "label": 1}"#,
+                #"{"request_id": "\#(String(repeating: "x", count: 129))", "label": 1}"#,
+                #"{"request_id": 7, "label": 1}"#,
+            ]
+            for item in badItems {
+                let response = try await client.post("\(Self.api)/feedback", #"{"feedback": [{"request_id": "good", "label": 1}, \#(item)]}"#)
+                try expectError(response, .invalidParameterValue)
+            }
+            try expectError(try await client.post("\(Self.api)/feedback", #"{"feedback": []}"#), .invalidParameterValue)
+            try expectError(try await client.post("\(Self.api)/feedback", #"{"feedback": {"request_id": "good", "label": 1}}"#), .invalidParameterValue)
+            try expectError(try await client.post("\(Self.api)/feedback", #"{"request_id": "good", "label": 1}"#, contentType: "text/plain"), .invalidParameterValue)
+            try expectError(try await client.post("\(Self.api)/feedback", "{not json"), .badRequest)
+            #expect(try await stores.monitors.feedback(requestIDs: ["good", "b2"]).isEmpty)
+            // Nor did the refused requests touch earlier feedback.
+            #expect(try await stores.monitors.feedback(requestIDs: ["r1"]) == ["r1": "[0]"])
+        }
+    }
+
+    // MARK: - References
+
+    @Test func referencesAreProfiledFromAnUploadedCSV() async throws {
+        try await withApp { client, stores in
+            func upload(_ query: String, _ csv: String) async throws -> TestResponse {
+                try await client.execute(uri: "\(Self.api)/references?\(query)", method: .post, headers: [.contentType: "text/csv"], body: ByteBuffer(string: csv))
+            }
+            let csv = "age,city,churned\n30,paris,0\n40,rome,1\n50,paris,1\n"
+            try expectError(try await upload("model_name=churn&version=9", csv), .resourceDoesNotExist)
+            try expectError(try await upload("model_name=ghost&version=1", csv), .resourceDoesNotExist)
+            try expectError(try await upload("model_name=churn", csv), .invalidParameterValue)
+            try expectError(try await upload("version=1", csv), .invalidParameterValue)
+            try expectError(try await upload("model_name=churn&version=1", "a,b\n1,2\n3\n"), .badRequest)
+            try expectError(try await upload("model_name=churn&version=1", ""), .badRequest)
+            try expectError(try await upload("model_name=churn&version=1", "a,b\n"), .invalidParameterValue)
+            try expectError(try await upload("model_name=churn&version=1&target=nope", csv), .invalidParameterValue)
+            try expectError(try await upload("model_name=churn&version=1&target=churned", "churned\n1\n"), .invalidParameterValue)
+            #expect(try await stores.monitors.getReference(modelName: "churn", version: "1") == nil)
+            try expectError(try await client.get("\(Self.api)/references?model_name=churn&version=1"), .resourceDoesNotExist)
+
+            let uploaded = try await upload("model_name=churn&version=1&target=churned", csv)
+            #expect(uploaded.status == .ok)
+            let reference = try json(uploaded)["reference"]
+            #expect(reference?["model_name"] == .string("churn"))
+            #expect(reference?["version"] == .string("1"))
+            #expect(reference?["row_count"] == .number(3, raw: "3"))
+            #expect(reference?["prediction_source"] == .string("churned"))
+            guard case .array(let features)? = reference?["features"] else { Issue.record("no features"); return }
+            #expect(features.map { $0["name"] } == [.string("age"), .string("city"), .string("prediction")])
+            #expect(features.map { $0["kind"] } == [.string("numeric"), .string("categorical"), .string("numeric")])
+            guard case .number(let mean, _)? = features[0]["mean"] else { Issue.record("no mean"); return }
+            #expect(mean == 40)
+            #expect(features[1]["distinct_count"] == .number(2, raw: "2"))
+            #expect(try await stores.monitors.getReference(modelName: "churn", version: "1")?.rowCount == 3)
+
+            let fetched = try await client.get("\(Self.api)/references?model_name=churn&version=1")
+            #expect(try json(fetched)["reference"] == reference)
+            // A later upload replaces the reference.
+            #expect(try await upload("model_name=churn&version=1", "age\n1\n2\n3\n4\n").status == .ok)
+            #expect(try await stores.monitors.getReference(modelName: "churn", version: "1")?.rowCount == 4)
+        }
+    }
+
+    // MARK: - Reports
+
+    @Test func aReportWithoutTrafficSaysWhyAndChangesNothing() async throws {
+        try await withApp { client, stores in
+            let created = try json(try await client.post("\(Self.api)/monitors", #"{"name": "quiet", "model_name": "churn", "checks": [{"type": "error_rate", "threshold": 0.1}]}"#))
+            let id = try #require(Self.string(created["monitor"]?["monitor_id"]))
+
+            let response = try await client.get("\(Self.api)/monitors/\(id)/report")
+            #expect(response.status == .ok)
+            let report = try json(response)
+            #expect(report["monitor_id"] == .string(id))
+            #expect(report["monitor_name"] == .string("quiet"))
+            #expect(report["window"]?["requests"] == .number(0, raw: "0"))
+            guard case .array(let notes)? = report["notes"] else { Issue.record("no notes"); return }
+            #expect(notes.contains { Self.string($0)?.contains("No successful request") == true }, "\(notes)")
+            guard case .array(let checks)? = report["checks"] else { Issue.record("no checks"); return }
+            #expect(checks.count == 1)
+            #expect(checks.first?["check"] == .string("error_rate"))
+            #expect(checks.first?["firing"] == .bool(false))
+
+            let html = try await client.get("\(Self.api)/monitors/quiet/report?format=html")
+            #expect(html.status == .ok)
+            #expect(html.headers[.contentType]?.hasPrefix("text/html") == true)
+            #expect(String(buffer: html.body).contains("<html"))
+            let negotiated = try await client.execute(uri: "\(Self.api)/monitors/\(id)/report", method: .get, headers: [.accept: "text/html,application/xhtml+xml"])
+            #expect(negotiated.headers[.contentType]?.hasPrefix("text/html") == true)
+            let explicitJSON = try await client.execute(uri: "\(Self.api)/monitors/\(id)/report?format=json", method: .get, headers: [.accept: "text/html"])
+            #expect(explicitJSON.headers[.contentType]?.hasPrefix("application/json") == true)
+
+            try expectError(try await client.get("\(Self.api)/monitors/\(id)/report?format=xml"), .invalidParameterValue)
+            try expectError(try await client.get("\(Self.api)/monitors/nope/report"), .resourceDoesNotExist)
+            // Reading a report is not a run.
+            #expect(try await stores.monitors.getMonitor(idOrName: id).lastRunTime == nil)
+            #expect(try await stores.monitors.listAlerts(monitorID: nil, state: nil, limit: 10).isEmpty)
+        }
+    }
+
+    @Test func runningAMonitorOpensAlertsFromLoggedTraffic() async throws {
+        _ = try writeLog([("e1", 1_000, "1", 500), ("e2", 2_000, "1", 503), ("ok", 3_000, "1", 200)])
+        try await withApp { client, stores in
+            let created = try json(try await client.post(
+                "\(Self.api)/monitors", #"{"name": "errors", "model_name": "churn", "min_rows": 1, "checks": [{"type": "error_rate", "threshold": 0.5}]}"#))
+            let id = try #require(Self.string(created["monitor"]?["monitor_id"]))
+            let run = try json(try await client.post("\(Self.api)/monitors/\(id)/run", ""))
+            #expect(run["report"]?["version"] == .string("1"))
+            #expect(run["report"]?["window"]?["requests"] == .number(3, raw: "3"))
+            guard case .array(let alerts)? = run["alerts"] else { Issue.record("no alerts"); return }
+            #expect(alerts.map { $0["check"] } == [.string("error_rate")])
+            #expect(alerts.first?["state"] == .string("firing"))
+            #expect(try await stores.monitors.listAlerts(monitorID: id, state: .firing, limit: 10).count == 1)
+            // Still firing on the next run: no second alert.
+            guard case .array(let again)? = try json(try await client.post("\(Self.api)/monitors/\(id)/run", ""))["alerts"] else { Issue.record("no alerts"); return }
+            #expect(again.isEmpty)
+            guard case .array(let listed)? = try json(try await client.get("\(Self.api)/alerts?monitor_id=errors&state=firing"))["alerts"] else { Issue.record("no alerts"); return }
+            #expect(listed.count == 1)
+            try expectError(try await client.get("\(Self.api)/alerts?state=open"), .invalidParameterValue)
+            try expectError(try await client.get("\(Self.api)/alerts?max_results=0"), .invalidParameterValue)
+        }
+    }
+
+    // MARK: - Inference log export
+
+    @Test func theInferenceLogExportsAsJSONLinesOrCSV() async throws {
+        let start = try writeLog([("r1", 1_000, "1", 200), ("r2", 2_000, "2", 200), ("r3", 3_000, "1", 500), ("r4", 4_000, "1", 200)])
+        _ = try writeLog([("other", 2_500, "1", 200)], model: "fraud")
+        try await withApp { client, _ in
+            func lines(_ response: TestResponse) throws -> [JSONValue] {
+                try String(buffer: response.body).split(separator: "\n").map { try JSONValue.parse(String($0)) }
+            }
+            let all = try await client.get("\(Self.api)/inference-log?model=churn")
+            #expect(all.status == .ok)
+            #expect(all.headers[.contentType] == "application/x-ndjson")
+            let records = try lines(all)
+            #expect(records.map { $0["request_id"] } == ["r1", "r2", "r3", "r4"].map(JSONValue.string))
+            #expect(records.first?["inputs"]?["dataframe_split"]?["columns"] == .array([.string("a"), .string("b")]))
+            #expect(String(buffer: all.body).hasSuffix("\n"))
+            #expect(try lines(try await client.get("\(Self.api)/inference-log")).count == 5)
+
+            #expect(try lines(try await client.get("\(Self.api)/inference-log?model=churn&max_results=2")).map { $0["request_id"] } == [.string("r3"), .string("r4")])
+            #expect(try lines(try await client.get("\(Self.api)/inference-log?model=churn&version=1")).map { $0["request_id"] } == ["r1", "r3", "r4"].map(JSONValue.string))
+            let ranged = try await client.get("\(Self.api)/inference-log?model=churn&start_ms=\(start + 2_000)&end_ms=\(start + 4_000)")
+            #expect(try lines(ranged).map { $0["request_id"] } == [.string("r2"), .string("r3")])
+            #expect(String(buffer: try await client.get("\(Self.api)/inference-log?model=nobody").body).isEmpty)
+
+            let csv = try await client.get("\(Self.api)/inference-log?model=churn&version=2&format=csv")
+            #expect(csv.status == .ok)
+            #expect(csv.headers[.contentType] == "text/csv; charset=utf-8")
+            let text = String(buffer: csv.body)
+            #expect(text == InferenceLogExportFormat.csvHeader
+                + #"r2,\#(start + 2_000),churn,2,200,2000,"{""dataframe_split"": {""columns"": [""a"", ""b""], ""data"": [[1, ""x,\""y\""""]]}}","{""predictions"": [1]}""#
+                + "\n")
+
+            for query in ["format=xml", "format=", "max_results=0", "max_results=1000001", "max_results=many", "start_ms=yesterday", "end_ms=1.5"] {
+                try expectError(try await client.get("\(Self.api)/inference-log?model=churn&\(query)"), .invalidParameterValue)
+            }
+        }
+    }
+}

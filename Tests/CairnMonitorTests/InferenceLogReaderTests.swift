@@ -129,8 +129,8 @@ import Testing
         func segment(_ created: Int64, closedAt modified: Int64, _ records: [(String, Int64)]) throws {
             var bytes: [UInt8] = []
             for (id, timestamp) in records {
-                InferenceRecord(requestID: id, timestamp: timestamp, model: "m", version: "1", inputs: Array("{}".utf8),
-                                outputs: Array("{}".utf8), latencyMicroseconds: 1, status: 200).appendLine(to: &bytes)
+                bytes += InferenceRecord(requestID: id, timestamp: timestamp, model: "m", version: "1", inputs: Array("{}".utf8),
+                                         outputs: Array("{}".utf8), latencyMicroseconds: 1, status: 200).line()
             }
             let path = "\(directory)/inference-\(created)-\(UUID().uuidString.prefix(8)).jsonl"
             #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))

@@ -7,9 +7,8 @@ import Testing
 func logEntry(
     _ id: String, at timestamp: Int64 = 0, status: Int = 200, latencyMicroseconds: Int64 = 1_000, inputs: String, outputs: String = ""
 ) -> InferenceLogEntry {
-    var line: [UInt8] = []
-    InferenceRecord(requestID: id, timestamp: timestamp, model: "m", version: "1", inputs: Array(inputs.utf8),
-                    outputs: Array(outputs.utf8), latencyMicroseconds: latencyMicroseconds, status: status).appendLine(to: &line)
+    var line = InferenceRecord(requestID: id, timestamp: timestamp, model: "m", version: "1", inputs: Array(inputs.utf8),
+                               outputs: Array(outputs.utf8), latencyMicroseconds: latencyMicroseconds, status: status).line()
     line.removeLast()
     return InferenceLogReader.parse(line[...])!
 }

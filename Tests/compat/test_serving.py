@@ -353,14 +353,28 @@ def test_inference_log_records_every_scored_request(serve, tmp_path):
                         json={"inputs": [{"name": "x", "shape": [1], "datatype": "FP64", "data": [5.0]}]})
     assert oip.status_code == 200, oip.text
     assert oip.json()["outputs"][0]["data"] == [10.0]
-
     import json as _json
+    # A pretty-printed body is one line of the log all the same, and a body that is not
+    # JSON at all is kept as a string, so every line stays valid JSON.
+    pretty_body = {"dataframe_split": {"columns": ["x"], "data": [[6.0]]}}
+    pretty = requests.post(f"{served.url}/invocations", data=_json.dumps(pretty_body, indent=2), timeout=30,
+                           headers={"Content-Type": "application/json"})
+    assert pretty.status_code == 200, pretty.text
+    broken = requests.post(f"{served.url}/v2/models/doubler/infer", data='{"inputs": [', timeout=30,
+                           headers={"Content-Type": "application/json"})
+    assert broken.status_code == 400
+
     deadline = time.monotonic() + 10
     records = []
-    while time.monotonic() < deadline and len(records) < 4:
+    while time.monotonic() < deadline and len(records) < 6:
         time.sleep(0.3)
         records = [_json.loads(line) for f in sorted(log_dir.glob("inference-*.jsonl")) for line in f.read_text().splitlines()]
-    assert [r["status"] for r in records] == [200, 200, 400, 200]
+    assert [r["status"] for r in records] == [200, 200, 400, 200, 200, 400]
+    # A refused request's body is logged as the text sent (requests' json= serialisation).
+    assert records[2]["inputs"] == _json.dumps({"dataframe_split": {"columns": ["y"], "data": [[1.0]]}})
+    assert records[4]["inputs"] == pretty_body and records[4]["outputs"] == {"predictions": [12.0]}
+    assert records[5]["inputs"] == '{"inputs": ['
+    assert "error" in records[5]["outputs"]
     assert records[3]["request_id"] == oip.headers["X-Request-ID"]
     assert records[3]["outputs"]["outputs"][0]["data"] == [10.0]
     first = records[0]
@@ -368,4 +382,4 @@ def test_inference_log_records_every_scored_request(serve, tmp_path):
     assert first["inputs"] == {"dataframe_split": {"columns": ["x"], "data": [[3.0]]}}
     assert first["outputs"] == {"predictions": [6.0]}
     assert records[1]["request_id"] == generated.headers["X-Request-ID"]
-    assert "cairn_inference_log_written_records 4" in served.metrics()
+    assert "cairn_inference_log_written_records 6" in served.metrics()

@@ -10,6 +10,10 @@
 # installs requirements.txt into bench/.venv-evidently if missing, generates the data once with
 # numpy (seeded) as raw little-endian float64 column-major files in a temp dir, runs each tool
 # in its own process under /usr/bin/time (peak RSS), and writes bench/monitoring/results/latest.md.
+#
+# The issue's other monitoring figure, serving p99 with the inference log on vs off, needs the
+# serving bench's models and load generator, so it is a phase of that bench:
+#   bench/serving/run.sh --only inference-log [--duration 5] [--rounds 12]
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"

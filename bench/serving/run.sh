@@ -3,7 +3,7 @@
 # the compute reference: req/s and p50/p99 at 1 and 32 connections for one-row requests, and
 # rows/s for 100-row requests, for a scaler+logreg pipeline and a 100-tree depth-8 forest.
 #
-#   bench/serving/run.sh [--duration 10] [--only cairn-native|cairn-python|mlflow|inference-log]
+#   bench/serving/run.sh [--duration 10] [--rounds 3] [--only cairn-native|cairn-python|mlflow|inference-log]
 #
 # Uses the repo's .venv (scripts/setup-venv.sh: mlflow, skl2onnx, onnxruntime), builds Cairn
 # in release mode unless CAIRN_BIN is set, and writes bench/serving/results/latest.md. Each
@@ -12,11 +12,13 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 DURATION=10
+ROUNDS=3
 ONLY=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --duration) DURATION="$2"; shift 2 ;;
     --only) ONLY="$2"; shift 2 ;;
+    --rounds) ROUNDS="$2"; shift 2 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
 done
@@ -31,7 +33,7 @@ ONNX_BENCH="$(dirname "$CAIRN_BIN")/cairn-onnx-bench"
 
 WORK="$(mktemp -d "${BENCH_TMP:-/tmp}/cairn-serving.XXXXXX")"
 PID=""
-cleanup() { [[ -n "$PID" ]] && kill "$PID" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$WORK"; }
+cleanup() { [[ -n "$PID" ]] && kill $PID 2>/dev/null; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 mkdir -p "$HERE/results"
 taskset -c 0 "$PY" "$HERE/prepare.py" "$WORK/models" >&2
@@ -108,22 +110,41 @@ if [[ -z "$ONLY" || "$ONLY" == "cairn-native" ]]; then
   kill "$PID" "$TRACKING"; wait "$PID" "$TRACKING" 2>/dev/null || true; PID=""
 fi
 
-# The inference log's cost: the same native model at 32 connections without and with it,
-# alternating three times so drift in the machine's state hits both sides alike.
+# The inference log's cost: the same native model served twice at once on CPU 0, without and
+# with the log, loaded in turn (off-on, then on-off, --rounds times) so drift in the machine's
+# state hits both alike; at 4 connections (below saturation: latency is the request's own
+# cost) and 32 (saturated: queueing). The server's CPU time per request, read from /proc
+# around each load, is the quieter measure of what the log adds.
 if [[ -z "$ONLY" || "$ONLY" == "inference-log" ]]; then
   : > "$WORK/log-overhead.txt"
-  for round in 1 2 3; do
-    for mode in off on; do
-      port=$(free_port)
-      extra=()
-      [[ $mode == on ]] && extra=(--inference-log "$WORK/inference-log-$round")
-      taskset -c 0 "$CAIRN_BIN" serve "$WORK/models/logreg/onnx" --runtime native --port "$port" --log-level warning "${extra[@]}" > "$WORK/log-$mode.log" 2>&1 &
-      PID=$!
-      for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$port/ping" >/dev/null && break; sleep 0.1; done
-      echo "$mode $(load "http://127.0.0.1:$port/invocations" "$WORK/models/logreg/row1.json" 32)" | tee -a "$WORK/log-overhead.txt" >&2
-      kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
+  declare -A SERVER_PORT SERVER_PID
+  for mode in off on; do
+    port=$(free_port)
+    extra=()
+    [[ $mode == on ]] && extra=(--inference-log "$WORK/inference-log")
+    taskset -c 0 "$CAIRN_BIN" serve "$WORK/models/logreg/onnx" --runtime native --port "$port" --log-level warning "${extra[@]}" > "$WORK/log-$mode.log" 2>&1 &
+    SERVER_PID[$mode]=$!
+    SERVER_PORT[$mode]=$port
+    for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$port/ping" >/dev/null && break; sleep 0.1; done
+  done
+  PID="${SERVER_PID[off]} ${SERVER_PID[on]}"
+  cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+  for round in $(seq 1 "$ROUNDS"); do
+    order=(off on); (( round % 2 == 0 )) && order=(on off)
+    for conns in 4 32; do
+      for mode in "${order[@]}"; do
+        before=$(cpu_ticks "${SERVER_PID[$mode]}")
+        result=$(load "http://127.0.0.1:${SERVER_PORT[$mode]}/invocations" "$WORK/models/logreg/row1.json" "$conns")
+        after=$(cpu_ticks "${SERVER_PID[$mode]}")
+        echo "$mode $conns $result $((after - before))" | tee -a "$WORK/log-overhead.txt" >&2
+      done
     done
   done
+  # The on server's own count of what it logged and dropped, after its last flush.
+  sleep 1
+  curl -s "http://127.0.0.1:${SERVER_PORT[on]}/metrics" | grep -E '^cairn_inference_log_' > "$WORK/log-counters.txt" || true
+  echo "lines $(cat "$WORK"/inference-log/*.jsonl | wc -l)" >> "$WORK/log-counters.txt"
+  kill ${SERVER_PID[off]} ${SERVER_PID[on]}; wait ${SERVER_PID[off]} ${SERVER_PID[on]} 2>/dev/null || true; PID=""
 fi
 
 "$PY" - "$RESULTS" "$WORK/models" "$DURATION" > "$HERE/results/latest.md" <<'PYEOF'
@@ -151,12 +172,31 @@ for model in ("logreg", "forest"):
         print(f"| {model} | {runtime} | {o['p50_us']:.1f} | {o['p99_us']:.1f} | {o['us_per_row_at_100']:.2f} |")
 overhead = Path(sys.argv[2]).parent / "log-overhead.txt"
 if overhead.exists():
-    print("\nInference log off vs on (logreg, native, 1 row, 32 connections), alternating runs:\n")
-    print("| inference log | req/s | p50 ms | p99 ms | non-2xx |")
-    print("|---|---:|---:|---:|---:|")
+    from statistics import median
+    duration = float(sys.argv[3])
+    runs = {}
     for line in overhead.read_text().splitlines():
-        mode, rps, p50, p99, bad = line.split()
-        print(f"| {mode} | {float(rps):,.0f} | {float(p50):.2f} | {float(p99):.2f} | {bad} |")
+        mode, conns, rps, p50, p99, bad, ticks = line.split()
+        # /proc counts CPU time in 10 ms ticks.
+        cpu_us = int(ticks) * 10_000 / (float(rps) * duration)
+        runs.setdefault((int(conns), mode), []).append((float(rps), float(p50), float(p99), int(bad), cpu_us))
+    print("\nInference log off vs on (logreg, native, 1-row requests; both servers up at once on CPU 0, loaded in turn), each cell the runs in order:\n")
+    print("| connections | inference log | req/s | p50 ms | p99 ms | median p99 ms | median CPU µs/request | non-2xx |")
+    print("|---:|---|---|---|---|---:|---:|---:|")
+    for (conns, mode), points in sorted(runs.items()):
+        cell = lambda i, f: " / ".join(f.format(p[i]) for p in points)
+        print(f"| {conns} | {mode} | {cell(0, '{:,.0f}')} | {cell(1, '{:.2f}')} | {cell(2, '{:.2f}')} | {median(p[2] for p in points):.2f} | {median(p[4] for p in points):.1f} | {sum(p[3] for p in points)} |")
+    for conns in sorted({c for c, _ in runs}):
+        off, on = (median(p[2] for p in runs[(conns, m)]) for m in ("off", "on"))
+        pairs = [100 * (b[2] - a[2]) / a[2] for a, b in zip(runs[(conns, "off")], runs[(conns, "on")])]
+        spread = [100 * (x[2] - off) / off for x in runs[(conns, "off")]]
+        cpu_off, cpu_on = (median(p[4] for p in runs[(conns, m)]) for m in ("off", "on"))
+        print(f"\nAt {conns} connections: median p99 {off:.2f} ms off, {on:.2f} ms on ({100 * (on - off) / off:+.1f}%); "
+              f"per-round deltas {', '.join(f'{d:+.0f}%' for d in pairs)}; the off runs alone spread {min(spread):+.0f}% to {max(spread):+.0f}% around their median; "
+              f"CPU per request {cpu_off:.1f} µs off, {cpu_on:.1f} µs on ({100 * (cpu_on - cpu_off) / cpu_off:+.1f}%).")
+    counters = Path(sys.argv[2]).parent / "log-counters.txt"
+    if counters.exists():
+        print("\nThe logging server's counters and the lines on disk after the runs:\n\n```\n" + counters.read_text().strip() + "\n```")
 swap = Path(sys.argv[2]).parent / "swap.txt"
 if swap.exists():
     _, rps, p50, p99, bad, version = swap.read_text().split()

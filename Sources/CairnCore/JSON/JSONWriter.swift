@@ -90,8 +90,13 @@ public struct JSONWriter: Sendable {
 
     /// Writes already-serialised JSON as one value.
     public mutating func raw(_ json: String) {
+        raw(json.utf8)
+    }
+
+    /// Writes already-serialised JSON, given as UTF-8 bytes, as one value.
+    public mutating func raw(_ json: some Collection<UInt8>) {
         separate()
-        bytes.append(contentsOf: json.utf8)
+        bytes.append(contentsOf: json)
     }
 
     public mutating func value(_ value: JSONValue) {

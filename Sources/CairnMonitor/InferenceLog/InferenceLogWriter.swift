@@ -12,39 +12,75 @@ import Synchronization
 /// index upkeep and no contention with the tracking store's single SQLite writer, retention
 /// is deleting whole old files, and export as JSONL is the files themselves.
 ///
-/// `record` never blocks the request path: it appends to a bounded in-memory buffer, and a
-/// full buffer drops the record and counts it. `run()` (a Service) writes the buffer out in
-/// batches and, at shutdown, writes what is left, so nothing below the bound is lost.
+/// `record` never blocks the request path: it serialises the record to its line (a
+/// microsecond, spent evenly on every request) and appends the line to a bounded in-memory
+/// buffer; a full buffer drops the record and counts it. `run()` (a Service) hands the
+/// buffered lines to the segment in one `write` per flush and, at shutdown, writes what is
+/// left, so nothing below the bound is lost.
+///
+/// Serialising at flush time instead made each flush a burst of work on the same cores as
+/// the handlers: one batch every 200 ms doubled p99 at 4 connections on one core, and even
+/// 20 ms batches in yielding slices added 19%. With the work moved to `record`, a flush is
+/// a buffer swap and one system call.
 public final class InferenceLogWriter: Service, Sendable {
     public struct Options: Sendable {
         public var directory: String
         /// Records held in memory between writes; beyond it records are dropped and counted.
         public var capacity: Int
+        /// The same bound in bytes, for large payloads.
+        public var capacityBytes: Int
         /// Share of requests logged, 0–1.
         public var sampleRate: Double
         /// Segments whose last write is older than this are deleted.
         public var retention: Duration
         public var flushInterval: Duration
+        /// A segment is closed and a new one started at this size or this age, so retention,
+        /// which deletes whole segments, also reaches a log that fills slowly.
         public var segmentBytes: Int
+        public var segmentAge: Duration
 
-        public init(directory: String, capacity: Int = 65_536, sampleRate: Double = 1, retention: Duration = .seconds(7 * 86_400), flushInterval: Duration = .milliseconds(200), segmentBytes: Int = 64 << 20) {
+        public init(
+            directory: String, capacity: Int = 65_536, capacityBytes: Int = 256 << 20, sampleRate: Double = 1,
+            retention: Duration = .seconds(7 * 86_400), flushInterval: Duration = .milliseconds(50), segmentBytes: Int = 64 << 20,
+            segmentAge: Duration = .seconds(3_600)
+        ) {
             self.directory = directory
             self.capacity = max(1, capacity)
+            self.capacityBytes = max(1, capacityBytes)
             self.sampleRate = min(1, max(0, sampleRate))
             self.retention = retention
             self.flushInterval = flushInterval
             self.segmentBytes = max(1 << 10, segmentBytes)
+            self.segmentAge = segmentAge
         }
+    }
+
+    /// Serialised lines waiting for the next flush.
+    private struct Pending {
+        var bytes: [UInt8] = []
+        var records = 0
     }
 
     public let options: Options
     private let logger: Logger
-    private let buffer = Mutex<[InferenceRecord]>([])
+    private let pending = Mutex(Pending())
     private let dropped = Atomic<Int>(0)
     private let written = Atomic<Int>(0)
-    /// The open segment; touched only by `run()`'s flushes, which never overlap.
-    private let segment = Mutex<(handle: FileHandle?, path: String, bytes: Int)>((nil, "", 0))
+    /// The open segment file, and the emptied buffer of the previous flush, which is swapped
+    /// back in so the request path rarely regrows it. Touched only by flushes.
+    private struct Segment {
+        var handle: FileHandle?
+        var path = ""
+        var bytes = 0
+        var opened = ContinuousClock.now
+        var lastPrune: ContinuousClock.Instant?
+        var spare: [UInt8] = []
+    }
+
+    private let segment = Mutex(Segment())
     private static let prefix = "inference-"
+    /// A spare larger than this (left by a burst) is let go rather than kept.
+    private static let spareLimit = 4 << 20
 
     public init(options: Options, logger: Logger) throws {
         self.options = options
@@ -63,9 +99,11 @@ public final class InferenceLogWriter: Service, Sendable {
     /// Queues a record; false when the buffer is full and the record was dropped.
     @discardableResult
     public func record(_ record: InferenceRecord) -> Bool {
-        let accepted = buffer.withLock { buffer -> Bool in
-            guard buffer.count < options.capacity else { return false }
-            buffer.append(record)
+        let line = record.line()
+        let accepted = pending.withLock { pending -> Bool in
+            guard pending.records < options.capacity, pending.bytes.count + line.count <= options.capacityBytes else { return false }
+            pending.bytes.append(contentsOf: line)
+            pending.records += 1
             return true
         }
         if !accepted { dropped.wrappingAdd(1, ordering: .relaxed) }
@@ -76,11 +114,17 @@ public final class InferenceLogWriter: Service, Sendable {
         try? await cancelWhenGracefulShutdown {
             while true {
                 try await Task.sleep(for: self.options.flushInterval)
-                try self.flush()
+                // A failed write (a full disk) loses that batch, counted as dropped, but
+                // never stops the log: the next flush tries again.
+                do { try self.flush() } catch {
+                    self.logger.error("Could not write the inference log", metadata: ["error": "\(error)"])
+                }
             }
         }
         // Shutdown: what is buffered still reaches the disk.
-        try flush()
+        do { try flush() } catch {
+            logger.error("Could not write the inference log at shutdown", metadata: ["error": "\(error)"])
+        }
         segment.withLock { segment in
             try? segment.handle?.synchronize()
             try? segment.handle?.close()
@@ -88,31 +132,53 @@ public final class InferenceLogWriter: Service, Sendable {
         }
     }
 
-    /// Writes everything buffered now, rotating and pruning segments as they fill.
+    /// Writes everything buffered now, appending to the open segment and rotating and
+    /// pruning segments as they fill.
     public func flush() throws {
-        let records = buffer.withLock { buffer in
-            defer { buffer.removeAll(keepingCapacity: true) }
-            return buffer
-        }
-        guard !records.isEmpty else { return }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(records.count * 256)
-        for record in records { record.appendLine(to: &bytes) }
         try segment.withLock { segment in
-            if segment.handle == nil || segment.bytes >= options.segmentBytes {
-                try? segment.handle?.close()
-                let name = "\(Self.prefix)\(Int64(Date().timeIntervalSince1970 * 1000))-\(UUID().uuidString.prefix(8)).jsonl"
-                let path = (options.directory as NSString).appendingPathComponent(name)
-                guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-                    throw CairnError(.internalError, "Cannot create the inference log segment \(path).")
-                }
-                segment = (handle, path, 0)
-                pruneExpired(keeping: path)
+            var lines = segment.spare
+            lines.removeAll(keepingCapacity: true)
+            let records = pending.withLock { pending in
+                swap(&lines, &pending.bytes)
+                defer { pending.records = 0 }
+                return pending.records
             }
-            try segment.handle!.write(contentsOf: bytes)
-            segment.bytes += bytes.count
+            defer { segment.spare = lines.capacity <= Self.spareLimit ? lines : [] }
+            // Pruning also runs on its own, a minute apart, for a log that gets no traffic.
+            if segment.lastPrune.map({ ContinuousClock.now - $0 > .seconds(60) }) ?? true {
+                pruneExpired(&segment)
+                segment.lastPrune = .now
+            }
+            guard records > 0 else { return }
+            do {
+                try append(lines, to: &segment)
+            } catch {
+                // The segment may now end in a partial line: later lines go to a new one.
+                try? segment.handle?.close()
+                segment.handle = nil
+                dropped.wrappingAdd(records, ordering: .relaxed)
+                throw error
+            }
+            written.wrappingAdd(records, ordering: .relaxed)
         }
-        written.wrappingAdd(records.count, ordering: .relaxed)
+    }
+
+    private func append(_ lines: [UInt8], to segment: inout Segment) throws {
+        if segment.handle == nil || segment.bytes >= options.segmentBytes || ContinuousClock.now - segment.opened >= options.segmentAge {
+            try? segment.handle?.close()
+            segment.handle = nil
+            let name = "\(Self.prefix)\(Int64(Date().timeIntervalSince1970 * 1000))-\(UUID().uuidString.prefix(8)).jsonl"
+            let path = (options.directory as NSString).appendingPathComponent(name)
+            guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+                throw CairnError(.internalError, "Cannot create the inference log segment \(path).")
+            }
+            segment.handle = handle
+            segment.path = path
+            segment.bytes = 0
+            segment.opened = .now
+        }
+        try segment.handle!.write(contentsOf: lines)
+        segment.bytes += lines.count
     }
 
     /// The segment files, oldest first.
@@ -123,10 +189,16 @@ public final class InferenceLogWriter: Service, Sendable {
             .map { (options.directory as NSString).appendingPathComponent($0) }
     }
 
-    private func pruneExpired(keeping current: String) {
+    /// Deletes segments last written before the retention cutoff, the open one included
+    /// (it is closed first; the next record starts a new one).
+    private func pruneExpired(_ segment: inout Segment) {
         let cutoff = Date().addingTimeInterval(-Double(options.retention.components.seconds))
-        for path in (try? segments()) ?? [] where path != current {
+        for path in (try? segments()) ?? [] {
             guard let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date, modified < cutoff else { continue }
+            if path == segment.path, segment.handle != nil {
+                try? segment.handle?.close()
+                segment.handle = nil
+            }
             do {
                 try FileManager.default.removeItem(atPath: path)
                 logger.info("Removed an expired inference log segment", metadata: ["path": "\(path)"])

@@ -25,10 +25,11 @@ public struct InferenceRecord: Sendable {
         self.status = status
     }
 
-    /// One JSON Lines line. `inputs` and `outputs` are spliced in as they are (they are JSON
-    /// already), so logging a request costs no re-serialisation of its payload.
-    func appendLine(to buffer: inout [UInt8]) {
-        var writer = JSONWriter(capacity: 128)
+    /// The record as one JSON Lines line, newline included. `inputs` and `outputs` are
+    /// spliced in as they are (they are JSON already), so logging a request costs no
+    /// re-serialisation of its payload.
+    func line() -> [UInt8] {
+        var writer = JSONWriter(capacity: inputs.count + outputs.count + 192)
         writer.beginObject()
         writer.key("request_id"); writer.string(requestID)
         writer.key("timestamp_ms"); writer.int(timestamp)
@@ -36,12 +37,24 @@ public struct InferenceRecord: Sendable {
         writer.key("version"); writer.string(version)
         writer.key("status"); writer.int(Int64(status))
         writer.key("latency_us"); writer.int(latencyMicroseconds)
-        writer.key("inputs")
-        writer.raw(inputs.isEmpty ? "null" : String(decoding: inputs, as: UTF8.self))
-        writer.key("outputs")
-        writer.raw(outputs.isEmpty ? "null" : String(decoding: outputs, as: UTF8.self))
+        writer.key("inputs"); Self.splice(inputs, into: &writer)
+        writer.key("outputs"); Self.splice(outputs, into: &writer)
         writer.endObject()
-        buffer.append(contentsOf: writer.bytes)
-        buffer.append(UInt8(ascii: "\n"))
+        var bytes = writer.bytes
+        bytes.append(UInt8(ascii: "\n"))
+        return bytes
+    }
+
+    /// A raw line break in valid JSON can only be whitespace between tokens (inside a string
+    /// it must be escaped), so a pretty-printed body becomes one line by turning them into
+    /// spaces.
+    private static func splice(_ json: [UInt8], into writer: inout JSONWriter) {
+        if json.isEmpty {
+            writer.null()
+        } else if json.contains(where: { $0 == 0x0A || $0 == 0x0D }) {
+            writer.raw(json.map { $0 == 0x0A || $0 == 0x0D ? 0x20 : $0 })
+        } else {
+            writer.raw(json)
+        }
     }
 }

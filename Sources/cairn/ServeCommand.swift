@@ -47,7 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Share of requests the canary answers (0-100).")
     var canaryPercent = 0.0
 
-    @Option(help: "A model that scores a copy of every request; its answers are logged, not returned.")
+    @Option(help: "A model that scores a copy of every request; its answers go to the server log at debug level, never to the client.")
     var shadow: String?
 
     @Option(help: "Seconds between checks for a moved alias.")
@@ -59,7 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Share of requests the inference log records (0-1).")
     var inferenceLogSampleRate = 1.0
 
-    @Option(help: "Days an inference log segment is kept.")
+    @Option(help: "Days an inference log segment is kept after its last write (at least an hour, 0.0417).")
     var inferenceLogRetentionDays = 7.0
 
     @Option(help: "Records the inference log buffers in memory; beyond it records are dropped and counted.")
@@ -70,6 +70,16 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         bootstrapLogging(logLevel)
+        guard (0...1).contains(inferenceLogSampleRate) else {
+            throw ValidationError("--inference-log-sample-rate must be between 0 and 1.")
+        }
+        guard inferenceLogCapacity >= 1 else {
+            throw ValidationError("--inference-log-capacity must be at least 1.")
+        }
+        // Under an hour a segment could be deleted while still being written.
+        guard inferenceLogRetentionDays.isFinite, inferenceLogRetentionDays >= 1.0 / 24, inferenceLogRetentionDays <= 36_500 else {
+            throw ValidationError("--inference-log-retention-days must be between 0.0417 (an hour) and 36500.")
+        }
         var configuration = ServeConfiguration(modelURI: try ModelURI(parsing: modelURI))
         configuration.host = host
         configuration.port = port
@@ -85,11 +95,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.inferenceLog = inferenceLog.map {
             InferenceLogWriter.Options(
                 directory: $0, capacity: inferenceLogCapacity, sampleRate: inferenceLogSampleRate,
-                retention: .seconds(Int64(max(0, inferenceLogRetentionDays) * 86_400))
+                retention: .seconds(Int64(inferenceLogRetentionDays * 86_400))
             )
-        }
-        guard (0...1).contains(inferenceLogSampleRate) else {
-            throw ValidationError("--inference-log-sample-rate must be between 0 and 1.")
         }
         guard configuration.canaryURI == nil || (0...100).contains(canaryPercent) else {
             throw ValidationError("--canary-percent must be between 0 and 100.")

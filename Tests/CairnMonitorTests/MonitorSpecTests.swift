@@ -120,6 +120,33 @@ import Testing
         }
     }
 
+    @Test func thresholdsMustBeWhatTheCheckCanMeasure() {
+        for (check, field) in [
+            (#"{"type": "error_rate", "threshold": -1}"#, "between 0 and 1"),
+            (#"{"type": "error_rate", "threshold": 1.5}"#, "between 0 and 1"),
+            (#"{"type": "latency_p99", "threshold": -50}"#, "> 0"),
+            (#"{"type": "latency_p99", "threshold": 0}"#, "> 0"),
+            (#"{"type": "feature_drift", "threshold": 5}"#, "(0, 1]"),
+            (#"{"type": "feature_drift", "threshold": 0}"#, "(0, 1]"),
+            (#"{"type": "prediction_drift", "threshold": -1}"#, "≥ 0"),
+            (#"{"type": "quality", "metric": "accuracy", "threshold": 2}"#, "between 0 and 1"),
+            (#"{"type": "quality", "metric": "roc_auc", "threshold": -0.1}"#, "between 0 and 1"),
+            (#"{"type": "quality", "metric": "rmse", "threshold": -1}"#, "≥ 0"),
+        ] {
+            Self.expectRefused(Self.body(#""checks": [\#(check)]"#), naming: field)
+        }
+        #expect(throws: Never.self) {
+            try Self.decode(Self.body(#""checks": [{"type": "error_rate", "threshold": 0}, {"type": "feature_drift", "threshold": 1}, {"type": "quality", "metric": "mae", "threshold": 250}]"#))
+        }
+    }
+
+    @Test func unknownFieldsAreRefusedByName() {
+        Self.expectRefused(Self.body(#""version": "7""#), naming: "unknown field 'version'")
+        Self.expectRefused(Self.body(#""window": {"second": 60}"#), naming: "unknown field 'window.second'")
+        Self.expectRefused(Self.body(#""checks": [{"type": "error_rate", "threshold": 0.1, "metrics": "f1"}]"#), naming: "unknown field 'checks[].metrics'")
+        Self.expectRefused(Self.body(#""drift": {"share": 0.3}"#), naming: "unknown field 'drift.share'")
+    }
+
     @Test func driftSettingsAreValidated() {
         for share in ["0", "-0.1", "1.5"] {
             Self.expectRefused(Self.body(#""drift": {"drift_share": \#(share)}"#), naming: "'drift.drift_share'")

@@ -122,6 +122,26 @@ func logEntry(
         #expect(window.predictions.count == window.rowCount)
     }
 
+    /// With the reference's column order, positional rows and one `[rows, features]` tensor
+    /// are read as those features; a width that does not match stays unreadable.
+    @Test func positionalInputsTakeTheReferenceColumnOrder() {
+        let names = ["a", "b", "c"]
+        let window = MonitorWindow(entries: [
+            logEntry("lists", inputs: #"{"inputs": [[1, 2, 3], [4, 5, 6]]}"#, outputs: #"{"predictions": [0, 1]}"#),
+            logEntry("instances", inputs: #"{"instances": [[7, 8, 9]]}"#, outputs: #"{"predictions": [1]}"#),
+            logEntry("tensor", inputs: #"{"inputs": [{"name": "x", "shape": [2, 3], "datatype": "FP32", "data": [10, 11, 12, 13, 14, 15]}]}"#,
+                     outputs: #"{"outputs": [{"name": "label", "shape": [2], "datatype": "INT64", "data": [0, 0]}]}"#),
+            logEntry("too-narrow", inputs: #"{"inputs": [[1, 2]]}"#, outputs: #"{"predictions": [1]}"#),
+            logEntry("bad-tensor", inputs: #"{"inputs": [{"name": "x", "shape": [2, 3], "datatype": "FP32", "data": [1, 2, 3]}]}"#),
+        ], positionalNames: names)
+        #expect(window.unreadableRequests == 2)
+        #expect(window.rowRequestIDs == ["lists", "lists", "instances", "tensor", "tensor"])
+        #expect(Self.numbers(window, "a") == [1, 4, 7, 10, 13])
+        #expect(Self.numbers(window, "b") == [2, 5, 8, 11, 14])
+        #expect(Self.numbers(window, "c") == [3, 6, 9, 12, 15])
+        #expect(window.predictions.map { $0?.label } == ["0", "1", "1", "0", "0"])
+    }
+
     // MARK: - Predictions
 
     static func predictions(_ outputs: String, rows: Int) -> [LoggedPrediction?] {
@@ -202,12 +222,23 @@ func logEntry(
         #expect(prediction.kind == .numeric)
         #expect(prediction.rowCount == 4)
         #expect(try MonitorReference.decode(try reference.encoded()) == reference)
+        // Profiles are kept by name; the table's column order is kept beside them.
+        let reordered = try MonitorReference(csv: Array("zeta,alpha,mid\n1,2,3\n".utf8), target: nil, prediction: nil)
+        #expect(reordered.features.features.map(\.name) == ["alpha", "mid", "zeta"])
+        #expect(reordered.featureOrder == ["zeta", "alpha", "mid"])
+        // A reference stored before the order was kept still decodes.
+        var old = try JSONValue.parse(try reordered.encoded())
+        if case .object(var fields) = old { fields["featureOrder"] = nil; old = .object(fields) }
+        var writer = JSONWriter()
+        writer.value(old)
+        #expect(try MonitorReference.decode(String(decoding: writer.bytes, as: UTF8.self)).featureOrder == nil)
     }
 
     @Test func aPredictionColumnWinsOverTheTargetAndNeitherIsAFeature() throws {
         let csv = "age,label,score\n30,yes,no\n40,no,no\n"
         let reference = try MonitorReference(csv: Array(csv.utf8), target: "label", prediction: "score")
         #expect(reference.features.features.map(\.name) == ["age"])
+        #expect(reference.featureOrder == ["age"])
         #expect(reference.predictionSource == "score")
         #expect(reference.prediction?.kind == .categorical)
         #expect(reference.prediction?.categorical?.categories.map(\.value) == ["no"])
@@ -376,5 +407,11 @@ func logEntry(
         #expect(MonitorEvaluator.inferTask(labels: whole, predictions: [LoggedPrediction(value: .number(0.4))]) == .regression)
         #expect(MonitorEvaluator.inferTask(labels: [.number(2.5, raw: "2.5")], predictions: [LoggedPrediction(value: .number(2))]) == .regression)
         #expect(MonitorEvaluator.inferTask(labels: [.string("spam")], predictions: [LoggedPrediction(value: .number(0.4))]) == .classification)
+        // One odd label among many does not change what the model is.
+        let mostlyWhole = Array(repeating: JSONValue.number(1, raw: "1"), count: 9)
+        #expect(MonitorEvaluator.inferTask(labels: mostlyWhole + [.number(0.5, raw: "0.5")], predictions: [LoggedPrediction(value: .number(1))]) == .classification)
+        #expect(MonitorEvaluator.inferTask(labels: mostlyWhole + [.string("yes")], predictions: [LoggedPrediction(value: .number(1))]) == .classification)
+        let fractional = Array(repeating: JSONValue.number(2.5, raw: "2.5"), count: 9)
+        #expect(MonitorEvaluator.inferTask(labels: fractional + [.string("yes")], predictions: [LoggedPrediction(value: .number(2.7))]) == .regression)
     }
 }

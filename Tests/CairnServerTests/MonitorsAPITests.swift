@@ -1,5 +1,4 @@
 import CairnCore
-import CairnMonitor
 import CairnStore
 import Foundation
 import Hummingbird
@@ -7,6 +6,7 @@ import HummingbirdTesting
 import Logging
 import Prometheus
 import Testing
+@testable import CairnMonitor
 @testable import CairnServer
 
 /// `/api/cairn/v1`: monitors, feedback, references, reports and the inference log export over
@@ -190,6 +190,8 @@ import Testing
                 #"{"request_id": "", "label": 1}"#,
                 #"{"request_id": "\#(String(repeating: "x", count: 129))", "label": 1}"#,
                 #"{"request_id": 7, "label": 1}"#,
+                #"{"request_id": "b2", "label": 1e400}"#,
+                #"{"request_id": "b2", "labels": [1, -1e999]}"#,
             ]
             for item in badItems {
                 let response = try await client.post("\(Self.api)/feedback", #"{"feedback": [{"request_id": "good", "label": 1}, \#(item)]}"#)
@@ -305,6 +307,74 @@ import Testing
             #expect(listed.count == 1)
             try expectError(try await client.get("\(Self.api)/alerts?state=open"), .invalidParameterValue)
             try expectError(try await client.get("\(Self.api)/alerts?max_results=0"), .invalidParameterValue)
+            try expectError(try await client.get("\(Self.api)/alerts/nope/deliveries"), .resourceDoesNotExist)
+        }
+    }
+
+    /// `/metrics` follows the monitor: a check taken out resolves its alert and drops its
+    /// series, and a deleted monitor takes all its series with it.
+    @Test func alertSeriesFollowChecksAndMonitors() async throws {
+        _ = try writeLog([("e1", 1_000, "1", 500), ("e2", 2_000, "1", 503), ("ok", 3_000, "1", 200)])
+        try await withApp { client, stores in
+            let created = try json(try await client.post("\(Self.api)/monitors", """
+                {"name": "errors", "model_name": "churn", "min_rows": 1,
+                 "checks": [{"type": "error_rate", "threshold": 0.5}, {"type": "latency_p99", "threshold": 1}]}
+                """))
+            let id = try #require(Self.string(created["monitor"]?["monitor_id"]))
+            _ = try await client.post("\(Self.api)/monitors/\(id)/run", "")
+            var metrics = String(buffer: try await client.get("/metrics").body)
+            #expect(metrics.contains(#"cairn_monitor_alert_firing{monitor="errors",check="error_rate"} 1"#))
+            #expect(metrics.contains(#"cairn_monitor_alert_firing{monitor="errors",check="latency_p99"} 1"#))
+
+            let replaced = try await client.execute(
+                uri: "\(Self.api)/monitors/\(id)", method: .put, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"name": "errors", "model_name": "churn", "min_rows": 1, "checks": [{"type": "error_rate", "threshold": 0.5}]}"#))
+            #expect(replaced.status == .ok)
+            guard case .array(let changed)? = try json(try await client.post("\(Self.api)/monitors/\(id)/run", ""))["alerts"] else { Issue.record("no alerts"); return }
+            #expect(changed.map { $0["check"] } == [.string("latency_p99")])
+            #expect(changed.first?["state"] == .string("resolved"))
+            #expect(try await stores.monitors.listAlerts(monitorID: id, state: .firing, limit: 10).map(\.check) == ["error_rate"])
+            metrics = String(buffer: try await client.get("/metrics").body)
+            #expect(metrics.contains(#"check="error_rate"} 1"#))
+            #expect(!metrics.contains(#"check="latency_p99""#))
+
+            // A restarted server shows the alert still firing before the monitor runs again.
+            let restarted = PrometheusCollectorRegistry()
+            let monitoring = Monitoring(store: stores.monitors, registry: stores.registry, logDirectory: self.logDirectory, metrics: restarted, logger: Logger(label: "test"))
+            try await monitoring.service.restoreGauges()
+            var emitted: [UInt8] = []
+            restarted.emit(into: &emitted)
+            #expect(String(decoding: emitted, as: UTF8.self).contains(#"cairn_monitor_alert_firing{monitor="errors",check="error_rate"} 1"#))
+
+            #expect(try await client.delete("\(Self.api)/monitors/\(id)").status == .ok)
+            metrics = String(buffer: try await client.get("/metrics").body)
+            #expect(!metrics.contains(#"monitor="errors""#))
+        }
+    }
+
+    /// Feedback is used only when it lines up with the request's rows; an odd label does not
+    /// change the task; a metric of the other task says so.
+    @Test func qualityUsesOnlyFeedbackThatLinesUpWithTheRows() async throws {
+        _ = try writeLog((0..<4).map { ("q\($0)", Int64($0) * 1_000, "1", 200) })
+        try await withApp { client, stores in
+            let created = try json(try await client.post("\(Self.api)/monitors", """
+                {"name": "quality", "model_name": "churn", "min_rows": 1,
+                 "checks": [{"type": "quality", "metric": "accuracy", "threshold": 0.9}, {"type": "quality", "metric": "mae", "threshold": 1}]}
+                """))
+            let id = try #require(Self.string(created["monitor"]?["monitor_id"]))
+            // Every logged request has one row predicted 1.
+            let feedback = #"{"feedback": [{"request_id": "q0", "label": 1}, {"request_id": "q1", "label": 1}, {"request_id": "q2", "label": 0.5}, {"request_id": "q3", "labels": [1, 1]}]}"#
+            #expect(try await client.post("\(Self.api)/feedback", feedback).status == .ok)
+            let report = try json(try await client.post("\(Self.api)/monitors/\(id)/run", ""))["report"]
+            #expect(report?["quality"]?["task"] == .string("classification"))
+            #expect(report?["quality"]?["rows"] == .number(3, raw: "3"), "q3's two labels for one row are left out")
+            guard case .array(let notes)? = report?["notes"] else { Issue.record("no notes"); return }
+            let text = notes.compactMap(Self.string).joined(separator: "\n")
+            #expect(text.contains("Feedback for 1 request(s) was not used") && text.contains("'q3': 2 label(s) for 1 row(s)"))
+            #expect(text.contains("classes the model never predicted in this window: '0.5'"))
+            guard case .array(let checks)? = report?["checks"] else { Issue.record("no checks"); return }
+            let mae = checks.first { $0["check"] == .string("quality:mae") }
+            #expect(Self.string(mae?["message"])?.contains("mae does not apply") == true)
         }
     }
 

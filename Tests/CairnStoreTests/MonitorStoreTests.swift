@@ -151,21 +151,26 @@ enum MonitorStoreScenarios {
         #expect(try await store.listAlerts(monitorID: nil, state: nil, limit: 1).count == 1)
         #expect(try await store.listAlerts(monitorID: "other", state: nil, limit: 10).isEmpty)
 
-        // Third: errors fire again (a new alert), with no webhooks nothing is queued.
+        // Third: errors fire again (a new alert), with no webhooks nothing is queued; the
+        // drift check was taken out of the monitor, so its open alert resolves.
         let third = try await store.recordEvaluation(
             monitorID: "m1", modelName: "churn", modelVersion: "4", results: [transition("error_rate", firing: true)],
             webhooks: [], maxAttempts: 4, payload: payload, at: 3_000)
-        #expect(third.count == 1)
+        #expect(third.map(\.check) == ["error_rate", "feature_drift"])
         #expect(third.first?.id != errors.id)
         #expect(third.first?.modelVersion == "4")
+        #expect(third.last?.id == drift.id)
+        #expect(third.last?.state == .resolved && third.last?.resolvedAt == 3_000)
         #expect(try await store.listDeliveries(alertID: try #require(third.first).id).isEmpty)
+        #expect(try await store.listAlerts(monitorID: "m1", state: .firing, limit: 10).map(\.check) == ["error_rate"])
         // Newest first.
         #expect(try await store.listAlerts(monitorID: "m1", state: nil, limit: 10).map(\.firedAt) == [3_000, 1_000, 1_000])
         #expect(try await store.getMonitor(idOrName: "m1").lastRunTime == 3_000)
 
-        // An evaluation with no results still stamps the run.
-        #expect(try await store.recordEvaluation(
-            monitorID: "m1", modelName: "churn", modelVersion: nil, results: [], webhooks: hooks, maxAttempts: 1, payload: payload, at: 4_000).isEmpty)
+        // An evaluation with no results still stamps the run, and resolves what still fired.
+        let emptied = try await store.recordEvaluation(
+            monitorID: "m1", modelName: "churn", modelVersion: nil, results: [], webhooks: hooks, maxAttempts: 1, payload: payload, at: 4_000)
+        #expect(emptied.map(\.check) == ["error_rate"] && emptied.allSatisfy { $0.state == .resolved })
         #expect(try await store.getMonitor(idOrName: "m1").lastRunTime == 4_000)
 
         await expectCairnError(.resourceDoesNotExist) {
@@ -224,7 +229,7 @@ enum MonitorStoreScenarios {
         var ghost = retry
         ghost.alertID = "ghost"
         try await store.updateDelivery(ghost)
-        #expect(try await store.listDeliveries(alertID: "ghost").isEmpty)
+        await #expect(throws: CairnError.self) { try await store.listDeliveries(alertID: "ghost") }
     }
 
     static func deletingAMonitorRemovesItsAlertsAndDeliveries(_ store: any MonitorStore) async throws {
@@ -238,7 +243,8 @@ enum MonitorStoreScenarios {
             webhooks: ["https://a.example/x"], maxAttempts: 3, payload: payload, at: 1_000)
         try await store.deleteMonitor(id: "m1")
         #expect(try await store.listAlerts(monitorID: "m1", state: nil, limit: 10).isEmpty)
-        #expect(try await store.listDeliveries(alertID: try #require(doomed.first).id).isEmpty)
+        let doomedID = try #require(doomed.first).id
+        await #expect(throws: CairnError.self) { try await store.listDeliveries(alertID: doomedID) }
         #expect(try await store.listAlerts(monitorID: nil, state: nil, limit: 10).map(\.id) == kept.map(\.id))
         #expect(try await store.listDeliveries(alertID: try #require(kept.first).id).count == 1)
         #expect(try await store.dueDeliveries(at: 1_000, limit: 10).map(\.alertID) == kept.map(\.id))

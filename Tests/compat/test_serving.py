@@ -363,18 +363,25 @@ def test_inference_log_records_every_scored_request(serve, tmp_path):
     broken = requests.post(f"{served.url}/v2/models/doubler/infer", data='{"inputs": [', timeout=30,
                            headers={"Content-Type": "application/json"})
     assert broken.status_code == 400
+    # Refused before scoring (not JSON at all) is still answered with an id, and logged.
+    unparsable = requests.post(f"{served.url}/invocations", data='{"dataframe_split": ', timeout=30,
+                               headers={"Content-Type": "application/json", "X-Request-ID": "bad-json"})
+    assert unparsable.status_code == 400 and unparsable.json()["error_code"] == "BAD_REQUEST"
+    assert unparsable.headers["X-Request-ID"] == "bad-json"
 
     deadline = time.monotonic() + 10
     records = []
-    while time.monotonic() < deadline and len(records) < 6:
+    while time.monotonic() < deadline and len(records) < 7:
         time.sleep(0.3)
         records = [_json.loads(line) for f in sorted(log_dir.glob("inference-*.jsonl")) for line in f.read_text().splitlines()]
-    assert [r["status"] for r in records] == [200, 200, 400, 200, 200, 400]
+    assert [r["status"] for r in records] == [200, 200, 400, 200, 200, 400, 400]
     # A refused request's body is logged as the text sent (requests' json= serialisation).
     assert records[2]["inputs"] == _json.dumps({"dataframe_split": {"columns": ["y"], "data": [[1.0]]}})
     assert records[4]["inputs"] == pretty_body and records[4]["outputs"] == {"predictions": [12.0]}
     assert records[5]["inputs"] == '{"inputs": ['
     assert "error" in records[5]["outputs"]
+    assert records[6]["request_id"] == "bad-json" and records[6]["inputs"] == '{"dataframe_split": '
+    assert records[6]["outputs"]["error_code"] == "BAD_REQUEST"
     assert records[3]["request_id"] == oip.headers["X-Request-ID"]
     assert records[3]["outputs"]["outputs"][0]["data"] == [10.0]
     first = records[0]
@@ -382,4 +389,4 @@ def test_inference_log_records_every_scored_request(serve, tmp_path):
     assert first["inputs"] == {"dataframe_split": {"columns": ["x"], "data": [[3.0]]}}
     assert first["outputs"] == {"predictions": [6.0]}
     assert records[1]["request_id"] == generated.headers["X-Request-ID"]
-    assert "cairn_inference_log_written_records 6" in served.metrics()
+    assert "cairn_inference_log_written_records 7" in served.metrics()

@@ -45,11 +45,6 @@ public struct MonitorEvaluator: Sendable {
             entries = result.entries
             if result.skippedLines > 0 { notes.append("\(result.skippedLines) unreadable inference log lines were skipped.") }
         }
-        let window = MonitorWindow(entries: entries, rowLimit: spec.window.rows)
-        if window.unreadableRequests > 0 {
-            notes.append("\(window.unreadableRequests) requests had inputs that could not be read back into named columns.")
-        }
-
         var reference: MonitorReference?
         if let version {
             if let stored = try await store.getReference(modelName: spec.modelName, version: version) {
@@ -57,6 +52,12 @@ public struct MonitorEvaluator: Sendable {
             } else {
                 notes.append("Model '\(spec.modelName)' version \(version) has no reference profile: drift is not computed (upload one with `cairn monitor reference`).")
             }
+        }
+
+        let window = MonitorWindow(entries: entries, rowLimit: spec.window.rows, positionalNames: reference?.featureOrder)
+        if window.unreadableRequests > 0 {
+            notes.append("\(window.unreadableRequests) requests had inputs that could not be read back into named columns"
+                + " (positional inputs are named by the reference's column order when their widths match).")
         }
 
         // Drift over the reference features the window carries.
@@ -97,7 +98,8 @@ public struct MonitorEvaluator: Sendable {
             notes.append("No successful request of the watched version was logged in the window.")
         }
 
-        let (quality, labeled) = try await self.quality(window, spec: spec)
+        let (quality, labeled, qualityNotes) = try await self.quality(window, spec: spec)
+        notes += qualityNotes
         if quality == nil, window.rowCount > 0 { notes.append("No ground truth has been sent for the window's requests yet.") }
         let service = Self.serviceStatistics(window.entries)
 
@@ -116,14 +118,28 @@ public struct MonitorEvaluator: Sendable {
 
     // MARK: - Quality
 
-    /// Predictions joined with the feedback for their requests, row by row.
-    func quality(_ window: MonitorWindow, spec: MonitorSpec) async throws -> (QualityMetrics?, Int) {
-        let ids = Array(Set(window.rowRequestIDs))
-        let feedback = try await store.feedback(requestIDs: ids)
-        guard !feedback.isEmpty else { return (nil, 0) }
+    /// Predictions joined with the feedback for their requests, row by row, and notes on
+    /// feedback that could not be used.
+    ///
+    /// Feedback is used only when it has one label per row of the request it names: a count
+    /// that does not match, or an id logged for more than one request in the window (its rows
+    /// add up to more than any one request's), cannot be lined up with rows and is left out.
+    func quality(_ window: MonitorWindow, spec: MonitorSpec) async throws -> (metrics: QualityMetrics?, labeled: Int, notes: [String]) {
+        var rowsByRequest: [String: Int] = [:]
+        for id in window.rowRequestIDs { rowsByRequest[id, default: 0] += 1 }
+        let feedback = try await store.feedback(requestIDs: Array(rowsByRequest.keys))
+        guard !feedback.isEmpty else { return (nil, 0, []) }
         var labelsByRequest: [String: [JSONValue]] = [:]
-        for (id, text) in feedback {
-            if case .array(let labels)? = try? JSONValue.parse(text) { labelsByRequest[id] = labels }
+        var mismatched: [(id: String, labels: Int, rows: Int)] = []
+        for (id, text) in feedback.sorted(by: { $0.key < $1.key }) {
+            guard case .array(let labels)? = try? JSONValue.parse(text) else { continue }
+            let rows = rowsByRequest[id] ?? 0
+            if labels.count == rows { labelsByRequest[id] = labels } else { mismatched.append((id, labels.count, rows)) }
+        }
+        var notes: [String] = []
+        if let first = mismatched.first {
+            notes.append("Feedback for \(mismatched.count) request(s) was not used: its labels do not match the logged rows one to one "
+                + "(e.g. '\(first.id)': \(first.labels) label(s) for \(first.rows) row(s); an id logged for several requests cannot be matched).")
         }
         var labels: [JSONValue] = []
         var predictions: [LoggedPrediction] = []
@@ -134,14 +150,19 @@ public struct MonitorEvaluator: Sendable {
             labels.append(rowLabels[index])
             predictions.append(prediction)
         }
-        guard !labels.isEmpty else { return (nil, 0) }
+        guard !labels.isEmpty else { return (nil, 0, notes) }
         let task = spec.task ?? Self.inferTask(labels: labels, predictions: predictions)
         switch task {
         case .classification:
             let scores = predictions.allSatisfy { $0.score != nil } ? predictions.map { $0.score! } : nil
-            let metrics = try QualityMetrics.classification(
-                labels: labels.map(Self.label), predictions: predictions.map(\.label), scores: scores, positiveLabel: spec.positiveLabel)
-            return (metrics, labels.count)
+            let truth = labels.map(Self.label)
+            let predicted = predictions.map(\.label)
+            let unseen = Set(truth).subtracting(predicted).sorted()
+            if !unseen.isEmpty {
+                notes.append("Ground truth holds classes the model never predicted in this window: \(unseen.prefix(5).map { "'\($0)'" }.joined(separator: ", "))\(unseen.count > 5 ? ", …" : "") (a mislabelled feedback, or set \"task\" if this is a regressor).")
+            }
+            let metrics = try QualityMetrics.classification(labels: truth, predictions: predicted, scores: scores, positiveLabel: spec.positiveLabel)
+            return (metrics, labels.count, notes)
         case .regression:
             let truth = labels.map { label -> Double in
                 switch label {
@@ -156,7 +177,7 @@ public struct MonitorEvaluator: Sendable {
                 case .text(let text): Double(text) ?? .nan
                 }
             }
-            return (try QualityMetrics.regression(labels: truth, predictions: predicted), labels.count)
+            return (try QualityMetrics.regression(labels: truth, predictions: predicted), labels.count, notes)
         }
     }
 
@@ -169,18 +190,31 @@ public struct MonitorEvaluator: Sendable {
         }
     }
 
-    /// Classification when anything is text or every number is whole; regression otherwise.
+    /// Decided by majorities and by the model's outputs, so that one odd label cannot turn
+    /// a classifier into a regressor: text predictions, or mostly text labels, mean
+    /// classification; a fractional prediction means regression; whole-number predictions
+    /// are classes unless most numeric labels are fractional (a regressor that happens to
+    /// round). A monitor's `task` overrides this.
     static func inferTask(labels: [JSONValue], predictions: [LoggedPrediction]) -> QualityMetrics.Task {
+        if predictions.contains(where: { if case .text = $0.value { true } else { false } }) { return .classification }
+        var text = 0
+        var numeric = 0
+        var fractional = 0
         for label in labels {
             switch label {
-            case .number(let value, _): if value.rounded() != value { return .regression }
-            default: return .classification
+            case .number(let value, _):
+                numeric += 1
+                if value.rounded() != value { fractional += 1 }
+            case .string(let value) where Double(value) != nil:
+                numeric += 1
+                if let number = Double(value), number.rounded() != number { fractional += 1 }
+            default:
+                text += 1
             }
         }
-        for prediction in predictions {
-            if case .number(let value) = prediction.value, value.rounded() != value { return .regression }
-        }
-        return .classification
+        if text * 2 > labels.count { return .classification }
+        for case .number(let value) in predictions.map(\.value) where value.rounded() != value { return .regression }
+        return fractional * 2 > numeric ? .regression : .classification
     }
 
     // MARK: - Service statistics and verdicts
@@ -226,6 +260,9 @@ public struct MonitorEvaluator: Sendable {
         case .quality:
             let metric = check.metric ?? ""
             let threshold = check.threshold ?? 0
+            if let quality, quality.value(of: metric) == nil, QualityMetrics.task(of: metric) != quality.task {
+                return result(nil, threshold, false, "\(metric) does not apply: the window's predictions are scored as \(quality.task.rawValue) (set \"task\" on the monitor if that is wrong).")
+            }
             guard let quality, labeled >= spec.minRows, let value = quality.value(of: metric) else {
                 return result(quality?.value(of: metric), threshold, false, "Not enough ground truth for \(metric) (\(labeled) labelled rows, \(spec.minRows) needed).")
             }

@@ -12,6 +12,10 @@ public struct MonitorReference: Codable, Sendable, Equatable {
     /// The column `prediction` was profiled from.
     public var predictionSource: String?
     public var rowCount: Int
+    /// The feature columns in the training table's order, which is the order a positional
+    /// request (`instances` as lists, one `[rows, features]` tensor) gives them in. Absent
+    /// in references stored before it was kept.
+    public var featureOrder: [String]?
 
     /// The name a prediction profile and histogram go by.
     public static let predictionName = "prediction"
@@ -21,8 +25,9 @@ public struct MonitorReference: Codable, Sendable, Equatable {
     /// CDF to 1/20,000.
     public static let storedSampleLimit = 20_000
 
-    public init(features: ReferenceProfile, prediction: FeatureProfile?, predictionSource: String?, rowCount: Int) {
+    public init(features: ReferenceProfile, prediction: FeatureProfile?, predictionSource: String?, rowCount: Int, featureOrder: [String]? = nil) {
         self.features = features
+        self.featureOrder = featureOrder
         self.prediction = prediction
         self.predictionSource = predictionSource
         self.rowCount = rowCount
@@ -37,11 +42,14 @@ public struct MonitorReference: Codable, Sendable, Equatable {
             throw CairnError.invalidParameter("The reference data has no column '\(name)'.")
         }
         var features: [String: FeatureColumn] = [:]
+        var order: [String] = []
         for column in frame.columns where column.name != target && column.name != prediction {
             guard !column.name.isEmpty else { throw CairnError.invalidParameter("The reference data has a column with no name.") }
             guard features[column.name] == nil else { throw CairnError.invalidParameter("The reference data has two columns named '\(column.name)'.") }
             features[column.name] = Self.featureColumn(column.values)
+            order.append(column.name)
         }
+        featureOrder = order
         guard !features.isEmpty else { throw CairnError.invalidParameter("The reference data has no feature columns.") }
         let options = ProfileOptions(maxRetainedValues: Self.storedSampleLimit)
         self.features = ReferenceProfile(columns: features, options: options)

@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import Prometheus
 import ServiceLifecycle
+import Synchronization
 
 /// Runs monitors on their schedules, turns check verdicts into stored alerts, delivers those
 /// alerts to webhooks from a persistent outbox, and shows alert states as Prometheus gauges.
@@ -40,6 +41,23 @@ public final class MonitorService: Service, Sendable {
     /// Opened by `start()`: the store's tables exist only once migrations have run, which
     /// happens after services start.
     private let started: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation) = AsyncStream.makeStream()
+    /// The series each monitor has published, by monitor id, so that a deleted monitor, a
+    /// renamed one or a removed check takes its series out of `/metrics` with it.
+    private let published = Mutex<[String: Set<Series>]>([:])
+
+    struct Series: Hashable {
+        var name: String
+        var labels: [String]
+
+        init(_ name: String, _ labels: [(String, String)]) {
+            self.name = name
+            self.labels = labels.flatMap { [$0.0, $0.1] }
+        }
+
+        var labelPairs: [(String, String)] {
+            stride(from: 0, to: labels.count, by: 2).map { (labels[$0], labels[$0 + 1]) }
+        }
+    }
 
     public init(
         store: any MonitorStore, evaluator: MonitorEvaluator, registry: PrometheusCollectorRegistry, client: HTTPClient = .shared,
@@ -63,6 +81,11 @@ public final class MonitorService: Service, Sendable {
     public func run() async throws {
         try? await cancelWhenGracefulShutdown {
             for await _ in self.started.stream { break }
+            do {
+                try await self.restoreGauges()
+            } catch {
+                self.logger.error("Could not restore the alert gauges", metadata: ["error": "\(error)"])
+            }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await self.loop { try await self.runDueMonitors() } }
                 group.addTask { try await self.loop { try await self.deliverDue() } }
@@ -111,33 +134,75 @@ public final class MonitorService: Service, Sendable {
             monitorID: monitor.id, modelName: spec.modelName, modelVersion: report.version, results: transitions,
             webhooks: spec.webhooks, maxAttempts: spec.webhookMaxAttempts,
             payload: { alert, event in Self.payload(alert, event: event, monitorName: name) }, at: now())
-        updateGauges(monitor: name, report: report)
+        updateGauges(monitorID: monitor.id, monitor: name, report: report)
         for alert in changed {
             logger.notice("Alert \(alert.state.rawValue)", metadata: ["monitor": "\(name)", "check": "\(alert.check)", "message": "\(alert.message)"])
         }
         return (report, changed)
     }
 
-    func updateGauges(monitor: String, report: MonitorReport) {
+    static let help: [String: String] = [
+        "cairn_monitor_alert_firing": "1 while the monitor's check fires, else 0.",
+        "cairn_monitor_drifted_feature_share": "Share of features drifted in the last window.",
+        "cairn_monitor_quality": "Live quality from feedback in the last window.",
+        "cairn_monitor_last_evaluation_timestamp_seconds": "When the monitor last ran.",
+    ]
+
+    func updateGauges(monitorID: String, monitor: String, report: MonitorReport) {
+        var values: [Series: Double] = [:]
         for check in report.checks {
-            registry.makeGauge(
-                name: "cairn_monitor_alert_firing", labels: [("monitor", monitor), ("check", check.check)],
-                help: "1 while the monitor's check fires, else 0."
-            ).set(Double(check.firing ? 1 : 0))
+            values[Series("cairn_monitor_alert_firing", [("monitor", monitor), ("check", check.check)])] = check.firing ? 1 : 0
         }
         if let drift = report.dataDrift {
-            registry.makeGauge(name: "cairn_monitor_drifted_feature_share", labels: [("monitor", monitor)], help: "Share of features drifted in the last window.")
-                .set(drift.driftedShare)
+            values[Series("cairn_monitor_drifted_feature_share", [("monitor", monitor)])] = drift.driftedShare
         }
         if let quality = report.quality {
             for metric in QualityMetrics.metricNames {
                 guard let value = quality.value(of: metric) else { continue }
-                registry.makeGauge(name: "cairn_monitor_quality", labels: [("monitor", monitor), ("metric", metric)], help: "Live quality from feedback in the last window.")
-                    .set(value)
+                values[Series("cairn_monitor_quality", [("monitor", monitor), ("metric", metric)])] = value
             }
         }
-        registry.makeGauge(name: "cairn_monitor_last_evaluation_timestamp_seconds", labels: [("monitor", monitor)], help: "When the monitor last ran.")
-            .set(Double(report.generatedAt) / 1000)
+        values[Series("cairn_monitor_last_evaluation_timestamp_seconds", [("monitor", monitor)])] = Double(report.generatedAt) / 1000
+        publish(values, for: monitorID, replacing: true)
+    }
+
+    /// Sets the series' values and, when `replacing`, removes the monitor's other series.
+    private func publish(_ values: [Series: Double], for monitorID: String, replacing: Bool) {
+        published.withLock { published in
+            let previous = published[monitorID] ?? []
+            for (series, value) in values {
+                gauge(series).set(value)
+            }
+            if replacing {
+                for stale in previous.subtracting(values.keys) { registry.unregisterGauge(gauge(stale)) }
+                published[monitorID] = Set(values.keys)
+            } else {
+                published[monitorID] = previous.union(values.keys)
+            }
+        }
+    }
+
+    private func gauge(_ series: Series) -> Gauge {
+        registry.makeGauge(name: series.name, labels: series.labelPairs, help: Self.help[series.name] ?? "")
+    }
+
+    /// Takes a deleted monitor's series out of `/metrics`.
+    public func forget(monitorID: String) {
+        published.withLock { published in
+            for series in published.removeValue(forKey: monitorID) ?? [] { registry.unregisterGauge(gauge(series)) }
+        }
+    }
+
+    /// After a restart the alerts still firing show again at once, not at their monitor's
+    /// next run, which may be an hour away.
+    func restoreGauges() async throws {
+        let names = Dictionary(try await store.listMonitors().map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
+        var firing: [String: [Series: Double]] = [:]
+        for alert in try await store.listAlerts(monitorID: nil, state: .firing, limit: 1_000_000) {
+            guard let name = names[alert.monitorID] else { continue }
+            firing[alert.monitorID, default: [:]][Series("cairn_monitor_alert_firing", [("monitor", name), ("check", alert.check)])] = 1
+        }
+        for (monitorID, values) in firing { publish(values, for: monitorID, replacing: false) }
     }
 
     /// The webhook body: the event and the alert, with enough to act on it (a retraining

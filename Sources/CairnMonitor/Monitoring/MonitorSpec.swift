@@ -125,8 +125,27 @@ public struct MonitorSpec: Codable, Sendable, Equatable {
         } catch {
             throw CairnError.invalidParameter("Invalid monitor: \(error)")
         }
+        try rejectUnknownFields(bytes)
         try spec.validate()
         return spec
+    }
+
+    /// A misspelt field would otherwise be dropped without a word and the monitor run on a
+    /// default the client never chose.
+    static func rejectUnknownFields(_ bytes: some Collection<UInt8>) throws(CairnError) {
+        guard case .object(let fields)? = try? JSONValue.parse(bytes) else { return }
+        func refuse(_ object: [String: JSONValue], _ known: Set<String>, in place: String) throws(CairnError) {
+            if let unknown = object.keys.filter({ !known.contains($0) }).sorted().first {
+                throw CairnError.invalidParameter("Invalid monitor: unknown field '\(place)\(unknown)'; the fields are \(known.sorted().joined(separator: ", ")).")
+            }
+        }
+        try refuse(fields, Set(["name", "model_name", "alias", "window", "interval_seconds", "checks", "drift", "webhooks",
+                                "webhook_max_attempts", "task", "positive_label", "min_rows"]), in: "")
+        if case .object(let window)? = fields["window"] { try refuse(window, ["seconds", "rows"], in: "window.") }
+        if case .object(let drift)? = fields["drift"] { try refuse(drift, ["methods", "thresholds", "drift_share"], in: "drift.") }
+        if case .array(let checks)? = fields["checks"] {
+            for case .object(let item) in checks { try refuse(item, ["type", "threshold", "metric"], in: "checks[].") }
+        }
     }
 
     public func validate() throws(CairnError) {
@@ -147,17 +166,31 @@ public struct MonitorSpec: Codable, Sendable, Equatable {
         for item in checks {
             try check(names.insert(item.name).inserted, "Check '\(item.name)' is given twice.")
             if let threshold = item.threshold { try check(threshold.isFinite, "A check's 'threshold' must be a finite number.") }
+            // A threshold outside what the check can measure would fire always or never.
+            let threshold = item.threshold
             switch item.type {
             case .quality:
                 guard let metric = item.metric, QualityMetrics.metricNames.contains(metric) else {
                     throw CairnError.invalidParameter("A quality check needs 'metric', one of \(QualityMetrics.metricNames.joined(separator: ", ")).")
                 }
-                try check(item.threshold != nil, "The quality check on '\(metric)' needs a 'threshold'.")
-            case .errorRate, .latencyP99:
-                try check(item.threshold != nil, "The \(item.type.rawValue) check needs a 'threshold'.")
+                guard let threshold else { throw CairnError.invalidParameter("The quality check on '\(metric)' needs a 'threshold'.") }
+                if QualityMetrics.higherIsBetter(metric) {
+                    try check((0...1).contains(threshold), "The quality check on '\(metric)' needs a 'threshold' between 0 and 1.")
+                } else {
+                    try check(threshold >= 0, "The quality check on '\(metric)' needs a 'threshold' ≥ 0.")
+                }
+            case .errorRate:
                 try check(item.metric == nil, "'metric' applies to quality checks only.")
-            case .featureDrift, .predictionDrift:
+                try check(threshold.map { (0...1).contains($0) } ?? false, "The error_rate check needs a 'threshold' between 0 and 1 (a share of requests).")
+            case .latencyP99:
                 try check(item.metric == nil, "'metric' applies to quality checks only.")
+                try check(threshold.map { $0 > 0 } ?? false, "The latency_p99 check needs a 'threshold' > 0 (milliseconds).")
+            case .featureDrift:
+                try check(item.metric == nil, "'metric' applies to quality checks only.")
+                if let threshold { try check(threshold > 0 && threshold <= 1, "The feature_drift check's 'threshold' is a share of features, in (0, 1].") }
+            case .predictionDrift:
+                try check(item.metric == nil, "'metric' applies to quality checks only.")
+                if let threshold { try check(threshold >= 0, "The prediction_drift check's 'threshold' must be ≥ 0.") }
             }
         }
         try check(drift.driftShare > 0 && drift.driftShare <= 1, "'drift.drift_share' must be in (0, 1].")

@@ -39,14 +39,16 @@ public struct MonitorWindow: Sendable {
     public var rowRequestIDs: [String]
     /// Each row's index within its request, for joining per-row labels.
     public var rowIndexes: [Int]
-    /// Requests whose inputs could not be read back (a positional body, a foreign format).
+    /// Requests whose inputs could not be read back (a positional body with no names to give
+    /// its columns, a foreign format).
     public var unreadableRequests: Int
 
     public var rowCount: Int { rowRequestIDs.count }
 
     /// Decodes `entries`; with `rowLimit` only the newest requests that together carry that
-    /// many rows are kept.
-    public init(entries: [InferenceLogEntry], rowLimit: Int? = nil) {
+    /// many rows are kept (whole requests, so the window may hold a few more rows). A
+    /// positional request's columns take `positionalNames` when it has that many columns.
+    public init(entries: [InferenceLogEntry], rowLimit: Int? = nil, positionalNames: [String]? = nil) {
         var kept: [InferenceLogEntry] = []
         var decoded: [(InferenceLogEntry, DataFrame?, [LoggedPrediction?]?)] = []
         var rows = 0
@@ -54,7 +56,7 @@ public struct MonitorWindow: Sendable {
             if let rowLimit, rows >= rowLimit { break }
             kept.append(entry)
             guard entry.succeeded else { continue }
-            let frame = Self.frame(entry.inputs)
+            let frame = Self.frame(entry.inputs, positionalNames: positionalNames)
             let predictions = Self.predictions(entry.outputs)
             rows += frame?.rowCount ?? predictions?.count ?? 0
             decoded.append((entry, frame, predictions))
@@ -121,20 +123,30 @@ public struct MonitorWindow: Sendable {
 
     /// The rows of a logged request: MLflow's JSON formats, a CSV body (logged as a JSON
     /// string), or an Open Inference Protocol request with one tensor per column.
-    static func frame(_ inputs: ArraySlice<UInt8>) -> DataFrame? {
+    static func frame(_ inputs: ArraySlice<UInt8>, positionalNames: [String]? = nil) -> DataFrame? {
         guard let first = inputs.first(where: { $0 > 0x20 }) else { return nil }
         if first == UInt8(ascii: "\"") {
             guard case .string(let csv)? = try? JSONValue.parse(inputs) else { return nil }
             return try? ScoringRequest.parseCSV(Array(csv.utf8)).frame
         }
-        if let request = try? ScoringRequest.parseJSON(inputs), !request.positional {
-            return request.frame
+        if let request = try? ScoringRequest.parseJSON(inputs) {
+            return request.positional ? named(request.frame, positionalNames) : request.frame
         }
-        return openInferenceFrame(inputs)
+        return openInferenceFrame(inputs, positionalNames: positionalNames)
     }
 
-    static func openInferenceFrame(_ inputs: ArraySlice<UInt8>) -> DataFrame? {
+    /// A positional frame with its columns named in order, or nil when the names don't fit.
+    static func named(_ frame: DataFrame?, _ names: [String]?) -> DataFrame? {
+        guard let frame, let names, names.count == frame.columns.count else { return nil }
+        return DataFrame(columns: zip(names, frame.columns).map { Column(name: $0, values: $1.values) }, rowCount: frame.rowCount)
+    }
+
+    static func openInferenceFrame(_ inputs: ArraySlice<UInt8>, positionalNames: [String]? = nil) -> DataFrame? {
         guard let request = try? InferenceRequest.parse(inputs), !request.inputs.isEmpty else { return nil }
+        // One `[rows, features]` tensor: the features in order, as the model reads them.
+        if request.inputs.count == 1, let input = request.inputs.first, input.shape.count == 2, input.shape[1] > 1 {
+            return named(try? input.positionalFrame(), positionalNames)
+        }
         var columns: [Column] = []
         var rows: Int?
         for input in request.inputs {

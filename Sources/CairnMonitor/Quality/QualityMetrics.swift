@@ -51,4 +51,9 @@ public struct QualityMetrics: Codable, Sendable, Equatable {
     public static func higherIsBetter(_ metric: String) -> Bool {
         metric != "mae" && metric != "rmse"
     }
+
+    /// The task a metric belongs to: the regression errors, else classification.
+    public static func task(of metric: String) -> Task {
+        metric == "mae" || metric == "rmse" ? .regression : .classification
+    }
 }

@@ -83,6 +83,7 @@ struct MonitorsController<Context: RequestContext>: Sendable {
     @Sendable func delete(_ parameters: RequestParameters, _ path: PathParameters) async throws -> JSONBody {
         let monitor = try await store.getMonitor(idOrName: try path.required("monitor_id"))
         try await store.deleteMonitor(id: monitor.id)
+        service.forget(monitorID: monitor.id)
         return .empty
     }
 
@@ -192,6 +193,8 @@ struct MonitorsController<Context: RequestContext>: Sendable {
             }
             for label in labels {
                 switch label {
+                case .number(let value, _) where !value.isFinite:
+                    throw CairnError.invalidParameter("A label must be a finite number (feedback for '\(id)').")
                 case .number, .string, .bool, .null: continue
                 default: throw CairnError.invalidParameter("A label must be a number, a string, a boolean or null (feedback for '\(id)').")
                 }

@@ -28,7 +28,6 @@ struct ScoringController<Context: RequestContext>: Sendable {
     func invoke(_ request: Request, context: Context) async throws -> Response {
         let start = ContinuousClock.now
         let body = try await request.body.collect(upTo: maxBodyBytes)
-        let parsed = try Self.parse(body: body, contentType: request.headers[.contentType])
         let host = traffic.pick()
         guard let deployment = host.lease() else {
             throw CairnError(.temporarilyUnavailable, "No model is loaded.")
@@ -36,10 +35,15 @@ struct ScoringController<Context: RequestContext>: Sendable {
         defer { deployment.release() }
         deployment.metrics.enter()
         defer { deployment.metrics.leave() }
+        // A body refused before scoring goes through the same finish as a scored one: it
+        // gets its request id and its log record, and counts in the error rate.
+        var parsed: ScoringRequest?
         let status: HTTPResponse.Status
         let responseBytes: [UInt8]
         do throws(CairnError) {
-            let answer = try await deployment.score(parsed)
+            let scoring = try Self.parse(body: body, contentType: request.headers[.contentType])
+            parsed = scoring
+            let answer = try await deployment.score(scoring)
             responseBytes = PredictionWriter.mlflowBody(try answer.result.get())
             status = .ok
         } catch {
@@ -48,9 +52,9 @@ struct ScoringController<Context: RequestContext>: Sendable {
         }
         let response = ScoringResponse.finish(
             status: status, body: responseBytes, deployment: deployment, request: request, requestBody: body,
-            rows: parsed.frame.rowCount, start: start, inferenceLog: inferenceLog
+            rows: parsed?.frame.rowCount ?? 0, start: start, inferenceLog: inferenceLog
         )
-        if status == .ok { traffic.shadow?.offer(parsed) }
+        if status == .ok, let parsed { traffic.shadow?.offer(parsed) }
         return response
     }
 

@@ -8,6 +8,21 @@ public struct InferenceRequest: Sendable {
         public var shape: [Int]
         public var datatype: String
         public var data: [JSONValue]
+
+        /// A `[rows, features]` input as positional columns named "0", "1", …
+        public func positionalFrame() throws(CairnError) -> DataFrame {
+            guard shape.count == 2, shape[0] >= 0, shape[1] >= 1, data.count == shape[0] * shape[1] else {
+                throw CairnError(.badRequest, "Input '\(name)' must have shape [rows, features] matching its data.")
+            }
+            let (rows, width) = (shape[0], shape[1])
+            var columns: [Column] = []
+            for c in 0..<width {
+                var builder = ColumnBuilder(name: String(c), capacity: rows)
+                for r in 0..<rows { try builder.append(data[r * width + c]) }
+                columns.append(builder.build())
+            }
+            return DataFrame(columns: columns, rowCount: rows)
+        }
     }
 
     public var id: String?
@@ -87,29 +102,21 @@ public struct InferenceRequest: Sendable {
             }
             return .tensors(tensors, rows: rows)
         }
-        var positional = false
-        var columns: [Column] = []
         if inputs.count == 1, inputs[0].shape.count == 2, inputs[0].shape[1] != 1 || signatureWidth(signature) == 1 {
-            let input = inputs[0]
-            let width = input.shape[1]
-            positional = true
-            for c in 0..<width {
-                var builder = ColumnBuilder(name: String(c), capacity: rows)
-                for r in 0..<rows { try builder.append(input.data[r * width + c]) }
-                columns.append(builder.build())
+            let frame = try inputs[0].positionalFrame()
+            return .frame(try signature?.conform(frame, positional: true) ?? frame)
+        }
+        var columns: [Column] = []
+        for input in inputs {
+            guard input.shape.first == rows, input.shape.dropFirst().allSatisfy({ $0 == 1 }) else {
+                throw CairnError(.badRequest, "Input '\(input.name)' must have shape [\(rows)] or [\(rows), 1] to be a column.")
             }
-        } else {
-            for input in inputs {
-                guard input.shape.first == rows, input.shape.dropFirst().allSatisfy({ $0 == 1 }) else {
-                    throw CairnError(.badRequest, "Input '\(input.name)' must have shape [\(rows)] or [\(rows), 1] to be a column.")
-                }
-                var builder = ColumnBuilder(name: input.name, capacity: rows)
-                for cell in input.data { try builder.append(cell) }
-                columns.append(builder.build())
-            }
+            var builder = ColumnBuilder(name: input.name, capacity: rows)
+            for cell in input.data { try builder.append(cell) }
+            columns.append(builder.build())
         }
         let frame = DataFrame(columns: columns, rowCount: rows)
-        return .frame(try signature?.conform(frame, positional: positional) ?? frame)
+        return .frame(try signature?.conform(frame, positional: false) ?? frame)
     }
 
     private func signatureWidth(_ signature: ModelSignature?) -> Int? {

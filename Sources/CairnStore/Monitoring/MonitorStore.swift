@@ -147,7 +147,8 @@ public protocol MonitorStore: Sendable {
     func deleteMonitor(id: String) async throws
 
     /// Records an evaluation: stamps `lastRunTime`, opens an alert for every firing check that
-    /// has none open, resolves open alerts whose check no longer fires, and queues one delivery
+    /// has none open, resolves open alerts whose check no longer fires or is no longer among
+    /// the results (taken out of the monitor), and queues one delivery
     /// per webhook URL for each of those events, all in one transaction. Returns the alerts
     /// that changed state.
     func recordEvaluation(
@@ -157,6 +158,7 @@ public protocol MonitorStore: Sendable {
     func listAlerts(monitorID: String?, state: StoredAlert.State?, limit: Int) async throws -> [StoredAlert]
 
     func dueDeliveries(at time: Int64, limit: Int) async throws -> [AlertDelivery]
+    /// Throws `resourceDoesNotExist` for an unknown alert.
     func listDeliveries(alertID: String) async throws -> [AlertDelivery]
     func updateDelivery(_ delivery: AlertDelivery) async throws
 

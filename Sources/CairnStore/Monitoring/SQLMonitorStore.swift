@@ -93,6 +93,16 @@ public struct SQLMonitorStore: MonitorStore {
             for alert in open { openByCheck[alert.check] = alert }
 
             var changed: [StoredAlert] = []
+            func resolve(_ alert: StoredAlert) async throws {
+                var alert = alert
+                alert.state = .resolved
+                alert.resolvedAt = time
+                try await sql.raw("""
+                    UPDATE cairn_alerts SET state = 'resolved', resolved_at = \(bind: time) WHERE alert_id = \(bind: alert.id)
+                    """).run()
+                try await Self.queue(sql, alert: alert, event: "alert.resolved", webhooks: webhooks, maxAttempts: maxAttempts, payload: payload, at: time)
+                changed.append(alert)
+            }
             for result in results {
                 if result.firing, openByCheck[result.check] == nil {
                     let alert = StoredAlert(
@@ -107,15 +117,14 @@ public struct SQLMonitorStore: MonitorStore {
                         """).run()
                     try await Self.queue(sql, alert: alert, event: "alert.firing", webhooks: webhooks, maxAttempts: maxAttempts, payload: payload, at: time)
                     changed.append(alert)
-                } else if !result.firing, var alert = openByCheck[result.check] {
-                    alert.state = .resolved
-                    alert.resolvedAt = time
-                    try await sql.raw("""
-                        UPDATE cairn_alerts SET state = 'resolved', resolved_at = \(bind: time) WHERE alert_id = \(bind: alert.id)
-                        """).run()
-                    try await Self.queue(sql, alert: alert, event: "alert.resolved", webhooks: webhooks, maxAttempts: maxAttempts, payload: payload, at: time)
-                    changed.append(alert)
+                } else if !result.firing, let alert = openByCheck[result.check] {
+                    try await resolve(alert)
                 }
+            }
+            // A check taken out of the monitor no longer fires.
+            let checked = Set(results.map(\.check))
+            for alert in open where !checked.contains(alert.check) {
+                try await resolve(alert)
             }
             return changed
         }
@@ -157,7 +166,10 @@ public struct SQLMonitorStore: MonitorStore {
 
     public func listDeliveries(alertID: String) async throws -> [AlertDelivery] {
         try await database.read { sql in
-            try await sql.raw("""
+            guard try await sql.raw("SELECT alert_id FROM cairn_alerts WHERE alert_id = \(bind: alertID)").first() != nil else {
+                throw CairnError.notFound("Alert '\(alertID)' does not exist.")
+            }
+            return try await sql.raw("""
                 SELECT * FROM cairn_alert_deliveries WHERE alert_id = \(bind: alertID) ORDER BY event, url
                 """).all().map(Self.delivery)
         }

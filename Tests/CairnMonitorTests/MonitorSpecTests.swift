@@ -140,6 +140,11 @@ import Testing
         }
     }
 
+    @Test func aNumberOutOfRangeIsNamedAsSuch() {
+        Self.expectRefused(Self.body(#""window": {"rows": 1e20}"#), naming: "'window.rows' must be a whole number")
+        Self.expectRefused(Self.body(#""min_rows": 2.5"#), naming: "'min_rows' must be a whole number")
+    }
+
     @Test func unknownFieldsAreRefusedByName() {
         Self.expectRefused(Self.body(#""version": "7""#), naming: "unknown field 'version'")
         Self.expectRefused(Self.body(#""window": {"second": 60}"#), naming: "unknown field 'window.second'")

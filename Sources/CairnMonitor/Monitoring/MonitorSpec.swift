@@ -117,6 +117,7 @@ public struct MonitorSpec: Codable, Sendable, Equatable {
     /// Decodes and validates a client's JSON; every refusal is an INVALID_PARAMETER_VALUE
     /// that names the field.
     public static func decode(_ bytes: some Collection<UInt8>) throws(CairnError) -> MonitorSpec {
+        try precheck(bytes)
         let spec: MonitorSpec
         do {
             spec = try JSONDecoder().decode(MonitorSpec.self, from: Data(bytes))
@@ -125,15 +126,26 @@ public struct MonitorSpec: Codable, Sendable, Equatable {
         } catch {
             throw CairnError.invalidParameter("Invalid monitor: \(error)")
         }
-        try rejectUnknownFields(bytes)
         try spec.validate()
         return spec
     }
 
-    /// A misspelt field would otherwise be dropped without a word and the monitor run on a
-    /// default the client never chose.
-    static func rejectUnknownFields(_ bytes: some Collection<UInt8>) throws(CairnError) {
+    /// Checks Foundation's decoder cannot explain: a misspelt field would otherwise be dropped
+    /// without a word and the monitor run on a default the client never chose, and a whole
+    /// number too large for its type would be called "not valid JSON".
+    static func precheck(_ bytes: some Collection<UInt8>) throws(CairnError) {
         guard case .object(let fields)? = try? JSONValue.parse(bytes) else { return }
+        func whole(_ value: JSONValue?, _ place: String) throws(CairnError) {
+            guard case .number(let number, _)? = value else { return }
+            guard number.rounded() == number, abs(number) < 1e15 else {
+                throw CairnError.invalidParameter("Invalid monitor: '\(place)' must be a whole number in range.")
+            }
+        }
+        for key in ["interval_seconds", "webhook_max_attempts", "min_rows"] { try whole(fields[key], key) }
+        if case .object(let window)? = fields["window"] {
+            try whole(window["seconds"], "window.seconds")
+            try whole(window["rows"], "window.rows")
+        }
         func refuse(_ object: [String: JSONValue], _ known: Set<String>, in place: String) throws(CairnError) {
             if let unknown = object.keys.filter({ !known.contains($0) }).sorted().first {
                 throw CairnError.invalidParameter("Invalid monitor: unknown field '\(place)\(unknown)'; the fields are \(known.sorted().joined(separator: ", ")).")

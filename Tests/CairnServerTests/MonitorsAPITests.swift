@@ -53,7 +53,10 @@ import Testing
         }
     }
 
-    func writeLog(_ records: [(id: String, offset: Int64, version: String, status: Int)], model: String = "churn") throws -> Int64 {
+    func writeLog(
+        _ records: [(id: String, offset: Int64, version: String, status: Int)], model: String = "churn",
+        outputs: (String) -> String = { _ in #"{"predictions": [1]}"# }
+    ) throws -> Int64 {
         let writer = try InferenceLogWriter(options: .init(directory: logDirectory), logger: Logger(label: "test"))
         // Stamped in the past, as records always are by the time they reach a segment.
         let start = Int64(Date().timeIntervalSince1970 * 1000) - 60_000
@@ -61,7 +64,7 @@ import Testing
             writer.record(InferenceRecord(
                 requestID: record.id, timestamp: start + record.offset, model: model, version: record.version,
                 inputs: Array(#"{"dataframe_split": {"columns": ["a", "b"], "data": [[1, "x,\"y\""]]}}"#.utf8),
-                outputs: Array(#"{"predictions": [1]}"#.utf8), latencyMicroseconds: 2_000, status: record.status))
+                outputs: Array(outputs(record.id).utf8), latencyMicroseconds: 2_000, status: record.status))
         }
         try writer.flush()
         return start
@@ -375,6 +378,39 @@ import Testing
             guard case .array(let checks)? = report?["checks"] else { Issue.record("no checks"); return }
             let mae = checks.first { $0["check"] == .string("quality:mae") }
             #expect(Self.string(mae?["message"])?.contains("mae does not apply") == true)
+        }
+    }
+
+    /// A two-class model is judged one-vs-rest: a stray label is one wrong answer, not a
+    /// third class averaged in; JSON booleans mean 0/1 for a model that answers 0/1.
+    @Test func aStrayLabelCountsAsOneWrongAnswerForATwoClassModel() async throws {
+        _ = try writeLog((0..<10).map { ("b\($0)", Int64($0) * 1_000, "1", 200) }, outputs: { id in
+            #"{"predictions": [\#(Int(id.dropFirst())! < 5 ? 1 : 0)]}"#
+        })
+        try await withApp { client, _ in
+            let created = try json(try await client.post("\(Self.api)/monitors", """
+                {"name": "binary", "model_name": "churn", "min_rows": 1, "checks": [{"type": "quality", "metric": "f1", "threshold": 0.9}]}
+                """))
+            let id = try #require(Self.string(created["monitor"]?["monitor_id"]))
+            let items = (0..<10).map { index -> String in
+                let label = switch index {
+                case 9: #""yes""#
+                case 8: "false"
+                case 0: "true"
+                default: index < 5 ? "1" : "0"
+                }
+                return #"{"request_id": "b\#(index)", "label": \#(label)}"#
+            }
+            #expect(try await client.post("\(Self.api)/feedback", #"{"feedback": [\#(items.joined(separator: ","))]}"#).status == .ok)
+            let report = try json(try await client.post("\(Self.api)/monitors/\(id)/run", ""))["report"]
+            let quality = report?["quality"]
+            #expect(quality?["rows"] == .number(10, raw: "10"))
+            #expect(quality?["accuracy"] == .number(0.9, raw: "0.9"))
+            for metric in ["precision", "recall", "f1", "roc_auc"] {
+                #expect(quality?[metric] == .number(1, raw: "1"), "\(metric)")
+            }
+            guard case .array(let checks)? = report?["checks"] else { Issue.record("no checks"); return }
+            #expect(checks.first?["firing"] == .bool(false))
         }
     }
 

@@ -155,11 +155,28 @@ public struct MonitorEvaluator: Sendable {
         switch task {
         case .classification:
             let scores = predictions.allSatisfy { $0.score != nil } ? predictions.map { $0.score! } : nil
-            let truth = labels.map(Self.label)
             let predicted = predictions.map(\.label)
-            let unseen = Set(truth).subtracting(predicted).sorted()
+            let modelClasses = Set(predicted)
+            // JSON booleans for a model that answers 0/1 mean 0/1.
+            let numericBooleans = modelClasses.isSubset(of: ["0", "1"])
+            let truth = labels.map { label -> String in
+                if numericBooleans, case .bool(let flag) = label { return flag ? "1" : "0" }
+                return Self.label(label)
+            }
+            let unseen = Set(truth).subtracting(modelClasses).sorted()
             if !unseen.isEmpty {
                 notes.append("Ground truth holds classes the model never predicted in this window: \(unseen.prefix(5).map { "'\($0)'" }.joined(separator: ", "))\(unseen.count > 5 ? ", …" : "") (a mislabelled feedback, or set \"task\" if this is a regressor).")
+            }
+            // A two-class model is judged one-vs-rest on its positive class, so a stray label
+            // counts as one wrong answer instead of turning every ratio into a three-class
+            // average (sklearn on the binarised labels).
+            if modelClasses.count == 2, !unseen.isEmpty,
+               let positive = try QualityMetrics.positiveClass(among: modelClasses.sorted(), given: spec.positiveLabel),
+               let negative = modelClasses.first(where: { $0 != positive }) {
+                var metrics = try QualityMetrics.classification(
+                    labels: truth.map { $0 == positive ? positive : negative }, predictions: predicted, scores: scores, positiveLabel: positive)
+                metrics.accuracy = Double(zip(truth, predicted).filter { $0 == $1 }.count) / Double(truth.count)
+                return (metrics, labels.count, notes)
             }
             let metrics = try QualityMetrics.classification(labels: truth, predictions: predicted, scores: scores, positiveLabel: spec.positiveLabel)
             return (metrics, labels.count, notes)
@@ -262,6 +279,9 @@ public struct MonitorEvaluator: Sendable {
             let threshold = check.threshold ?? 0
             if let quality, quality.value(of: metric) == nil, QualityMetrics.task(of: metric) != quality.task {
                 return result(nil, threshold, false, "\(metric) does not apply: the window's predictions are scored as \(quality.task.rawValue) (set \"task\" on the monitor if that is wrong).")
+            }
+            if let quality, labeled >= spec.minRows, metric == "roc_auc", quality.rocAUC == nil {
+                return result(nil, threshold, false, "roc_auc needs a two-class model and both classes among the labelled rows.")
             }
             guard let quality, labeled >= spec.minRows, let value = quality.value(of: metric) else {
                 return result(quality?.value(of: metric), threshold, false, "Not enough ground truth for \(metric) (\(labeled) labelled rows, \(spec.minRows) needed).")

@@ -1,6 +1,7 @@
 import CairnCore
 import Foundation
 import Logging
+import Prometheus
 import Testing
 @testable import CairnMonitor
 
@@ -80,7 +81,8 @@ import Testing
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let large = "{\"inputs\": [\"" + String(repeating: "x", count: 4_000) + "\"]}"
-        let writer = try InferenceLogWriter(options: .init(directory: directory, capacityBytes: 10_000), logger: Logger(label: "test"))
+        let metrics = PrometheusCollectorRegistry()
+        let writer = try InferenceLogWriter(options: .init(directory: directory, capacityBytes: 10_000), logger: Logger(label: "test"), metrics: metrics)
         let accepted = (0..<4).map { writer.record(record("r\($0)", inputs: large)) }
         #expect(accepted == [true, true, false, false])
         #expect(writer.droppedCount == 2)
@@ -88,6 +90,12 @@ import Testing
         try writer.flush()
         #expect(try lines(writer).map { $0["request_id"] } == [.string("r0"), .string("r1"), .string("small")])
         #expect(writer.writtenCount == 3)
+        var emitted: [UInt8] = []
+        metrics.emit(into: &emitted)
+        let text = String(decoding: emitted, as: UTF8.self)
+        #expect(text.contains("cairn_inference_log_records_written_total 3"))
+        #expect(text.contains("cairn_inference_log_records_dropped_total 2"))
+        #expect(text.contains("# TYPE cairn_inference_log_records_dropped_total counter"))
     }
 
     @Test func aFailedWriteCountsItsRecordsAsDroppedAndTheLogCarriesOn() throws {

@@ -389,4 +389,6 @@ def test_inference_log_records_every_scored_request(serve, tmp_path):
     assert first["inputs"] == {"dataframe_split": {"columns": ["x"], "data": [[3.0]]}}
     assert first["outputs"] == {"predictions": [6.0]}
     assert records[1]["request_id"] == generated.headers["X-Request-ID"]
-    assert "cairn_inference_log_written_records 7" in served.metrics()
+    metrics = served.metrics()
+    assert "cairn_inference_log_records_written_total 7" in metrics
+    assert "cairn_inference_log_records_dropped_total 0" in metrics

@@ -1,6 +1,7 @@
 import CairnCore
 import Foundation
 import Logging
+import Prometheus
 import ServiceLifecycle
 import Synchronization
 
@@ -66,6 +67,9 @@ public final class InferenceLogWriter: Service, Sendable {
     private let pending = Mutex(Pending())
     private let dropped = Atomic<Int>(0)
     private let written = Atomic<Int>(0)
+    /// The same two counts in `/metrics`, when a registry is given.
+    private let writtenCounter: Counter?
+    private let droppedCounter: Counter?
     /// The open segment file, and the emptied buffer of the previous flush, which is swapped
     /// back in so the request path rarely regrows it. Touched only by flushes.
     private struct Segment {
@@ -82,9 +86,15 @@ public final class InferenceLogWriter: Service, Sendable {
     /// A spare larger than this (left by a burst) is let go rather than kept.
     private static let spareLimit = 4 << 20
 
-    public init(options: Options, logger: Logger) throws {
+    public init(options: Options, logger: Logger, metrics: PrometheusCollectorRegistry? = nil) throws {
         self.options = options
         self.logger = logger
+        writtenCounter = metrics?.makeCounter(
+            descriptor: MetricNameDescriptor(metricName: "cairn_inference_log_records_written_total", helpText: "Records written to the inference log."))
+        droppedCounter = metrics?.makeCounter(
+            descriptor: MetricNameDescriptor(
+                metricName: "cairn_inference_log_records_dropped_total",
+                helpText: "Records dropped: the inference log buffer was full or a write failed."))
         try FileManager.default.createDirectory(atPath: options.directory, withIntermediateDirectories: true)
     }
 
@@ -106,7 +116,10 @@ public final class InferenceLogWriter: Service, Sendable {
             pending.records += 1
             return true
         }
-        if !accepted { dropped.wrappingAdd(1, ordering: .relaxed) }
+        if !accepted {
+            dropped.wrappingAdd(1, ordering: .relaxed)
+            droppedCounter?.increment()
+        }
         return accepted
     }
 
@@ -157,9 +170,11 @@ public final class InferenceLogWriter: Service, Sendable {
                 try? segment.handle?.close()
                 segment.handle = nil
                 dropped.wrappingAdd(records, ordering: .relaxed)
+                droppedCounter?.increment(by: Int64(records))
                 throw error
             }
             written.wrappingAdd(records, ordering: .relaxed)
+            writtenCounter?.increment(by: Int64(records))
         }
     }
 

@@ -31,7 +31,7 @@ public func buildServingApplication(_ configuration: ServeConfiguration, logger:
     }
     let traffic = TrafficRouter(primary: primary, canary: canary, canaryPercent: configuration.canaryPercent, shadow: shadow)
 
-    let inferenceLog = try configuration.inferenceLog.map { try InferenceLogWriter(options: $0, logger: logger) }
+    let inferenceLog = try configuration.inferenceLog.map { try InferenceLogWriter(options: $0, logger: logger, metrics: registry) }
     let router = buildServingRouter(traffic: traffic, registry: registry, inferenceLog: inferenceLog, maxBodyBytes: configuration.maxBodyBytes)
     var frameworkLogger = logger
     frameworkLogger.logLevel = max(logger.logLevel, .notice)
@@ -62,10 +62,6 @@ public func buildServingRouter(traffic: TrafficRouter, registry: PrometheusColle
         Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: CairnVersion.current)))
     }
     router.get("metrics") { _, _ in
-        if let inferenceLog {
-            registry.makeGauge(name: "cairn_inference_log_written_records", labels: [], help: "Records written to the inference log since start.").set(Double(inferenceLog.writtenCount))
-            registry.makeGauge(name: "cairn_inference_log_dropped_records", labels: [], help: "Records dropped because the inference log buffer was full.").set(Double(inferenceLog.droppedCount))
-        }
         var buffer: [UInt8] = []
         buffer.reserveCapacity(16 * 1024)
         registry.emit(into: &buffer)

@@ -149,7 +149,9 @@ public final class InferenceLogWriter: Service, Sendable {
     /// pruning segments as they fill.
     public func flush() throws {
         try segment.withLock { segment in
-            var lines = segment.spare
+            // Taken out, not copied, so the buffer is uniquely held and keeps its capacity.
+            var lines: [UInt8] = []
+            swap(&lines, &segment.spare)
             lines.removeAll(keepingCapacity: true)
             let records = pending.withLock { pending in
                 swap(&lines, &pending.bytes)

@@ -218,16 +218,17 @@ public struct MonitorEvaluator: Sendable {
         var numeric = 0
         var fractional = 0
         for label in labels {
-            switch label {
-            case .number(let value, _):
-                numeric += 1
-                if value.rounded() != value { fractional += 1 }
-            case .string(let value) where Double(value) != nil:
-                numeric += 1
-                if let number = Double(value), number.rounded() != number { fractional += 1 }
-            default:
-                text += 1
+            let number: Double? = switch label {
+            case .number(let value, _): value
+            case .string(let value): Double(value)
+            default: nil
             }
+            guard let number else {
+                text += 1
+                continue
+            }
+            numeric += 1
+            if number.rounded() != number { fractional += 1 }
         }
         if text * 2 > labels.count { return .classification }
         for case .number(let value) in predictions.map(\.value) where value.rounded() != value { return .regression }

@@ -20,6 +20,39 @@ import Testing
         #expect(throws: JSONParseError.self) { try JSONValue.parse(text) }
     }
 
+    @Test func objectsKeepTheOrderKeysWereWritten() throws {
+        let value = try JSONValue.parse(#"{"tenure": 1, "monthly": 2, "calls": 3, "age": 4, "tenure": 5}"#)
+        guard case .object(let fields) = value else { Issue.record("not an object"); return }
+        #expect(fields.keys == ["tenure", "monthly", "calls", "age"])
+        #expect(fields["tenure"] == .number(5, raw: "5"), "a repeated key keeps its place and its last value")
+        // Order does not make two objects different, as in JSON.
+        #expect(try JSONValue.parse(#"{"a": 1, "b": 2}"#) == JSONValue.parse(#"{"b": 2, "a": 1}"#))
+        #expect(try JSONValue.parse(#"{"a": 1, "b": 2}"#) != JSONValue.parse(#"{"a": 1, "b": 3}"#))
+        // Large objects index their keys; removal keeps the rest in order.
+        var large = JSONObject()
+        for i in 0..<40 { large["k\(39 - i)"] = .number(Double(i), raw: "\(i)") }
+        large["k20"] = nil
+        #expect(large.count == 39 && large["k20"] == nil && large["k0"] == .number(39, raw: "39"))
+        #expect(large.keys.first == "k39" && large.keys.last == "k0")
+    }
+
+    @Test func readsPythonsNonFiniteLiterals() throws {
+        let value = try JSONValue.parse("[NaN, Infinity, -Infinity, 1e400, -1]")
+        guard case .array(let items) = value, items.count == 5 else { Issue.record("not five items"); return }
+        guard case .number(let nan, let nanRaw) = items[0], case .number(let inf, let infRaw) = items[1],
+              case .number(let negInf, let negInfRaw) = items[2], case .number(let big, let bigRaw) = items[3] else {
+            Issue.record("not numbers"); return
+        }
+        #expect(nan.isNaN && JSONValue.isNonFiniteLiteral(nanRaw))
+        #expect(inf == .infinity && JSONValue.isNonFiniteLiteral(infRaw))
+        #expect(negInf == -.infinity && JSONValue.isNonFiniteLiteral(negInfRaw))
+        // Digits beyond a double are an infinity too, but one the client did not write.
+        #expect(big == .infinity && !JSONValue.isNonFiniteLiteral(bigRaw))
+        for bad in ["nan", "-NaN", "Inf", "-Infinit", "NaNa", "+Infinity"] {
+            #expect(throws: JSONParseError.self, "\(bad)") { try JSONValue.parse(bad) }
+        }
+    }
+
     @Test func rejectsInvalidUTF8() {
         let bytes: [UInt8] = [0x22, 0xFF, 0xFE, 0x22]
         #expect(throws: JSONParseError.self) { try JSONValue.parse(bytes) }

@@ -179,6 +179,14 @@ func logEntry(
         ])
     }
 
+    @Test func nativeClassifierRecordsGiveTheLabelAndThePositiveScore() {
+        #expect(Self.predictions(#"{"predictions": [{"label": 1, "probabilities": [0.3, 0.7]}, {"output_label": 0, "output_probability": {"0": 0.9, "1": 0.1}}]}"#, rows: 2) == [
+            LoggedPrediction(value: .number(1), score: 0.7), LoggedPrediction(value: .number(0), score: 0.1),
+        ])
+        // Three classes: the label, no single positive score.
+        #expect(Self.predictions(#"{"predictions": [{"label": 2, "probabilities": [0.1, 0.2, 0.7]}]}"#, rows: 1) == [LoggedPrediction(value: .number(2))])
+    }
+
     @Test func openInferenceOutputs() {
         #expect(Self.predictions(#"{"model_name": "m", "outputs": [{"name": "y", "shape": [2], "datatype": "FP64", "data": [0.5, 1.5]}]}"#, rows: 2) == [
             LoggedPrediction(value: .number(0.5)), LoggedPrediction(value: .number(1.5)),

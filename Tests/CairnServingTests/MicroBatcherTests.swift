@@ -6,6 +6,7 @@ import Testing
 /// A runtime that records the batches it is given and can be held shut, so tests can pile
 /// requests up behind a running batch deterministically.
 final class RecordingRuntime: ModelRuntime {
+    let acceptsMissingValues = true
     let kind = "test"
     let inputMetadata: [TensorMetadata] = []
     let outputMetadata: [TensorMetadata] = []

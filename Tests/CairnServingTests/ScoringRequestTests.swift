@@ -145,7 +145,7 @@ import Testing
         let key = fields.keys.first { ScoringRequest.inputKeys.contains($0) }!
         let (frame, positional) = try ScoringRequest.decode(key: key, payload: fields[key]!)
         var params: [String: JSONValue] = [:]
-        if case .object(let given)? = fields["params"] { params = given }
+        if case .object(let given)? = fields["params"] { params = given.dictionary }
         return ScoringRequest(frame: frame, positional: positional, params: params)
     }
 

@@ -169,7 +169,10 @@ def test_onnx_model_serves_natively_and_matches_sklearn(serve, data, unique):
     sample = X.head(50)
     response = served.invoke({"dataframe_split": sample.to_dict(orient="split")})
     assert response.status_code == 200, response.text
-    assert response.json()["predictions"] == pipeline.predict(sample).tolist()
+    # Every output, as MLflow's onnx flavor answers: records of the label and the probabilities.
+    records = response.json()["predictions"]
+    assert [r["label"] for r in records] == pipeline.predict(sample).tolist()
+    np.testing.assert_allclose([r["probabilities"] for r in records], pipeline.predict_proba(sample), rtol=1e-4, atol=1e-5)
 
     # Open Inference Protocol: the graph's own tensor, probabilities included.
     meta = requests.get(f"{served.url}/v2/models/{name}", timeout=10).json()

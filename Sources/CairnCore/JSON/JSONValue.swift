@@ -1,5 +1,10 @@
 /// A parsed JSON document.
 ///
+/// Besides RFC 8259 it reads the bare `NaN`, `Infinity` and `-Infinity` that Python's `json`
+/// writes by default (and MLflow's servers accept), as numbers whose `raw` spelling is that
+/// word; a number too large for a double (`1e400`) parses as an infinity whose `raw` is the
+/// digits, so a caller can tell the two apart (`isNonFiniteLiteral`).
+///
 /// Request bodies are parsed into this tree by a small hand-written parser rather than
 /// `JSONDecoder`, for two reasons: MLflow's proto-JSON is lenient in ways `Decodable` is not
 /// (int64 as number *or* string, `"NaN"` for doubles, unknown fields ignored), and every
@@ -11,11 +16,18 @@ public enum JSONValue: Sendable, Equatable {
     case number(Double, raw: String)
     case string(String)
     case array([JSONValue])
-    case object([String: JSONValue])
+    /// Members in the order they were written (see `JSONObject`).
+    case object(JSONObject)
 
     public subscript(key: String) -> JSONValue? {
         if case .object(let fields) = self { return fields[key] }
         return nil
+    }
+
+    /// True for the words `NaN`, `Infinity` and `-Infinity`: a non-finite value the client
+    /// meant, unlike digits that overflowed a double.
+    public static func isNonFiniteLiteral(_ raw: String) -> Bool {
+        raw == "NaN" || raw == "Infinity" || raw == "-Infinity"
     }
 }
 
@@ -72,6 +84,12 @@ private struct Parser {
         case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
         case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
         case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+        case UInt8(ascii: "N"): try expectLiteral("NaN"); return .number(.nan, raw: "NaN")
+        case UInt8(ascii: "I"): try expectLiteral("Infinity"); return .number(.infinity, raw: "Infinity")
+        case UInt8(ascii: "-") where index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "I"):
+            index += 1
+            try expectLiteral("Infinity")
+            return .number(-.infinity, raw: "-Infinity")
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
         default: throw error("Unexpected character")
         }
@@ -89,7 +107,7 @@ private struct Parser {
 
     mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
         index += 1
-        var fields: [String: JSONValue] = [:]
+        var fields = JSONObject()
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(fields) }
         while true {

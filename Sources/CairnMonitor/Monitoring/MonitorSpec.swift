@@ -146,7 +146,7 @@ public struct MonitorSpec: Codable, Sendable, Equatable {
             try whole(window["seconds"], "window.seconds")
             try whole(window["rows"], "window.rows")
         }
-        func refuse(_ object: [String: JSONValue], _ known: Set<String>, in place: String) throws(CairnError) {
+        func refuse(_ object: JSONObject, _ known: Set<String>, in place: String) throws(CairnError) {
             if let unknown = object.keys.filter({ !known.contains($0) }).sorted().first {
                 throw CairnError.invalidParameter("Invalid monitor: unknown field '\(place)\(unknown)'; the fields are \(known.sorted().joined(separator: ", ")).")
             }

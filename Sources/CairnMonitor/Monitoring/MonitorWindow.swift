@@ -182,6 +182,18 @@ public struct MonitorWindow: Sendable {
         return nil
     }
 
+    /// The second class's probability of a two-class vector or class → probability object.
+    static func positiveScore(_ probabilities: JSONValue) -> Double? {
+        let values: [JSONValue]
+        switch probabilities {
+        case .array(let items): values = items
+        case .object(let byClass): values = byClass.values
+        default: return nil
+        }
+        guard values.count == 2, case .number(let score, _) = values[1] else { return nil }
+        return score
+    }
+
     static func prediction(_ value: JSONValue) -> LoggedPrediction? {
         switch value {
         case .number(let number, _): return LoggedPrediction(value: .number(number))
@@ -197,8 +209,16 @@ public struct MonitorWindow: Sendable {
             if numbers.count == 1 { return LoggedPrediction(value: .number(numbers[0])) }
             return LoggedPrediction(value: .number(Double(best)), score: numbers.count == 2 ? numbers[1] : nil)
         case .object(let fields):
-            // A record: its `prediction`/`label` field, else its only field.
-            if let named = fields["prediction"] ?? fields["label"] ?? fields["output_label"] { return prediction(named) }
+            // A record: its `prediction`/`label` field, else its only field. A native
+            // classifier's record carries its probabilities beside the label (a vector, or a
+            // ZipMap's class → probability object): with two classes, the second is the score.
+            if let named = fields["prediction"] ?? fields["label"] ?? fields["output_label"] {
+                guard var found = prediction(named) else { return nil }
+                if found.score == nil, let probabilities = fields["probabilities"] ?? fields["output_probability"] {
+                    found.score = positiveScore(probabilities)
+                }
+                return found
+            }
             return fields.count == 1 ? prediction(fields.values.first!) : nil
         case .null:
             return nil

@@ -42,7 +42,7 @@ struct RequestParameters: Sendable {
             throw CairnError(.badRequest, "The request body must be a JSON object")
         }
         // Body fields win over query fields of the same name.
-        fields.merge(bodyFields) { _, body in body }
+        fields.merge(bodyFields.dictionary) { _, body in body }
         return RequestParameters(fields: fields)
     }
 
@@ -156,7 +156,7 @@ struct RequestParameters: Sendable {
             var result: [RequestParameters] = []
             for item in items {
                 guard case .object(let fields) = item else { throw invalid(name, item) }
-                result.append(RequestParameters(fields: fields))
+                result.append(RequestParameters(fields: fields.dictionary))
             }
             return result
         case let other?: throw invalid(name, other)
@@ -166,7 +166,7 @@ struct RequestParameters: Sendable {
     func object(_ name: String) throws(CairnError) -> RequestParameters? {
         switch fields[name] {
         case nil, .null?: return nil
-        case .object(let fields)?: return RequestParameters(fields: fields)
+        case .object(let fields)?: return RequestParameters(fields: fields.dictionary)
         case let other?: throw invalid(name, other)
         }
     }

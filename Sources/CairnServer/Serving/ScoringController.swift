@@ -44,7 +44,7 @@ struct ScoringController<Context: RequestContext>: Sendable {
             let scoring = try Self.parse(body: body, contentType: request.headers[.contentType])
             parsed = scoring
             let answer = try await deployment.score(scoring)
-            responseBytes = PredictionWriter.mlflowBody(try answer.result.get())
+            responseBytes = try PredictionWriter.mlflowBody(try answer.result.get(), params: scoring.params)
             status = .ok
         } catch {
             responseBytes = JSONBody.error(error).bytes

@@ -35,8 +35,11 @@ public struct BatchPredictor: Sendable {
             var writer = PredictionCSVWriter()
             func flush(_ records: [[String]]) async throws {
                 guard let header, !records.isEmpty else { return }
-                let frame = try CSVParser.frame(header: header, records: records)
+                // Columns are matched to a signature that names them by header name, in any
+                // order; without names, the file's column order is the feature order.
+                let frame = try CSVParser.frame(header: header, records: records, firstRow: scored)
                 let conformed = try signature?.conform(frame, positional: false) ?? frame
+                if !runtime.acceptsMissingValues { try conformed.refuseMissingValues(firstRow: scored) }
                 guard let result = await runtime.predict([.frame(conformed)], params: [:]).first else { return }
                 let text = try writer.rows(for: try result.get(), expected: records.count)
                 try output.write(contentsOf: Data(text.utf8))
@@ -72,7 +75,9 @@ public struct BatchPredictor: Sendable {
 }
 
 /// Writes predictions as CSV rows, with a header chosen from the first chunk: `prediction`
-/// for one value per row, `prediction_0…` for a vector, the keys for records.
+/// for one value per row, `prediction_0…` for a vector, the keys for records, and within a
+/// record `key_0…` for a vector (a probability per class) and `key_class` for a map (a
+/// ZipMap's class → probability).
 struct PredictionCSVWriter {
     private var columns: [String]? = nil
 
@@ -107,9 +112,19 @@ struct PredictionCSVWriter {
         return predictions.map { row in
             switch row {
             case .array(let values): values.enumerated().map { ("prediction_\($0.offset)", text($0.element)) }
-            case .object(let fields): fields.keys.sorted().map { ($0, text(fields[$0]!)) }
+            case .object(let fields): fields.flatMap { flatten($0.value, named: $0.key) }
             default: [("prediction", text(row))]
             }
+        }
+    }
+
+    /// One record field as CSV columns: a scalar as itself, a list or an object as a column
+    /// per element.
+    static func flatten(_ value: JSONValue, named name: String) -> [(String, String)] {
+        switch value {
+        case .array(let items): items.enumerated().map { ("\(name)_\($0.offset)", text($0.element)) }
+        case .object(let fields): fields.map { ("\(name)_\($0.key)", text($0.value)) }
+        default: [(name, text(value))]
         }
     }
 

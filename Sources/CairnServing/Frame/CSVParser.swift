@@ -79,24 +79,31 @@ public struct CSVParser: Sendable {
     }
 
     /// Turns a header and data records into a frame, typing each column from its text the
-    /// way `pandas.read_csv` does: integers, then floats, else text; empty cells are missing.
-    public static func frame(header: [String], records: [[String]]) throws(CairnError) -> DataFrame {
-        var builders = header.map { ColumnBuilder(name: $0, capacity: records.count) }
+    /// way `pandas.read_csv` does: integers, then floats, else text; empty cells and pandas'
+    /// other missing-value markers are missing. `firstRow` is the index of the first record
+    /// among all the file's data rows, for messages about a chunk of a larger file.
+    public static func frame(header: [String], records: [[String]], firstRow: Int = 0) throws(CairnError) -> DataFrame {
+        var builders = header.map { ColumnBuilder(name: $0, capacity: records.count, firstRow: firstRow) }
         for (index, record) in records.enumerated() {
             guard record.count == header.count else {
-                throw CairnError(.badRequest, "CSV row \(index + 1) has \(record.count) fields; the header has \(header.count).")
+                throw CairnError(.badRequest, "CSV data row \(firstRow + index) has \(record.count) fields; the header has \(header.count).")
             }
             for column in header.indices { try builders[column].append(cell(record[column])) }
         }
         return DataFrame(columns: builders.map { $0.build() }, rowCount: records.count)
     }
 
+    /// The cells `pandas.read_csv` reads as missing, except `NaN`, which is how a CSV writes
+    /// a float that is not a number on purpose and is kept as one.
+    static let missingMarkers: Set<String> = ["", "NA", "N/A", "n/a", "NULL", "null", "None", "<NA>", "#N/A", "#NA", "#N/A N/A"]
+
     static func cell(_ text: String) -> JSONValue {
-        if text.isEmpty { return .null }
+        if missingMarkers.contains(text) { return .null }
         if let value = Double(text), text.first != "+" || text.count > 1 {
             switch text.lowercased() {
-            case "nan": return .null
-            case "inf", "+inf", "infinity", "-inf", "-infinity": return .number(value, raw: "\(value)")
+            case "nan", "-nan", "+nan": return .number(.nan, raw: "NaN")
+            case "inf", "+inf", "infinity", "+infinity": return .number(.infinity, raw: "Infinity")
+            case "-inf", "-infinity": return .number(-.infinity, raw: "-Infinity")
             default: return .number(value, raw: text)
             }
         }

@@ -9,8 +9,10 @@ enum Cell {
     case string(String)
 
     /// Numbers written without a fraction or exponent (and small enough) are integers, as
-    /// pandas reads them.
-    init(_ value: JSONValue) throws(CairnError) {
+    /// pandas reads them. Nil for a value that is not a scalar, or for digits too large for a
+    /// double (`1e400`), which the caller refuses by name: only the words `NaN` and
+    /// `Infinity` mean a non-finite number.
+    init?(_ value: JSONValue) {
         switch value {
         case .null: self = .null
         case .bool(let flag): self = .bool(flag)
@@ -18,11 +20,13 @@ enum Cell {
         case .number(let number, let raw):
             if number.isFinite, abs(number) <= 9.0e15, !raw.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) {
                 self = .int(Int64(number))
-            } else {
+            } else if number.isFinite || JSONValue.isNonFiniteLiteral(raw) {
                 self = .double(number)
+            } else {
+                return nil
             }
         case .array, .object:
-            throw CairnError(.badRequest, "A nested value where a scalar was expected; Cairn scores flat tabular rows only.")
+            return nil
         }
     }
 }
@@ -32,29 +36,39 @@ enum Cell {
 /// text → string (object). Nulls become NaN in numeric columns and nil in text ones.
 public struct ColumnBuilder {
     let name: String
+    /// The index of this column's first cell in the whole input, for error messages when a
+    /// frame is one chunk of a file.
+    private let firstRow: Int
     private var cells: [Cell] = []
+    private var missing: [Int] = []
     private var sawFraction = false
     private var sawInteger = false
     private var sawBool = false
     private var sawString = false
     private var sawNull = false
 
-    public init(name: String, capacity: Int = 0) {
+    public init(name: String, capacity: Int = 0, firstRow: Int = 0) {
         self.name = name
+        self.firstRow = firstRow
         cells.reserveCapacity(capacity)
     }
 
     public mutating func append(_ value: JSONValue) throws(CairnError) {
-        do {
-            append(try Cell(value))
-        } catch {
-            throw CairnError(.badRequest, "Column '\(name)' holds a nested value; Cairn scores flat tabular rows only.")
+        guard let cell = Cell(value) else {
+            let row = firstRow + cells.count
+            if case .number(_, let raw) = value {
+                throw CairnError(.invalidParameterValue, "Column '\(name)' at row \(row): \(raw.prefix(40)) is out of range for a 64-bit float.")
+            }
+            throw CairnError(.badRequest, "Column '\(name)' at row \(row) holds a nested value; Cairn scores flat tabular rows only.")
         }
+        append(cell)
     }
 
     mutating func append(_ cell: Cell) {
         switch cell {
-        case .null: sawNull = true
+        case .null:
+            sawNull = true
+            missing.append(cells.count)
         case .bool: sawBool = true
         case .string: sawString = true
         case .int: sawInteger = true
@@ -64,7 +78,7 @@ public struct ColumnBuilder {
     }
 
     public func build() -> Column {
-        Column(name: name, values: settledValues())
+        Column(name: name, values: settledValues(), missing: missing)
     }
 
     private func settledValues() -> ColumnValues {

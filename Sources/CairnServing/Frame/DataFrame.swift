@@ -27,7 +27,22 @@ public struct DataFrame: Sendable, Equatable {
 
     /// Rows `range` of every column.
     public func rows(_ range: Range<Int>) -> DataFrame {
-        DataFrame(columns: columns.map { Column(name: $0.name, values: $0.values.slice(range)) }, rowCount: range.count)
+        DataFrame(columns: columns.map { column in
+            let missing = column.missing.filter(range.contains).map { $0 - range.lowerBound }
+            return Column(name: column.name, values: column.values.slice(range), missing: missing)
+        }, rowCount: range.count)
+    }
+
+    /// Refuses a frame with a row that has no value in some column (JSON `null`, a key
+    /// absent from a record, an empty CSV cell), naming the first such column and row.
+    /// `firstRow` is the index of the frame's first row in the whole input, for a frame that
+    /// is one chunk of a file.
+    public func refuseMissingValues(firstRow: Int = 0) throws(CairnError) {
+        for column in columns {
+            guard let row = column.missing.first else { continue }
+            let more = column.missing.count > 1 ? " (and \(column.missing.count - 1) more rows)" : ""
+            throw CairnError(.invalidParameterValue, "Column '\(column.name)' has no value at row \(row + firstRow)\(more): null, an empty CSV cell or a missing key. The model needs a value in every row; send NaN for a value that is not a number, or mark the column optional (\"required\": false) in the model's signature.")
+        }
     }
 
     /// The frames' rows one after another. Frames must have the same columns in the same
@@ -40,7 +55,13 @@ public struct DataFrame: Sendable, Equatable {
         columns.reserveCapacity(first.columns.count)
         for index in first.columns.indices {
             let parts = frames.map { $0.columns[index].values }
-            columns.append(Column(name: first.columns[index].name, values: ColumnValues.concatenate(parts)))
+            var missing: [Int] = []
+            var offset = 0
+            for frame in frames {
+                missing += frame.columns[index].missing.map { $0 + offset }
+                offset += frame.rowCount
+            }
+            columns.append(Column(name: first.columns[index].name, values: ColumnValues.concatenate(parts), missing: missing))
         }
         return DataFrame(columns: columns, rowCount: frames.reduce(0) { $0 + $1.rowCount })
     }
@@ -49,10 +70,15 @@ public struct DataFrame: Sendable, Equatable {
 public struct Column: Sendable, Equatable {
     public var name: String
     public var values: ColumnValues
+    /// Rows, in order, where the client sent no value (null, an absent key, an empty CSV
+    /// cell). Their cells read as NaN or nil like pandas', but unlike a NaN the client wrote,
+    /// a missing value is refused where the model needs one.
+    public var missing: [Int]
 
-    public init(name: String, values: ColumnValues) {
+    public init(name: String, values: ColumnValues, missing: [Int] = []) {
         self.name = name
         self.values = values
+        self.missing = missing
     }
 }
 

@@ -64,7 +64,8 @@ public struct ModelSignature: Sendable, Equatable {
                 throw CairnError(.invalidParameterValue, "Failed to enforce schema: the model expects \(specs.count) columns \(Self.describe(specs)) but the input has \(frame.columns.count).")
             }
             for (spec, column) in zip(specs, frame.columns) {
-                result.append(Column(name: spec.name ?? column.name, values: try Self.convert(column.values, to: spec, column: spec.name ?? column.name)))
+                let name = spec.name ?? column.name
+                result.append(Column(name: name, values: try Self.convert(column.values, to: spec, column: name), missing: spec.required ? column.missing : []))
             }
             return DataFrame(columns: result, rowCount: frame.rowCount)
         }
@@ -72,7 +73,8 @@ public struct ModelSignature: Sendable, Equatable {
         for spec in specs {
             let name = spec.name!
             if let column = frame.column(named: name) {
-                result.append(Column(name: name, values: try Self.convert(column.values, to: spec, column: name)))
+                // An optional column may hold missing values; they reach the model as NaN/None.
+                result.append(Column(name: name, values: try Self.convert(column.values, to: spec, column: name), missing: spec.required ? column.missing : []))
             } else if spec.required {
                 missing.append(name)
             } else {

@@ -125,15 +125,22 @@ public struct InferenceRequest: Sendable {
     }
 
     func tensor(_ input: Input, as datatype: String) throws(CairnError) -> ONNXTensor {
+        // A tensor has no missing values: null, or digits beyond a double's range, would reach
+        // the model as a NaN or an infinity the client never sent, so they are refused by
+        // position. NaN and ±Infinity, bare or as proto-JSON strings, are values.
         func numbers() throws(CairnError) -> [Double] {
             var values: [Double] = []
             values.reserveCapacity(input.data.count)
-            for cell in input.data {
+            for (position, cell) in input.data.enumerated() {
                 switch cell {
-                case .number(let value, _): values.append(value)
+                case .number(let value, let raw):
+                    guard value.isFinite || JSONValue.isNonFiniteLiteral(raw) else {
+                        throw CairnError(.badRequest, "Input '\(input.name)' element \(position): \(raw.prefix(40)) is out of range for a 64-bit float.")
+                    }
+                    values.append(value)
                 case .bool(let flag): values.append(flag ? 1 : 0)
-                case .string(let text) where ["NaN", "Infinity", "-Infinity"].contains(text): values.append(Double(text.replacingOccurrences(of: "Infinity", with: "inf"))!)
-                case .null: values.append(.nan)
+                case .string(let text) where JSONValue.isNonFiniteLiteral(text): values.append(Double(text.replacingOccurrences(of: "Infinity", with: "inf"))!)
+                case .null: throw CairnError(.badRequest, "Input '\(input.name)' element \(position) is null; a tensor needs a value in every element (send NaN for a float that is not a number).")
                 default: throw CairnError(.badRequest, "Input '\(input.name)' must hold numbers.")
                 }
             }
@@ -176,9 +183,14 @@ public struct InferenceRequest: Sendable {
         writer.beginArray()
         switch output {
         case .values(let values):
+            if let unknown = requestedOutputs.first(where: { name in !values.contains { $0.name == name } }) {
+                throw CairnError(.badRequest, "The model has no output '\(unknown)'; its outputs are \(ScoringRequest.formatKeys(values.map(\.name))).")
+            }
             for (name, value) in values where requestedOutputs.isEmpty || requestedOutputs.contains(name) {
-                guard case .tensor(let tensor) = value else { continue }  // maps have no tensor form
-                writeTensor(name: name, tensor: tensor, into: &writer)
+                switch value {
+                case .tensor(let tensor): writeTensor(name: name, tensor: tensor, into: &writer)
+                case .sequenceOfMaps(let maps): writeMaps(name: name, maps: maps, into: &writer)
+                }
             }
         case .predictionsJSON(let body):
             guard case .array(let predictions)? = (try? JSONValue.parse(body))?["predictions"] else {
@@ -198,6 +210,36 @@ public struct InferenceRequest: Sendable {
         writer.key("datatype"); writer.string(NativeONNXRuntime.datatype(tensor.elementType))
         writer.key("data"); writer.beginArray()
         for index in 0..<tensor.count { PredictionWriter.writeElement(tensor, index, into: &writer) }
+        writer.endArray()
+        writer.endObject()
+    }
+
+    /// A ZipMap's class → probability maps as an FP32 `[rows, classes]` tensor, the classes in
+    /// order (numeric keys by value) and named in the output's `parameters.classes`, so an
+    /// OIP client gets the probabilities as a tensor and knows which column is which class.
+    func writeMaps(name: String, maps: ONNXMapSequence, into writer: inout JSONWriter) {
+        let rows: Int
+        let classes: [JSONValue]
+        var data: [Float] = []
+        switch maps {
+        case .int64Keys(let all):
+            let keys = Set(all.flatMap(\.keys)).sorted()
+            rows = all.count
+            classes = keys.map { .number(Double($0), raw: String($0)) }
+            for row in all { for key in keys { data.append(row[key] ?? 0) } }
+        case .stringKeys(let all):
+            let keys = Set(all.flatMap(\.keys)).sorted()
+            rows = all.count
+            classes = keys.map { .string($0) }
+            for row in all { for key in keys { data.append(row[key] ?? 0) } }
+        }
+        writer.beginObject()
+        writer.key("name"); writer.string(name)
+        writer.key("shape"); writer.beginArray(); writer.int(Int64(rows)); writer.int(Int64(classes.count)); writer.endArray()
+        writer.key("datatype"); writer.string("FP32")
+        writer.key("parameters"); writer.beginObject(); writer.key("classes"); writer.value(.array(classes)); writer.endObject()
+        writer.key("data"); writer.beginArray()
+        for value in data { writer.double(Double(value)) }
         writer.endArray()
         writer.endObject()
     }

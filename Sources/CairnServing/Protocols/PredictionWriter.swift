@@ -5,26 +5,55 @@ import CairnONNX
 public enum PredictionWriter {
     /// `{"predictions": …}` for MLflow's `/invocations`.
     ///
-    /// A native classifier answers with its labels, as the sklearn model it was converted
-    /// from answers `predict()`, so switching a model to the native runtime changes nothing
-    /// for clients. A single output is a list (a `[rows, 1]` output flattened); several
-    /// outputs that are not a classifier's become records, as MLflow renders a DataFrame.
-    public static func mlflowBody(_ output: ModelOutput) -> [UInt8] {
+    /// Every output of a native model is answered, as MLflow's onnx flavor answers a frame
+    /// with a column per output: several outputs become records (a classifier's label beside
+    /// its probabilities, a ZipMap's as a class → probability object), one output a list (a
+    /// `[rows, 1]` output flattened). `params: {"outputs": [...]}` picks outputs (see
+    /// `selectOutputs`). A Python worker's body is passed through as it wrote it.
+    public static func mlflowBody(_ output: ModelOutput, params: [String: JSONValue] = [:]) throws(CairnError) -> [UInt8] {
         switch output {
         case .predictionsJSON(let body):
             return body
-        case .values(let values):
+        case .values(let all):
+            let values = try selectOutputs(all, params: params)
             var writer = JSONWriter(capacity: 256)
             writer.beginObject()
             writer.key("predictions")
-            if let label = values.first(where: { $0.name == "label" || $0.name == "output_label" }) ?? (values.count == 1 ? values.first : nil) {
-                writeColumn(label.value, into: &writer)
+            if values.count == 1 {
+                writeColumn(values[0].value, into: &writer)
             } else {
                 writeRecords(values, into: &writer)
             }
             writer.endObject()
             return writer.bytes
         }
+    }
+
+    /// The outputs named by `params["outputs"]` (one name or a list), in the model's order;
+    /// all of them when it is absent. An unknown name is refused with the outputs there are.
+    public static func selectOutputs(_ values: [(name: String, value: ONNXValue)], params: [String: JSONValue]) throws(CairnError) -> [(name: String, value: ONNXValue)] {
+        guard let given = params["outputs"], given != .null else { return values }
+        var names: [String] = []
+        switch given {
+        case .string(let name): names = [name]
+        case .array(let items):
+            for item in items {
+                guard case .string(let name) = item else {
+                    throw CairnError(.invalidParameterValue, "'params.outputs' must be an output name or a list of output names.")
+                }
+                names.append(name)
+            }
+        default:
+            throw CairnError(.invalidParameterValue, "'params.outputs' must be an output name or a list of output names.")
+        }
+        let available = values.map(\.name)
+        guard !names.isEmpty else {
+            throw CairnError(.invalidParameterValue, "'params.outputs' is empty; the model's outputs are \(ScoringRequest.formatKeys(available)).")
+        }
+        if let unknown = names.first(where: { !available.contains($0) }) {
+            throw CairnError(.invalidParameterValue, "The model has no output '\(unknown)'; its outputs are \(ScoringRequest.formatKeys(available)).")
+        }
+        return values.filter { names.contains($0.name) }
     }
 
     static func writeColumn(_ value: ONNXValue, into writer: inout JSONWriter) {

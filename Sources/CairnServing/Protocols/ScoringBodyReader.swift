@@ -45,7 +45,7 @@ struct ScoringBodyReader {
                 frame = (rows, true)
             case "params" where !sawParams:
                 guard let value = readGeneric(), case .object(let fields) = value else { return nil }
-                params = fields
+                params = fields.dictionary
                 sawParams = true
             default:
                 return nil
@@ -174,6 +174,12 @@ struct ScoringBodyReader {
         case UInt8(ascii: "n"): return literal("null") ? .null : nil
         case UInt8(ascii: "t"): return literal("true") ? .bool(true) : nil
         case UInt8(ascii: "f"): return literal("false") ? .bool(false) : nil
+        // Python's json writes these for non-finite floats, and MLflow reads them.
+        case UInt8(ascii: "N"): return literal("NaN") ? .double(.nan) : nil
+        case UInt8(ascii: "I"): return literal("Infinity") ? .double(.infinity) : nil
+        case UInt8(ascii: "-") where bytes[index + 1] == UInt8(ascii: "I"):
+            index += 1
+            return literal("Infinity") ? .double(-.infinity) : nil
         default: return readNumber()
         }
     }
@@ -254,6 +260,8 @@ struct ScoringBodyReader {
         let value = bytes.withUnsafeBufferPointer { buffer in
             buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { strtod($0 + start, nil) }
         }
+        // Digits beyond a double's range: the general parser words the refusal.
+        guard value.isFinite else { return nil }
         return .double(value)
     }
 

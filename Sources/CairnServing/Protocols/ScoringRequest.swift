@@ -45,7 +45,7 @@ public struct ScoringRequest: Sendable {
             guard case .object(let values) = given else {
                 throw CairnError(.badRequest, "'params' must be a JSON object.")
             }
-            params = values
+            params = values.dictionary
         }
         let (frame, positional) = try decode(key: key, payload: payload)
         return ScoringRequest(frame: frame, positional: positional, params: params)
@@ -108,14 +108,16 @@ public struct ScoringRequest: Sendable {
     }
 
     static func fromRecords(_ records: [JSONValue]) throws(CairnError) -> DataFrame {
-        // Columns in first-seen order, as pandas orders them; a key missing from a record is null.
+        // Columns in the order their keys were first sent, as pandas orders them: for a model
+        // whose signature names no columns that order is the feature order. A key missing
+        // from a record is a missing value.
         var order: [String] = []
         var seen: Set<String> = []
         for (index, record) in records.enumerated() {
             guard case .object(let fields) = record else {
                 throw CairnError(.badRequest, "Record \(index) is not an object.")
             }
-            for key in fields.keys.sorted() where !seen.contains(key) {
+            for key in fields.keys where !seen.contains(key) {
                 seen.insert(key)
                 order.append(key)
             }
@@ -128,12 +130,12 @@ public struct ScoringRequest: Sendable {
         return DataFrame(columns: builders.map { $0.build() }, rowCount: records.count)
     }
 
-    static func fromColumns(_ columns: [String: JSONValue]) throws(CairnError) -> DataFrame {
+    static func fromColumns(_ columns: JSONObject) throws(CairnError) -> DataFrame {
         var built: [Column] = []
         var rowCount: Int? = nil
-        for name in columns.keys.sorted() {
+        for (name, value) in columns {
             var builder = ColumnBuilder(name: name)
-            switch columns[name]! {
+            switch value {
             case .array(let cells):
                 for cell in cells { try builder.append(cell) }
                 if let rowCount, rowCount != cells.count {

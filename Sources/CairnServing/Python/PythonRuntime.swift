@@ -11,6 +11,7 @@ import Synchronization
 /// requests that were on it.
 public final class PythonRuntime: ModelRuntime {
     public let kind = "python"
+    public let acceptsMissingValues = true
     public let inputMetadata: [TensorMetadata]
     public let outputMetadata = [TensorMetadata(name: "predictions", datatype: "BYTES", shape: [-1])]
     public var concurrency: Int { workerCount }
@@ -197,7 +198,7 @@ public final class PythonRuntime: ModelRuntime {
         writer.endArray()
         if !params.isEmpty {
             writer.key("params")
-            writer.value(.object(params))
+            writer.value(.object(JSONObject(params)))
         }
         writer.endObject()
         return writer.bytes

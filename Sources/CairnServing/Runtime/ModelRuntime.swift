@@ -41,6 +41,11 @@ public protocol ModelRuntime: Sendable {
     var outputMetadata: [TensorMetadata] { get }
     /// How many batches may run at once (cores for native, workers for Python).
     var concurrency: Int { get }
+    /// Whether a missing value (null, an absent key, an empty CSV cell) in a required column
+    /// may reach the model. Python models get pandas' NaN, as behind `mlflow models serve`,
+    /// and decide for themselves; the native runtime would compute a number from a NaN the
+    /// client never sent, so it refuses the request instead.
+    var acceptsMissingValues: Bool { get }
     func predict(_ batch: [ModelInput], params: [String: JSONValue]) async -> [Result<ModelOutput, CairnError>]
     /// Releases processes and memory once no batch will come.
     func shutdown() async

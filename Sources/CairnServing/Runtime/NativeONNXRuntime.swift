@@ -9,6 +9,7 @@ import CairnONNX
 /// as one call; its outputs are cut back into each request's rows.
 public final class NativeONNXRuntime: ModelRuntime {
     public let kind = "onnx"
+    public let acceptsMissingValues = false
     public let inputMetadata: [TensorMetadata]
     public let outputMetadata: [TensorMetadata]
     public let concurrency: Int

@@ -23,17 +23,27 @@ public final class ModelDeployment: Sendable {
         self.batcher = MicroBatcher(runtime: runtime, options: options, observer: metrics.observer)
     }
 
+    /// No rows is a client mistake, as `mlflow models serve` answers it (its model fails on an
+    /// empty frame), not an empty success: both runtimes refuse it the same way.
+    static func refuseEmpty(_ rows: Int) throws(CairnError) {
+        guard rows > 0 else { throw CairnError(.badRequest, "The input has no rows; send at least one row to score.") }
+    }
+
     func acquire() { leases.wrappingAdd(1, ordering: .acquiring) }
     public func release() { leases.wrappingSubtract(1, ordering: .releasing) }
     var activeLeases: Int { leases.load(ordering: .acquiring) }
 
     /// Checks a parsed request against the signature and scores it through the batcher.
     public func score(_ request: ScoringRequest) async throws(CairnError) -> MicroBatcher.Answer {
+        try Self.refuseEmpty(request.frame.rowCount)
         let frame = try signature?.conform(request.frame, positional: request.positional) ?? request.frame
         return try await score(.frame(frame), params: request.params)
     }
 
+    /// Scores rows already conformed to the signature (or tensors matching the graph's inputs).
     public func score(_ input: ModelInput, params: [String: JSONValue]) async throws(CairnError) -> MicroBatcher.Answer {
+        try Self.refuseEmpty(input.rowCount)
+        if case .frame(let frame) = input, !runtime.acceptsMissingValues { try frame.refuseMissingValues() }
         let answer = try await batcher.submit(input, params: params)
         metrics.recordQueueTime(answer.queueTime)
         return answer

@@ -8,6 +8,7 @@ the model URIs; the scoring server is always `cairn serve`.
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import os
 import signal
 import subprocess
@@ -146,6 +147,14 @@ def test_python_worker_serves_sklearn_pipeline(serve, data, unique):
     assert wrong_type.status_code == 400 and "f4" in wrong_type.json()["message"]
 
     assert served.invoke([1, 2]).status_code == 400
+    # No rows is refused the same way on both runtimes, as MLflow refuses it.
+    empty = served.invoke({"dataframe_split": {"columns": FEATURES, "data": []}})
+    assert empty.status_code == 400 and empty.json()["error_code"] == "BAD_REQUEST", empty.text
+    # A bare NaN (what json.dumps writes) is read, not called malformed: this model then
+    # refuses the NaN itself, as sklearn does behind `mlflow models serve`.
+    nan = requests.post(f"{served.url}/invocations", data=json.dumps({"dataframe_split": {"columns": FEATURES, "data": [[float("nan")] + [0.0] * 5]}}),
+                        headers={"Content-Type": "application/json"}, timeout=30)
+    assert nan.status_code == 400 and "valid JSON" not in nan.json()["message"], nan.text
     two_keys = served.invoke({"dataframe_split": {}, "inputs": []})
     assert two_keys.status_code == 400 and two_keys.json()["error_code"] == "BAD_REQUEST"
     unsupported = requests.post(f"{served.url}/invocations", data="x", headers={"Content-Type": "text/plain"}, timeout=10)

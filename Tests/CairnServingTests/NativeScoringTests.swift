@@ -97,6 +97,14 @@ import Testing
         #expect(rows.count == 1)
     }
 
+    @Test func anOptionalTextColumnWithOnlyNullsIsMissingText() throws {
+        let signature = ModelSignature(inputs: .columns([.init(name: "x", type: "double", required: true), .init(name: "s", type: "string", required: false)]))
+        let request = try ScoringRequest.parseJSON(Array(#"{"dataframe_records": [{"x": 1, "s": null}, {"x": 2}]}"#.utf8))
+        let frame = try signature.conform(request.frame, positional: request.positional)
+        #expect(frame.column(named: "s")?.values == .string([nil, nil]))
+        try frame.refuseMissingValues()
+    }
+
     @Test func missingValuesWithoutASignatureAreRefusedToo() async {
         await #expect(throws: CairnError.self) { try await answer(#"{"instances": [[1, 2, 3, 4, 5, null]]}"#, signature: nil) }
     }

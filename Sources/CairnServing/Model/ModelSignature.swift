@@ -125,6 +125,8 @@ public struct ModelSignature: Sendable, Equatable {
             throw mismatch()
         case "string":
             if case .string = values { return values }
+            // A column with no values at all has no type of its own; it is missing text.
+            if case .double(let v) = values, v.allSatisfy(\.isNaN) { return .string(Array(repeating: nil, count: v.count)) }
             throw mismatch()
         default:
             // binary, datetime and newer types pass through to the model untouched.

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOFoundationCompat
+import NIOPosix
 
 /// A model found and downloaded: its files are in `directory`.
 public struct ResolvedModel: Sendable {
@@ -243,7 +244,8 @@ public struct ModelResolver: Sendable {
                 }
             }
         }
-        let removed = cache.prune()
+        // Pruning walks the cache's files: blocking I/O, so off the concurrency pool.
+        let removed = try await NIOThreadPool.singleton.runIfActive { [cache] in cache.prune() }
         if !removed.isEmpty { logger.info("Pruned the model cache", metadata: ["removed": "\(removed.joined(separator: ", "))"]) }
         return entry
     }

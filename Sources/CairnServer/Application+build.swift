@@ -50,8 +50,8 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         logger: frameworkLogger
     )
     // Services stop in reverse order: the server first (in-flight requests finish), then
-    // the database's own service, then the closer, so every write commits before close.
-    // Added first, so it is the last service to stop: the lock outlives every write.
+    // the database's own service, then the closer, so every write commits before close;
+    // the data directory's lock, added first, goes last and so outlives every write.
     app.addServices(lock)
     app.addServices(DatabaseCloser(database: database.database))
     if let service = database.service { app.addServices(service) }

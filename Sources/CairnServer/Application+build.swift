@@ -11,10 +11,15 @@ import ServiceLifecycle
 public typealias AppRequestContext = BasicRequestContext
 
 /// Wires the stores and controllers for `configuration` and returns the application, ready to
-/// run. Migrations run when it starts, before the server listens.
+/// run. Migrations run when it starts, before the server listens. The port, the data
+/// directory and its lock are checked first, so those mistakes are reported before anything
+/// is written.
 public func buildApplication(_ configuration: ServerConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
+    try await ListenAddress(host: configuration.host, port: configuration.port).checkAvailable()
+    try DataDirectory.prepare(configuration.dataDirectory, role: "data directory")
+    let lock = try DataDirectoryLock(directory: configuration.dataDirectory)
+    try DataDirectory.prepare(configuration.resolvedArtifactsDestination, role: "artifacts destination")
     let database = try await openDatabase(configuration, logger: logger)
-    try FileManager.default.createDirectory(atPath: configuration.resolvedArtifactsDestination, withIntermediateDirectories: true)
     let artifacts = try LocalArtifactRepository(rootDirectory: configuration.resolvedArtifactsDestination)
     let registry = PrometheusCollectorRegistry()
     let registryStore = SQLRegistryStore(database: database.database)
@@ -45,7 +50,9 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         logger: frameworkLogger
     )
     // Services stop in reverse order: the server first (in-flight requests finish), then
-    // the database's own service, then the closer, so every write commits before close.
+    // the database's own service, then the closer, so every write commits before close;
+    // the data directory's lock, added first, goes last and so outlives every write.
+    app.addServices(lock)
     app.addServices(DatabaseCloser(database: database.database))
     if let service = database.service { app.addServices(service) }
     app.addServices(StaleUploadSweeper(repository: artifacts, logger: logger))
@@ -140,10 +147,8 @@ func openDatabase(_ configuration: ServerConfiguration, logger: Logger) async th
     } else {
         path = configuration.dataDirectory + "/cairn.db"
     }
-    let fileManager = FileManager.default
-    try fileManager.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
     let directory = (path as NSString).deletingLastPathComponent
-    if !directory.isEmpty { try fileManager.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+    if !directory.isEmpty { try DataDirectory.prepare(directory, role: "database directory") }
     let database = try await SQLiteMetadataDatabase.open(path: path, logger: logger)
     return OpenedDatabase(database: database, service: database.checkpointService())
 }

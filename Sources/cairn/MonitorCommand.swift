@@ -2,6 +2,7 @@ import ArgumentParser
 import CairnCore
 import CairnMonitor
 import Foundation
+import Logging
 
 struct MonitorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,8 +17,12 @@ struct TrackingServerOptions: ParsableArguments {
     @Option(help: "The cairn server (default: $MLFLOW_TRACKING_URI).")
     var trackingUri: String?
 
-    func client() throws -> MonitorClient {
-        try MonitorClient(trackingURI: trackingUri ?? ProcessInfo.processInfo.environment["MLFLOW_TRACKING_URI"])
+    /// A client of a server that is up; retries are logged to standard error, which keeps
+    /// standard output for `--out -`.
+    func client() async throws -> MonitorClient {
+        let client = try MonitorClient(trackingURI: trackingUri ?? ProcessInfo.processInfo.environment["MLFLOW_TRACKING_URI"])
+        try await client.checkReachable(logger: Logger(label: "cairn", factory: { StreamLogHandler.standardError(label: $0) }))
+        return client
     }
 }
 

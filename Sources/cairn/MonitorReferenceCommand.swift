@@ -28,7 +28,7 @@ struct MonitorReferenceCommand: AsyncParsableCommand {
     @OptionGroup var server: TrackingServerOptions
 
     func run() async throws {
-        let client = try server.client()
+        let client = try await server.client()
         let (name, version) = try await client.resolve(modelURI)
         let location: String
         if let data {

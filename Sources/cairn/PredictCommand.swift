@@ -16,11 +16,14 @@ struct PredictCommand: AsyncParsableCommand {
     @Option(help: "Input CSV with a header row.")
     var input: String
 
-    @Option(help: "Output CSV.")
+    @Option(help: "Output CSV ('-' for standard output).")
     var output: String
 
     @Option(help: "Tracking server that resolves models:/ and runs:/ URIs (default: $MLFLOW_TRACKING_URI).")
     var trackingUri: String?
+
+    @Option(help: "Where downloaded models are cached (default: $CAIRN_CACHE_DIR/models, else $XDG_CACHE_HOME/cairn/models, else ~/.cache/cairn/models).")
+    var modelCacheDir: String?
 
     @Option(help: "Runtime: auto, native or python.")
     var runtime: RuntimePreference = .auto
@@ -40,17 +43,25 @@ struct PredictCommand: AsyncParsableCommand {
         let uri = try ModelURI(parsing: modelURI)
         let resolver = ModelResolver(
             trackingURI: trackingUri ?? ProcessInfo.processInfo.environment["MLFLOW_TRACKING_URI"],
-            cacheDirectory: NSTemporaryDirectory() + "cairn-models"
+            cacheDirectory: modelCacheDir ?? ModelCache.defaultDirectory(), logger: logger
         )
         let model = try await resolver.fetch(uri)
         let mlmodel = try MLmodel(directory: model.directory)
         let loader = ModelLoader(preference: runtime, python: python, pythonWorkers: 1, metrics: ServingMetrics(registry: PrometheusCollectorRegistry()), logger: logger)
         let modelRuntime = try await loader.makeRuntime(mlmodel, directory: model.directory, name: uri.servedName)
+        // The cache lease in `model` keeps the files from being pruned until scoring ends.
+        defer { withExtendedLifetime(model) {} }
         do {
             let rows = try await BatchPredictor(runtime: modelRuntime, signature: mlmodel.signature, chunkRows: chunkRows)
                 .predict(inputPath: input, outputPath: output)
             await modelRuntime.shutdown()
-            print("Scored \(rows) rows with \(uri) (\(modelRuntime.kind)) into \(output)")
+            // With the predictions on standard output, the summary goes to standard error.
+            let summary = "Scored \(rows) rows with \(uri) (\(modelRuntime.kind)) into \(output)\n"
+            if output == BatchPredictor.standardOutput {
+                FileHandle.standardError.write(Data(summary.utf8))
+            } else {
+                print(summary, terminator: "")
+            }
         } catch {
             await modelRuntime.shutdown()
             throw error

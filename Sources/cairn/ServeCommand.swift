@@ -23,6 +23,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Tracking server that resolves models:/ and runs:/ URIs (default: $MLFLOW_TRACKING_URI).")
     var trackingUri: String?
 
+    @Option(help: "Where downloaded models are cached (default: $CAIRN_CACHE_DIR/models, else $XDG_CACHE_HOME/cairn/models, else ~/.cache/cairn/models).")
+    var modelCacheDir: String?
+
     @Option(help: "Runtime: auto (native ONNX when possible, else Python), native or python.")
     var runtime: RuntimePreference = .auto
 
@@ -68,6 +71,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel: Logger.Level = .info
 
+    func validate() throws {
+        try validateListenAddress(host: host, port: port)
+    }
+
     func run() async throws {
         bootstrapLogging(logLevel)
         guard (0...1).contains(inferenceLogSampleRate) else {
@@ -85,6 +92,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.port = port
         configuration.trackingURI = trackingUri ?? ProcessInfo.processInfo.environment["MLFLOW_TRACKING_URI"]
         configuration.runtime = runtime
+        if let modelCacheDir { configuration.cacheDirectory = modelCacheDir }
         configuration.python = python
         configuration.pythonWorkers = workers
         configuration.batching = BatchingOptions(maxBatchRows: maxBatchRows, maxLatency: .microseconds(Int64(maxLatencyMs * 1000)), maxQueueRows: maxQueueRows)

@@ -33,6 +33,10 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel: Logger.Level = .info
 
+    func validate() throws {
+        try validateListenAddress(host: host, port: port)
+    }
+
     func run() async throws {
         bootstrapLogging(logLevel)
         let logger = Logger(label: "cairn")
@@ -55,5 +59,14 @@ func bootstrapLogging(_ level: Logger.Level) {
         var handler = StreamLogHandler.standardError(label: label)
         handler.logLevel = level
         return handler
+    }
+}
+
+/// A port outside 0…65535 is a usage error, reported before anything starts.
+func validateListenAddress(host: String, port: Int) throws {
+    do {
+        _ = try ListenAddress(host: host, port: port)
+    } catch {
+        throw ValidationError(error.message)
     }
 }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import CairnCore
 import CairnServing
 import Foundation
+import Logging
 import NIOCore
 
 /// What `cairn monitor …` asks of a `cairn server`: reference uploads, reports and log
@@ -16,6 +17,13 @@ public struct MonitorClient: Sendable {
         }
         self.trackingURI = trackingURI.hasSuffix("/") ? String(trackingURI.dropLast()) : trackingURI
         self.client = client
+    }
+
+    /// Waits (briefly, logging each retry) for the server to accept connections, else throws
+    /// naming its URL: without this a server that is down holds a command for a request's
+    /// whole timeout.
+    public func checkReachable(probe: TrackingServerProbe = TrackingServerProbe(), logger: Logger) async throws {
+        try await probe.waitUntilReachable(trackingURI, logger: logger)
     }
 
     /// The registered name and version a `models:/` URI names now.

@@ -1,3 +1,4 @@
+import CairnCore
 import Hummingbird
 import Prometheus
 
@@ -43,8 +44,4 @@ struct ServiceController<Context: RequestContext>: Sendable {
             }
         }
     }
-}
-
-public enum CairnVersion {
-    public static let current = "0.1.0"
 }

@@ -18,8 +18,8 @@ public struct ServeConfiguration: Sendable {
     public var batching = BatchingOptions()
     /// How often an alias (or `latest`) is checked for a new version.
     public var pollInterval: Duration = .seconds(10)
-    /// Where downloaded models are kept.
-    public var cacheDirectory: String = NSTemporaryDirectory() + "cairn-models"
+    /// Where downloaded models are kept (see `ModelCache`).
+    public var cacheDirectory: String = ModelCache.defaultDirectory()
     /// Where and how scored requests are logged; nil turns the inference log off.
     public var inferenceLog: InferenceLogWriter.Options?
     /// Largest request body accepted.

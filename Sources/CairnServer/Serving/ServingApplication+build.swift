@@ -1,3 +1,4 @@
+import CairnCore
 import CairnMonitor
 import CairnServing
 import Foundation
@@ -10,9 +11,11 @@ import ServiceLifecycle
 /// returns the scoring application. Every model is loaded and warmed before this returns,
 /// so the server never listens without a model; alias moves are followed once it runs.
 public func buildServingApplication(_ configuration: ServeConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
+    // A busy port is reported before models are downloaded and loaded, not after.
+    try await ListenAddress(host: configuration.host, port: configuration.port).checkAvailable()
     let registry = PrometheusCollectorRegistry()
     let metrics = ServingMetrics(registry: registry)
-    let resolver = ModelResolver(trackingURI: configuration.trackingURI, cacheDirectory: configuration.cacheDirectory)
+    let resolver = ModelResolver(trackingURI: configuration.trackingURI, cacheDirectory: configuration.cacheDirectory, logger: logger)
     let loader = ModelLoader(
         preference: configuration.runtime, python: configuration.python, pythonWorkers: configuration.pythonWorkers,
         batching: configuration.batching, metrics: metrics, logger: logger

@@ -16,16 +16,24 @@ public struct BatchPredictor: Sendable {
     }
 
     /// Returns the number of rows scored. The output is written to a temporary file next to
-    /// `outputPath` and renamed into place at the end, so a failed run leaves no partial file.
+    /// `outputPath` and renamed into place at the end, so a failed run leaves no partial file;
+    /// `-` streams to standard output instead.
     @discardableResult
     public func predict(inputPath: String, outputPath: String) async throws -> Int {
         guard let input = FileHandle(forReadingAtPath: inputPath) else {
             throw CairnError(.resourceDoesNotExist, "Cannot open \(inputPath).")
         }
         defer { try? input.close() }
+        let toStandardOutput = outputPath == Self.standardOutput
         let temporary = outputPath + ".cairn-tmp-\(UUID().uuidString)"
-        guard FileManager.default.createFile(atPath: temporary, contents: nil), let output = FileHandle(forWritingAtPath: temporary) else {
-            throw CairnError(.invalidParameterValue, "Cannot write \(outputPath).")
+        let output: FileHandle
+        if toStandardOutput {
+            output = FileHandle.standardOutput
+        } else {
+            guard FileManager.default.createFile(atPath: temporary, contents: nil), let handle = FileHandle(forWritingAtPath: temporary) else {
+                throw CairnError(.invalidParameterValue, "Cannot write \(outputPath).")
+            }
+            output = handle
         }
         var scored = 0
         do {
@@ -61,17 +69,23 @@ public struct BatchPredictor: Sendable {
             guard header != nil else { throw CairnError(.badRequest, "\(inputPath) has no header row.") }
             try await flush(pending)
             if scored == 0 { try output.write(contentsOf: Data("prediction\n".utf8)) }
+            if toStandardOutput { return scored }
             try output.synchronize()
             try output.close()
             if FileManager.default.fileExists(atPath: outputPath) { try FileManager.default.removeItem(atPath: outputPath) }
             try FileManager.default.moveItem(atPath: temporary, toPath: outputPath)
         } catch {
-            try? output.close()
-            try? FileManager.default.removeItem(atPath: temporary)
+            if !toStandardOutput {
+                try? output.close()
+                try? FileManager.default.removeItem(atPath: temporary)
+            }
             throw error
         }
         return scored
     }
+
+    /// The output path that means standard output.
+    public static let standardOutput = "-"
 }
 
 /// Writes predictions as CSV rows, with a header chosen from the first chunk: `prediction`

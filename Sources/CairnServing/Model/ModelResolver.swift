@@ -1,8 +1,10 @@
 import AsyncHTTPClient
 import CairnCore
 import Foundation
+import Logging
 import NIOCore
 import NIOFoundationCompat
+import NIOPosix
 
 /// A model found and downloaded: its files are in `directory`.
 public struct ResolvedModel: Sendable {
@@ -12,20 +14,28 @@ public struct ResolvedModel: Sendable {
     /// What served responses are labelled with: the registry version, the logged-model id,
     /// or the run path.
     public var versionLabel: String
+    /// Keeps a cached download from being pruned while the model may read its files; nil for
+    /// a local directory, which is used in place.
+    public var cacheLease: ModelCache.Lease?
 }
 
 /// Resolves model URIs through a Cairn (or MLflow) tracking server's REST API, the same
 /// calls `mlflow.pyfunc.load_model` makes, and downloads the model's files through the
-/// proxied artifact API into a local cache.
+/// proxied artifact API into the model cache (once per model version).
 public struct ModelResolver: Sendable {
     public var trackingURI: String?
-    public var cacheDirectory: String
+    public var cache: ModelCache
+    /// Checks the tracking server is up before a fetch, so a server that is down is a clear
+    /// error in seconds.
+    public var probe = TrackingServerProbe()
     let client: HTTPClient
+    let logger: Logger
 
-    public init(trackingURI: String?, cacheDirectory: String, client: HTTPClient = .shared) {
+    public init(trackingURI: String?, cacheDirectory: String, client: HTTPClient = .shared, logger: Logger = Logger(label: "cairn")) {
         self.trackingURI = trackingURI.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
-        self.cacheDirectory = cacheDirectory
+        self.cache = ModelCache(directory: cacheDirectory)
         self.client = client
+        self.logger = logger
     }
 
     /// The registry version an alias or `latest` points at now; nil for URIs that name a
@@ -57,6 +67,9 @@ public struct ModelResolver: Sendable {
 
     /// Finds the model's files and downloads them (for a local directory, checks it).
     public func fetch(_ uri: ModelURI, pinnedVersion: String? = nil) async throws -> ResolvedModel {
+        if case .localDirectory = uri {} else {
+            try await probe.waitUntilReachable(try baseURL(), logger: logger)
+        }
         switch uri {
         case .localDirectory(let path):
             _ = try MLmodel(directory: path)
@@ -70,14 +83,15 @@ public struct ModelResolver: Sendable {
                 throw CairnError(.internalError, "The tracking server gave no download URI for \(name) version \(version).")
             }
             let location = try await resolveRunsURI(artifactURI)
-            let directory = try await download(location, cacheKey: "\(name)-v\(version)")
-            return ResolvedModel(directory: directory, version: version, versionLabel: version)
+            let entry = try await download(location, label: "\(name)-v\(version)")
+            return ResolvedModel(directory: entry.path, version: version, versionLabel: version, cacheLease: entry.lease)
         case .loggedModel(let id):
             let answer = try await get("api/2.0/mlflow/logged-models/\(id)", [:])
             guard case .string(let artifactURI)? = answer["model"]?["info"]?["artifact_uri"] else {
                 throw CairnError(.internalError, "The tracking server's logged model \(id) has no artifact URI.")
             }
-            return ResolvedModel(directory: try await download(artifactURI, cacheKey: id), version: nil, versionLabel: id)
+            let entry = try await download(artifactURI, label: id)
+            return ResolvedModel(directory: entry.path, version: nil, versionLabel: id, cacheLease: entry.lease)
         case .run(let runID, let path):
             let answer = try await get("api/2.0/mlflow/runs/get", ["run_id": runID])
             guard case .string(let runArtifacts)? = answer["run"]?["info"]?["artifact_uri"],
@@ -85,7 +99,8 @@ public struct ModelResolver: Sendable {
                 throw CairnError(.internalError, "The tracking server's run \(runID) has no artifact URI.")
             }
             if try await !listFiles(artifactsPath(runArtifacts + "/" + path)).isEmpty {
-                return ResolvedModel(directory: try await download(runArtifacts + "/" + path, cacheKey: "\(runID)-\(path)"), version: nil, versionLabel: "\(runID)/\(path)")
+                let entry = try await download(runArtifacts + "/" + path, label: "\(runID)-\(path)")
+                return ResolvedModel(directory: entry.path, version: nil, versionLabel: "\(runID)/\(path)", cacheLease: entry.lease)
             }
             // MLflow 3 logs models as logged models: find the one with this name from this run.
             let filter = "name = '\(path.replacingOccurrences(of: "'", with: "\\'"))'"
@@ -97,7 +112,8 @@ public struct ModelResolver: Sendable {
                   case .string(let artifactURI)? = match["info"]?["artifact_uri"] else {
                 throw CairnError(.resourceDoesNotExist, "No model at runs:/\(runID)/\(path).")
             }
-            return ResolvedModel(directory: try await download(artifactURI, cacheKey: "\(runID)-\(path)"), version: nil, versionLabel: "\(runID)/\(path)")
+            let entry = try await download(artifactURI, label: "\(runID)-\(path)")
+            return ResolvedModel(directory: entry.path, version: nil, versionLabel: "\(runID)/\(path)", cacheLease: entry.lease)
         }
     }
 
@@ -198,30 +214,27 @@ public struct ModelResolver: Sendable {
         return files
     }
 
-    /// Downloads the tree at `uri` into a folder of its own. Each fetch gets a fresh folder,
-    /// so two servers (or a canary and a shadow) fetching the same version never replace
-    /// files under each other, and the folder is returned only once complete: a failed
-    /// download is removed, never loaded.
-    func download(_ uri: String, cacheKey: String) async throws -> String {
+    /// The model at `uri` from the cache, downloaded first when it is not there (see
+    /// `ModelCache` for how concurrent fetches and crashes are kept from leaving half a copy).
+    /// Then the cache is pruned.
+    func download(_ uri: String, label: String) async throws -> ModelCache.Entry {
         let path = try artifactsPath(uri)
-        let files = try await listFiles(path)
-        guard files.contains(MLmodel.fileName) else {
-            throw CairnError(.resourceDoesNotExist, "No MLmodel file under \(uri).")
-        }
-        let safeKey = String(cacheKey.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" })
-        let target = (cacheDirectory as NSString).appendingPathComponent("\(safeKey)-\(UUID().uuidString.prefix(8))")
-        let manager = FileManager.default
-        try manager.createDirectory(atPath: target, withIntermediateDirectories: true)
-        do {
+        let key = ModelCache.key(label: label, source: try baseURL() + "\n" + path)
+        let entry = try await cache.entry(key) { target in
+            let files = try await listFiles(path)
+            guard files.contains(MLmodel.fileName) else {
+                throw CairnError(.resourceDoesNotExist, "No MLmodel file under \(uri).")
+            }
+            logger.info("Downloading model", metadata: ["uri": "\(uri)", "files": "\(files.count)", "cache": "\(cache.directory)"])
             for file in files {
                 let destination = (target as NSString).appendingPathComponent(file)
-                try manager.createDirectory(atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 let encoded = (path + "/" + file).split(separator: "/").map { Self.encode(String($0)) }.joined(separator: "/")
                 let response = try await client.execute(HTTPClientRequest(url: try baseURL() + "/api/2.0/mlflow-artifacts/artifacts/" + encoded), timeout: .seconds(300))
                 guard response.status.code == 200 else {
                     throw CairnError(.internalError, "Downloading \(file) answered \(response.status.code).")
                 }
-                guard manager.createFile(atPath: destination, contents: nil),
+                guard FileManager.default.createFile(atPath: destination, contents: nil),
                       let handle = FileHandle(forWritingAtPath: destination) else {
                     throw CairnError(.internalError, "Cannot write \(destination).")
                 }
@@ -230,10 +243,10 @@ public struct ModelResolver: Sendable {
                     try handle.write(contentsOf: chunk.readableBytesView)
                 }
             }
-        } catch {
-            try? manager.removeItem(atPath: target)
-            throw error
         }
-        return target
+        // Pruning walks the cache's files: blocking I/O, so off the concurrency pool.
+        let removed = try await NIOThreadPool.singleton.runIfActive { [cache] in cache.prune() }
+        if !removed.isEmpty { logger.info("Pruned the model cache", metadata: ["removed": "\(removed.joined(separator: ", "))"]) }
+        return entry
     }
 }

@@ -13,9 +13,13 @@ public final class ModelDeployment: Sendable {
     public let batcher: MicroBatcher
     public let metrics: ServingMetrics.Deployment
     private let leases = Atomic<Int>(0)
+    /// Keeps the model's cached files while this version serves: a Python worker that
+    /// restarts reads them again.
+    let cacheLease: ModelCache.Lease?
 
-    init(name: String, versionLabel: String, signature: ModelSignature?, runtime: any ModelRuntime, options: BatchingOptions, metrics: ServingMetrics.Deployment) {
+    init(name: String, versionLabel: String, signature: ModelSignature?, runtime: any ModelRuntime, options: BatchingOptions, metrics: ServingMetrics.Deployment, cacheLease: ModelCache.Lease? = nil) {
         self.name = name
+        self.cacheLease = cacheLease
         self.versionLabel = versionLabel
         self.signature = signature
         self.runtime = runtime

@@ -43,7 +43,7 @@ public struct ModelLoader: Sendable {
         }
         return ModelDeployment(
             name: name, versionLabel: model.versionLabel, signature: mlmodel.signature, runtime: runtime,
-            options: batching, metrics: metrics.deployment(model: name, version: model.versionLabel)
+            options: batching, metrics: metrics.deployment(model: name, version: model.versionLabel), cacheLease: model.cacheLease
         )
     }
 

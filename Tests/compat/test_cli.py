@@ -214,7 +214,8 @@ def test_predict_output_dash_writes_csv_to_stdout(model_dir, input_csv, scratch)
                   cwd=scratch, timeout=120)
     assert result.returncode == 0, result.stderr
     rows = list(csv.reader(io.StringIO(result.stdout)))
-    assert rows[0] == ["prediction"]
+    # A classifier answers every output: its label and a probability per class.
+    assert rows[0] == ["label", "probabilities_0", "probabilities_1"]
     assert len(rows) == 6 and all(row[0] in ("0", "1") for row in rows[1:]), result.stdout
     assert not (scratch / "-").exists()
     assert "Scored 5 rows" in result.stderr

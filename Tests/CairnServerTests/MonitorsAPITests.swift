@@ -459,6 +459,23 @@ import Testing
             #expect(Self.string(refused.first?["reason"])?.contains("1 label(s) for request 'three', which had 3 row(s)") == true)
             let stored = try await stores.monitors.feedback(requestIDs: ["one", "three", "failed", "ghost"])
             #expect(stored == ["one": "[1]", "three": "[1,0,0]", "ghost": "[1,1]"])
+
+            // One row at a time: each lands in the request's labels, in order.
+            let rows = try json(try await client.post("\(Self.api)/feedback", """
+                {"feedback": [{"request_id": "three", "row": 2, "label": 1}, {"request_id": "three", "row": 0, "label": "x"},
+                              {"request_id": "three", "row": 3, "label": 1}, {"request_id": "ghost", "row": 0, "label": 1},
+                              {"request_id": "one", "row": 0, "label": 0}]}
+                """))
+            guard case .array(let rowResults)? = rows["results"] else { Issue.record("no results"); return }
+            #expect(rowResults.map { $0["status"] } == ["accepted", "accepted", "refused", "refused", "accepted"].map(JSONValue.string))
+            #expect(Self.string(rowResults[2]["reason"])?.contains("Row 3 is out of range: request 'three' had 3 row(s)") == true)
+            #expect(Self.string(rowResults[3]["reason"])?.contains("not in the inference log yet") == true)
+            #expect(try await stores.monitors.feedback(requestIDs: ["three", "one", "ghost"]) == ["three": #"["x",0,1]"#, "one": "[0]", "ghost": "[1,1]"])
+            for bad in [#"{"request_id": "three", "row": 1, "labels": [1]}"#, #"{"request_id": "three", "row": -1, "label": 1}"#,
+                        #"{"request_id": "three", "row": 0.5, "label": 1}"#, #"{"request_id": "three", "row": "1", "label": 1}"#] {
+                try expectError(try await client.post("\(Self.api)/feedback", bad), .invalidParameterValue)
+            }
+            #expect(try await stores.monitors.feedback(requestIDs: ["three"]) == ["three": #"["x",0,1]"#])
         }
     }
 

@@ -43,6 +43,8 @@ public struct InferenceLogEntry: Sendable, Equatable {
         inputs = []
         outputs = []
         line = []
+        // A sample's indexes only matter for decoded rows; they can be as long as the payload.
+        rowIndexes = nil
         payloadOmitted = true
     }
 }

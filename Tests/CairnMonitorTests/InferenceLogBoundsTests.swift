@@ -101,14 +101,17 @@ import Testing
     @Test func theWriterCapsRecordsAndCountsThemInMetrics() throws {
         let metrics = PrometheusCollectorRegistry()
         let writer = try InferenceLogWriter(options: .init(directory: directory, maxRecordBytes: 32 << 10), logger: Logger(label: "test"), metrics: metrics)
-        writer.record(Self.request(rows: 20_000))
-        writer.record(Self.request(rows: 2, id: "small"))
+        for (offset, record) in [Self.request(rows: 20_000), Self.request(rows: 2, id: "small"), Self.request(rows: 1, id: #"quoted "id" \ too"#)].enumerated() {
+            var record = record
+            record.timestamp += Int64(offset)
+            writer.record(record)
+        }
         try writer.flush()
         let segment = try #require(try writer.segments().first)
         let size = try #require(try FileManager.default.attributesOfItem(atPath: segment)[.size] as? Int)
         #expect(size < 40 << 10, "the 20,000-row request costs the log about the cap, not its 700 kB")
         let entries = try InferenceLogReader(directory: directory).read(InferenceLogQuery()).entries
-        #expect(entries.map(\.requestID) == ["big", "small"])
+        #expect(entries.map(\.requestID) == ["big", "small", #"quoted "id" \ too"#])
         let kept = try #require(entries[0].rowIndexes?.count)
         #expect(entries[0].rowCount == 20_000)
         #expect(entries[1].rowCount == nil)
@@ -120,9 +123,10 @@ import Testing
         #expect(text.contains("cairn_inference_log_records_truncated_total 1"))
         #expect(text.contains("cairn_inference_log_rows_omitted_total \(20_000 - kept)"))
         // What feedback is checked against: the rows the request carried, not those kept.
-        #expect(try InferenceLogReader(directory: directory).lookup(["big", "small", "ghost"]) == [
+        #expect(try InferenceLogReader(directory: directory).lookup(["big", "small", "ghost", #"quoted "id" \ too"#]) == [
             "big": LoggedRequest(status: 200, timestamp: entries[0].timestamp, rows: 20_000),
             "small": LoggedRequest(status: 200, timestamp: entries[1].timestamp, rows: 2),
+            #"quoted "id" \ too"#: LoggedRequest(status: 200, timestamp: entries[2].timestamp, rows: 1),
         ])
     }
 

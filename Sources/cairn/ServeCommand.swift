@@ -68,6 +68,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Records the inference log buffers in memory; beyond it records are dropped and counted.")
     var inferenceLogCapacity = 65_536
 
+    @Option(help: "Most payload bytes one inference log record keeps; a larger request is logged with a uniform sample of its rows (at least 1024).")
+    var inferenceLogMaxRecordBytes = InferenceLogWriter.Options.defaultMaxRecordBytes
+
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel: Logger.Level = .info
 
@@ -82,6 +85,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard inferenceLogCapacity >= 1 else {
             throw ValidationError("--inference-log-capacity must be at least 1.")
+        }
+        guard inferenceLogMaxRecordBytes >= 1024 else {
+            throw ValidationError("--inference-log-max-record-bytes must be at least 1024.")
         }
         // Under an hour a segment could be deleted while still being written.
         guard inferenceLogRetentionDays.isFinite, inferenceLogRetentionDays >= 1.0 / 24, inferenceLogRetentionDays <= 36_500 else {
@@ -103,7 +109,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.inferenceLog = inferenceLog.map {
             InferenceLogWriter.Options(
                 directory: $0, capacity: inferenceLogCapacity, sampleRate: inferenceLogSampleRate,
-                retention: .seconds(Int64(inferenceLogRetentionDays * 86_400))
+                retention: .seconds(Int64(inferenceLogRetentionDays * 86_400)), maxRecordBytes: inferenceLogMaxRecordBytes
             )
         }
         guard configuration.canaryURI == nil || (0...100).contains(canaryPercent) else {

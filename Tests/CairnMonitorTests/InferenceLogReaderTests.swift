@@ -229,19 +229,19 @@ import Testing
         let inputs = #"{"dataframe_split": {"columns": ["a,b"], "data": [["x\"y"]]}}"#
         let outputs = #"{"predictions": ["p\r\nq"]}"#
         let log = try writer()
-        log.record(record(id, at: 1_000, model: "m,1", version: "2", status: 503, inputs: inputs, outputs: outputs))
-        log.record(record("plain", at: 2_000, model: "m", inputs: "[1]", outputs: "2"))
+        log.record(record(id, at: 1_000, model: "m,1", version: "2", inputs: inputs, outputs: outputs))
+        log.record(record("plain", at: 2_000, model: "m", status: 503, inputs: "[1]", outputs: "2"))
         try log.flush()
         let entries = try read().entries
         let text = String(decoding: InferenceLogExportFormat.csv.render(entries), as: UTF8.self)
         let rows = try Self.parseCSV(text)
         try #require(rows.count == 3)
-        #expect(rows[0] == ["request_id", "timestamp_ms", "model", "version", "status", "latency_us", "inputs", "outputs"])
-        #expect(rows[1] == [id, "\(base + 1_000)", "m,1", "2", "503", "1100", inputs, outputs])
-        #expect(rows[2] == ["plain", "\(base + 2_000)", "m", "1", "200", "2100", "[1]", "2"])
+        #expect(rows[0] == ["request_id", "timestamp_ms", "model", "version", "status", "latency_us", "row", "a,b", "prediction", "label"])
+        #expect(rows[1] == [id, "\(base + 1_000)", "m,1", "2", "200", "1100", "0", "x\"y", "p\r\nq", ""])
+        #expect(rows[2] == ["plain", "\(base + 2_000)", "m", "1", "503", "2100", "", "", "", ""])
         // Fields without a delimiter stay bare.
-        #expect(text.hasSuffix("\nplain,\(base + 2_000),m,1,200,2100,[1],2\n"))
-        #expect(InferenceLogExportFormat.csv.render([]) == Array(InferenceLogExportFormat.csvHeader.utf8))
+        #expect(text.hasSuffix("\nplain,\(base + 2_000),m,1,503,2100,,,,\n"))
+        #expect(InferenceLogExportFormat.csv.render([]) == Array("request_id,timestamp_ms,model,version,status,latency_us,row,label\n".utf8))
     }
 
     /// RFC 4180 as a spreadsheet reads it: quoted fields may hold commas, doubled quotes and

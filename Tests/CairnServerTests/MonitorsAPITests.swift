@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Prometheus
+import Synchronization
 import Testing
 @testable import CairnMonitor
 @testable import CairnServer
@@ -33,7 +34,9 @@ import Testing
     }
 
     /// A router with monitoring mounted, and a registered model `churn` with version 1.
-    func withApp(_ body: @Sendable (any TestClientProtocol, Stores) async throws -> Void) async throws {
+    func withApp(
+        now: @escaping @Sendable () -> Int64 = SQLTrackingStore.wallClock, _ body: @Sendable (any TestClientProtocol, Stores) async throws -> Void
+    ) async throws {
         let logger = Logger(label: "test")
         let database = try await SQLiteMetadataDatabase.open(path: base + "/cairn.db", logger: logger)
         try await Migrations.run(on: database, logger: logger, now: 1)
@@ -41,7 +44,7 @@ import Testing
         _ = try await stores.registry.createRegisteredModel(name: "churn", tags: [], description: nil)
         _ = try await stores.registry.createModelVersion(CreateModelVersion(name: "churn", source: "s3://bucket/churn/1"))
         let metrics = PrometheusCollectorRegistry()
-        let monitoring = Monitoring(store: stores.monitors, registry: stores.registry, logDirectory: logDirectory, metrics: metrics, logger: logger)
+        let monitoring = Monitoring(store: stores.monitors, registry: stores.registry, logDirectory: logDirectory, metrics: metrics, logger: logger, now: now)
         let router = buildRouter(store: SQLTrackingStore(database: database), registryStore: stores.registry, monitoring: monitoring, registry: metrics)
         let app = Application(router: router, logger: logger)
         do {
@@ -55,7 +58,8 @@ import Testing
 
     func writeLog(
         _ records: [(id: String, offset: Int64, version: String, status: Int)], model: String = "churn",
-        outputs: (String) -> String = { _ in #"{"predictions": [1]}"# }
+        outputs: (String) -> String = { _ in #"{"predictions": [1]}"# },
+        inputs: (String) -> String = { _ in #"{"dataframe_split": {"columns": ["a", "b"], "data": [[1, "x,\"y\""]]}}"# }
     ) throws -> Int64 {
         let writer = try InferenceLogWriter(options: .init(directory: logDirectory), logger: Logger(label: "test"))
         // Stamped in the past, as records always are by the time they reach a segment.
@@ -63,7 +67,7 @@ import Testing
         for record in records {
             writer.record(InferenceRecord(
                 requestID: record.id, timestamp: start + record.offset, model: model, version: record.version,
-                inputs: Array(#"{"dataframe_split": {"columns": ["a", "b"], "data": [[1, "x,\"y\""]]}}"#.utf8),
+                inputs: Array(inputs(record.id).utf8),
                 outputs: Array(outputs(record.id).utf8), latencyMicroseconds: 2_000, status: record.status))
         }
         try writer.flush()
@@ -166,13 +170,15 @@ import Testing
 
     @Test func feedbackIsStoredSingleOrBatchedAndAllOrNothing() async throws {
         try await withApp { client, stores in
+            // None of these ids is logged yet: the labels are kept as pending.
             let single = try await client.post("\(Self.api)/feedback", #"{"request_id": "r1", "label": 1}"#)
             #expect(single.status == .ok)
-            #expect(try json(single)["accepted"] == .number(1, raw: "1"))
+            #expect(try json(single)["pending"] == .number(1, raw: "1"))
             let rows = try await client.post("\(Self.api)/feedback", #"{"request_id": "r2", "labels": [1, "cat", null, true, 2.5]}"#)
-            #expect(try json(rows)["accepted"] == .number(1, raw: "1"))
+            #expect(try json(rows)["pending"] == .number(1, raw: "1"))
             let batch = try await client.post("\(Self.api)/feedback", #"{"feedback": [{"request_id": "r3", "label": "yes"}, {"request_id": "r1", "label": 0}]}"#)
-            #expect(try json(batch)["accepted"] == .number(2, raw: "2"))
+            #expect(try json(batch)["pending"] == .number(2, raw: "2"))
+            #expect(try json(batch)["accepted"] == .number(0, raw: "0"))
 
             let stored = try await stores.monitors.feedback(requestIDs: ["r1", "r2", "r3"])
             #expect(try stored.mapValues { try JSONValue.parse($0) } == [
@@ -367,7 +373,12 @@ import Testing
             let id = try #require(Self.string(created["monitor"]?["monitor_id"]))
             // Every logged request has one row predicted 1.
             let feedback = #"{"feedback": [{"request_id": "q0", "label": 1}, {"request_id": "q1", "label": 1}, {"request_id": "q2", "label": 0.5}, {"request_id": "q3", "labels": [1, 1]}]}"#
-            #expect(try await client.post("\(Self.api)/feedback", feedback).status == .ok)
+            let answer = try json(try await client.post("\(Self.api)/feedback", feedback))
+            #expect(answer["accepted"] == .number(3, raw: "3"))
+            #expect(answer["refused"] == .number(1, raw: "1"), "q3 is refused when it arrives")
+            // Feedback stored while its request was not logged yet can still turn out not to
+            // line up: the report says so.
+            try await stores.monitors.putFeedback([Feedback(requestID: "q3", labels: "[1,1]")], at: 1)
             let report = try json(try await client.post("\(Self.api)/monitors/\(id)/run", ""))["report"]
             #expect(report?["quality"]?["task"] == .string("classification"))
             #expect(report?["quality"]?["rows"] == .number(3, raw: "3"), "q3's two labels for one row are left out")
@@ -414,6 +425,121 @@ import Testing
         }
     }
 
+    /// Feedback is checked against the log when it arrives: each item is accepted, refused
+    /// (with the reason) or pending (its request is not logged yet), and only a malformed
+    /// body is a 400.
+    @Test func feedbackSaysPerItemWhatWasAcceptedRefusedOrPending() async throws {
+        _ = try writeLog([("one", 1_000, "1", 200), ("three", 2_000, "1", 200), ("failed", 3_000, "1", 500)], outputs: { id in
+            id == "three" ? #"{"predictions": [1, 0, 1]}"# : #"{"predictions": [1]}"#
+        }, inputs: { id in
+            id == "three" ? #"{"dataframe_split": {"columns": ["a"], "data": [[1], [2], [3]]}}"# : #"{"dataframe_split": {"columns": ["a"], "data": [[1]]}}"#
+        })
+        try await withApp { client, stores in
+            let answer = try await client.post("\(Self.api)/feedback", """
+                {"feedback": [{"request_id": "one", "label": 1}, {"request_id": "three", "labels": [1, 0, 0]},
+                              {"request_id": "failed", "label": 1}, {"request_id": "ghost", "labels": [1, 1]}]}
+                """)
+            #expect(answer.status == .ok)
+            let body = try json(answer)
+            #expect(body["accepted"] == .number(2, raw: "2"))
+            #expect(body["refused"] == .number(1, raw: "1"))
+            #expect(body["pending"] == .number(1, raw: "1"))
+            guard case .array(let results)? = body["results"] else { Issue.record("no results"); return }
+            #expect(results.map { $0["request_id"] } == ["one", "three", "failed", "ghost"].map(JSONValue.string))
+            #expect(results.map { $0["status"] } == ["accepted", "accepted", "refused", "pending"].map(JSONValue.string))
+            #expect(results[0]["reason"] == nil)
+            #expect(Self.string(results[2]["reason"])?.contains("status 500") == true)
+            #expect(Self.string(results[3]["reason"])?.contains("not in the inference log yet") == true)
+
+            // A label count that does not match the request's rows is refused, and leaves the
+            // labels accepted earlier in place.
+            let wrong = try json(try await client.post("\(Self.api)/feedback", #"{"request_id": "three", "label": 1}"#))
+            #expect(wrong["refused"] == .number(1, raw: "1"))
+            guard case .array(let refused)? = wrong["results"] else { Issue.record("no results"); return }
+            #expect(Self.string(refused.first?["reason"])?.contains("1 label(s) for request 'three', which had 3 row(s)") == true)
+            let stored = try await stores.monitors.feedback(requestIDs: ["one", "three", "failed", "ghost"])
+            #expect(stored == ["one": "[1]", "three": "[1,0,0]", "ghost": "[1,1]"])
+
+            // One row at a time: each lands in the request's labels, in order.
+            let rows = try json(try await client.post("\(Self.api)/feedback", """
+                {"feedback": [{"request_id": "three", "row": 2, "label": 1}, {"request_id": "three", "row": 0, "label": "x"},
+                              {"request_id": "three", "row": 3, "label": 1}, {"request_id": "ghost", "row": 0, "label": 1},
+                              {"request_id": "one", "row": 0, "label": 0}]}
+                """))
+            guard case .array(let rowResults)? = rows["results"] else { Issue.record("no results"); return }
+            #expect(rowResults.map { $0["status"] } == ["accepted", "accepted", "refused", "refused", "accepted"].map(JSONValue.string))
+            #expect(Self.string(rowResults[2]["reason"])?.contains("Row 3 is out of range: request 'three' had 3 row(s)") == true)
+            #expect(Self.string(rowResults[3]["reason"])?.contains("not in the inference log yet") == true)
+            #expect(try await stores.monitors.feedback(requestIDs: ["three", "one", "ghost"]) == ["three": #"["x",0,1]"#, "one": "[0]", "ghost": "[1,1]"])
+            for bad in [#"{"request_id": "three", "row": 1, "labels": [1]}"#, #"{"request_id": "three", "row": -1, "label": 1}"#,
+                        #"{"request_id": "three", "row": 0.5, "label": 1}"#, #"{"request_id": "three", "row": "1", "label": 1}"#] {
+                try expectError(try await client.post("\(Self.api)/feedback", bad), .invalidParameterValue)
+            }
+            #expect(try await stores.monitors.feedback(requestIDs: ["three"]) == ["three": #"["x",0,1]"#])
+        }
+    }
+
+    /// Feedback naming an id the log never holds is reported by the monitor, once the log
+    /// has had time to catch up.
+    @Test func aReportNamesFeedbackThatNeverMatchedALoggedRequest() async throws {
+        _ = try writeLog([("seen", 1_000, "1", 200)])
+        let offset = Mutex<Int64>(0)
+        try await withApp(now: { SQLTrackingStore.wallClock() + offset.withLock { $0 } }) { client, _ in
+            let created = try json(try await client.post("\(Self.api)/monitors", #"{"name": "fb", "model_name": "churn", "min_rows": 1}"#))
+            let id = try #require(Self.string(created["monitor"]?["monitor_id"]))
+            _ = try await client.post("\(Self.api)/feedback", #"{"feedback": [{"request_id": "seen", "label": 1}, {"request_id": "made-up", "label": 1}]}"#)
+            func notes() async throws -> String {
+                guard case .array(let notes)? = try json(try await client.get("\(Self.api)/monitors/\(id)/report"))["notes"] else { return "" }
+                return notes.compactMap(Self.string).joined(separator: "\n")
+            }
+            #expect(try await !notes().contains("made-up"), "within the grace period it may still be logged")
+            offset.withLock { $0 = 120_000 }
+            let later = try await notes()
+            #expect(later.contains("1 feedback item(s) received in this window name request ids that are not in the inference log (e.g. 'made-up')"), "\(later)")
+        }
+    }
+
+    /// Refused bodies are the client's mistake: `error_rate` counts server errors only and
+    /// `client_error_rate` the rest.
+    @Test func clientErrorsDoNotFireTheErrorRate() async throws {
+        _ = try writeLog([("bad", 1_000, "1", 400), ("type", 2_000, "1", 415), ("ok", 3_000, "1", 200), ("ok2", 4_000, "1", 200), ("boom", 5_000, "1", 500)])
+        try await withApp { client, _ in
+            let created = try json(try await client.post("\(Self.api)/monitors", """
+                {"name": "errors", "model_name": "churn", "min_rows": 1,
+                 "checks": [{"type": "error_rate", "threshold": 0.3}, {"type": "client_error_rate", "threshold": 0.3}]}
+                """))
+            let id = try #require(Self.string(created["monitor"]?["monitor_id"]))
+            let report = try json(try await client.post("\(Self.api)/monitors/\(id)/run", ""))["report"]
+            #expect(report?["service"]?["error_rate"] == .number(0.2, raw: "0.2"))
+            #expect(report?["service"]?["client_error_rate"] == .number(0.4, raw: "0.4"))
+            guard case .array(let checks)? = report?["checks"] else { Issue.record("no checks"); return }
+            #expect(checks.map { $0["check"] } == [.string("error_rate"), .string("client_error_rate")])
+            #expect(checks.map { $0["firing"] } == [.bool(false), .bool(true)])
+        }
+    }
+
+    /// A 0/1 classifier's prediction chart is the share of each class, not quantile bins.
+    @Test func aBinaryClassifiersPredictionHistogramIsClassShares() async throws {
+        _ = try writeLog((0..<10).map { ("p\($0)", Int64($0) * 100, "1", 200) }, outputs: { id in
+            #"{"predictions": [\#(Int(id.dropFirst())! < 8 ? 1 : 0)]}"#
+        })
+        try await withApp { client, _ in
+            let csv = "a,y\n" + (0..<100).map { "\($0 % 3),\($0 < 70 ? 0 : 1)" }.joined(separator: "\n") + "\n"
+            let uploaded = try await client.execute(
+                uri: "\(Self.api)/references?model_name=churn&version=1&target=y", method: .post, headers: [.contentType: "text/csv"], body: ByteBuffer(string: csv))
+            #expect(uploaded.status == .ok)
+            let created = try json(try await client.post("\(Self.api)/monitors", #"{"name": "classes", "model_name": "churn", "min_rows": 1}"#))
+            let id = try #require(Self.string(created["monitor"]?["monitor_id"]))
+            let report = try json(try await client.get("\(Self.api)/monitors/\(id)/report"))
+            guard case .array(let histograms)? = report["histograms"] else { Issue.record("no histograms"); return }
+            let prediction = try #require(histograms.first { $0["feature"] == .string("prediction") })
+            #expect(prediction["kind"] == .string("categorical"))
+            #expect(prediction["labels"] == .array([.string("0"), .string("1")]))
+            #expect(prediction["reference"] == .array([.number(0.7, raw: "0.7"), .number(0.3, raw: "0.3")]))
+            #expect(prediction["current"] == .array([.number(0.2, raw: "0.2"), .number(0.8, raw: "0.8")]))
+        }
+    }
+
     // MARK: - Inference log export
 
     @Test func theInferenceLogExportsAsJSONLinesOrCSV() async throws {
@@ -442,9 +568,14 @@ import Testing
             #expect(csv.status == .ok)
             #expect(csv.headers[.contentType] == "text/csv; charset=utf-8")
             let text = String(buffer: csv.body)
-            #expect(text == InferenceLogExportFormat.csvHeader
-                + #"r2,\#(start + 2_000),churn,2,200,2000,"{""dataframe_split"": {""columns"": [""a"", ""b""], ""data"": [[1, ""x,\""y\""""]]}}","{""predictions"": [1]}""#
-                + "\n")
+            #expect(text == "request_id,timestamp_ms,model,version,status,latency_us,row,a,b,prediction,label\n"
+                + #"r2,\#(start + 2_000),churn,2,200,2000,0,1,"x,""y""",1,"# + "\n")
+            // Feedback joins as the row's label; a refused request is one row with its status.
+            #expect(try json(try await client.post("\(Self.api)/feedback", #"{"request_id": "r2", "label": "churned"}"#))["accepted"] == .number(1, raw: "1"))
+            let labelled = String(buffer: try await client.get("\(Self.api)/inference-log?model=churn&format=csv").body).split(separator: "\n")
+            #expect(labelled.count == 5)
+            #expect(labelled[2].hasSuffix(",0,1,\"x,\"\"y\"\"\",1,churned"))
+            #expect(labelled[3] == "r3,\(start + 3_000),churn,1,500,2000,,,,,")
 
             for query in ["format=xml", "format=", "max_results=0", "max_results=1000001", "max_results=many", "start_ms=yesterday", "end_ms=1.5"] {
                 try expectError(try await client.get("\(Self.api)/inference-log?model=churn&\(query)"), .invalidParameterValue)

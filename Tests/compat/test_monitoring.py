@@ -239,8 +239,10 @@ def test_drift_then_quality_alert_reaches_webhook(server_url, serve, unique, tmp
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     exported = pd.read_csv(csv_path)
-    assert len(exported) == 40 and set(exported["request_id"]) == {f"calm-{i}" for i in range(20)} | set(shifted)
-    assert json.loads(exported.set_index("request_id").loc["shifted-0", "outputs"])["predictions"] == shifted["shifted-0"]
+    assert len(exported) == 2000 and set(exported["request_id"]) == {f"calm-{i}" for i in range(20)} | set(shifted)
+    first = exported[exported["request_id"] == "shifted-0"].sort_values("row")
+    assert first["prediction"].tolist() == shifted["shifted-0"]
+    assert first["label"].tolist() == [1 - int(p) for p in shifted["shifted-0"]]
 
 
 def test_bad_monitors_and_feedback_are_refused(server_url, unique):

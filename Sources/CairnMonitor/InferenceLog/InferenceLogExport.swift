@@ -4,7 +4,7 @@ import CairnCore
 public enum InferenceLogExportFormat: String, Sendable, CaseIterable {
     /// The log's own lines, as written.
     case jsonl
-    /// One row per request; `inputs` and `outputs` stay JSON text in their cells.
+    /// A table: one row per scored row, a column per feature and per output (see `InferenceLogTable`).
     case csv
 
     public var contentType: String {
@@ -14,47 +14,25 @@ public enum InferenceLogExportFormat: String, Sendable, CaseIterable {
         }
     }
 
-    public static let csvHeader = "request_id,timestamp_ms,model,version,status,latency_us,inputs,outputs\n"
-
-    /// The export of `entries`, header included for CSV.
-    public func render(_ entries: [InferenceLogEntry]) -> [UInt8] {
-        var out: [UInt8] = []
-        if self == .csv { out.append(contentsOf: Self.csvHeader.utf8) }
-        for entry in entries { append(entry, to: &out) }
-        return out
-    }
-
-    public func append(_ entry: InferenceLogEntry, to out: inout [UInt8]) {
+    /// The export of `entries`. CSV rows carry the feedback labels in `labels` (request id →
+    /// one label per row) and name a positional request's columns by `positionalNames`
+    /// (model, version → the reference's feature order) when it has that many columns.
+    public func render(
+        _ entries: [InferenceLogEntry], labels: [String: [JSONValue]] = [:], positionalNames: [String: [String]] = [:]
+    ) -> [UInt8] {
         switch self {
         case .jsonl:
-            out.append(contentsOf: entry.line)
+            var out: [UInt8] = []
+            for entry in entries {
+                out.append(contentsOf: entry.line)
+                out.append(UInt8(ascii: "\n"))
+            }
+            return out
         case .csv:
-            Self.field(Array(entry.requestID.utf8), to: &out)
-            out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\(entry.timestamp),".utf8)
-            Self.field(Array(entry.model.utf8), to: &out)
-            out.append(UInt8(ascii: ","))
-            Self.field(Array(entry.version.utf8), to: &out)
-            out.append(contentsOf: ",\(entry.status),\(entry.latencyMicroseconds),".utf8)
-            Self.field(entry.inputs, to: &out)
-            out.append(UInt8(ascii: ","))
-            Self.field(entry.outputs, to: &out)
+            return InferenceLogTable(entries, labels: labels, positionalNames: positionalNames).csv()
         }
-        out.append(UInt8(ascii: "\n"))
     }
 
-    /// RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled.
-    static func field(_ bytes: some Collection<UInt8>, to out: inout [UInt8]) {
-        let needsQuotes = bytes.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }
-        guard needsQuotes else {
-            out.append(contentsOf: bytes)
-            return
-        }
-        out.append(UInt8(ascii: "\""))
-        for byte in bytes {
-            if byte == UInt8(ascii: "\"") { out.append(byte) }
-            out.append(byte)
-        }
-        out.append(UInt8(ascii: "\""))
-    }
+    /// The key `positionalNames` is looked up by.
+    public static func referenceKey(model: String, version: String) -> String { "\(model)\u{0}\(version)" }
 }

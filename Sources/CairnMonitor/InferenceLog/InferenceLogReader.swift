@@ -14,8 +14,47 @@ public struct InferenceLogEntry: Sendable, Equatable {
     public var outputs: ArraySlice<UInt8>
     /// The whole JSON Lines line, without its newline.
     public var line: ArraySlice<UInt8>
+    /// Set when the record holds a sample of its request's rows: the rows the request carried
+    /// and the original index of each row kept.
+    public var rowCount: Int? = nil
+    public var rowIndexes: [Int]? = nil
+    /// Payload bytes the writer left out (over its per-record cap).
+    public var omittedBytes: Int? = nil
+    /// True when the reader released this record's payload to stay within the query's
+    /// `maxPayloadBytes`: the metadata is there, `inputs`, `outputs` and `line` are empty.
+    public var payloadOmitted = false
 
     public var succeeded: Bool { (200..<300).contains(status) }
+
+    /// The same entry over its own copy of the line, so the buffer it was read from can go.
+    func owningItsBytes() -> InferenceLogEntry {
+        let copy = Array(line)
+        func rebase(_ slice: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+            copy[(slice.startIndex - line.startIndex)..<(slice.endIndex - line.startIndex)]
+        }
+        var entry = self
+        entry.inputs = rebase(inputs)
+        entry.outputs = rebase(outputs)
+        entry.line = copy[...]
+        return entry
+    }
+
+    mutating func releasePayload() {
+        inputs = []
+        outputs = []
+        line = []
+        // A sample's indexes only matter for decoded rows; they can be as long as the payload.
+        rowIndexes = nil
+        payloadOmitted = true
+    }
+}
+
+/// What the log knows of one request, for checking feedback against it.
+public struct LoggedRequest: Sendable, Equatable {
+    public var status: Int
+    public var timestamp: Int64
+    /// The rows the request carried; nil when they cannot be read back.
+    public var rows: Int?
 }
 
 /// Which records to read: one model (and optionally one version), a time range, and either
@@ -29,13 +68,20 @@ public struct InferenceLogQuery: Sendable, Equatable {
     public var until: Int64?
     /// Keep only the newest this many records.
     public var lastRecords: Int?
+    /// Keep the payload of only the newest records whose lines add up to at most this many
+    /// bytes; older ones keep their metadata (status, latency) without it. Bounds the memory
+    /// a read takes, however much the range holds.
+    public var maxPayloadBytes: Int?
 
-    public init(model: String? = nil, version: String? = nil, since: Int64? = nil, until: Int64? = nil, lastRecords: Int? = nil) {
+    public init(
+        model: String? = nil, version: String? = nil, since: Int64? = nil, until: Int64? = nil, lastRecords: Int? = nil, maxPayloadBytes: Int? = nil
+    ) {
         self.model = model
         self.version = version
         self.since = since
         self.until = until
         self.lastRecords = lastRecords
+        self.maxPayloadBytes = maxPayloadBytes
     }
 }
 
@@ -53,11 +99,18 @@ public struct InferenceLogReader: Sendable {
         /// Oldest first.
         public var entries: [InferenceLogEntry]
         public var skippedLines: Int
+        /// Records whose payload was released to keep within `maxPayloadBytes`.
+        public var payloadOmitted: Int = 0
     }
+
+    /// Segments are read in chunks of this size, so a read holds one chunk and the line in
+    /// progress, not whole files.
+    static let chunkBytes = 4 << 20
 
     public func read(_ query: InferenceLogQuery) throws -> Result {
         var entries: [InferenceLogEntry] = []
         var skipped = 0
+        var payloadBytes = 0
         // Newest segments first, so a query for the last N records can skip every segment
         // that closed before the oldest of the N it already holds. Skip, not stop: another
         // writer's segment created earlier may still be open and hold newer records.
@@ -70,22 +123,22 @@ public struct InferenceLogReader: Sendable {
             // nothing for it. Its name (creation time) bounds nothing: records are stamped
             // before the flush that opens the segment they land in.
             if let since = query.since, segment.modified < since { continue }
-            guard let data = FileManager.default.contents(atPath: segment.path) else { continue }
-            let bytes = [UInt8](data)
-            var start = 0
-            while start < bytes.count {
-                let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
-                defer { start = end + 1 }
-                guard end > start else { continue }
-                guard let entry = Self.parse(bytes[start..<end]) else {
+            try Self.forEachLine(path: segment.path) { line in
+                guard let entry = Self.parse(line) else {
                     skipped += 1
-                    continue
+                    return true
                 }
-                if let model = query.model, entry.model != model { continue }
-                if let version = query.version, entry.version != version { continue }
-                if let since = query.since, entry.timestamp < since { continue }
-                if let until = query.until, entry.timestamp >= until { continue }
-                entries.append(entry)
+                if let model = query.model, entry.model != model { return true }
+                if let version = query.version, entry.version != version { return true }
+                if let since = query.since, entry.timestamp < since { return true }
+                if let until = query.until, entry.timestamp >= until { return true }
+                entries.append(entry.owningItsBytes())
+                payloadBytes += line.count
+                // Trimmed in steps of half the budget, so the sort behind it is paid rarely.
+                if let budget = query.maxPayloadBytes, payloadBytes > budget + budget / 2 {
+                    payloadBytes = Self.trimPayload(&entries, to: budget)
+                }
+                return true
             }
         }
         // Several writers may share the directory, so segments interleave in time.
@@ -93,7 +146,82 @@ public struct InferenceLogReader: Sendable {
         if let last = query.lastRecords, entries.count > last {
             entries.removeFirst(entries.count - max(0, last))
         }
-        return Result(entries: entries, skippedLines: skipped)
+        if let budget = query.maxPayloadBytes { _ = Self.trimPayload(&entries, to: budget) }
+        return Result(entries: entries, skippedLines: skipped, payloadOmitted: entries.count { $0.payloadOmitted })
+    }
+
+    /// Releases the payload of all but the newest entries whose lines fit in `budget` (a
+    /// newest run: once one does not fit, no older one is kept); returns the bytes kept.
+    /// Whatever it releases would not be kept by a later call either, as kept sets only
+    /// gain newer entries.
+    static func trimPayload(_ entries: inout [InferenceLogEntry], to budget: Int) -> Int {
+        let newestFirst = entries.indices.filter { !entries[$0].payloadOmitted }
+            .sorted { entries[$0].timestamp != entries[$1].timestamp ? entries[$0].timestamp > entries[$1].timestamp : entries[$0].requestID > entries[$1].requestID }
+        var kept = 0
+        var full = false
+        for index in newestFirst {
+            if !full, kept + entries[index].line.count <= budget {
+                kept += entries[index].line.count
+            } else {
+                full = true
+                entries[index].releasePayload()
+            }
+        }
+        return kept
+    }
+
+    /// What the log holds for each of `requestIDs` (the newest record of an id logged more
+    /// than once). Reads newest segments first and stops once every id is found, so
+    /// feedback for recent traffic costs a read of the recent log only.
+    public func lookup(_ requestIDs: Set<String>) throws -> [String: LoggedRequest] {
+        var found: [String: LoggedRequest] = [:]
+        guard !requestIDs.isEmpty else { return found }
+        let prefix = Array(#"{"request_id":""#.utf8)
+        for segment in try segments().reversed() {
+            try Self.forEachLine(path: segment.path) { line in
+                // The writer puts the id first: most lines are told apart without parsing.
+                if line.starts(with: prefix) {
+                    let start = line.startIndex + prefix.count
+                    if let end = line[start...].firstIndex(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }),
+                       line[end] == UInt8(ascii: "\""), !requestIDs.contains(String(decoding: line[start..<end], as: UTF8.self)) {
+                        return true
+                    }
+                }
+                guard let entry = Self.parse(line), requestIDs.contains(entry.requestID) else { return true }
+                if let known = found[entry.requestID], known.timestamp > entry.timestamp { return true }
+                found[entry.requestID] = LoggedRequest(status: entry.status, timestamp: entry.timestamp, rows: MonitorWindow.rows(of: entry))
+                return true
+            }
+            if found.count == requestIDs.count { break }
+        }
+        return found
+    }
+
+    /// Calls `body` with each non-empty line of the file until it returns false, reading in
+    /// chunks; the slice is valid only during the call.
+    static func forEachLine(path: String, chunkBytes: Int = chunkBytes, _ body: (ArraySlice<UInt8>) throws -> Bool) throws {
+        // A segment deleted by retention between listing and opening is simply gone.
+        guard let handle = FileHandle(forReadingAtPath: path) else { return }
+        defer { try? handle.close() }
+        var buffer: [UInt8] = []
+        var scanned = 0
+        while true {
+            let chunk = try handle.read(upToCount: chunkBytes) ?? Data()
+            buffer.append(contentsOf: chunk)
+            var start = 0
+            var from = scanned
+            while let end = buffer[from...].firstIndex(of: UInt8(ascii: "\n")) {
+                if end > start, try !body(buffer[start..<end]) { return }
+                start = end + 1
+                from = start
+            }
+            if chunk.isEmpty {
+                if start < buffer.count { _ = try body(buffer[start...]) }
+                return
+            }
+            buffer.removeFirst(start)
+            scanned = buffer.count
+        }
     }
 
     struct Segment {
@@ -140,9 +268,20 @@ public struct InferenceLogReader: Sendable {
         guard let requestID = string("request_id"), let timestamp = integer("timestamp_ms"), let model = string("model"),
               let version = string("version"), let status = integer("status"), let latency = integer("latency_us"),
               let inputs = fields["inputs"], let outputs = fields["outputs"] else { return nil }
-        return InferenceLogEntry(
+        var entry = InferenceLogEntry(
             requestID: requestID, timestamp: timestamp, model: model, version: version, status: Int(clamping: status),
             latencyMicroseconds: latency, inputs: line[inputs], outputs: line[outputs], line: line)
+        // A sample's indexes are read only when they are consistent; otherwise the record
+        // reads as unsampled rather than lining feedback up wrongly.
+        if let rowCount = integer("row_count"), let span = fields["row_indexes"], case .array(let values)? = try? JSONValue.parse(line[span]) {
+            let indexes = values.compactMap { value -> Int? in if case .number(let n, _) = value, n.rounded() == n, n >= 0, n < Double(rowCount) { Int(n) } else { nil } }
+            if indexes.count == values.count {
+                entry.rowCount = Int(clamping: rowCount)
+                entry.rowIndexes = indexes
+            }
+        }
+        entry.omittedBytes = integer("omitted_bytes").map { Int(clamping: $0) }
+        return entry
     }
 }
 

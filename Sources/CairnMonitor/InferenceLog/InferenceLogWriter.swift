@@ -39,12 +39,19 @@ public final class InferenceLogWriter: Service, Sendable {
         /// which deletes whole segments, also reaches a log that fills slowly.
         public var segmentBytes: Int
         public var segmentAge: Duration
+        /// Most payload bytes (inputs and outputs) one record keeps; a larger request keeps a
+        /// uniform sample of its rows (see `InferenceRecord.bounded`), so one huge request
+        /// costs the log, and every evaluation that reads it, at most this much.
+        public var maxRecordBytes: Int
+
+        public static let defaultMaxRecordBytes = 1 << 20
 
         public init(
             directory: String, capacity: Int = 65_536, capacityBytes: Int = 256 << 20, sampleRate: Double = 1,
             retention: Duration = .seconds(7 * 86_400), flushInterval: Duration = .milliseconds(50), segmentBytes: Int = 64 << 20,
-            segmentAge: Duration = .seconds(3_600)
+            segmentAge: Duration = .seconds(3_600), maxRecordBytes: Int = defaultMaxRecordBytes
         ) {
+            self.maxRecordBytes = max(1 << 10, maxRecordBytes)
             self.directory = directory
             self.capacity = max(1, capacity)
             self.capacityBytes = max(1, capacityBytes)
@@ -67,9 +74,13 @@ public final class InferenceLogWriter: Service, Sendable {
     private let pending = Mutex(Pending())
     private let dropped = Atomic<Int>(0)
     private let written = Atomic<Int>(0)
-    /// The same two counts in `/metrics`, when a registry is given.
+    private let truncated = Atomic<Int>(0)
+    private let rowsOmitted = Atomic<Int>(0)
+    /// The same counts in `/metrics`, when a registry is given.
     private let writtenCounter: Counter?
     private let droppedCounter: Counter?
+    private let truncatedCounter: Counter?
+    private let rowsOmittedCounter: Counter?
     /// The open segment file, and the emptied buffer of the previous flush, which is swapped
     /// back in so the request path rarely regrows it. Touched only by flushes.
     private struct Segment {
@@ -95,11 +106,20 @@ public final class InferenceLogWriter: Service, Sendable {
             descriptor: MetricNameDescriptor(
                 metricName: "cairn_inference_log_records_dropped_total",
                 helpText: "Records dropped: the inference log buffer was full or a write failed."))
+        truncatedCounter = metrics?.makeCounter(
+            descriptor: MetricNameDescriptor(
+                metricName: "cairn_inference_log_records_truncated_total",
+                helpText: "Records over the per-record cap, logged with a sample of their rows or without their payload."))
+        rowsOmittedCounter = metrics?.makeCounter(
+            descriptor: MetricNameDescriptor(
+                metricName: "cairn_inference_log_rows_omitted_total", helpText: "Rows left out of records over the per-record cap by sampling."))
         try FileManager.default.createDirectory(atPath: options.directory, withIntermediateDirectories: true)
     }
 
     public var droppedCount: Int { dropped.load(ordering: .relaxed) }
     public var writtenCount: Int { written.load(ordering: .relaxed) }
+    public var truncatedCount: Int { truncated.load(ordering: .relaxed) }
+    public var rowsOmittedCount: Int { rowsOmitted.load(ordering: .relaxed) }
 
     /// Whether this request should be logged, by the sample rate.
     public func sampled() -> Bool {
@@ -109,6 +129,15 @@ public final class InferenceLogWriter: Service, Sendable {
     /// Queues a record; false when the buffer is full and the record was dropped.
     @discardableResult
     public func record(_ record: InferenceRecord) -> Bool {
+        var record = record
+        if record.inputs.count + record.outputs.count > options.maxRecordBytes {
+            let (bounded, omitted) = record.bounded(maxBytes: options.maxRecordBytes)
+            record = bounded
+            truncated.wrappingAdd(1, ordering: .relaxed)
+            truncatedCounter?.increment()
+            rowsOmitted.wrappingAdd(omitted, ordering: .relaxed)
+            rowsOmittedCounter?.increment(by: Int64(omitted))
+        }
         let line = record.line()
         let accepted = pending.withLock { pending -> Bool in
             guard pending.records < options.capacity, pending.bytes.count + line.count <= options.capacityBytes else { return false }

@@ -13,6 +13,14 @@ public struct InferenceRecord: Sendable {
     public var outputs: [UInt8]
     public var latencyMicroseconds: Int64
     public var status: Int
+    /// Set when the record holds a sample of its request's rows (it was over the per-record
+    /// cap): the rows the request carried, and the original index of each row kept, so
+    /// per-row feedback still lines up.
+    public var rowCount: Int?
+    public var rowIndexes: [Int]?
+    /// Payload bytes left out when even a sample would not fit (a refused body, a format
+    /// whose rows cannot be read back): `inputs`, and `outputs` when large, are null.
+    public var omittedBytes: Int?
 
     public init(requestID: String, timestamp: Int64, model: String, version: String, inputs: [UInt8], outputs: [UInt8], latencyMicroseconds: Int64, status: Int) {
         self.requestID = requestID
@@ -39,6 +47,14 @@ public struct InferenceRecord: Sendable {
         writer.key("latency_us"); writer.int(latencyMicroseconds)
         writer.key("inputs"); Self.splice(inputs, into: &writer)
         writer.key("outputs"); Self.splice(outputs, into: &writer)
+        if let rowCount, let rowIndexes {
+            writer.key("row_count"); writer.int(Int64(rowCount))
+            writer.key("row_indexes")
+            writer.beginArray()
+            for index in rowIndexes { writer.int(Int64(index)) }
+            writer.endArray()
+        }
+        if let omittedBytes { writer.key("omitted_bytes"); writer.int(Int64(omittedBytes)) }
         writer.endObject()
         var bytes = writer.bytes
         bytes.append(UInt8(ascii: "\n"))

@@ -10,11 +10,32 @@ public struct MonitorEvaluator: Sendable {
     let registry: any RegistryStore
     let log: InferenceLogReader
     let now: @Sendable () -> Int64
+    let limits: Limits
 
-    public init(store: any MonitorStore, registry: any RegistryStore, log: InferenceLogReader, now: @escaping @Sendable () -> Int64) {
+    /// What one evaluation may hold in memory, whatever the window's traffic: the newest
+    /// `maxPayloadBytes` of logged records are decoded, into at most `maxRows` rows; older
+    /// records in the window still count in the service statistics (status and latency).
+    public struct Limits: Sendable {
+        public var maxPayloadBytes: Int
+        public var maxRows: Int
+
+        public init(maxPayloadBytes: Int = 64 << 20, maxRows: Int = 1_000_000) {
+            self.maxPayloadBytes = max(1, maxPayloadBytes)
+            self.maxRows = max(1, maxRows)
+        }
+    }
+
+    /// Feedback younger than this is not yet called unmatched: the log is written
+    /// asynchronously, and a label may arrive before its request's record.
+    static let feedbackGraceMs: Int64 = 60_000
+
+    public init(
+        store: any MonitorStore, registry: any RegistryStore, log: InferenceLogReader, limits: Limits = Limits(), now: @escaping @Sendable () -> Int64
+    ) {
         self.store = store
         self.registry = registry
         self.log = log
+        self.limits = limits
         self.now = now
     }
 
@@ -41,6 +62,7 @@ public struct MonitorEvaluator: Sendable {
             if let seconds = spec.window.seconds { query.since = generatedAt - Int64(seconds) * 1000 }
             // Every request carries at least one row, so the last N rows are among the last N requests.
             query.lastRecords = spec.window.rows
+            query.maxPayloadBytes = limits.maxPayloadBytes
             let result = try log.read(query)
             entries = result.entries
             if result.skippedLines > 0 { notes.append("\(result.skippedLines) unreadable inference log lines were skipped.") }
@@ -54,7 +76,12 @@ public struct MonitorEvaluator: Sendable {
             }
         }
 
-        let window = MonitorWindow(entries: entries, rowLimit: spec.window.rows, positionalNames: reference?.featureOrder)
+        let window = MonitorWindow(entries: entries, rowLimit: spec.window.rows, positionalNames: reference?.featureOrder, maxRows: limits.maxRows)
+        entries = []
+        if window.undecodedRequests > 0 {
+            notes.append("The \(window.undecodedRequests) oldest successful requests in the window were not decoded: an evaluation reads at most "
+                + "\(limits.maxPayloadBytes >> 20) MiB of logged records and \(limits.maxRows) rows, newest first; they count in the service statistics only.")
+        }
         if window.unreadableRequests > 0 {
             notes.append("\(window.unreadableRequests) requests had inputs that could not be read back into named columns"
                 + " (positional inputs are named by the reference's column order when their widths match).")
@@ -89,7 +116,9 @@ public struct MonitorEvaluator: Sendable {
                     let detector = DriftDetector(reference: ReferenceProfile(features: [profile]), configuration: spec.drift)
                     let result = try detector.featureDrift(MonitorReference.predictionName, current: column)
                     predictionDrift = result
-                    histograms.append(FeatureHistogram(profile, current: column, drifted: result.drifted))
+                    histograms.append(
+                        FeatureHistogram(classesOf: profile, current: column, drifted: result.drifted)
+                            ?? FeatureHistogram(profile, current: column, drifted: result.drifted))
                 } else {
                     notes.append("No prediction in the window could be read back.")
                 }
@@ -100,6 +129,9 @@ public struct MonitorEvaluator: Sendable {
 
         let (quality, labeled, qualityNotes) = try await self.quality(window, spec: spec)
         notes += qualityNotes
+        if version != nil, let start = window.entries.first?.timestamp ?? (spec.window.seconds.map { generatedAt - Int64($0) * 1000 }) {
+            notes += try await unmatchedFeedback(since: start, until: generatedAt - Self.feedbackGraceMs, window: window)
+        }
         if quality == nil, window.rowCount > 0 { notes.append("No ground truth has been sent for the window's requests yet.") }
         let service = Self.serviceStatistics(window.entries)
 
@@ -125,8 +157,7 @@ public struct MonitorEvaluator: Sendable {
     /// that does not match, or an id logged for more than one request in the window (its rows
     /// add up to more than any one request's), cannot be lined up with rows and is left out.
     func quality(_ window: MonitorWindow, spec: MonitorSpec) async throws -> (metrics: QualityMetrics?, labeled: Int, notes: [String]) {
-        var rowsByRequest: [String: Int] = [:]
-        for id in window.rowRequestIDs { rowsByRequest[id, default: 0] += 1 }
+        let rowsByRequest = window.requestRows
         let feedback = try await store.feedback(requestIDs: Array(rowsByRequest.keys))
         guard !feedback.isEmpty else { return (nil, 0, []) }
         var labelsByRequest: [String: [JSONValue]] = [:]
@@ -198,6 +229,21 @@ public struct MonitorEvaluator: Sendable {
         }
     }
 
+    /// Feedback received during the window (older than the grace period) whose request id
+    /// the log does not hold at all: a label that will never be used, most often an id the
+    /// client made up instead of taking the `X-Request-ID` the server answered with.
+    func unmatchedFeedback(since: Int64, until: Int64, window: MonitorWindow) async throws -> [String] {
+        guard until > since else { return [] }
+        let received = try await store.feedbackIDs(receivedFrom: since, until: until, limit: 10_000)
+        let unknown = Set(received).subtracting(window.requestRows.keys).subtracting(window.entries.map(\.requestID))
+        guard !unknown.isEmpty else { return [] }
+        let logged = try log.lookup(unknown)
+        let never = unknown.subtracting(logged.keys).sorted()
+        guard let first = never.first else { return [] }
+        return ["\(never.count) feedback item(s) received in this window name request ids that are not in the inference log (e.g. '\(first)'); "
+            + "they match nothing until a request with that id is logged (send the X-Request-ID the server answered with)."]
+    }
+
     static func label(_ value: JSONValue) -> String {
         switch value {
         case .number(let number, _): LoggedPrediction.format(number)
@@ -239,14 +285,16 @@ public struct MonitorEvaluator: Sendable {
 
     static func serviceStatistics(_ entries: [InferenceLogEntry]) -> ServiceStatistics {
         guard !entries.isEmpty else { return ServiceStatistics(requests: 0, errorRate: 0, latencyP50Ms: nil, latencyP95Ms: nil, latencyP99Ms: nil) }
-        let errors = entries.filter { !$0.succeeded }.count
+        // A refused body (400, 413, 415) is the client's mistake, not the service failing.
+        let errors = entries.filter { $0.status >= 500 }.count
+        let clientErrors = entries.filter { (400..<500).contains($0.status) }.count
         let latencies = entries.map { Double($0.latencyMicroseconds) / 1000 }.sorted()
         // Nearest rank, as Prometheus-style summaries and wrk report it.
         func percentile(_ p: Double) -> Double {
             latencies[min(latencies.count - 1, max(0, Int((p * Double(latencies.count)).rounded(.up)) - 1))]
         }
         return ServiceStatistics(
-            requests: entries.count, errorRate: Double(errors) / Double(entries.count),
+            requests: entries.count, errorRate: Double(errors) / Double(entries.count), clientErrorRate: Double(clientErrors) / Double(entries.count),
             latencyP50Ms: percentile(0.50), latencyP95Ms: percentile(0.95), latencyP99Ms: percentile(0.99))
     }
 
@@ -297,7 +345,14 @@ public struct MonitorEvaluator: Sendable {
                 return result(service.requests > 0 ? service.errorRate : nil, threshold, false, "Not enough requests for the error rate (\(service.requests), \(spec.minRows) needed).")
             }
             return result(service.errorRate, threshold, service.errorRate > threshold,
-                          "\(format(service.errorRate * 100))% of \(service.requests) requests failed (maximum \(format(threshold * 100))%).")
+                          "\(format(service.errorRate * 100))% of \(service.requests) requests failed with a server error (5xx; maximum \(format(threshold * 100))%).")
+        case .clientErrorRate:
+            let threshold = check.threshold ?? 0
+            guard service.requests >= spec.minRows else {
+                return result(service.requests > 0 ? service.clientErrorRate : nil, threshold, false, "Not enough requests for the client error rate (\(service.requests), \(spec.minRows) needed).")
+            }
+            return result(service.clientErrorRate, threshold, service.clientErrorRate > threshold,
+                          "\(format(service.clientErrorRate * 100))% of \(service.requests) requests were refused as client errors (4xx; maximum \(format(threshold * 100))%).")
         case .latencyP99:
             let threshold = check.threshold ?? 0
             guard let p99 = service.latencyP99Ms, service.requests >= spec.minRows else {
@@ -328,6 +383,36 @@ extension FeatureColumn {
 }
 
 extension FeatureHistogram {
+    /// Most classes a numeric prediction may take to be charted as classes.
+    static let classLimit = 20
+
+    /// A classifier's predictions as the share of each class, reference beside current: a
+    /// 0/1 label profiled as a number would otherwise be cut into quantile bins of zero
+    /// width, which shows nothing. Nil when the values are not class-like (more than
+    /// `classLimit` distinct values, or any fraction), and for text classes, whose
+    /// categorical chart already is one bar pair per class.
+    init?(classesOf profile: FeatureProfile, current: FeatureColumn, drifted: Bool) {
+        guard case .numeric(let values) = current, let summary = profile.numeric, summary.distinctCount <= Self.classLimit,
+              summary.sample.allSatisfy({ $0.rounded() == $0 }) else { return nil }
+        // The retained sample is the reference itself, or evenly spaced order statistics of
+        // it, so its class shares are the reference's to within 1/sample size.
+        var reference: [Double: Double] = [:]
+        for value in summary.sample { reference[value, default: 0] += 1 }
+        var counts: [Double: Double] = [:]
+        for value in values where value.isFinite {
+            guard value.rounded() == value else { return nil }
+            counts[value, default: 0] += 1
+        }
+        let classes = Set(reference.keys).union(counts.keys).sorted()
+        guard classes.count <= Self.classLimit else { return nil }
+        func shares(_ counts: [Double: Double]) -> [Double] {
+            let total = counts.values.reduce(0, +)
+            return classes.map { total > 0 ? (counts[$0] ?? 0) / total : 0 }
+        }
+        self.init(feature: profile.name, kind: .categorical, labels: classes.map(LoggedPrediction.format), edges: nil,
+                  reference: shares(reference), current: shares(counts), drifted: drifted)
+    }
+
     /// The reference's bins (quantile edges, or its top categories plus 'other') with the
     /// window's values counted into the same bins; both sides as shares.
     init(_ profile: FeatureProfile, current: FeatureColumn, drifted: Bool) {

@@ -48,8 +48,11 @@ public struct MonitorSpec: Codable, Sendable, Equatable {
             case predictionDrift = "prediction_drift"
             /// Fires when `metric` falls below `threshold` (rises above it for mae and rmse).
             case quality
-            /// Fires when the share of non-2xx answers exceeds `threshold`.
+            /// Fires when the share of server errors (5xx) exceeds `threshold`.
             case errorRate = "error_rate"
+            /// Fires when the share of client errors (4xx: bodies the server refused) exceeds
+            /// `threshold`; apart from `error_rate` so a misbehaving client is not an outage.
+            case clientErrorRate = "client_error_rate"
             /// Fires when p99 latency in milliseconds exceeds `threshold`.
             case latencyP99 = "latency_p99"
         }
@@ -191,9 +194,9 @@ public struct MonitorSpec: Codable, Sendable, Equatable {
                 } else {
                     try check(threshold >= 0, "The quality check on '\(metric)' needs a 'threshold' ≥ 0.")
                 }
-            case .errorRate:
+            case .errorRate, .clientErrorRate:
                 try check(item.metric == nil, "'metric' applies to quality checks only.")
-                try check(threshold.map { (0...1).contains($0) } ?? false, "The error_rate check needs a 'threshold' between 0 and 1 (a share of requests).")
+                try check(threshold.map { (0...1).contains($0) } ?? false, "The \(item.type.rawValue) check needs a 'threshold' between 0 and 1 (a share of requests).")
             case .latencyP99:
                 try check(item.metric == nil, "'metric' applies to quality checks only.")
                 try check(threshold.map { $0 > 0 } ?? false, "The latency_p99 check needs a 'threshold' > 0 (milliseconds).")

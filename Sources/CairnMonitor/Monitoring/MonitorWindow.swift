@@ -30,42 +30,62 @@ public struct LoggedPrediction: Sendable, Equatable {
 /// The rows of a window of logged traffic, decoded back into feature columns and predictions,
 /// with the request each row came from so ground truth can be joined on.
 public struct MonitorWindow: Sendable {
-    /// Every logged request in the window, errors included (oldest first).
+    /// Every logged request in the window, errors included (oldest first), without their
+    /// payload once decoded: the window keeps rows as columns, not as JSON.
     public var entries: [InferenceLogEntry]
     /// Feature name → cells, one per row of the successful requests.
     public var columns: [String: WindowColumn]
     /// One per row; nil where the response could not be read back.
     public var predictions: [LoggedPrediction?]
     public var rowRequestIDs: [String]
-    /// Each row's index within its request, for joining per-row labels.
+    /// Each row's index within its request (the original index for a sampled record), for
+    /// joining per-row labels.
     public var rowIndexes: [Int]
+    /// The rows each request in the window carried, sampled-out rows included: what a
+    /// request's feedback must hold one label each for.
+    public var requestRows: [String: Int]
     /// Requests whose inputs could not be read back (a positional body with no names to give
     /// its columns, a foreign format).
     public var unreadableRequests: Int
+    /// Successful requests left undecoded to bound memory: their payload was not read
+    /// (`InferenceLogQuery.maxPayloadBytes`) or the window already held `maxRows` rows.
+    public var undecodedRequests: Int
 
     public var rowCount: Int { rowRequestIDs.count }
 
     /// Decodes `entries`; with `rowLimit` only the newest requests that together carry that
     /// many rows are kept (whole requests, so the window may hold a few more rows). A
     /// positional request's columns take `positionalNames` when it has that many columns.
-    public init(entries: [InferenceLogEntry], rowLimit: Int? = nil, positionalNames: [String]? = nil) {
+    /// `maxRows` bounds the rows decoded without dropping the older entries from the
+    /// service statistics.
+    public init(entries: [InferenceLogEntry], rowLimit: Int? = nil, positionalNames: [String]? = nil, maxRows: Int? = nil) {
         var kept: [InferenceLogEntry] = []
         var decoded: [(InferenceLogEntry, DataFrame?, [LoggedPrediction?]?)] = []
         var rows = 0
+        undecodedRequests = 0
         for entry in entries.reversed() {
             if let rowLimit, rows >= rowLimit { break }
-            kept.append(entry)
+            var metadata = entry
+            metadata.inputs = []
+            metadata.outputs = []
+            metadata.line = []
+            kept.append(metadata)
             guard entry.succeeded else { continue }
+            if entry.payloadOmitted || maxRows.map({ rows >= $0 }) == true {
+                undecodedRequests += 1
+                continue
+            }
             let frame = Self.frame(entry.inputs, positionalNames: positionalNames)
             let predictions = Self.predictions(entry.outputs)
             rows += frame?.rowCount ?? predictions?.count ?? 0
-            decoded.append((entry, frame, predictions))
+            decoded.append((metadata, frame, predictions))
         }
         self.entries = kept.reversed()
         columns = [:]
         predictions = []
         rowRequestIDs = []
         rowIndexes = []
+        requestRows = [:]
         unreadableRequests = 0
         for (entry, frame, outputs) in decoded.reversed() {
             guard let frame else {
@@ -76,10 +96,12 @@ public struct MonitorWindow: Sendable {
             for column in frame.columns {
                 columns[column.name, default: WindowColumn(nulls: start)].append(column.values)
             }
+            let sampled = entry.rowIndexes.flatMap { $0.count == frame.rowCount ? $0 : nil }
             for index in 0..<frame.rowCount {
                 rowRequestIDs.append(entry.requestID)
-                rowIndexes.append(index)
+                rowIndexes.append(sampled?[index] ?? index)
             }
+            requestRows[entry.requestID, default: 0] += sampled == nil ? frame.rowCount : entry.rowCount!
             // A row count that disagrees with the inputs means the output cannot be lined up.
             if let outputs, outputs.count == frame.rowCount {
                 predictions.append(contentsOf: outputs)
@@ -91,6 +113,15 @@ public struct MonitorWindow: Sendable {
                 columns[name]!.appendNulls(end - columns[name]!.count)
             }
         }
+    }
+
+    /// The rows a logged request carried, as feedback must label them: the count a sampled
+    /// record kept, else the response's predictions, else the decoded inputs; nil for a
+    /// request that was not scored or cannot be read back.
+    static func rows(of entry: InferenceLogEntry) -> Int? {
+        guard entry.succeeded else { return nil }
+        if let rowCount = entry.rowCount { return rowCount }
+        return predictions(entry.outputs)?.count ?? decode(entry.inputs)?.frame.rowCount
     }
 
     /// The window's column for a reference feature, typed like the reference; nil when no
@@ -122,17 +153,25 @@ public struct MonitorWindow: Sendable {
     // MARK: - Decoding logged bodies
 
     /// The rows of a logged request: MLflow's JSON formats, a CSV body (logged as a JSON
-    /// string), or an Open Inference Protocol request with one tensor per column.
+    /// string), or an Open Inference Protocol request with one tensor per column. A
+    /// positional request's columns take `positionalNames` when it has that many columns.
     static func frame(_ inputs: ArraySlice<UInt8>, positionalNames: [String]? = nil) -> DataFrame? {
+        guard let (frame, positional) = decode(inputs) else { return nil }
+        return positional ? named(frame, positionalNames) : frame
+    }
+
+    /// The rows of a logged request as sent, and whether its columns are positional (then
+    /// named "0", "1", … in order, as pandas names them).
+    static func decode(_ inputs: ArraySlice<UInt8>) -> (frame: DataFrame, positional: Bool)? {
         guard let first = inputs.first(where: { $0 > 0x20 }) else { return nil }
         if first == UInt8(ascii: "\"") {
-            guard case .string(let csv)? = try? JSONValue.parse(inputs) else { return nil }
-            return try? ScoringRequest.parseCSV(Array(csv.utf8)).frame
+            guard case .string(let csv)? = try? JSONValue.parse(inputs), let request = try? ScoringRequest.parseCSV(Array(csv.utf8)) else { return nil }
+            return (request.frame, false)
         }
         if let request = try? ScoringRequest.parseJSON(inputs) {
-            return request.positional ? named(request.frame, positionalNames) : request.frame
+            return (request.frame, request.positional)
         }
-        return openInferenceFrame(inputs, positionalNames: positionalNames)
+        return openInferenceFrame(inputs)
     }
 
     /// A positional frame with its columns named in order, or nil when the names don't fit.
@@ -141,11 +180,12 @@ public struct MonitorWindow: Sendable {
         return DataFrame(columns: zip(names, frame.columns).map { Column(name: $0, values: $1.values) }, rowCount: frame.rowCount)
     }
 
-    static func openInferenceFrame(_ inputs: ArraySlice<UInt8>, positionalNames: [String]? = nil) -> DataFrame? {
+    static func openInferenceFrame(_ inputs: ArraySlice<UInt8>) -> (frame: DataFrame, positional: Bool)? {
         guard let request = try? InferenceRequest.parse(inputs), !request.inputs.isEmpty else { return nil }
         // One `[rows, features]` tensor: the features in order, as the model reads them.
         if request.inputs.count == 1, let input = request.inputs.first, input.shape.count == 2, input.shape[1] > 1 {
-            return named(try? input.positionalFrame(), positionalNames)
+            guard let frame = try? input.positionalFrame() else { return nil }
+            return (frame, true)
         }
         var columns: [Column] = []
         var rows: Int?
@@ -160,7 +200,7 @@ public struct MonitorWindow: Sendable {
             }
             columns.append(builder.build())
         }
-        return DataFrame(columns: columns, rowCount: rows ?? 0)
+        return (DataFrame(columns: columns, rowCount: rows ?? 0), false)
     }
 
     /// The predictions of a logged response: MLflow's `{"predictions": [...]}` (scalars,

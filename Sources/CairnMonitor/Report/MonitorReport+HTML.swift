@@ -66,7 +66,7 @@ extension MonitorReport {
         let latency = [service.latencyP50Ms, service.latencyP95Ms, service.latencyP99Ms].map(HTML.milliseconds).joined(separator: " / ")
         cards.append(HTML.card("Service", badge: "", lines: [
             "<span class=\"big\">\(service.requests)</span> requests",
-            "error rate \(HTML.percent(service.errorRate))",
+            "server errors (5xx) \(HTML.percent(service.errorRate)) · client errors (4xx) \(HTML.percent(service.clientErrorRate))",
             "p50 / p95 / p99 \(latency)",
         ]))
         let checkRows = checks.map { check in
@@ -110,6 +110,9 @@ extension MonitorReport {
             body += "<p class=\"muted\">No prediction drift computed: no reference predictions or none logged in the window.</p>"
         }
         if let histogram = histograms.first(where: { $0.feature == "prediction" }) {
+            if histogram.kind == .categorical {
+                body += "<p class=\"muted\">Share of predictions in each class, reference beside current.</p>"
+            }
             body += HTML.histogram(histogram)
         }
         return "<section><h2>Prediction drift</h2>\(body)</section>"
@@ -210,7 +213,10 @@ private enum HTML {
     static func histogram(_ h: FeatureHistogram) -> String {
         let n = max(h.reference.count, h.current.count)
         let edges = h.kind == .numeric ? h.edges.flatMap { $0.count == n + 1 ? $0 : nil } : nil
-        let rotated = edges == nil
+        // A classifier's few classes get upright labels and each bar its share written on
+        // it, so the prediction chart reads as class shares at a glance.
+        let classes = edges == nil && h.feature == MonitorReference.predictionName && n <= 8
+        let rotated = edges == nil && !classes
         let (width, left, right, top, plotH) = (450.0, 54.0, 22.0, 24.0, 110.0)
         let bottom = rotated ? 62.0 : 24.0
         let (plotW, height) = (width - left - right, top + plotH + bottom)
@@ -238,6 +244,9 @@ private enum HTML {
             for (cls, value, offset) in [("ref", ref[i], 0.0), ("cur", cur[i], bar)] where value > 0 {
                 let barH = value / maxShare * plotH
                 s += "<rect class=\"\(cls)\" x=\"\(coord(x + offset))\" y=\"\(coord(baseline - barH))\" width=\"\(coord(bar))\" height=\"\(coord(barH))\"><title>\(tip)</title></rect>"
+                if classes {
+                    s += "<text class=\"v\" x=\"\(coord(x + offset + bar / 2))\" y=\"\(coord(baseline - barH - 3))\">\(percent(value))</text>"
+                }
             }
         }
         // Cap label density: a label needs ~46px flat (edge values) or ~24px rotated (categories).
@@ -245,6 +254,10 @@ private enum HTML {
             let step = Int((Double(n + 1) / max(1, (plotW / 46).rounded(.down))).rounded(.up))
             for i in stride(from: 0, through: n, by: max(1, step)) {
                 s += "<text class=\"x\" x=\"\(coord(left + Double(i) * group))\" y=\"\(coord(baseline + 14))\">\(escape(compact(edges[i])))</text>"
+            }
+        } else if classes {
+            for i in 0..<n {
+                s += "<text class=\"x\" x=\"\(coord(left + (Double(i) + 0.5) * group))\" y=\"\(coord(baseline + 14))\">\(escape(truncated(label(i))))<title>\(escape(label(i)))</title></text>"
             }
         } else {
             let step = Int((Double(n) / max(1, (plotW / 24).rounded(.down))).rounded(.up))
@@ -296,5 +309,6 @@ svg.hist .grid{stroke:var(--line);stroke-dasharray:3 3}
 svg.hist .y{text-anchor:end}
 svg.hist .x{text-anchor:middle;fill:var(--mute)}
 svg.hist .x.rot{text-anchor:end}
+svg.hist .v{text-anchor:middle;font-size:9px}
 svg.hist .empty{text-anchor:middle;fill:var(--mute)}
 """

@@ -87,15 +87,19 @@ public struct FeatureHistogram: Codable, Sendable, Equatable {
 
 public struct ServiceStatistics: Codable, Sendable, Equatable {
     public var requests: Int
-    /// Share of requests answered with a non-2xx status.
+    /// Share of requests the server failed (5xx): what the service owes its clients.
     public var errorRate: Double
+    /// Share of requests refused as the client's mistake (4xx: a malformed body, a wrong
+    /// content type, one too large), kept apart so a client's bug is not the service's outage.
+    public var clientErrorRate: Double
     public var latencyP50Ms: Double?
     public var latencyP95Ms: Double?
     public var latencyP99Ms: Double?
 
-    public init(requests: Int, errorRate: Double, latencyP50Ms: Double?, latencyP95Ms: Double?, latencyP99Ms: Double?) {
+    public init(requests: Int, errorRate: Double, clientErrorRate: Double = 0, latencyP50Ms: Double?, latencyP95Ms: Double?, latencyP99Ms: Double?) {
         self.requests = requests
         self.errorRate = errorRate
+        self.clientErrorRate = clientErrorRate
         self.latencyP50Ms = latencyP50Ms
         self.latencyP95Ms = latencyP95Ms
         self.latencyP99Ms = latencyP99Ms
@@ -104,7 +108,7 @@ public struct ServiceStatistics: Codable, Sendable, Equatable {
 
 /// One check of a monitor on one evaluation.
 public struct CheckResult: Codable, Sendable, Equatable {
-    /// The check's kind: `feature_drift`, `prediction_drift`, `quality`, `error_rate`, `latency_p99`.
+    /// The check's kind: `feature_drift`, `prediction_drift`, `quality`, `error_rate`, `client_error_rate`, `latency_p99`.
     public var check: String
     /// The observed value (drifted share, drift score, metric, rate, milliseconds); nil when
     /// the window could not give one, in which case the check does not fire.

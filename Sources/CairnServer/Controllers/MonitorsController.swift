@@ -163,8 +163,17 @@ struct MonitorsController<Context: RequestContext>: Sendable {
 
     // MARK: - Feedback
 
-    /// Ground truth: `{"request_id": …, "label": …}` for one request, `"labels": […]` for one
-    /// per row of a multi-row request, or `{"feedback": [ … ]}` for many. All or nothing.
+    /// Ground truth: `{"request_id": …, "label": …}` for a one-row request, `"labels": […]`
+    /// (one per row, in order) for a multi-row one, `{"request_id": …, "row": i, "label": …}`
+    /// for one row of a logged request, or `{"feedback": [ … ]}` for many.
+    ///
+    /// A malformed body (or item) is a 400 that stores nothing. Otherwise the answer is a 200
+    /// that says, item by item, what became of it: `accepted` (stored; its labels match the
+    /// logged request's rows), `refused` (not stored, with the reason: the count of labels
+    /// does not match the rows, a row out of range, or the request was not scored), or
+    /// `pending` (stored: the request id is not in the inference log yet, which is written
+    /// asynchronously, so the labels are joined when it appears, and a monitor's report
+    /// names feedback that never matched a logged request).
     @Sendable func feedback(_ parameters: RequestParameters) async throws -> JSONBody {
         let items: [RequestParameters]
         if parameters.fields["feedback"] != nil {
@@ -176,7 +185,7 @@ struct MonitorsController<Context: RequestContext>: Sendable {
         guard items.count <= Self.maximumFeedbackItems else {
             throw CairnError.invalidParameter("At most \(Self.maximumFeedbackItems) feedback items per request.")
         }
-        var feedback: [Feedback] = []
+        var given: [(id: String, labels: [JSONValue], row: Int?)] = []
         for item in items {
             let id = try item.requiredString("request_id")
             guard (1...128).contains(id.utf8.count), !id.utf8.contains(0) else {
@@ -191,6 +200,16 @@ struct MonitorsController<Context: RequestContext>: Sendable {
             guard !labels.isEmpty, labels.count <= 100_000 else {
                 throw CairnError.invalidParameter("Feedback for '\(id)' must carry 1 to 100000 labels.")
             }
+            var row: Int?
+            if let value = item.fields["row"] {
+                guard case .number(let number, _) = value, number.rounded() == number, number >= 0, number < 1e9 else {
+                    throw CairnError.invalidParameter("'row' must be a row index, a whole number ≥ 0 (feedback for '\(id)').")
+                }
+                guard item.fields["labels"] == nil else {
+                    throw CairnError.invalidParameter("'row' takes one 'label', not 'labels' (feedback for '\(id)').")
+                }
+                row = Int(number)
+            }
             for label in labels {
                 switch label {
                 case .number(let value, _) where !value.isFinite:
@@ -199,12 +218,84 @@ struct MonitorsController<Context: RequestContext>: Sendable {
                 default: throw CairnError.invalidParameter("A label must be a number, a string, a boolean or null (feedback for '\(id)').")
                 }
             }
+            given.append((id, labels, row))
+        }
+
+        let logged = try log.lookup(Set(given.map(\.id)))
+        // Labels to store by request id, in first-seen order; a row label lands in what is
+        // already stored for its request (or in a row of nulls), items applied in order.
+        var labelsByID: [String: [JSONValue]] = [:]
+        var order: [String] = []
+        var ordered: Set<String> = []
+        let rowIDs = Set(given.filter { $0.row != nil }.map(\.id)).filter { logged[$0] != nil }
+        for (id, text) in try await store.feedback(requestIDs: Array(rowIDs)) {
+            if case .array(let values)? = try? JSONValue.parse(Array(text.utf8)) { labelsByID[id] = values }
+        }
+        func keep(_ id: String, _ labels: [JSONValue]) {
+            if ordered.insert(id).inserted { order.append(id) }
+            labelsByID[id] = labels
+        }
+        var results: [(id: String, status: String, reason: String?)] = []
+        for (id, labels, row) in given {
+            guard let request = logged[id] else {
+                if row != nil {
+                    results.append((id, "refused", "Request '\(id)' is not in the inference log yet (records are written asynchronously): "
+                        + "a 'row' label needs its row count; send it again once the request is logged, or send all its 'labels'."))
+                    continue
+                }
+                results.append((id, "pending", "Request '\(id)' is not in the inference log yet (records are written asynchronously); "
+                    + "the labels are kept and joined when it is logged."))
+                keep(id, labels)
+                continue
+            }
+            guard (200..<300).contains(request.status) else {
+                results.append((id, "refused", "Request '\(id)' was answered with status \(request.status): it has no predictions to label."))
+                continue
+            }
+            guard let rows = request.rows else {
+                results.append((id, "refused", "The rows of request '\(id)' cannot be read back from the inference log."))
+                continue
+            }
+            if let row {
+                guard row < rows else {
+                    results.append((id, "refused", "Row \(row) is out of range: request '\(id)' had \(rows) row(s), numbered from 0."))
+                    continue
+                }
+                var merged = labelsByID[id].flatMap { $0.count == rows ? $0 : nil } ?? [JSONValue](repeating: .null, count: rows)
+                merged[row] = labels[0]
+                keep(id, merged)
+                results.append((id, "accepted", nil))
+                continue
+            }
+            guard labels.count == rows else {
+                let how = rows == 1 ? "one 'label'" : "'labels', a list of \(rows) (one per row, in order), or 'row' with one 'label'"
+                results.append((id, "refused", "\(labels.count) label(s) for request '\(id)', which had \(rows) row(s): send \(how)."))
+                continue
+            }
+            keep(id, labels)
+            results.append((id, "accepted", nil))
+        }
+        let feedback = order.map { id in
             var writer = JSONWriter()
-            writer.value(.array(labels))
-            feedback.append(Feedback(requestID: id, labels: String(decoding: writer.bytes, as: UTF8.self)))
+            writer.value(.array(labelsByID[id]!))
+            return Feedback(requestID: id, labels: String(decoding: writer.bytes, as: UTF8.self))
         }
         try await store.putFeedback(feedback, at: now())
-        return .object { $0.key("accepted"); $0.int(Int64(feedback.count)) }
+        return .object { writer in
+            for status in ["accepted", "pending", "refused"] {
+                writer.key(status); writer.int(Int64(results.count { $0.status == status }))
+            }
+            writer.key("results")
+            writer.beginArray()
+            for result in results {
+                writer.beginObject()
+                writer.key("request_id"); writer.string(result.id)
+                writer.key("status"); writer.string(result.status)
+                if let reason = result.reason { writer.key("reason"); writer.string(reason) }
+                writer.endObject()
+            }
+            writer.endArray()
+        }
     }
 
     // MARK: - References
@@ -257,9 +348,22 @@ struct MonitorsController<Context: RequestContext>: Sendable {
             model: try query.string("model"), version: try query.string("version"),
             since: try query.int64("start_ms"), until: try query.int64("end_ms"), lastRecords: limit)
         let entries = try log.read(logQuery).entries
+        var labels: [String: [JSONValue]] = [:]
+        var positionalNames: [String: [String]] = [:]
+        if format == .csv {
+            for (id, text) in try await store.feedback(requestIDs: Array(Set(entries.filter(\.succeeded).map(\.requestID)))) {
+                if case .array(let values)? = try? JSONValue.parse(Array(text.utf8)) { labels[id] = values }
+            }
+            // Positional inputs are named as the version's reference names its features.
+            for (model, version) in Set(entries.map { [$0.model, $0.version] }).map({ ($0[0], $0[1]) }) {
+                guard let stored = try await store.getReference(modelName: model, version: version),
+                      let order = (try? MonitorReference.decode(stored.profile))?.featureOrder else { continue }
+                positionalNames[InferenceLogExportFormat.referenceKey(model: model, version: version)] = order
+            }
+        }
         return Response(
             status: .ok, headers: [.contentType: format.contentType],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: format.render(entries))))
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: format.render(entries, labels: labels, positionalNames: positionalNames))))
     }
 
     // MARK: - Encoding

@@ -165,6 +165,8 @@ public protocol MonitorStore: Sendable {
     /// Upserts ground truth; a later label for the same request replaces the earlier one.
     func putFeedback(_ feedback: [Feedback], at time: Int64) async throws
     func feedback(requestIDs: [String]) async throws -> [String: String]
+    /// The request ids of feedback received (last stored) in `[from, until)`, newest first.
+    func feedbackIDs(receivedFrom from: Int64, until: Int64, limit: Int) async throws -> [String]
 
     func putReference(_ reference: StoredReference) async throws
     func getReference(modelName: String, version: String) async throws -> StoredReference?

@@ -217,6 +217,15 @@ public struct SQLMonitorStore: MonitorStore {
         }
     }
 
+    public func feedbackIDs(receivedFrom from: Int64, until: Int64, limit: Int) async throws -> [String] {
+        try await database.read { sql in
+            try await sql.raw("""
+                SELECT request_id FROM cairn_feedback WHERE creation_time >= \(bind: from) AND creation_time < \(bind: until)
+                ORDER BY creation_time DESC, request_id LIMIT \(bind: limit)
+                """).all().map { try $0.decode(column: "request_id", as: String.self) }
+        }
+    }
+
     // MARK: - References
 
     public func putReference(_ reference: StoredReference) async throws {

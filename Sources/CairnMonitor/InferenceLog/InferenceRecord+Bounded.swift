@@ -108,7 +108,7 @@ extension InferenceRecord {
             }
         }
         guard case .array(let tensors)? = parsed["outputs"], !tensors.isEmpty else { return nil }
-        var cuts: [(fields: [String: JSONValue], data: [JSONValue], width: Int)] = []
+        var cuts: [(fields: JSONObject, data: [JSONValue], width: Int)] = []
         for tensor in tensors {
             guard case .object(let fields) = tensor, case .array(let data)? = fields["data"], case .array(let shape)? = fields["shape"],
                   case .number(let first, _)? = shape.first, Int(first) == rows, rows > 0, data.count % rows == 0 else { return nil }

@@ -178,4 +178,66 @@ import Testing
         let nullInput = try InferenceRequest.parse(Array(#"{"inputs": [{"name": "X", "shape": [1, 6], "datatype": "FP32", "data": [1, null, 3, 4, 5, 6]}]}"#.utf8))
         #expect(throws: CairnError.self) { try nullInput.modelInput(for: runtime.inputMetadata, signature: nil, nativeTensors: true) }
     }
+
+    @Test(arguments: [
+        #"{"dataframe_split": {"columns": ["tenure", "monthly", "calls", "age", "b", "tenure"], "data": [[1, 2, 3, 4, 5, 6]]}}"#,
+        #"{"dataframe_split": {"data": [[1, 2, 3, 4, 5, 6]], "columns": ["a", "a", "calls", "age", "b", "tenure"]}}"#,
+    ])
+    func duplicatedColumnsAreRefused(_ body: String) async {
+        let error = await #expect(throws: CairnError.self) { try await answer(body, signature: Self.namedSignature) }
+        #expect(error?.code == .badRequest && error?.message.contains("appears twice") == true, "\(error?.message ?? "")")
+        #expect(throws: CairnError.self) { try ScoringRequest.parseCSV(Array("a,b,a\n1,2,3\n".utf8)) }
+    }
+
+    @Test func openInferenceRefusesDuplicatedAndUnknownInputs() throws {
+        let twice = #"{"inputs": [{"name": "X", "shape": [1, 6], "datatype": "FP32", "data": [1, 2, 3, 4, 5, 6]}, {"name": "X", "shape": [1, 6], "datatype": "FP32", "data": [0, 0, 0, 0, 0, 0]}]}"#
+        #expect(throws: CairnError.self) { try InferenceRequest.parse(Array(twice.utf8)) }
+        let wrongName = try InferenceRequest.parse(Array(#"{"inputs": [{"name": "wrong", "shape": [1, 6], "datatype": "FP32", "data": [1, 2, 3, 4, 5, 6]}]}"#.utf8))
+        let error = #expect(throws: CairnError.self) { try wrongName.modelInput(for: runtime.inputMetadata, signature: Self.tensorSignature, nativeTensors: true) }
+        #expect(error?.message.contains("'X'") == true)
+        // With a named signature, one input per column is matched by name.
+        let perColumn = "{\"inputs\": [" + Self.features.indices.reversed().map { #"{"name": "\#(Self.features[$0])", "shape": [1], "datatype": "FP64", "data": [\#(Self.row[$0])]}"# }.joined(separator: ", ") + "]}"
+        let input = try InferenceRequest.parse(Array(perColumn.utf8)).modelInput(for: runtime.inputMetadata, signature: Self.namedSignature, nativeTensors: true)
+        guard case .frame(let frame) = input else { Issue.record("not a frame"); return }
+        #expect(frame.columnNames == Self.features)
+        let big = try InferenceRequest.parse(Array(#"{"inputs": [{"name": "X", "shape": [1, 6], "datatype": "FP32", "data": [1, 2, 3, 4, 5, 1e39]}]}"#.utf8))
+        #expect(throws: CairnError.self) { try big.modelInput(for: runtime.inputMetadata, signature: nil, nativeTensors: true) }
+    }
+
+    @Test func aValueBeyondAFloatIsRefusedForAFloatModel() async {
+        let error = await #expect(throws: CairnError.self) { try await answer(#"{"dataframe_split": {"data": [[1, 2, 3, 4, 5, 3.5e38]]}}"#, signature: nil) }
+        #expect(error?.message.contains("32-bit float") == true, "\(error?.message ?? "")")
+    }
+
+    @Test func csvNumbersAreDecimalAndTextColumnsStayText() throws {
+        let frame = try CSVParser.parseDocument(Array("\u{FEFF}hex,spaced,code,flag\n0x10, 1.5 ,007,true\n0X1P-2,2,123,false\n".utf8), textColumns: ["code", "flag"])
+        #expect(frame.columnNames == ["hex", "spaced", "code", "flag"], "the byte-order mark is not part of the first name")
+        #expect(frame.column(named: "hex")?.values == .string(["0x10", "0X1P-2"]))
+        #expect(frame.column(named: "spaced")?.values == .double([1.5, 2]))
+        #expect(frame.column(named: "code")?.values == .string(["007", "123"]))
+        #expect(frame.column(named: "flag")?.values == .string(["true", "false"]))
+        #expect(CSVParser.cell("nan(0x1)") == .string("nan(0x1)"))
+        for number in ["1", "-2.5", "+3", ".5", "1.", "1e5", "2E-3"] { #expect(CSVParser.isDecimal(number[...]), "\(number)") }
+        for text in ["0x10", "1e", "e5", "1.2.3", "--1", "1_000", ""] { #expect(!CSVParser.isDecimal(text[...]), "\(text)") }
+    }
+
+    @Test func splitIndexMustHaveALabelPerRowAndNullParamsAreNone() throws {
+        for body in [
+            #"{"dataframe_split": {"index": [1], "columns": ["a"], "data": [[1], [2]]}}"#,
+            #"{"dataframe_split": {"index": 5, "columns": ["a"], "data": [[1]]}}"#,
+        ] {
+            #expect(ScoringBodyReader.read(Array(body.utf8)) == nil)
+            #expect(throws: CairnError.self, "\(body)") { try ScoringRequest.parseJSON(Array(body.utf8)) }
+        }
+        let indexed = try ScoringRequest.parseJSON(Array(#"{"dataframe_split": {"index": [7, 8], "columns": ["a"], "data": [[1], [2]]}}"#.utf8))
+        #expect(indexed.frame.rowCount == 2)
+        #expect(try ScoringRequest.parseJSON(Array(#"{"dataframe_split": {"columns": ["a"], "data": [[1]]}, "params": null}"#.utf8)).params.isEmpty)
+        #expect(throws: CairnError.self) { try ScoringRequest.parseJSON(Array(#"{"dataframe_split": {"columns": ["a"], "data": [[01037.7]]}}"#.utf8)) }
+    }
+
+    @Test func nonFiniteOutputsAreBareNumbersAsPythonWritesThem() throws {
+        let output = ModelOutput.values([("variable", .tensor(ONNXTensor(shape: [3, 1], storage: .float([.nan, .infinity, -.infinity]))))])
+        let body = String(decoding: try PredictionWriter.mlflowBody(output), as: UTF8.self)
+        #expect(body == #"{"predictions":[NaN,Infinity,-Infinity]}"#)
+    }
 }

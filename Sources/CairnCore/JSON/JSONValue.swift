@@ -153,7 +153,11 @@ private struct Parser {
             }
             return parser.index - from
         }
-        guard digits(&self) > 0 else { throw error("Invalid number") }
+        let integerStart = index
+        let integerDigits = digits(&self)
+        guard integerDigits > 0 else { throw error("Invalid number") }
+        // RFC 8259 (and Python's json) refuse leading zeros: "01" is not a number.
+        guard integerDigits == 1 || bytes[integerStart] != UInt8(ascii: "0") else { throw error("Invalid number (leading zero)") }
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
             index += 1
             guard digits(&self) > 0 else { throw error("Invalid number") }

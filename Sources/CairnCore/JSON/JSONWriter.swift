@@ -71,14 +71,16 @@ public struct JSONWriter: Sendable {
     }
 
     /// A double in proto-JSON: non-finite values become the strings MLflow uses.
-    public mutating func double(_ value: Double) {
+    /// How a NaN or an infinity is spelt: proto-JSON's quoted strings (MLflow's REST API), or
+    /// the bare words Python's `json` writes (MLflow's scoring server), which `json.loads`
+    /// reads back as floats.
+    public enum NonFinite: Sendable { case quoted, bare }
+
+    public mutating func double(_ value: Double, nonFinite: NonFinite = .quoted) {
         separate()
-        if value.isNaN {
-            bytes.append(contentsOf: "\"NaN\"".utf8)
-        } else if value == .infinity {
-            bytes.append(contentsOf: "\"Infinity\"".utf8)
-        } else if value == -.infinity {
-            bytes.append(contentsOf: "\"-Infinity\"".utf8)
+        if !value.isFinite {
+            let word = value.isNaN ? "NaN" : value > 0 ? "Infinity" : "-Infinity"
+            bytes.append(contentsOf: (nonFinite == .quoted ? "\"\(word)\"" : word).utf8)
         } else if value == value.rounded(), abs(value) < 1e15 {
             // Integral values print like Python's json ("1.0"), keeping them doubles.
             bytes.append(contentsOf: String(Int64(value)).utf8)

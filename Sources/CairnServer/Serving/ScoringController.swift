@@ -41,7 +41,7 @@ struct ScoringController<Context: RequestContext>: Sendable {
         let status: HTTPResponse.Status
         let responseBytes: [UInt8]
         do throws(CairnError) {
-            let scoring = try Self.parse(body: body, contentType: request.headers[.contentType])
+            let scoring = try Self.parse(body: body, contentType: request.headers[.contentType], signature: deployment.signature)
             parsed = scoring
             let answer = try await deployment.score(scoring)
             responseBytes = try PredictionWriter.mlflowBody(try answer.result.get(), params: scoring.params)
@@ -59,7 +59,7 @@ struct ScoringController<Context: RequestContext>: Sendable {
     }
 
     /// MLflow accepts JSON and CSV, with no content-type parameter but `charset=utf-8`.
-    static func parse(body: ByteBuffer, contentType: String?) throws(CairnError) -> ScoringRequest {
+    static func parse(body: ByteBuffer, contentType: String?, signature: ModelSignature?) throws(CairnError) -> ScoringRequest {
         let parts = (contentType ?? "application/json").split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
         let type = parts.first?.lowercased() ?? ""
         for parameter in parts.dropFirst() {
@@ -75,7 +75,7 @@ struct ScoringController<Context: RequestContext>: Sendable {
         case "application/json":
             return try ScoringRequest.parseJSON(body.readableBytesView)
         case "text/csv":
-            return try ScoringRequest.parseCSV(body.readableBytesView)
+            return try ScoringRequest.parseCSV(body.readableBytesView, textColumns: signature?.textColumns ?? [])
         default:
             throw CairnError(.unsupportedMediaType, "This predictor only supports the following content types: ['text/csv', 'application/json']. Got '\(type)'.")
         }

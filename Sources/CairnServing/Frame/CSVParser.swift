@@ -17,10 +17,16 @@ public struct CSVParser: Sendable {
 
     public init() {}
 
-    /// Consumes `bytes` and returns the records completed by them.
+    /// The UTF-8 byte-order mark Excel's "CSV UTF-8" puts before the header.
+    static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
+
+    /// Consumes `bytes` and returns the records completed by them. A byte-order mark at the
+    /// very start of the input (in its first chunk) is skipped, so it never becomes part of the
+    /// first column's name.
     public mutating func feed(_ bytes: some Sequence<UInt8>) throws(CairnError) -> [[String]] {
         var records: [[String]] = []
-        for byte in bytes {
+        let skip = !sawAnyByte && bytes.starts(with: Self.byteOrderMark) ? Self.byteOrderMark.count : 0
+        for byte in bytes.dropFirst(skip) {
             sawAnyByte = true
             if pendingCR {
                 pendingCR = false
@@ -82,13 +88,21 @@ public struct CSVParser: Sendable {
     /// way `pandas.read_csv` does: integers, then floats, else text; empty cells and pandas'
     /// other missing-value markers are missing. `firstRow` is the index of the first record
     /// among all the file's data rows, for messages about a chunk of a larger file.
-    public static func frame(header: [String], records: [[String]], firstRow: Int = 0) throws(CairnError) -> DataFrame {
+    /// Columns named in `textColumns` (the signature's string columns) keep their cells as
+    /// text, as pandas reads a CSV with the signature's dtypes: a code such as `007` or `123`
+    /// stays the text it was.
+    public static func frame(header: [String], records: [[String]], firstRow: Int = 0, textColumns: Set<String> = []) throws(CairnError) -> DataFrame {
+        try DataFrame.refuseDuplicateNames(header, in: "the CSV header")
         var builders = header.map { ColumnBuilder(name: $0, capacity: records.count, firstRow: firstRow) }
+        let isText = header.map { textColumns.contains($0) }
         for (index, record) in records.enumerated() {
             guard record.count == header.count else {
                 throw CairnError(.badRequest, "CSV data row \(firstRow + index) has \(record.count) fields; the header has \(header.count).")
             }
-            for column in header.indices { try builders[column].append(cell(record[column])) }
+            for column in header.indices {
+                let text = record[column]
+                try builders[column].append(isText[column] ? (missingMarkers.contains(text) ? .null : .string(text)) : cell(text))
+            }
         }
         return DataFrame(columns: builders.map { $0.build() }, rowCount: records.count)
     }
@@ -99,13 +113,16 @@ public struct CSVParser: Sendable {
 
     static func cell(_ text: String) -> JSONValue {
         if missingMarkers.contains(text) { return .null }
-        if let value = Double(text), text.first != "+" || text.count > 1 {
-            switch text.lowercased() {
-            case "nan", "-nan", "+nan": return .number(.nan, raw: "NaN")
-            case "inf", "+inf", "infinity", "+infinity": return .number(.infinity, raw: "Infinity")
-            case "-inf", "-infinity": return .number(-.infinity, raw: "-Infinity")
-            default: return .number(value, raw: text)
-            }
+        // Numbers are decimal, as pandas reads them: Swift's own parser would also take hex
+        // ("0x10" → 16) and "nan(…)", which no CSV writer means. Spaces around a number are
+        // ignored, as pandas ignores them.
+        let number = text.trimmingASCIISpaces()
+        switch number.lowercased() {
+        case "nan", "-nan", "+nan": return .number(.nan, raw: "NaN")
+        case "inf", "+inf", "infinity", "+infinity": return .number(.infinity, raw: "Infinity")
+        case "-inf", "-infinity": return .number(-.infinity, raw: "-Infinity")
+        default:
+            if isDecimal(number), let value = Double(number) { return .number(value, raw: String(number)) }
         }
         switch text {
         case "True", "TRUE", "true": return .bool(true)
@@ -114,12 +131,46 @@ public struct CSVParser: Sendable {
         }
     }
 
+    /// An optional sign, digits with at most one point, and an optional exponent.
+    static func isDecimal(_ text: Substring) -> Bool {
+        var bytes = text.utf8[...]
+        if let first = bytes.first, first == UInt8(ascii: "+") || first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
+        var digits = 0
+        var sawPoint = false
+        while let byte = bytes.first {
+            if byte >= 0x30 && byte <= 0x39 {
+                digits += 1
+            } else if byte == UInt8(ascii: ".") && !sawPoint {
+                sawPoint = true
+            } else {
+                break
+            }
+            bytes = bytes.dropFirst()
+        }
+        guard digits > 0 else { return false }
+        guard let marker = bytes.first else { return true }
+        guard marker == UInt8(ascii: "e") || marker == UInt8(ascii: "E") else { return false }
+        bytes = bytes.dropFirst()
+        if let sign = bytes.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
+        return !bytes.isEmpty && bytes.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+    }
+
     /// Parses a whole CSV body with a header row.
-    public static func parseDocument(_ bytes: some Sequence<UInt8>) throws(CairnError) -> DataFrame {
+    public static func parseDocument(_ bytes: some Sequence<UInt8>, textColumns: Set<String> = []) throws(CairnError) -> DataFrame {
         var parser = CSVParser()
         var records = try parser.feed(bytes)
         if let last = try parser.finish() { records.append(last) }
         guard let header = records.first else { throw CairnError(.badRequest, "CSV input has no header row.") }
-        return try frame(header: header, records: Array(records.dropFirst()))
+        return try frame(header: header, records: Array(records.dropFirst()), textColumns: textColumns)
+    }
+}
+
+extension String {
+    /// Without the spaces and tabs around it.
+    func trimmingASCIISpaces() -> Substring {
+        var text = self[...]
+        while let first = text.first, first == " " || first == "\t" { text = text.dropFirst() }
+        while let last = text.last, last == " " || last == "\t" { text = text.dropLast() }
+        return text
     }
 }

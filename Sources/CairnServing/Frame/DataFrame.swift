@@ -33,6 +33,15 @@ public struct DataFrame: Sendable, Equatable {
         }, rowCount: range.count)
     }
 
+    /// Refuses a list of column names that holds one twice: which of the two would the model
+    /// see? (MLflow refuses duplicated columns too.)
+    public static func refuseDuplicateNames(_ names: some Sequence<String>, in place: String) throws(CairnError) {
+        var seen: Set<String> = []
+        for name in names where !seen.insert(name).inserted {
+            throw CairnError(.badRequest, "Column '\(name)' appears twice in \(place).")
+        }
+    }
+
     /// Refuses a frame with a row that has no value in some column (JSON `null`, a key
     /// absent from a record, an empty CSV cell), naming the first such column and row.
     /// `firstRow` is the index of the frame's first row in the whole input, for a frame that

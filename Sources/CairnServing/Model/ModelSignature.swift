@@ -87,6 +87,12 @@ public struct ModelSignature: Sendable, Equatable {
         return DataFrame(columns: result, rowCount: frame.rowCount)
     }
 
+    /// The named columns the signature types as text, which a CSV body keeps as text.
+    public var textColumns: Set<String> {
+        guard case .columns(let specs) = inputs else { return [] }
+        return Set(specs.compactMap { $0.type == "string" ? $0.name : nil })
+    }
+
     static func describe(_ specs: [ColumnSpec]) -> String {
         "[" + specs.map { "'\($0.name ?? "?")': \($0.type)" }.joined(separator: ", ") + "]"
     }

@@ -70,6 +70,9 @@ public struct InferenceRequest: Sendable {
             guard flat.count == elements else {
                 throw CairnError(.badRequest, "Input '\(name)' has \(flat.count) values but its shape \(shape) holds \(elements).")
             }
+            guard !inputs.contains(where: { $0.name == name }) else {
+                throw CairnError(.badRequest, "Input '\(name)' is sent twice; send each input once.")
+            }
             inputs.append(Input(name: name, shape: shape, datatype: datatype, data: flat))
         }
         var requested: [String] = []
@@ -93,6 +96,17 @@ public struct InferenceRequest: Sendable {
     /// input as positional columns).
     public func modelInput(for metadata: [TensorMetadata], signature: ModelSignature?, nativeTensors: Bool) throws(CairnError) -> ModelInput {
         let rows = inputs[0].shape.first ?? 1
+        if nativeTensors {
+            // An input the model does not have would be fed by position into another one: the
+            // graph's inputs, or the signature's columns one input each, are the names there are.
+            let columns: [String]
+            if case .columns(let specs)? = signature?.inputs { columns = specs.compactMap(\.name) } else { columns = [] }
+            if let unknown = inputs.first(where: { input in !metadata.contains { $0.name == input.name } && !columns.contains(input.name) }) {
+                let graph = ScoringRequest.formatKeys(metadata.map(\.name))
+                let perColumn = columns.isEmpty ? "" : ", or one input per column of its signature \(ScoringRequest.formatKeys(columns))"
+                throw CairnError(.badRequest, "The model has no input '\(unknown.name)'; its inputs are \(graph)\(perColumn).")
+            }
+        }
         if nativeTensors, inputs.allSatisfy({ input in metadata.contains { $0.name == input.name } }) {
             var tensors: [String: ONNXTensor] = [:]
             for input in inputs {
@@ -147,7 +161,12 @@ public struct InferenceRequest: Sendable {
             return values
         }
         switch datatype {
-        case "FP32", "FP16": return ONNXTensor(shape: input.shape, storage: .float(try numbers().map(Float.init)))
+        case "FP32", "FP16":
+            let values = try numbers()
+            if let position = values.firstIndex(where: { $0.isFinite && abs($0) > Double(Float.greatestFiniteMagnitude) }) {
+                throw CairnError(.badRequest, "Input '\(input.name)' element \(position): \(values[position]) is out of range for a 32-bit float.")
+            }
+            return ONNXTensor(shape: input.shape, storage: .float(values.map(Float.init)))
         case "FP64": return ONNXTensor(shape: input.shape, storage: .double(try numbers()))
         case "INT64", "INT32", "INT16", "INT8", "UINT8", "UINT16", "UINT32", "UINT64":
             let values = try numbers()
@@ -239,7 +258,7 @@ public struct InferenceRequest: Sendable {
         writer.key("datatype"); writer.string("FP32")
         writer.key("parameters"); writer.beginObject(); writer.key("classes"); writer.value(.array(classes)); writer.endObject()
         writer.key("data"); writer.beginArray()
-        for value in data { writer.double(Double(value)) }
+        for value in data { writer.double(Double(value), nonFinite: .bare) }
         writer.endArray()
         writer.endObject()
     }

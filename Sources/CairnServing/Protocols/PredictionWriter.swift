@@ -117,8 +117,8 @@ public enum PredictionWriter {
 
     static func writeElement(_ tensor: ONNXTensor, _ index: Int, into writer: inout JSONWriter) {
         switch tensor.storage {
-        case .float(let v): writer.double(Double(v[index]))
-        case .double(let v): writer.double(v[index])
+        case .float(let v): writer.double(Double(v[index]), nonFinite: .bare)
+        case .double(let v): writer.double(v[index], nonFinite: .bare)
         case .int64(let v): writer.int(v[index])
         case .int32(let v): writer.int(Int64(v[index]))
         case .string(let v): writer.string(v[index])
@@ -133,7 +133,7 @@ public enum PredictionWriter {
             if !unwrapSingle { writer.beginArray() }
             for row in rows {
                 writer.beginObject()
-                for key in row.keys.sorted() { writer.key(String(key)); writer.double(Double(row[key]!)) }
+                for key in row.keys.sorted() { writer.key(String(key)); writer.double(Double(row[key]!), nonFinite: .bare) }
                 writer.endObject()
             }
             if !unwrapSingle { writer.endArray() }
@@ -141,7 +141,7 @@ public enum PredictionWriter {
             if !unwrapSingle { writer.beginArray() }
             for row in rows {
                 writer.beginObject()
-                for key in row.keys.sorted() { writer.key(key); writer.double(Double(row[key]!)) }
+                for key in row.keys.sorted() { writer.key(key); writer.double(Double(row[key]!), nonFinite: .bare) }
                 writer.endObject()
             }
             if !unwrapSingle { writer.endArray() }

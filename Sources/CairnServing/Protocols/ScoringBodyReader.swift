@@ -61,6 +61,7 @@ struct ScoringBodyReader {
         guard consume(UInt8(ascii: "{")) else { return nil }
         var names: [String]? = nil
         var dataRange: Range<Int>? = nil
+        var indexCount: Int? = nil
         if consume(UInt8(ascii: "}")) { return nil }
         repeat {
             guard let key = readString(), consume(UInt8(ascii: ":")) else { return nil }
@@ -75,14 +76,18 @@ struct ScoringBodyReader {
                     } while consume(UInt8(ascii: ","))
                     guard consume(UInt8(ascii: "]")) else { return nil }
                 }
+                // Duplicated names: the general parser words the refusal.
+                guard Set(list).count == list.count else { return nil }
                 names = list
             case "data" where dataRange == nil:
                 // The rows are read once the column names are known, whatever the key order.
                 let start = index
                 guard skipValue() else { return nil }
                 dataRange = start..<index
-            case "index":
-                guard skipValue() else { return nil }
+            case "index" where indexCount == nil:
+                // Only its length matters: one label per row, else the general parser refuses it.
+                guard let value = readGeneric(), case .array(let labels) = value else { return nil }
+                indexCount = labels.count
             default:
                 return nil
             }
@@ -90,7 +95,7 @@ struct ScoringBodyReader {
         guard consume(UInt8(ascii: "}")), let dataRange else { return nil }
         let resume = index
         index = dataRange.lowerBound
-        guard let frame = readRows(names: names) else { return nil }
+        guard let frame = readRows(names: names), indexCount == nil || indexCount == frame.rowCount else { return nil }
         index = resume
         return (frame, names == nil)
     }

@@ -18,9 +18,10 @@ public struct ScoringRequest: Sendable {
         self.params = params
     }
 
-    /// A CSV body with a header row (MLflow's `text/csv`).
-    public static func parseCSV(_ bytes: some Sequence<UInt8>) throws(CairnError) -> ScoringRequest {
-        ScoringRequest(frame: try CSVParser.parseDocument(bytes), positional: false, params: [:])
+    /// A CSV body with a header row (MLflow's `text/csv`); `textColumns` stay text (see
+    /// `CSVParser.frame`).
+    public static func parseCSV(_ bytes: some Sequence<UInt8>, textColumns: Set<String> = []) throws(CairnError) -> ScoringRequest {
+        ScoringRequest(frame: try CSVParser.parseDocument(bytes, textColumns: textColumns), positional: false, params: [:])
     }
 
     /// Parses MLflow's JSON scoring body. Errors carry MLflow's codes and wording so a client
@@ -41,7 +42,8 @@ public struct ScoringRequest: Sendable {
             throw CairnError(.badRequest, "The input must be a JSON dictionary with exactly one of the input fields \(formatKeys(inputKeys)). Received dictionary with input fields: \(formatKeys(present)).")
         }
         var params: [String: JSONValue] = [:]
-        if let given = fields["params"] {
+        // A null `params` is no params, as MLflow reads it.
+        if let given = fields["params"], given != .null {
             guard case .object(let values) = given else {
                 throw CairnError(.badRequest, "'params' must be a JSON object.")
             }
@@ -66,6 +68,12 @@ public struct ScoringRequest: Sendable {
                     throw CairnError(.badRequest, "'dataframe_split.columns' must be a list of column names.")
                 }
                 names = try list.map { value throws(CairnError) in try columnName(value) }
+                try DataFrame.refuseDuplicateNames(names!, in: "'dataframe_split.columns'")
+            }
+            if let index = split["index"], index != .null {
+                guard case .array(let labels) = index, labels.count == rows.count else {
+                    throw CairnError(.badRequest, "'dataframe_split.index' must be a list with one label per row of 'data' (\(rows.count)).")
+                }
             }
             return try fromRows(rows, names: names)
         case "dataframe_records":

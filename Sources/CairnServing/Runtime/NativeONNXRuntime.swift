@@ -27,7 +27,11 @@ public final class NativeONNXRuntime: ModelRuntime {
         self.model = model
         self.concurrency = max(1, concurrency)
         inputMetadata = model.inputs.map { TensorMetadata(name: $0.name, datatype: Self.datatype($0.elementType), shape: $0.shape.map { $0 ?? -1 }) }
-        outputMetadata = model.outputs.map { TensorMetadata(name: $0.name, datatype: Self.datatype($0.elementType), shape: $0.shape.map { $0 ?? -1 }) }
+        // A ZipMap's maps are answered on OIP as a [rows, classes] tensor (InferenceRequest.writeMaps).
+        outputMetadata = model.outputs.map { output in
+            if case .sequenceOfMaps = output.kind { return TensorMetadata(name: output.name, datatype: "FP32", shape: [-1, -1]) }
+            return TensorMetadata(name: output.name, datatype: Self.datatype(output.elementType), shape: output.shape.map { $0 ?? -1 })
+        }
         if model.inputs.count == 1, let input = model.inputs.first, input.shape.count == 2 {
             feeding = .packed(name: input.name, type: input.elementType, width: input.shape[1])
         } else {
@@ -73,7 +77,7 @@ public final class NativeONNXRuntime: ModelRuntime {
         do {
             results = try model.run(feeds)
         } catch {
-            throw CairnError(.badRequest, "Encountered an unexpected error while evaluating the model: \(error)")
+            throw CairnError(.badRequest, "The model could not score this input: \(error)")
         }
         return model.outputs.compactMap { info in results[info.name].map { (info.name, $0) } }
     }
@@ -164,7 +168,14 @@ public final class NativeONNXRuntime: ModelRuntime {
             var values = [Float](repeating: 0, count: rows * width)
             for (c, column) in frame.columns.enumerated() {
                 switch column.values {
-                case .double(let cells): for r in 0..<rows { values[r * width + c] = Float(cells[r]) }
+                case .double(let cells):
+                    for r in 0..<rows {
+                        // Beyond a float the value would reach the model as an infinity the client never sent.
+                        guard !cells[r].isFinite || abs(cells[r]) <= Double(Float.greatestFiniteMagnitude) else {
+                            throw CairnError(.invalidParameterValue, "Column '\(column.name)' at row \(r): \(cells[r]) is out of range for the model's 32-bit float input.")
+                        }
+                        values[r * width + c] = Float(cells[r])
+                    }
                 case .int64(let cells): for r in 0..<rows { values[r * width + c] = Float(cells[r]) }
                 case .bool(let cells): for r in 0..<rows { values[r * width + c] = cells[r] ? 1 : 0 }
                 case .string: throw CairnError(.invalidParameterValue, "Column '\(column.name)' must be numeric for this model.")

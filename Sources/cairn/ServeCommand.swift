@@ -41,6 +41,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most rows waiting; beyond it requests get 503 with Retry-After.")
     var maxQueueRows = 4096
 
+    @Option(help: "Largest request body in bytes (default 64 MiB); a larger one gets 413.")
+    var maxRequestBytes = 64 << 20
+
     @Option(help: "A second model that answers --canary-percent of requests.")
     var canary: String?
 
@@ -73,6 +76,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...1).contains(inferenceLogSampleRate) else {
             throw ValidationError("--inference-log-sample-rate must be between 0 and 1.")
         }
+        guard maxRequestBytes >= 1 else {
+            throw ValidationError("--max-request-bytes must be positive.")
+        }
         guard inferenceLogCapacity >= 1 else {
             throw ValidationError("--inference-log-capacity must be at least 1.")
         }
@@ -88,6 +94,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.python = python
         configuration.pythonWorkers = workers
         configuration.batching = BatchingOptions(maxBatchRows: maxBatchRows, maxLatency: .microseconds(Int64(maxLatencyMs * 1000)), maxQueueRows: maxQueueRows)
+        configuration.maxBodyBytes = maxRequestBytes
         configuration.canaryURI = try canary.map { try ModelURI(parsing: $0) }
         configuration.canaryPercent = canaryPercent
         configuration.shadowURI = try shadow.map { try ModelURI(parsing: $0) }

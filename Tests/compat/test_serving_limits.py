@@ -177,3 +177,22 @@ def test_tracking_server_answers_an_oversized_body_413_and_closes(server_url):
 
     # The server is fine afterwards.
     assert requests.get(f"{server_url}/health", timeout=10).status_code == 200
+
+
+def test_two_clients_with_large_requests_are_all_served_with_defaults(serve, onnx_model):  # noqa: F811
+    served = serve(f"models:/{onnx_model}/1")
+    rng = np.random.default_rng(3)
+    payload = {"dataframe_split": pd.DataFrame(rng.normal(size=(10_000, len(FEATURES))), columns=FEATURES).to_dict(orient="split")}
+    body = json.dumps(payload)
+
+    def client(_):
+        statuses = []
+        with requests.Session() as session:
+            for _ in range(12):
+                r = session.post(f"{served.url}/invocations", data=body, headers={"Content-Type": "application/json"}, timeout=120)
+                statuses.append(r.status_code if r.status_code == 200 else (r.status_code, r.text[:200]))
+        return statuses
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(client, range(2)))
+    assert all(s == 200 for statuses in results for s in statuses), results

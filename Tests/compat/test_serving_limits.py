@@ -196,3 +196,61 @@ def test_two_clients_with_large_requests_are_all_served_with_defaults(serve, onn
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         results = list(pool.map(client, range(2)))
     assert all(s == 200 for statuses in results for s in statuses), results
+
+
+def _children(pid: int) -> list[int]:
+    pids = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            pids += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return sorted(set(pids))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_killed_python_worker_is_logged_and_replaced(serve, data, unique):  # noqa: F811
+    X, y = data
+    name = f"limits-py-{unique}"
+    pipeline, _ = _log_sklearn(name, X, y)
+    served = serve(f"models:/{name}/1", "--runtime", "python", "--workers", "2")
+    payload = {"dataframe_split": X.head(5).to_dict(orient="split")}
+    expected = pipeline.predict(X.head(5)).tolist()
+    assert served.invoke(payload).json()["predictions"] == expected
+
+    workers = [pid for pid in _children(served.proc.pid) if _alive(pid)]
+    assert len(workers) == 2, workers
+    assert f'cairn_serving_python_workers{{model="{name}"}} 2' in served.metrics()
+    victim = workers[0]
+    os.kill(victim, signal.SIGKILL)
+
+    # The other worker keeps serving meanwhile.
+    for _ in range(10):
+        r = served.invoke(payload)
+        assert r.status_code == 200, r.text
+        assert r.json()["predictions"] == expected
+
+    # Without further traffic, the pool is back to two workers and the log says what happened.
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        alive = [pid for pid in _children(served.proc.pid) if _alive(pid)]
+        # A process is a child as soon as it is spawned; it serves once it says it loaded.
+        if len(alive) == 2 and victim not in alive and "Python worker restarted" in served.log.read_text():
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail(f"the pool did not recover: {alive}\n{_tail(served.log, 40)}")
+    log = served.log.read_text()
+    died = [line for line in log.splitlines() if "Python worker died" in line]
+    assert any(f"pid={victim}" in line and "signal 9" in line for line in died), _tail(served.log, 40)
+    assert f'cairn_serving_python_workers{{model="{name}"}} 2' in served.metrics()
+    assert f'cairn_serving_worker_restarts_total{{model="{name}"}} 1' in served.metrics()
+    for _ in range(5):
+        assert served.invoke(payload).status_code == 200

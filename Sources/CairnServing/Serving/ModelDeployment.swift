@@ -23,6 +23,16 @@ public final class ModelDeployment: Sendable {
         self.batcher = MicroBatcher(runtime: runtime, options: options, observer: metrics.observer)
     }
 
+    /// Serves until `batcher.stop()` and the queue drains, keeping the runtime up meanwhile,
+    /// then releases the runtime.
+    func run() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.runtime.run() }
+            await batcher.run()
+            await runtime.shutdown()
+        }
+    }
+
     func acquire() { leases.wrappingAdd(1, ordering: .acquiring) }
     public func release() { leases.wrappingSubtract(1, ordering: .releasing) }
     var activeLeases: Int { leases.load(ordering: .acquiring) }

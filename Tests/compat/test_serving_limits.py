@@ -188,7 +188,7 @@ def test_two_clients_with_large_requests_are_all_served_with_defaults(serve, onn
     def client(_):
         statuses = []
         with requests.Session() as session:
-            for _ in range(12):
+            for _ in range(20):
                 r = session.post(f"{served.url}/invocations", data=body, headers={"Content-Type": "application/json"}, timeout=120)
                 statuses.append(r.status_code if r.status_code == 200 else (r.status_code, r.text[:200]))
         return statuses

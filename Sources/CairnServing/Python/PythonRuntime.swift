@@ -220,12 +220,24 @@ public final class PythonRuntime: ModelRuntime {
         }
     }
 
+    /// The pause before starting a slot's worker again after `streak` young deaths (or
+    /// failed starts) in a row: none after one, so a rare crash costs nothing, then from
+    /// 0.5 s doubling to `longestPause`, so a model that crashes at load does not spin.
+    static func pause(afterCrashes streak: Int) -> Duration {
+        guard streak > 1 else { return .zero }
+        return min(longestPause, .milliseconds(500) * (1 << min(streak - 2, 10)))
+    }
+
+    /// Process ids of the slots' workers, nil for a slot without a live one.
+    var workerProcessIdentifiers: [Int32?] {
+        pool.withLock { pool in pool.workers.map { $0?.isAlive == true ? $0?.processIdentifier : nil } }
+    }
+
     /// Starts the slot's worker again, pausing first when its workers keep dying young.
     private func revive(_ slot: Int) async {
         while !Task.isCancelled {
-            let streak = pool.withLock { $0.crashStreak[slot] }
-            if streak > 1 {
-                let pause = min(Self.longestPause, .milliseconds(500) * (1 << min(streak - 2, 10)))
+            let pause = Self.pause(afterCrashes: pool.withLock { $0.crashStreak[slot] })
+            if pause > .zero {
                 do { try await Task.sleep(for: pause) } catch { return }
             }
             if pool.withLock({ $0.shuttingDown }) { return }

@@ -85,5 +85,6 @@ import Glibc
         #expect(PythonRuntime.pause(afterCrashes: 2) == .milliseconds(500))
         #expect(PythonRuntime.pause(afterCrashes: 3) == .seconds(1))
         #expect(PythonRuntime.pause(afterCrashes: 50) == PythonRuntime.longestPause)
+        try? FileManager.default.removeItem(at: directory)
     }
 }

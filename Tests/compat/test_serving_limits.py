@@ -9,6 +9,7 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -69,7 +70,7 @@ def _closed_by_server(sock: socket.socket) -> bool:
 
 
 @pytest.fixture(scope="module")
-def onnx_model(data, request):  # noqa: F811
+def onnx_model(data):  # noqa: F811
     X, y = data
     name = f"limits-onnx-{os.getpid()}-{int(time.time() * 1000)}"
     pipeline = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
@@ -137,6 +138,8 @@ def test_serve_answers_expect_100_continue_at_once(serve, onnx_model):  # noqa: 
         assert _closed_by_server(sock)
 
     # curl asks for 100 Continue on large uploads; it gets it instead of waiting a second.
+    if shutil.which("curl") is None:
+        return
     path = Path(served.log).parent / "body.csv"
     path.write_bytes(body)
     result = subprocess.run(

@@ -62,6 +62,24 @@ import Testing
         #expect(!channel.isActive)
     }
 
+    @Test func aPipelinedExpectWaitsForTheResponseInProgress() throws {
+        let channel = try channel()
+        try channel.writeInbound(head([.contentLength: "0"]))
+        try channel.writeInbound(HTTPRequestPart.end(nil))
+        try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+        try channel.writeInbound(head([.contentLength: "10", .expect: "100-continue"]))
+        guard case .head(let first)? = try channel.readOutbound(as: HTTPResponsePart.self) else { Issue.record("no response"); return }
+        #expect(first.status == .ok)
+        #expect(try channel.readOutbound(as: HTTPResponsePart.self) == nil, "nothing inside the response")
+        try channel.writeOutbound(HTTPResponsePart.end(nil))
+        guard case .end? = try channel.readOutbound(as: HTTPResponsePart.self),
+              case .head(let interim)? = try channel.readOutbound(as: HTTPResponsePart.self) else {
+            Issue.record("no interim response after the first"); return
+        }
+        #expect(interim.status == .continue)
+        _ = try channel.finish()
+    }
+
     @Test func otherAnswersKeepTheConnection() throws {
         let channel = try channel()
         try channel.writeInbound(head([.contentLength: "0"]))

@@ -31,6 +31,10 @@ final class RequestBodyLimitHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var closeAfterResponse = false
     /// A 413 was sent: close when the open request ends.
     private var closeAfterRequest = false
+    /// A response is being written; an interim 100 Continue must wait for its end, or it
+    /// would land inside it (a client that pipelines).
+    private var responding = false
+    private var continuePending = false
     private var drainDeadline: Scheduled<Void>?
 
     init(refuseOver: RequestBodyLimit?, drainTimeout: TimeAmount = .seconds(10)) {
@@ -43,13 +47,17 @@ final class RequestBodyLimitHandler: ChannelDuplexHandler, RemovableChannelHandl
         case .head(let head):
             requestOpen = true
             let expectsContinue = head.headerFields[.expect]?.lowercased() == "100-continue"
-            if let limit = refuseOver, let length = head.headerFields[.contentLength].flatMap({ Int($0) }), length > limit.bytes {
+            if !responding, let limit = refuseOver, let length = head.headerFields[.contentLength].flatMap({ Int($0) }), length > limit.bytes {
                 discarding = true
                 refuse(context: context, limit: limit, bodyWillFollow: !expectsContinue && length > 0)
                 return
             }
             if expectsContinue {
-                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponse(status: .continue))), promise: nil)
+                if responding {
+                    continuePending = true
+                } else {
+                    context.writeAndFlush(wrapOutboundOut(.head(HTTPResponse(status: .continue))), promise: nil)
+                }
             }
             context.fireChannelRead(data)
         case .body:
@@ -67,17 +75,29 @@ final class RequestBodyLimitHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
-        case .head(var response) where response.status == .contentTooLarge:
-            closeAfterResponse = true
-            response.headerFields[.connection] = "close"
+        case .head(var response):
+            if response.status.kind != .informational { responding = true }
+            if response.status == .contentTooLarge {
+                closeAfterResponse = true
+                response.headerFields[.connection] = "close"
+            }
             context.write(wrapOutboundOut(.head(response)), promise: promise)
-        case .end where closeAfterResponse:
-            closeAfterResponse = false
-            let written = promise ?? context.eventLoop.makePromise()
-            context.write(data, promise: written)
-            afterRefusal(context: context, written: written.futureResult)
-        default:
+        case .body:
             context.write(data, promise: promise)
+        case .end:
+            responding = false
+            if closeAfterResponse {
+                closeAfterResponse = false
+                let written = promise ?? context.eventLoop.makePromise()
+                context.write(data, promise: written)
+                afterRefusal(context: context, written: written.futureResult)
+                return
+            }
+            context.write(data, promise: promise)
+            if continuePending {
+                continuePending = false
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponse(status: .continue))), promise: nil)
+            }
         }
     }
 

@@ -19,6 +19,10 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     /// Not one of MLflow's codes: its scoring server answers 415 for a content type it
     /// cannot read, and Cairn keeps the status while giving the body the usual shape.
     case unsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
+    /// A request body over the server's limit. MLflow maps no code to 413 (its
+    /// REQUEST_LIMIT_EXCEEDED is a 429, which clients retry); this is MLflow's code for a
+    /// limit that retrying cannot get past, answered as 413.
+    case contentTooLarge = "RESOURCE_LIMIT_EXCEEDED"
 
     public var httpStatus: Int {
         switch self {
@@ -32,6 +36,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
         case .notImplemented: 501
         case .temporarilyUnavailable: 503
         case .unsupportedMediaType: 415
+        case .contentTooLarge: 413
         }
     }
 }

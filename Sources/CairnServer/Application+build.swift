@@ -42,6 +42,9 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     frameworkLogger.logLevel = max(logger.logLevel, .notice)
     var app = Application(
         router: router,
+        // Limits vary by route (artifact uploads stream without one), so they are checked
+        // where bodies are read; the connection closes after any 413.
+        server: .cairnHTTP1(),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "cairn"),
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port

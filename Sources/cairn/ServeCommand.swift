@@ -41,8 +41,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Longest a request may wait for a batch to fill, in milliseconds.")
     var maxLatencyMs = 2.0
 
-    @Option(help: "Most rows waiting; beyond it requests get 503 with Retry-After.")
-    var maxQueueRows = 4096
+    @Option(help: "Longest expected wait in the queue, in milliseconds, estimated from measured throughput; a request that would wait longer gets 503 with Retry-After.")
+    var maxQueueWaitMs = BatchingOptions.defaultMaxQueueWaitMilliseconds
+
+    @Option(help: "Most rows waiting, a memory bound; beyond it requests get 503 with Retry-After.")
+    var maxQueueRows = BatchingOptions.defaultMaxQueueRows
+
+    @Option(help: "Largest request body in bytes (default 64 MiB); a larger one gets 413.")
+    var maxRequestBytes = 64 << 20
 
     @Option(help: "A second model that answers --canary-percent of requests.")
     var canary: String?
@@ -83,6 +89,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...1).contains(inferenceLogSampleRate) else {
             throw ValidationError("--inference-log-sample-rate must be between 0 and 1.")
         }
+        guard maxRequestBytes >= 1, maxQueueRows >= 1, maxQueueWaitMs.isFinite, maxQueueWaitMs > 0 else {
+            throw ValidationError("--max-request-bytes, --max-queue-rows and --max-queue-wait-ms must be positive.")
+        }
         guard inferenceLogCapacity >= 1 else {
             throw ValidationError("--inference-log-capacity must be at least 1.")
         }
@@ -101,7 +110,11 @@ struct ServeCommand: AsyncParsableCommand {
         if let modelCacheDir { configuration.cacheDirectory = modelCacheDir }
         configuration.python = python
         configuration.pythonWorkers = workers
-        configuration.batching = BatchingOptions(maxBatchRows: maxBatchRows, maxLatency: .microseconds(Int64(maxLatencyMs * 1000)), maxQueueRows: maxQueueRows)
+        configuration.batching = BatchingOptions(
+            maxBatchRows: maxBatchRows, maxLatency: .microseconds(Int64(maxLatencyMs * 1000)), maxQueueRows: maxQueueRows,
+            maxQueueWait: .microseconds(Int64(min(maxQueueWaitMs, 86_400_000) * 1000))
+        )
+        configuration.maxBodyBytes = maxRequestBytes
         configuration.canaryURI = try canary.map { try ModelURI(parsing: $0) }
         configuration.canaryPercent = canaryPercent
         configuration.shadowURI = try shadow.map { try ModelURI(parsing: $0) }

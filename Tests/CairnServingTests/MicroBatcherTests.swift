@@ -127,6 +127,66 @@ func frame(id: Int, rows: Int = 1) -> ModelInput {
         }
     }
 
+    @Test func largeRequestsQueueBehindARunningOneWithDefaults() async throws {
+        // Two clients sending 10k-row requests: one runs, one waits, and the next arrives
+        // while that one waits. A bound of a few thousand rows refused it.
+        let runtime = RecordingRuntime()
+        let batcher = MicroBatcher(runtime: runtime, options: BatchingOptions())
+        runtime.close()
+        let outcomes = Locked<[Int: Bool]>([:])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await batcher.run() }
+            for id in 0..<3 {
+                group.addTask {
+                    do throws(CairnError) {
+                        let answer = try await batcher.submit(frame(id: id, rows: 10_000))
+                        outcomes.withLock { $0[id] = (try? answer.result.get()) != nil }
+                    } catch {
+                        outcomes.withLock { $0[id] = false }
+                    }
+                }
+                // Each request in place before the next: the first running, the others queued.
+                while runtime.entered.withLock({ $0 }) == 0 || (batcher.queuedRows < id * 10_000 && outcomes.withLock({ $0[id] }) == nil) {
+                    try await Task.sleep(for: .milliseconds(1))
+                }
+            }
+            #expect(outcomes.value.isEmpty, "no request was refused")
+            runtime.open()
+            while outcomes.withLock({ $0.count }) < 3 { try await Task.sleep(for: .milliseconds(1)) }
+            batcher.stop()
+            try await group.waitForAll()
+        }
+        #expect(outcomes.value == [0: true, 1: true, 2: true])
+    }
+
+    @Test func admissionIsBoundedByExpectedWait() {
+        // 10 ms a row, nothing per batch.
+        var costs = BatchCostModel()
+        for _ in 0..<20 {
+            costs.recordBatch(rows: 10, duration: .milliseconds(100))
+            costs.recordBatch(rows: 20, duration: .milliseconds(200))
+        }
+        let options = BatchingOptions(maxBatchRows: 64, maxQueueWait: .seconds(5))
+        func refusal(_ queuedRows: Int, concurrency: Int = 1) -> CairnError? {
+            MicroBatcher.refusal(rows: 10, queuedRows: queuedRows, queuedRequests: queuedRows / 10, costs: costs, concurrency: concurrency, options: options)
+        }
+        #expect(refusal(100) == nil, "1 s of queued work")
+        #expect(refusal(1_000)?.code == .temporarilyUnavailable, "10 s of queued work")
+        #expect(refusal(1_000)?.message.contains("--max-queue-wait-ms") == true)
+        #expect(refusal(1_000, concurrency: 4) == nil, "2.5 s when four batches run at once")
+        #expect(refusal(0) == nil, "an empty queue takes anything")
+    }
+
+    @Test func admissionBeforeAnyMeasurementIsBoundOnlyByRows() {
+        let options = BatchingOptions(maxQueueRows: 100_000)
+        let unmeasured = BatchCostModel()
+        #expect(MicroBatcher.refusal(rows: 10_000, queuedRows: 80_000, queuedRequests: 8, costs: unmeasured, concurrency: 1, options: options) == nil)
+        let full = MicroBatcher.refusal(rows: 30_000, queuedRows: 80_000, queuedRequests: 8, costs: unmeasured, concurrency: 1, options: options)
+        #expect(full?.code == .temporarilyUnavailable && full?.message.contains("--max-queue-rows") == true)
+        #expect(MicroBatcher.refusal(rows: 500_000, queuedRows: 0, queuedRequests: 0, costs: unmeasured, concurrency: 1, options: options) == nil)
+        #expect(BatchingOptions().maxQueueRows >= 20_000, "two 10k-row requests fit the default row bound")
+    }
+
     @Test func oneFailingRequestDoesNotFailItsBatch() async throws {
         let runtime = RecordingRuntime()
         let batcher = MicroBatcher(runtime: runtime, options: BatchingOptions(maxBatchRows: 10, maxLatency: .zero))

@@ -309,9 +309,9 @@ struct MonitorsController<Context: RequestContext>: Sendable {
         _ = try await registry.getModelVersion(name: name, version: version)
         let body: ByteBuffer
         do {
-            body = try await request.body.collect(upTo: Self.maximumReferenceBytes)
-        } catch {
-            throw CairnError(.badRequest, "The reference data exceeds \(Self.maximumReferenceBytes) bytes; upload a sample of it.")
+            body = try await RequestBodyLimit(bytes: Self.maximumReferenceBytes).collect(request.body)
+        } catch let error as CairnError {
+            throw CairnError(error.code, error.message + " Upload a sample of the reference data.")
         }
         let reference = try MonitorReference(csv: body.readableBytesView, target: try query.string("target"), prediction: try query.string("prediction"))
         try await store.putReference(StoredReference(
@@ -383,11 +383,7 @@ struct MonitorsController<Context: RequestContext>: Sendable {
         guard contentType.lowercased().hasPrefix("application/json") else {
             throw CairnError.invalidParameter("Bad Request. Content-Type must be 'application/json', got '\(contentType)'")
         }
-        do {
-            return try await request.body.collect(upTo: 1 << 20)
-        } catch {
-            throw CairnError(.badRequest, "Request body exceeds the maximum size of 1048576 bytes")
-        }
+        return try await RequestBodyLimit(bytes: 1 << 20).collect(request.body)
     }
 
     static func encode(_ report: MonitorReport) throws -> String {

@@ -10,7 +10,7 @@ struct RequestParameters: Sendable {
 
     /// JSON bodies larger than this are refused; the largest legitimate request (a dataset
     /// profile of 16 MiB in log-inputs) fits.
-    static let maximumBodySize = 32 * 1024 * 1024
+    static let bodyLimit = RequestBodyLimit(bytes: 32 << 20)
 
     init(fields: [String: JSONValue]) {
         self.fields = fields
@@ -21,12 +21,7 @@ struct RequestParameters: Sendable {
         guard request.method != .get, request.method != .head else {
             return RequestParameters(fields: fields)
         }
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: maximumBodySize)
-        } catch {
-            throw CairnError(.badRequest, "Request body exceeds the maximum size of \(maximumBodySize) bytes")
-        }
+        let body = try await bodyLimit.collect(request.body)
         guard body.readableBytes > 0 else { return RequestParameters(fields: fields) }
         let contentType = request.headers[.contentType] ?? ""
         guard contentType.lowercased().hasPrefix("application/json") else {

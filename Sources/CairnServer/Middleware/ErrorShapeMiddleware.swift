@@ -1,6 +1,7 @@
 import CairnCore
 import Hummingbird
 import Logging
+import NIOCore
 
 /// Gives every failure MLflow's error shape: an unmatched route becomes ENDPOINT_NOT_FOUND
 /// (the client falls back on it), and an unexpected error becomes a bare INTERNAL_ERROR that
@@ -18,10 +19,14 @@ struct ErrorShapeMiddleware<Context: RequestContext>: RouterMiddleware {
             case .methodNotAllowed:
                 throw CairnError(.badRequest, "Method \(request.method.rawValue) is not allowed for \(request.uri.path)")
             case .contentTooLarge:
-                throw CairnError(.badRequest, "Request body is too large")
+                throw CairnError(.contentTooLarge, error.body ?? "The request body is too large.")
             default:
                 throw CairnError(error.status.code >= 500 ? .internalError : .badRequest, error.body ?? error.status.reasonPhrase)
             }
+        } catch is NIOTooManyBytesError {
+            // A body collected past its limit without a RequestBodyLimit (Hummingbird's own
+            // decoding) would otherwise answer a bare 413.
+            throw CairnError(.contentTooLarge, "The request body is too large.")
         } catch let error as any HTTPResponseError {
             throw error
         } catch {

@@ -8,7 +8,7 @@ import Hummingbird
 struct OpenInferenceController<Context: RequestContext>: Sendable {
     let traffic: TrafficRouter
     let inferenceLog: InferenceLogWriter?
-    let maxBodyBytes: Int
+    let bodyLimit: RequestBodyLimit
 
     func addRoutes(to router: Router<Context>) {
         router.get("v2") { _, _ in
@@ -97,7 +97,7 @@ struct OpenInferenceController<Context: RequestContext>: Sendable {
         let start = ContinuousClock.now
         let (host, error) = resolve(context)
         guard let host else { return error! }
-        let body = try await request.body.collect(upTo: maxBodyBytes)
+        let body = try await bodyLimit.collect(request.body)
         guard let deployment = host.lease() else { return Self.failure("Model is not ready.", status: .serviceUnavailable) }
         defer { deployment.release() }
         deployment.metrics.enter()

@@ -9,7 +9,7 @@ import Hummingbird
 struct ScoringController<Context: RequestContext>: Sendable {
     let traffic: TrafficRouter
     let inferenceLog: InferenceLogWriter?
-    let maxBodyBytes: Int
+    let bodyLimit: RequestBodyLimit
 
 
 
@@ -27,7 +27,7 @@ struct ScoringController<Context: RequestContext>: Sendable {
 
     func invoke(_ request: Request, context: Context) async throws -> Response {
         let start = ContinuousClock.now
-        let body = try await request.body.collect(upTo: maxBodyBytes)
+        let body = try await bodyLimit.collect(request.body)
         let host = traffic.pick()
         guard let deployment = host.lease() else {
             throw CairnError(.temporarilyUnavailable, "No model is loaded.")

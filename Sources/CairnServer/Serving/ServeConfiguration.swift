@@ -22,8 +22,11 @@ public struct ServeConfiguration: Sendable {
     public var cacheDirectory: String = ModelCache.defaultDirectory()
     /// Where and how scored requests are logged; nil turns the inference log off.
     public var inferenceLog: InferenceLogWriter.Options?
-    /// Largest request body accepted.
+    /// Largest request body accepted (`--max-request-bytes`).
     public var maxBodyBytes: Int = 64 << 20
+
+    /// The body limit as `cairn serve` enforces and names it.
+    public var bodyLimit: RequestBodyLimit { RequestBodyLimit(bytes: maxBodyBytes, flag: "--max-request-bytes") }
 
     public init(modelURI: ModelURI) {
         self.modelURI = modelURI

@@ -35,11 +35,14 @@ public func buildServingApplication(_ configuration: ServeConfiguration, logger:
     let traffic = TrafficRouter(primary: primary, canary: canary, canaryPercent: configuration.canaryPercent, shadow: shadow)
 
     let inferenceLog = try configuration.inferenceLog.map { try InferenceLogWriter(options: $0, logger: logger, metrics: registry) }
-    let router = buildServingRouter(traffic: traffic, registry: registry, inferenceLog: inferenceLog, maxBodyBytes: configuration.maxBodyBytes)
+    let router = buildServingRouter(traffic: traffic, registry: registry, inferenceLog: inferenceLog, bodyLimit: configuration.bodyLimit)
     var frameworkLogger = logger
     frameworkLogger.logLevel = max(logger.logLevel, .notice)
     var app = Application(
         router: router,
+        // Every route shares one limit, so a declared length over it is refused before
+        // any of the body is read.
+        server: .cairnHTTP1(refuseOver: configuration.bodyLimit),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "cairn"),
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
@@ -58,7 +61,10 @@ public func buildServingApplication(_ configuration: ServeConfiguration, logger:
 }
 
 /// The scoring router; separate so tests can drive it without a socket.
-public func buildServingRouter(traffic: TrafficRouter, registry: PrometheusCollectorRegistry, inferenceLog: InferenceLogWriter? = nil, maxBodyBytes: Int = 64 << 20) -> Router<AppRequestContext> {
+public func buildServingRouter(
+    traffic: TrafficRouter, registry: PrometheusCollectorRegistry, inferenceLog: InferenceLogWriter? = nil,
+    bodyLimit: RequestBodyLimit = RequestBodyLimit(bytes: 64 << 20, flag: "--max-request-bytes")
+) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorShapeMiddleware())
     router.get("version") { _, _ in
@@ -70,8 +76,8 @@ public func buildServingRouter(traffic: TrafficRouter, registry: PrometheusColle
         registry.emit(into: &buffer)
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: buffer)))
     }
-    ScoringController(traffic: traffic, inferenceLog: inferenceLog, maxBodyBytes: maxBodyBytes).addRoutes(to: router)
-    OpenInferenceController(traffic: traffic, inferenceLog: inferenceLog, maxBodyBytes: maxBodyBytes).addRoutes(to: router)
+    ScoringController(traffic: traffic, inferenceLog: inferenceLog, bodyLimit: bodyLimit).addRoutes(to: router)
+    OpenInferenceController(traffic: traffic, inferenceLog: inferenceLog, bodyLimit: bodyLimit).addRoutes(to: router)
     return router
 }
 

@@ -1,6 +1,7 @@
 /// Online estimates the batcher decides with: what a batch costs (a fixed part per batch
 /// plus a part per row, fitted by exponentially weighted least squares over recent batches)
-/// and how fast rows arrive.
+/// and how fast rows arrive. The fitted cost also says how long queued work will take, which
+/// is what admission is decided on.
 ///
 /// BentoML fits the same linear model but over requests and then corks on a comparison with
 /// the average wait it has itself caused, which feeds back on itself. Here the wait is the
@@ -47,6 +48,14 @@ struct BatchCostModel: Sendable {
             rowCost = 0
             fixedCost = meanD
         }
+    }
+
+    /// How long `rows` queued rows, forming `batches` batches, should take to run on
+    /// `concurrency` slots at once; nil until a batch has been measured.
+    func expectedDuration(rows: Int, batches: Int, concurrency: Int) -> Duration? {
+        guard weight > 0 else { return nil }
+        let seconds = (fixedCost * Double(batches) + rowCost * Double(rows)) / Double(max(1, concurrency))
+        return .seconds(min(seconds, 1e9))
     }
 
     /// How long a batch may wait for company after its oldest request arrived: one fixed

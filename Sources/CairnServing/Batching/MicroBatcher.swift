@@ -68,8 +68,9 @@ public final class MicroBatcher: Sendable {
         self.observer = observer
     }
 
-    /// Queues `input` and waits for its result. Refuses at once with 503 when the queue is
-    /// full, rather than letting latency grow without bound.
+    /// Queues `input` and waits for its result. Refuses at once with 503 when the work ahead
+    /// of it would take too long (see `refusal`), rather than letting latency grow without
+    /// bound.
     public func submit(_ input: ModelInput, params: [String: JSONValue] = [:]) async throws(CairnError) -> Answer {
         let rows = input.rowCount
         let now = clock.now
@@ -97,26 +98,59 @@ public final class MicroBatcher: Sendable {
         }
         var refusal: CairnError?
         let answer = await withCheckedContinuation { (continuation: CheckedContinuation<Answer, Never>) in
-            let (accepted, depth, waiter) = state.withLock { state -> (Bool, Int, CheckedContinuation<Void, Never>?) in
-                // A request larger than the whole queue still gets in when the queue is empty.
-                guard !state.finished, state.queuedRows == 0 || state.queuedRows + rows <= options.maxQueueRows else {
-                    return (false, state.queuedRows, nil)
+            let (rejection, depth, waiter) = state.withLock { state -> (CairnError?, Int, CheckedContinuation<Void, Never>?) in
+                if state.finished {
+                    return (CairnError(.temporarilyUnavailable, "The model is shutting down; retry shortly."), state.queuedRows, nil)
+                }
+                if let reason = Self.refusal(
+                    rows: rows, queuedRows: state.queuedRows, queuedRequests: state.queue.count, costs: state.costs,
+                    concurrency: runtime.concurrency, options: options
+                ) {
+                    return (reason, state.queuedRows, nil)
                 }
                 state.queue.append(Item(input: input, params: params, enqueued: now, continuation: continuation))
                 state.queuedRows += rows
                 state.costs.recordArrival(rows: rows, at: now)
-                return (true, state.queuedRows, Self.takeWaiter(&state))
+                return (nil, state.queuedRows, Self.takeWaiter(&state))
             }
             observer.queueDepth(depth)
-            if accepted {
-                waiter?.resume()
+            if let rejection {
+                refusal = rejection
+                continuation.resume(returning: Answer(result: .failure(rejection), queueTime: .zero))
             } else {
-                refusal = CairnError(.temporarilyUnavailable, "The model's queue is full (\(options.maxQueueRows) rows); retry shortly.")
-                continuation.resume(returning: Answer(result: .failure(refusal!), queueTime: .zero))
+                waiter?.resume()
             }
         }
         if let refusal { throw refusal }
         return answer
+    }
+
+    /// Why a request of `rows` rows may not join a queue of `queuedRows` rows in
+    /// `queuedRequests` requests, or nil to admit it.
+    ///
+    /// The bound is on time: the queued work's expected duration at the measured cost, so
+    /// where a model scores 10k rows in milliseconds, several such requests queue, and where
+    /// it is slow, a few are refused early. Until a batch has been measured nothing is known
+    /// to refuse on, and only the row bound (memory) applies. An empty queue takes any
+    /// request, however large: it runs next.
+    static func refusal(
+        rows: Int, queuedRows: Int, queuedRequests: Int, costs: BatchCostModel, concurrency: Int, options: BatchingOptions
+    ) -> CairnError? {
+        guard queuedRows > 0 else { return nil }
+        if queuedRows + rows > options.maxQueueRows {
+            return CairnError(
+                .temporarilyUnavailable,
+                "The model's queue is full: \(queuedRows) rows are waiting and --max-queue-rows is \(options.maxQueueRows); retry shortly.")
+        }
+        // Each queued request joins at most one batch, and batches hold up to maxBatchRows.
+        let batches = min(queuedRequests, (queuedRows + options.maxBatchRows - 1) / options.maxBatchRows)
+        if let wait = costs.expectedDuration(rows: queuedRows, batches: batches, concurrency: concurrency), wait > options.maxQueueWait {
+            return CairnError(
+                .temporarilyUnavailable,
+                "The model is behind: the \(queuedRows) rows queued are expected to take \(Int(wait.seconds * 1000)) ms, "
+                    + "over --max-queue-wait-ms \(Int(options.maxQueueWait.seconds * 1000)); retry shortly.")
+        }
+        return nil
     }
 
     /// Stops taking the loop's wait as a reason to linger: queued requests are still

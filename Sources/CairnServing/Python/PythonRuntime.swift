@@ -6,9 +6,12 @@ import Synchronization
 /// Scores models that only Python can run (any `python_function` flavor) in a pool of
 /// worker processes, one batch per worker at a time.
 ///
-/// A worker that dies fails its batch's requests with 503 TEMPORARILY_UNAVAILABLE at once and
-/// is started again before its slot takes the next batch, so a crash costs only the
-/// requests that were on it.
+/// A worker that dies, busy or idle, is logged (pid and how it ended) and started again by
+/// `run()`, at once the first time and with a growing pause when it keeps dying young (a
+/// model that crashes at load must not spin). Only the batch it was scoring fails, with 503
+/// TEMPORARILY_UNAVAILABLE; the other workers keep serving, and requests wait for a
+/// restarting worker unless every worker is down and failing to start, when they get 503
+/// at once.
 public final class PythonRuntime: ModelRuntime {
     public let kind = "python"
     public let acceptsMissingValues = true
@@ -22,11 +25,52 @@ public final class PythonRuntime: ModelRuntime {
     private let modelDirectory: String
     private let logger: Logger
     private let onRestart: @Sendable () -> Void
-    /// Each slot holds its worker; `idle` lists free slots and `waiters` those waiting for one.
-    private let pool: Mutex<(workers: [PythonWorker?], idle: [Int], waiters: [CheckedContinuation<Int, Never>])>
+    private let onWorkerCount: @Sendable (Int) -> Void
+    private let pool: Mutex<Pool>
+    /// Slots whose worker died, for `run()` to start again.
+    private let restarts: AsyncStream<Int>
+    private let restartQueue: AsyncStream<Int>.Continuation
+    private let clock = ContinuousClock()
+
+    /// A worker younger than this at its death counts towards a crash loop.
+    static let shortLife: Duration = .seconds(10)
+    static let longestPause: Duration = .seconds(30)
+
+    /// Each slot holds its worker and is in exactly one of: idle, busy (taken by a batch),
+    /// or restarting.
+    private struct Pool {
+        var workers: [PythonWorker?]
+        var idle: [Int] = []
+        var waiters: [CheckedContinuation<Int?, Never>] = []
+        /// Slots being started again, with whether their last attempt failed.
+        var restarting: [Int: Bool] = [:]
+        /// Workers being started, so shutdown can stop them too.
+        var starting: [Int: PythonWorker] = [:]
+        var startedAt: [ContinuousClock.Instant]
+        /// Deaths in a row of each slot's workers that were younger than `shortLife`.
+        var crashStreak: [Int]
+        var supervised = false
+        var shuttingDown = false
+
+        /// With every slot restarting and none able to start (or nothing restarting them), a
+        /// request would wait for nothing.
+        var allDown: Bool {
+            shuttingDown || (restarting.count == workers.count && (!supervised || restarting.values.allSatisfy { $0 }))
+        }
+
+        var liveWorkers: Int { workers.count(where: { $0?.isAlive == true }) }
+
+        mutating func markDown(_ slot: Int, at now: ContinuousClock.Instant) {
+            restarting[slot] = false
+            crashStreak[slot] = now - startedAt[slot] < PythonRuntime.shortLife ? crashStreak[slot] + 1 : 1
+        }
+    }
 
     /// Starts `workers` processes running `python` and waits until each has loaded the model.
-    public init(modelDirectory: String, signature: ModelSignature?, python: String, workers: Int, logger: Logger, onRestart: @escaping @Sendable () -> Void = {}) async throws {
+    public init(
+        modelDirectory: String, signature: ModelSignature?, python: String, workers: Int, logger: Logger,
+        onRestart: @escaping @Sendable () -> Void = {}, onWorkerCount: @escaping @Sendable (Int) -> Void = { _ in }
+    ) async throws {
         let scriptPath = NSTemporaryDirectory() + "cairn-worker-\(UUID().uuidString).py"
         try Data(PythonWorkerScript.source.utf8).write(to: URL(fileURLWithPath: scriptPath), options: .atomic)
         self.workerCount = max(1, workers)
@@ -35,12 +79,15 @@ public final class PythonRuntime: ModelRuntime {
         self.modelDirectory = modelDirectory
         self.logger = logger
         self.onRestart = onRestart
+        self.onWorkerCount = onWorkerCount
+        (restarts, restartQueue) = AsyncStream.makeStream(of: Int.self)
         if case .columns(let specs)? = signature?.inputs {
             inputMetadata = specs.enumerated().map { TensorMetadata(name: $1.name ?? String($0), datatype: Self.datatype(of: $1.type), shape: [-1]) }
         } else {
             inputMetadata = []
         }
-        pool = Mutex((Array(repeating: nil, count: max(1, workers)), [], []))
+        let count = max(1, workers)
+        pool = Mutex(Pool(workers: Array(repeating: nil, count: count), startedAt: Array(repeating: ContinuousClock.now, count: count), crashStreak: Array(repeating: 0, count: count)))
         var started: [PythonWorker] = []
         do {
             for index in 0..<workerCount {
@@ -51,10 +98,15 @@ public final class PythonRuntime: ModelRuntime {
             try? FileManager.default.removeItem(atPath: scriptPath)
             throw error
         }
+        let now = clock.now
         pool.withLock { pool in
-            for worker in started { pool.workers[worker.index] = worker }
+            for worker in started {
+                pool.workers[worker.index] = worker
+                pool.startedAt[worker.index] = now
+            }
             pool.idle = Array(0..<workerCount)
         }
+        onWorkerCount(workerCount)
     }
 
     static func datatype(of type: String) -> String {
@@ -69,11 +121,25 @@ public final class PythonRuntime: ModelRuntime {
     }
 
     private func startWorker(index: Int) async throws -> PythonWorker {
-        let worker = try PythonWorker(index: index, python: python, scriptPath: scriptPath, modelDirectory: modelDirectory, logger: logger)
+        let worker = try PythonWorker(
+            index: index, python: python, scriptPath: scriptPath, modelDirectory: modelDirectory, logger: logger,
+            onExit: { [weak self] worker, reason in self?.workerExited(worker, reason: reason) }
+        )
+        let abandoned = pool.withLock { pool in
+            if pool.shuttingDown { return true }
+            pool.starting[index] = worker
+            return false
+        }
+        defer { pool.withLock { _ = $0.starting.removeValue(forKey: index) } }
+        if abandoned {
+            worker.terminate()
+            throw CairnError(.temporarilyUnavailable, "The model is shutting down.")
+        }
         switch await worker.nextAnswer() {
         case .message(let bytes):
             let hello = try? JSONValue.parse(bytes)
             if case .bool(true)? = hello?["ready"] {
+                worker.markReady()
                 logger.debug("Python worker ready", metadata: ["worker": "\(index)", "pid": "\(worker.processIdentifier)"])
                 return worker
             }
@@ -85,35 +151,127 @@ public final class PythonRuntime: ModelRuntime {
         }
     }
 
-    private func acquire() async -> Int {
+    /// A slot for one batch; nil when every worker is down and none is coming back soon.
+    private func acquire() async -> Int? {
         await withCheckedContinuation { continuation in
-            let slot: Int? = pool.withLock { pool in
-                if let slot = pool.idle.popLast() { return slot }
+            let now = clock.now
+            let (slot, dead): (Int??, [Int]) = pool.withLock { pool in
+                var dead: [Int] = []
+                // A worker can die idle just before its exit is reported; skip it here.
+                while let slot = pool.idle.popLast() {
+                    if pool.workers[slot]?.isAlive == true { return (.some(slot), dead) }
+                    pool.markDown(slot, at: now)
+                    dead.append(slot)
+                }
+                if pool.allDown { return (.some(nil), dead) }
                 pool.waiters.append(continuation)
-                return nil
+                return (nil, dead)
             }
+            for slot in dead { restartQueue.yield(slot) }
             if let slot { continuation.resume(returning: slot) }
         }
     }
 
+    /// Returns a slot after its batch; a worker that died meanwhile goes to be restarted.
     private func release(_ slot: Int) {
-        let waiter = pool.withLock { pool -> CheckedContinuation<Int, Never>? in
-            if !pool.waiters.isEmpty { return pool.waiters.removeFirst() }
+        let now = clock.now
+        let (waiter, dead) = pool.withLock { pool -> (CheckedContinuation<Int?, Never>?, Bool) in
+            if !pool.shuttingDown, pool.workers[slot]?.isAlive != true {
+                pool.markDown(slot, at: now)
+                return (nil, true)
+            }
+            if !pool.waiters.isEmpty { return (pool.waiters.removeFirst(), false) }
             pool.idle.append(slot)
-            return nil
+            return (nil, false)
         }
+        if dead { restartQueue.yield(slot) }
         waiter?.resume(returning: slot)
     }
 
-    /// The slot's worker, started again first if it died since its last batch.
-    private func worker(in slot: Int) async throws -> PythonWorker {
-        if let worker = pool.withLock({ $0.workers[slot] }), worker.isAlive { return worker }
-        pool.withLock { $0.workers[slot]?.terminate() }
-        logger.warning("Restarting Python worker", metadata: ["worker": "\(slot)"])
-        onRestart()
-        let fresh = try await startWorker(index: slot)
-        pool.withLock { $0.workers[slot] = fresh }
-        return fresh
+    /// Called on a worker's reader thread when its process has exited.
+    private func workerExited(_ worker: PythonWorker, reason: String) {
+        let now = clock.now
+        let (report, restart, live) = pool.withLock { pool -> (Bool, Bool, Int) in
+            guard !pool.shuttingDown, !worker.wasTerminated, worker.isReady else { return (false, false, 0) }
+            guard pool.workers[worker.index] === worker, let position = pool.idle.firstIndex(of: worker.index) else {
+                // Busy: its batch fails and `release` sends the slot to be restarted.
+                return (true, false, pool.liveWorkers)
+            }
+            pool.idle.remove(at: position)
+            pool.markDown(worker.index, at: now)
+            return (true, true, pool.liveWorkers)
+        }
+        guard report else { return }
+        logger.warning("Python worker died; starting another", metadata: [
+            "worker": "\(worker.index)", "pid": "\(worker.processIdentifier)", "exit": "\(reason)",
+            "live_workers": "\(live) of \(workerCount)",
+        ])
+        onWorkerCount(live)
+        if restart { restartQueue.yield(worker.index) }
+    }
+
+    /// Restarts dead workers until `shutdown()`.
+    public func run() async {
+        pool.withLock { $0.supervised = true }
+        await withDiscardingTaskGroup { group in
+            for await slot in restarts {
+                group.addTask { [self] in await revive(slot) }
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// The pause before starting a slot's worker again after `streak` young deaths (or
+    /// failed starts) in a row: none after one, so a rare crash costs nothing, then from
+    /// 0.5 s doubling to `longestPause`, so a model that crashes at load does not spin.
+    static func pause(afterCrashes streak: Int) -> Duration {
+        guard streak > 1 else { return .zero }
+        return min(longestPause, .milliseconds(500) * (1 << min(streak - 2, 10)))
+    }
+
+    /// Process ids of the slots' workers, nil for a slot without a live one.
+    var workerProcessIdentifiers: [Int32?] {
+        pool.withLock { pool in pool.workers.map { $0?.isAlive == true ? $0?.processIdentifier : nil } }
+    }
+
+    /// Starts the slot's worker again, pausing first when its workers keep dying young.
+    private func revive(_ slot: Int) async {
+        while !Task.isCancelled {
+            let pause = Self.pause(afterCrashes: pool.withLock { $0.crashStreak[slot] })
+            if pause > .zero {
+                do { try await Task.sleep(for: pause) } catch { return }
+            }
+            if pool.withLock({ $0.shuttingDown }) { return }
+            onRestart()
+            do {
+                let worker = try await startWorker(index: slot)
+                let (installed, live) = pool.withLock { pool -> (Bool, Int) in
+                    guard !pool.shuttingDown else { return (false, 0) }
+                    pool.workers[slot] = worker
+                    pool.startedAt[slot] = clock.now
+                    pool.restarting[slot] = nil
+                    return (true, pool.liveWorkers)
+                }
+                guard installed else { worker.terminate(); return }
+                logger.notice("Python worker restarted", metadata: [
+                    "worker": "\(slot)", "pid": "\(worker.processIdentifier)", "live_workers": "\(live) of \(workerCount)",
+                ])
+                onWorkerCount(live)
+                release(slot)
+                return
+            } catch {
+                let stranded = pool.withLock { pool -> [CheckedContinuation<Int?, Never>] in
+                    pool.restarting[slot] = true
+                    pool.crashStreak[slot] += 1
+                    guard pool.allDown else { return [] }
+                    defer { pool.waiters = [] }
+                    return pool.waiters
+                }
+                if pool.withLock({ $0.shuttingDown }) { return }
+                logger.error("Python worker could not be restarted; trying again", metadata: ["worker": "\(slot)", "error": "\(error)"])
+                for waiter in stranded { waiter.resume(returning: nil) }
+            }
+        }
     }
 
     public func predict(_ batch: [ModelInput], params: [String: JSONValue]) async -> [Result<ModelOutput, CairnError>] {
@@ -125,18 +283,17 @@ public final class PythonRuntime: ModelRuntime {
             frames.append(frame)
         }
         let payload = Self.encode(DataFrame.concatenate(frames), parts: frames.map(\.rowCount), params: params)
-        let slot = await acquire()
-        defer { release(slot) }
-        let worker: PythonWorker
-        do {
-            worker = try await self.worker(in: slot)
-        } catch {
-            let failure = CairnError(.temporarilyUnavailable, "The Python worker could not be restarted: \(error)")
+        guard let slot = await acquire() else {
+            let failure = CairnError(.temporarilyUnavailable, "No Python worker is running: they are being restarted after crashing (see the server log); retry shortly.")
             return batch.map { _ in .failure(failure) }
+        }
+        defer { release(slot) }
+        guard let worker = pool.withLock({ $0.workers[slot] }) else {
+            return batch.map { _ in .failure(CairnError(.temporarilyUnavailable, "The model's Python worker is restarting; retry shortly.")) }
         }
         switch await worker.exchange(payload) {
         case .exited(let reason):
-            logger.error("Python worker crashed", metadata: ["worker": "\(slot)", "reason": "\(reason)"])
+            logger.error("Python worker crashed while scoring", metadata: ["worker": "\(slot)", "pid": "\(worker.processIdentifier)", "exit": "\(reason)"])
             let failure = CairnError(.temporarilyUnavailable, "The model's Python worker crashed while scoring (\(reason)); retry the request.")
             return batch.map { _ in .failure(failure) }
         case .message(let bytes):
@@ -145,8 +302,14 @@ public final class PythonRuntime: ModelRuntime {
     }
 
     public func shutdown() async {
-        let workers = pool.withLock { $0.workers }
-        for worker in workers { worker?.terminate() }
+        let (workers, waiters) = pool.withLock { pool in
+            pool.shuttingDown = true
+            defer { pool.waiters = [] }
+            return (pool.workers.compactMap { $0 } + pool.starting.values, pool.waiters)
+        }
+        restartQueue.finish()
+        for waiter in waiters { waiter.resume(returning: nil) }
+        for worker in workers { worker.terminate() }
         try? FileManager.default.removeItem(atPath: scriptPath)
     }
 

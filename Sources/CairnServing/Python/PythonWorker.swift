@@ -13,7 +13,8 @@ import Glibc
 /// answers), so there is at most one waiter. Reads happen on a dedicated thread with plain
 /// blocking `read(2)`: a worker's answer then wakes its waiter without involving the
 /// cooperative pool, and a crash shows up at once as end-of-file, which fails the waiter
-/// with a 503 instead of leaving it hanging.
+/// with a 503 instead of leaving it hanging and tells the pool (`onExit`), so a worker that
+/// dies while idle is noticed too.
 final class PythonWorker: Sendable {
     enum Answer: Sendable {
         case message([UInt8])
@@ -25,13 +26,21 @@ final class PythonWorker: Sendable {
     private let output: Int32
     private let state = Mutex<(waiter: CheckedContinuation<Answer, Never>?, buffered: [Answer])>((nil, []))
     private let alive = Atomic<Bool>(true)
+    private let ready = Atomic<Bool>(false)
+    private let terminated = Atomic<Bool>(false)
+    private let onExit: @Sendable (PythonWorker, String) -> Void
     let index: Int
 
     /// Largest message accepted from a worker; a bigger length prefix means a broken worker.
     static let maximumMessageBytes = 1 << 30
 
-    init(index: Int, python: String, scriptPath: String, modelDirectory: String, logger: Logger) throws {
+    /// `onExit` is called on the reader thread once the process has exited, with how it ended.
+    init(
+        index: Int, python: String, scriptPath: String, modelDirectory: String, logger: Logger,
+        onExit: @escaping @Sendable (PythonWorker, String) -> Void = { _, _ in }
+    ) throws {
         self.index = index
+        self.onExit = onExit
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python.contains("/") ? python : "/usr/bin/env")
         process.arguments = (python.contains("/") ? [] : [python]) + ["-u", scriptPath, modelDirectory]
@@ -57,6 +66,11 @@ final class PythonWorker: Sendable {
     }
 
     var isAlive: Bool { alive.load(ordering: .acquiring) }
+    /// It loaded the model and said so; a worker that never did is its starter's to report.
+    var isReady: Bool { ready.load(ordering: .acquiring) }
+    /// It was stopped on purpose (`terminate()`), so its exit is no news.
+    var wasTerminated: Bool { terminated.load(ordering: .acquiring) }
+    func markReady() { ready.store(true, ordering: .releasing) }
     var processIdentifier: Int32 { process.processIdentifier }
 
     /// Sends one message and waits for the worker's answer.
@@ -86,6 +100,7 @@ final class PythonWorker: Sendable {
     }
 
     func terminate() {
+        terminated.store(true, ordering: .releasing)
         markDead()
         if process.isRunning { process.terminate() }
         try? input.close()
@@ -118,6 +133,9 @@ final class PythonWorker: Sendable {
         let reason = process.terminationReason == .uncaughtSignal
             ? "the worker was killed by signal \(process.terminationStatus)"
             : "the worker exited with status \(process.terminationStatus)"
+        // The pool hears first, so a batch failed by this exit finds its slot already known
+        // to be dead.
+        onExit(self, reason)
         deliver(.exited(reason))
     }
 

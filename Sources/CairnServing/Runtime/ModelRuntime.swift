@@ -49,4 +49,12 @@ public protocol ModelRuntime: Sendable {
     func predict(_ batch: [ModelInput], params: [String: JSONValue]) async -> [Result<ModelOutput, CairnError>]
     /// Releases processes and memory once no batch will come.
     func shutdown() async
+    /// Upkeep for as long as the runtime serves (the Python pool restarts crashed workers
+    /// here); returns once `shutdown()` was called.
+    func run() async
+}
+
+extension ModelRuntime {
+    /// Most runtimes need no upkeep.
+    public func run() async {}
 }

@@ -33,6 +33,16 @@ public final class ModelDeployment: Sendable {
         guard rows > 0 else { throw CairnError(.badRequest, "The input has no rows; send at least one row to score.") }
     }
 
+    /// Serves until `batcher.stop()` and the queue drains, keeping the runtime up meanwhile,
+    /// then releases the runtime.
+    func run() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.runtime.run() }
+            await batcher.run()
+            await runtime.shutdown()
+        }
+    }
+
     func acquire() { leases.wrappingAdd(1, ordering: .acquiring) }
     public func release() { leases.wrappingSubtract(1, ordering: .releasing) }
     var activeLeases: Int { leases.load(ordering: .acquiring) }

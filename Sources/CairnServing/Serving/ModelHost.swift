@@ -84,10 +84,7 @@ public final class ModelHost: Service, Sendable {
             for await command in commands {
                 switch command {
                 case .serve(let deployment):
-                    group.addTask {
-                        await deployment.batcher.run()
-                        await deployment.runtime.shutdown()
-                    }
+                    group.addTask { await deployment.run() }
                 case .retire(let retiring):
                     group.addTask { [self] in
                         // Requests in flight took their lease before the swap and finish on

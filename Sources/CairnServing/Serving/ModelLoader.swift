@@ -68,7 +68,7 @@ public struct ModelLoader: Sendable {
         let metrics = self.metrics
         return try await PythonRuntime(
             modelDirectory: directory, signature: mlmodel.signature, python: python, workers: pythonWorkers, logger: logger,
-            onRestart: { metrics.workerRestarted(model: name) }
+            onRestart: { metrics.workerRestarted(model: name) }, onWorkerCount: { metrics.setPythonWorkers(model: name, count: $0) }
         )
     }
 

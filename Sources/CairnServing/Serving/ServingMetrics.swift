@@ -86,6 +86,10 @@ public struct ServingMetrics: Sendable {
         registry.makeCounter(name: "cairn_serving_worker_restarts_total", labels: [("model", model)], help: "Python workers started again after a crash.").increment()
     }
 
+    public func setPythonWorkers(model: String, count: Int) {
+        registry.makeGauge(name: "cairn_serving_python_workers", labels: [("model", model)], help: "Python worker processes alive and serving.").set(Double(count))
+    }
+
     public func modelLoad(model: String, result: String) {
         registry.makeCounter(name: "cairn_serving_model_loads_total", labels: [("model", model), ("result", result)], help: "Model loads by outcome (ok, failed).").increment()
     }

@@ -404,3 +404,21 @@ def test_inference_log_records_every_scored_request(serve, tmp_path):
     metrics = served.metrics()
     assert "cairn_inference_log_records_written_total 7" in metrics
     assert "cairn_inference_log_records_dropped_total 0" in metrics
+
+
+def test_python_worker_casts_to_a_float32_signature(serve, data, unique):
+    # A model logged with a float32 example: MLflow's scoring server casts the request's float64
+    # columns to the signature's float32 before the model sees them; the workers do the same.
+    X, y = data
+    name = f"serve-f32-{unique}"
+    pipeline = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    with mlflow.start_run():
+        mlflow.sklearn.log_model(pipeline, name="model", registered_model_name=name, input_example=X.head(3).astype("float32"))
+    served = serve(f"models:/{name}/1", "--runtime", "python", "--workers", "1")
+    sample = X.head(20)
+    for payload in ({"dataframe_split": sample.to_dict(orient="split")}, {"dataframe_records": sample.to_dict(orient="records")}):
+        answer = served.invoke(payload)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["predictions"] == pipeline.predict(sample.astype("float32")).tolist()
+    csv = requests.post(f"{served.url}/invocations", data=sample.to_csv(index=False), headers={"Content-Type": "text/csv"}, timeout=30)
+    assert csv.status_code == 200, csv.text

@@ -39,7 +39,9 @@ try:
     import mlflow
     import mlflow.pyfunc
     from mlflow.pyfunc.scoring_server import predictions_to_json
+    from mlflow.utils.proto_json_utils import cast_df_types_according_to_schema
     model = mlflow.pyfunc.load_model(sys.argv[1])
+    SCHEMA = model.metadata.get_input_schema() if model.metadata is not None else None
 except BaseException as error:  # report any load failure to cairn, then stop
     send(json.dumps({"error": "".join(traceback.format_exception_only(type(error), error)).strip()}).encode())
     sys.exit(1)
@@ -72,8 +74,14 @@ def failure(error):
     return json.dumps({"error_code": code if isinstance(code, str) else "BAD_REQUEST",
                        "message": "Encountered an unexpected error while evaluating the model. Error: " + message}).encode()
 
+# Columns take the signature's types before the model sees them, as `mlflow models serve` casts a
+# parsed request (a float32 signature gets float32 columns, not the float64 JSON gives).
+def prepare(df):
+    return cast_df_types_according_to_schema(df, SCHEMA) if SCHEMA is not None else df
+
 def score_one(df, params):
     try:
+        df = prepare(df)
         return 0, encode(model.predict(df, params=params) if params else model.predict(df))
     except Exception as error:
         return 1, failure(error)
@@ -99,7 +107,7 @@ while True:
         results = [score_one(df, params)]
     else:
         try:
-            predictions = model.predict(df, params=params) if params else model.predict(df)
+            predictions = model.predict(prepare(df.copy()), params=params) if params else model.predict(prepare(df.copy()))
             pieces = split(predictions, offsets) if len(predictions) == len(df) else None
             if pieces is not None:
                 results = [(0, encode(piece)) for piece in pieces]

@@ -240,4 +240,14 @@ import Testing
         let body = String(decoding: try PredictionWriter.mlflowBody(output), as: UTF8.self)
         #expect(body == #"{"predictions":[NaN,Infinity,-Infinity]}"#)
     }
+
+    @Test func numbersWrittenAsTextAndBooleansReadAsFloatsLikePandas() async throws {
+        let asText = try await answer(#"{"dataframe_records": [{"tenure": "1.2", "monthly": "-0.4", "calls": "2.5", "age": "-1.1", "b": "0.3", "a": "0.9"}]}"#, signature: Self.namedSignature)
+        #expect(asText == (try await answer(Self.positional, signature: Self.namedSignature)))
+        let flags = try Self.namedSignature.conform(try ScoringRequest.parseJSON(Array(#"{"dataframe_records": [{"tenure": true, "monthly": false, "calls": 1, "age": 1, "b": 1, "a": 1}]}"#.utf8)).frame, positional: false)
+        #expect(flags.column(named: "tenure")?.values == .double([1]) && flags.column(named: "monthly")?.values == .double([0]))
+        await #expect(throws: CairnError.self) {
+            try await answer(#"{"dataframe_records": [{"tenure": "ten", "monthly": 1, "calls": 1, "age": 1, "b": 1, "a": 1}]}"#, signature: Self.namedSignature)
+        }
+    }
 }

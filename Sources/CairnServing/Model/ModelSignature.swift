@@ -112,10 +112,21 @@ public struct ModelSignature: Sendable, Equatable {
         }
         switch spec.type {
         case "double", "float":
+            // As pandas' astype(float) reads them behind `mlflow models serve`: booleans are
+            // 0/1 and numbers written as text are numbers; other text is refused.
             switch values {
             case .double: return values
             case .int64(let v): return .double(v.map(Double.init))
-            case .bool, .string: throw mismatch()
+            case .bool(let v): return .double(v.map { $0 ? 1 : 0 })
+            case .string(let v):
+                var numbers: [Double] = []
+                numbers.reserveCapacity(v.count)
+                for text in v {
+                    guard let text else { numbers.append(.nan); continue }
+                    guard case .number(let number, let raw) = CSVParser.cell(text), number.isFinite || JSONValue.isNonFiniteLiteral(raw) else { throw mismatch() }
+                    numbers.append(number)
+                }
+                return .double(numbers)
             }
         case "long", "integer":
             switch values {

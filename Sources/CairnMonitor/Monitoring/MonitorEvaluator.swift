@@ -339,20 +339,19 @@ public struct MonitorEvaluator: Sendable {
             let firing = higherIsBetter ? value < threshold : value > threshold
             return result(value, threshold, firing,
                           "\(metric) is \(format(value)) on \(labeled) labelled rows (\(higherIsBetter ? "minimum" : "maximum") \(format(threshold))).")
-        case .errorRate:
+        case .errorRate, .clientErrorRate:
+            // Server errors (5xx) say the service is failing; client errors (4xx) are callers'
+            // mistakes and have their own check, so a bad client cannot fire the first.
+            let server = check.type == .errorRate
+            let rate = server ? service.errorRate : service.clientErrorRate
+            let noun = server ? "error rate" : "client error rate"
             let threshold = check.threshold ?? 0
             guard service.requests >= spec.minRows else {
-                return result(service.requests > 0 ? service.errorRate : nil, threshold, false, "Not enough requests for the error rate (\(service.requests), \(spec.minRows) needed).")
+                return result(service.requests > 0 ? rate : nil, threshold, false, "Not enough requests for the \(noun) (\(service.requests), \(spec.minRows) needed).")
             }
-            return result(service.errorRate, threshold, service.errorRate > threshold,
-                          "\(format(service.errorRate * 100))% of \(service.requests) requests failed with a server error (5xx; maximum \(format(threshold * 100))%).")
-        case .clientErrorRate:
-            let threshold = check.threshold ?? 0
-            guard service.requests >= spec.minRows else {
-                return result(service.requests > 0 ? service.clientErrorRate : nil, threshold, false, "Not enough requests for the client error rate (\(service.requests), \(spec.minRows) needed).")
-            }
-            return result(service.clientErrorRate, threshold, service.clientErrorRate > threshold,
-                          "\(format(service.clientErrorRate * 100))% of \(service.requests) requests were refused as client errors (4xx; maximum \(format(threshold * 100))%).")
+            let outcome = server ? "failed with a server error (5xx" : "were refused as client errors (4xx"
+            return result(rate, threshold, rate > threshold,
+                          "\(format(rate * 100))% of \(service.requests) requests \(outcome); maximum \(format(threshold * 100))%).")
         case .latencyP99:
             let threshold = check.threshold ?? 0
             guard let p99 = service.latencyP99Ms, service.requests >= spec.minRows else {

@@ -172,13 +172,19 @@ public struct InferenceLogReader: Sendable {
 
     /// What the log holds for each of `requestIDs` (the newest record of an id logged more
     /// than once). Reads newest segments first and stops once every id is found, so
-    /// feedback for recent traffic costs a read of the recent log only.
-    public func lookup(_ requestIDs: Set<String>) throws -> [String: LoggedRequest] {
+    /// feedback for recent traffic costs a read of the recent log only; `maxBytes` bounds
+    /// the read for an id that may never have been logged, which would otherwise cost a read
+    /// of the whole log.
+    public func lookup(_ requestIDs: Set<String>, maxBytes: Int = .max) throws -> [String: LoggedRequest] {
         var found: [String: LoggedRequest] = [:]
         guard !requestIDs.isEmpty else { return found }
         let prefix = Array(#"{"request_id":""#.utf8)
+        var scanned = 0
         for segment in try segments().reversed() {
+            guard scanned < maxBytes else { break }
             try Self.forEachLine(path: segment.path) { line in
+                scanned += line.count + 1
+                guard scanned < maxBytes else { return false }
                 // The writer puts the id first: most lines are told apart without parsing.
                 if line.starts(with: prefix) {
                     let start = line.startIndex + prefix.count

@@ -237,10 +237,12 @@ public struct MonitorEvaluator: Sendable {
         let received = try await store.feedbackIDs(receivedFrom: since, until: until, limit: 10_000)
         let unknown = Set(received).subtracting(window.requestRows.keys).subtracting(window.entries.map(\.requestID))
         guard !unknown.isEmpty else { return [] }
-        let logged = try log.lookup(unknown)
+        // Read no more of the log than an evaluation may decode: an id that was never logged
+        // would otherwise cost a read of the whole log at every evaluation.
+        let logged = try log.lookup(unknown, maxBytes: limits.maxPayloadBytes)
         let never = unknown.subtracting(logged.keys).sorted()
         guard let first = never.first else { return [] }
-        return ["\(never.count) feedback item(s) received in this window name request ids that are not in the inference log (e.g. '\(first)'); "
+        return ["\(never.count) feedback item(s) received in this window name request ids that are not in the newest \(limits.maxPayloadBytes >> 20) MiB of the inference log (e.g. '\(first)'); "
             + "they match nothing until a request with that id is logged (send the X-Request-ID the server answered with)."]
     }
 

@@ -30,8 +30,23 @@ struct TrackingServerOptions: ParsableArguments {
 /// a file; `-` writes to standard output.
 func writeOutput(_ bytes: [UInt8], to path: String) throws {
     if path == "-" {
-        FileHandle.standardOutput.write(Data(bytes))
+        do {
+            try FileHandle.standardOutput.write(contentsOf: bytes)
+        } catch {
+            try exitQuietlyOnBrokenPipe(error)
+        }
         return
     }
     try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+}
+
+/// A reader that stops early (`cairn monitor log | head`) closes the pipe: like any Unix
+/// filter, stop without a word instead of reporting the failed write. Any other error is
+/// rethrown.
+func exitQuietlyOnBrokenPipe(_ error: any Error) throws -> Never {
+    let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+    if (error as? POSIXError)?.code == .EPIPE || (underlying?.domain == NSPOSIXErrorDomain && underlying?.code == Int(EPIPE)) {
+        exit(0)
+    }
+    throw error
 }

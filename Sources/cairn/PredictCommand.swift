@@ -56,7 +56,7 @@ struct PredictCommand: AsyncParsableCommand {
                 .predict(inputPath: input, outputPath: output)
             await modelRuntime.shutdown()
             // With the predictions on standard output, the summary goes to standard error.
-            let summary = "Scored \(rows) rows with \(uri) (\(modelRuntime.kind)) into \(output)\n"
+            let summary = "Scored \(rows) rows with \(uri) (\(modelRuntime.kind)) into \(output == BatchPredictor.standardOutput ? "standard output" : output)\n"
             if output == BatchPredictor.standardOutput {
                 FileHandle.standardError.write(Data(summary.utf8))
             } else {
@@ -64,6 +64,7 @@ struct PredictCommand: AsyncParsableCommand {
             }
         } catch {
             await modelRuntime.shutdown()
+            if output == BatchPredictor.standardOutput { try exitQuietlyOnBrokenPipe(error) }
             throw error
         }
     }

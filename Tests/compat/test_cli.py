@@ -251,3 +251,24 @@ def test_version_matches_the_servers(server_url):
     version = result.stdout.strip()
     assert version and version[0].isdigit(), result.stdout
     assert requests.get(f"{server_url}/version", timeout=10).text.strip() == version
+
+
+def test_predict_to_a_closed_pipe_stops_quietly(model_dir, scratch):
+    # `cairn predict ... --output - | head -1`: the reader goes away early; no error dump.
+    big = scratch / "big.csv"
+    row = ",".join(str(0.1 * (c % 3)) for c in range(20))
+    big.write_text(",".join(FEATURES) + "\n" + "\n".join([row] * 60_000) + "\n")
+    proc = subprocess.Popen([_binary(), "predict", str(model_dir), "--input", str(big), "--output", "-", "--runtime", "native"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, start_new_session=True)
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    try:
+        err = proc.stderr.read()
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail("cairn predict kept running after its reader went away")
+    assert first.startswith(b"label"), first
+    # Ended by SIGPIPE like any Unix filter, or (where SIGPIPE is ignored) exited 0 on EPIPE.
+    assert proc.returncode in (0, -signal.SIGPIPE), err.decode(errors="replace")[-2000:]
+    assert b"Error" not in err and b"Fatal" not in err, err.decode(errors="replace")[-2000:]

@@ -82,6 +82,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         try validateListenAddress(host: host, port: port)
+        guard canaryPercent.isFinite, (0...100).contains(canaryPercent) else { throw ValidationError("--canary-percent must be between 0 and 100.") }
+        guard canaryPercent == 0 || canary != nil else { throw ValidationError("--canary-percent needs --canary, the model that answers that share.") }
+        guard maxBatchRows >= 1 else { throw ValidationError("--max-batch-rows must be at least 1.") }
+        guard maxLatencyMs.isFinite, maxLatencyMs >= 0 else { throw ValidationError("--max-latency-ms must be 0 or more.") }
+        guard workers >= 1 else { throw ValidationError("--workers must be at least 1.") }
     }
 
     func run() async throws {

@@ -34,7 +34,10 @@ public func buildServingApplication(_ configuration: ServeConfiguration, logger:
     }
     let traffic = TrafficRouter(primary: primary, canary: canary, canaryPercent: configuration.canaryPercent, shadow: shadow)
 
-    let inferenceLog = try configuration.inferenceLog.map { try InferenceLogWriter(options: $0, logger: logger, metrics: registry) }
+    let inferenceLog = try configuration.inferenceLog.map { options in
+        try DataDirectory.prepare(options.directory, role: "inference log directory")
+        return try InferenceLogWriter(options: options, logger: logger, metrics: registry)
+    }
     let router = buildServingRouter(traffic: traffic, registry: registry, inferenceLog: inferenceLog, bodyLimit: configuration.bodyLimit)
     var frameworkLogger = logger
     frameworkLogger.logLevel = max(logger.logLevel, .notice)

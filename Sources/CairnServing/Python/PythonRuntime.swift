@@ -147,7 +147,9 @@ public final class PythonRuntime: ModelRuntime {
             let message: String = if case .string(let text)? = hello?["error"] { text } else { "unexpected first message" }
             throw CairnError(.invalidParameterValue, "The Python worker could not load the model: \(message)")
         case .exited(let reason):
-            throw CairnError(.invalidParameterValue, "The Python worker stopped while loading the model (\(reason)). Is `\(python)` a Python with mlflow and the model's dependencies installed?")
+            // Killed by a signal is someone stopping it, not a Python that cannot load the model.
+            let hint = reason.contains("signal") ? "" : " Is `\(python)` a Python with mlflow and the model's dependencies installed?"
+            throw CairnError(.invalidParameterValue, "The Python worker stopped while loading the model (\(reason)).\(hint)")
         }
     }
 

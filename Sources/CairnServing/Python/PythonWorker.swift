@@ -82,7 +82,8 @@ final class PythonWorker: Sendable {
             try input.write(contentsOf: frame)
         } catch {
             markDead()
-            return .exited("writing to the worker failed: \(error)")
+            // The pipe broke because the process is gone; Foundation's error says no more.
+            return .exited("the worker's pipe closed (the process died)")
         }
         return await nextAnswer()
     }

@@ -98,6 +98,13 @@ import Testing
         #expect(String(decoding: entry.inputs, as: UTF8.self) == "null")
     }
 
+    @Test func aSampledRequestKeepsOnlyItsSampledRows() {
+        let sampled = LoggedRequest(status: 200, timestamp: 0, rows: 10, keptRows: [1, 5, 9])
+        #expect([1, 5, 9].allSatisfy(sampled.keeps(row:)))
+        #expect(![0, 2, 4, 6, 8].contains(where: sampled.keeps(row:)))
+        #expect(LoggedRequest(status: 200, timestamp: 0, rows: 10).keeps(row: 7))
+    }
+
     @Test func theWriterCapsRecordsAndCountsThemInMetrics() throws {
         let metrics = PrometheusCollectorRegistry()
         let writer = try InferenceLogWriter(options: .init(directory: directory, maxRecordBytes: 32 << 10), logger: Logger(label: "test"), metrics: metrics)
@@ -124,7 +131,7 @@ import Testing
         #expect(text.contains("cairn_inference_log_rows_omitted_total \(20_000 - kept)"))
         // What feedback is checked against: the rows the request carried, not those kept.
         #expect(try InferenceLogReader(directory: directory).lookup(["big", "small", "ghost", #"quoted "id" \ too"#]) == [
-            "big": LoggedRequest(status: 200, timestamp: entries[0].timestamp, rows: 20_000),
+            "big": LoggedRequest(status: 200, timestamp: entries[0].timestamp, rows: 20_000, keptRows: entries[0].rowIndexes),
             "small": LoggedRequest(status: 200, timestamp: entries[1].timestamp, rows: 2),
             #"quoted "id" \ too"#: LoggedRequest(status: 200, timestamp: entries[2].timestamp, rows: 1),
         ])

@@ -55,6 +55,27 @@ public struct LoggedRequest: Sendable, Equatable {
     public var timestamp: Int64
     /// The rows the request carried; nil when they cannot be read back.
     public var rows: Int?
+    /// The rows the log kept, ascending, for a request over the per-record cap (a sample);
+    /// nil when it kept them all.
+    public var keptRows: [Int]?
+
+    public init(status: Int, timestamp: Int64, rows: Int?, keptRows: [Int]? = nil) {
+        self.status = status
+        self.timestamp = timestamp
+        self.rows = rows
+        self.keptRows = keptRows
+    }
+
+    /// Whether the log holds row `row` of the request (a label for any other is never used).
+    public func keeps(row: Int) -> Bool {
+        guard let keptRows else { return true }
+        var low = 0, high = keptRows.count
+        while low < high {
+            let middle = (low + high) / 2
+            if keptRows[middle] < row { low = middle + 1 } else { high = middle }
+        }
+        return low < keptRows.count && keptRows[low] == row
+    }
 }
 
 /// Which records to read: one model (and optionally one version), a time range, and either
@@ -195,7 +216,7 @@ public struct InferenceLogReader: Sendable {
                 }
                 guard let entry = Self.parse(line), requestIDs.contains(entry.requestID) else { return true }
                 if let known = found[entry.requestID], known.timestamp > entry.timestamp { return true }
-                found[entry.requestID] = LoggedRequest(status: entry.status, timestamp: entry.timestamp, rows: MonitorWindow.rows(of: entry))
+                found[entry.requestID] = LoggedRequest(status: entry.status, timestamp: entry.timestamp, rows: MonitorWindow.rows(of: entry), keptRows: entry.rowIndexes)
                 return true
             }
             if found.count == requestIDs.count { break }

@@ -13,6 +13,9 @@ struct MonitorsController<Context: RequestContext>: Sendable {
     let log: InferenceLogReader
     let now: @Sendable () -> Int64
 
+    /// Labels one feedback item may carry: a request with more rows is labelled row by row.
+    static var maximumLabels: Int { 100_000 }
+
     /// Reference tables are uploaded whole; a larger training set should be sampled first.
     static var maximumReferenceBytes: Int { 512 << 20 }
     static var maximumFeedbackItems: Int { 10_000 }
@@ -197,8 +200,8 @@ struct MonitorsController<Context: RequestContext>: Sendable {
             case (nil, .array(let values)?): labels = values
             default: throw CairnError.invalidParameter("Feedback for '\(id)' needs exactly one of 'label' or 'labels' (an array, one per row).")
             }
-            guard !labels.isEmpty, labels.count <= 100_000 else {
-                throw CairnError.invalidParameter("Feedback for '\(id)' must carry 1 to 100000 labels.")
+            guard !labels.isEmpty, labels.count <= Self.maximumLabels else {
+                throw CairnError.invalidParameter("Feedback for '\(id)' must carry 1 to \(Self.maximumLabels) labels.")
             }
             var row: Int?
             if let value = item.fields["row"] {
@@ -261,6 +264,11 @@ struct MonitorsController<Context: RequestContext>: Sendable {
                     results.append((id, "refused", "Row \(row) is out of range: request '\(id)' had \(rows) row(s), numbered from 0."))
                     continue
                 }
+                guard request.keeps(row: row) else {
+                    results.append((id, "refused", "Row \(row) of request '\(id)' is not in the inference log: the request was over the per-record cap "
+                        + "(--inference-log-max-record-bytes), so the log kept a sample of \(request.keptRows?.count ?? 0) of its \(rows) rows; label those rows."))
+                    continue
+                }
                 var merged = labelsByID[id].flatMap { $0.count == rows ? $0 : nil } ?? [JSONValue](repeating: .null, count: rows)
                 merged[row] = labels[0]
                 keep(id, merged)
@@ -268,7 +276,9 @@ struct MonitorsController<Context: RequestContext>: Sendable {
                 continue
             }
             guard labels.count == rows else {
-                let how = rows == 1 ? "one 'label'" : "'labels', a list of \(rows) (one per row, in order), or 'row' with one 'label'"
+                let how = rows == 1 ? "one 'label'"
+                    : rows > Self.maximumLabels ? "one item per row with 'row' and 'label' (one item carries at most \(Self.maximumLabels) labels)"
+                    : "'labels', a list of \(rows) (one per row, in order), or 'row' with one 'label'"
                 results.append((id, "refused", "\(labels.count) label(s) for request '\(id)', which had \(rows) row(s): send \(how)."))
                 continue
             }

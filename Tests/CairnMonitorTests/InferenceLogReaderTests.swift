@@ -236,12 +236,12 @@ import Testing
         let text = String(decoding: InferenceLogExportFormat.csv.render(entries), as: UTF8.self)
         let rows = try Self.parseCSV(text)
         try #require(rows.count == 3)
-        #expect(rows[0] == ["request_id", "timestamp_ms", "model", "version", "status", "latency_us", "row", "a,b", "prediction", "label"])
+        #expect(rows[0] == ["request_id", "timestamp_ms", "model", "version", "status", "latency_us", "row", "a,b", "prediction", "feedback_label"])
         #expect(rows[1] == [id, "\(base + 1_000)", "m,1", "2", "200", "1100", "0", "x\"y", "p\r\nq", ""])
         #expect(rows[2] == ["plain", "\(base + 2_000)", "m", "1", "503", "2100", "", "", "", ""])
         // Fields without a delimiter stay bare.
         #expect(text.hasSuffix("\nplain,\(base + 2_000),m,1,503,2100,,,,\n"))
-        #expect(InferenceLogExportFormat.csv.render([]) == Array("request_id,timestamp_ms,model,version,status,latency_us,row,label\n".utf8))
+        #expect(InferenceLogExportFormat.csv.render([]) == Array("request_id,timestamp_ms,model,version,status,latency_us,row,feedback_label\n".utf8))
     }
 
     /// RFC 4180 as a spreadsheet reads it: quoted fields may hold commas, doubled quotes and

@@ -92,7 +92,7 @@ import Testing
         let text = String(decoding: InferenceLogExportFormat.csv.render(entries, labels: labels), as: UTF8.self)
         let rows = try InferenceLogReaderTests.parseCSV(text)
         #expect(rows[0] == ["request_id", "timestamp_ms", "model", "version", "status", "latency_us", "row", "age", "city", "0", "1",
-                            "prediction_0", "prediction_1", "prediction_label", "prediction_score", "prediction", "label"])
+                            "prediction_0", "prediction_1", "label", "score", "prediction", "feedback_label"])
         #expect(rows.count == 1 + 2 + 1 + 1 + 2)
         #expect(rows[1] == ["named", "1", "m", "1", "200", "1000", "0", "31.5", "paris", "", "", "0.9", "0.1", "", "", "", "0"])
         #expect(rows[2] == ["named", "1", "m", "1", "200", "1000", "1", "42.0", "rome, it", "", "", "0.2", "0.8", "", "", "", "yes"])
@@ -106,7 +106,7 @@ import Testing
         let named = String(decoding: InferenceLogExportFormat.csv.render(
             [entries[1]], positionalNames: [InferenceLogExportFormat.referenceKey(model: "m", version: "1"): ["age", "city"]]), as: UTF8.self)
         #expect(try InferenceLogReaderTests.parseCSV(named) == [
-            ["request_id", "timestamp_ms", "model", "version", "status", "latency_us", "row", "age", "city", "prediction_label", "prediction_score", "label"],
+            ["request_id", "timestamp_ms", "model", "version", "status", "latency_us", "row", "age", "city", "label", "score", "feedback_label"],
             ["positional", "2", "m", "1", "200", "1000", "0", "1", "a", "x", "0.5", ""],
         ])
         // JSON Lines stays the log's own lines.

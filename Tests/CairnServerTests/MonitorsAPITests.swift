@@ -568,7 +568,7 @@ import Testing
             #expect(csv.status == .ok)
             #expect(csv.headers[.contentType] == "text/csv; charset=utf-8")
             let text = String(buffer: csv.body)
-            #expect(text == "request_id,timestamp_ms,model,version,status,latency_us,row,a,b,prediction,label\n"
+            #expect(text == "request_id,timestamp_ms,model,version,status,latency_us,row,a,b,prediction,feedback_label\n"
                 + #"r2,\#(start + 2_000),churn,2,200,2000,0,1,"x,""y""",1,"# + "\n")
             // Feedback joins as the row's label; a refused request is one row with its status.
             #expect(try json(try await client.post("\(Self.api)/feedback", #"{"request_id": "r2", "label": "churned"}"#))["accepted"] == .number(1, raw: "1"))

@@ -242,7 +242,7 @@ def test_drift_then_quality_alert_reaches_webhook(server_url, serve, unique, tmp
     assert len(exported) == 2000 and set(exported["request_id"]) == {f"calm-{i}" for i in range(20)} | set(shifted)
     first = exported[exported["request_id"] == "shifted-0"].sort_values("row")
     assert first["prediction"].tolist() == shifted["shifted-0"]
-    assert first["label"].tolist() == [1 - int(p) for p in shifted["shifted-0"]]
+    assert first["feedback_label"].tolist() == [1 - int(p) for p in shifted["shifted-0"]]
 
 
 def test_bad_monitors_and_feedback_are_refused(server_url, unique):

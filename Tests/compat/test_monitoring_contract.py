@@ -117,21 +117,21 @@ def test_feedback_error_rates_csv_and_record_cap(server_url, serve, unique, tmp_
     assert out.returncode == 0, out.stderr
     table = pd.read_csv(tmp_path / "log.csv", dtype={"request_id": str})
     assert list(table.columns[:7]) == ["request_id", "timestamp_ms", "model", "version", "status", "latency_us", "row"]
-    assert set(FEATURES) | {"prediction", "label"} <= set(table.columns)
+    assert set(FEATURES) | {"prediction", "feedback_label"} <= set(table.columns)
     rows = table.groupby("request_id").size().to_dict()
     assert rows == {ids["multi"]: 3, ids["single"]: 1, ids["positional"]: 2, ids["bad"]: 1, ids["big"]: len(kept)}
     multi = table[table.request_id == ids["multi"]].sort_values("row")
     assert multi["row"].tolist() == [0, 1, 2]
     assert np.allclose(multi[FEATURES].to_numpy(), X.to_numpy())
     assert multi["prediction"].tolist() == predictions["multi"]
-    assert multi["label"].tolist() == [1 - int(p) for p in predictions["multi"]]
+    assert multi["feedback_label"].tolist() == [1 - int(p) for p in predictions["multi"]]
     positional = table[table.request_id == ids["positional"]]
     assert np.allclose(positional[FEATURES].to_numpy(), X.head(2).to_numpy())
     refused = table[table.request_id == ids["bad"]].iloc[0]
     assert refused["status"] == 400 and pd.isna(refused["row"]) and refused[FEATURES].isna().all()
     sampled = table[table.request_id == ids["big"]]
     assert sampled["row"].astype(int).tolist() == kept
-    assert sampled["label"].astype(int).tolist() == [truth[i] for i in kept]
+    assert sampled["feedback_label"].astype(int).tolist() == [truth[i] for i in kept]
     assert np.allclose(sampled[FEATURES].to_numpy(), big.iloc[kept].to_numpy())
     # The HTTP export is the same table.
     assert pd.read_csv(io.StringIO(requests.get(f"{base}/inference-log", params={"model": name, "format": "csv"}, timeout=10).text),

@@ -4,9 +4,9 @@ import CairnServing
 /// The inference log as one table a spreadsheet or pandas reads directly: one row per scored
 /// row with `request_id, timestamp_ms, model, version, status, latency_us, row`, a column
 /// per feature (in first-seen order; a positional request's columns by the reference's
-/// feature order when it fits, else `0`, `1`, …), a column per output (`prediction`, or
-/// `prediction_<i>`/`prediction_<key>` for a vector or record; an Open Inference output by
-/// its name, `<name>_<i>` when wider than one) and `label` from feedback. A request that
+/// feature order when it fits, else `0`, `1`, …), a column per output named as `cairn
+/// predict` names them (`PredictionColumns`; an Open Inference output by its name,
+/// `<name>_<i>` when wider than one) and `feedback_label` from feedback. A request that
 /// was refused or cannot be read back is one row with its status and empty cells; a
 /// sampled record gives the rows it kept, each with its original index.
 struct InferenceLogTable {
@@ -46,7 +46,8 @@ struct InferenceLogTable {
 
     func csv() -> [UInt8] {
         var out: [UInt8] = []
-        let header = Self.fixed + featureNames + outputNames + ["label"]
+        // Not `label`: a classifier's output is often named that.
+        let header = Self.fixed + featureNames + outputNames + ["feedback_label"]
         for (index, name) in header.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             Self.field(Array(name.utf8), to: &out)
@@ -106,12 +107,7 @@ struct InferenceLogTable {
             var columns: [(name: String, cells: [String])] = []
             var position: [String: Int] = [:]
             for (row, prediction) in predictions.enumerated() {
-                let parts: [(String, JSONValue)] = switch prediction {
-                case .array(let items): items.enumerated().map { ("prediction_\($0)", $1) }
-                case .object(let fields): fields.sorted { $0.key < $1.key }.map { ("prediction_\($0.key)", $0.value) }
-                default: [("prediction", prediction)]
-                }
-                for (name, value) in parts {
+                for (name, value) in PredictionColumns.cells(prediction) {
                     if position[name] == nil {
                         position[name] = columns.count
                         columns.append((name, [String](repeating: "", count: rows)))

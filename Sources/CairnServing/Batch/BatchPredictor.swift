@@ -123,23 +123,7 @@ struct PredictionCSVWriter {
         guard case .array(let predictions)? = document["predictions"] else {
             throw CairnError(.internalError, "The model's predictions are not a list.")
         }
-        return predictions.map { row in
-            switch row {
-            case .array(let values): values.enumerated().map { ("prediction_\($0.offset)", text($0.element)) }
-            case .object(let fields): fields.flatMap { flatten($0.value, named: $0.key) }
-            default: [("prediction", text(row))]
-            }
-        }
-    }
-
-    /// One record field as CSV columns: a scalar as itself, a list or an object as a column
-    /// per element.
-    static func flatten(_ value: JSONValue, named name: String) -> [(String, String)] {
-        switch value {
-        case .array(let items): items.enumerated().map { ("\(name)_\($0.offset)", text($0.element)) }
-        case .object(let fields): fields.map { ("\(name)_\($0.key)", text($0.value)) }
-        default: [(name, text(value))]
-        }
+        return predictions.map { row in PredictionColumns.cells(row).map { ($0.name, text($0.value)) } }
     }
 
     static func text(_ value: JSONValue) -> String {
@@ -150,6 +134,29 @@ struct PredictionCSVWriter {
         case .string(let text): text
         case .array, .object:
             { var writer = JSONWriter(); writer.value(value); return String(decoding: writer.bytes, as: UTF8.self) }()
+        }
+    }
+}
+
+/// How one row of MLflow's `predictions` becomes named table columns, the same in `cairn
+/// predict`'s output and the inference log's CSV export: `prediction` for a value,
+/// `prediction_0…` for a vector, and for a record (a native model's outputs) a column per
+/// output, `name_0…` for a vector (a probability per class) and `name_class` for a map (a
+/// ZipMap's class → probability).
+public enum PredictionColumns {
+    public static func cells(_ row: JSONValue) -> [(name: String, value: JSONValue)] {
+        switch row {
+        case .array(let values): values.enumerated().map { ("prediction_\($0.offset)", $0.element) }
+        case .object(let fields): fields.flatMap { flatten($0.value, named: $0.key) }
+        default: [("prediction", row)]
+        }
+    }
+
+    static func flatten(_ value: JSONValue, named name: String) -> [(name: String, value: JSONValue)] {
+        switch value {
+        case .array(let items): items.enumerated().map { ("\(name)_\($0.offset)", $0.element) }
+        case .object(let fields): fields.map { ("\(name)_\($0.key)", $0.value) }
+        default: [(name, value)]
         }
     }
 }

@@ -130,7 +130,8 @@ public struct MonitorClient: Sendable {
                 let message: String = if case .string(let text)? = document?["message"] { text } else { "" }
                 throw CairnError(errorCode, message)
             }
-            throw CairnError(.internalError, "\(request.url) answered \(response.status.code).")
+            // No MLflow-shaped error: most often the URI points at something that is not one.
+            throw CairnError(.internalError, "\(request.url) answered \(response.status.code) without an MLflow error: is the tracking URI a cairn server?")
         }
         return body
     }

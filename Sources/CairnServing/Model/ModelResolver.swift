@@ -165,7 +165,8 @@ public struct ModelResolver: Sendable {
                 let message: String = if case .string(let text)? = document?["message"] { text } else { "" }
                 throw CairnError(errorCode, "Tracking server: \(message)")
             }
-            throw CairnError(.internalError, "Tracking server answered \(response.status.code) to \(request.url).")
+            // No MLflow-shaped error: most often the URI points at something that is not one.
+            throw CairnError(.internalError, "Tracking server answered \(response.status.code) to \(request.url) without an MLflow error: is the tracking URI a cairn or MLflow tracking server?")
         }
         guard let document else { throw CairnError(.internalError, "Tracking server sent a body that is not JSON for \(request.url).") }
         return document

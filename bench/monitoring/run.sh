@@ -32,7 +32,7 @@ done
 [[ -x /usr/bin/time ]] || { echo "/usr/bin/time is needed: apt-get install -y time" >&2; exit 2; }
 
 if [[ -z "${CAIRN_MONITOR_BENCH:-}" ]]; then
-  (cd "$ROOT" && swift build -c release --product cairn-monitor-bench >&2)
+  (cd "$ROOT" && CAIRN_BENCH=1 swift build -c release --product cairn-monitor-bench >&2)
 fi
 BENCH="$(realpath "${CAIRN_MONITOR_BENCH:-$ROOT/.build/release/cairn-monitor-bench}")"
 

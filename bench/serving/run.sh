@@ -26,7 +26,7 @@ command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk" >&2;
 bash "$ROOT/scripts/setup-venv.sh" >&2
 PY="$ROOT/.venv/bin/python"
 if [[ -z "${CAIRN_BIN:-}" ]]; then
-  (cd "$ROOT" && swift build -c release --product cairn >&2 && swift build -c release --product cairn-onnx-bench >&2)
+  (cd "$ROOT" && swift build -c release --product cairn >&2 && CAIRN_BENCH=1 swift build -c release --product cairn-onnx-bench >&2)
 fi
 CAIRN_BIN="$(realpath "${CAIRN_BIN:-$ROOT/.build/release/cairn}")"
 ONNX_BENCH="$(dirname "$CAIRN_BIN")/cairn-onnx-bench"

@@ -22,7 +22,7 @@ import mlflow
 import pytest
 import requests
 
-from conftest import REPO_ROOT, _free_port
+from conftest import REPO_ROOT, _free_port, _stop
 
 FIXTURES = REPO_ROOT / "Tests" / "CairnONNXTests" / "Fixtures"
 FEATURES = [f"f{i}" for i in range(20)]
@@ -99,16 +99,6 @@ def _start_server(port: int, data_dir: Path, log: Path) -> subprocess.Popen:
         time.sleep(0.2)
     _stop(proc)
     pytest.fail(f"cairn server did not come up:\n{log.read_text(errors='replace')}")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 # --- ports ------------------------------------------------------------------------------------

@@ -27,8 +27,7 @@ import Testing
     func answer(_ json: String, signature: ModelSignature?) async throws -> JSONValue {
         let request = try ScoringRequest.parseJSON(Array(json.utf8))
         try ModelDeployment.refuseEmpty(request.frame.rowCount)
-        let frame = try signature?.conform(request.frame, positional: request.positional) ?? request.frame
-        if !runtime.acceptsMissingValues { try frame.refuseMissingValues() }
+        let frame = try runtime.prepare(request.frame, positional: request.positional, signature: signature)
         let output = try await runtime.predict([.frame(frame)], params: request.params)[0].get()
         return try JSONValue.parse(try PredictionWriter.mlflowBody(output, params: request.params))
     }

@@ -46,8 +46,7 @@ public struct BatchPredictor: Sendable {
                 // Columns are matched to a signature that names them by header name, in any
                 // order; without names, the file's column order is the feature order.
                 let frame = try CSVParser.frame(header: header, records: records, firstRow: scored, textColumns: signature?.textColumns ?? [])
-                let conformed = try signature?.conform(frame, positional: false) ?? frame
-                if !runtime.acceptsMissingValues { try conformed.refuseMissingValues(firstRow: scored) }
+                let conformed = try runtime.prepare(frame, positional: false, signature: signature, firstRow: scored)
                 guard let result = await runtime.predict([.frame(conformed)], params: [:]).first else { return }
                 let text = try writer.rows(for: try result.get(), expected: records.count)
                 try output.write(contentsOf: Data(text.utf8))

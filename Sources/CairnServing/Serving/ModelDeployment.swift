@@ -50,14 +50,19 @@ public final class ModelDeployment: Sendable {
     /// Checks a parsed request against the signature and scores it through the batcher.
     public func score(_ request: ScoringRequest) async throws(CairnError) -> MicroBatcher.Answer {
         try Self.refuseEmpty(request.frame.rowCount)
-        let frame = try signature?.conform(request.frame, positional: request.positional) ?? request.frame
-        return try await score(.frame(frame), params: request.params)
+        let frame = try runtime.prepare(request.frame, positional: request.positional, signature: signature)
+        return try await submit(.frame(frame), params: request.params)
     }
 
     /// Scores rows already conformed to the signature (or tensors matching the graph's inputs).
     public func score(_ input: ModelInput, params: [String: JSONValue]) async throws(CairnError) -> MicroBatcher.Answer {
         try Self.refuseEmpty(input.rowCount)
         if case .frame(let frame) = input, !runtime.acceptsMissingValues { try frame.refuseMissingValues() }
+        return try await submit(input, params: params)
+    }
+
+    /// Through the batcher, its queue time recorded.
+    private func submit(_ input: ModelInput, params: [String: JSONValue]) async throws(CairnError) -> MicroBatcher.Answer {
         let answer = try await batcher.submit(input, params: params)
         metrics.recordQueueTime(answer.queueTime)
         return answer

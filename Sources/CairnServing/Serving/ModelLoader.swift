@@ -79,6 +79,7 @@ public struct ModelLoader: Sendable {
         let path = (directory as NSString).appendingPathComponent("serving_input_example.json")
         guard let data = FileManager.default.contents(atPath: path) else { return }
         let request = try ScoringRequest.parseJSON(Array(data))
+        // Conformed only: an example logged with a missing value still warms the model up.
         let frame = try signature?.conform(request.frame, positional: request.positional) ?? request.frame
         let results = await runtime.predict([.frame(frame)], params: request.params)
         if case .failure(let error)? = results.first {

@@ -279,7 +279,7 @@ extension SQLRegistryStore {
     static func validateSource(_ sql: any SQLDatabase, source: String, uri: ModelSourceURI, runId: String?) async throws {
         try validateCommon(source: source, uri: uri, idName: "run_id")
         if uri.scheme == "runs" {
-            guard uri.authority == nil, let sourceRun = uri.path.split(separator: "/").first, let runId, String(sourceRun) == runId else {
+            guard uri.authority == nil, case .run(let sourceRun, _)? = try? ModelURI(parsing: source), let runId, sourceRun == runId else {
                 throw invalidSource(source, "run_id")
             }
         }

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import base64
 import os
-import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -87,19 +85,19 @@ def registered(server_url, model_dir, unique):  # noqa: F811
     return name
 
 
-def _env(proxy_url: str, **extra: str) -> dict[str, str]:
-    env = {"MLFLOW_TRACKING_URI": proxy_url, "CAIRN_CACHE_DIR": tempfile.mkdtemp(prefix="cairn-client-cache-")}
+def _env(proxy_url: str, cache: Path, **extra: str) -> dict[str, str]:
+    env = {"MLFLOW_TRACKING_URI": proxy_url, "CAIRN_CACHE_DIR": str(cache)}
     env.update(extra)
     return env
 
 
-def test_serve_sends_basic_auth_on_every_call(server_url, registered, input_csv):  # noqa: F811
+def test_serve_sends_basic_auth_on_every_call(server_url, registered, scratch):  # noqa: F811
     expected = "Basic " + base64.b64encode(b"ann:s3cret").decode()
     with RecordingProxy(server_url) as proxy:
         port = _free_port()
         env = dict(os.environ)
-        env.update(_env(proxy.url, MLFLOW_TRACKING_USERNAME="ann", MLFLOW_TRACKING_PASSWORD="s3cret", MLFLOW_TRACKING_TOKEN="ignored"))
-        log = Path(tempfile.mkdtemp(prefix="cairn-serve-")) / "serve.log"
+        env.update(_env(proxy.url, scratch / "cache", MLFLOW_TRACKING_USERNAME="ann", MLFLOW_TRACKING_PASSWORD="s3cret", MLFLOW_TRACKING_TOKEN="ignored"))
+        log = scratch / "serve.log"
         with open(log, "wb") as out:
             proc = subprocess.Popen([_binary(), "serve", f"models:/{registered}/1", "--port", str(port), "--runtime", "native"],
                                     stdout=out, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL, start_new_session=True)
@@ -128,11 +126,11 @@ def test_serve_sends_basic_auth_on_every_call(server_url, registered, input_csv)
 
 
 @pytest.mark.parametrize("selector", ["1", "latest", "LATEST", "Production", "@champion"])
-def test_predict_resolves_every_registry_form_with_a_bearer_token(server_url, registered, input_csv, selector):  # noqa: F811
+def test_predict_resolves_every_registry_form_with_a_bearer_token(server_url, registered, input_csv, scratch, selector):  # noqa: F811
     uri = f"models:/{registered}{selector}" if selector.startswith("@") else f"models:/{registered}/{selector}"
     with RecordingProxy(server_url) as proxy:
         result = _run("predict", uri, "--input", str(input_csv), "--output", "-", "--runtime", "native",
-                      env=_env(proxy.url, MLFLOW_TRACKING_TOKEN="t0k"), timeout=120)
+                      env=_env(proxy.url, scratch / "cache", MLFLOW_TRACKING_TOKEN="t0k"), timeout=120)
         assert result.returncode == 0, result.stderr
         assert len(result.stdout.strip().splitlines()) == 6, result.stdout
         assert proxy.seen and all(auth == "Bearer t0k" for _, _, auth in proxy.seen), proxy.seen

@@ -17,11 +17,19 @@ public struct ClientConfiguration: Sendable, Equatable {
     public var timeout: Duration
     public var transferTimeout: Duration
 
-    public enum Credentials: Sendable, Equatable {
+    /// Printed without the secret, so a logged configuration never leaks it.
+    public enum Credentials: Sendable, Equatable, CustomStringConvertible {
         /// `MLFLOW_TRACKING_USERNAME` and `MLFLOW_TRACKING_PASSWORD`, both non-empty.
         case basic(username: String, password: String)
         /// `MLFLOW_TRACKING_TOKEN`.
         case bearer(String)
+
+        public var description: String {
+            switch self {
+            case .basic(let username, _): "basic(username: \(username), password: <redacted>)"
+            case .bearer: "bearer(<redacted>)"
+            }
+        }
 
         /// The `Authorization` header MLflow's `http_request` sends.
         public var authorization: String {

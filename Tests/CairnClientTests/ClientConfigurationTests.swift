@@ -31,6 +31,9 @@ import Testing
         #expect(try credentials(["MLFLOW_TRACKING_TOKEN": ""]) == nil)
         #expect(Configuration.Credentials.basic(username: "ann", password: "p:w").authorization == "Basic YW5uOnA6dw==")
         #expect(Configuration.Credentials.bearer("t0k").authorization == "Bearer t0k")
+        // A configuration printed in a log shows no secret.
+        let printed = "\(Configuration(trackingURI: "http://h", credentials: .basic(username: "ann", password: "pw-secret"))) \(Configuration.Credentials.bearer("tok-secret"))"
+        #expect(printed.contains("ann") && !printed.contains("pw-secret") && !printed.contains("tok-secret"))
     }
 
     @Test(arguments: [("true", true), ("TRUE", true), ("1", true), ("false", false), ("False", false), ("0", false)])

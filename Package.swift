@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "CairnCore", targets: ["CairnCore"]),
         .library(name: "CairnStore", targets: ["CairnStore"]),
         .library(name: "CairnArtifacts", targets: ["CairnArtifacts"]),
+        .library(name: "CairnClient", targets: ["CairnClient"]),
         .library(name: "CairnServer", targets: ["CairnServer"]),
         .library(name: "CairnONNX", targets: ["CairnONNX"]),
         .library(name: "CairnServing", targets: ["CairnServing"]),
@@ -30,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.10.0"),
         .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.30.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.0"),
@@ -67,6 +69,21 @@ let package = Package(
             name: "CairnONNX",
             swiftSettings: swiftSettings
         ),
+        // One client of Cairn's and MLflow's REST API, configured from MLflow's variables.
+        .target(
+            name: "CairnClient",
+            dependencies: [
+                "CairnCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "CairnMonitor",
             dependencies: [
@@ -83,9 +100,9 @@ let package = Package(
         .target(
             name: "CairnServing",
             dependencies: [
+                "CairnClient",
                 "CairnCore",
                 "CairnONNX",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -100,6 +117,7 @@ let package = Package(
             name: "CairnServer",
             dependencies: [
                 "CairnArtifacts",
+                "CairnClient",
                 "CairnCore",
                 "CairnMonitor",
                 "CairnServing",
@@ -117,10 +135,13 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
+                "CairnClient",
+                "CairnCore",
                 "CairnMonitor",
                 "CairnServer",
                 "CairnServing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
@@ -156,8 +177,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "CairnClientTests",
+            dependencies: [
+                "CairnClient",
+                "CairnCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "CairnServingTests",
             dependencies: [
+                "CairnClient",
                 "CairnServing",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -168,6 +203,7 @@ let package = Package(
         .testTarget(
             name: "CairnServerTests",
             dependencies: [
+                "CairnClient",
                 "CairnMonitor",
                 "CairnServer",
                 "CairnServing",

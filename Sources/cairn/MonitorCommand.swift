@@ -1,4 +1,5 @@
 import ArgumentParser
+import CairnClient
 import CairnCore
 import CairnMonitor
 import Foundation
@@ -19,9 +20,10 @@ struct TrackingServerOptions: ParsableArguments {
 
     /// A client of a server that is up; retries are logged to standard error, which keeps
     /// standard output for `--out -`.
-    func client() async throws -> MonitorClient {
-        let client = try MonitorClient(trackingURI: trackingUri ?? ProcessInfo.processInfo.environment["MLFLOW_TRACKING_URI"])
-        try await client.checkReachable(logger: Logger(label: "cairn", factory: { StreamLogHandler.standardError(label: $0) }))
+    func client() async throws -> CairnClient {
+        let logger = Logger(label: "cairn", factory: { StreamLogHandler.standardError(label: $0) })
+        let client = try CairnClient(try ClientConfiguration.fromEnvironment(trackingURI: trackingUri), logger: logger)
+        try await client.checkReachable()
         return client
     }
 }

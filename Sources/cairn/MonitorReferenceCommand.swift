@@ -1,6 +1,5 @@
 import ArgumentParser
 import CairnCore
-import CairnMonitor
 import Foundation
 
 struct MonitorReferenceCommand: AsyncParsableCommand {
@@ -13,7 +12,7 @@ struct MonitorReferenceCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "models:/name/version, models:/name@alias or models:/name/latest.")
+    @Argument(help: "models:/name/version, models:/name@alias, models:/name/stage or models:/name/latest.")
     var modelURI: String
 
     @Option(help: "Training data as CSV with a header row (default: the run's training dataset).")
@@ -29,7 +28,7 @@ struct MonitorReferenceCommand: AsyncParsableCommand {
 
     func run() async throws {
         let client = try await server.client()
-        let (name, version) = try await client.resolve(modelURI)
+        let (name, version) = try await client.registeredVersion(try ModelURI(parsing: modelURI))
         let location: String
         if let data {
             location = data

@@ -1,5 +1,5 @@
 import ArgumentParser
-import CairnMonitor
+import CairnClient
 
 struct MonitorReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

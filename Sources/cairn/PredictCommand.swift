@@ -1,4 +1,6 @@
 import ArgumentParser
+import CairnClient
+import CairnCore
 import CairnServing
 import Foundation
 import Logging
@@ -42,7 +44,7 @@ struct PredictCommand: AsyncParsableCommand {
         let logger = Logger(label: "cairn")
         let uri = try ModelURI(parsing: modelURI)
         let resolver = ModelResolver(
-            trackingURI: trackingUri ?? ProcessInfo.processInfo.environment["MLFLOW_TRACKING_URI"],
+            tracking: try ClientConfiguration.fromEnvironment(trackingURI: trackingUri),
             cacheDirectory: modelCacheDir ?? ModelCache.defaultDirectory(), logger: logger
         )
         let model = try await resolver.fetch(uri)

@@ -1,4 +1,6 @@
 import ArgumentParser
+import CairnClient
+import CairnCore
 import CairnMonitor
 import CairnServer
 import CairnServing
@@ -110,7 +112,7 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = ServeConfiguration(modelURI: try ModelURI(parsing: modelURI))
         configuration.host = host
         configuration.port = port
-        configuration.trackingURI = trackingUri ?? ProcessInfo.processInfo.environment["MLFLOW_TRACKING_URI"]
+        configuration.tracking = try ClientConfiguration.fromEnvironment(trackingURI: trackingUri)
         configuration.runtime = runtime
         if let modelCacheDir { configuration.cacheDirectory = modelCacheDir }
         configuration.python = python

@@ -1,3 +1,4 @@
+import CairnClient
 import CairnCore
 import CairnServing
 import Foundation
@@ -51,7 +52,7 @@ struct ServingFixture {
         let loader = ModelLoader(preference: .native, batching: BatchingOptions(maxBatchRows: 16), metrics: metrics, logger: logger)
         let host = ModelHost(
             uri: .localDirectory(directory.path), role: "primary",
-            resolver: ModelResolver(trackingURI: nil, cacheDirectory: directory.path), loader: loader,
+            resolver: ModelResolver(tracking: ClientConfiguration(trackingURI: nil), cacheDirectory: directory.path), loader: loader,
             pollInterval: .seconds(60), logger: logger
         )
         try await host.loadInitial()

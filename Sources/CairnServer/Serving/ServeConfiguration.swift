@@ -1,3 +1,5 @@
+import CairnClient
+import CairnCore
 import CairnMonitor
 import CairnServing
 import Foundation
@@ -7,8 +9,8 @@ public struct ServeConfiguration: Sendable {
     public var modelURI: ModelURI
     public var host: String = "127.0.0.1"
     public var port: Int = 8080
-    /// The tracking server that resolves `models:/` and `runs:/` URIs.
-    public var trackingURI: String?
+    /// The tracking server that resolves `models:/` and `runs:/` URIs, and how to reach it.
+    public var tracking = ClientConfiguration(trackingURI: nil)
     public var canaryURI: ModelURI?
     public var canaryPercent: Double = 0
     public var shadowURI: ModelURI?

@@ -1,3 +1,4 @@
+import CairnClient
 import CairnCore
 import CairnMonitor
 import CairnServing
@@ -15,7 +16,7 @@ public func buildServingApplication(_ configuration: ServeConfiguration, logger:
     try await ListenAddress(host: configuration.host, port: configuration.port).checkAvailable()
     let registry = PrometheusCollectorRegistry()
     let metrics = ServingMetrics(registry: registry)
-    let resolver = ModelResolver(trackingURI: configuration.trackingURI, cacheDirectory: configuration.cacheDirectory, logger: logger)
+    let resolver = ModelResolver(tracking: configuration.tracking, cacheDirectory: configuration.cacheDirectory, logger: logger)
     let loader = ModelLoader(
         preference: configuration.runtime, python: configuration.python, pythonWorkers: configuration.pythonWorkers,
         batching: configuration.batching, metrics: metrics, logger: logger

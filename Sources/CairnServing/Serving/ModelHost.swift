@@ -100,10 +100,7 @@ public final class ModelHost: Service, Sendable {
 
     /// Polls the registry for the version the URI names and swaps when it changes.
     func followAlias() async throws {
-        switch uri {
-        case .alias, .version(_, nil): break
-        default: return
-        }
+        guard case .registered(_, let selector) = uri, selector.isMovable else { return }
         while true {
             try await Task.sleep(for: pollInterval)
             do {

@@ -27,7 +27,10 @@ extension SQLRegistryStore {
                 guard uri.authority == nil else {
                     throw CairnError.invalidParameter("Invalid model version source: '\(source)'. Registered model sources must use the active model registry.")
                 }
-                guard let reference = ModelSourceURI.parseModelsPath(uri.path) else {
+                let reference: ModelURI
+                do {
+                    reference = try ModelURI(parsing: source)
+                } catch {
                     throw Self.invalidSource(source, "model_id")
                 }
                 switch reference {
@@ -50,6 +53,9 @@ extension SQLRegistryStore {
                     if request.runId == nil { runId = resolved.runId }
                     if request.modelId == nil { modelId = resolved.modelId }
                     storageLocation = try await Self.storageLocation(sql, name: resolved.name, version: resolved.number)
+                case .run, .localDirectory:
+                    // A models: URI parses to neither.
+                    throw Self.invalidSource(source, "model_id")
                 }
             } else if let modelId {
                 try await Self.validateSource(sql, source: source, uri: uri, modelId: modelId)
@@ -225,7 +231,7 @@ extension SQLRegistryStore {
     }
 
     /// Resolves `models:/<name>/<selector>` to one live version, refusing prompts.
-    static func resolveRegistered(_ sql: any SQLDatabase, name: String, selector: ModelSourceURI.Selector) async throws -> ResolvedVersion {
+    static func resolveRegistered(_ sql: any SQLDatabase, name: String, selector: ModelURI.Selector) async throws -> ResolvedVersion {
         try await requireRegisteredModel(sql, name: name)
         if RegistryValidation.isPrompt(try await tags(sql, names: [name])[name] ?? []) {
             throw CairnError.invalidParameter("Invalid model version source: 'models:/\(name)'. Prompt versions cannot be used as model version sources.")
@@ -273,7 +279,7 @@ extension SQLRegistryStore {
     static func validateSource(_ sql: any SQLDatabase, source: String, uri: ModelSourceURI, runId: String?) async throws {
         try validateCommon(source: source, uri: uri, idName: "run_id")
         if uri.scheme == "runs" {
-            guard uri.authority == nil, let sourceRun = uri.path.split(separator: "/").first, let runId, String(sourceRun) == runId else {
+            guard uri.authority == nil, case .run(let sourceRun, _)? = try? ModelURI(parsing: source), let runId, sourceRun == runId else {
                 throw invalidSource(source, "run_id")
             }
         }
@@ -425,39 +431,5 @@ struct ModelSourceURI {
             }
         }
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    enum Selector: Equatable {
-        case version(Int64)
-        case stage(String)
-        case latest
-        case alias(String)
-    }
-
-    enum Reference: Equatable {
-        case loggedModel(String)
-        case registered(name: String, selector: Selector)
-    }
-
-    /// MLflow's `_parse_model_uri` for the path of a `models:` URI.
-    static func parseModelsPath(_ path: String) -> Reference? {
-        guard path.hasPrefix("/"), path.count > 1 else { return nil }
-        let parts = path.drop(while: { $0 == "/" }).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count <= 2, let first = parts.first, !first.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
-        if parts.count == 2 {
-            let suffix = parts[1]
-            guard !suffix.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
-            if suffix.allSatisfy(\.isASCII), suffix.allSatisfy(\.isNumber), let number = Int64(suffix) {
-                return .registered(name: first, selector: .version(number))
-            }
-            if suffix.lowercased() == "latest" { return .registered(name: first, selector: .latest) }
-            return .registered(name: first, selector: .stage(suffix))
-        }
-        if let at = first.lastIndex(of: "@") {
-            let alias = String(first[first.index(after: at)...])
-            guard !alias.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
-            return .registered(name: String(first[..<at]), selector: .alias(alias))
-        }
-        return .loggedModel(first)
     }
 }

@@ -5,7 +5,7 @@ import NIOCore
 import NIOPosix
 import Synchronization
 import Testing
-@testable import CairnServing
+@testable import CairnClient
 
 /// Collects log messages so a test can read what was logged.
 final class CollectingLogHandler: LogHandler, Sendable {
@@ -28,14 +28,15 @@ final class CollectingLogHandler: LogHandler, Sendable {
     }
 }
 
+/// A loopback port nothing listens on: bound, then closed.
+func closedPort() async throws -> Int {
+    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+    let port = channel.localAddress!.port!
+    try await channel.close()
+    return port
+}
+
 @Suite struct TrackingServerProbeTests {
-    /// A loopback port nothing listens on: bound, then closed.
-    func closedPort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
-        let port = channel.localAddress!.port!
-        try await channel.close()
-        return port
-    }
 
     @Test func aServerThatIsDownIsNamedWithWhatToCheckAfterLoggedRetries() async throws {
         let url = "http://127.0.0.1:\(try await closedPort())"
@@ -61,19 +62,5 @@ final class CollectingLogHandler: LogHandler, Sendable {
         try await TrackingServerProbe().waitUntilReachable("http://127.0.0.1:\(channel.localAddress!.port!)/", logger: Logger(label: "test", factory: { _ in handler }))
         try await channel.close()
         #expect(handler.messages.withLock { $0 }.isEmpty)
-    }
-
-    @Test func resolverFailsFastNamingTheServer() async throws {
-        let url = "http://127.0.0.1:\(try await closedPort())"
-        let handler = CollectingLogHandler()
-        var resolver = ModelResolver(
-            trackingURI: url, cacheDirectory: FileManager.default.temporaryDirectory.path + "/cairn-unused-\(UUID().uuidString)",
-            logger: Logger(label: "test", factory: { _ in handler }))
-        resolver.probe = TrackingServerProbe(attempts: 2, retryDelay: .milliseconds(1))
-        let error = await #expect(throws: CairnError.self) {
-            _ = try await resolver.fetch(.version(name: "churn", version: "1"))
-        }
-        #expect(error?.message.contains("Cannot reach the tracking server at \(url)") == true)
-        #expect(handler.messages.withLock { $0 }.count == 1)
     }
 }

@@ -15,6 +15,8 @@ let package = Package(
         .library(name: "CairnArtifacts", targets: ["CairnArtifacts"]),
         .library(name: "CairnServer", targets: ["CairnServer"]),
         .library(name: "CairnONNX", targets: ["CairnONNX"]),
+        .library(name: "CairnTabular", targets: ["CairnTabular"]),
+        .library(name: "CairnStatistics", targets: ["CairnStatistics"]),
         .library(name: "CairnServing", targets: ["CairnServing"]),
         .library(name: "CairnMonitor", targets: ["CairnMonitor"]),
     ],
@@ -68,11 +70,25 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "CairnTabular",
+            dependencies: ["CairnCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CairnStatistics",
+            dependencies: ["CairnCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "CairnMonitor",
             dependencies: [
                 "CairnCore",
+                // Only for Client/MonitorClient.swift (the model resolver and the server
+                // probe), which the CairnClient target replaces.
                 "CairnServing",
+                "CairnStatistics",
                 "CairnStore",
+                "CairnTabular",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
@@ -85,6 +101,7 @@ let package = Package(
             dependencies: [
                 "CairnCore",
                 "CairnONNX",
+                "CairnTabular",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
@@ -103,7 +120,9 @@ let package = Package(
                 "CairnCore",
                 "CairnMonitor",
                 "CairnServing",
+                "CairnStatistics",
                 "CairnStore",
+                "CairnTabular",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -150,15 +169,35 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "CairnMonitorTests",
-            dependencies: ["CairnMonitor"],
+            name: "CairnTabularTests",
+            dependencies: ["CairnCore", "CairnTabular"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CairnStatisticsTests",
+            dependencies: ["CairnCore", "CairnStatistics"],
             exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CairnMonitorTests",
+            dependencies: [
+                "CairnCore",
+                "CairnMonitor",
+                "CairnStatistics",
+                "CairnStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "CairnServingTests",
             dependencies: [
+                "CairnCore",
+                "CairnONNX",
                 "CairnServing",
+                "CairnTabular",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -194,7 +233,7 @@ if Context.environment["CAIRN_BENCH"] != nil {
         // Times drift detection over a large window for bench/monitoring (beside Evidently).
         .executableTarget(
             name: "cairn-monitor-bench",
-            dependencies: ["CairnMonitor"],
+            dependencies: ["CairnMonitor", "CairnStatistics"],
             path: "bench/monitoring",
             exclude: ["run.sh", "evidently_drift.py", "requirements.txt", "big_requests.py"],
             swiftSettings: swiftSettings

@@ -1,6 +1,6 @@
 import CairnCore
 import Testing
-@testable import CairnServing
+@testable import CairnTabular
 
 @Suite struct ScoringRequestTests {
     func parse(_ text: String) throws -> ScoringRequest { try ScoringRequest.parseJSON(Array(text.utf8)) }
@@ -74,67 +74,31 @@ import Testing
         #expect(throws: CairnError.self) { try CSVParser.parseDocument(Array("a\n\"open".utf8)) }
         #expect(throws: CairnError.self) { try CSVParser.parseDocument(Array("".utf8)) }
     }
-}
 
-@Suite struct ModelSignatureTests {
-    let signature = try! ModelSignature.parse(inputsJSON: #"[{"type": "double", "name": "x", "required": true}, {"type": "long", "name": "n", "required": true}, {"type": "string", "name": "s", "required": false}]"#)!
-
-    @Test func conformReordersWidensAndDropsExtras() throws {
-        let frame = DataFrame(columns: [
-            Column(name: "extra", values: .int64([9])),
-            Column(name: "n", values: .double([2])),
-            Column(name: "x", values: .int64([1])),
-        ])
-        let conformed = try signature.conform(frame, positional: false)
-        #expect(conformed.columnNames == ["x", "n", "s"])
-        #expect(conformed.columns[0].values == .double([1]))
-        #expect(conformed.columns[1].values == .int64([2]))
-        #expect(conformed.columns[2].values == .string([nil]))
+    @Test func csvNumbersAreDecimalAndTextColumnsStayText() throws {
+        let frame = try CSVParser.parseDocument(Array("\u{FEFF}hex,spaced,code,flag\n0x10, 1.5 ,007,true\n0X1P-2,2,123,false\n".utf8), textColumns: ["code", "flag"])
+        #expect(frame.columnNames == ["hex", "spaced", "code", "flag"], "the byte-order mark is not part of the first name")
+        #expect(frame.column(named: "hex")?.values == .string(["0x10", "0X1P-2"]))
+        #expect(frame.column(named: "spaced")?.values == .double([1.5, 2]))
+        #expect(frame.column(named: "code")?.values == .string(["007", "123"]))
+        #expect(frame.column(named: "flag")?.values == .string(["true", "false"]))
+        #expect(CSVParser.cell("nan(0x1)") == .string("nan(0x1)"))
+        for number in ["1", "-2.5", "+3", ".5", "1.", "1e5", "2E-3"] { #expect(CSVParser.isDecimal(number[...]), "\(number)") }
+        for text in ["0x10", "1e", "e5", "1.2.3", "--1", "1_000", ""] { #expect(!CSVParser.isDecimal(text[...]), "\(text)") }
     }
 
-    @Test func missingColumnIsNamed() {
-        let frame = DataFrame(columns: [Column(name: "x", values: .double([1]))])
-        do {
-            _ = try signature.conform(frame, positional: false)
-            Issue.record("expected an error")
-        } catch {
-            #expect(error.code == .invalidParameterValue)
-            #expect(error.message.contains("'n'"))
+    @Test func splitIndexMustHaveALabelPerRowAndNullParamsAreNone() throws {
+        for body in [
+            #"{"dataframe_split": {"index": [1], "columns": ["a"], "data": [[1], [2]]}}"#,
+            #"{"dataframe_split": {"index": 5, "columns": ["a"], "data": [[1]]}}"#,
+        ] {
+            #expect(ScoringBodyReader.read(Array(body.utf8)) == nil)
+            #expect(throws: CairnError.self, "\(body)") { try ScoringRequest.parseJSON(Array(body.utf8)) }
         }
-    }
-
-    @Test func wrongTypeNamesTheColumn() {
-        let frame = DataFrame(columns: [Column(name: "x", values: .string(["a"])), Column(name: "n", values: .int64([1]))])
-        do {
-            _ = try signature.conform(frame, positional: false)
-            Issue.record("expected an error")
-        } catch {
-            #expect(error.message.contains("'x'"))
-        }
-        let fractional = DataFrame(columns: [Column(name: "x", values: .double([1])), Column(name: "n", values: .double([1.5]))])
-        #expect(throws: CairnError.self) { try signature.conform(fractional, positional: false) }
-    }
-
-    @Test func positionalNeedsTheRightWidth() throws {
-        let frame = DataFrame(columns: [Column(name: "0", values: .double([1])), Column(name: "1", values: .int64([2])), Column(name: "2", values: .string(["s"]))])
-        #expect(try signature.conform(frame, positional: true).columnNames == ["x", "n", "s"])
-        #expect(throws: CairnError.self) { try signature.conform(DataFrame(columns: [frame.columns[0]]), positional: true) }
-    }
-}
-
-@Suite struct ModelURITests {
-    @Test func parsesEveryForm() throws {
-        #expect(try ModelURI(parsing: "models:/churn@champion") == .alias(name: "churn", alias: "champion"))
-        #expect(try ModelURI(parsing: "models:/churn/3") == .version(name: "churn", version: "3"))
-        #expect(try ModelURI(parsing: "models:/churn/latest") == .version(name: "churn", version: nil))
-        #expect(try ModelURI(parsing: "models:/m-abc123") == .loggedModel(id: "m-abc123"))
-        #expect(try ModelURI(parsing: "runs:/r1/model") == .run(id: "r1", path: "model"))
-        #expect(try ModelURI(parsing: "/tmp/model") == .localDirectory("/tmp/model"))
-    }
-
-    @Test(arguments: ["models:/", "models:/churn/0", "models:/churn/x", "models:/a/b/c", "runs:/r1", "runs:/r1/../x", "s3://bucket/m", "models:/churn@"])
-    func refusesMalformed(_ text: String) {
-        #expect(throws: CairnError.self) { try ModelURI(parsing: text) }
+        let indexed = try ScoringRequest.parseJSON(Array(#"{"dataframe_split": {"index": [7, 8], "columns": ["a"], "data": [[1], [2]]}}"#.utf8))
+        #expect(indexed.frame.rowCount == 2)
+        #expect(try ScoringRequest.parseJSON(Array(#"{"dataframe_split": {"columns": ["a"], "data": [[1]]}, "params": null}"#.utf8)).params.isEmpty)
+        #expect(throws: CairnError.self) { try ScoringRequest.parseJSON(Array(#"{"dataframe_split": {"columns": ["a"], "data": [[01037.7]]}}"#.utf8)) }
     }
 }
 

@@ -1,4 +1,5 @@
 import CairnMonitor
+import CairnStatistics
 import Foundation
 
 // Times drift over 1M current rows × 20 numeric features against a 100k-row reference,

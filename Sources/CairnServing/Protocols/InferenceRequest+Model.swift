@@ -1,6 +1,7 @@
 import CairnCore
 import CairnONNX
 import CairnTabular
+import Foundation
 
 /// An Open Inference Protocol request as a model takes it, and its response as the model
 /// answered it.

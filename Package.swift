@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "CairnClient", targets: ["CairnClient"]),
         .library(name: "CairnServer", targets: ["CairnServer"]),
         .library(name: "CairnONNX", targets: ["CairnONNX"]),
+        .library(name: "CairnTabular", targets: ["CairnTabular"]),
+        .library(name: "CairnStatistics", targets: ["CairnStatistics"]),
         .library(name: "CairnServing", targets: ["CairnServing"]),
         .library(name: "CairnMonitor", targets: ["CairnMonitor"]),
     ],
@@ -85,14 +87,27 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "CairnTabular",
+            dependencies: ["CairnCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CairnStatistics",
+            dependencies: ["CairnCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "CairnMonitor",
             dependencies: [
+                "CairnClient",
                 "CairnCore",
-                "CairnServing",
+                "CairnStatistics",
                 "CairnStore",
+                "CairnTabular",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -103,9 +118,11 @@ let package = Package(
                 "CairnClient",
                 "CairnCore",
                 "CairnONNX",
+                "CairnTabular",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -121,7 +138,9 @@ let package = Package(
                 "CairnCore",
                 "CairnMonitor",
                 "CairnServing",
+                "CairnStatistics",
                 "CairnStore",
+                "CairnTabular",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -171,8 +190,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "CairnMonitorTests",
-            dependencies: ["CairnMonitor"],
+            name: "CairnTabularTests",
+            dependencies: ["CairnCore", "CairnTabular"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CairnStatisticsTests",
+            dependencies: ["CairnCore", "CairnStatistics"],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
@@ -190,10 +214,25 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "CairnMonitorTests",
+            dependencies: [
+                "CairnCore",
+                "CairnMonitor",
+                "CairnStatistics",
+                "CairnStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "CairnServingTests",
             dependencies: [
                 "CairnClient",
+                "CairnCore",
+                "CairnONNX",
                 "CairnServing",
+                "CairnTabular",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -230,7 +269,7 @@ if Context.environment["CAIRN_BENCH"] != nil {
         // Times drift detection over a large window for bench/monitoring (beside Evidently).
         .executableTarget(
             name: "cairn-monitor-bench",
-            dependencies: ["CairnMonitor"],
+            dependencies: ["CairnMonitor", "CairnStatistics"],
             path: "bench/monitoring",
             exclude: ["run.sh", "evidently_drift.py", "requirements.txt", "big_requests.py"],
             swiftSettings: swiftSettings

@@ -1,3 +1,4 @@
+import CairnStatistics
 import Foundation
 import Testing
 @testable import CairnMonitor

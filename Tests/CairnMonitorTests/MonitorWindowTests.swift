@@ -1,4 +1,5 @@
 import CairnCore
+import CairnStatistics
 import Foundation
 import Testing
 @testable import CairnMonitor
@@ -249,7 +250,11 @@ func logEntry(
         #expect(reference.featureOrder == ["age"])
         #expect(reference.predictionSource == "score")
         #expect(reference.prediction?.kind == .categorical)
-        #expect(reference.prediction?.categorical?.categories.map(\.value) == ["no"])
+        if case .categorical(let summary)? = reference.prediction?.summary {
+            #expect(summary.categories.map(\.value) == ["no"])
+        } else {
+            Issue.record("the prediction profile is not categorical")
+        }
         let unlabelled = try MonitorReference(csv: Array(csv.utf8), target: nil, prediction: nil)
         #expect(unlabelled.features.features.map(\.name) == ["age", "label", "score"])
         #expect(unlabelled.prediction == nil)

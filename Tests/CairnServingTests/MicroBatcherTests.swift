@@ -1,4 +1,5 @@
 import CairnCore
+import CairnTabular
 import Synchronization
 import Testing
 @testable import CairnServing

@@ -1,5 +1,6 @@
 import CairnCore
 import CairnONNX
+import CairnTabular
 import Foundation
 import Testing
 @testable import CairnServing
@@ -206,32 +207,6 @@ import Testing
     @Test func aValueBeyondAFloatIsRefusedForAFloatModel() async {
         let error = await #expect(throws: CairnError.self) { try await answer(#"{"dataframe_split": {"data": [[1, 2, 3, 4, 5, 3.5e38]]}}"#, signature: nil) }
         #expect(error?.message.contains("32-bit float") == true, "\(error?.message ?? "")")
-    }
-
-    @Test func csvNumbersAreDecimalAndTextColumnsStayText() throws {
-        let frame = try CSVParser.parseDocument(Array("\u{FEFF}hex,spaced,code,flag\n0x10, 1.5 ,007,true\n0X1P-2,2,123,false\n".utf8), textColumns: ["code", "flag"])
-        #expect(frame.columnNames == ["hex", "spaced", "code", "flag"], "the byte-order mark is not part of the first name")
-        #expect(frame.column(named: "hex")?.values == .string(["0x10", "0X1P-2"]))
-        #expect(frame.column(named: "spaced")?.values == .double([1.5, 2]))
-        #expect(frame.column(named: "code")?.values == .string(["007", "123"]))
-        #expect(frame.column(named: "flag")?.values == .string(["true", "false"]))
-        #expect(CSVParser.cell("nan(0x1)") == .string("nan(0x1)"))
-        for number in ["1", "-2.5", "+3", ".5", "1.", "1e5", "2E-3"] { #expect(CSVParser.isDecimal(number[...]), "\(number)") }
-        for text in ["0x10", "1e", "e5", "1.2.3", "--1", "1_000", ""] { #expect(!CSVParser.isDecimal(text[...]), "\(text)") }
-    }
-
-    @Test func splitIndexMustHaveALabelPerRowAndNullParamsAreNone() throws {
-        for body in [
-            #"{"dataframe_split": {"index": [1], "columns": ["a"], "data": [[1], [2]]}}"#,
-            #"{"dataframe_split": {"index": 5, "columns": ["a"], "data": [[1]]}}"#,
-        ] {
-            #expect(ScoringBodyReader.read(Array(body.utf8)) == nil)
-            #expect(throws: CairnError.self, "\(body)") { try ScoringRequest.parseJSON(Array(body.utf8)) }
-        }
-        let indexed = try ScoringRequest.parseJSON(Array(#"{"dataframe_split": {"index": [7, 8], "columns": ["a"], "data": [[1], [2]]}}"#.utf8))
-        #expect(indexed.frame.rowCount == 2)
-        #expect(try ScoringRequest.parseJSON(Array(#"{"dataframe_split": {"columns": ["a"], "data": [[1]]}, "params": null}"#.utf8)).params.isEmpty)
-        #expect(throws: CairnError.self) { try ScoringRequest.parseJSON(Array(#"{"dataframe_split": {"columns": ["a"], "data": [[01037.7]]}}"#.utf8)) }
     }
 
     @Test func nonFiniteOutputsAreBareNumbersAsPythonWritesThem() throws {

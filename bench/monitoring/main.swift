@@ -1,4 +1,5 @@
 import CairnMonitor
+import CairnStatistics
 import Foundation
 
 // Times drift over 1M current rows × 20 numeric features against a 100k-row reference,
@@ -165,7 +166,7 @@ for method in [nil, DriftMethod.kolmogorovSmirnov, .jensenShannon, .psi] {
 }
 
 // Where the time goes, one feature on one core.
-if case .numeric(let column) = current["f05"]!, let numeric = profile["f05"]?.numeric {
+if case .numeric(let column) = current["f05"]!, case .numeric(let numeric?)? = profile["f05"]?.summary {
     var sortBest = Double.infinity, walkBest = Double.infinity, stdSortBest = Double.infinity
     for _ in 0..<5 {
         let (sample, s1) = await time { SortedSample(column) }

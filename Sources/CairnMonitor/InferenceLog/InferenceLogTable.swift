@@ -1,5 +1,5 @@
 import CairnCore
-import CairnServing
+import CairnTabular
 
 /// The inference log as one table a spreadsheet or pandas reads directly: one row per scored
 /// row with `request_id, timestamp_ms, model, version, status, latency_us, row`, a column

@@ -1,5 +1,5 @@
 import CairnCore
-import CairnServing
+import CairnTabular
 
 extension InferenceRecord {
     /// This record with its payload brought under `maxBytes`, and how many of its rows were

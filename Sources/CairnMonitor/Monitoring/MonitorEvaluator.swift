@@ -1,4 +1,5 @@
 import CairnCore
+import CairnStatistics
 import CairnStore
 import Foundation
 
@@ -107,7 +108,8 @@ public struct MonitorEvaluator: Sendable {
                 let drift = try await detector.datasetDrift(columns)
                 dataDrift = drift
                 for (feature, result) in zip(present, drift.features) {
-                    histograms.append(FeatureHistogram(feature, current: columns[feature.name]!, drifted: result.drifted))
+                    guard let column = columns[feature.name] else { continue }
+                    histograms.append(FeatureHistogram(feature, current: column, drifted: result.drifted))
                 }
             }
             if let profile = reference.prediction {
@@ -393,7 +395,7 @@ extension FeatureHistogram {
     /// `classLimit` distinct values, or any fraction), and for text classes, whose
     /// categorical chart already is one bar pair per class.
     init?(classesOf profile: FeatureProfile, current: FeatureColumn, drifted: Bool) {
-        guard case .numeric(let values) = current, let summary = profile.numeric, summary.distinctCount <= Self.classLimit,
+        guard case .numeric(let values) = current, case .numeric(let summary?) = profile.summary, summary.distinctCount <= Self.classLimit,
               summary.sample.allSatisfy({ $0.rounded() == $0 }) else { return nil }
         // The retained sample is the reference itself, or evenly spaced order statistics of
         // it, so its class shares are the reference's to within 1/sample size.
@@ -421,8 +423,8 @@ extension FeatureHistogram {
         var edges: [Double]?
         var reference: [Double] = []
         var counts: [Double] = []
-        switch (current, profile.numeric, profile.categorical) {
-        case (.numeric(let values), let summary?, _):
+        switch (current, profile.summary) {
+        case (.numeric(let values), .numeric(let summary?)):
             edges = summary.binEdges
             reference = summary.binCounts.map(Double.init)
             counts = [Double](repeating: 0, count: summary.binCounts.count)
@@ -439,7 +441,7 @@ extension FeatureHistogram {
                 counts[min(low, counts.count - 1)] += 1
             }
             labels = (0..<counts.count).map { "[\(MonitorEvaluator.format(e[$0])), \(MonitorEvaluator.format(e[$0 + 1]))\($0 == counts.count - 1 ? "]" : ")")" }
-        case (.categorical(let values), _, let summary?):
+        case (.categorical(let values), .categorical(let summary)):
             labels = summary.categories.map(\.value)
             reference = summary.categories.map { Double($0.count) }
             var index: [String: Int] = [:]

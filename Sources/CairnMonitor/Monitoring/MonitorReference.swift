@@ -1,5 +1,6 @@
 import CairnCore
-import CairnServing
+import CairnStatistics
+import CairnTabular
 import Foundation
 
 /// The reference a model version's traffic is compared with: profiles of its training

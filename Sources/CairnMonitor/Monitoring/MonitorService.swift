@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import CairnCore
+import CairnStatistics
 import CairnStore
 import Foundation
 import Logging
@@ -44,6 +45,9 @@ public final class MonitorService: Service, Sendable {
     /// The series each monitor has published, by monitor id, so that a deleted monitor, a
     /// renamed one or a removed check takes its series out of `/metrics` with it.
     private let published = Mutex<[String: Set<Series>]>([:])
+    /// Monitors whose stored spec does not decode, by id, with the update time of the spec that
+    /// failed: each such spec is logged once, not at every tick.
+    private let unreadableSpecs = Mutex<[String: Int64]>([:])
 
     struct Series: Hashable {
         var name: String
@@ -112,7 +116,13 @@ public final class MonitorService: Service, Sendable {
     func runDueMonitors() async throws {
         let time = now()
         for monitor in try await store.listMonitors() {
-            guard let spec = try? MonitorSpec.decode(Array(monitor.spec.utf8)) else { continue }
+            let spec: MonitorSpec
+            do {
+                spec = try MonitorSpec.decode(Array(monitor.spec.utf8))
+            } catch {
+                reportUnreadableSpec(monitor, error)
+                continue
+            }
             if let last = monitor.lastRunTime, time - last < Int64(spec.intervalSeconds) * 1000 { continue }
             do {
                 _ = try await run(monitor)
@@ -120,6 +130,17 @@ public final class MonitorService: Service, Sendable {
                 logger.warning("Monitor evaluation failed", metadata: ["monitor": "\(monitor.name)", "error": "\(error)"])
             }
         }
+    }
+
+    /// A stored spec that no longer decodes (written by another version of Cairn, or edited in
+    /// the database) keeps its monitor from running: said once per spec, with the monitor's
+    /// id, rather than skipped in silence.
+    private func reportUnreadableSpec(_ monitor: StoredMonitor, _ error: any Error) {
+        let isNew = unreadableSpecs.withLock { $0.updateValue(monitor.lastUpdateTime, forKey: monitor.id) != monitor.lastUpdateTime }
+        guard isNew else { return }
+        logger.error("Monitor spec cannot be read; the monitor does not run until it is updated", metadata: [
+            "monitor_id": "\(monitor.id)", "monitor": "\(monitor.name)", "error": "\(error)",
+        ])
     }
 
     /// Evaluates the monitor now, records alert transitions and queues their webhooks.
@@ -188,6 +209,7 @@ public final class MonitorService: Service, Sendable {
 
     /// Takes a deleted monitor's series out of `/metrics`.
     public func forget(monitorID: String) {
+        unreadableSpecs.withLock { _ = $0.removeValue(forKey: monitorID) }
         published.withLock { published in
             for series in published.removeValue(forKey: monitorID) ?? [] { registry.unregisterGauge(gauge(series)) }
         }

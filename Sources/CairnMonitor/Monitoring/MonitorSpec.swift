@@ -1,4 +1,5 @@
 import CairnCore
+import CairnStatistics
 import Foundation
 
 /// What a monitor watches and when it complains, as clients send it to

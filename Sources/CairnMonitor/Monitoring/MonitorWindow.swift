@@ -1,5 +1,6 @@
 import CairnCore
-import CairnServing
+import CairnStatistics
+import CairnTabular
 
 /// One prediction as a monitor reads it back from a logged response.
 public struct LoggedPrediction: Sendable, Equatable {

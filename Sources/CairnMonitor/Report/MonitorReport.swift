@@ -1,3 +1,5 @@
+import CairnStatistics
+
 /// Everything one evaluation of a monitor found, as `GET /api/cairn/v1/monitors/{id}/report`
 /// returns it (JSON) and renders it (HTML).
 public struct MonitorReport: Codable, Sendable {

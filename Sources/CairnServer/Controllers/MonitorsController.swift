@@ -1,5 +1,6 @@
 import CairnCore
 import CairnMonitor
+import CairnStatistics
 import CairnStore
 import Foundation
 import Hummingbird
@@ -448,13 +449,15 @@ struct MonitorsController<Context: RequestContext>: Sendable {
             writer.key("name"); writer.string(feature.name)
             writer.key("kind"); writer.string(feature.kind.rawValue)
             writer.key("null_share"); writer.double(feature.nullShare)
-            if let numeric = feature.numeric {
+            switch feature.summary {
+            case .numeric(let numeric?):
                 writer.key("mean"); writer.double(numeric.mean)
                 writer.key("std"); writer.double(numeric.std)
                 writer.key("min"); writer.double(numeric.min)
                 writer.key("max"); writer.double(numeric.max)
-            }
-            if let categorical = feature.categorical {
+            case .numeric(nil):
+                break
+            case .categorical(let categorical):
                 writer.key("distinct_count"); writer.int(Int64(categorical.distinctCount))
             }
             writer.endObject()

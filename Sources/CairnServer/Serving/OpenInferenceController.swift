@@ -1,6 +1,7 @@
 import CairnCore
 import CairnMonitor
 import CairnServing
+import CairnTabular
 import Hummingbird
 
 /// The Open Inference Protocol (KServe V2) over REST. Errors use the protocol's own shape,

@@ -1,6 +1,7 @@
 import CairnCore
 import CairnMonitor
 import CairnServing
+import CairnTabular
 import HTTPTypes
 import Hummingbird
 

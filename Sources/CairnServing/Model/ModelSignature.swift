@@ -1,4 +1,5 @@
 import CairnCore
+import CairnTabular
 
 /// The input schema an MLflow model was logged with (the `signature.inputs` JSON string in
 /// its `MLmodel` file), used to check and order request columns before scoring.

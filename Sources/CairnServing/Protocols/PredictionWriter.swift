@@ -1,5 +1,6 @@
 import CairnCore
 import CairnONNX
+import CairnTabular
 
 /// Writes model outputs in the two wire protocols.
 public enum PredictionWriter {

@@ -1,4 +1,5 @@
 import CairnCore
+import CairnTabular
 import Foundation
 import Logging
 import Synchronization

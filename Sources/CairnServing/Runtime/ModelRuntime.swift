@@ -1,5 +1,6 @@
 import CairnCore
 import CairnONNX
+import CairnTabular
 
 /// Rows to score for one request: a frame (already conformed to the model's signature), or
 /// named tensors from an Open Inference Protocol request that match the model's own inputs.

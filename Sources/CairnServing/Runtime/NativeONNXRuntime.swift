@@ -1,5 +1,6 @@
 import CairnCore
 import CairnONNX
+import CairnTabular
 
 /// Scores ONNX models in process with Cairn's own runtime: no Python on the request path.
 ///

@@ -1,4 +1,5 @@
 import CairnCore
+import CairnTabular
 import Synchronization
 
 /// One loaded model version with its batcher: what a request is scored by.

@@ -1,5 +1,6 @@
 import CairnCore
 import CairnONNX
+import CairnTabular
 import Foundation
 import Logging
 

@@ -1,13 +1,13 @@
 import Foundation
 import Testing
-@testable import CairnMonitor
+@testable import CairnStatistics
 
 @Suite("Reference profiles")
 struct FeatureProfileTests {
     @Test func numericSummary() throws {
         let values = (1...100).map(Double.init) + [.nan, .infinity]
         let profile = FeatureProfile(name: "x", column: .numeric(values))
-        let numeric = try #require(profile.numeric)
+        let numeric = try #require(profile.numericSummary)
         #expect(profile.rowCount == 102)
         #expect(profile.nullCount == 2)
         expectClose(profile.nullShare, 2.0 / 102)
@@ -23,7 +23,7 @@ struct FeatureProfileTests {
 
     @Test func tiedQuantilesMergeBins() throws {
         let values = Array(repeating: 0.0, count: 90) + (1...10).map(Double.init)
-        let numeric = try #require(FeatureProfile(name: "x", column: .numeric(values)).numeric)
+        let numeric = try #require(FeatureProfile(name: "x", column: .numeric(values)).numericSummary)
         #expect(Set(numeric.binEdges).count == numeric.binEdges.count)
         #expect(numeric.binCounts.reduce(0, +) == 100)
     }
@@ -31,7 +31,7 @@ struct FeatureProfileTests {
     @Test func largeReferenceIsThinnedToOrderStatistics() throws {
         let values = (0..<1000).map(Double.init)
         let numeric = try #require(
-            FeatureProfile(name: "x", column: .numeric(values), options: ProfileOptions(maxRetainedValues: 11)).numeric)
+            FeatureProfile(name: "x", column: .numeric(values), options: ProfileOptions(maxRetainedValues: 11)).numericSummary)
         #expect(!numeric.sampleIsComplete)
         #expect(numeric.sample == [0, 100, 200, 300, 400, 500, 599, 699, 799, 899, 999] || numeric.sample.count == 11)
         #expect(numeric.sample.first == 0 && numeric.sample.last == 999)
@@ -44,7 +44,7 @@ struct FeatureProfileTests {
         }
         values += [nil, nil]
         let profile = FeatureProfile(name: "c", column: .categorical(values), options: ProfileOptions(topCategories: 2))
-        let categorical = try #require(profile.categorical)
+        let categorical = try #require(profile.categoricalSummary)
         #expect(categorical.categories == [CategoryCount(value: "a", count: 10), CategoryCount(value: "b", count: 9)])
         #expect(categorical.otherCount == 15)
         #expect(categorical.distinctCount == 4)

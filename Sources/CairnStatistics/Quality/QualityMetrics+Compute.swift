@@ -165,7 +165,7 @@ extension QualityMetrics {
 
     /// The positive class of a two-class problem (see `classification`). Throws when a given
     /// positive label is not one of two classes present, as sklearn does.
-    static func positiveClass(among classes: [String], given: String?) throws(CairnError) -> String? {
+    public static func positiveClass(among classes: [String], given: String?) throws(CairnError) -> String? {
         if let given {
             if classes.count == 2 && !classes.contains(given) {
                 throw CairnError.invalidParameter(

@@ -1,6 +1,6 @@
 import CairnCore
 import Testing
-@testable import CairnMonitor
+@testable import CairnStatistics
 
 @Suite("Kolmogorov–Smirnov against scipy.stats.ks_2samp")
 struct KolmogorovSmirnovTests {

@@ -9,7 +9,7 @@ public struct ReferenceProfile: Codable, Sendable, Equatable {
 
     /// Profiles each column; features are ordered by name so the stored JSON is deterministic.
     public init(columns: [String: FeatureColumn], options: ProfileOptions = ProfileOptions()) {
-        features = columns.keys.sorted().map { FeatureProfile(name: $0, column: columns[$0]!, options: options) }
+        features = columns.sorted { $0.key < $1.key }.map { FeatureProfile(name: $0.key, column: $0.value, options: options) }
     }
 
     public subscript(name: String) -> FeatureProfile? {

@@ -1,7 +1,7 @@
 import CairnCore
 import Foundation
 import Testing
-@testable import CairnMonitor
+@testable import CairnStatistics
 
 /// Input that used to stop the process on a precondition or a trap now gets an
 /// invalid-parameter error, or a documented value.
@@ -45,10 +45,10 @@ struct PreconditionGuardTests {
 
         // Profiling with the clamped options works where the raw values used to trap.
         let values = (0..<100).map(Double.init)
-        let numeric = try #require(FeatureProfile(name: "x", column: .numeric(values), options: low).numeric)
+        let numeric = try #require(FeatureProfile(name: "x", column: .numeric(values), options: low).numericSummary)
         #expect(numeric.binEdges == [0, 99] && numeric.binCounts == [100])
         #expect(numeric.sample == [0, 99] && !numeric.sampleIsComplete)
-        let categorical = try #require(FeatureProfile(name: "c", column: .categorical(["a", "b", "b"]), options: low).categorical)
+        let categorical = try #require(FeatureProfile(name: "c", column: .categorical(["a", "b", "b"]), options: low).categoricalSummary)
         #expect(categorical.categories == [CategoryCount(value: "b", count: 2)] && categorical.otherCount == 1)
 
         // Stored options are clamped the same way when read back.

@@ -1,5 +1,5 @@
 import Testing
-@testable import CairnMonitor
+@testable import CairnStatistics
 
 @Suite("Special functions against scipy")
 struct SpecialFunctionsTests {

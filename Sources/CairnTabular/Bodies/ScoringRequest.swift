@@ -170,7 +170,7 @@ public struct ScoringRequest: Sendable {
         }
     }
 
-    static func formatKeys(_ keys: [String]) -> String {
+    public static func formatKeys(_ keys: [String]) -> String {
         "[" + keys.map { "'\($0)'" }.joined(separator: ", ") + "]"
     }
 

@@ -1,7 +1,7 @@
 import CairnCore
 import Foundation
 import Testing
-@testable import CairnMonitor
+@testable import CairnStatistics
 
 @Suite("Model quality against scikit-learn")
 struct QualityMetricsTests {

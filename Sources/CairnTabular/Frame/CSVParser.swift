@@ -111,7 +111,7 @@ public struct CSVParser: Sendable {
     /// a float that is not a number on purpose and is kept as one.
     static let missingMarkers: Set<String> = ["", "NA", "N/A", "n/a", "NULL", "null", "None", "<NA>", "#N/A", "#NA", "#N/A N/A"]
 
-    static func cell(_ text: String) -> JSONValue {
+    public static func cell(_ text: String) -> JSONValue {
         if missingMarkers.contains(text) { return .null }
         // Numbers are decimal, as pandas reads them: Swift's own parser would also take hex
         // ("0x10" → 16) and "nan(…)", which no CSV writer means. Spaces around a number are

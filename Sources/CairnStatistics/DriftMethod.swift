@@ -59,6 +59,22 @@ public struct FeatureDrift: Codable, Sendable, Equatable {
     public var currentNullShare: Double
     /// How the score was computed when that matters to read it ("exact"/"asymptotic" for KS).
     public var note: String?
+
+    public init(
+        feature: String, method: DriftMethod, score: Double, threshold: Double, drifted: Bool, statistic: Double?,
+        referenceCount: Int, currentCount: Int, currentNullShare: Double, note: String?
+    ) {
+        self.feature = feature
+        self.method = method
+        self.score = score
+        self.threshold = threshold
+        self.drifted = drifted
+        self.statistic = statistic
+        self.referenceCount = referenceCount
+        self.currentCount = currentCount
+        self.currentNullShare = currentNullShare
+        self.note = note
+    }
 }
 
 /// Dataset drift as Evidently decides it: the share of drifted features against `threshold`.

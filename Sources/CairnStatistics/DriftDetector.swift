@@ -47,17 +47,20 @@ public struct DriftDetector: Sendable {
     /// Every reference feature against the window, features in parallel. The window must hold
     /// a column for each reference feature; extra columns are ignored.
     public func datasetDrift(_ window: [String: FeatureColumn]) async throws -> DatasetDrift {
-        for feature in reference.features where window[feature.name] == nil {
-            throw CairnError.invalidParameter("current window has no column '\(feature.name)'")
+        let pairs = try reference.features.map { feature throws(CairnError) in
+            guard let column = window[feature.name] else {
+                throw CairnError.invalidParameter("current window has no column '\(feature.name)'")
+            }
+            return (feature, column)
         }
         let results = try await withThrowingTaskGroup(of: (Int, FeatureDrift).self) { group in
-            for (index, feature) in reference.features.enumerated() {
-                let column = window[feature.name]!
+            for (index, (feature, column)) in pairs.enumerated() {
                 group.addTask { (index, try self.drift(of: feature, current: column)) }
             }
-            var results = [FeatureDrift?](repeating: nil, count: reference.features.count)
-            for try await (index, result) in group { results[index] = result }
-            return results.map { $0! }
+            var results: [(Int, FeatureDrift)] = []
+            results.reserveCapacity(pairs.count)
+            for try await result in group { results.append(result) }
+            return results.sorted { $0.0 < $1.0 }.map(\.1)
         }
         return DatasetDrift(features: results, threshold: configuration.driftShare)
     }
@@ -87,10 +90,7 @@ public struct DriftDetector: Sendable {
     }
 
     func drift(of feature: FeatureProfile, current column: FeatureColumn) throws -> FeatureDrift {
-        guard column.kind == feature.kind else {
-            throw CairnError.invalidParameter(
-                "feature '\(feature.name)' is \(feature.kind.rawValue) in the reference but \(column.kind.rawValue) in the current window")
-        }
+        guard column.kind == feature.kind else { throw kindMismatch(feature, column) }
         guard feature.valueCount > 0 else {
             throw CairnError.invalidParameter("feature '\(feature.name)' has no non-null values in the reference")
         }
@@ -98,19 +98,28 @@ public struct DriftDetector: Sendable {
         guard rows > 0 else {
             throw CairnError.invalidParameter("the current window for feature '\(feature.name)' is empty")
         }
-        switch column {
-        case .numeric(let values):
-            return try numericDrift(feature, current: SortedSample(values), rows: rows)
-        case .categorical(let values):
-            return try categoricalDrift(feature, current: values, rows: rows)
+        switch (column, feature.summary) {
+        case (.numeric(let values), .numeric(let summary?)):
+            return try numericDrift(feature, summary, current: SortedSample(values), rows: rows)
+        case (.categorical(let values), .categorical(let summary)):
+            return try categoricalDrift(feature, summary, current: values, rows: rows)
+        case (.numeric, .numeric(nil)):
+            // A numeric profile keeps no summary only when it has no values, refused above.
+            throw CairnError.invalidParameter("feature '\(feature.name)' has no non-null values in the reference")
+        case (.numeric, .categorical), (.categorical, .numeric):
+            throw kindMismatch(feature, column)
         }
     }
 
-    private func numericDrift(_ feature: FeatureProfile, current: SortedSample, rows: Int) throws -> FeatureDrift {
+    private func kindMismatch(_ feature: FeatureProfile, _ column: FeatureColumn) -> CairnError {
+        CairnError.invalidParameter(
+            "feature '\(feature.name)' is \(feature.kind.rawValue) in the reference but \(column.kind.rawValue) in the current window")
+    }
+
+    private func numericDrift(_ feature: FeatureProfile, _ summary: NumericSummary, current: SortedSample, rows: Int) throws -> FeatureDrift {
         guard !current.isEmpty else {
             throw CairnError.invalidParameter("feature '\(feature.name)' has no non-null values in the current window")
         }
-        let summary = feature.numeric!
         let reference = SortedSample(presorted: summary.sample)
         let method = configuration.methods[feature.name] ?? {
             // Only a reference with few distinct values needs the union counted.
@@ -143,8 +152,7 @@ public struct DriftDetector: Sendable {
                        referenceCount: reference.count, currentCount: current.count, rows: rows)
     }
 
-    private func categoricalDrift(_ feature: FeatureProfile, current values: [String?], rows: Int) throws -> FeatureDrift {
-        let summary = feature.categorical!
+    private func categoricalDrift(_ feature: FeatureProfile, _ summary: CategoricalSummary, current values: [String?], rows: Int) throws -> FeatureDrift {
         let (rawCounts, nulls) = CategoricalSummary.count(values)
         guard nulls < rows else {
             throw CairnError.invalidParameter("feature '\(feature.name)' has no non-null values in the current window")

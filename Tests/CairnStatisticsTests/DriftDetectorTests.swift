@@ -1,7 +1,7 @@
 import CairnCore
 import Foundation
 import Testing
-@testable import CairnMonitor
+@testable import CairnStatistics
 
 @Suite("Drift detector against Evidently's formulas")
 struct DriftDetectorTests {
@@ -87,7 +87,7 @@ struct DriftDetectorTests {
     @Test func allNullReferenceIsAClearError() throws {
         let profile = ReferenceProfile(columns: ["x": .numeric([.nan, .nan])])
         #expect(profile["x"]?.nullShare == 1)
-        #expect(profile["x"]?.numeric == nil)
+        #expect(profile["x"]?.summary == .numeric(nil))
         #expect(throws: CairnError.invalidParameter("feature 'x' has no non-null values in the reference")) {
             try DriftDetector(reference: profile).featureDrift("x", current: .numeric([1]))
         }

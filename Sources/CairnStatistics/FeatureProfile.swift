@@ -9,32 +9,80 @@ public struct FeatureProfile: Codable, Sendable, Equatable {
         case categorical
     }
 
+    /// What the profile holds about the values, by the column's kind.
+    public enum Summary: Sendable, Equatable {
+        /// Nil when the column has no non-null value: there are no moments or bins to keep.
+        case numeric(NumericSummary?)
+        case categorical(CategoricalSummary)
+    }
+
     public var name: String
-    public var kind: Kind
     /// Rows, nulls included.
     public var rowCount: Int
     public var nullCount: Int
-    /// Present when the column is numeric and has at least one non-null value.
-    public var numeric: NumericSummary?
-    /// Present when the column is categorical.
-    public var categorical: CategoricalSummary?
+    public var summary: Summary
+
+    public var kind: Kind {
+        switch summary {
+        case .numeric: .numeric
+        case .categorical: .categorical
+        }
+    }
 
     public var valueCount: Int { rowCount - nullCount }
     public var nullShare: Double { rowCount == 0 ? 0 : Double(nullCount) / Double(rowCount) }
 
+    public init(name: String, rowCount: Int, nullCount: Int, summary: Summary) {
+        self.name = name
+        self.rowCount = rowCount
+        self.nullCount = nullCount
+        self.summary = summary
+    }
+
     public init(name: String, column: FeatureColumn, options: ProfileOptions = ProfileOptions()) {
         self.name = name
-        self.kind = column.kind
         self.rowCount = column.count
         switch column {
         case .numeric(let values):
             let sample = SortedSample(values)
             nullCount = sample.nullCount
-            numeric = sample.isEmpty ? nil : NumericSummary(sample, options: options)
+            summary = .numeric(NumericSummary(sample, options: options))
         case .categorical(let values):
             let (counts, nulls) = CategoricalSummary.count(values)
             nullCount = nulls
-            categorical = CategoricalSummary(counts: counts, topCategories: options.topCategories)
+            summary = .categorical(CategoricalSummary(counts: counts, topCategories: options.topCategories))
+        }
+    }
+
+    // Stored as it always was, so references saved before the summary was an enum still read:
+    // the kind, and the summary under the key named after it (absent for a numeric column
+    // without values).
+    enum CodingKeys: String, CodingKey {
+        case name, kind, rowCount, nullCount, numeric, categorical
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        rowCount = try container.decode(Int.self, forKey: .rowCount)
+        nullCount = try container.decode(Int.self, forKey: .nullCount)
+        switch try container.decode(Kind.self, forKey: .kind) {
+        case .numeric:
+            summary = .numeric(try container.decodeIfPresent(NumericSummary.self, forKey: .numeric))
+        case .categorical:
+            summary = .categorical(try container.decode(CategoricalSummary.self, forKey: .categorical))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(rowCount, forKey: .rowCount)
+        try container.encode(nullCount, forKey: .nullCount)
+        switch summary {
+        case .numeric(let numeric): try container.encodeIfPresent(numeric, forKey: .numeric)
+        case .categorical(let categorical): try container.encode(categorical, forKey: .categorical)
         }
     }
 }
@@ -91,8 +139,10 @@ public struct NumericSummary: Codable, Sendable, Equatable {
     /// False when `sample` is a thinned copy of a larger reference.
     public var sampleIsComplete: Bool
 
-    init(_ sorted: SortedSample, options: ProfileOptions) {
+    /// Nil for an empty sample, which has no mean, extremes or bins.
+    init?(_ sorted: SortedSample, options: ProfileOptions) {
         let values = sorted.values
+        guard let first = values.first, let last = values.last else { return nil }
         let n = Double(values.count)
         // Two passes over the sorted copy: a one-pass sum of squares loses digits when the
         // mean is large compared with the spread.
@@ -101,8 +151,8 @@ public struct NumericSummary: Codable, Sendable, Equatable {
         for value in values { squares += (value - mean) * (value - mean) }
         self.mean = mean
         self.std = (squares / n).squareRoot()
-        self.min = values.first!
-        self.max = values.last!
+        self.min = first
+        self.max = last
         self.distinctCount = sorted.distinctCount()
 
         var edges: [Double] = []

@@ -1,0 +1,51 @@
+import CairnCore
+import CairnTabular
+import Testing
+@testable import CairnServing
+
+@Suite struct ModelSignatureTests {
+    let signature = try! ModelSignature.parse(inputsJSON: #"[{"type": "double", "name": "x", "required": true}, {"type": "long", "name": "n", "required": true}, {"type": "string", "name": "s", "required": false}]"#)!
+
+    @Test func conformReordersWidensAndDropsExtras() throws {
+        let frame = DataFrame(columns: [
+            Column(name: "extra", values: .int64([9])),
+            Column(name: "n", values: .double([2])),
+            Column(name: "x", values: .int64([1])),
+        ])
+        let conformed = try signature.conform(frame, positional: false)
+        #expect(conformed.columnNames == ["x", "n", "s"])
+        #expect(conformed.columns[0].values == .double([1]))
+        #expect(conformed.columns[1].values == .int64([2]))
+        #expect(conformed.columns[2].values == .string([nil]))
+    }
+
+    @Test func missingColumnIsNamed() {
+        let frame = DataFrame(columns: [Column(name: "x", values: .double([1]))])
+        do {
+            _ = try signature.conform(frame, positional: false)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.code == .invalidParameterValue)
+            #expect(error.message.contains("'n'"))
+        }
+    }
+
+    @Test func wrongTypeNamesTheColumn() {
+        let frame = DataFrame(columns: [Column(name: "x", values: .string(["a"])), Column(name: "n", values: .int64([1]))])
+        do {
+            _ = try signature.conform(frame, positional: false)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.message.contains("'x'"))
+        }
+        let fractional = DataFrame(columns: [Column(name: "x", values: .double([1])), Column(name: "n", values: .double([1.5]))])
+        #expect(throws: CairnError.self) { try signature.conform(fractional, positional: false) }
+    }
+
+    @Test func positionalNeedsTheRightWidth() throws {
+        let frame = DataFrame(columns: [Column(name: "0", values: .double([1])), Column(name: "1", values: .int64([2])), Column(name: "2", values: .string(["s"]))])
+        #expect(try signature.conform(frame, positional: true).columnNames == ["x", "n", "s"])
+        #expect(throws: CairnError.self) { try signature.conform(DataFrame(columns: [frame.columns[0]]), positional: true) }
+    }
+}
+

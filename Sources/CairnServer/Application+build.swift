@@ -63,7 +63,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     // Migrations run once the services are up (PostgreSQL's pool must be running) and
     // before the server listens; a failure stops start-up.
     app.beforeServerStarts {
-        try await Migrations.run(on: database.database, logger: logger, now: SQLTrackingStore.wallClock())
+        try await Migrations.run(on: database.database, logger: logger, now: SystemClock.now())
         monitoring.service.start()
     }
     return app
@@ -92,7 +92,7 @@ public func buildRouter(
     for prefix in ["api/2.0/mlflow", "ajax-api/2.0/mlflow"] {
         let group = router.group(RouterPath(prefix))
         ExperimentsController(store: store).addRoutes(to: group)
-        RunsController(store: store, now: SQLTrackingStore.wallClock).addRoutes(to: group)
+        RunsController(store: store, now: SystemClock.now).addRoutes(to: group)
         if let registryStore { RegistryController(store: registryStore).addRoutes(to: group) }
         if let loggedModelStore { LoggedModelsController(store: loggedModelStore).addRoutes(to: group) }
     }
@@ -111,12 +111,12 @@ public struct Monitoring: Sendable {
     public let registry: any RegistryStore
     public let log: InferenceLogReader
     public let service: MonitorService
-    public let now: @Sendable () -> Int64
+    public let now: WallClock
 
     public init(
         store: any MonitorStore, registry: any RegistryStore, logDirectory: String, metrics: PrometheusCollectorRegistry,
         options: MonitorService.Options = MonitorService.Options(), logger: Logger,
-        now: @escaping @Sendable () -> Int64 = SQLTrackingStore.wallClock
+        now: @escaping WallClock = SystemClock.now
     ) {
         self.store = store
         self.registry = registry

@@ -136,7 +136,7 @@ struct PathParameters: Sendable {
         var values: [String: String] = [:]
         for (name, raw) in context.parameters {
             // NUL can never name a stored row, and PostgreSQL refuses it in text parameters.
-            guard let decoded = String(raw).removingPercentEncodingStrictly, !decoded.utf8.contains(0) else {
+            guard let decoded = try? PercentDecoding.decode(raw, mode: .path), !decoded.utf8.contains(0) else {
                 throw CairnError.invalidParameter("Malformed path parameter '\(name)'")
             }
             values[String(name)] = decoded
@@ -156,32 +156,5 @@ func mlflowWithPath<Context: RequestContext>(
 ) -> @Sendable (Request, Context) async throws -> JSONBody {
     { request, context in
         try await handler(try await RequestParameters.from(request), try PathParameters(context))
-    }
-}
-
-extension String {
-    /// Percent-decodes a path segment (`+` stays a plus); nil for malformed escapes or
-    /// invalid UTF-8.
-    var removingPercentEncodingStrictly: String? {
-        var bytes: [UInt8] = []
-        var iterator = utf8.makeIterator()
-        func hex(_ byte: UInt8?) -> UInt8? {
-            guard let byte else { return nil }
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-            default: return nil
-            }
-        }
-        while let byte = iterator.next() {
-            if byte == UInt8(ascii: "%") {
-                guard let high = hex(iterator.next()), let low = hex(iterator.next()) else { return nil }
-                bytes.append(high << 4 | low)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(validating: bytes, as: UTF8.self)
     }
 }

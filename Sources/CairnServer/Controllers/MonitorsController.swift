@@ -39,11 +39,11 @@ struct MonitorsController<Context: RequestContext>: Sendable {
     // MARK: - Monitors
 
     @Sendable func create(_ request: Request, context: Context) async throws -> JSONBody {
-        let spec = try MonitorSpec.decode(try await Self.jsonBody(request).readableBytesView)
+        let spec = try MonitorSpec.decode(try await JSONBody.read(request, limit: Self.specLimit, untypedIsJSON: true).readableBytesView)
         try await requireModel(spec)
         let time = now()
         let monitor = StoredMonitor(
-            id: UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""), name: spec.name, modelName: spec.modelName,
+            id: CairnID.make(), name: spec.name, modelName: spec.modelName,
             alias: spec.alias, spec: spec.encoded(), creationTime: time, lastUpdateTime: time, lastRunTime: nil)
         try await store.createMonitor(monitor)
         return .object { $0.key("monitor"); Self.write(monitor, to: &$0) }
@@ -51,7 +51,7 @@ struct MonitorsController<Context: RequestContext>: Sendable {
 
     @Sendable func update(_ request: Request, context: Context) async throws -> JSONBody {
         var monitor = try await store.getMonitor(idOrName: try PathParameters(context).required("monitor_id"))
-        let spec = try MonitorSpec.decode(try await Self.jsonBody(request).readableBytesView)
+        let spec = try MonitorSpec.decode(try await JSONBody.read(request, limit: Self.specLimit, untypedIsJSON: true).readableBytesView)
         try await requireModel(spec)
         monitor.name = spec.name
         monitor.modelName = spec.modelName
@@ -388,13 +388,8 @@ struct MonitorsController<Context: RequestContext>: Sendable {
         return value
     }
 
-    static func jsonBody(_ request: Request) async throws -> ByteBuffer {
-        let contentType = request.headers[.contentType] ?? "application/json"
-        guard contentType.lowercased().hasPrefix("application/json") else {
-            throw CairnError.invalidParameter("Bad Request. Content-Type must be 'application/json', got '\(contentType)'")
-        }
-        return try await RequestBodyLimit(bytes: 1 << 20).collect(request.body)
-    }
+    /// Monitor specs are small; a megabyte is far more than any real one.
+    static var specLimit: RequestBodyLimit { RequestBodyLimit(bytes: 1 << 20) }
 
     static func encode(_ report: MonitorReport) throws -> String {
         let encoder = JSONEncoder()

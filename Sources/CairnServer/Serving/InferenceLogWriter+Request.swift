@@ -30,7 +30,7 @@ extension InferenceLogWriter {
         }
         let (seconds, attoseconds) = latency.components
         record(InferenceRecord(
-            requestID: requestID, timestamp: Int64(Date().timeIntervalSince1970 * 1000), model: model, version: version,
+            requestID: requestID, timestamp: SystemClock.now(), model: model, version: version,
             inputs: inputs, outputs: response, latencyMicroseconds: seconds * 1_000_000 + attoseconds / 1_000_000_000_000, status: status
         ))
     }

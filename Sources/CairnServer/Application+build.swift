@@ -8,8 +8,6 @@ import Logging
 import Prometheus
 import ServiceLifecycle
 
-public typealias AppRequestContext = BasicRequestContext
-
 /// Wires the stores and controllers for `configuration` and returns the application, ready to
 /// run. Migrations run when it starts, before the server listens. The port, the data
 /// directory and its lock are checked first, so those mistakes are reported before anything
@@ -81,8 +79,9 @@ public func buildRouter(
     hostPolicy: HostPolicy = HostPolicy(bindHost: "127.0.0.1", allowedHosts: [])
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
+    router.add(middleware: RequestIDMiddleware())
     router.add(middleware: RequestMetricsMiddleware(registry: registry))
-    router.add(middleware: ErrorShapeMiddleware())
+    router.add(middleware: ErrorRenderingMiddleware(.mlflowJSON))
     router.add(middleware: HostOriginMiddleware(policy: hostPolicy))
     let multipart = artifacts as? any MultipartArtifactRepository
     ServiceController(registry: registry, servesArtifacts: artifacts != nil, multipartUploads: multipart != nil).addRoutes(to: router)

@@ -6,7 +6,7 @@ import Hummingbird
 /// MLflow's proxied artifact API, `/api/2.0/mlflow-artifacts/artifacts/…`: the client sends
 /// every file through the tracking server, which stores it under its artifacts destination.
 /// Multipart uploads are `MultipartUploadsController`'s when the repository supports them.
-struct ArtifactsController<Context: RequestContext>: Sendable {
+struct ArtifactsController<Context: CairnRequestContext>: Sendable {
     let repository: any ArtifactRepository
 
     static var prefix: String { "/api/2.0/mlflow-artifacts/artifacts" }

@@ -6,7 +6,7 @@ import Hummingbird
 
 /// `/api/cairn/v1/`: monitors, their reports and alerts, ground-truth feedback, reference
 /// profiles and the inference log.
-struct MonitorsController<Context: RequestContext>: Sendable {
+struct MonitorsController<Context: CairnRequestContext>: Sendable {
     let store: any MonitorStore
     let registry: any RegistryStore
     let service: MonitorService
@@ -68,7 +68,7 @@ struct MonitorsController<Context: RequestContext>: Sendable {
         _ = try await registry.getRegisteredModel(name: spec.modelName)
     }
 
-    @Sendable func list(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func list(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let monitors = try await store.listMonitors()
         return .object { writer in
             writer.key("monitors")
@@ -78,12 +78,12 @@ struct MonitorsController<Context: RequestContext>: Sendable {
         }
     }
 
-    @Sendable func get(_ parameters: RequestParameters, _ path: PathParameters) async throws -> JSONBody {
+    @Sendable func get(_ parameters: RequestParameters, _ path: PathParameters, context: Context) async throws -> JSONBody {
         let monitor = try await store.getMonitor(idOrName: try path.required("monitor_id"))
         return .object { $0.key("monitor"); Self.write(monitor, to: &$0) }
     }
 
-    @Sendable func delete(_ parameters: RequestParameters, _ path: PathParameters) async throws -> JSONBody {
+    @Sendable func delete(_ parameters: RequestParameters, _ path: PathParameters, context: Context) async throws -> JSONBody {
         let monitor = try await store.getMonitor(idOrName: try path.required("monitor_id"))
         try await store.deleteMonitor(id: monitor.id)
         service.forget(monitorID: monitor.id)
@@ -91,7 +91,7 @@ struct MonitorsController<Context: RequestContext>: Sendable {
     }
 
     /// Evaluates now, as the schedule would: alerts open or resolve and webhooks are queued.
-    @Sendable func runNow(_ parameters: RequestParameters, _ path: PathParameters) async throws -> JSONBody {
+    @Sendable func runNow(_ parameters: RequestParameters, _ path: PathParameters, context: Context) async throws -> JSONBody {
         let monitor = try await store.getMonitor(idOrName: try path.required("monitor_id"))
         let (report, changed) = try await service.run(monitor)
         let reportJSON = try Self.encode(report)
@@ -129,7 +129,7 @@ struct MonitorsController<Context: RequestContext>: Sendable {
 
     // MARK: - Alerts
 
-    @Sendable func alerts(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func alerts(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         var monitorID: String?
         if let given = try parameters.string("monitor_id") { monitorID = try await store.getMonitor(idOrName: given).id }
         let state = try Self.choice(parameters, "state", as: StoredAlert.State.self)
@@ -144,7 +144,7 @@ struct MonitorsController<Context: RequestContext>: Sendable {
         }
     }
 
-    @Sendable func deliveries(_ parameters: RequestParameters, _ path: PathParameters) async throws -> JSONBody {
+    @Sendable func deliveries(_ parameters: RequestParameters, _ path: PathParameters, context: Context) async throws -> JSONBody {
         let deliveries = try await store.listDeliveries(alertID: try path.required("alert_id"))
         return .object { writer in
             writer.key("deliveries")
@@ -177,7 +177,7 @@ struct MonitorsController<Context: RequestContext>: Sendable {
     /// `pending` (stored: the request id is not in the inference log yet, which is written
     /// asynchronously, so the labels are joined when it appears, and a monitor's report
     /// names feedback that never matched a logged request).
-    @Sendable func feedback(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func feedback(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let items: [RequestParameters]
         if parameters.fields["feedback"] != nil {
             items = try parameters.objects("feedback")
@@ -332,7 +332,7 @@ struct MonitorsController<Context: RequestContext>: Sendable {
         }
     }
 
-    @Sendable func getReference(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func getReference(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let name = try parameters.requiredString("model_name")
         let version = try parameters.requiredString("version")
         guard let stored = try await store.getReference(modelName: name, version: version) else {

@@ -1,12 +1,13 @@
 import CairnCore
 import Hummingbird
 
-/// Adapts a handler that takes parsed MLflow request fields into a Hummingbird route closure.
-func mlflow<Context: RequestContext>(
-    _ handler: @escaping @Sendable (RequestParameters) async throws -> JSONBody
+/// Adapts a handler that takes parsed MLflow request fields, and the request's context (its
+/// id, logger and identity), into a Hummingbird route closure.
+func mlflow<Context: CairnRequestContext>(
+    _ handler: @escaping @Sendable (RequestParameters, Context) async throws -> JSONBody
 ) -> @Sendable (Request, Context) async throws -> JSONBody {
-    { request, _ in
-        try await handler(try await RequestParameters.from(request))
+    { request, context in
+        try await handler(try await RequestParameters.from(request), context)
     }
 }
 

@@ -38,13 +38,13 @@ struct RunsController<Context: CairnRequestContext>: Sendable {
     }
 
     @Sendable func get(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
-        let run = try await store.getRun(id: try parameters.runId())
+        let run = try await store.getRun(id: try parameters.runID())
         return .object { $0.key("run"); $0.write(run) }
     }
 
     @Sendable func update(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let info = try await store.updateRun(
-            id: try parameters.runId(),
+            id: try parameters.runID(),
             status: try parameters.enumValue("status", as: RunStatus.self),
             endTime: try parameters.int64("end_time"),
             runName: try parameters.string("run_name")
@@ -53,12 +53,12 @@ struct RunsController<Context: CairnRequestContext>: Sendable {
     }
 
     @Sendable func delete(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
-        try await store.deleteRun(id: try parameters.runId())
+        try await store.deleteRun(id: try parameters.runID())
         return .empty
     }
 
     @Sendable func restore(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
-        try await store.restoreRun(id: try parameters.runId())
+        try await store.restoreRun(id: try parameters.runID())
         return .empty
     }
 
@@ -86,26 +86,26 @@ struct RunsController<Context: CairnRequestContext>: Sendable {
 
     @Sendable func logMetric(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let metric = try Self.metric(from: parameters)
-        try await store.logBatch(runId: try parameters.runId(), metrics: [metric], params: [], tags: [])
+        try await store.logBatch(runId: try parameters.runID(), metrics: [metric], params: [], tags: [])
         return .empty
     }
 
     @Sendable func logParameter(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let param = KeyValue(key: try parameters.requiredString("key"), value: try Self.requiredValue(parameters))
-        try await store.logBatch(runId: try parameters.runId(), metrics: [], params: [param], tags: [])
+        try await store.logBatch(runId: try parameters.runID(), metrics: [], params: [param], tags: [])
         return .empty
     }
 
     @Sendable func setTag(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let tag = KeyValue(key: try parameters.requiredString("key"), value: try Self.requiredValue(parameters))
-        try await store.logBatch(runId: try parameters.runId(), metrics: [], params: [], tags: [tag])
+        try await store.logBatch(runId: try parameters.runID(), metrics: [], params: [], tags: [tag])
         return .empty
     }
 
     @Sendable func logBatch(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let metrics = try parameters.objects("metrics").map(Self.metric(from:))
         try await store.logBatch(
-            runId: try parameters.runId(),
+            runId: try parameters.runID(),
             metrics: metrics,
             params: try parameters.keyValues("params"),
             tags: try parameters.keyValues("tags")
@@ -114,7 +114,7 @@ struct RunsController<Context: CairnRequestContext>: Sendable {
     }
 
     @Sendable func deleteTag(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
-        try await store.deleteTag(runId: try parameters.runId(), key: try parameters.requiredString("key"))
+        try await store.deleteTag(runId: try parameters.runID(), key: try parameters.requiredString("key"))
         return .empty
     }
 
@@ -137,7 +137,7 @@ struct RunsController<Context: CairnRequestContext>: Sendable {
         let models = try parameters.objects("models").map { model throws(CairnError) in
             ModelReference(modelId: try model.requiredString("model_id"))
         }
-        try await store.logInputs(runId: try parameters.runId(), datasets: datasets, models: models)
+        try await store.logInputs(runId: try parameters.runID(), datasets: datasets, models: models)
         return .empty
     }
 
@@ -145,13 +145,13 @@ struct RunsController<Context: CairnRequestContext>: Sendable {
         let models = try parameters.objects("models").map { model throws(CairnError) in
             ModelReference(modelId: try model.requiredString("model_id"), step: try model.int64("step") ?? 0)
         }
-        try await store.logOutputs(runId: try parameters.runId(), models: models)
+        try await store.logOutputs(runId: try parameters.runID(), models: models)
         return .empty
     }
 
     @Sendable func getHistory(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let page = try await store.getMetricHistory(
-            runId: try parameters.runId(),
+            runId: try parameters.runID(),
             key: try parameters.requiredString("metric_key"),
             maxResults: try parameters.int("max_results"),
             pageToken: try parameters.string("page_token")

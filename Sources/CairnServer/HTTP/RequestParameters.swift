@@ -59,7 +59,7 @@ struct RequestParameters: Sendable {
     }
 
     /// `run_id`, with the deprecated `run_uuid` accepted in its place.
-    func runId() throws(CairnError) -> String {
+    func runID() throws(CairnError) -> String {
         if let id = try string("run_id"), !id.isEmpty { return id }
         if let id = try string("run_uuid"), !id.isEmpty { return id }
         throw .missingParameter("run_id")

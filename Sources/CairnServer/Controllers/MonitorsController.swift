@@ -13,9 +13,6 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
     let log: InferenceLogReader
     let now: @Sendable () -> Int64
 
-    /// Labels one feedback item may carry: a request with more rows is labelled row by row.
-    static var maximumLabels: Int { 100_000 }
-
     /// Reference tables are uploaded whole; a larger training set should be sampled first.
     static var maximumReferenceBytes: Int { 512 << 20 }
     static var maximumFeedbackItems: Int { 10_000 }
@@ -188,40 +185,9 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
         guard items.count <= Self.maximumFeedbackItems else {
             throw CairnError.invalidParameter("At most \(Self.maximumFeedbackItems) feedback items per request.")
         }
-        var given: [(id: String, labels: [JSONValue], row: Int?)] = []
-        for item in items {
-            let id = try item.requiredString("request_id")
-            guard (1...128).contains(id.utf8.count), !id.utf8.contains(0) else {
-                throw CairnError.invalidParameter("'request_id' must be 1 to 128 characters.")
-            }
-            let labels: [JSONValue]
-            switch (item.fields["label"], item.fields["labels"]) {
-            case (let label?, nil): labels = [label]
-            case (nil, .array(let values)?): labels = values
-            default: throw CairnError.invalidParameter("Feedback for '\(id)' needs exactly one of 'label' or 'labels' (an array, one per row).")
-            }
-            guard !labels.isEmpty, labels.count <= Self.maximumLabels else {
-                throw CairnError.invalidParameter("Feedback for '\(id)' must carry 1 to \(Self.maximumLabels) labels.")
-            }
-            var row: Int?
-            if let value = item.fields["row"] {
-                guard case .number(let number, _) = value, number.rounded() == number, number >= 0, number < 1e9 else {
-                    throw CairnError.invalidParameter("'row' must be a row index, a whole number ≥ 0 (feedback for '\(id)').")
-                }
-                guard item.fields["labels"] == nil else {
-                    throw CairnError.invalidParameter("'row' takes one 'label', not 'labels' (feedback for '\(id)').")
-                }
-                row = Int(number)
-            }
-            for label in labels {
-                switch label {
-                case .number(let value, _) where !value.isFinite:
-                    throw CairnError.invalidParameter("A label must be a finite number (feedback for '\(id)').")
-                case .number, .string, .bool, .null: continue
-                default: throw CairnError.invalidParameter("A label must be a number, a string, a boolean or null (feedback for '\(id)').")
-                }
-            }
-            given.append((id, labels, row))
+        let given: [(id: String, labels: [JSONValue], row: Int?)] = try items.map { item in
+            let parsed = try FeedbackItem(fields: item.fields)
+            return (parsed.requestID, parsed.labels, parsed.row)
         }
 
         let logged = try log.lookup(Set(given.map(\.id)))
@@ -277,7 +243,7 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
             }
             guard labels.count == rows else {
                 let how = rows == 1 ? "one 'label'"
-                    : rows > Self.maximumLabels ? "one item per row with 'row' and 'label' (one item carries at most \(Self.maximumLabels) labels)"
+                    : rows > FeedbackItem.maximumLabels ? "one item per row with 'row' and 'label' (one item carries at most \(FeedbackItem.maximumLabels) labels)"
                     : "'labels', a list of \(rows) (one per row, in order), or 'row' with one 'label'"
                 results.append((id, "refused", "\(labels.count) label(s) for request '\(id)', which had \(rows) row(s): send \(how)."))
                 continue

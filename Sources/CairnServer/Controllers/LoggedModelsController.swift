@@ -151,9 +151,9 @@ struct PathParameters: Sendable {
 }
 
 /// `mlflow(_:)` for routes with path parameters.
-func mlflowWithPath<Context: CairnRequestContext>(
-    _ handler: @escaping @Sendable (RequestParameters, PathParameters, Context) async throws -> JSONBody
-) -> @Sendable (Request, Context) async throws -> JSONBody {
+func mlflowWithPath<Context: CairnRequestContext, Output: ResponseGenerator>(
+    _ handler: @escaping @Sendable (RequestParameters, PathParameters, Context) async throws -> Output
+) -> @Sendable (Request, Context) async throws -> Output {
     { request, context in
         try await handler(try await RequestParameters.from(request), try PathParameters(context), context)
     }

@@ -35,7 +35,7 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
 
     // MARK: - Monitors
 
-    @Sendable func create(_ request: Request, context: Context) async throws -> JSONBody {
+    @Sendable func create(_ request: Request, context: Context) async throws -> CairnAPIBody<MonitorAPI.OneMonitor> {
         let spec = try MonitorSpec.decode(try await JSONBody.read(request, limit: Self.specLimit, untypedIsJSON: true).readableBytesView)
         try await requireModel(spec)
         let time = now()
@@ -43,10 +43,10 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
             id: CairnID.make(), name: spec.name, modelName: spec.modelName,
             alias: spec.alias, spec: spec.encoded(), creationTime: time, lastUpdateTime: time, lastRunTime: nil)
         try await store.createMonitor(monitor)
-        return .object { $0.key("monitor"); Self.write(monitor, to: &$0) }
+        return CairnAPIBody(MonitorAPI.OneMonitor(monitor: try MonitorAPI.Monitor(monitor)))
     }
 
-    @Sendable func update(_ request: Request, context: Context) async throws -> JSONBody {
+    @Sendable func update(_ request: Request, context: Context) async throws -> CairnAPIBody<MonitorAPI.OneMonitor> {
         var monitor = try await store.getMonitor(idOrName: try PathParameters(context).required("monitor_id"))
         let spec = try MonitorSpec.decode(try await JSONBody.read(request, limit: Self.specLimit, untypedIsJSON: true).readableBytesView)
         try await requireModel(spec)
@@ -56,7 +56,7 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
         monitor.spec = spec.encoded()
         monitor.lastUpdateTime = now()
         try await store.updateMonitor(monitor)
-        return .object { $0.key("monitor"); Self.write(monitor, to: &$0) }
+        return CairnAPIBody(MonitorAPI.OneMonitor(monitor: try MonitorAPI.Monitor(monitor)))
     }
 
     /// A monitor of a model that does not exist is a typo, refused now rather than found
@@ -65,19 +65,13 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
         _ = try await registry.getRegisteredModel(name: spec.modelName)
     }
 
-    @Sendable func list(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
-        let monitors = try await store.listMonitors()
-        return .object { writer in
-            writer.key("monitors")
-            writer.beginArray()
-            for monitor in monitors { Self.write(monitor, to: &writer) }
-            writer.endArray()
-        }
+    @Sendable func list(_ parameters: RequestParameters, context: Context) async throws -> CairnAPIBody<MonitorAPI.Monitors> {
+        CairnAPIBody(MonitorAPI.Monitors(monitors: try await store.listMonitors().map(MonitorAPI.Monitor.init)))
     }
 
-    @Sendable func get(_ parameters: RequestParameters, _ path: PathParameters, context: Context) async throws -> JSONBody {
+    @Sendable func get(_ parameters: RequestParameters, _ path: PathParameters, context: Context) async throws -> CairnAPIBody<MonitorAPI.OneMonitor> {
         let monitor = try await store.getMonitor(idOrName: try path.required("monitor_id"))
-        return .object { $0.key("monitor"); Self.write(monitor, to: &$0) }
+        return CairnAPIBody(MonitorAPI.OneMonitor(monitor: try MonitorAPI.Monitor(monitor)))
     }
 
     @Sendable func delete(_ parameters: RequestParameters, _ path: PathParameters, context: Context) async throws -> JSONBody {
@@ -88,17 +82,10 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
     }
 
     /// Evaluates now, as the schedule would: alerts open or resolve and webhooks are queued.
-    @Sendable func runNow(_ parameters: RequestParameters, _ path: PathParameters, context: Context) async throws -> JSONBody {
+    @Sendable func runNow(_ parameters: RequestParameters, _ path: PathParameters, context: Context) async throws -> CairnAPIBody<MonitorAPI.Run> {
         let monitor = try await store.getMonitor(idOrName: try path.required("monitor_id"))
         let (report, changed) = try await service.run(monitor)
-        let reportJSON = try Self.encode(report)
-        return .object { writer in
-            writer.key("report"); writer.raw(reportJSON)
-            writer.key("alerts")
-            writer.beginArray()
-            for alert in changed { Self.write(alert, to: &writer) }
-            writer.endArray()
-        }
+        return CairnAPIBody(MonitorAPI.Run(report: report, alerts: changed.map(MonitorAPI.Alert.init)))
     }
 
     /// The report as JSON, or as a self-contained HTML page with `?format=html` or an
@@ -121,44 +108,24 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
                 status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: report.html())))
         }
-        return JSONBody(bytes: Array(try Self.encode(report).utf8)).response()
+        return try CairnAPIBody(report).response()
     }
 
     // MARK: - Alerts
 
-    @Sendable func alerts(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
+    @Sendable func alerts(_ parameters: RequestParameters, context: Context) async throws -> CairnAPIBody<MonitorAPI.Alerts> {
         var monitorID: String?
         if let given = try parameters.string("monitor_id") { monitorID = try await store.getMonitor(idOrName: given).id }
         let state = try Self.choice(parameters, "state", as: StoredAlert.State.self)
         let limit = try parameters.int("max_results") ?? 100
         guard (1...10_000).contains(limit) else { throw CairnError.invalidParameter("'max_results' must be between 1 and 10000.") }
         let alerts = try await store.listAlerts(monitorID: monitorID, state: state, limit: limit)
-        return .object { writer in
-            writer.key("alerts")
-            writer.beginArray()
-            for alert in alerts { Self.write(alert, to: &writer) }
-            writer.endArray()
-        }
+        return CairnAPIBody(MonitorAPI.Alerts(alerts: alerts.map(MonitorAPI.Alert.init)))
     }
 
-    @Sendable func deliveries(_ parameters: RequestParameters, _ path: PathParameters, context: Context) async throws -> JSONBody {
+    @Sendable func deliveries(_ parameters: RequestParameters, _ path: PathParameters, context: Context) async throws -> CairnAPIBody<MonitorAPI.Deliveries> {
         let deliveries = try await store.listDeliveries(alertID: try path.required("alert_id"))
-        return .object { writer in
-            writer.key("deliveries")
-            writer.beginArray()
-            for delivery in deliveries {
-                writer.beginObject()
-                writer.key("event"); writer.string(delivery.event)
-                writer.key("url"); writer.string(delivery.url)
-                writer.key("state"); writer.string(delivery.state.rawValue)
-                writer.key("attempts"); writer.int(Int64(delivery.attempts))
-                writer.key("max_attempts"); writer.int(Int64(delivery.maxAttempts))
-                writer.key("next_attempt_time"); writer.int(delivery.nextAttemptTime)
-                writer.key("last_error"); if let error = delivery.lastError { writer.string(error) } else { writer.null() }
-                writer.endObject()
-            }
-            writer.endArray()
-        }
+        return CairnAPIBody(MonitorAPI.Deliveries(deliveries: deliveries.map(MonitorAPI.Delivery.init)))
     }
 
     // MARK: - Feedback
@@ -174,7 +141,7 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
     /// `pending` (stored: the request id is not in the inference log yet, which is written
     /// asynchronously, so the labels are joined when it appears, and a monitor's report
     /// names feedback that never matched a logged request).
-    @Sendable func feedback(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
+    @Sendable func feedback(_ parameters: RequestParameters, context: Context) async throws -> CairnAPIBody<MonitorAPI.FeedbackResults> {
         let items: [RequestParameters]
         if parameters.fields["feedback"] != nil {
             items = try parameters.objects("feedback")
@@ -257,28 +224,14 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
             return Feedback(requestID: id, labels: String(decoding: writer.bytes, as: UTF8.self))
         }
         try await store.putFeedback(feedback, at: now())
-        return .object { writer in
-            for status in ["accepted", "pending", "refused"] {
-                writer.key(status); writer.int(Int64(results.count { $0.status == status }))
-            }
-            writer.key("results")
-            writer.beginArray()
-            for result in results {
-                writer.beginObject()
-                writer.key("request_id"); writer.string(result.id)
-                writer.key("status"); writer.string(result.status)
-                if let reason = result.reason { writer.key("reason"); writer.string(reason) }
-                writer.endObject()
-            }
-            writer.endArray()
-        }
+        return CairnAPIBody(MonitorAPI.FeedbackResults(results.map { MonitorAPI.FeedbackResults.Item(requestID: $0.id, status: $0.status, reason: $0.reason) }))
     }
 
     // MARK: - References
 
     /// `POST /references?model_name=…&version=…[&target=…][&prediction=…]` with a CSV body:
     /// the training table profiled as the version's reference, replacing any earlier one.
-    @Sendable func putReference(_ request: Request, context: Context) async throws -> JSONBody {
+    @Sendable func putReference(_ request: Request, context: Context) async throws -> CairnAPIBody<MonitorAPI.OneReference> {
         let query = RequestParameters(fields: try QueryString.parse(request.uri.query ?? ""))
         let name = try query.requiredString("model_name")
         let version = try query.requiredString("version")
@@ -292,23 +245,17 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
         let reference = try MonitorReference(csv: body.readableBytesView, target: try query.string("target"), prediction: try query.string("prediction"))
         try await store.putReference(StoredReference(
             modelName: name, version: version, profile: try reference.encoded(), rowCount: reference.rowCount, creationTime: now()))
-        return .object { writer in
-            writer.key("reference")
-            Self.write(reference, name: name, version: version, to: &writer)
-        }
+        return CairnAPIBody(MonitorAPI.OneReference(reference: MonitorAPI.Reference(reference, name: name, version: version)))
     }
 
-    @Sendable func getReference(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
+    @Sendable func getReference(_ parameters: RequestParameters, context: Context) async throws -> CairnAPIBody<MonitorAPI.OneReference> {
         let name = try parameters.requiredString("model_name")
         let version = try parameters.requiredString("version")
         guard let stored = try await store.getReference(modelName: name, version: version) else {
             throw CairnError.notFound("Model '\(name)' version \(version) has no reference profile.")
         }
         let reference = try MonitorReference.decode(stored.profile)
-        return .object { writer in
-            writer.key("reference")
-            Self.write(reference, name: name, version: version, to: &writer)
-        }
+        return CairnAPIBody(MonitorAPI.OneReference(reference: MonitorAPI.Reference(reference, name: name, version: version)))
     }
 
     // MARK: - Inference log
@@ -342,7 +289,7 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: format.render(entries, labels: labels, positionalNames: positionalNames))))
     }
 
-    // MARK: - Encoding
+    // MARK: - Parameters
 
     /// An enum field of Cairn's own API: unlike MLflow's lenient parsing, an unknown value
     /// is an error, so a typo never silently means the default.
@@ -356,71 +303,4 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
 
     /// Monitor specs are small; a megabyte is far more than any real one.
     static var specLimit: RequestBodyLimit { RequestBodyLimit(bytes: 1 << 20) }
-
-    static func encode(_ report: MonitorReport) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys]
-        // As MLflow's proto-JSON writes non-finite doubles.
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-        return String(decoding: try encoder.encode(report), as: UTF8.self)
-    }
-
-    static func write(_ monitor: StoredMonitor, to writer: inout JSONWriter) {
-        writer.beginObject()
-        writer.key("monitor_id"); writer.string(monitor.id)
-        writer.key("name"); writer.string(monitor.name)
-        writer.key("model_name"); writer.string(monitor.modelName)
-        writer.key("alias"); if let alias = monitor.alias { writer.string(alias) } else { writer.null() }
-        writer.key("spec"); writer.raw(monitor.spec)
-        writer.key("creation_time"); writer.int(monitor.creationTime)
-        writer.key("last_update_time"); writer.int(monitor.lastUpdateTime)
-        writer.key("last_run_time"); if let time = monitor.lastRunTime { writer.int(time) } else { writer.null() }
-        writer.endObject()
-    }
-
-    static func write(_ alert: StoredAlert, to writer: inout JSONWriter) {
-        writer.beginObject()
-        writer.key("alert_id"); writer.string(alert.id)
-        writer.key("monitor_id"); writer.string(alert.monitorID)
-        writer.key("check"); writer.string(alert.check)
-        writer.key("state"); writer.string(alert.state.rawValue)
-        writer.key("value"); if let value = alert.value { writer.double(value) } else { writer.null() }
-        writer.key("threshold"); writer.double(alert.threshold)
-        writer.key("message"); writer.string(alert.message)
-        writer.key("model_name"); writer.string(alert.modelName)
-        writer.key("model_version"); if let version = alert.modelVersion { writer.string(version) } else { writer.null() }
-        writer.key("fired_at"); writer.int(alert.firedAt)
-        writer.key("resolved_at"); if let time = alert.resolvedAt { writer.int(time) } else { writer.null() }
-        writer.endObject()
-    }
-
-    /// A reference's summary: what each feature is, not its retained sample.
-    static func write(_ reference: MonitorReference, name: String, version: String, to writer: inout JSONWriter) {
-        writer.beginObject()
-        writer.key("model_name"); writer.string(name)
-        writer.key("version"); writer.string(version)
-        writer.key("row_count"); writer.int(Int64(reference.rowCount))
-        writer.key("prediction_source"); if let source = reference.predictionSource { writer.string(source) } else { writer.null() }
-        writer.key("features")
-        writer.beginArray()
-        for feature in reference.features.features + (reference.prediction.map { [$0] } ?? []) {
-            writer.beginObject()
-            writer.key("name"); writer.string(feature.name)
-            writer.key("kind"); writer.string(feature.kind.rawValue)
-            writer.key("null_share"); writer.double(feature.nullShare)
-            if let numeric = feature.numeric {
-                writer.key("mean"); writer.double(numeric.mean)
-                writer.key("std"); writer.double(numeric.std)
-                writer.key("min"); writer.double(numeric.min)
-                writer.key("max"); writer.double(numeric.max)
-            }
-            if let categorical = feature.categorical {
-                writer.key("distinct_count"); writer.int(Int64(categorical.distinctCount))
-            }
-            writer.endObject()
-        }
-        writer.endArray()
-        writer.endObject()
-    }
 }

@@ -136,32 +136,9 @@ public struct ArtifactPath: Sendable, Hashable, CustomStringConvertible {
     /// `nil` when there was nothing to decode.
     static func percentDecoded(_ bytes: [UInt8]) -> [UInt8]? {
         guard bytes.contains(UInt8(ascii: "%")) else { return nil }
-        var output: [UInt8] = []
-        output.reserveCapacity(bytes.count)
-        var changed = false
-        var index = 0
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "%"), index + 2 < bytes.count,
-               let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2]) {
-                output.append(high << 4 | low)
-                index += 3
-                changed = true
-            } else {
-                output.append(byte)
-                index += 1
-            }
-        }
-        return changed ? output : nil
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
+        let output = PercentDecoding.unquote(bytes, mode: .path)
+        // Every decoded escape shortens the bytes, so an unchanged length means none was.
+        return output.count == bytes.count ? nil : output
     }
 
     private static func isASCIILetter(_ byte: UInt8) -> Bool {

@@ -82,10 +82,10 @@ public struct MultipartUploadID: Sendable, Hashable, CustomStringConvertible {
         self.rawValue = unchecked
     }
 
-    /// A fresh id: two of the temporary files' random suffixes, which come from the
-    /// system's cryptographically secure generator.
+    /// A fresh id from Cairn's one id generator, which draws on the system's
+    /// cryptographically secure generator.
     static func random() -> MultipartUploadID {
-        MultipartUploadID(unchecked: ArtifactRoot.randomSuffix() + ArtifactRoot.randomSuffix())
+        MultipartUploadID(unchecked: CairnID.make())
     }
 
     static func isValid(_ string: String) -> Bool {

@@ -8,8 +8,6 @@ import Logging
 import Prometheus
 import ServiceLifecycle
 
-public typealias AppRequestContext = BasicRequestContext
-
 /// Wires the stores and controllers for `configuration` and returns the application, ready to
 /// run. Migrations run when it starts, before the server listens. The port, the data
 /// directory and its lock are checked first, so those mistakes are reported before anything
@@ -63,7 +61,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     // Migrations run once the services are up (PostgreSQL's pool must be running) and
     // before the server listens; a failure stops start-up.
     app.beforeServerStarts {
-        try await Migrations.run(on: database.database, logger: logger, now: SQLTrackingStore.wallClock())
+        try await Migrations.run(on: database.database, logger: logger, now: SystemClock.now())
         monitoring.service.start()
     }
     return app
@@ -81,8 +79,9 @@ public func buildRouter(
     hostPolicy: HostPolicy = HostPolicy(bindHost: "127.0.0.1", allowedHosts: [])
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
+    router.add(middleware: RequestIDMiddleware())
     router.add(middleware: RequestMetricsMiddleware(registry: registry))
-    router.add(middleware: ErrorShapeMiddleware())
+    router.add(middleware: ErrorRenderingMiddleware(.mlflowJSON))
     router.add(middleware: HostOriginMiddleware(policy: hostPolicy))
     let multipart = artifacts as? any MultipartArtifactRepository
     ServiceController(registry: registry, servesArtifacts: artifacts != nil, multipartUploads: multipart != nil).addRoutes(to: router)
@@ -92,7 +91,7 @@ public func buildRouter(
     for prefix in ["api/2.0/mlflow", "ajax-api/2.0/mlflow"] {
         let group = router.group(RouterPath(prefix))
         ExperimentsController(store: store).addRoutes(to: group)
-        RunsController(store: store, now: SQLTrackingStore.wallClock).addRoutes(to: group)
+        RunsController(store: store, now: SystemClock.now).addRoutes(to: group)
         if let registryStore { RegistryController(store: registryStore).addRoutes(to: group) }
         if let loggedModelStore { LoggedModelsController(store: loggedModelStore).addRoutes(to: group) }
     }
@@ -111,12 +110,12 @@ public struct Monitoring: Sendable {
     public let registry: any RegistryStore
     public let log: InferenceLogReader
     public let service: MonitorService
-    public let now: @Sendable () -> Int64
+    public let now: WallClock
 
     public init(
         store: any MonitorStore, registry: any RegistryStore, logDirectory: String, metrics: PrometheusCollectorRegistry,
         options: MonitorService.Options = MonitorService.Options(), logger: Logger,
-        now: @escaping @Sendable () -> Int64 = SQLTrackingStore.wallClock
+        now: @escaping WallClock = SystemClock.now
     ) {
         self.store = store
         self.registry = registry

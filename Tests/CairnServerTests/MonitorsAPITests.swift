@@ -35,7 +35,7 @@ import Testing
 
     /// A router with monitoring mounted, and a registered model `churn` with version 1.
     func withApp(
-        now: @escaping @Sendable () -> Int64 = SQLTrackingStore.wallClock, _ body: @Sendable (any TestClientProtocol, Stores) async throws -> Void
+        now: @escaping WallClock = SystemClock.now, _ body: @Sendable (any TestClientProtocol, Stores) async throws -> Void
     ) async throws {
         let logger = Logger(label: "test")
         let database = try await SQLiteMetadataDatabase.open(path: base + "/cairn.db", logger: logger)
@@ -484,7 +484,7 @@ import Testing
     @Test func aReportNamesFeedbackThatNeverMatchedALoggedRequest() async throws {
         _ = try writeLog([("seen", 1_000, "1", 200)])
         let offset = Mutex<Int64>(0)
-        try await withApp(now: { SQLTrackingStore.wallClock() + offset.withLock { $0 } }) { client, _ in
+        try await withApp(now: { SystemClock.now() + offset.withLock { $0 } }) { client, _ in
             let created = try json(try await client.post("\(Self.api)/monitors", #"{"name": "fb", "model_name": "churn", "min_rows": 1}"#))
             let id = try #require(Self.string(created["monitor"]?["monitor_id"]))
             _ = try await client.post("\(Self.api)/feedback", #"{"feedback": [{"request_id": "seen", "label": 1}, {"request_id": "made-up", "label": 1}]}"#)

@@ -9,7 +9,7 @@ struct StoreFixture {
     let database: SQLiteMetadataDatabase
     let store: SQLTrackingStore
 
-    static func make(now: @escaping @Sendable () -> Int64 = SQLTrackingStore.wallClock) async throws -> StoreFixture {
+    static func make(now: @escaping WallClock = SystemClock.now) async throws -> StoreFixture {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-store-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let logger = Logger(label: "test")

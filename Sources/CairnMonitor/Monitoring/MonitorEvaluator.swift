@@ -10,7 +10,7 @@ public struct MonitorEvaluator: Sendable {
     let store: any MonitorStore
     let registry: any RegistryStore
     let log: InferenceLogReader
-    let now: @Sendable () -> Int64
+    let now: WallClock
     let limits: Limits
 
     /// What one evaluation may hold in memory, whatever the window's traffic: the newest
@@ -31,7 +31,7 @@ public struct MonitorEvaluator: Sendable {
     static let feedbackGraceMs: Int64 = 60_000
 
     public init(
-        store: any MonitorStore, registry: any RegistryStore, log: InferenceLogReader, limits: Limits = Limits(), now: @escaping @Sendable () -> Int64
+        store: any MonitorStore, registry: any RegistryStore, log: InferenceLogReader, limits: Limits = Limits(), now: @escaping WallClock
     ) {
         self.store = store
         self.registry = registry

@@ -38,7 +38,7 @@ public final class MonitorService: Service, Sendable {
     let client: HTTPClient
     let options: Options
     let logger: Logger
-    let now: @Sendable () -> Int64
+    let now: WallClock
     /// Opened by `start()`: the store's tables exist only once migrations have run, which
     /// happens after services start.
     private let started: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation) = AsyncStream.makeStream()
@@ -65,7 +65,7 @@ public final class MonitorService: Service, Sendable {
 
     public init(
         store: any MonitorStore, evaluator: MonitorEvaluator, registry: PrometheusCollectorRegistry, client: HTTPClient = .shared,
-        options: Options = Options(), logger: Logger, now: @escaping @Sendable () -> Int64
+        options: Options = Options(), logger: Logger, now: @escaping WallClock
     ) {
         self.store = store
         self.evaluator = evaluator

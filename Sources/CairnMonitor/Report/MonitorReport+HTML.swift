@@ -1,3 +1,4 @@
+import CairnCore
 import Foundation
 
 extension MonitorReport {
@@ -142,23 +143,7 @@ extension MonitorReport {
 /// Escaping, locale-free number formatting and the histogram chart. Formatting goes through
 /// `String(format:)` without a locale so the page is byte-for-byte the same on every host.
 private enum HTML {
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            // Control characters are parse errors in HTML5; show them as replacement characters.
-            case _ where scalar.value < 0x20 && !["\n", "\r", "\t"].contains(scalar), "\u{7F}": out += "\u{FFFD}"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
+    static func escape(_ text: String) -> String { HTMLText.escape(text) }
 
     /// NaN and infinities render as a dash, never as text a reader (or an SVG parser) trips on.
     static func fixed(_ x: Double, digits: Int) -> String {

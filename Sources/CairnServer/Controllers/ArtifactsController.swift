@@ -6,7 +6,7 @@ import Hummingbird
 /// MLflow's proxied artifact API, `/api/2.0/mlflow-artifacts/artifacts/…`: the client sends
 /// every file through the tracking server, which stores it under its artifacts destination.
 /// Multipart uploads are `MultipartUploadsController`'s when the repository supports them.
-struct ArtifactsController<Context: RequestContext>: Sendable {
+struct ArtifactsController<Context: CairnRequestContext>: Sendable {
     let repository: any ArtifactRepository
 
     static var prefix: String { "/api/2.0/mlflow-artifacts/artifacts" }
@@ -37,7 +37,7 @@ struct ArtifactsController<Context: RequestContext>: Sendable {
     static func path(of request: Request, under prefix: String = prefix) throws -> ArtifactPath {
         let raw = request.uri.path
         guard raw.hasPrefix(prefix + "/") else { throw ArtifactPath.invalid }
-        guard let decoded = percentDecode(raw.dropFirst(prefix.count + 1)) else { throw ArtifactPath.invalid }
+        guard let decoded = try? PercentDecoding.decode(raw.dropFirst(prefix.count + 1), mode: .path) else { throw ArtifactPath.invalid }
         return try ArtifactPath(decoded)
     }
 
@@ -87,27 +87,6 @@ struct ArtifactsController<Context: RequestContext>: Sendable {
         guard !path.isRoot else { throw ArtifactPath.invalid }
         try await repository.delete(path)
         return .empty
-    }
-
-    static func percentDecode(_ text: Substring) -> String? {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count)
-        var iterator = text.utf8.makeIterator()
-        while let byte = iterator.next() {
-            guard byte == UInt8(ascii: "%") else { bytes.append(byte); continue }
-            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
-            bytes.append(high << 4 | low)
-        }
-        return String(validating: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }
 

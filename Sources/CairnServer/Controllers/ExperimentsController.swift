@@ -3,7 +3,7 @@ import CairnStore
 import Hummingbird
 
 /// `/mlflow/experiments/*`: MLflow's experiment API.
-struct ExperimentsController<Context: RequestContext>: Sendable {
+struct ExperimentsController<Context: CairnRequestContext>: Sendable {
     let store: any TrackingStore
 
     func addRoutes(to group: RouterGroup<Context>) {
@@ -19,7 +19,7 @@ struct ExperimentsController<Context: RequestContext>: Sendable {
         group.post("experiments/delete-experiment-tag", use: mlflow(deleteTag))
     }
 
-    @Sendable func create(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func create(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let name = try TrackingValidation.validateExperimentName(try parameters.string("name"))
         let id = try await store.createExperiment(
             name: name,
@@ -29,12 +29,12 @@ struct ExperimentsController<Context: RequestContext>: Sendable {
         return .object { $0.key("experiment_id"); $0.string(id) }
     }
 
-    @Sendable func get(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func get(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let experiment = try await store.getExperiment(id: try parameters.requiredString("experiment_id"))
         return .object { $0.key("experiment"); $0.write(experiment) }
     }
 
-    @Sendable func getByName(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func getByName(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let name = try parameters.requiredString("experiment_name")
         guard let experiment = try await store.getExperiment(name: name) else {
             throw CairnError.notFound("Could not find experiment with name '\(name)'")
@@ -42,7 +42,7 @@ struct ExperimentsController<Context: RequestContext>: Sendable {
         return .object { $0.key("experiment"); $0.write(experiment) }
     }
 
-    @Sendable func search(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func search(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let maxResults = try parameters.int("max_results") ?? 1000
         guard (1...TrackingLimits.maxResultsThreshold).contains(maxResults) else {
             throw CairnError.invalidParameter(
@@ -63,7 +63,7 @@ struct ExperimentsController<Context: RequestContext>: Sendable {
         }
     }
 
-    @Sendable func update(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func update(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let id = try parameters.requiredString("experiment_id")
         if let newName = try parameters.string("new_name") {
             try await store.renameExperiment(id: id, newName: newName)
@@ -73,24 +73,24 @@ struct ExperimentsController<Context: RequestContext>: Sendable {
         return .empty
     }
 
-    @Sendable func delete(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func delete(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         try await store.deleteExperiment(id: try parameters.requiredString("experiment_id"))
         return .empty
     }
 
-    @Sendable func restore(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func restore(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         try await store.restoreExperiment(id: try parameters.requiredString("experiment_id"))
         return .empty
     }
 
-    @Sendable func setTag(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func setTag(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let tag = KeyValue(key: try parameters.requiredString("key"), value: try parameters.string("value") ?? "")
         guard parameters.fields["value"] != nil else { throw CairnError.missingParameter("value") }
         try await store.setExperimentTag(id: try parameters.requiredString("experiment_id"), tag: tag)
         return .empty
     }
 
-    @Sendable func deleteTag(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func deleteTag(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         try await store.deleteExperimentTag(id: try parameters.requiredString("experiment_id"), key: try parameters.requiredString("key"))
         return .empty
     }

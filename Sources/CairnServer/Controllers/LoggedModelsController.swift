@@ -3,7 +3,7 @@ import CairnStore
 import Hummingbird
 
 /// `/mlflow/logged-models/*`: MLflow 3 logged models, addressed by id in the path.
-struct LoggedModelsController<Context: RequestContext>: Sendable {
+struct LoggedModelsController<Context: CairnRequestContext>: Sendable {
     let store: any LoggedModelStore
 
     func addRoutes(to group: RouterGroup<Context>) {
@@ -17,7 +17,7 @@ struct LoggedModelsController<Context: RequestContext>: Sendable {
         group.post("logged-models/{model_id}/params", use: mlflowWithPath(logParams))
     }
 
-    @Sendable func create(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func create(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let model = try await store.createLoggedModel(CreateLoggedModel(
             experimentId: try parameters.requiredString("experiment_id"),
             name: try parameters.string("name").flatMap { $0.isEmpty ? nil : $0 },
@@ -29,38 +29,38 @@ struct LoggedModelsController<Context: RequestContext>: Sendable {
         return .object { $0.key("model"); $0.write(model) }
     }
 
-    @Sendable func get(_ parameters: RequestParameters, _ path: PathParameters) async throws -> JSONBody {
+    @Sendable func get(_ parameters: RequestParameters, _ path: PathParameters, context: Context) async throws -> JSONBody {
         let allowDeleted = try parameters.string("allow_deleted")?.lowercased() == "true"
         let model = try await store.getLoggedModel(id: try path.required("model_id"), allowDeleted: allowDeleted)
         return .object { $0.key("model"); $0.write(model) }
     }
 
-    @Sendable func finalize(_ parameters: RequestParameters, _ path: PathParameters) async throws -> JSONBody {
+    @Sendable func finalize(_ parameters: RequestParameters, _ path: PathParameters, context: Context) async throws -> JSONBody {
         let model = try await store.finalizeLoggedModel(id: try path.required("model_id"), status: try Self.status(parameters))
         return .object { $0.key("model"); $0.write(model) }
     }
 
-    @Sendable func delete(_ parameters: RequestParameters, _ path: PathParameters) async throws -> JSONBody {
+    @Sendable func delete(_ parameters: RequestParameters, _ path: PathParameters, context: Context) async throws -> JSONBody {
         try await store.deleteLoggedModel(id: try path.required("model_id"))
         return .empty
     }
 
-    @Sendable func setTags(_ parameters: RequestParameters, _ path: PathParameters) async throws -> JSONBody {
+    @Sendable func setTags(_ parameters: RequestParameters, _ path: PathParameters, context: Context) async throws -> JSONBody {
         try await store.setLoggedModelTags(id: try path.required("model_id"), tags: try parameters.keyValues("tags"))
         return .empty
     }
 
-    @Sendable func deleteTag(_ parameters: RequestParameters, _ path: PathParameters) async throws -> JSONBody {
+    @Sendable func deleteTag(_ parameters: RequestParameters, _ path: PathParameters, context: Context) async throws -> JSONBody {
         try await store.deleteLoggedModelTag(id: try path.required("model_id"), key: try path.required("tag_key"))
         return .empty
     }
 
-    @Sendable func logParams(_ parameters: RequestParameters, _ path: PathParameters) async throws -> JSONBody {
+    @Sendable func logParams(_ parameters: RequestParameters, _ path: PathParameters, context: Context) async throws -> JSONBody {
         try await store.logLoggedModelParams(id: try path.required("model_id"), params: try parameters.keyValues("params"))
         return .empty
     }
 
-    @Sendable func search(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func search(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         guard parameters.fields["experiment_ids"] != nil else { throw CairnError.missingParameter("experiment_ids") }
         let maxResults = try parameters.int("max_results") ?? RegistryLimits.defaultLoggedModelSearchMaxResults
         guard (1...RegistryLimits.maxLoggedModelSearchResults).contains(maxResults) else {
@@ -136,7 +136,7 @@ struct PathParameters: Sendable {
         var values: [String: String] = [:]
         for (name, raw) in context.parameters {
             // NUL can never name a stored row, and PostgreSQL refuses it in text parameters.
-            guard let decoded = String(raw).removingPercentEncodingStrictly, !decoded.utf8.contains(0) else {
+            guard let decoded = try? PercentDecoding.decode(raw, mode: .path), !decoded.utf8.contains(0) else {
                 throw CairnError.invalidParameter("Malformed path parameter '\(name)'")
             }
             values[String(name)] = decoded
@@ -151,37 +151,10 @@ struct PathParameters: Sendable {
 }
 
 /// `mlflow(_:)` for routes with path parameters.
-func mlflowWithPath<Context: RequestContext>(
-    _ handler: @escaping @Sendable (RequestParameters, PathParameters) async throws -> JSONBody
-) -> @Sendable (Request, Context) async throws -> JSONBody {
+func mlflowWithPath<Context: CairnRequestContext, Output: ResponseGenerator>(
+    _ handler: @escaping @Sendable (RequestParameters, PathParameters, Context) async throws -> Output
+) -> @Sendable (Request, Context) async throws -> Output {
     { request, context in
-        try await handler(try await RequestParameters.from(request), try PathParameters(context))
-    }
-}
-
-extension String {
-    /// Percent-decodes a path segment (`+` stays a plus); nil for malformed escapes or
-    /// invalid UTF-8.
-    var removingPercentEncodingStrictly: String? {
-        var bytes: [UInt8] = []
-        var iterator = utf8.makeIterator()
-        func hex(_ byte: UInt8?) -> UInt8? {
-            guard let byte else { return nil }
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-            default: return nil
-            }
-        }
-        while let byte = iterator.next() {
-            if byte == UInt8(ascii: "%") {
-                guard let high = hex(iterator.next()), let low = hex(iterator.next()) else { return nil }
-                bytes.append(high << 4 | low)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(validating: bytes, as: UTF8.self)
+        try await handler(try await RequestParameters.from(request), try PathParameters(context), context)
     }
 }

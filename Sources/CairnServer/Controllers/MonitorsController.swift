@@ -7,15 +7,12 @@ import Hummingbird
 
 /// `/api/cairn/v1/`: monitors, their reports and alerts, ground-truth feedback, reference
 /// profiles and the inference log.
-struct MonitorsController<Context: RequestContext>: Sendable {
+struct MonitorsController<Context: CairnRequestContext>: Sendable {
     let store: any MonitorStore
     let registry: any RegistryStore
     let service: MonitorService
     let log: InferenceLogReader
     let now: @Sendable () -> Int64
-
-    /// Labels one feedback item may carry: a request with more rows is labelled row by row.
-    static var maximumLabels: Int { 100_000 }
 
     /// Reference tables are uploaded whole; a larger training set should be sampled first.
     static var maximumReferenceBytes: Int { 512 << 20 }
@@ -39,20 +36,20 @@ struct MonitorsController<Context: RequestContext>: Sendable {
 
     // MARK: - Monitors
 
-    @Sendable func create(_ request: Request, context: Context) async throws -> JSONBody {
-        let spec = try MonitorSpec.decode(try await Self.jsonBody(request).readableBytesView)
+    @Sendable func create(_ request: Request, context: Context) async throws -> CairnAPIBody<MonitorAPI.OneMonitor> {
+        let spec = try MonitorSpec.decode(try await JSONBody.read(request, limit: Self.specLimit, untypedIsJSON: true).readableBytesView)
         try await requireModel(spec)
         let time = now()
         let monitor = StoredMonitor(
-            id: UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""), name: spec.name, modelName: spec.modelName,
+            id: CairnID.make(), name: spec.name, modelName: spec.modelName,
             alias: spec.alias, spec: spec.encoded(), creationTime: time, lastUpdateTime: time, lastRunTime: nil)
         try await store.createMonitor(monitor)
-        return .object { $0.key("monitor"); Self.write(monitor, to: &$0) }
+        return CairnAPIBody(MonitorAPI.OneMonitor(monitor: try MonitorAPI.Monitor(monitor)))
     }
 
-    @Sendable func update(_ request: Request, context: Context) async throws -> JSONBody {
+    @Sendable func update(_ request: Request, context: Context) async throws -> CairnAPIBody<MonitorAPI.OneMonitor> {
         var monitor = try await store.getMonitor(idOrName: try PathParameters(context).required("monitor_id"))
-        let spec = try MonitorSpec.decode(try await Self.jsonBody(request).readableBytesView)
+        let spec = try MonitorSpec.decode(try await JSONBody.read(request, limit: Self.specLimit, untypedIsJSON: true).readableBytesView)
         try await requireModel(spec)
         monitor.name = spec.name
         monitor.modelName = spec.modelName
@@ -60,7 +57,7 @@ struct MonitorsController<Context: RequestContext>: Sendable {
         monitor.spec = spec.encoded()
         monitor.lastUpdateTime = now()
         try await store.updateMonitor(monitor)
-        return .object { $0.key("monitor"); Self.write(monitor, to: &$0) }
+        return CairnAPIBody(MonitorAPI.OneMonitor(monitor: try MonitorAPI.Monitor(monitor)))
     }
 
     /// A monitor of a model that does not exist is a typo, refused now rather than found
@@ -69,22 +66,16 @@ struct MonitorsController<Context: RequestContext>: Sendable {
         _ = try await registry.getRegisteredModel(name: spec.modelName)
     }
 
-    @Sendable func list(_ parameters: RequestParameters) async throws -> JSONBody {
-        let monitors = try await store.listMonitors()
-        return .object { writer in
-            writer.key("monitors")
-            writer.beginArray()
-            for monitor in monitors { Self.write(monitor, to: &writer) }
-            writer.endArray()
-        }
+    @Sendable func list(_ parameters: RequestParameters, context: Context) async throws -> CairnAPIBody<MonitorAPI.Monitors> {
+        CairnAPIBody(MonitorAPI.Monitors(monitors: try await store.listMonitors().map(MonitorAPI.Monitor.init)))
     }
 
-    @Sendable func get(_ parameters: RequestParameters, _ path: PathParameters) async throws -> JSONBody {
+    @Sendable func get(_ parameters: RequestParameters, _ path: PathParameters, context: Context) async throws -> CairnAPIBody<MonitorAPI.OneMonitor> {
         let monitor = try await store.getMonitor(idOrName: try path.required("monitor_id"))
-        return .object { $0.key("monitor"); Self.write(monitor, to: &$0) }
+        return CairnAPIBody(MonitorAPI.OneMonitor(monitor: try MonitorAPI.Monitor(monitor)))
     }
 
-    @Sendable func delete(_ parameters: RequestParameters, _ path: PathParameters) async throws -> JSONBody {
+    @Sendable func delete(_ parameters: RequestParameters, _ path: PathParameters, context: Context) async throws -> JSONBody {
         let monitor = try await store.getMonitor(idOrName: try path.required("monitor_id"))
         try await store.deleteMonitor(id: monitor.id)
         service.forget(monitorID: monitor.id)
@@ -92,17 +83,10 @@ struct MonitorsController<Context: RequestContext>: Sendable {
     }
 
     /// Evaluates now, as the schedule would: alerts open or resolve and webhooks are queued.
-    @Sendable func runNow(_ parameters: RequestParameters, _ path: PathParameters) async throws -> JSONBody {
+    @Sendable func runNow(_ parameters: RequestParameters, _ path: PathParameters, context: Context) async throws -> CairnAPIBody<MonitorAPI.Run> {
         let monitor = try await store.getMonitor(idOrName: try path.required("monitor_id"))
         let (report, changed) = try await service.run(monitor)
-        let reportJSON = try Self.encode(report)
-        return .object { writer in
-            writer.key("report"); writer.raw(reportJSON)
-            writer.key("alerts")
-            writer.beginArray()
-            for alert in changed { Self.write(alert, to: &writer) }
-            writer.endArray()
-        }
+        return CairnAPIBody(MonitorAPI.Run(report: report, alerts: changed.map(MonitorAPI.Alert.init)))
     }
 
     /// The report as JSON, or as a self-contained HTML page with `?format=html` or an
@@ -125,44 +109,24 @@ struct MonitorsController<Context: RequestContext>: Sendable {
                 status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: report.html())))
         }
-        return JSONBody(bytes: Array(try Self.encode(report).utf8)).response()
+        return try CairnAPIBody(report).response()
     }
 
     // MARK: - Alerts
 
-    @Sendable func alerts(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func alerts(_ parameters: RequestParameters, context: Context) async throws -> CairnAPIBody<MonitorAPI.Alerts> {
         var monitorID: String?
         if let given = try parameters.string("monitor_id") { monitorID = try await store.getMonitor(idOrName: given).id }
         let state = try Self.choice(parameters, "state", as: StoredAlert.State.self)
         let limit = try parameters.int("max_results") ?? 100
         guard (1...10_000).contains(limit) else { throw CairnError.invalidParameter("'max_results' must be between 1 and 10000.") }
         let alerts = try await store.listAlerts(monitorID: monitorID, state: state, limit: limit)
-        return .object { writer in
-            writer.key("alerts")
-            writer.beginArray()
-            for alert in alerts { Self.write(alert, to: &writer) }
-            writer.endArray()
-        }
+        return CairnAPIBody(MonitorAPI.Alerts(alerts: alerts.map(MonitorAPI.Alert.init)))
     }
 
-    @Sendable func deliveries(_ parameters: RequestParameters, _ path: PathParameters) async throws -> JSONBody {
+    @Sendable func deliveries(_ parameters: RequestParameters, _ path: PathParameters, context: Context) async throws -> CairnAPIBody<MonitorAPI.Deliveries> {
         let deliveries = try await store.listDeliveries(alertID: try path.required("alert_id"))
-        return .object { writer in
-            writer.key("deliveries")
-            writer.beginArray()
-            for delivery in deliveries {
-                writer.beginObject()
-                writer.key("event"); writer.string(delivery.event)
-                writer.key("url"); writer.string(delivery.url)
-                writer.key("state"); writer.string(delivery.state.rawValue)
-                writer.key("attempts"); writer.int(Int64(delivery.attempts))
-                writer.key("max_attempts"); writer.int(Int64(delivery.maxAttempts))
-                writer.key("next_attempt_time"); writer.int(delivery.nextAttemptTime)
-                writer.key("last_error"); if let error = delivery.lastError { writer.string(error) } else { writer.null() }
-                writer.endObject()
-            }
-            writer.endArray()
-        }
+        return CairnAPIBody(MonitorAPI.Deliveries(deliveries: deliveries.map(MonitorAPI.Delivery.init)))
     }
 
     // MARK: - Feedback
@@ -178,7 +142,7 @@ struct MonitorsController<Context: RequestContext>: Sendable {
     /// `pending` (stored: the request id is not in the inference log yet, which is written
     /// asynchronously, so the labels are joined when it appears, and a monitor's report
     /// names feedback that never matched a logged request).
-    @Sendable func feedback(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func feedback(_ parameters: RequestParameters, context: Context) async throws -> CairnAPIBody<MonitorAPI.FeedbackResults> {
         let items: [RequestParameters]
         if parameters.fields["feedback"] != nil {
             items = try parameters.objects("feedback")
@@ -189,40 +153,9 @@ struct MonitorsController<Context: RequestContext>: Sendable {
         guard items.count <= Self.maximumFeedbackItems else {
             throw CairnError.invalidParameter("At most \(Self.maximumFeedbackItems) feedback items per request.")
         }
-        var given: [(id: String, labels: [JSONValue], row: Int?)] = []
-        for item in items {
-            let id = try item.requiredString("request_id")
-            guard (1...128).contains(id.utf8.count), !id.utf8.contains(0) else {
-                throw CairnError.invalidParameter("'request_id' must be 1 to 128 characters.")
-            }
-            let labels: [JSONValue]
-            switch (item.fields["label"], item.fields["labels"]) {
-            case (let label?, nil): labels = [label]
-            case (nil, .array(let values)?): labels = values
-            default: throw CairnError.invalidParameter("Feedback for '\(id)' needs exactly one of 'label' or 'labels' (an array, one per row).")
-            }
-            guard !labels.isEmpty, labels.count <= Self.maximumLabels else {
-                throw CairnError.invalidParameter("Feedback for '\(id)' must carry 1 to \(Self.maximumLabels) labels.")
-            }
-            var row: Int?
-            if let value = item.fields["row"] {
-                guard case .number(let number, _) = value, number.rounded() == number, number >= 0, number < 1e9 else {
-                    throw CairnError.invalidParameter("'row' must be a row index, a whole number ≥ 0 (feedback for '\(id)').")
-                }
-                guard item.fields["labels"] == nil else {
-                    throw CairnError.invalidParameter("'row' takes one 'label', not 'labels' (feedback for '\(id)').")
-                }
-                row = Int(number)
-            }
-            for label in labels {
-                switch label {
-                case .number(let value, _) where !value.isFinite:
-                    throw CairnError.invalidParameter("A label must be a finite number (feedback for '\(id)').")
-                case .number, .string, .bool, .null: continue
-                default: throw CairnError.invalidParameter("A label must be a number, a string, a boolean or null (feedback for '\(id)').")
-                }
-            }
-            given.append((id, labels, row))
+        let given: [(id: String, labels: [JSONValue], row: Int?)] = try items.map { item in
+            let parsed = try FeedbackItem(fields: item.fields)
+            return (parsed.requestID, parsed.labels, parsed.row)
         }
 
         let logged = try log.lookup(Set(given.map(\.id)))
@@ -278,7 +211,7 @@ struct MonitorsController<Context: RequestContext>: Sendable {
             }
             guard labels.count == rows else {
                 let how = rows == 1 ? "one 'label'"
-                    : rows > Self.maximumLabels ? "one item per row with 'row' and 'label' (one item carries at most \(Self.maximumLabels) labels)"
+                    : rows > FeedbackItem.maximumLabels ? "one item per row with 'row' and 'label' (one item carries at most \(FeedbackItem.maximumLabels) labels)"
                     : "'labels', a list of \(rows) (one per row, in order), or 'row' with one 'label'"
                 results.append((id, "refused", "\(labels.count) label(s) for request '\(id)', which had \(rows) row(s): send \(how)."))
                 continue
@@ -292,28 +225,14 @@ struct MonitorsController<Context: RequestContext>: Sendable {
             return Feedback(requestID: id, labels: String(decoding: writer.bytes, as: UTF8.self))
         }
         try await store.putFeedback(feedback, at: now())
-        return .object { writer in
-            for status in ["accepted", "pending", "refused"] {
-                writer.key(status); writer.int(Int64(results.count { $0.status == status }))
-            }
-            writer.key("results")
-            writer.beginArray()
-            for result in results {
-                writer.beginObject()
-                writer.key("request_id"); writer.string(result.id)
-                writer.key("status"); writer.string(result.status)
-                if let reason = result.reason { writer.key("reason"); writer.string(reason) }
-                writer.endObject()
-            }
-            writer.endArray()
-        }
+        return CairnAPIBody(MonitorAPI.FeedbackResults(results.map { MonitorAPI.FeedbackResults.Item(requestID: $0.id, status: $0.status, reason: $0.reason) }))
     }
 
     // MARK: - References
 
     /// `POST /references?model_name=…&version=…[&target=…][&prediction=…]` with a CSV body:
     /// the training table profiled as the version's reference, replacing any earlier one.
-    @Sendable func putReference(_ request: Request, context: Context) async throws -> JSONBody {
+    @Sendable func putReference(_ request: Request, context: Context) async throws -> CairnAPIBody<MonitorAPI.OneReference> {
         let query = RequestParameters(fields: try QueryString.parse(request.uri.query ?? ""))
         let name = try query.requiredString("model_name")
         let version = try query.requiredString("version")
@@ -327,23 +246,17 @@ struct MonitorsController<Context: RequestContext>: Sendable {
         let reference = try MonitorReference(csv: body.readableBytesView, target: try query.string("target"), prediction: try query.string("prediction"))
         try await store.putReference(StoredReference(
             modelName: name, version: version, profile: try reference.encoded(), rowCount: reference.rowCount, creationTime: now()))
-        return .object { writer in
-            writer.key("reference")
-            Self.write(reference, name: name, version: version, to: &writer)
-        }
+        return CairnAPIBody(MonitorAPI.OneReference(reference: MonitorAPI.Reference(reference, name: name, version: version)))
     }
 
-    @Sendable func getReference(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func getReference(_ parameters: RequestParameters, context: Context) async throws -> CairnAPIBody<MonitorAPI.OneReference> {
         let name = try parameters.requiredString("model_name")
         let version = try parameters.requiredString("version")
         guard let stored = try await store.getReference(modelName: name, version: version) else {
             throw CairnError.notFound("Model '\(name)' version \(version) has no reference profile.")
         }
         let reference = try MonitorReference.decode(stored.profile)
-        return .object { writer in
-            writer.key("reference")
-            Self.write(reference, name: name, version: version, to: &writer)
-        }
+        return CairnAPIBody(MonitorAPI.OneReference(reference: MonitorAPI.Reference(reference, name: name, version: version)))
     }
 
     // MARK: - Inference log
@@ -377,7 +290,7 @@ struct MonitorsController<Context: RequestContext>: Sendable {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: format.render(entries, labels: labels, positionalNames: positionalNames))))
     }
 
-    // MARK: - Encoding
+    // MARK: - Parameters
 
     /// An enum field of Cairn's own API: unlike MLflow's lenient parsing, an unknown value
     /// is an error, so a typo never silently means the default.
@@ -389,80 +302,6 @@ struct MonitorsController<Context: RequestContext>: Sendable {
         return value
     }
 
-    static func jsonBody(_ request: Request) async throws -> ByteBuffer {
-        let contentType = request.headers[.contentType] ?? "application/json"
-        guard contentType.lowercased().hasPrefix("application/json") else {
-            throw CairnError.invalidParameter("Bad Request. Content-Type must be 'application/json', got '\(contentType)'")
-        }
-        return try await RequestBodyLimit(bytes: 1 << 20).collect(request.body)
-    }
-
-    static func encode(_ report: MonitorReport) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys]
-        // As MLflow's proto-JSON writes non-finite doubles.
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-        return String(decoding: try encoder.encode(report), as: UTF8.self)
-    }
-
-    static func write(_ monitor: StoredMonitor, to writer: inout JSONWriter) {
-        writer.beginObject()
-        writer.key("monitor_id"); writer.string(monitor.id)
-        writer.key("name"); writer.string(monitor.name)
-        writer.key("model_name"); writer.string(monitor.modelName)
-        writer.key("alias"); if let alias = monitor.alias { writer.string(alias) } else { writer.null() }
-        writer.key("spec"); writer.raw(monitor.spec)
-        writer.key("creation_time"); writer.int(monitor.creationTime)
-        writer.key("last_update_time"); writer.int(monitor.lastUpdateTime)
-        writer.key("last_run_time"); if let time = monitor.lastRunTime { writer.int(time) } else { writer.null() }
-        writer.endObject()
-    }
-
-    static func write(_ alert: StoredAlert, to writer: inout JSONWriter) {
-        writer.beginObject()
-        writer.key("alert_id"); writer.string(alert.id)
-        writer.key("monitor_id"); writer.string(alert.monitorID)
-        writer.key("check"); writer.string(alert.check)
-        writer.key("state"); writer.string(alert.state.rawValue)
-        writer.key("value"); if let value = alert.value { writer.double(value) } else { writer.null() }
-        writer.key("threshold"); writer.double(alert.threshold)
-        writer.key("message"); writer.string(alert.message)
-        writer.key("model_name"); writer.string(alert.modelName)
-        writer.key("model_version"); if let version = alert.modelVersion { writer.string(version) } else { writer.null() }
-        writer.key("fired_at"); writer.int(alert.firedAt)
-        writer.key("resolved_at"); if let time = alert.resolvedAt { writer.int(time) } else { writer.null() }
-        writer.endObject()
-    }
-
-    /// A reference's summary: what each feature is, not its retained sample.
-    static func write(_ reference: MonitorReference, name: String, version: String, to writer: inout JSONWriter) {
-        writer.beginObject()
-        writer.key("model_name"); writer.string(name)
-        writer.key("version"); writer.string(version)
-        writer.key("row_count"); writer.int(Int64(reference.rowCount))
-        writer.key("prediction_source"); if let source = reference.predictionSource { writer.string(source) } else { writer.null() }
-        writer.key("features")
-        writer.beginArray()
-        for feature in reference.features.features + (reference.prediction.map { [$0] } ?? []) {
-            writer.beginObject()
-            writer.key("name"); writer.string(feature.name)
-            writer.key("kind"); writer.string(feature.kind.rawValue)
-            writer.key("null_share"); writer.double(feature.nullShare)
-            switch feature.summary {
-            case .numeric(let numeric?):
-                writer.key("mean"); writer.double(numeric.mean)
-                writer.key("std"); writer.double(numeric.std)
-                writer.key("min"); writer.double(numeric.min)
-                writer.key("max"); writer.double(numeric.max)
-            case .numeric(nil):
-                break
-            case .categorical(let categorical):
-                writer.key("distinct_count"); writer.int(Int64(categorical.distinctCount))
-            }
-            writer.endObject()
-        }
-        writer.endArray()
-        writer.endObject()
-    }
+    /// Monitor specs are small; a megabyte is far more than any real one.
+    static var specLimit: RequestBodyLimit { RequestBodyLimit(bytes: 1 << 20) }
 }

@@ -14,7 +14,7 @@ import Hummingbird
 /// `PUT /api/cairn/v1/artifacts/mpu/{upload_id}/parts/{part_number}`, a Cairn route because
 /// MLflow has none. The unguessable upload id is what authorises a part, as a presigned URL's
 /// signature would.
-struct MultipartUploadsController<Context: RequestContext>: Sendable {
+struct MultipartUploadsController<Context: CairnRequestContext>: Sendable {
     let repository: any MultipartArtifactRepository
 
     static var prefix: String { "/api/2.0/mlflow-artifacts/mpu" }

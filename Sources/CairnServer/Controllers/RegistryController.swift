@@ -3,7 +3,7 @@ import CairnStore
 import Hummingbird
 
 /// `/mlflow/registered-models/*` and `/mlflow/model-versions/*`: MLflow's model registry.
-struct RegistryController<Context: RequestContext>: Sendable {
+struct RegistryController<Context: CairnRequestContext>: Sendable {
     let store: any RegistryStore
 
     func addRoutes(to group: RouterGroup<Context>) {
@@ -35,7 +35,7 @@ struct RegistryController<Context: RequestContext>: Sendable {
 
     // MARK: - Registered models
 
-    @Sendable func createModel(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func createModel(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let model = try await store.createRegisteredModel(
             name: try parameters.requiredString("name"),
             tags: try parameters.keyValues("tags"),
@@ -44,12 +44,12 @@ struct RegistryController<Context: RequestContext>: Sendable {
         return .object { $0.key("registered_model"); $0.write(model) }
     }
 
-    @Sendable func getModel(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func getModel(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let model = try await store.getRegisteredModel(name: try parameters.requiredString("name"))
         return .object { $0.key("registered_model"); $0.write(model) }
     }
 
-    @Sendable func renameModel(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func renameModel(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let model = try await store.renameRegisteredModel(
             name: try parameters.requiredString("name"),
             newName: try parameters.requiredString("new_name")
@@ -57,7 +57,7 @@ struct RegistryController<Context: RequestContext>: Sendable {
         return .object { $0.key("registered_model"); $0.write(model) }
     }
 
-    @Sendable func updateModel(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func updateModel(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         // An absent description clears it, as in MLflow (proto2 reads it as "").
         let model = try await store.updateRegisteredModel(
             name: try parameters.requiredString("name"),
@@ -66,12 +66,12 @@ struct RegistryController<Context: RequestContext>: Sendable {
         return .object { $0.key("registered_model"); $0.write(model) }
     }
 
-    @Sendable func deleteModel(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func deleteModel(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         try await store.deleteRegisteredModel(name: try parameters.requiredString("name"))
         return .empty
     }
 
-    @Sendable func searchModels(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func searchModels(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let maxResults = try parameters.int("max_results") ?? RegistryLimits.defaultRegisteredModelSearchMaxResults
         guard (1...RegistryLimits.maxRegisteredModelSearchResults).contains(maxResults) else {
             throw CairnError.invalidParameter(
@@ -90,7 +90,7 @@ struct RegistryController<Context: RequestContext>: Sendable {
         }
     }
 
-    @Sendable func getLatestVersions(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func getLatestVersions(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let versions = try await store.getLatestVersions(
             name: try parameters.requiredString("name"),
             stages: try parameters.strings("stages")
@@ -98,7 +98,7 @@ struct RegistryController<Context: RequestContext>: Sendable {
         return .object { $0.list("model_versions", versions) }
     }
 
-    @Sendable func setModelTag(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func setModelTag(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         try await store.setRegisteredModelTag(
             name: try parameters.requiredString("name"),
             tag: KeyValue(key: try parameters.requiredString("key"), value: try Self.requiredValue(parameters))
@@ -106,12 +106,12 @@ struct RegistryController<Context: RequestContext>: Sendable {
         return .empty
     }
 
-    @Sendable func deleteModelTag(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func deleteModelTag(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         try await store.deleteRegisteredModelTag(name: try parameters.requiredString("name"), key: try parameters.requiredString("key"))
         return .empty
     }
 
-    @Sendable func setAlias(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func setAlias(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         try await store.setRegisteredModelAlias(
             name: try parameters.requiredString("name"),
             alias: try parameters.requiredString("alias"),
@@ -120,19 +120,19 @@ struct RegistryController<Context: RequestContext>: Sendable {
         return .empty
     }
 
-    @Sendable func deleteAlias(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func deleteAlias(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         try await store.deleteRegisteredModelAlias(name: try parameters.requiredString("name"), alias: try parameters.requiredString("alias"))
         return .empty
     }
 
-    @Sendable func getByAlias(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func getByAlias(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let version = try await store.getModelVersion(name: try parameters.requiredString("name"), alias: try parameters.requiredString("alias"))
         return .object { $0.key("model_version"); $0.write(version) }
     }
 
     // MARK: - Model versions
 
-    @Sendable func createVersion(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func createVersion(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let version = try await store.createModelVersion(CreateModelVersion(
             name: try parameters.requiredString("name"),
             source: try parameters.requiredString("source"),
@@ -145,12 +145,12 @@ struct RegistryController<Context: RequestContext>: Sendable {
         return .object { $0.key("model_version"); $0.write(version) }
     }
 
-    @Sendable func getVersion(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func getVersion(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let version = try await store.getModelVersion(name: try parameters.requiredString("name"), version: try parameters.requiredString("version"))
         return .object { $0.key("model_version"); $0.write(version) }
     }
 
-    @Sendable func updateVersion(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func updateVersion(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let version = try await store.updateModelVersion(
             name: try parameters.requiredString("name"),
             version: try parameters.requiredString("version"),
@@ -159,12 +159,12 @@ struct RegistryController<Context: RequestContext>: Sendable {
         return .object { $0.key("model_version"); $0.write(version) }
     }
 
-    @Sendable func deleteVersion(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func deleteVersion(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         try await store.deleteModelVersion(name: try parameters.requiredString("name"), version: try parameters.requiredString("version"))
         return .empty
     }
 
-    @Sendable func searchVersions(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func searchVersions(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let maxResults = try parameters.int("max_results") ?? RegistryLimits.defaultModelVersionSearchMaxResults
         guard (1...RegistryLimits.maxModelVersionSearchResults).contains(maxResults) else {
             throw CairnError.invalidParameter(
@@ -183,12 +183,12 @@ struct RegistryController<Context: RequestContext>: Sendable {
         }
     }
 
-    @Sendable func getDownloadUri(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func getDownloadUri(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let uri = try await store.getModelVersionDownloadUri(name: try parameters.requiredString("name"), version: try parameters.requiredString("version"))
         return .object { $0.key("artifact_uri"); $0.string(uri) }
     }
 
-    @Sendable func transitionStage(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func transitionStage(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let version = try await store.transitionModelVersionStage(
             name: try parameters.requiredString("name"),
             version: try parameters.requiredString("version"),
@@ -198,7 +198,7 @@ struct RegistryController<Context: RequestContext>: Sendable {
         return .object { $0.key("model_version"); $0.write(version) }
     }
 
-    @Sendable func setVersionTag(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func setVersionTag(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         try await store.setModelVersionTag(
             name: try parameters.requiredString("name"),
             version: try parameters.requiredString("version"),
@@ -207,7 +207,7 @@ struct RegistryController<Context: RequestContext>: Sendable {
         return .empty
     }
 
-    @Sendable func deleteVersionTag(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func deleteVersionTag(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         try await store.deleteModelVersionTag(
             name: try parameters.requiredString("name"),
             version: try parameters.requiredString("version"),

@@ -3,7 +3,7 @@ import CairnStore
 import Hummingbird
 
 /// `/mlflow/runs/*` and `/mlflow/metrics/*`: runs and everything logged to them.
-struct RunsController<Context: RequestContext>: Sendable {
+struct RunsController<Context: CairnRequestContext>: Sendable {
     let store: any TrackingStore
     let now: @Sendable () -> Int64
 
@@ -25,7 +25,7 @@ struct RunsController<Context: RequestContext>: Sendable {
         group.get("metrics/get-history-bulk-interval", use: mlflow(getHistoryBulkInterval))
     }
 
-    @Sendable func create(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func create(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let request = CreateRun(
             experimentId: try parameters.string("experiment_id").flatMap { $0.isEmpty ? nil : $0 } ?? "0",
             userId: try parameters.string("user_id") ?? "",
@@ -37,14 +37,14 @@ struct RunsController<Context: RequestContext>: Sendable {
         return .object { $0.key("run"); $0.write(run) }
     }
 
-    @Sendable func get(_ parameters: RequestParameters) async throws -> JSONBody {
-        let run = try await store.getRun(id: try parameters.runId())
+    @Sendable func get(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
+        let run = try await store.getRun(id: try parameters.runID())
         return .object { $0.key("run"); $0.write(run) }
     }
 
-    @Sendable func update(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func update(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let info = try await store.updateRun(
-            id: try parameters.runId(),
+            id: try parameters.runID(),
             status: try parameters.enumValue("status", as: RunStatus.self),
             endTime: try parameters.int64("end_time"),
             runName: try parameters.string("run_name")
@@ -52,17 +52,17 @@ struct RunsController<Context: RequestContext>: Sendable {
         return .object { $0.key("run_info"); $0.write(info) }
     }
 
-    @Sendable func delete(_ parameters: RequestParameters) async throws -> JSONBody {
-        try await store.deleteRun(id: try parameters.runId())
+    @Sendable func delete(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
+        try await store.deleteRun(id: try parameters.runID())
         return .empty
     }
 
-    @Sendable func restore(_ parameters: RequestParameters) async throws -> JSONBody {
-        try await store.restoreRun(id: try parameters.runId())
+    @Sendable func restore(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
+        try await store.restoreRun(id: try parameters.runID())
         return .empty
     }
 
-    @Sendable func search(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func search(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let maxResults = try parameters.int("max_results") ?? TrackingLimits.defaultRunSearchMaxResults
         guard (1...TrackingLimits.maxResultsThreshold).contains(maxResults) else {
             throw CairnError.invalidParameter(
@@ -84,28 +84,28 @@ struct RunsController<Context: RequestContext>: Sendable {
         }
     }
 
-    @Sendable func logMetric(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func logMetric(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let metric = try Self.metric(from: parameters)
-        try await store.logBatch(runId: try parameters.runId(), metrics: [metric], params: [], tags: [])
+        try await store.logBatch(runId: try parameters.runID(), metrics: [metric], params: [], tags: [])
         return .empty
     }
 
-    @Sendable func logParameter(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func logParameter(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let param = KeyValue(key: try parameters.requiredString("key"), value: try Self.requiredValue(parameters))
-        try await store.logBatch(runId: try parameters.runId(), metrics: [], params: [param], tags: [])
+        try await store.logBatch(runId: try parameters.runID(), metrics: [], params: [param], tags: [])
         return .empty
     }
 
-    @Sendable func setTag(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func setTag(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let tag = KeyValue(key: try parameters.requiredString("key"), value: try Self.requiredValue(parameters))
-        try await store.logBatch(runId: try parameters.runId(), metrics: [], params: [], tags: [tag])
+        try await store.logBatch(runId: try parameters.runID(), metrics: [], params: [], tags: [tag])
         return .empty
     }
 
-    @Sendable func logBatch(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func logBatch(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let metrics = try parameters.objects("metrics").map(Self.metric(from:))
         try await store.logBatch(
-            runId: try parameters.runId(),
+            runId: try parameters.runID(),
             metrics: metrics,
             params: try parameters.keyValues("params"),
             tags: try parameters.keyValues("tags")
@@ -113,12 +113,12 @@ struct RunsController<Context: RequestContext>: Sendable {
         return .empty
     }
 
-    @Sendable func deleteTag(_ parameters: RequestParameters) async throws -> JSONBody {
-        try await store.deleteTag(runId: try parameters.runId(), key: try parameters.requiredString("key"))
+    @Sendable func deleteTag(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
+        try await store.deleteTag(runId: try parameters.runID(), key: try parameters.requiredString("key"))
         return .empty
     }
 
-    @Sendable func logInputs(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func logInputs(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         var datasets: [DatasetInput] = []
         for input in try parameters.objects("datasets") {
             guard let dataset = try input.object("dataset") else { throw CairnError.missingParameter("dataset") }
@@ -137,21 +137,21 @@ struct RunsController<Context: RequestContext>: Sendable {
         let models = try parameters.objects("models").map { model throws(CairnError) in
             ModelReference(modelId: try model.requiredString("model_id"))
         }
-        try await store.logInputs(runId: try parameters.runId(), datasets: datasets, models: models)
+        try await store.logInputs(runId: try parameters.runID(), datasets: datasets, models: models)
         return .empty
     }
 
-    @Sendable func logOutputs(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func logOutputs(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let models = try parameters.objects("models").map { model throws(CairnError) in
             ModelReference(modelId: try model.requiredString("model_id"), step: try model.int64("step") ?? 0)
         }
-        try await store.logOutputs(runId: try parameters.runId(), models: models)
+        try await store.logOutputs(runId: try parameters.runID(), models: models)
         return .empty
     }
 
-    @Sendable func getHistory(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func getHistory(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let page = try await store.getMetricHistory(
-            runId: try parameters.runId(),
+            runId: try parameters.runID(),
             key: try parameters.requiredString("metric_key"),
             maxResults: try parameters.int("max_results"),
             pageToken: try parameters.string("page_token")
@@ -162,7 +162,7 @@ struct RunsController<Context: RequestContext>: Sendable {
         }
     }
 
-    @Sendable func getHistoryBulkInterval(_ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func getHistoryBulkInterval(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let runIds = try parameters.strings("run_ids")
         guard !runIds.isEmpty else { throw CairnError.missingParameter("run_ids") }
         guard runIds.count <= TrackingLimits.maxRunIdsForBulkInterval else {

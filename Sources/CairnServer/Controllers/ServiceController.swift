@@ -4,7 +4,7 @@ import Prometheus
 
 /// Endpoints about the server itself: liveness, version, Prometheus metrics and the
 /// capabilities the MLflow client probes before artifact transfers.
-struct ServiceController<Context: RequestContext>: Sendable {
+struct ServiceController<Context: CairnRequestContext>: Sendable {
     let registry: PrometheusCollectorRegistry
     /// Whether this server proxies artifacts (`/api/2.0/mlflow-artifacts/…`).
     let servesArtifacts: Bool

@@ -1,11 +1,12 @@
 import CairnCore
 import Hummingbird
 
-/// Domain errors render as MLflow's `{"error_code", "message"}` with MLflow's status mapping.
+/// A `CairnError` that escapes every router middleware (none should: `ErrorRenderingMiddleware`
+/// renders errors per route area) still answers in MLflow's shape.
 extension CairnError: HTTPResponseError {
     public var status: HTTPResponse.Status { HTTPResponse.Status(code: code.httpStatus) }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        JSONBody.error(self).response(status: status)
+        ErrorRendering.mlflowJSON.response(for: self)
     }
 }

@@ -1,12 +1,14 @@
 import CairnCore
 import Hummingbird
 
-/// Adapts a handler that takes parsed MLflow request fields into a Hummingbird route closure.
-func mlflow<Context: RequestContext>(
-    _ handler: @escaping @Sendable (RequestParameters) async throws -> JSONBody
-) -> @Sendable (Request, Context) async throws -> JSONBody {
-    { request, _ in
-        try await handler(try await RequestParameters.from(request))
+/// Adapts a handler that takes parsed request fields (MLflow's conventions, which Cairn's own
+/// API follows too), and the request's context (its id, logger and identity), into a
+/// Hummingbird route closure.
+func mlflow<Context: CairnRequestContext, Output: ResponseGenerator>(
+    _ handler: @escaping @Sendable (RequestParameters, Context) async throws -> Output
+) -> @Sendable (Request, Context) async throws -> Output {
+    { request, context in
+        try await handler(try await RequestParameters.from(request), context)
     }
 }
 

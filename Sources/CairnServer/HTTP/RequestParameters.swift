@@ -21,12 +21,8 @@ struct RequestParameters: Sendable {
         guard request.method != .get, request.method != .head else {
             return RequestParameters(fields: fields)
         }
-        let body = try await bodyLimit.collect(request.body)
+        let body = try await JSONBody.read(request, limit: bodyLimit)
         guard body.readableBytes > 0 else { return RequestParameters(fields: fields) }
-        let contentType = request.headers[.contentType] ?? ""
-        guard contentType.lowercased().hasPrefix("application/json") else {
-            throw CairnError.invalidParameter("Bad Request. Content-Type must be 'application/json', got '\(contentType)'")
-        }
         let parsed: JSONValue
         do {
             parsed = try JSONValue.parse(body.readableBytesView)
@@ -63,7 +59,7 @@ struct RequestParameters: Sendable {
     }
 
     /// `run_id`, with the deprecated `run_uuid` accepted in its place.
-    func runId() throws(CairnError) -> String {
+    func runID() throws(CairnError) -> String {
         if let id = try string("run_id"), !id.isEmpty { return id }
         if let id = try string("run_uuid"), !id.isEmpty { return id }
         throw .missingParameter("run_id")
@@ -202,32 +198,13 @@ enum QueryString {
     }
 
     static func decode(_ text: Substring) throws(CairnError) -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count)
-        var iterator = text.utf8.makeIterator()
-        while let byte = iterator.next() {
-            switch byte {
-            case UInt8(ascii: "+"): bytes.append(UInt8(ascii: " "))
-            case UInt8(ascii: "%"):
-                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
-                    throw .invalidParameter("Malformed percent-encoding in query string")
-                }
-                bytes.append(high << 4 | low)
-            default: bytes.append(byte)
+        do throws(PercentDecoding.Failure) {
+            return try PercentDecoding.decode(text, mode: .form)
+        } catch {
+            switch error {
+            case .malformedEscape: throw .invalidParameter("Malformed percent-encoding in query string")
+            case .invalidUTF8: throw .invalidParameter("Query string is not valid UTF-8")
             }
-        }
-        guard let decoded = String(validating: bytes, as: UTF8.self) else {
-            throw .invalidParameter("Query string is not valid UTF-8")
-        }
-        return decoded
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
         }
     }
 }

@@ -5,17 +5,6 @@ import HTTPTypes
 import Hummingbird
 
 extension InferenceLogWriter {
-    static var requestIDHeader: HTTPField.Name { HTTPField.Name("X-Request-ID")! }
-
-    /// The client's `X-Request-ID` when it is a sane token, else a fresh one.
-    static func requestID(_ request: Request) -> String {
-        if let given = request.headers[requestIDHeader], (1...128).contains(given.utf8.count),
-           given.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
-            return given
-        }
-        return UUID().uuidString.lowercased()
-    }
-
     /// Records one scored request, if the sample rate picks it. A JSON body that scored is
     /// logged as sent; any other body (CSV, or one refused, which may not be JSON at all) as
     /// one JSON string, so every line of the log stays valid JSON.
@@ -30,7 +19,7 @@ extension InferenceLogWriter {
         }
         let (seconds, attoseconds) = latency.components
         record(InferenceRecord(
-            requestID: requestID, timestamp: Int64(Date().timeIntervalSince1970 * 1000), model: model, version: version,
+            requestID: requestID, timestamp: SystemClock.now(), model: model, version: version,
             inputs: inputs, outputs: response, latencyMicroseconds: seconds * 1_000_000 + attoseconds / 1_000_000_000_000, status: status
         ))
     }

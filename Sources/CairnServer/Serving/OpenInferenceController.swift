@@ -6,7 +6,7 @@ import Hummingbird
 
 /// The Open Inference Protocol (KServe V2) over REST. Errors use the protocol's own shape,
 /// `{"error": "…"}`, not MLflow's.
-struct OpenInferenceController<Context: RequestContext>: Sendable {
+struct OpenInferenceController<Context: CairnRequestContext>: Sendable {
     let traffic: TrafficRouter
     let inferenceLog: InferenceLogWriter?
     let bodyLimit: RequestBodyLimit
@@ -118,7 +118,7 @@ struct OpenInferenceController<Context: RequestContext>: Sendable {
             status = HTTPResponse.Status(code: error.code.httpStatus)
         }
         return ScoringResponse.finish(
-            status: status, body: responseBytes, deployment: deployment, request: request, requestBody: body,
+            status: status, body: responseBytes, deployment: deployment, request: request, requestID: context.requestID, requestBody: body,
             rows: rows, start: start, inferenceLog: inferenceLog
         )
     }

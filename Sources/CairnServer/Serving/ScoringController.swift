@@ -7,7 +7,7 @@ import Hummingbird
 
 /// MLflow's scoring protocol, as `mlflow models serve` speaks it: `/ping`, `/health`,
 /// `/version` and `POST /invocations` with JSON or CSV.
-struct ScoringController<Context: RequestContext>: Sendable {
+struct ScoringController<Context: CairnRequestContext>: Sendable {
     let traffic: TrafficRouter
     let inferenceLog: InferenceLogWriter?
     let bodyLimit: RequestBodyLimit
@@ -52,7 +52,7 @@ struct ScoringController<Context: RequestContext>: Sendable {
             status = HTTPResponse.Status(code: error.code.httpStatus)
         }
         let response = ScoringResponse.finish(
-            status: status, body: responseBytes, deployment: deployment, request: request, requestBody: body,
+            status: status, body: responseBytes, deployment: deployment, request: request, requestID: context.requestID, requestBody: body,
             rows: parsed?.frame.rowCount ?? 0, start: start, inferenceLog: inferenceLog
         )
         if status == .ok, let parsed { traffic.shadow?.offer(parsed) }

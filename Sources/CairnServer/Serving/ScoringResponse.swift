@@ -4,22 +4,21 @@ import HTTPTypes
 import Hummingbird
 
 /// The end of every scoring request, whichever protocol carried it: the response with the
-/// headers that name who answered, its metrics, and its inference-log record.
+/// headers that name who answered, its metrics, and its inference-log record under the
+/// request's id (the context's, which `RequestIDMiddleware` also echoes in `X-Request-ID`).
 enum ScoringResponse {
     static var modelHeader: HTTPField.Name { HTTPField.Name("X-Cairn-Model")! }
     static var versionHeader: HTTPField.Name { HTTPField.Name("X-Cairn-Model-Version")! }
 
     static func finish(
-        status: HTTPResponse.Status, body: [UInt8], deployment: ModelDeployment, request: Request, requestBody: ByteBuffer,
-        rows: Int, start: ContinuousClock.Instant, inferenceLog: InferenceLogWriter?
+        status: HTTPResponse.Status, body: [UInt8], deployment: ModelDeployment, request: Request, requestID: String,
+        requestBody: ByteBuffer, rows: Int, start: ContinuousClock.Instant, inferenceLog: InferenceLogWriter?
     ) -> Response {
         var response = Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
         // A full queue or a crashed worker: the client should come back shortly.
         if status == .serviceUnavailable { response.headers[.retryAfter] = "1" }
-        let requestID = InferenceLogWriter.requestID(request)
         response.headers[modelHeader] = deployment.name
         response.headers[versionHeader] = deployment.versionLabel
-        response.headers[InferenceLogWriter.requestIDHeader] = requestID
         let latency = ContinuousClock.now - start
         deployment.metrics.recordRequest(
             status: status.code, duration: latency, requestBytes: requestBody.readableBytes, responseBytes: body.count, rows: rows

@@ -70,7 +70,8 @@ public func buildServingRouter(
     bodyLimit: RequestBodyLimit = RequestBodyLimit(bytes: 64 << 20, flag: "--max-request-bytes")
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
-    router.add(middleware: ErrorShapeMiddleware())
+    router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: ErrorRenderingMiddleware(.mlflowJSON))
     router.get("version") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: CairnVersion.current)))
     }

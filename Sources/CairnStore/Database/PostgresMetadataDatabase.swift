@@ -44,7 +44,7 @@ public final class PostgresMetadataDatabase: MetadataDatabase, Service {
                 return result
             } catch {
                 try? await database.raw("ROLLBACK").run()
-                throw error
+                throw UniqueViolation.mapped(error)
             }
         }
     }

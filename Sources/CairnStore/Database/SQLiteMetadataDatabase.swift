@@ -65,7 +65,11 @@ public final class SQLiteMetadataDatabase: MetadataDatabase {
     /// Transactions go through the write queue, which commits whatever queued up while the
     /// previous commit ran as one SQLite transaction (each body in its own savepoint).
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await writeQueue.transaction(body)
+        do {
+            return try await writeQueue.transaction(body)
+        } catch {
+            throw UniqueViolation.mapped(error)
+        }
     }
 
     /// Copies committed WAL frames into the database file without blocking readers or

@@ -106,7 +106,7 @@ public struct SQLMonitorStore: MonitorStore {
             for result in results {
                 if result.firing, openByCheck[result.check] == nil {
                     let alert = StoredAlert(
-                        id: UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""), monitorID: monitorID,
+                        id: CairnID.make(), monitorID: monitorID,
                         check: result.check, state: .firing, value: result.value.flatMap { $0.isFinite ? $0 : nil },
                         threshold: result.threshold, message: result.message, modelName: modelName, modelVersion: modelVersion,
                         firedAt: time, resolvedAt: nil)

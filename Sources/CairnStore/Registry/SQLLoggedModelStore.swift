@@ -7,9 +7,9 @@ import SQLKit
 public struct SQLLoggedModelStore: LoggedModelStore {
     let database: any MetadataDatabase
     /// Milliseconds since the epoch; injected so tests can pin time.
-    let now: @Sendable () -> Int64
+    let now: WallClock
 
-    public init(database: any MetadataDatabase, now: @escaping @Sendable () -> Int64 = SQLTrackingStore.wallClock) {
+    public init(database: any MetadataDatabase, now: @escaping WallClock = SystemClock.now) {
         self.database = database
         self.now = now
     }
@@ -24,7 +24,7 @@ public struct SQLLoggedModelStore: LoggedModelStore {
         try RegistryValidation.validateText(sourceRunId, name: "source_run_id")
         let params = try Self.validatedParams(request.params)
         let tags = try Self.validatedTags(request.tags)
-        let modelId = "m-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let modelId = CairnID.make(prefix: "m-")
         let now = now()
         return try await database.transaction { sql in
             guard let row = try await sql.raw("""

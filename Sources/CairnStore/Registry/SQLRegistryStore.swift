@@ -6,9 +6,9 @@ import SQLKit
 public struct SQLRegistryStore: RegistryStore {
     let database: any MetadataDatabase
     /// Milliseconds since the epoch; injected so tests can pin time.
-    let now: @Sendable () -> Int64
+    let now: WallClock
 
-    public init(database: any MetadataDatabase, now: @escaping @Sendable () -> Int64 = SQLTrackingStore.wallClock) {
+    public init(database: any MetadataDatabase, now: @escaping WallClock = SystemClock.now) {
         self.database = database
         self.now = now
     }

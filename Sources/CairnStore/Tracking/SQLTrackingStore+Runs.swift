@@ -16,7 +16,7 @@ extension SQLTrackingStore {
             )
         }
         let runName = request.runName.flatMap { $0.isEmpty ? nil : $0 } ?? taggedName ?? RunNameGenerator.generate()
-        let runId = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let runId = CairnID.make()
         var storedTags = tags.filter { $0.key != Self.runNameTag }
             .map { KeyValue(key: $0.key, value: TrackingValidation.truncated($0.value, limit: TrackingLimits.maxTagValueLength)) }
         storedTags.append(KeyValue(key: Self.runNameTag, value: runName))
@@ -135,7 +135,7 @@ extension SQLTrackingStore {
             let experimentKey = try Self.experimentKey(info.experimentId)
             for input in datasets {
                 let dataset = input.dataset
-                let candidate = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+                let candidate = CairnID.make()
                 // The first log of a (name, digest) in an experiment defines the dataset;
                 // later logs reuse it, as MLflow does.
                 try await sql.raw("""

@@ -7,14 +7,12 @@ import SQLKit
 public struct SQLTrackingStore: TrackingStore {
     let database: any MetadataDatabase
     /// Milliseconds since the epoch; injected so tests can pin time.
-    let now: @Sendable () -> Int64
+    let now: WallClock
 
-    public init(database: any MetadataDatabase, now: @escaping @Sendable () -> Int64 = SQLTrackingStore.wallClock) {
+    public init(database: any MetadataDatabase, now: @escaping WallClock = SystemClock.now) {
         self.database = database
         self.now = now
     }
-
-    public static let wallClock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
 
     // MARK: - Experiments
 

@@ -1,0 +1,70 @@
+/// The one percent-decoder. `path` mode decodes a URL path, where `+` is a literal plus (as
+/// Flask decodes MLflow's path parameters); `form` mode decodes
+/// `application/x-www-form-urlencoded` (query strings as `requests` writes them), where `+` is
+/// a space.
+public enum PercentDecoding {
+    public enum Mode: Sendable {
+        case path
+        case form
+    }
+
+    public enum Failure: Error, Equatable {
+        /// A `%` not followed by two hex digits.
+        case malformedEscape
+        /// The decoded bytes are not UTF-8.
+        case invalidUTF8
+    }
+
+    /// Strict decoding, for input Cairn parses itself: a malformed escape or bytes that are
+    /// not UTF-8 are an error, never guessed at.
+    public static func decode(_ text: some StringProtocol, mode: Mode) throws(Failure) -> String {
+        guard let bytes = decoded(text.utf8, mode: mode, keepMalformed: false) else { throw .malformedEscape }
+        guard let string = String(validating: bytes, as: UTF8.self) else { throw .invalidUTF8 }
+        return string
+    }
+
+    /// One lenient round, as Python's `unquote`: a malformed escape stays as it is written.
+    /// For checking what another decoder (a client, a file system) would make of a path.
+    public static func unquote(_ bytes: some Collection<UInt8>, mode: Mode) -> [UInt8] {
+        decoded(bytes, mode: mode, keepMalformed: true)!
+    }
+
+    private static func decoded(_ input: some Collection<UInt8>, mode: Mode, keepMalformed: Bool) -> [UInt8]? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(input.count)
+        var index = input.startIndex
+        while index != input.endIndex {
+            let byte = input[index]
+            input.formIndex(after: &index)
+            switch byte {
+            case UInt8(ascii: "+") where mode == .form:
+                bytes.append(UInt8(ascii: " "))
+            case UInt8(ascii: "%"):
+                var next = index
+                if next != input.endIndex, let high = hexValue(input[next]) {
+                    input.formIndex(after: &next)
+                    if next != input.endIndex, let low = hexValue(input[next]) {
+                        input.formIndex(after: &next)
+                        bytes.append(high << 4 | low)
+                        index = next
+                        continue
+                    }
+                }
+                guard keepMalformed else { return nil }
+                bytes.append(byte)
+            default:
+                bytes.append(byte)
+            }
+        }
+        return bytes
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import CairnCore
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The one place a failure becomes a response. Every error is first made a `CairnError`: an
+/// unmatched route becomes ENDPOINT_NOT_FOUND (the MLflow client falls back on it), and an
+/// unexpected error a bare INTERNAL_ERROR that is logged here but leaks nothing. It is then
+/// rendered as its route area asks: each router installs this middleware for its APIs, and a
+/// group of pages (`router.pages(…)`) installs it again with `.htmlPage`, so its errors never
+/// reach the API's.
+struct ErrorRenderingMiddleware<Context: RequestContext>: RouterMiddleware {
+    let rendering: ErrorRendering
+
+    init(_ rendering: ErrorRendering = .mlflowJSON) {
+        self.rendering = rendering
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            return rendering.response(for: Self.cairnError(error, request: request, logger: context.logger))
+        }
+    }
+
+    static func cairnError(_ error: any Error, request: Request, logger: Logger) -> CairnError {
+        switch error {
+        case let error as CairnError:
+            return error
+        case let error as HTTPError:
+            switch error.status {
+            case .notFound:
+                return CairnError(.endpointNotFound, "No API endpoint matches \(request.method.rawValue) \(request.uri.path)")
+            case .methodNotAllowed:
+                return CairnError(.badRequest, "Method \(request.method.rawValue) is not allowed for \(request.uri.path)")
+            case .contentTooLarge:
+                return CairnError(.contentTooLarge, error.body ?? "The request body is too large.")
+            default:
+                return CairnError(error.status.code >= 500 ? .internalError : .badRequest, error.body ?? error.status.reasonPhrase)
+            }
+        case is NIOTooManyBytesError:
+            // A body collected past its limit without a RequestBodyLimit (Hummingbird's own
+            // decoding) would otherwise answer a bare 413.
+            return CairnError(.contentTooLarge, "The request body is too large.")
+        default:
+            logger.error("Unhandled error", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
+            return CairnError(.internalError, "Internal server error")
+        }
+    }
+}
+
+extension Router {
+    /// A group of pages a person reads in a browser: its errors render as an HTML page, where
+    /// the rest of the router's render as MLflow JSON. Pages are mounted through this, so the
+    /// choice is made once per area.
+    func pages(_ path: RouterPath) -> RouterGroup<Context> {
+        let group = self.group(path)
+        group.add(middleware: ErrorRenderingMiddleware(.htmlPage))
+        return group
+    }
+}

@@ -1,0 +1,104 @@
+import CairnCore
+import Foundation
+import Logging
+import SQLKit
+import Testing
+@testable import CairnStore
+
+/// Two servers starting at once on one database migrate one after the other, and a unique
+/// constraint the stores' own checks did not catch reads as RESOURCE_ALREADY_EXISTS.
+struct MigrationTests {
+    static func appliedVersions(_ database: any MetadataDatabase) async throws -> [Int] {
+        try await database.read { sql in
+            try await sql.raw("SELECT version FROM cairn_migrations ORDER BY version").all().map { try $0.decode(column: "version", as: Int.self) }
+        }
+    }
+
+    @Test func migrationsAreOneFileEachInOrder() {
+        #expect(Migrations.all.map(\.version) == Array(1...Migrations.all.count))
+        #expect(Set(Migrations.all.map(\.name)).count == Migrations.all.count)
+    }
+
+    /// Several handles on one file (as several processes would have) migrating at once, on
+    /// fresh files round after round: with each migration in its own transaction and the
+    /// applied list read outside them, one handle would re-apply what another just applied.
+    @Test func concurrentMigrationOnSQLite() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-migrate-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let logger = Logger(label: "test")
+        for round in 0..<20 {
+            let path = directory.appendingPathComponent("cairn-\(round).db").path
+            var handles: [SQLiteMetadataDatabase] = []
+            for _ in 0..<4 { handles.append(try await SQLiteMetadataDatabase.open(path: path, readerCount: 1, logger: logger)) }
+            let opened = handles
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (index, handle) in opened.enumerated() {
+                    group.addTask { try await Migrations.run(on: handle, logger: logger, now: Int64(index)) }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await Self.appliedVersions(opened[0]) == Migrations.all.map(\.version))
+            #expect(try await SQLTrackingStore(database: opened[3]).getExperiment(id: "0").name == "Default")
+            for handle in opened { try await handle.shutdown() }
+        }
+    }
+
+    @Test func duplicateInsertIsAlreadyExistsOnSQLite() async throws {
+        let fixture = try await StoreFixture.make()
+        do {
+            try await Self.expectDuplicateMapped(fixture.database)
+            try await fixture.close()
+        } catch {
+            try? await fixture.close()
+            throw error
+        }
+    }
+
+    /// A raw duplicate of a unique column, as a lost race would write it.
+    static func expectDuplicateMapped(_ database: any MetadataDatabase) async throws {
+        let insert: @Sendable (any SQLDatabase) async throws -> Void = { sql in
+            try await sql.raw("""
+                INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
+                VALUES (\(bind: Int64.random(in: 1000...1_000_000)), 'twice', 'x', 'active', 1, 1)
+                """).run()
+        }
+        try await database.transaction(insert)
+        await expectCairnError(.resourceAlreadyExists) { try await database.transaction(insert) }
+        // Other failures are not dressed up as duplicates.
+        do {
+            try await database.transaction { sql in try await sql.raw("INSERT INTO no_such_table VALUES (1)").run() }
+            Issue.record("an insert into a missing table succeeded")
+        } catch let error as CairnError {
+            Issue.record("an unrelated failure became \(error.code.rawValue)")
+        } catch {}
+    }
+}
+
+/// The same on PostgreSQL: in the PostgreSQL suite, which runs serialized because each test
+/// starts from an empty schema.
+extension PostgresStoreTests {
+    @Test func concurrentMigrationOnPostgres() async throws {
+        let url = ProcessInfo.processInfo.environment["CAIRN_TEST_POSTGRES_URL"]!
+        let logger = Logger(label: "test")
+        let first = try PostgresMetadataDatabase(url: url, logger: logger)
+        let second = try PostgresMetadataDatabase(url: url, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await first.run() }
+            group.addTask { try await second.run() }
+            defer { group.cancelAll() }
+            for _ in 0..<3 {
+                try await first.transaction { sql in
+                    try await sql.raw("DROP SCHEMA public CASCADE").run()
+                    try await sql.raw("CREATE SCHEMA public").run()
+                }
+                async let a: Void = Migrations.run(on: first, logger: logger, now: 1)
+                async let b: Void = Migrations.run(on: second, logger: logger, now: 2)
+                _ = try await (a, b)
+                #expect(try await MigrationTests.appliedVersions(second) == Migrations.all.map(\.version))
+                #expect(try await SQLTrackingStore(database: first).getExperiment(id: "0").name == "Default")
+            }
+            try await MigrationTests.expectDuplicateMapped(first)
+        }
+    }
+}

@@ -3,6 +3,7 @@ import CairnCore
 import Foundation
 import NIOCore
 import NIOFoundationCompat
+import NIOHTTP1
 import NIOPosix
 
 /// The proxied artifact store (`/api/2.0/mlflow-artifacts/`), where `cairn server` (and

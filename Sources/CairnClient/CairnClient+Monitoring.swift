@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import CairnCore
 import Foundation
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 
 /// Cairn's own monitoring API (`/api/cairn/v1/`), as `cairn monitor …` uses it.

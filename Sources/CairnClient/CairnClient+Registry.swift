@@ -1,4 +1,5 @@
 import CairnCore
+import Foundation
 
 /// The registry and tracking calls behind `models:/` and `runs:/` URIs, the same ones
 /// `mlflow.pyfunc.load_model` makes.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CairnClient
 import CairnCore
 import Foundation
 

@@ -5,6 +5,7 @@ import CairnMonitor
 import CairnServer
 import CairnServing
 import Foundation
+import Hummingbird
 import Logging
 
 struct ServeCommand: AsyncParsableCommand {

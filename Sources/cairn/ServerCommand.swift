@@ -1,6 +1,8 @@
 import ArgumentParser
+import CairnCore
 import CairnServer
 import Foundation
+import Hummingbird
 import Logging
 
 struct ServerCommand: AsyncParsableCommand {

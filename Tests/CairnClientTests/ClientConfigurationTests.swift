@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import CairnCore
 import Foundation
 import NIOSSL

@@ -1,6 +1,7 @@
 import CairnClient
 import CairnCore
 import Foundation
+import NIOCore
 import NIOPosix
 import Testing
 @testable import CairnServing

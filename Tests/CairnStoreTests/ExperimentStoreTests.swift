@@ -1,4 +1,5 @@
 import CairnCore
+import Logging
 import Testing
 @testable import CairnStore
 

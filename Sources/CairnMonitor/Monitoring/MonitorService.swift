@@ -5,6 +5,7 @@ import CairnStore
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 import Prometheus
 import ServiceLifecycle
 import Synchronization

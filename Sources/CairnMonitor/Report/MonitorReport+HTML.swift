@@ -1,4 +1,5 @@
 import CairnCore
+import CairnStatistics
 import Foundation
 
 extension MonitorReport {

@@ -1,5 +1,6 @@
 import CairnArtifacts
 import CairnCore
+import Foundation
 import HTTPTypes
 import Hummingbird
 

@@ -1,5 +1,6 @@
 import CairnCore
 import CairnMonitor
+import CairnStatistics
 import CairnStore
 
 /// The bodies of Cairn's monitor API, written by `CairnAPIBody` (snake_case keys). A field

@@ -1,4 +1,5 @@
 import CairnCore
+import Foundation
 import Hummingbird
 
 /// Refuses requests whose `Host` is not one this server answers to (DNS rebinding: a page on

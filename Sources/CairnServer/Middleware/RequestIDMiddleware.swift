@@ -1,6 +1,7 @@
 import CairnCore
 import HTTPTypes
 import Hummingbird
+import Logging
 
 /// Gives each request its id: the client's `X-Request-ID` when it is a sane token (so a
 /// caller can correlate its own logs and send feedback for it), else the context's fresh one.

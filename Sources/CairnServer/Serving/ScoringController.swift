@@ -2,6 +2,7 @@ import CairnCore
 import CairnMonitor
 import CairnServing
 import CairnTabular
+import Foundation
 import HTTPTypes
 import Hummingbird
 

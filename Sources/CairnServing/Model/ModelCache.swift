@@ -1,4 +1,5 @@
 import CairnCore
+import CoreFoundation
 import Foundation
 
 /// Downloaded models, one folder per model version, shared by every `cairn serve` and

@@ -20,7 +20,10 @@ package = open("Package.swift").read()
 problems = []
 for match in re.finditer(r'\.(target|executableTarget|testTarget)\(\s*name: "([^"]+)",(.*?)swiftSettings', package, re.S):
     kind, name, body = match.groups()
-    declared = set(re.findall(r'^\s*"(\w+)"', body, re.M)) | set(re.findall(r'\.product\(name: "(\w+)"', body))
+    dependencies = re.search(r'dependencies: \[(.*?)\]', body, re.S)
+    listed = dependencies.group(1) if dependencies else ""
+    # Local targets are bare strings; products are .product(name:package:).
+    declared = set(re.findall(r'(?<!package: )"(\w+)"', listed))
     path = re.search(r'path: "([^"]+)"', body)
     directory = path.group(1) if path else ("Tests/" if kind == "testTarget" else "Sources/") + name
     for file in sorted(glob.glob(directory + "/**/*.swift", recursive=True)):

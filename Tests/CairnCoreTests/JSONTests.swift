@@ -90,7 +90,7 @@ import Testing
         for value in [-3.0, 1e15 - 1, 1e15, 0.1] { writer.double(value) }
         for text in ["plain", "ünïcödé ✓", "tab\tend", "", String(repeating: "long-id-", count: 40)] { writer.string(text) }
         writer.endArray()
-        let expected = "[0,7,-7,1000000007,9223372036854775807,-9223372036854775808,-3.0,999999999999999.0,1e+15,0.1,"
+        let expected = "[0,7,-7,1000000007,9223372036854775807,-9223372036854775808,-3.0,999999999999999.0,1000000000000000.0,0.1,"
             + #""plain","ünïcödé ✓","tab\tend","","# + "\"" + String(repeating: "long-id-", count: 40) + "\"]"
         #expect(String(decoding: writer.bytes, as: UTF8.self) == expected)
     }

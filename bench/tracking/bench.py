@@ -15,6 +15,8 @@ Subcommands (see --help of each):
   client-search the same two searches through the stock MlflowClient: the HTTP call it makes
                 (request sent to response read) and the whole call (with its protobuf parsing)
   client-history  MlflowClient().get_metric_history of the history run (pages of 25k)
+  client-ingest one client logging in sequence through MlflowClient: log_batch of 100 metrics
+                and log_metric, latency of each call (p50, p99)
   big-history   load N points into a new run (or reuse --run), then read them while sampling
                 the server's RSS: through MlflowClient, and in one unpaged get-history
   rss           print the summed VmRSS (kB) of a process tree
@@ -484,6 +486,47 @@ def cmd_client_history(a):
           f"{res['client']['median_s'] * 1000:.0f} ms, valid={res['valid']}")
 
 
+def cmd_client_ingest(a):
+    from mlflow.entities import Metric
+
+    client = _client(a.url)
+    exp = client.create_experiment(f"bench-ingest-{os.getpid()}-{now_ms()}")
+    run = client.create_run(exp).info.run_id
+    timer = _HTTPTimer()
+    rnd = random.Random(7)
+
+    def measure(fn, n):
+        http, total = [], []
+        for i in range(a.warmup + n):
+            timer.take()
+            t = time.perf_counter()
+            fn(i)
+            el = time.perf_counter() - t
+            h = timer.take()
+            if i >= a.warmup:
+                total.append(el)
+                http.append(h)
+        pct = lambda v, q: sorted(v)[min(len(v) - 1, int(q * len(v)))]
+        return {"http_p50_s": pct(http, 0.5), "http_p99_s": pct(http, 0.99), "p50_s": pct(total, 0.5),
+                "p99_s": pct(total, 0.99), "mean_s": statistics.mean(total), "calls": n}
+
+    def batch(i):
+        ts = now_ms()
+        client.log_batch(run, metrics=[Metric(f"k{j}", rnd.random(), ts, i) for j in range(100)])
+
+    def metric(i):
+        client.log_metric(run, "lm", rnd.random(), step=i)
+
+    res = {"workload": "client-ingest", "log_batch": measure(batch, a.calls), "log_metric": measure(metric, a.calls)}
+    got = client.get_metric_history(run, "k99")
+    res["valid"] = len(got) == a.warmup + a.calls
+    write_json(a.out, res)
+    lb, lm = res["log_batch"], res["log_metric"]
+    print(f"client-ingest: log_batch(100) p50 {lb['p50_s'] * 1000:.2f} ms p99 {lb['p99_s'] * 1000:.2f} ms "
+          f"({100 / lb['mean_s']:.0f} metrics/s); log_metric p50 {lm['p50_s'] * 1000:.2f} ms "
+          f"p99 {lm['p99_s'] * 1000:.2f} ms ({1 / lm['mean_s']:.0f} calls/s); valid={res['valid']}")
+
+
 def cmd_big_history(a):
     """Reads a long history while sampling the server's RSS every 50 ms: once through the
     stock client (pages of 25k) and once as a single unpaged get-history (what MLflow answers
@@ -754,7 +797,7 @@ def cmd_report(a):
     servers = ["cairn", "mlflow"]
     R = {s: {n: _load(os.path.join(a.dir, s), n)
              for n in ("startup", "idle", "mem", "logbatch", "logmetric", "history", "search-load", "search",
-                       "client-search", "client-history", "big-history")}
+                       "client-search", "client-history", "big-history", "client-ingest")}
          for s in servers}
     notes = []
 
@@ -803,10 +846,18 @@ def cmd_report(a):
     row("log-batch: p50 latency", lambda s: us2ms(g(s, "logbatch", "lat_us", "p50")), False, f_ms)
     row("log-batch: p99 latency", lambda s: us2ms(g(s, "logbatch", "lat_us", "p99")), False, f_ms)
     row("log-batch: non-2xx responses", lambda s: g(s, "logbatch", "non2xx"), None, f_int)
+    row("log_batch(100 metrics) via MlflowClient, one client: p50",
+        lambda s: s2ms(g(s, "client-ingest", "log_batch", "p50_s")), False, f_ms)
+    row("log_batch(100 metrics) via MlflowClient, one client: p99",
+        lambda s: s2ms(g(s, "client-ingest", "log_batch", "p99_s")), False, f_ms)
     row("log-metric: req/s (2xx only)", lambda s: g(s, "logmetric", "ok_req_per_s"), True, f_rate)
     row("log-metric: p50 latency", lambda s: us2ms(g(s, "logmetric", "lat_us", "p50")), False, f_ms)
     row("log-metric: p99 latency", lambda s: us2ms(g(s, "logmetric", "lat_us", "p99")), False, f_ms)
     row("log-metric: non-2xx responses", lambda s: g(s, "logmetric", "non2xx"), None, f_int)
+    row("log_metric via MlflowClient, one client: p50",
+        lambda s: s2ms(g(s, "client-ingest", "log_metric", "p50_s")), False, f_ms)
+    row("log_metric via MlflowClient, one client: p99",
+        lambda s: s2ms(g(s, "client-ingest", "log_metric", "p99_s")), False, f_ms)
     row(f"get-history {pts}, paged 25k (median)", lambda s: s2ms(g(s, "history", "median_s")), False, f_ms)
     row(f"load {pts} via log-batch (1000/req): points/s", lambda s: g(s, "history", "load_points_per_s"), True, f_rate)
     row(f"search {nruns}, filtered top-100 (median)", lambda s: s2ms(g(s, "search", "filtered", "median_s")), False, f_ms)
@@ -923,7 +974,7 @@ def cmd_report(a):
         mem = R[s]["mem"]
         if not mem or not mem.get("cpu_s"):
             continue
-        order = ["idle", "prep", "logbatch", "logmetric", "history", "client-history", "search-load", "search",
+        order = ["idle", "prep", "client-ingest", "logbatch", "logmetric", "history", "client-history", "search-load", "search",
                  "client-search", "big-history-load", "big-history"]
         for ph, c in sorted(mem["cpu_s"].items(),
                             key=lambda kv: order.index(kv[0]) if kv[0] in order else 99):
@@ -1006,6 +1057,11 @@ def main():
     x.add_argument("url"); x.add_argument("--history", required=True); x.add_argument("--out", required=True)
     x.add_argument("--reps", type=int, default=3); x.add_argument("--warmup", type=int, default=1)
     x.set_defaults(fn=cmd_client_history)
+
+    x = sp.add_parser("client-ingest")
+    x.add_argument("url"); x.add_argument("--out", required=True)
+    x.add_argument("--calls", type=int, default=500); x.add_argument("--warmup", type=int, default=20)
+    x.set_defaults(fn=cmd_client_ingest)
 
     x = sp.add_parser("big-history")
     x.add_argument("url"); x.add_argument("--pid", type=int, required=True); x.add_argument("--out")

@@ -8,6 +8,8 @@
 # Markdown table (also written to bench/tracking/results/latest.md).
 #
 # Workloads (same for both servers):
+#   client-ingest  one MlflowClient logging in sequence: 500 log_batch calls of 100 metrics,
+#               then 500 log_metric calls; per-call latency p50/p99
 #   log-batch   wrk -t2 -c16, POST runs/log-batch with 100 metrics (distinct keys, unique steps)
 #   log-metric  wrk -t2 -c16, POST runs/log-metric, one metric per request
 #   history     100k points of one metric (log-batch, 1000/req), then GET metrics/get-history
@@ -47,6 +49,7 @@ WRITE_RUNS=4
 POINTS=100000
 HIST_REPS=5
 SEARCH_RUNS=2000
+INGEST_CALLS=500
 BIG_HISTORY=0
 SEARCH_REPS=20
 PAGE_REPS=10
@@ -90,7 +93,7 @@ while [[ $# -gt 0 ]]; do
     --history-reps) HIST_REPS="$2"; shift 2 ;;
     --loader-threads) LOADER_THREADS="$2"; shift 2 ;;
     --big-history) BIG_HISTORY="$2"; shift 2 ;;
-    --quick) DURATION=3s; WARMUP=1s; SEARCH_RUNS=1000; POINTS=20000; SEARCH_REPS=5; PAGE_REPS=3; HIST_REPS=2; shift ;;
+    --quick) DURATION=3s; WARMUP=1s; SEARCH_RUNS=1000; INGEST_CALLS=100; POINTS=20000; SEARCH_REPS=5; PAGE_REPS=3; HIST_REPS=2; shift ;;
     --keep) KEEP=1; shift ;;
     --wait-quiet) WAIT_QUIET="$2"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
@@ -282,6 +285,9 @@ bench_server() {  # $1 = cairn|mlflow
 
   phase prep
   RUN_IDS="$($BENCH prep-write "$URL" --runs "$WRITE_RUNS")" || die "$CUR: preparing runs failed"
+  phase client-ingest
+  bg_wait $BENCH client-ingest "$URL" --out "$RES/$CUR/client-ingest.json" --calls "$INGEST_CALLS" \
+      || die "$CUR: client ingest workload failed"
   run_wrk logbatch logbatch 100
   run_wrk logmetric logmetric 1
 

@@ -83,6 +83,44 @@ import Testing
         #expect(text == #"{"nan":"NaN","inf":"Infinity","ninf":"-Infinity","one":1.0,"frac":0.25,"id":"q\"\\\n\u0001","tags":[{"key":"k","value":"v"}]}"#)
     }
 
+    @Test func writesIntegersAndStringsWithoutLoss() throws {
+        var writer = JSONWriter()
+        writer.beginArray()
+        for value in [Int64(0), 7, -7, 1_000_000_007, .max, .min] { writer.int(value) }
+        for value in [-3.0, 1e15 - 1, 1e15, 0.1] { writer.double(value) }
+        for text in ["plain", "ünïcödé ✓", "tab\tend", "", String(repeating: "long-id-", count: 40)] { writer.string(text) }
+        writer.endArray()
+        let expected = "[0,7,-7,1000000007,9223372036854775807,-9223372036854775808,-3.0,999999999999999.0,1000000000000000.0,0.1,"
+            + #""plain","ünïcödé ✓","tab\tend","","# + "\"" + String(repeating: "long-id-", count: 40) + "\"]"
+        #expect(String(decoding: writer.bytes, as: UTF8.self) == expected)
+    }
+
+    /// A long document goes out in pieces: taking the bytes keeps the writer inside its
+    /// containers, so the pieces join into the document written in one go.
+    @Test func takingBytesKeepsTheOpenContainers() throws {
+        let metrics = (0..<5).map { Metric(key: "m", value: Double($0) / 4, timestamp: Int64($0), step: Int64($0)) }
+        var whole = JSONWriter()
+        whole.beginObject()
+        whole.list("metrics", metrics)
+        whole.endObject()
+
+        var pieces: [UInt8] = []
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("metrics")
+        writer.beginArray()
+        for chunk in [metrics[0..<2], metrics[2..<3], metrics[3..<5]] {
+            for metric in chunk { writer.write(metric) }
+            pieces += writer.takeBytes()
+            #expect(writer.bytes.isEmpty)
+        }
+        writer.endArray()
+        writer.endObject()
+        pieces += writer.takeBytes()
+        #expect(pieces == whole.bytes)
+        _ = try JSONValue.parse(pieces)
+    }
+
     @Test func roundTripsThroughParser() throws {
         let metric = Metric(key: "loss", value: 0.125, timestamp: 17, step: 3, modelId: "m-1")
         var writer = JSONWriter()

@@ -70,6 +70,31 @@ import Testing
         #expect(binds == ["training"])
     }
 
+    /// Metrics, params and tags that must exist become inner joins placed before the ORDER BY
+    /// joins, so SQLite can start from the most selective one; IS NULL and attributes stay in WHERE.
+    @Test func requiredKeysBecomeInnerJoins() throws {
+        let clauses = try SearchFilter.parse(
+            "metrics.m != 0.5 and params.p = 'a' and tags.t IS NOT NULL and tags.u IS NULL and attributes.status = 'FINISHED'",
+            for: .runs
+        ).clauses
+        var joins = SearchSQL.Joins()
+        var conditions: [SQLQueryString] = []
+        for clause in clauses { try SearchSQL.addRunFilter(clause, joins: &joins, conditions: &conditions) }
+        _ = try SearchSQL.runOrder([OrderByClause(entity: .metric, key: "m", ascending: true)], joins: &joins)
+        var query = joins.sql + " WHERE "
+        for (index, condition) in conditions.enumerated() {
+            if index > 0 { query.appendLiteral(" AND ") }
+            query = query + condition
+        }
+        let (sql, binds) = database.serialize(query)
+        #expect(sql == " JOIN latest_metrics f0 ON f0.run_uuid = r.run_uuid AND f0.key = ?1 AND (f0.is_nan = ?2 OR f0.value != ?3)"
+            + " JOIN run_params f1 ON f1.run_uuid = r.run_uuid AND f1.key = ?4 AND f1.value = ?5"
+            + " JOIN run_tags f2 ON f2.run_uuid = r.run_uuid AND f2.key = ?6"
+            + " LEFT JOIN latest_metrics o0 ON o0.run_uuid = r.run_uuid AND o0.key = ?7"
+            + " WHERE NOT EXISTS (SELECT 1 FROM run_tags kv WHERE kv.run_uuid = r.run_uuid AND kv.key = ?8) AND r.status = ?9")
+        #expect(binds.map { "\($0)" } == ["m", "true", "0.5", "p", "a", "t", "m", "u", "FINISHED"])
+    }
+
     @Test func orderPutsMissingLastAndAddsTieBreaks() throws {
         var joins = SearchSQL.Joins()
         let order = try SearchSQL.runOrder([OrderByClause(entity: .metric, key: "acc", ascending: false)], joins: &joins)
@@ -107,6 +132,10 @@ import Testing
             #expect(names(try await search("attributes.run_name LIKE 'n%'")) == ["no-metric"])
             #expect(names(try await search("attributes.run_name LIKE 'N%'")).isEmpty)
             #expect(names(try await search("attributes.run_name ILIKE 'N%'")) == ["no-metric"])
+            #expect(names(try await search("metrics.m != 0.5")) == ["e", "d", "b", "a"])
+            #expect(names(try await search("params.p IS NULL")) == ["no-metric"])
+            #expect(names(try await search("tags.t IS NOT NULL and metrics.m >= 0.5 and metrics.m < 0.9")) == ["e", "c"])
+            #expect(names(try await search("params.p LIKE '%' and tags.t != 'y'", ["metrics.m DESC"], max: 2)) == ["e", "c"])
 
             let first = try await search("", ["attributes.run_name ASC"], max: 4)
             #expect(names(first) == ["a", "b", "c", "d"])

@@ -69,3 +69,58 @@ def test_history_accepts_run_uuid_alias(client, api, exp_id):
     assert r.status_code == 200, r.text
     (m,) = r.json()["metrics"]
     assert m["value"] == 4.0 and m["step"] == 2
+
+
+def test_history_is_streamed_in_order_across_chunks(client, api, exp_id):
+    """A history longer than the server's read chunk (2,500 points), with many points per
+    (timestamp, step) and NaNs that sort last in their group although stored as 0: the unpaged
+    answer is streamed (chunked, no Content-Length) and equals the sorted history, and pages
+    of any size add up to it."""
+    rid = client.create_run(exp_id).info.run_id
+    t = now_ms()
+    points = []  # (value, timestamp, step)
+    for i in range(6000):
+        ts, step = t + i // 7, (i // 3) % 4
+        value = float("nan") if i % 11 == 0 else float((i * 37) % 101) - 50.0
+        points.append((value, ts, step))
+    # one (timestamp, step) group larger than a chunk
+    points += [(float(v), t + 5000, 0) for v in range(2600)]
+    uniq = {}
+    for v, ts, s in points:
+        uniq[(v if v == v else "nan", ts, s)] = (v, ts, s)
+    points = list(uniq.values())
+    for i in range(0, len(points), 1000):
+        client.log_batch(rid, metrics=[Metric("m", v, ts, s) for v, ts, s in points[i:i + 1000]])
+
+    def order(p):
+        v, ts, s = p
+        return (ts, s, v != v, 0.0 if v != v else v)
+
+    expected = [order(p) for p in sorted(points, key=order)]
+
+    r = requests.get(f"{api}/metrics/get-history", params={"run_id": rid, "metric_key": "m"}, timeout=60)
+    assert r.status_code == 200, r.text
+    assert r.headers.get("Transfer-Encoding") == "chunked" and "Content-Length" not in r.headers
+    got = [(m["timestamp"], m["step"], m["value"] == "NaN", 0.0 if m["value"] == "NaN" else m["value"])
+           for m in r.json()["metrics"]]
+    assert "next_page_token" not in r.json()
+    assert got == expected
+
+    for size in (2499, 2500, 4000):
+        seen, token = [], None
+        while True:
+            params = {"run_id": rid, "metric_key": "m", "max_results": size}
+            if token:
+                params["page_token"] = token
+            body = requests.get(f"{api}/metrics/get-history", params=params, timeout=60).json()
+            page = body.get("metrics", [])
+            assert len(page) <= size
+            seen += [(m["timestamp"], m["step"], m["value"] == "NaN", 0.0 if m["value"] == "NaN" else m["value"])
+                     for m in page]
+            token = body.get("next_page_token")
+            if not token:
+                break
+        assert seen == expected, size
+
+    hist = client.get_metric_history(rid, "m")
+    assert [order((h.value, h.timestamp, h.step)) for h in hist] == expected

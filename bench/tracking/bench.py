@@ -12,6 +12,13 @@ Subcommands (see --help of each):
   history       load N points of one metric (1000 per log-batch), time paged get-history
   search-load   create M runs (metric m, param p, tag t) with a thread pool
   search        time runs/search (filtered top-100, and one unfiltered page of 1000)
+  client-search the same two searches through the stock MlflowClient: the HTTP call it makes
+                (request sent to response read) and the whole call (with its protobuf parsing)
+  client-history  MlflowClient().get_metric_history of the history run (pages of 25k)
+  client-ingest one client logging in sequence through MlflowClient: log_batch of 100 metrics
+                and log_metric, latency of each call (p50, p99)
+  big-history   load N points into a new run (or reuse --run), then read them while sampling
+                the server's RSS: through MlflowClient, and in one unpaged get-history
   rss           print the summed VmRSS (kB) of a process tree
   memsample     background sampler: peak summed VmRSS of a process tree (per phase, too)
   report        Markdown table from the per-server result files
@@ -268,7 +275,7 @@ def cmd_history(a):
             times.append(el)
     pts, pages, ordered = info
     res = {
-        "workload": "history", "points": a.points, "returned_points": pts, "pages": pages,
+        "workload": "history", "run_id": run, "points": a.points, "returned_points": pts, "pages": pages,
         "ordered": ordered, "valid": pts == a.points and ordered,
         "load_s": load_s, "load_points_per_s": a.points / load_s, "load_threads": a.load_threads,
         "load_retries": stats.get("retries", 0), "load_retry_errors": stats.get("retry_errors", []),
@@ -383,6 +390,210 @@ def cmd_search(a):
     if not filt_valid:
         print(f"search: WARNING filtered result differs from the expected top 100 "
               f"(got {len(got)}, first {got[:3]}, expected first {exp_ids[:3]})", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- stock client
+def _client(url):
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(tracking_uri=url)
+
+
+class _HTTPTimer:
+    """Times the HTTP requests the stock client makes (mlflow.utils.rest_utils.http_request:
+    request sent, whole response body read), apart from its JSON and protobuf parsing."""
+
+    def __init__(self):
+        import mlflow.utils.rest_utils as ru
+
+        self.ru, self.orig, self.spent = ru, ru.http_request, 0.0
+
+        def timed(*args, **kw):
+            t = time.perf_counter()
+            try:
+                return self.orig(*args, **kw)
+            finally:
+                self.spent += time.perf_counter() - t
+
+        ru.http_request = timed
+
+    def take(self):
+        v, self.spent = self.spent, 0.0
+        return v
+
+
+def _summary(ts):
+    return {"times_s": ts, "median_s": statistics.median(ts), "min_s": min(ts),
+            "p90_s": sorted(ts)[int(0.9 * (len(ts) - 1))], "reps": len(ts)}
+
+
+def cmd_client_search(a):
+    meta = json.load(open(a.load))
+    exp = meta["experiment_id"]
+    client = _client(a.url)
+    timer = _HTTPTimer()
+
+    def timed(fn, n):
+        http, total, last = [], [], None
+        for i in range(a.warmup + n):
+            timer.take()
+            t = time.perf_counter()
+            last = fn()
+            el = time.perf_counter() - t
+            h = timer.take()
+            if i >= a.warmup:
+                total.append(el)
+                http.append(h)
+        return _summary(http), _summary(total), last
+
+    h1, c1, r1 = timed(lambda: client.search_runs([exp], FILTER, order_by=["metrics.m DESC"], max_results=100), a.reps)
+    got = [r.info.run_id for r in r1]
+    h2, c2, r2 = timed(lambda: client.search_runs([exp], "", max_results=1000), a.page_reps)
+    complete = all(r.data.metrics.get("m") is not None and r.data.params.get("p") and r.data.tags.get("t")
+                   for r in r2)
+    res = {"workload": "client-search", "runs_in_experiment": meta["runs"], "filter": FILTER,
+           "filtered": {"http": h1, "client": c1, "returned": len(got),
+                        "valid": got == meta["expected_top100"]},
+           "page1000": {"http": h2, "client": c2, "returned": len(r2),
+                        "valid": len(r2) == min(1000, meta["runs"]) and complete}}
+    write_json(a.out, res)
+    print(f"client-search: filtered top-100 HTTP median {h1['median_s'] * 1000:.1f} ms, whole call "
+          f"{c1['median_s'] * 1000:.1f} ms (valid {res['filtered']['valid']}); page of 1000 HTTP median "
+          f"{h2['median_s'] * 1000:.1f} ms, whole call {c2['median_s'] * 1000:.1f} ms "
+          f"(valid {res['page1000']['valid']})")
+
+
+def cmd_client_history(a):
+    h = json.load(open(a.history))
+    client = _client(a.url)
+    timer = _HTTPTimer()
+    http, total, n, ordered = [], [], 0, True
+    for i in range(a.warmup + a.reps):
+        timer.take()
+        t = time.perf_counter()
+        pts = client.get_metric_history(h["run_id"], "hist")
+        el = time.perf_counter() - t
+        hs = timer.take()
+        n = len(pts)
+        ordered = all(pts[j].step < pts[j + 1].step for j in range(n - 1))
+        if i >= a.warmup:
+            total.append(el)
+            http.append(hs)
+    res = {"workload": "client-history", "points": h["points"], "returned_points": n,
+           "valid": n == h["points"] and ordered, "http": _summary(http), "client": _summary(total)}
+    write_json(a.out, res)
+    print(f"client-history: {n} points, HTTP median {res['http']['median_s'] * 1000:.0f} ms, whole call "
+          f"{res['client']['median_s'] * 1000:.0f} ms, valid={res['valid']}")
+
+
+def cmd_client_ingest(a):
+    from mlflow.entities import Metric
+
+    client = _client(a.url)
+    exp = client.create_experiment(f"bench-ingest-{os.getpid()}-{now_ms()}")
+    run = client.create_run(exp).info.run_id
+    timer = _HTTPTimer()
+    rnd = random.Random(7)
+
+    def measure(fn, n):
+        http, total = [], []
+        for i in range(a.warmup + n):
+            timer.take()
+            t = time.perf_counter()
+            fn(i)
+            el = time.perf_counter() - t
+            h = timer.take()
+            if i >= a.warmup:
+                total.append(el)
+                http.append(h)
+        pct = lambda v, q: sorted(v)[min(len(v) - 1, int(q * len(v)))]
+        return {"http_p50_s": pct(http, 0.5), "http_p99_s": pct(http, 0.99), "p50_s": pct(total, 0.5),
+                "p99_s": pct(total, 0.99), "mean_s": statistics.mean(total), "calls": n}
+
+    def batch(i):
+        ts = now_ms()
+        client.log_batch(run, metrics=[Metric(f"k{j}", rnd.random(), ts, i) for j in range(100)])
+
+    def metric(i):
+        client.log_metric(run, "lm", rnd.random(), step=i)
+
+    res = {"workload": "client-ingest", "log_batch": measure(batch, a.calls), "log_metric": measure(metric, a.calls)}
+    got = client.get_metric_history(run, "k99")
+    res["valid"] = len(got) == a.warmup + a.calls
+    write_json(a.out, res)
+    lb, lm = res["log_batch"], res["log_metric"]
+    print(f"client-ingest: log_batch(100) p50 {lb['p50_s'] * 1000:.2f} ms p99 {lb['p99_s'] * 1000:.2f} ms "
+          f"({100 / lb['mean_s']:.0f} metrics/s); log_metric p50 {lm['p50_s'] * 1000:.2f} ms "
+          f"p99 {lm['p99_s'] * 1000:.2f} ms ({1 / lm['mean_s']:.0f} calls/s); valid={res['valid']}")
+
+
+def cmd_big_history(a):
+    """Reads a long history while sampling the server's RSS every 50 ms: once through the
+    stock client (pages of 25k) and once as a single unpaged get-history (what MLflow answers
+    without max_results)."""
+    import requests
+
+    if a.run:
+        run = a.run
+    else:
+        s = _session()
+        exp = create_experiment(s, a.url, "bench-big-history")
+        run = create_run(s, a.url, exp, run_name="big-history")
+        base = now_ms()
+        tl = threading.local()
+
+        def send(start):
+            if not hasattr(tl, "s"):
+                tl.s = _session()
+            call(tl.s, "POST", a.url, "/runs/log-batch", retries=5, json={"run_id": run, "metrics": [
+                {"key": "hist", "value": (i % 977) / 977.0, "timestamp": base + i, "step": i}
+                for i in range(start, min(start + 1000, a.points))]})
+
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(2) as ex:
+            list(ex.map(send, range(0, a.points, 1000)))
+        print(f"big-history: loaded {a.points} points in {time.perf_counter() - t0:.0f}s", flush=True)
+        if a.loaded_out:
+            write_json(a.loaded_out, {"run_id": run})
+            return 0
+
+    def sampled(fn):
+        peak = [tree_mem(a.pid)["rss_kb"]]
+        start_kb = peak[0]
+        stop = threading.Event()
+
+        def sample():
+            while not stop.is_set():
+                peak[0] = max(peak[0], tree_mem(a.pid)["rss_kb"])
+                stop.wait(0.05)
+
+        th = threading.Thread(target=sample)
+        th.start()
+        t = time.perf_counter()
+        try:
+            out = fn()
+        finally:
+            stop.set()
+            th.join()
+        return out, time.perf_counter() - t, start_kb, peak[0]
+
+    client = _client(a.url)
+    pts, el_c, start_c, peak_c = sampled(lambda: len(client.get_metric_history(run, "hist")))
+
+    def unpaged():
+        r = requests.get(a.url + API + "/metrics/get-history", params={"run_id": run, "metric_key": "hist"},
+                         timeout=600)
+        r.raise_for_status()
+        return r.content.count(b'"key"')
+
+    pts_u, el_u, start_u, peak_u = sampled(unpaged)
+    res = {"workload": "big-history", "run_id": run, "points": a.points,
+           "client": {"returned": pts, "s": el_c, "rss_before_kb": start_c, "peak_rss_kb": peak_c},
+           "unpaged": {"returned": pts_u, "s": el_u, "rss_before_kb": start_u, "peak_rss_kb": peak_u}}
+    write_json(a.out, res)
+    print(f"big-history: MlflowClient.get_metric_history {pts} points in {el_c:.1f}s, server RSS "
+          f"{start_c / 1024:.0f} -> peak {peak_c / 1024:.0f} MiB; unpaged get-history {pts_u} points in "
+          f"{el_u:.1f}s, RSS {start_u / 1024:.0f} -> peak {peak_u / 1024:.0f} MiB")
 
 
 # --------------------------------------------------------------------------- memory / cpu
@@ -585,7 +796,8 @@ def _load(d, name):
 def cmd_report(a):
     servers = ["cairn", "mlflow"]
     R = {s: {n: _load(os.path.join(a.dir, s), n)
-             for n in ("startup", "idle", "mem", "logbatch", "logmetric", "history", "search-load", "search")}
+             for n in ("startup", "idle", "mem", "logbatch", "logmetric", "history", "search-load", "search",
+                       "client-search", "client-history", "big-history", "client-ingest")}
          for s in servers}
     notes = []
 
@@ -634,14 +846,38 @@ def cmd_report(a):
     row("log-batch: p50 latency", lambda s: us2ms(g(s, "logbatch", "lat_us", "p50")), False, f_ms)
     row("log-batch: p99 latency", lambda s: us2ms(g(s, "logbatch", "lat_us", "p99")), False, f_ms)
     row("log-batch: non-2xx responses", lambda s: g(s, "logbatch", "non2xx"), None, f_int)
+    row("log_batch(100 metrics) via MlflowClient, one client: p50",
+        lambda s: s2ms(g(s, "client-ingest", "log_batch", "p50_s")), False, f_ms)
+    row("log_batch(100 metrics) via MlflowClient, one client: p99",
+        lambda s: s2ms(g(s, "client-ingest", "log_batch", "p99_s")), False, f_ms)
     row("log-metric: req/s (2xx only)", lambda s: g(s, "logmetric", "ok_req_per_s"), True, f_rate)
     row("log-metric: p50 latency", lambda s: us2ms(g(s, "logmetric", "lat_us", "p50")), False, f_ms)
     row("log-metric: p99 latency", lambda s: us2ms(g(s, "logmetric", "lat_us", "p99")), False, f_ms)
     row("log-metric: non-2xx responses", lambda s: g(s, "logmetric", "non2xx"), None, f_int)
+    row("log_metric via MlflowClient, one client: p50",
+        lambda s: s2ms(g(s, "client-ingest", "log_metric", "p50_s")), False, f_ms)
+    row("log_metric via MlflowClient, one client: p99",
+        lambda s: s2ms(g(s, "client-ingest", "log_metric", "p99_s")), False, f_ms)
     row(f"get-history {pts}, paged 25k (median)", lambda s: s2ms(g(s, "history", "median_s")), False, f_ms)
     row(f"load {pts} via log-batch (1000/req): points/s", lambda s: g(s, "history", "load_points_per_s"), True, f_rate)
     row(f"search {nruns}, filtered top-100 (median)", lambda s: s2ms(g(s, "search", "filtered", "median_s")), False, f_ms)
     row(f"search {nruns}, one page of 1000 (median)", lambda s: s2ms(g(s, "search", "page1000", "median_s")), False, f_ms)
+    for q, label in (("filtered", "filtered top-100"), ("page1000", "one page of 1000")):
+        row(f"search {nruns}, {label}, MlflowClient's HTTP call (median)",
+            lambda s, q=q: s2ms(g(s, "client-search", q, "http", "median_s")), False, f_ms)
+        row(f"search {nruns}, {label}, whole MlflowClient call incl. its parsing (median)",
+            lambda s, q=q: s2ms(g(s, "client-search", q, "client", "median_s")), False, f_ms)
+    row(f"get-history {pts} via MlflowClient: its HTTP calls (median)",
+        lambda s: s2ms(g(s, "client-history", "http", "median_s")), False, f_ms)
+    row(f"get-history {pts} via MlflowClient: whole call (median)",
+        lambda s: s2ms(g(s, "client-history", "client", "median_s")), False, f_ms)
+    big = n_k(first("big-history", "points"), "points")
+    row(f"get-history {big} via MlflowClient: time", lambda s: s2ms(g(s, "big-history", "client", "s")), False, f_ms)
+    row(f"get-history {big} via MlflowClient: peak server RSS (sampled 50 ms)",
+        lambda s: kb2mib(g(s, "big-history", "client", "peak_rss_kb")), False, f_mib)
+    row(f"get-history {big}, one unpaged request: time", lambda s: s2ms(g(s, "big-history", "unpaged", "s")), False, f_ms)
+    row(f"get-history {big}, one unpaged request: peak server RSS",
+        lambda s: kb2mib(g(s, "big-history", "unpaged", "peak_rss_kb")), False, f_mib)
     row(f"load {nruns} (create + log-batch): runs/s", lambda s: g(s, "search-load", "runs_per_s"), True, f_rate)
     row("startup: launch to first 200 on /health", lambda s: s2ms(g(s, "startup", "startup_s")), False, f_ms)
     row("memory: idle RSS after start", lambda s: kb2mib(g(s, "idle", "rss_kb")), False, f_mib)
@@ -684,6 +920,21 @@ def cmd_report(a):
                              f"(returned {sr['filtered']['returned']}) — INVALID")
             if not sr["page1000"]["valid"]:
                 notes.append(f"{S} page-of-1000 search returned {sr['page1000']['returned']} runs — INVALID")
+        cs = R[s]["client-search"]
+        if cs:
+            for q in ("filtered", "page1000"):
+                if not cs[q]["valid"]:
+                    notes.append(f"{S} MlflowClient search ({q}) returned {cs[q]['returned']} runs, not the "
+                                 f"expected ones — INVALID")
+        ch = R[s]["client-history"]
+        if ch and not ch["valid"]:
+            notes.append(f"{S} MlflowClient get_metric_history returned {ch['returned_points']} points "
+                         f"(expected {ch['points']} in order) — INVALID")
+        bh = R[s]["big-history"]
+        if bh:
+            for k in ("client", "unpaged"):
+                if bh[k]["returned"] != bh["points"]:
+                    notes.append(f"{S} big-history ({k}) returned {bh[k]['returned']} of {bh['points']} points — INVALID")
         for wl in ("search-load", "history"):
             d = R[s][wl]
             key = "retries" if wl == "search-load" else "load_retries"
@@ -723,7 +974,8 @@ def cmd_report(a):
         mem = R[s]["mem"]
         if not mem or not mem.get("cpu_s"):
             continue
-        order = ["idle", "prep", "logbatch", "logmetric", "history", "search-load", "search"]
+        order = ["idle", "prep", "client-ingest", "logbatch", "logmetric", "history", "client-history", "search-load", "search",
+                 "client-search", "big-history-load", "big-history"]
         for ph, c in sorted(mem["cpu_s"].items(),
                             key=lambda kv: order.index(kv[0]) if kv[0] in order else 99):
             w = c["wall"]
@@ -794,6 +1046,28 @@ def main():
     x.add_argument("--reps", type=int, default=20); x.add_argument("--page-reps", type=int, default=10)
     x.add_argument("--warmup", type=int, default=2)
     x.set_defaults(fn=cmd_search)
+
+    x = sp.add_parser("client-search")
+    x.add_argument("url"); x.add_argument("--load", required=True); x.add_argument("--out", required=True)
+    x.add_argument("--reps", type=int, default=20); x.add_argument("--page-reps", type=int, default=10)
+    x.add_argument("--warmup", type=int, default=2)
+    x.set_defaults(fn=cmd_client_search)
+
+    x = sp.add_parser("client-history")
+    x.add_argument("url"); x.add_argument("--history", required=True); x.add_argument("--out", required=True)
+    x.add_argument("--reps", type=int, default=3); x.add_argument("--warmup", type=int, default=1)
+    x.set_defaults(fn=cmd_client_history)
+
+    x = sp.add_parser("client-ingest")
+    x.add_argument("url"); x.add_argument("--out", required=True)
+    x.add_argument("--calls", type=int, default=500); x.add_argument("--warmup", type=int, default=20)
+    x.set_defaults(fn=cmd_client_ingest)
+
+    x = sp.add_parser("big-history")
+    x.add_argument("url"); x.add_argument("--pid", type=int, required=True); x.add_argument("--out")
+    x.add_argument("--points", type=int, default=1_000_000); x.add_argument("--run")
+    x.add_argument("--loaded-out", help="only load the points and write the run id here")
+    x.set_defaults(fn=cmd_big_history)
 
     x = sp.add_parser("rss")
     x.add_argument("pid", type=int); x.add_argument("--out")

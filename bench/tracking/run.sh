@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
 # Cairn vs MLflow tracking-server benchmark, side by side on this machine.
 #
-#   bench/tracking/run.sh [--only cairn|mlflow] [--duration 15s] [--warmup 3s] [--quick]
+#   bench/tracking/run.sh [--only cairn|mlflow] [--duration 15s] [--warmup 3s] [--quick] [--big-history N]
 #
 # Starts each server on SQLite in a fresh temp dir (one server at a time), runs the same
 # workloads against it over plain HTTP, samples its memory, stops it, and prints a
 # Markdown table (also written to bench/tracking/results/latest.md).
 #
 # Workloads (same for both servers):
+#   client-ingest  one MlflowClient logging in sequence: 500 log_batch calls of 100 metrics,
+#               then 500 log_metric calls; per-call latency p50/p99
 #   log-batch   wrk -t2 -c16, POST runs/log-batch with 100 metrics (distinct keys, unique steps)
 #   log-metric  wrk -t2 -c16, POST runs/log-metric, one metric per request
 #   history     100k points of one metric (log-batch, 1000/req), then GET metrics/get-history
 #               paged with max_results=25000 until next_page_token is empty (median of reps)
-#   search      10k runs (metric m, param p, tag t); runs/search with
+#               and the same through the stock client, MlflowClient().get_metric_history
+#   search      2k runs (metric m, param p, tag t); runs/search with
 #               "metrics.m > 0.5 and params.p = 'a' and tags.t = 'x'" order by metrics.m DESC,
-#               max_results 100 (median of reps) and one unfiltered page of 1000 (median)
+#               max_results 100 (median of reps) and one unfiltered page of 1000 (median), in
+#               plain HTTP and through the stock client (MlflowClient().search_runs: the HTTP
+#               call it makes, and the whole call with its protobuf parsing)
+#   big-history (--big-history N, Cairn only) N points of one metric, then the server is
+#               restarted and the history read through MlflowClient and as one unpaged
+#               get-history while the server's RSS is sampled every 50 ms
 #   memory      VmRSS summed over the server's process tree at idle, and peak during the loads
 #               (sampled every 200 ms), plus the sum of per-process VmHWM
 #
@@ -40,7 +48,9 @@ THREADS=2
 WRITE_RUNS=4
 POINTS=100000
 HIST_REPS=5
-SEARCH_RUNS=10000
+SEARCH_RUNS=2000
+INGEST_CALLS=500
+BIG_HISTORY=0
 SEARCH_REPS=20
 PAGE_REPS=10
 LOADER_THREADS=8
@@ -60,6 +70,8 @@ usage: $0 [options]
   --page-reps N         repetitions of the 1000-run page (default: $PAGE_REPS)
   --history-reps N      repetitions of the full get-history read (default: $HIST_REPS)
   --loader-threads N    threads of the Python run loader (default: $LOADER_THREADS)
+  --big-history N       also read an N-point history from Cairn while sampling its RSS
+                        (default: off; 1000000 for the constant-memory figure)
   --quick               smoke run: 3s loads, 1s warm-up, 1000 runs, 20k points
   --wait-quiet SECS     before each server, wait up to SECS for other processes to leave
                         the CPUs idle (< 0.3 cores busy); the report warns either way
@@ -80,7 +92,8 @@ while [[ $# -gt 0 ]]; do
     --page-reps) PAGE_REPS="$2"; shift 2 ;;
     --history-reps) HIST_REPS="$2"; shift 2 ;;
     --loader-threads) LOADER_THREADS="$2"; shift 2 ;;
-    --quick) DURATION=3s; WARMUP=1s; SEARCH_RUNS=1000; POINTS=20000; SEARCH_REPS=5; PAGE_REPS=3; HIST_REPS=2; shift ;;
+    --big-history) BIG_HISTORY="$2"; shift 2 ;;
+    --quick) DURATION=3s; WARMUP=1s; SEARCH_RUNS=1000; INGEST_CALLS=100; POINTS=20000; SEARCH_REPS=5; PAGE_REPS=3; HIST_REPS=2; shift ;;
     --keep) KEEP=1; shift ;;
     --wait-quiet) WAIT_QUIET="$2"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
@@ -272,6 +285,9 @@ bench_server() {  # $1 = cairn|mlflow
 
   phase prep
   RUN_IDS="$($BENCH prep-write "$URL" --runs "$WRITE_RUNS")" || die "$CUR: preparing runs failed"
+  phase client-ingest
+  bg_wait $BENCH client-ingest "$URL" --out "$RES/$CUR/client-ingest.json" --calls "$INGEST_CALLS" \
+      || die "$CUR: client ingest workload failed"
   run_wrk logbatch logbatch 100
   run_wrk logmetric logmetric 1
 
@@ -279,12 +295,36 @@ bench_server() {  # $1 = cairn|mlflow
   bg_wait $BENCH history "$URL" --out "$RES/$CUR/history.json" --points "$POINTS" --reps "$HIST_REPS" \
     || die "$CUR: get-history workload failed"
 
+  phase client-history
+  bg_wait $BENCH client-history "$URL" --history "$RES/$CUR/history.json" --out "$RES/$CUR/client-history.json" \
+      --reps 3 || die "$CUR: client get-history workload failed"
+
   phase search-load
   bg_wait $BENCH search-load "$URL" --out "$RES/$CUR/search-load.json" --runs "$SEARCH_RUNS" \
       --threads "$LOADER_THREADS" || die "$CUR: loading runs failed"
   phase search
   bg_wait $BENCH search "$URL" --load "$RES/$CUR/search-load.json" --out "$RES/$CUR/search.json" \
       --reps "$SEARCH_REPS" --page-reps "$PAGE_REPS" || die "$CUR: search workload failed"
+  phase client-search
+  bg_wait $BENCH client-search "$URL" --load "$RES/$CUR/search-load.json" --out "$RES/$CUR/client-search.json" \
+      --reps "$SEARCH_REPS" --page-reps "$PAGE_REPS" || die "$CUR: client search workload failed"
+
+  if [[ "$BIG_HISTORY" != 0 && "$CUR" == cairn ]]; then
+    phase big-history-load
+    bg_wait $BENCH big-history "$URL" --pid "$SERVER_PID" --points "$BIG_HISTORY" \
+        --loaded-out "$RES/$CUR/big-history-run.json" || die "$CUR: loading the big history failed"
+    # A fresh server, so the figure is the read's own memory and not what the load left.
+    stop_sampler
+    stop_pid_group "$SERVER_PID"
+    SERVER_PID=""
+    start_server "$CUR"
+    $BENCH memsample "$SERVER_PID" --out "$RES/$CUR/mem-big.json" --phase-file "$WORK/phase" --interval 0.2 &
+    SAMPLER_PID=$!
+    phase big-history
+    bg_wait $BENCH big-history "$URL" --pid "$SERVER_PID" --points "$BIG_HISTORY" \
+        --run "$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_id"])' "$RES/$CUR/big-history-run.json")" \
+        --out "$RES/$CUR/big-history.json" || die "$CUR: reading the big history failed"
+  fi
 
   stop_sampler
   kill -0 "$SERVER_PID" 2>/dev/null || die "$CUR server died during the benchmark (see $WORK/$CUR.log)"
@@ -327,7 +367,8 @@ META="$RES/meta.md"
   if [[ " ${servers[*]} " == *" cairn "* ]]; then
     echo "- cairn: $CAIRN_BIN, built $CAIRN_MTIME$([[ "$CAIRN_BIN" == */debug/* ]] && echo ' — DEBUG BUILD, not representative')$([[ "$CAIRN_MTIME_AFTER" != "$CAIRN_MTIME" ]] && echo " — WARNING: the binary was replaced while Cairn was being measured (now $CAIRN_MTIME_AFTER)")"
   fi
-  echo "- history: $POINTS points, $HIST_REPS reps; search: $SEARCH_RUNS runs, $SEARCH_REPS filtered reps, $PAGE_REPS page reps; loader threads $LOADER_THREADS"
+  echo "- history: $POINTS points, $HIST_REPS reps (3 through MlflowClient); search: $SEARCH_RUNS runs, $SEARCH_REPS filtered reps, $PAGE_REPS page reps (each in plain HTTP and through MlflowClient); loader threads $LOADER_THREADS"
+  [[ "$BIG_HISTORY" != 0 ]] && echo "- big history (Cairn only): $BIG_HISTORY points, read after a server restart"
   sed 's/^/- /' "$RES/loadavg.txt"
   echo "- wall time: $((T1 - T0)) s"
 } > "$META"

@@ -21,6 +21,7 @@ struct RunsController<Context: CairnRequestContext>: Sendable {
         group.post("runs/delete-tag", use: mlflow(deleteTag))
         group.post("runs/log-inputs", use: mlflow(logInputs))
         group.post("runs/outputs", use: mlflow(logOutputs))
+        // Streamed, so it answers with a Response rather than a JSONBody.
         group.get("metrics/get-history", use: mlflow(getHistory))
         group.get("metrics/get-history-bulk-interval", use: mlflow(getHistoryBulkInterval))
     }
@@ -149,17 +150,39 @@ struct RunsController<Context: CairnRequestContext>: Sendable {
         return .empty
     }
 
-    @Sendable func getHistory(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
-        let page = try await store.getMetricHistory(
+    /// Streams the page: points go out a chunk at a time as the store reads them, so the
+    /// server holds one chunk however long the history (MLflow answers without `max_results`
+    /// with every point). The first chunk is read before the response starts, so a failing
+    /// read still gets MLflow's error shape.
+    @Sendable func getHistory(_ parameters: RequestParameters, context: Context) async throws -> Response {
+        var cursor = try store.metricHistory(
             runId: try parameters.runID(),
             key: try parameters.requiredString("metric_key"),
             maxResults: try parameters.int("max_results"),
             pageToken: try parameters.string("page_token")
         )
-        return .object { writer in
-            writer.list("metrics", page.items)
-            writer.field("next_page_token", page.nextPageToken)
+        let first = try await cursor.next()
+        let body = ResponseBody { [cursor] writer in
+            var cursor = cursor
+            var json = JSONWriter(capacity: 1 << 16)
+            json.beginObject()
+            if let first {
+                json.key("metrics")
+                json.beginArray()
+                for metric in first { json.write(metric) }
+                try await writer.write(ByteBuffer(bytes: json.takeBytes()))
+                while let chunk = try await cursor.next() {
+                    for metric in chunk { json.write(metric) }
+                    try await writer.write(ByteBuffer(bytes: json.takeBytes()))
+                }
+                json.endArray()
+            }
+            json.field("next_page_token", cursor.nextPageToken)
+            json.endObject()
+            try await writer.write(ByteBuffer(bytes: json.takeBytes()))
+            try await writer.finish(nil)
         }
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: body)
     }
 
     @Sendable func getHistoryBulkInterval(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {

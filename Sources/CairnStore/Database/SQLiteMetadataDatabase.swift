@@ -14,16 +14,25 @@ public final class SQLiteMetadataDatabase: MetadataDatabase {
     private let writeQueue: SQLiteWriteQueue
     private let checkpointer: SQLiteDirectDatabase
     private let nextReader = Atomic<Int>(0)
+    private let threadPool: NIOThreadPool
+    private let readExecutor: ThreadPoolTaskExecutor
 
-    private init(writer: SQLiteDirectDatabase, readers: [SQLiteDirectDatabase], checkpointer: SQLiteDirectDatabase) {
+    private init(
+        writer: SQLiteDirectDatabase, readers: [SQLiteDirectDatabase], checkpointer: SQLiteDirectDatabase, threadPool: NIOThreadPool
+    ) {
         self.writer = writer
         self.readers = readers
         self.checkpointer = checkpointer
         self.writeQueue = SQLiteWriteQueue(database: writer)
+        self.threadPool = threadPool
+        self.readExecutor = ThreadPoolTaskExecutor(threadPool: threadPool)
     }
 
-    /// Opens (creating if needed) the database file at `path`.
-    public static func open(path: String, readerCount: Int = 4, logger: Logger) async throws -> SQLiteMetadataDatabase {
+    /// Opens (creating if needed) the database file at `path`. Reads and checkpoints run on
+    /// `threadPool`; writes run inline in the write queue (see `transaction`).
+    public static func open(
+        path: String, readerCount: Int = 4, threadPool: NIOThreadPool = .singleton, logger: Logger
+    ) async throws -> SQLiteMetadataDatabase {
         let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
         func connect() throws -> SQLiteDirectDatabase {
             let database = SQLiteDirectDatabase(connection: try SQLiteDirectConnection(path: path), logger: logger, eventLoop: eventLoop)
@@ -44,7 +53,7 @@ public final class SQLiteMetadataDatabase: MetadataDatabase {
         try writer.connection.execute("PRAGMA wal_autocheckpoint=0", []) { _ in }
         let readers = try (0..<max(1, readerCount)).map { _ in try connect() }
         let checkpointer = try connect()
-        return SQLiteMetadataDatabase(writer: writer, readers: readers, checkpointer: checkpointer)
+        return SQLiteMetadataDatabase(writer: writer, readers: readers, checkpointer: checkpointer, threadPool: threadPool)
     }
 
     private static let connectionPragmas = [
@@ -57,13 +66,21 @@ public final class SQLiteMetadataDatabase: MetadataDatabase {
         "PRAGMA case_sensitive_like=ON",
     ]
 
+    /// Runs `body` on the thread pool: its statements block their thread for as long as SQLite
+    /// works, which for a search page or a history chunk is milliseconds, and a reader
+    /// connection shared by concurrent reads makes one wait for another on its mutex.
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         let index = nextReader.wrappingAdd(1, ordering: .relaxed).oldValue
-        return try await body(readers[Int(UInt(bitPattern: index) % UInt(readers.count))])
+        let reader = readers[Int(UInt(bitPattern: index) % UInt(readers.count))]
+        return try await withTaskExecutorPreference(readExecutor) {
+            try await body(reader)
+        }
     }
 
     /// Transactions go through the write queue, which commits whatever queued up while the
-    /// previous commit ran as one SQLite transaction (each body in its own savepoint).
+    /// previous commit ran as one SQLite transaction (each body in its own savepoint). They
+    /// stay inline on the caller's thread: a metadata write takes microseconds, and two
+    /// thread hops per request would cost the ingestion path more than the write itself.
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         do {
             return try await writeQueue.transaction(body)
@@ -76,7 +93,7 @@ public final class SQLiteMetadataDatabase: MetadataDatabase {
     /// the writer (a PASSIVE checkpoint), on a thread-pool thread because it fsyncs.
     public func checkpoint() async throws {
         let connection = checkpointer.connection
-        try await NIOThreadPool.singleton.runIfActive {
+        try await threadPool.runIfActive {
             try connection.execute("PRAGMA wal_checkpoint(PASSIVE)", []) { _ in }
         }
     }

@@ -354,10 +354,7 @@ extension SQLTrackingStore {
     }
 
     static func loadRunInfo(_ sql: any SQLDatabase, id: String) async throws -> RunInfo {
-        guard let row = try await sql.raw("""
-            SELECT run_uuid, experiment_id, name, user_id, status, start_time, end_time, lifecycle_stage, artifact_uri
-            FROM runs WHERE run_uuid = \(bind: id)
-            """).first() else {
+        guard let row = try await sql.raw("SELECT \(unsafeRaw: runInfoColumns()) FROM runs WHERE run_uuid = \(bind: id)").first() else {
             throw CairnError.notFound("Run with id=\(id) not found")
         }
         return try runInfo(from: row)
@@ -385,22 +382,36 @@ extension SQLTrackingStore {
         )
     }
 
+    /// The columns `runInfo(from:)` reads, for a `runs` table aliased with `prefix`.
+    static func runInfoColumns(prefix: String = "") -> String {
+        ["run_uuid", "experiment_id", "name", "user_id", "status", "start_time", "end_time", "lifecycle_stage", "artifact_uri"]
+            .map { prefix + $0 }.joined(separator: ", ")
+    }
+
     /// Loads whole runs (info, latest metrics, params, tags, inputs, outputs) in the order of
     /// `ids`, with one query per table rather than one per run.
     static func loadRuns(_ sql: any SQLDatabase, ids: [String]) async throws -> [Run] {
         guard !ids.isEmpty else { return [] }
-        let idList = inList(ids)
-        var runs: [String: Run] = [:]
-        for row in try await sql.raw("""
-            SELECT run_uuid, experiment_id, name, user_id, status, start_time, end_time, lifecycle_stage, artifact_uri
-            FROM runs WHERE run_uuid IN \(idList)
-            """).all() {
+        var infos: [String: RunInfo] = [:]
+        for row in try await sql.raw("SELECT \(unsafeRaw: runInfoColumns()) FROM runs WHERE run_uuid IN \(inList(ids))").all() {
             let info = try runInfo(from: row)
-            runs[info.runId] = Run(info: info)
+            infos[info.runId] = info
         }
-        guard !runs.isEmpty else { return [] }
+        return try await loadRuns(sql, infos: ids.compactMap { infos[$0] })
+    }
+
+    /// Completes `infos` into whole runs, in their order.
+    ///
+    /// Rows come in primary-key order (run, then key), which needs no sort: each run's
+    /// metrics, params and tags are in key order, as MLflow lists them.
+    static func loadRuns(_ sql: any SQLDatabase, infos: [RunInfo]) async throws -> [Run] {
+        guard !infos.isEmpty else { return [] }
+        let idList = inList(infos.map(\.runId))
+        var runs: [String: Run] = [:]
+        runs.reserveCapacity(infos.count)
+        for info in infos { runs[info.runId] = Run(info: info) }
         for row in try await sql.raw("""
-            SELECT run_uuid, key, value, is_nan, timestamp, step FROM latest_metrics WHERE run_uuid IN \(idList) ORDER BY key
+            SELECT run_uuid, key, value, is_nan, timestamp, step FROM latest_metrics WHERE run_uuid IN \(idList) ORDER BY run_uuid, key
             """).all() {
             let runId = try row.decode(column: "run_uuid", as: String.self)
             let isNaN = try row.decode(column: "is_nan", as: Bool.self)
@@ -411,11 +422,11 @@ extension SQLTrackingStore {
                 step: try row.decode(column: "step", as: Int64.self)
             ))
         }
-        for row in try await sql.raw("SELECT run_uuid, key, value FROM run_params WHERE run_uuid IN \(idList) ORDER BY key").all() {
+        for row in try await sql.raw("SELECT run_uuid, key, value FROM run_params WHERE run_uuid IN \(idList) ORDER BY run_uuid, key").all() {
             let runId = try row.decode(column: "run_uuid", as: String.self)
             runs[runId]?.data.params.append(KeyValue(key: try row.decode(column: "key", as: String.self), value: try row.decode(column: "value", as: String.self)))
         }
-        for row in try await sql.raw("SELECT run_uuid, key, value FROM run_tags WHERE run_uuid IN \(idList) ORDER BY key").all() {
+        for row in try await sql.raw("SELECT run_uuid, key, value FROM run_tags WHERE run_uuid IN \(idList) ORDER BY run_uuid, key").all() {
             let runId = try row.decode(column: "run_uuid", as: String.self)
             runs[runId]?.data.tags.append(KeyValue(key: try row.decode(column: "key", as: String.self), value: try row.decode(column: "value", as: String.self)))
         }
@@ -457,6 +468,6 @@ extension SQLTrackingStore {
                 runs[runId]?.outputs.modelOutputs.append(model)
             }
         }
-        return ids.compactMap { runs[$0] }
+        return infos.compactMap { runs[$0.runId] }
     }
 }

@@ -12,17 +12,23 @@ extension SQLTrackingStore {
         }
         guard !experimentKeys.isEmpty else { return Page(items: [], nextPageToken: nil) }
 
-        var sql: SQLQueryString = "SELECT r.run_uuid FROM runs r"
+        // The page's runs come back with their info columns, so loading the page needs no
+        // second query on `runs`.
+        var sql: SQLQueryString = "SELECT \(unsafeRaw: Self.runInfoColumns(prefix: "r.")) FROM runs r"
         var joins = SearchSQL.Joins()
+        var conditions: [SQLQueryString] = []
+        for clause in query.filter.clauses {
+            try SearchSQL.addRunFilter(clause, joins: &joins, conditions: &conditions)
+        }
         let order = try SearchSQL.runOrder(query.orderBy, joins: &joins)
         sql = sql + joins.sql
         sql.appendLiteral(" WHERE r.experiment_id IN ")
         sql.appendInterpolation(inList(experimentKeys))
         sql.appendLiteral(" AND r.lifecycle_stage IN ")
         sql.appendInterpolation(inList(query.viewType.stages.map(\.rawValue)))
-        for clause in query.filter.clauses {
+        for condition in conditions {
             sql.appendLiteral(" AND ")
-            sql = sql + (try SearchSQL.runCondition(clause))
+            sql = sql + condition
         }
         sql.appendLiteral(" ORDER BY ")
         sql = sql + order
@@ -31,8 +37,8 @@ extension SQLTrackingStore {
         let statement = sql
 
         return try await database.read { db in
-            let ids = PageToken.page(try await db.raw(statement).all().map { try $0.decode(column: "run_uuid", as: String.self) }, limit: limit, offset: offset)
-            return Page(items: try await Self.loadRuns(db, ids: ids.items), nextPageToken: ids.nextPageToken)
+            let infos = PageToken.page(try await db.raw(statement).all().map(Self.runInfo(from:)), limit: limit, offset: offset)
+            return Page(items: try await Self.loadRuns(db, infos: infos.items), nextPageToken: infos.nextPageToken)
         }
     }
 
@@ -60,17 +66,72 @@ extension SQLTrackingStore {
 /// value is a bound parameter; keys and comparators come from the parser's closed sets.
 enum SearchSQL {
     /// LEFT JOINs that ORDER BY on metrics, params or tags needs, one alias per clause.
+    /// The joins a run search needs: inner joins for filters on metrics, params and tags,
+    /// then LEFT JOINs for ORDER BY on them, one alias per clause.
     struct Joins {
-        var sql: SQLQueryString = ""
-        var count = 0
+        /// Filter joins go before the ORDER BY joins: SQLite does not move a table written
+        /// after a LEFT JOIN ahead of it, and starting from the most selective filter is the point.
+        var sql: SQLQueryString { filters + orders }
+        private var filters: SQLQueryString = ""
+        private var orders: SQLQueryString = ""
+        private var count = 0
+        private var filterCount = 0
 
         mutating func add(table: String, key: String) -> String {
             let alias = "o\(count)"
             count += 1
-            sql.appendLiteral(" LEFT JOIN \(table) \(alias) ON \(alias).run_uuid = r.run_uuid AND \(alias).key = ")
-            sql.appendInterpolation(bind: key)
+            orders.appendLiteral(" LEFT JOIN \(table) \(alias) ON \(alias).run_uuid = r.run_uuid AND \(alias).key = ")
+            orders.appendInterpolation(bind: key)
             return alias
         }
+
+        /// ` JOIN table fN ON fN.run_uuid = r.run_uuid AND fN.key = ? AND <condition(fN)>`.
+        mutating func addFilter(table: String, key: String, condition: (String) throws -> SQLQueryString?) rethrows {
+            let alias = "f\(filterCount)"
+            filterCount += 1
+            filters.appendLiteral(" JOIN \(table) \(alias) ON \(alias).run_uuid = r.run_uuid AND \(alias).key = ")
+            filters.appendInterpolation(bind: key)
+            if let extra = try condition(alias) {
+                filters.appendLiteral(" AND ")
+                filters = filters + extra
+            }
+        }
+    }
+
+    /// A metric, param or tag that must exist (every comparison but IS NULL) becomes an inner
+    /// join on its (run, key) primary key, which is equivalent to MLflow's EXISTS since the key
+    /// is unique per run, and lets SQLite start from the most selective table (a param or tag
+    /// value through its (key, value) index) instead of probing every run of the experiments.
+    static func addRunFilter(_ clause: FilterClause, joins: inout Joins, conditions: inout [SQLQueryString]) throws {
+        switch clause.entity {
+        case .metric where clause.comparator != .isNull:
+            try joins.addFilter(table: "latest_metrics", key: clause.key) { alias in try metricComparison(alias, clause) }
+        case .param where clause.comparator != .isNull, .tag where clause.comparator != .isNull:
+            let table = clause.entity == .param ? "run_params" : "run_tags"
+            try joins.addFilter(table: table, key: clause.key) { alias in
+                clause.comparator == .isNotNull ? nil : try comparison("\(alias).value", clause, numeric: false)
+            }
+        default:
+            conditions.append(try runCondition(clause))
+        }
+    }
+
+    /// NaN compares like IEEE NaN: only `!=` holds for it.
+    static func metricComparison(_ alias: String, _ clause: FilterClause) throws -> SQLQueryString {
+        var sql: SQLQueryString = ""
+        if clause.comparator == .notEqual {
+            sql.appendLiteral("(\(alias).is_nan = ")
+            sql.appendInterpolation(bind: true)
+            sql.appendLiteral(" OR ")
+            sql = sql + (try comparison("\(alias).value", clause, numeric: true))
+            sql.appendLiteral(")")
+        } else {
+            sql.appendLiteral("\(alias).is_nan = ")
+            sql.appendInterpolation(bind: false)
+            sql.appendLiteral(" AND ")
+            sql = sql + (try comparison("\(alias).value", clause, numeric: true))
+        }
+        return sql
     }
 
     static let runStringAttributes: [String: String] = [
@@ -82,21 +143,9 @@ enum SearchSQL {
     static func runCondition(_ clause: FilterClause) throws -> SQLQueryString {
         switch clause.entity {
         case .metric:
-            // NaN compares like IEEE NaN: only `!=` holds for it.
             var sql: SQLQueryString = "EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_uuid = r.run_uuid AND m.key = \(bind: clause.key) AND "
-            if clause.comparator == .notEqual {
-                sql.appendLiteral("(m.is_nan = ")
-                sql.appendInterpolation(bind: true)
-                sql.appendLiteral(" OR ")
-                sql = sql + (try comparison("m.value", clause, numeric: true))
-                sql.appendLiteral("))")
-            } else {
-                sql.appendLiteral("m.is_nan = ")
-                sql.appendInterpolation(bind: false)
-                sql.appendLiteral(" AND ")
-                sql = sql + (try comparison("m.value", clause, numeric: true))
-                sql.appendLiteral(")")
-            }
+            sql = sql + (try metricComparison("m", clause))
+            sql.appendLiteral(")")
             return sql
         case .param:
             return try keyValueCondition(table: "run_params", owner: "run_uuid", ownerColumn: "r.run_uuid", clause)

@@ -33,6 +33,9 @@ public protocol TrackingStore: Sendable {
     func logInputs(runId: String, datasets: [DatasetInput], models: [ModelReference]) async throws
     func logOutputs(runId: String, models: [ModelReference]) async throws
     func getMetricHistory(runId: String, key: String, maxResults: Int?, pageToken: String?) async throws -> Page<Metric>
+    /// The same page as `getMetricHistory`, read in bounded chunks. Arguments are checked here,
+    /// before the first read.
+    func metricHistory(runId: String, key: String, maxResults: Int?, pageToken: String?) throws -> MetricHistoryCursor
     func getMetricHistoryBulkInterval(runIds: [String], key: String, startStep: Int64?, endStep: Int64?, maxResults: Int) async throws -> [Metric]
     func searchRuns(_ query: RunSearch) async throws -> Page<Run>
 }

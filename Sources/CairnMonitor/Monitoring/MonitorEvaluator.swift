@@ -53,31 +53,37 @@ public struct MonitorEvaluator: Sendable {
                 notes.append("Alias '\(alias)' of model '\(spec.modelName)' does not resolve: \(Self.describe(error)).")
             }
         } else {
-            version = try log.read(InferenceLogQuery(model: spec.modelName, lastRecords: 1)).entries.last?.version
+            let log = self.log
+            version = try await log.threadPool.runIfActive { [spec] in try log.readWindow(InferenceLogQuery(model: spec.modelName, lastRecords: 1)).lastVersion }
         }
 
-        var entries: [InferenceLogEntry] = []
+        // The reference first: its column order names positional inputs as the window is read.
+        var reference: MonitorReference?
+        var referenceNote: String?
+        if let version {
+            if let stored = try await store.getReference(modelName: spec.modelName, version: version) {
+                reference = try MonitorReference.decode(stored.profile)
+            } else {
+                referenceNote = "Model '\(spec.modelName)' version \(version) has no reference profile: drift is not computed (upload one with `cairn monitor reference`)."
+            }
+        }
+        var window = MonitorWindow(entries: [])
         if let version {
             var query = InferenceLogQuery(model: spec.modelName, version: version)
             if let seconds = spec.window.seconds { query.since = generatedAt - Int64(seconds) * 1000 }
             // Every request carries at least one row, so the last N rows are among the last N requests.
             query.lastRecords = spec.window.rows
             query.maxPayloadBytes = limits.maxPayloadBytes
-            let result = try log.read(query)
-            entries = result.entries
-            if result.skippedLines > 0 { notes.append("\(result.skippedLines) unreadable inference log lines were skipped.") }
-        }
-        var reference: MonitorReference?
-        if let version {
-            if let stored = try await store.getReference(modelName: spec.modelName, version: version) {
-                reference = try MonitorReference.decode(stored.profile)
-            } else {
-                notes.append("Model '\(spec.modelName)' version \(version) has no reference profile: drift is not computed (upload one with `cairn monitor reference`).")
+            // Reading the log and decoding what the sidecar does not hold is blocking work.
+            let (log, limits, positionalNames) = (self.log, self.limits, reference?.featureOrder)
+            let (read, skipped) = try await log.threadPool.runIfActive { [spec, query] in
+                let logged = try log.readWindow(query)
+                return (MonitorWindow(logged, rowLimit: spec.window.rows, positionalNames: positionalNames, maxRows: limits.maxRows), logged.skippedLines)
             }
+            window = read
+            if skipped > 0 { notes.append("\(skipped) unreadable inference log lines were skipped.") }
         }
-
-        let window = MonitorWindow(entries: entries, rowLimit: spec.window.rows, positionalNames: reference?.featureOrder, maxRows: limits.maxRows)
-        entries = []
+        if let referenceNote { notes.append(referenceNote) }
         if window.undecodedRequests > 0 {
             notes.append("The \(window.undecodedRequests) oldest successful requests in the window were not decoded: an evaluation reads at most "
                 + "\(limits.maxPayloadBytes >> 20) MiB of logged records and \(limits.maxRows) rows, newest first; they count in the service statistics only.")
@@ -235,11 +241,13 @@ public struct MonitorEvaluator: Sendable {
     func unmatchedFeedback(since: Int64, until: Int64, window: MonitorWindow) async throws -> [String] {
         guard until > since else { return [] }
         let received = try await store.feedbackIDs(receivedFrom: since, until: until, limit: 10_000)
+        guard !received.isEmpty else { return [] }
         let unknown = Set(received).subtracting(window.requestRows.keys).subtracting(window.entries.map(\.requestID))
         guard !unknown.isEmpty else { return [] }
         // Read no more of the log than an evaluation may decode: an id that was never logged
         // would otherwise cost a read of the whole log at every evaluation.
-        let logged = try log.lookup(unknown, maxBytes: limits.maxPayloadBytes)
+        let (log, maxBytes) = (self.log, limits.maxPayloadBytes)
+        let logged = try await log.threadPool.runIfActive { try log.lookup(unknown, maxBytes: maxBytes) }
         let never = unknown.subtracting(logged.keys).sorted()
         guard let first = never.first else { return [] }
         return ["\(never.count) feedback item(s) received in this window name request ids that are not in the newest \(limits.maxPayloadBytes >> 20) MiB of the inference log (e.g. '\(first)'); "

@@ -38,7 +38,28 @@ struct MonitorLogCommand: AsyncParsableCommand {
         if let version { query["version"] = version }
         if let since { query["start_ms"] = try Self.milliseconds(since) }
         if let until { query["end_ms"] = try Self.milliseconds(until) }
-        try writeOutput(try await server.client().exportLog(query), to: out)
+        let client = try await server.client()
+        if out == "-" {
+            try await client.exportLog(query) { chunk in
+                do { try FileHandle.standardOutput.write(contentsOf: chunk) } catch { try exitQuietlyOnBrokenPipe(error) }
+            }
+            return
+        }
+        // Streamed to a temporary file beside `out`, renamed once complete: a failed export
+        // leaves no half-written file behind.
+        let partial = out + ".part-\(UUID().uuidString.prefix(8))"
+        guard FileManager.default.createFile(atPath: partial, contents: nil), let handle = FileHandle(forWritingAtPath: partial) else {
+            throw ValidationError("Cannot write \(out).")
+        }
+        do {
+            try await client.exportLog(query) { chunk in try handle.write(contentsOf: chunk) }
+            try handle.close()
+            _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: out), withItemAt: URL(fileURLWithPath: partial))
+        } catch {
+            try? handle.close()
+            try? FileManager.default.removeItem(atPath: partial)
+            throw error
+        }
     }
 
     static func milliseconds(_ text: String) throws -> String {

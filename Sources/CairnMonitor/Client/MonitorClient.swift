@@ -102,8 +102,15 @@ public struct MonitorClient: Sendable {
         try await send(HTTPClientRequest(url: url("api/cairn/v1/monitors/\(Self.encode(monitor))/report", ["format": html ? "html" : "json"])))
     }
 
-    public func exportLog(_ query: [String: String]) async throws -> [UInt8] {
-        try await send(HTTPClientRequest(url: url("api/cairn/v1/inference-log", query)))
+    /// The export, handed to `body` a chunk at a time as it arrives: a million records never
+    /// sit in memory.
+    public func exportLog(_ query: [String: String], into body: ([UInt8]) async throws -> Void) async throws {
+        let request = HTTPClientRequest(url: url("api/cairn/v1/inference-log", query))
+        let response = try await client.execute(request, timeout: .seconds(3_600))
+        guard response.status.code < 300 else {
+            throw Self.failure(request, status: response.status.code, body: Array(try await response.body.collect(upTo: 1 << 20).readableBytesView))
+        }
+        for try await chunk in response.body { try await body(Array(chunk.readableBytesView)) }
     }
 
     // MARK: - HTTP
@@ -124,16 +131,19 @@ public struct MonitorClient: Sendable {
     func send(_ request: HTTPClientRequest) async throws -> [UInt8] {
         let response = try await client.execute(request, timeout: .seconds(600))
         let body = Array(try await response.body.collect(upTo: 1 << 30).readableBytesView)
-        guard response.status.code < 300 else {
-            let document = try? JSONValue.parse(body)
-            if case .string(let code)? = document?["error_code"], let errorCode = ErrorCode(rawValue: code) {
-                let message: String = if case .string(let text)? = document?["message"] { text } else { "" }
-                throw CairnError(errorCode, message)
-            }
-            // No MLflow-shaped error: most often the URI points at something that is not one.
-            throw CairnError(.internalError, "\(request.url) answered \(response.status.code) without an MLflow error: is the tracking URI a cairn server?")
-        }
+        guard response.status.code < 300 else { throw Self.failure(request, status: response.status.code, body: body) }
         return body
+    }
+
+    /// The server's MLflow-shaped error of a non-2xx answer.
+    static func failure(_ request: HTTPClientRequest, status: UInt, body: [UInt8]) -> CairnError {
+        let document = try? JSONValue.parse(body)
+        if case .string(let code)? = document?["error_code"], let errorCode = ErrorCode(rawValue: code) {
+            let message: String = if case .string(let text)? = document?["message"] { text } else { "" }
+            return CairnError(errorCode, message)
+        }
+        // No MLflow-shaped error: most often the URI points at something that is not one.
+        return CairnError(.internalError, "\(request.url) answered \(status) without an MLflow error: is the tracking URI a cairn server?")
     }
 
     static func encode(_ value: String) -> String {

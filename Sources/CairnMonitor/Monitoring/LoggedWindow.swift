@@ -64,6 +64,30 @@ public struct LoggedWindow: Sendable {
         return block >= 0 ? blocks[block].requestIDs[index] : entries[index].requestID
     }
 
+    /// The metadata of records at `positions`, reaching into each block once per run of its
+    /// records rather than once per record.
+    func metadata(positions: some Sequence<Int>) -> [InferenceLogEntry] {
+        var result: [InferenceLogEntry] = []
+        result.reserveCapacity(positions.underestimatedCount)
+        var cachedBlock = -1
+        var cached = LoggedRecords()
+        for position in positions {
+            let block = blockOfRecord[position], index = indexOfRecord[position]
+            guard block >= 0 else {
+                result.append(metadata(position))
+                continue
+            }
+            if block != cachedBlock {
+                cached = blocks[block]
+                cachedBlock = block
+            }
+            var entry = cached.entry(index)
+            if payloadOmitted[position] { entry.releasePayload() }
+            result.append(entry)
+        }
+        return result
+    }
+
     /// The newest record's version, for a monitor that follows whatever version has traffic.
     public var lastVersion: String? {
         guard count > 0 else { return nil }
@@ -84,7 +108,8 @@ extension MonitorWindow {
         var blocks = window.blocks
         var scratch = LoggedRecordsBuilder()
         let scratchBlock = blocks.count
-        var kept: [InferenceLogEntry] = []
+        // Positions kept, newest first; their entries are built once, oldest first, below.
+        var kept: [Int] = []
         kept.reserveCapacity(window.count)
         // Newest first: which records the limits keep, and which of them are decoded.
         var decodedBlocks: [Int] = []
@@ -95,16 +120,23 @@ extension MonitorWindow {
             if Self.frameFits(records, index, positionalNames) { return records.frameRows[index] }
             return records.predictionCounts[index] >= 0 ? records.predictionCounts[index] : 0
         }
+        // The block of the records at hand, held in a local: reaching into `blocks` for each of
+        // a million records copies the block's arrays' references each time.
+        var cachedBlock = -1
+        var cached = LoggedRecords()
         for position in stride(from: window.count - 1, through: 0, by: -1) {
             if let rowLimit, rows >= rowLimit { break }
-            let metadata = window.metadata(position)
-            kept.append(metadata)
-            guard metadata.succeeded else { continue }
+            var block = window.blockOfRecord[position], index = window.indexOfRecord[position]
+            if block >= 0, block != cachedBlock {
+                cached = blocks[block]
+                cachedBlock = block
+            }
+            kept.append(position)
+            guard block >= 0 ? cached.succeeded(index) : window.entries[index].succeeded else { continue }
             if window.payloadOmitted[position] || maxRows.map({ rows >= $0 }) == true {
                 undecoded += 1
                 continue
             }
-            var block = window.blockOfRecord[position], index = window.indexOfRecord[position]
             if block < 0 {
                 let entry = window.entries[index]
                 scratch.append(entry, lineBytes: entry.line.count)
@@ -112,13 +144,14 @@ extension MonitorWindow {
                 index = scratch.records.count - 1
                 rows += rowsOf(scratch.records, index)
             } else {
-                rows += rowsOf(blocks[block], index)
+                rows += rowsOf(cached, index)
             }
             decodedBlocks.append(block)
             decodedIndexes.append(index)
         }
+        cached = LoggedRecords()
         blocks.append(scratch.records)
-        entries = kept.reversed()
+        entries = window.metadata(positions: kept.reversed())
         undecodedRequests = undecoded
         columns = [:]
         predictions = []
@@ -177,12 +210,28 @@ extension MonitorWindow {
         let cellCount = run.reduce(0) { $0 + records.frameRows[$1] }
         for (field, cells) in zip(schema.fields.indices, records.cells[schemaIndex]) {
             let name = schema.positional ? positionalNames![field] : schema.fields[field].name
-            columns[name, default: WindowColumn(nulls: rowRequestIDs.count)].append(cells, firstCell..<(firstCell + cellCount))
+            if columns[name] == nil {
+                // Sized for the window at once: growing a million-row column step by step
+                // copies it and faults its pages in again at each step.
+                var column = WindowColumn(nulls: rowRequestIDs.count)
+                column.reserve(rowRequestIDs.capacity)
+                columns[name] = column
+            }
+            columns[name]!.append(cells, firstCell..<(firstCell + cellCount))
         }
         for index in run {
             let frameRows = records.frameRows[index]
             let requestID = records.requestIDs[index]
             let sampleCount = records.sampleCounts[index]
+            // One-row requests (a million of them in a window) without the generic appends.
+            if frameRows == 1, sampleCount != 1 {
+                rowIndexes.append(0)
+                requestRows[requestID, default: 0] += 1
+                rowRequestIDs.append(requestID)
+                let outputs = records.predictions(of: index)
+                predictions.append(outputs?.count == 1 ? outputs![outputs!.startIndex] : nil)
+                continue
+            }
             if sampleCount == frameRows {
                 let sampleStart = records.sampleStarts[index]
                 rowIndexes.append(contentsOf: records.sampleIndexes[sampleStart..<(sampleStart + sampleCount)])

@@ -1,6 +1,7 @@
 import CairnCore
 import CairnStore
 import Foundation
+import Synchronization
 
 /// Runs one monitor over its window of logged traffic: drift against the version's reference,
 /// quality from feedback, service statistics, and each check's verdict. Reading only: alerts
@@ -11,6 +12,7 @@ public struct MonitorEvaluator: Sendable {
     let log: InferenceLogReader
     let now: @Sendable () -> Int64
     let limits: Limits
+    let references = ReferenceCache()
 
     /// What one evaluation may hold in memory, whatever the window's traffic: the newest
     /// `maxPayloadBytes` of logged records are decoded, into at most `maxRows` rows; older
@@ -62,7 +64,7 @@ public struct MonitorEvaluator: Sendable {
         var referenceNote: String?
         if let version {
             if let stored = try await store.getReference(modelName: spec.modelName, version: version) {
-                reference = try MonitorReference.decode(stored.profile)
+                reference = try references.reference(stored)
             } else {
                 referenceNote = "Model '\(spec.modelName)' version \(version) has no reference profile: drift is not computed (upload one with `cairn monitor reference`)."
             }
@@ -462,23 +464,67 @@ extension FeatureHistogram {
     /// Counts each finite value in the bin of the sorted `edges` it falls in; outside the
     /// reference range counts in the outermost bin: the chart is about shape, the test has
     /// the exact picture. A value's bin is the number of inner edges at or below it (the
-    /// last bin is closed), counted without branches: a binary search mispredicts about
-    /// every step, and a window has a million values per feature.
+    /// last bin is closed), counted edge by edge in SIMD passes: a binary
+    /// search per value mispredicts about every step, and a window has a million values per
+    /// feature.
     static func count(_ values: [Double], into counts: inout [Double], edges e: [Double]) {
         let inner = max(0, min(e.count - 2, counts.count - 1))
-        guard inner > 0 else {
-            counts[0] += Double(values.count { $0.isFinite })
-            return
-        }
-        var tally = [Int](repeating: 0, count: inner + 1)
-        e.withUnsafeBufferPointer { edges in
-            let innerEdges = UnsafeBufferPointer(rebasing: edges[1...inner])
-            for value in values where value.isFinite {
-                var bin = 0
-                for edge in innerEdges { bin &+= edge <= value ? 1 : 0 }
-                tally[bin] += 1
+        // Per inner edge, the finite values at or above it (one SIMD pass each); bin b holds
+        // those at or above edge b and below edge b + 1.
+        var atOrAbove = [Int](repeating: 0, count: inner + 2)
+        values.withUnsafeBufferPointer { values in
+            var finite = 0, infinite = 0
+            for value in values {
+                finite &+= value.isFinite ? 1 : 0
+                infinite &+= value == .infinity ? 1 : 0
+            }
+            atOrAbove[0] = finite
+            guard inner > 0, let base = values.baseAddress else { return }
+            let raw = UnsafeRawPointer(base)
+            for k in 1...inner {
+                let edge = SIMD8<Double>(repeating: e[k])
+                var lanes = SIMD8<Int64>.zero
+                var i = 0
+                while i + 8 <= values.count {
+                    let block = raw.loadUnaligned(fromByteOffset: i * 8, as: SIMD8<Double>.self)
+                    lanes.replace(with: lanes &+ 1, where: block .>= edge)
+                    i += 8
+                }
+                var n = Int(lanes.wrappedSum())
+                while i < values.count {
+                    n &+= values[i] >= e[k] ? 1 : 0
+                    i += 1
+                }
+                // +infinity is at or above every edge but is not a value the chart counts.
+                atOrAbove[k] = n - infinite
             }
         }
-        for (bin, count) in tally.enumerated() { counts[bin] += Double(count) }
+        for bin in 0...inner { counts[bin] += Double(atOrAbove[bin] - atOrAbove[bin + 1]) }
+    }
+}
+
+/// Decoded references by model version: a stored profile is a JSON document of tens of
+/// thousands of numbers, and decoding it took longer than reading a million-row window
+/// from the sidecar; a monitor evaluates the same reference on every interval.
+final class ReferenceCache: Sendable {
+    private struct Cached {
+        var creationTime: Int64
+        var profile: String
+        var reference: MonitorReference
+    }
+
+    private let cached = Mutex<[String: Cached]>([:])
+
+    func reference(_ stored: StoredReference) throws -> MonitorReference {
+        let key = "\(stored.modelName)\u{0}\(stored.version)"
+        // The profile text itself is compared: equal strings share storage or compare fast.
+        if let hit = cached.withLock({ $0[key] }), hit.creationTime == stored.creationTime, hit.profile == stored.profile { return hit.reference }
+        let reference = try MonitorReference.decode(stored.profile)
+        cached.withLock { cached in
+            // A bound, not an eviction policy: a server watches a handful of versions.
+            if cached.count >= 64 { cached.removeAll() }
+            cached[key] = Cached(creationTime: stored.creationTime, profile: stored.profile, reference: reference)
+        }
+        return reference
     }
 }

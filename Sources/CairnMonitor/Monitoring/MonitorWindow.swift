@@ -226,6 +226,10 @@ public struct WindowColumn: Sendable, Equatable {
 
     public var count: Int { numbers.count }
 
+    mutating func reserve(_ count: Int) {
+        numbers.reserveCapacity(count)
+    }
+
     mutating func appendNulls(_ count: Int) {
         numbers.append(contentsOf: repeatElement(.nan, count: count))
         texts?.append(contentsOf: repeatElement(nil, count: count))

@@ -195,7 +195,7 @@ if Context.environment["CAIRN_BENCH"] != nil {
         // Times drift detection over a large window for bench/monitoring (beside Evidently).
         .executableTarget(
             name: "cairn-monitor-bench",
-            dependencies: ["CairnMonitor"],
+            dependencies: ["CairnMonitor", "CairnStore", .product(name: "Logging", package: "swift-log")],
             path: "bench/monitoring",
             exclude: ["run.sh", "evidently_drift.py", "requirements.txt", "big_requests.py"],
             swiftSettings: swiftSettings

@@ -54,7 +54,9 @@ struct MonitorLogCommand: AsyncParsableCommand {
         do {
             try await client.exportLog(query) { chunk in try handle.write(contentsOf: chunk) }
             try handle.close()
-            _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: out), withItemAt: URL(fileURLWithPath: partial))
+            // rename(2): replaces an existing file at once, and unlike replaceItemAt does not
+            // need one to exist.
+            guard rename(partial, out) == 0 else { throw ValidationError("Cannot write \(out): \(String(cString: strerror(errno))).") }
         } catch {
             try? handle.close()
             try? FileManager.default.removeItem(atPath: partial)

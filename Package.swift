@@ -116,6 +116,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -174,6 +175,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
@@ -299,7 +302,7 @@ if Context.environment["CAIRN_BENCH"] != nil {
         // Times drift detection over a large window for bench/monitoring (beside Evidently).
         .executableTarget(
             name: "cairn-monitor-bench",
-            dependencies: ["CairnMonitor", "CairnStatistics"],
+            dependencies: ["CairnMonitor", "CairnStatistics", "CairnStore", .product(name: "Logging", package: "swift-log")],
             path: "bench/monitoring",
             exclude: ["run.sh", "evidently_drift.py", "requirements.txt", "big_requests.py"],
             swiftSettings: swiftSettings

@@ -2,6 +2,8 @@ import ArgumentParser
 import CairnClient
 import CairnMonitor
 import Foundation
+import NIOCore
+import NIOFoundationCompat
 
 struct MonitorLogCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -39,7 +41,30 @@ struct MonitorLogCommand: AsyncParsableCommand {
         if let version { query["version"] = version }
         if let since { query["start_ms"] = try Self.milliseconds(since) }
         if let until { query["end_ms"] = try Self.milliseconds(until) }
-        try writeOutput(try await server.client().exportLog(query), to: out)
+        let client = try await server.client()
+        if out == "-" {
+            try await client.exportLog(query) { chunk in
+                do { try FileHandle.standardOutput.write(contentsOf: chunk.readableBytesView) } catch { try exitQuietlyOnBrokenPipe(error) }
+            }
+            return
+        }
+        // Streamed to a temporary file beside `out`, renamed once complete: a failed export
+        // leaves no half-written file behind.
+        let partial = out + ".part-\(UUID().uuidString.prefix(8))"
+        guard FileManager.default.createFile(atPath: partial, contents: nil), let handle = FileHandle(forWritingAtPath: partial) else {
+            throw ValidationError("Cannot write \(out).")
+        }
+        do {
+            try await client.exportLog(query) { chunk in try handle.write(contentsOf: chunk.readableBytesView) }
+            try handle.close()
+            // rename(2): replaces an existing file at once, and unlike replaceItemAt does not
+            // need one to exist.
+            guard rename(partial, out) == 0 else { throw ValidationError("Cannot write \(out): \(String(cString: strerror(errno))).") }
+        } catch {
+            try? handle.close()
+            try? FileManager.default.removeItem(atPath: partial)
+            throw error
+        }
     }
 
     static func milliseconds(_ text: String) throws -> String {

@@ -271,6 +271,10 @@ enum MonitorStoreScenarios {
         #expect(found["req-1233"] == "[1233]")
         #expect(found["req-1232"] == nil)
         #expect(found["r1"] == "[0]")
+
+        // Far more ids than stored feedback (a monitor's window of one-row requests): the same answer.
+        let many = (0..<40_000).map { "many-\($0)" } + ["req-3", "r2"] + ids.prefix(6)
+        #expect(try await store.feedback(requestIDs: many) == ["req-3": "[3]", "r2": #"["cat",null]"#, "req-0": "[0]"])
     }
 
     static func referencesUpsert(_ store: any MonitorStore) async throws {

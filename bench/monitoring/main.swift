@@ -83,6 +83,27 @@ func readColumns(_ path: String, features: Int) -> [String: FeatureColumn] {
     return columns
 }
 
+func median(_ xs: [Double]) -> Double {
+    let s = xs.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+// Through the real path, for bench/monitoring/run.sh (issue 12):
+//   cairn-monitor-bench --through-log requests|rows --reference FILE --current FILE --features N [--repeat 5] [--json-repeat 1]
+// Logs the current rows through InferenceLogWriter as 100 requests of 10k rows (`requests`) or
+// as one request per row (`rows`), then times MonitorEvaluator.evaluate over that window
+// against the reference stored in SQLite, as `cairn server` runs it. The same records are
+// also logged without sidecars, and the evaluation timed over them: the JSON path.
+if let shape = options["through-log"], let referencePath = options["reference"], let currentPath = options["current"] {
+    let features = Int(options["features"] ?? "20")!
+    let report = try await ThroughLogBench(
+        shape: shape, reference: readColumns(referencePath, features: features), current: readColumns(currentPath, features: features), features: features
+    ).run(repeats: Int(options["repeat"] ?? "5")!, jsonRepeats: Int(options["json-repeat"] ?? "1")!)
+    let json = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
+    print(String(decoding: json, as: UTF8.self))
+    exit(0)
+}
+
 if let referencePath = options["reference"], let currentPath = options["current"] {
     let features = Int(options["features"] ?? "20")!
     let repeats = Int(options["repeat"] ?? "5")!
@@ -100,10 +121,6 @@ if let referencePath = options["reference"], let currentPath = options["current"
         driftTimes.append(driftSeconds)
         totals.append(profileSeconds + driftSeconds)
         last = result
-    }
-    func median(_ xs: [Double]) -> Double {
-        let s = xs.sorted()
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
     let drift = last!
     let report: [String: Any] = [

@@ -4,7 +4,12 @@
 # half a standard deviation. Both sides use Evidently's default for a large numeric reference,
 # Wasserstein distance (normed) at 0.1, so both should flag exactly f00 and f01.
 #
-#   bench/monitoring/run.sh [--cairn-repeat 5] [--evidently-repeat 3]
+#   bench/monitoring/run.sh [--cairn-repeat 5] [--evidently-repeat 3] [--log-repeat 5] [--skip-log]
+#
+# Then the same current rows through the real path (issue 12): logged by InferenceLogWriter as
+# 100 requests of 10k rows and as 1M requests of one row, and a monitor evaluated over that
+# window by MonitorEvaluator (its reference in SQLite), timed beside Evidently's run on the
+# same data; the evaluation is also timed over the same log without sidecars (the JSON path).
 #
 # Builds cairn-monitor-bench in release mode unless CAIRN_MONITOR_BENCH points at a binary,
 # installs requirements.txt into bench/.venv-evidently if missing, generates the data once with
@@ -19,6 +24,8 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 CAIRN_REPEAT=5
 EVIDENTLY_REPEAT=3
+LOG_REPEAT=5
+SKIP_LOG=0
 REFERENCE_ROWS=100000
 CURRENT_ROWS=1000000
 FEATURES=20
@@ -26,6 +33,8 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --cairn-repeat) CAIRN_REPEAT="$2"; shift 2 ;;
     --evidently-repeat) EVIDENTLY_REPEAT="$2"; shift 2 ;;
+    --log-repeat) LOG_REPEAT="$2"; shift 2 ;;
+    --skip-log) SKIP_LOG=1; shift ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
 done
@@ -72,6 +81,13 @@ cat "$WORK/cairn.json" >&2
 echo "evidently: $EVIDENTLY_REPEAT runs in one process" >&2
 /usr/bin/time -f %M -o "$WORK/evidently.rss" "$PY" "$HERE/evidently_drift.py" "${ARGS[@]}" --repeat "$EVIDENTLY_REPEAT" > "$WORK/evidently.json"
 cat "$WORK/evidently.json" >&2
+if [[ "$SKIP_LOG" == 0 ]]; then
+  for shape in requests rows; do
+    echo "cairn through the log ($shape): $LOG_REPEAT evaluations" >&2
+    /usr/bin/time -f %M -o "$WORK/log-$shape.rss" "$BENCH" "${ARGS[@]}" --through-log "$shape" --repeat "$LOG_REPEAT" > "$WORK/log-$shape.json"
+    cat "$WORK/log-$shape.json" >&2
+  done
+fi
 
 "$PY" - "$WORK" "$HERE/results/latest.md" <<'PYEOF'
 import json, platform, os, subprocess, sys, datetime
@@ -117,6 +133,34 @@ lines = [
 ]
 for f in sorted(c["scores"]):
     lines.append(f"| {f} | {c['scores'][f]:.5f} | {e['scores'].get(f, float('nan')):.5f} |")
+shapes = [s for s in ("requests", "rows") if os.path.exists(f"{work}/log-{s}.json")]
+if shapes:
+    lines += [
+        "",
+        "## Through the real path: logged by `InferenceLogWriter`, evaluated by `MonitorEvaluator`",
+        "",
+        "| request shape | window | log (JSON Lines + sidecar) | logging: record + flush (sidecar flush without it) | evaluation best / median | JSON path (no sidecar) | Evidently ÷ Cairn (best) | same result as the JSON path | drifted | peak RSS |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for shape in shapes:
+        r = json.load(open(f"{work}/log-{shape}.json"))
+        rss = int(open(f"{work}/log-{shape}.rss").read().split()[-1]) / 1024
+        label = f"{r['requests']:,} × {r['rows_per_request']:,} rows"
+        lines.append(
+            f"| {label} | {r['window_rows']:,} rows × {r['features']} | {r['log_jsonl_bytes'] / 2**20:.0f} + {r['log_sidecar_bytes'] / 2**20:.0f} MiB | "
+            f"{r['record_seconds']:.2f} + {r['flush_seconds']:.2f} s ({r['flush_seconds_without_sidecar']:.2f} s) | "
+            f"{s(r['best_evaluate_seconds'])} / {s(r['median_evaluate_seconds'])} | {s(r['best_json_evaluate_seconds'])} | "
+            f"{e['best_total_seconds'] / r['best_evaluate_seconds']:.0f}× | {'yes' if r['same_result_as_json'] else 'NO'} | "
+            f"{', '.join(r['drifted'])} | {rss:.0f} MiB |")
+    lines += [
+        "",
+        "- Evaluation: `MonitorEvaluator.evaluate` of a monitor over the last 2 hours (feature drift over the 20 features, prediction drift, p99 latency), "
+        "every row decoded (`maxPayloadBytes` 1 GiB; the default 64 MiB decodes only the newest ~150k rows of this log); "
+        "reference: the same 100k rows, stored in SQLite as `cairn monitor reference` stores it. Runs: "
+        + "; ".join(f"{sh}: " + ", ".join(f"{x:.3f}" for x in json.load(open(f"{work}/log-{sh}.json"))["evaluate_seconds"]) + " s" for sh in shapes) + ".",
+        "- Logging: the records are built outside the timing; `record` is the request path's share, `flush` the writer's (JSON Lines plus decoding the "
+        "records into the sidecar, run on the thread pool by the writer's service).",
+    ]
 open(out, "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 PYEOF

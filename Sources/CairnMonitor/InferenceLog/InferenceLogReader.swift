@@ -1,5 +1,6 @@
 import CairnCore
 import Foundation
+import NIOPosix
 
 /// One record read back from the inference log. `inputs` and `outputs` stay the raw JSON the
 /// writer spliced in, so an export hands them on without re-serialising them.
@@ -111,9 +112,13 @@ public struct InferenceLogQuery: Sendable, Equatable {
 /// content) is skipped and counted, never fatal: the log is evidence, not a transaction.
 public struct InferenceLogReader: Sendable {
     public let directory: String
+    /// Where callers run this reader's blocking reads (`runIfActive`): never on the
+    /// concurrency pool.
+    public let threadPool: NIOThreadPool
 
-    public init(directory: String) {
+    public init(directory: String, threadPool: NIOThreadPool = .singleton) {
         self.directory = directory
+        self.threadPool = threadPool
     }
 
     public struct Result: Sendable {
@@ -226,27 +231,41 @@ public struct InferenceLogReader: Sendable {
 
     /// Calls `body` with each non-empty line of the file until it returns false, reading in
     /// chunks; the slice is valid only during the call.
-    static func forEachLine(path: String, chunkBytes: Int = chunkBytes, _ body: (ArraySlice<UInt8>) throws -> Bool) throws {
+    /// With `range`, only those bytes of the file are read (a run of whole lines).
+    static func forEachLine(path: String, range: Range<Int>? = nil, chunkBytes: Int = chunkBytes, _ body: (ArraySlice<UInt8>) throws -> Bool) throws {
+        try forEachLocatedLine(path: path, range: range, chunkBytes: chunkBytes) { line, _ in try body(line) }
+    }
+
+    /// `forEachLine`, with each line's offset in the file.
+    static func forEachLocatedLine(
+        path: String, range: Range<Int>? = nil, chunkBytes: Int = chunkBytes, _ body: (ArraySlice<UInt8>, Int) throws -> Bool
+    ) throws {
         // A segment deleted by retention between listing and opening is simply gone.
         guard let handle = FileHandle(forReadingAtPath: path) else { return }
         defer { try? handle.close() }
         var buffer: [UInt8] = []
         var scanned = 0
+        // The file offset of `buffer[0]`.
+        var bufferOffset = range?.lowerBound ?? 0
+        var left = range.map(\.count) ?? .max
+        if let range { try handle.seek(toOffset: UInt64(range.lowerBound)) }
         while true {
-            let chunk = try handle.read(upToCount: chunkBytes) ?? Data()
+            let chunk = left > 0 ? try handle.read(upToCount: min(chunkBytes, left)) ?? Data() : Data()
+            left -= chunk.count
             buffer.append(contentsOf: chunk)
             var start = 0
             var from = scanned
             while let end = buffer[from...].firstIndex(of: UInt8(ascii: "\n")) {
-                if end > start, try !body(buffer[start..<end]) { return }
+                if end > start, try !body(buffer[start..<end], bufferOffset + start) { return }
                 start = end + 1
                 from = start
             }
             if chunk.isEmpty {
-                if start < buffer.count { _ = try body(buffer[start...]) }
+                if start < buffer.count { _ = try body(buffer[start...], bufferOffset + start) }
                 return
             }
             buffer.removeFirst(start)
+            bufferOffset += start
             scanned = buffer.count
         }
     }

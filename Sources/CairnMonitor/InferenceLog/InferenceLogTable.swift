@@ -25,10 +25,14 @@ struct InferenceLogTable {
     var outputNames: [String] = []
     let labels: [String: [JSONValue]]
 
-    init(_ entries: [InferenceLogEntry], labels: [String: [JSONValue]], positionalNames: [String: [String]]) {
+    /// With `featureNames` and `outputNames` (a chunk of a streamed export, whose columns
+    /// were found over the whole export first), those are the columns.
+    init(_ entries: [InferenceLogEntry], labels: [String: [JSONValue]], positionalNames: [String: [String]], featureNames: [String]? = nil, outputNames: [String]? = nil) {
         self.labels = labels
-        var seenFeatures: Set<String> = []
-        var seenOutputs: Set<String> = []
+        var seenFeatures: Set<String> = featureNames.map(Set.init) ?? []
+        var seenOutputs: Set<String> = outputNames.map(Set.init) ?? []
+        self.featureNames = featureNames ?? []
+        self.outputNames = outputNames ?? []
         for entry in entries {
             var request = Request(entry: entry)
             if entry.succeeded, let (frame, positional) = MonitorWindow.decode(entry.inputs) {
@@ -38,21 +42,20 @@ struct InferenceLogTable {
                 request.features = named.columns.map { ($0.name, Self.cells($0.values)) }
                 request.outputs = Self.outputs(entry.outputs, rows: named.rowCount) ?? []
             }
-            for (name, _) in request.features where seenFeatures.insert(name).inserted { featureNames.append(name) }
-            for (name, _) in request.outputs where seenOutputs.insert(name).inserted { outputNames.append(name) }
+            for (name, _) in request.features where seenFeatures.insert(name).inserted { self.featureNames.append(name) }
+            for (name, _) in request.outputs where seenOutputs.insert(name).inserted { self.outputNames.append(name) }
             requests.append(request)
         }
     }
 
-    func csv() -> [UInt8] {
+    func csv(header: Bool = true) -> [UInt8] {
         var out: [UInt8] = []
         // Not `label`: a classifier's output is often named that.
-        let header = Self.fixed + featureNames + outputNames + ["feedback_label"]
-        for (index, name) in header.enumerated() {
+        for (index, name) in (header ? Self.fixed + featureNames + outputNames + ["feedback_label"] : []).enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             Self.field(Array(name.utf8), to: &out)
         }
-        out.append(UInt8(ascii: "\n"))
+        if header { out.append(UInt8(ascii: "\n")) }
         for request in requests {
             let entry = request.entry
             let features = Dictionary(request.features, uniquingKeysWith: { first, _ in first })

@@ -1,6 +1,7 @@
 import CairnCore
 import Foundation
 import Logging
+import NIOPosix
 import Prometheus
 import ServiceLifecycle
 import Synchronization
@@ -43,14 +44,18 @@ public final class InferenceLogWriter: Service, Sendable {
         /// uniform sample of its rows (see `InferenceRecord.bounded`), so one huge request
         /// costs the log, and every evaluation that reads it, at most this much.
         public var maxRecordBytes: Int
+        /// Whether each segment gets a columnar sidecar (`InferenceLogSidecar`): the records
+        /// decoded once, at flush, so monitors read windows without parsing the JSON.
+        public var sidecar: Bool
 
         public static let defaultMaxRecordBytes = 1 << 20
 
         public init(
             directory: String, capacity: Int = 65_536, capacityBytes: Int = 256 << 20, sampleRate: Double = 1,
             retention: Duration = .seconds(7 * 86_400), flushInterval: Duration = .milliseconds(50), segmentBytes: Int = 64 << 20,
-            segmentAge: Duration = .seconds(3_600), maxRecordBytes: Int = defaultMaxRecordBytes
+            segmentAge: Duration = .seconds(3_600), maxRecordBytes: Int = defaultMaxRecordBytes, sidecar: Bool = true
         ) {
+            self.sidecar = sidecar
             self.maxRecordBytes = max(1 << 10, maxRecordBytes)
             self.directory = directory
             self.capacity = max(1, capacity)
@@ -75,6 +80,8 @@ public final class InferenceLogWriter: Service, Sendable {
 
     public let options: Options
     private let logger: Logger
+    /// Flushes run here: they write files and decode the records for the sidecar.
+    private let threadPool: NIOThreadPool
     private let pending = Mutex(Pending())
     private let dropped = Atomic<Int>(0)
     private let written = Atomic<Int>(0)
@@ -90,6 +97,9 @@ public final class InferenceLogWriter: Service, Sendable {
     private struct Segment {
         var handle: FileHandle?
         var path = ""
+        /// The segment's sidecar; nil once a write to it failed (what it would have held is
+        /// read from the JSON).
+        var sidecar: FileHandle?
         var bytes = 0
         var opened = ContinuousClock.now
         var lastPrune: ContinuousClock.Instant?
@@ -101,9 +111,10 @@ public final class InferenceLogWriter: Service, Sendable {
     /// A spare larger than this (left by a burst) is let go rather than kept.
     private static let spareLimit = 4 << 20
 
-    public init(options: Options, logger: Logger, metrics: PrometheusCollectorRegistry? = nil) throws {
+    public init(options: Options, logger: Logger, metrics: PrometheusCollectorRegistry? = nil, threadPool: NIOThreadPool = .singleton) throws {
         self.options = options
         self.logger = logger
+        self.threadPool = threadPool
         writtenCounter = metrics?.makeCounter(
             descriptor: MetricNameDescriptor(metricName: "cairn_inference_log_records_written_total", helpText: "Records written to the inference log."))
         droppedCounter = metrics?.makeCounter(
@@ -165,12 +176,15 @@ public final class InferenceLogWriter: Service, Sendable {
                 try await Task.sleep(for: self.options.flushInterval)
                 // A failed write (a full disk) loses that batch, counted as dropped, but
                 // never stops the log: the next flush tries again.
-                do { try self.flush() } catch {
+                do { try await self.threadPool.runIfActive { try self.flush() } } catch is CancellationError {
+                    throw CancellationError()
+                } catch {
                     self.logger.error("Could not write the inference log", metadata: ["error": "\(error)"])
                 }
             }
         }
-        // Shutdown: what is buffered still reaches the disk.
+        // Shutdown: what is buffered still reaches the disk. Inline, not on the pool: the
+        // pool refuses work from a cancelled task, and this last write must not be lost.
         do { try flush() } catch {
             logger.error("Could not write the inference log at shutdown", metadata: ["error": "\(error)"])
         }
@@ -178,11 +192,13 @@ public final class InferenceLogWriter: Service, Sendable {
             try? segment.handle?.synchronize()
             try? segment.handle?.close()
             segment.handle = nil
+            try? segment.sidecar?.close()
+            segment.sidecar = nil
         }
     }
 
     /// Writes everything buffered now, appending to the open segment and rotating and
-    /// pruning segments as they fill.
+    /// pruning segments as they fill. Blocking: `run()` calls it on the thread pool.
     public func flush() throws {
         try segment.withLock { segment in
             // Taken out, not copied, so the buffer is uniquely held and keeps its capacity.
@@ -213,25 +229,55 @@ public final class InferenceLogWriter: Service, Sendable {
                 segment.lastPrune = .now
             }
             guard records > 0 else { return }
+            let start: Int
             do {
-                try append(lines, to: &segment)
+                start = try append(lines, to: &segment)
             } catch {
                 // The segment may now end in a partial line: later lines go to a new one.
                 try? segment.handle?.close()
                 segment.handle = nil
+                try? segment.sidecar?.close()
+                segment.sidecar = nil
                 dropped.wrappingAdd(records, ordering: .relaxed)
                 droppedCounter?.increment(by: Int64(records))
                 throw error
             }
             written.wrappingAdd(records, ordering: .relaxed)
             writtenCounter?.increment(by: Int64(records))
+            appendSidecar(lines, segmentRange: start..<segment.bytes, to: &segment)
         }
     }
 
-    private func append(_ lines: [UInt8], to segment: inout Segment) throws {
+    /// Decodes the lines just written and appends them to the segment's sidecar as one
+    /// block. Never fails the flush: the lines are safe in the segment, and a sidecar that
+    /// could not be written is only slower to read.
+    private func appendSidecar(_ lines: [UInt8], segmentRange: Range<Int>, to segment: inout Segment) {
+        guard let sidecar = segment.sidecar else { return }
+        var builder = LoggedRecordsBuilder()
+        var start = lines.startIndex
+        while start < lines.endIndex {
+            let end = lines[start...].firstIndex(of: UInt8(ascii: "\n")) ?? lines.endIndex
+            if end > start { builder.append(line: lines[start..<end]) }
+            start = end + 1
+        }
+        do {
+            try sidecar.write(contentsOf: InferenceLogSidecar.block(builder.records, segment: (segment.path as NSString).lastPathComponent, segmentRange: segmentRange))
+        } catch {
+            // A partial block ends the sidecar for readers; later blocks would not be read.
+            try? sidecar.close()
+            segment.sidecar = nil
+            logger.warning("Could not write the inference log sidecar", metadata: ["path": "\(segment.path)", "error": "\(error)"])
+        }
+    }
+
+    /// Appends to the open segment (a new one when it is full or old); returns the offset
+    /// the lines start at.
+    private func append(_ lines: [UInt8], to segment: inout Segment) throws -> Int {
         if segment.handle == nil || segment.bytes >= options.segmentBytes || ContinuousClock.now - segment.opened >= options.segmentAge {
             try? segment.handle?.close()
             segment.handle = nil
+            try? segment.sidecar?.close()
+            segment.sidecar = nil
             let name = "\(Self.prefix)\(Int64(Date().timeIntervalSince1970 * 1000))-\(UUID().uuidString.prefix(8)).jsonl"
             let path = (options.directory as NSString).appendingPathComponent(name)
             guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
@@ -241,9 +287,15 @@ public final class InferenceLogWriter: Service, Sendable {
             segment.path = path
             segment.bytes = 0
             segment.opened = .now
+            if options.sidecar {
+                let sidecarPath = InferenceLogSidecar.path(ofSegment: path)
+                if FileManager.default.createFile(atPath: sidecarPath, contents: nil) { segment.sidecar = FileHandle(forWritingAtPath: sidecarPath) }
+            }
         }
+        let start = segment.bytes
         try segment.handle!.write(contentsOf: lines)
         segment.bytes += lines.count
+        return start
     }
 
     /// The segment files, oldest first.
@@ -255,7 +307,8 @@ public final class InferenceLogWriter: Service, Sendable {
     }
 
     /// Deletes segments last written before the retention cutoff, the open one included
-    /// (it is closed first; the next record starts a new one).
+    /// (it is closed first; the next record starts a new one), each with its sidecar, and
+    /// sidecars whose segment is gone.
     private func pruneExpired(_ segment: inout Segment) {
         let cutoff = Date().addingTimeInterval(-Double(options.retention.components.seconds))
         for path in (try? segments()) ?? [] {
@@ -263,12 +316,23 @@ public final class InferenceLogWriter: Service, Sendable {
             if path == segment.path, segment.handle != nil {
                 try? segment.handle?.close()
                 segment.handle = nil
+                try? segment.sidecar?.close()
+                segment.sidecar = nil
             }
             do {
                 try FileManager.default.removeItem(atPath: path)
                 logger.info("Removed an expired inference log segment", metadata: ["path": "\(path)"])
             } catch {
                 logger.warning("Could not remove an expired inference log segment", metadata: ["path": "\(path)", "error": "\(error)"])
+            }
+            try? FileManager.default.removeItem(atPath: InferenceLogSidecar.path(ofSegment: path))
+        }
+        // A sidecar left by a crash between removing a segment and its sidecar.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: options.directory)) ?? []
+        where name.hasPrefix(Self.prefix) && name.hasSuffix(InferenceLogSidecar.suffix) {
+            let path = (options.directory as NSString).appendingPathComponent(name)
+            if !FileManager.default.fileExists(atPath: String(path.dropLast(InferenceLogSidecar.suffix.count)) + ".jsonl") {
+                try? FileManager.default.removeItem(atPath: path)
             }
         }
     }

@@ -2,6 +2,8 @@ import CairnCore
 import CairnStatistics
 import CairnStore
 import Foundation
+import NIOPosix
+import Synchronization
 
 /// Runs one monitor over its window of logged traffic: drift against the version's reference,
 /// quality from feedback, service statistics, and each check's verdict. Reading only: alerts
@@ -12,6 +14,7 @@ public struct MonitorEvaluator: Sendable {
     let log: InferenceLogReader
     let now: WallClock
     let limits: Limits
+    let references = ReferenceCache()
 
     /// What one evaluation may hold in memory, whatever the window's traffic: the newest
     /// `maxPayloadBytes` of logged records are decoded, into at most `maxRows` rows; older
@@ -54,31 +57,37 @@ public struct MonitorEvaluator: Sendable {
                 notes.append("Alias '\(alias)' of model '\(spec.modelName)' does not resolve: \(Self.describe(error)).")
             }
         } else {
-            version = try log.read(InferenceLogQuery(model: spec.modelName, lastRecords: 1)).entries.last?.version
+            let log = self.log
+            version = try await log.threadPool.runIfActive { [spec] in try log.readWindow(InferenceLogQuery(model: spec.modelName, lastRecords: 1)).lastVersion }
         }
 
-        var entries: [InferenceLogEntry] = []
+        // The reference first: its column order names positional inputs as the window is read.
+        var reference: MonitorReference?
+        var referenceNote: String?
+        if let version {
+            if let stored = try await store.getReference(modelName: spec.modelName, version: version) {
+                reference = try references.reference(stored)
+            } else {
+                referenceNote = "Model '\(spec.modelName)' version \(version) has no reference profile: drift is not computed (upload one with `cairn monitor reference`)."
+            }
+        }
+        var window = MonitorWindow(entries: [])
         if let version {
             var query = InferenceLogQuery(model: spec.modelName, version: version)
             if let seconds = spec.window.seconds { query.since = generatedAt - Int64(seconds) * 1000 }
             // Every request carries at least one row, so the last N rows are among the last N requests.
             query.lastRecords = spec.window.rows
             query.maxPayloadBytes = limits.maxPayloadBytes
-            let result = try log.read(query)
-            entries = result.entries
-            if result.skippedLines > 0 { notes.append("\(result.skippedLines) unreadable inference log lines were skipped.") }
-        }
-        var reference: MonitorReference?
-        if let version {
-            if let stored = try await store.getReference(modelName: spec.modelName, version: version) {
-                reference = try MonitorReference.decode(stored.profile)
-            } else {
-                notes.append("Model '\(spec.modelName)' version \(version) has no reference profile: drift is not computed (upload one with `cairn monitor reference`).")
+            // Reading the log and decoding what the sidecar does not hold is blocking work.
+            let (log, limits, positionalNames) = (self.log, self.limits, reference?.featureOrder)
+            let (read, skipped) = try await log.threadPool.runIfActive { [spec, query] in
+                let logged = try log.readWindow(query)
+                return (MonitorWindow(logged, rowLimit: spec.window.rows, positionalNames: positionalNames, maxRows: limits.maxRows), logged.skippedLines)
             }
+            window = read
+            if skipped > 0 { notes.append("\(skipped) unreadable inference log lines were skipped.") }
         }
-
-        let window = MonitorWindow(entries: entries, rowLimit: spec.window.rows, positionalNames: reference?.featureOrder, maxRows: limits.maxRows)
-        entries = []
+        if let referenceNote { notes.append(referenceNote) }
         if window.undecodedRequests > 0 {
             notes.append("The \(window.undecodedRequests) oldest successful requests in the window were not decoded: an evaluation reads at most "
                 + "\(limits.maxPayloadBytes >> 20) MiB of logged records and \(limits.maxRows) rows, newest first; they count in the service statistics only.")
@@ -237,11 +246,13 @@ public struct MonitorEvaluator: Sendable {
     func unmatchedFeedback(since: Int64, until: Int64, window: MonitorWindow) async throws -> [String] {
         guard until > since else { return [] }
         let received = try await store.feedbackIDs(receivedFrom: since, until: until, limit: 10_000)
+        guard !received.isEmpty else { return [] }
         let unknown = Set(received).subtracting(window.requestRows.keys).subtracting(window.entries.map(\.requestID))
         guard !unknown.isEmpty else { return [] }
         // Read no more of the log than an evaluation may decode: an id that was never logged
         // would otherwise cost a read of the whole log at every evaluation.
-        let logged = try log.lookup(unknown, maxBytes: limits.maxPayloadBytes)
+        let (log, maxBytes) = (self.log, limits.maxPayloadBytes)
+        let logged = try await log.threadPool.runIfActive { try log.lookup(unknown, maxBytes: maxBytes) }
         let never = unknown.subtracting(logged.keys).sorted()
         guard let first = never.first else { return [] }
         return ["\(never.count) feedback item(s) received in this window name request ids that are not in the newest \(limits.maxPayloadBytes >> 20) MiB of the inference log (e.g. '\(first)'); "
@@ -429,17 +440,7 @@ extension FeatureHistogram {
             reference = summary.binCounts.map(Double.init)
             counts = [Double](repeating: 0, count: summary.binCounts.count)
             let e = summary.binEdges
-            for value in values where value.isFinite && !counts.isEmpty {
-                // Outside the reference range counts in the outermost bin: the chart is about
-                // shape; the test has the exact picture.
-                var low = 0
-                var high = e.count - 1
-                while high - low > 1 {
-                    let mid = (low + high) / 2
-                    if value < e[mid] { high = mid } else { low = mid }
-                }
-                counts[min(low, counts.count - 1)] += 1
-            }
+            if !counts.isEmpty { Self.count(values, into: &counts, edges: e) }
             labels = (0..<counts.count).map { "[\(MonitorEvaluator.format(e[$0])), \(MonitorEvaluator.format(e[$0 + 1]))\($0 == counts.count - 1 ? "]" : ")")" }
         case (.categorical(let values), .categorical(let summary)):
             labels = summary.categories.map(\.value)
@@ -461,5 +462,72 @@ extension FeatureHistogram {
             return total > 0 ? values.map { $0 / total } : values
         }
         self.init(feature: profile.name, kind: profile.kind, labels: labels, edges: edges, reference: shares(reference), current: shares(counts), drifted: drifted)
+    }
+
+    /// Counts each finite value in the bin of the sorted `edges` it falls in; outside the
+    /// reference range counts in the outermost bin: the chart is about shape, the test has
+    /// the exact picture. A value's bin is the number of inner edges at or below it (the
+    /// last bin is closed), counted edge by edge in SIMD passes: a binary
+    /// search per value mispredicts about every step, and a window has a million values per
+    /// feature.
+    static func count(_ values: [Double], into counts: inout [Double], edges e: [Double]) {
+        let inner = max(0, min(e.count - 2, counts.count - 1))
+        // Per inner edge, the finite values at or above it (one SIMD pass each); bin b holds
+        // those at or above edge b and below edge b + 1.
+        var atOrAbove = [Int](repeating: 0, count: inner + 2)
+        values.withUnsafeBufferPointer { values in
+            var finite = 0, infinite = 0
+            for value in values {
+                finite &+= value.isFinite ? 1 : 0
+                infinite &+= value == .infinity ? 1 : 0
+            }
+            atOrAbove[0] = finite
+            guard inner > 0, let base = values.baseAddress else { return }
+            let raw = UnsafeRawPointer(base)
+            for k in 1...inner {
+                let edge = SIMD8<Double>(repeating: e[k])
+                var lanes = SIMD8<Int64>.zero
+                var i = 0
+                while i + 8 <= values.count {
+                    let block = raw.loadUnaligned(fromByteOffset: i * 8, as: SIMD8<Double>.self)
+                    lanes.replace(with: lanes &+ 1, where: block .>= edge)
+                    i += 8
+                }
+                var n = Int(lanes.wrappedSum())
+                while i < values.count {
+                    n &+= values[i] >= e[k] ? 1 : 0
+                    i += 1
+                }
+                // +infinity is at or above every edge but is not a value the chart counts.
+                atOrAbove[k] = n - infinite
+            }
+        }
+        for bin in 0...inner { counts[bin] += Double(atOrAbove[bin] - atOrAbove[bin + 1]) }
+    }
+}
+
+/// Decoded references by model version: a stored profile is a JSON document of tens of
+/// thousands of numbers, and decoding it took longer than reading a million-row window
+/// from the sidecar; a monitor evaluates the same reference on every interval.
+final class ReferenceCache: Sendable {
+    private struct Cached {
+        var creationTime: Int64
+        var profile: String
+        var reference: MonitorReference
+    }
+
+    private let cached = Mutex<[String: Cached]>([:])
+
+    func reference(_ stored: StoredReference) throws -> MonitorReference {
+        let key = "\(stored.modelName)\u{0}\(stored.version)"
+        // The profile text itself is compared: equal strings share storage or compare fast.
+        if let hit = cached.withLock({ $0[key] }), hit.creationTime == stored.creationTime, hit.profile == stored.profile { return hit.reference }
+        let reference = try MonitorReference.decode(stored.profile)
+        cached.withLock { cached in
+            // A bound, not an eviction policy: a server watches a handful of versions.
+            if cached.count >= 64 { cached.removeAll() }
+            cached[key] = Cached(creationTime: stored.creationTime, profile: stored.profile, reference: reference)
+        }
+        return reference
     }
 }

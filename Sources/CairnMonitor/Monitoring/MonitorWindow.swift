@@ -60,60 +60,7 @@ public struct MonitorWindow: Sendable {
     /// `maxRows` bounds the rows decoded without dropping the older entries from the
     /// service statistics.
     public init(entries: [InferenceLogEntry], rowLimit: Int? = nil, positionalNames: [String]? = nil, maxRows: Int? = nil) {
-        var kept: [InferenceLogEntry] = []
-        var decoded: [(InferenceLogEntry, DataFrame?, [LoggedPrediction?]?)] = []
-        var rows = 0
-        undecodedRequests = 0
-        for entry in entries.reversed() {
-            if let rowLimit, rows >= rowLimit { break }
-            var metadata = entry
-            metadata.inputs = []
-            metadata.outputs = []
-            metadata.line = []
-            kept.append(metadata)
-            guard entry.succeeded else { continue }
-            if entry.payloadOmitted || maxRows.map({ rows >= $0 }) == true {
-                undecodedRequests += 1
-                continue
-            }
-            let frame = Self.frame(entry.inputs, positionalNames: positionalNames)
-            let predictions = Self.predictions(entry.outputs)
-            rows += frame?.rowCount ?? predictions?.count ?? 0
-            decoded.append((metadata, frame, predictions))
-        }
-        self.entries = kept.reversed()
-        columns = [:]
-        predictions = []
-        rowRequestIDs = []
-        rowIndexes = []
-        requestRows = [:]
-        unreadableRequests = 0
-        for (entry, frame, outputs) in decoded.reversed() {
-            guard let frame else {
-                unreadableRequests += 1
-                continue
-            }
-            let start = rowRequestIDs.count
-            for column in frame.columns {
-                columns[column.name, default: WindowColumn(nulls: start)].append(column.values)
-            }
-            let sampled = entry.rowIndexes.flatMap { $0.count == frame.rowCount ? $0 : nil }
-            for index in 0..<frame.rowCount {
-                rowRequestIDs.append(entry.requestID)
-                rowIndexes.append(sampled?[index] ?? index)
-            }
-            requestRows[entry.requestID, default: 0] += sampled == nil ? frame.rowCount : entry.rowCount!
-            // A row count that disagrees with the inputs means the output cannot be lined up.
-            if let outputs, outputs.count == frame.rowCount {
-                predictions.append(contentsOf: outputs)
-            } else {
-                predictions.append(contentsOf: [LoggedPrediction?](repeating: nil, count: frame.rowCount))
-            }
-            let end = rowRequestIDs.count
-            for name in columns.keys where columns[name]!.count < end {
-                columns[name]!.appendNulls(end - columns[name]!.count)
-            }
-        }
+        self.init(LoggedWindow(entries: entries), rowLimit: rowLimit, positionalNames: positionalNames, maxRows: maxRows)
     }
 
     /// The rows a logged request carried, as feedback must label them: the count a sampled
@@ -280,6 +227,10 @@ public struct WindowColumn: Sendable, Equatable {
 
     public var count: Int { numbers.count }
 
+    mutating func reserve(_ count: Int) {
+        numbers.reserveCapacity(count)
+    }
+
     mutating func appendNulls(_ count: Int) {
         numbers.append(contentsOf: repeatElement(.nan, count: count))
         texts?.append(contentsOf: repeatElement(nil, count: count))
@@ -289,19 +240,24 @@ public struct WindowColumn: Sendable, Equatable {
         if texts == nil { texts = numbers.map { $0.isNaN ? nil : LoggedPrediction.format($0) } }
     }
 
-    mutating func append(_ values: ColumnValues) {
-        switch values {
-        case .double(let v):
+    /// Appends `range` of `cells`, typed as the request sent them.
+    mutating func append(_ cells: LoggedRecords.Cells, _ range: Range<Int>) {
+        switch cells.kind {
+        case .double:
+            let v = cells.doubles[range]
             numbers.append(contentsOf: v)
             texts?.append(contentsOf: v.map { $0.isNaN ? nil : LoggedPrediction.format($0) })
-        case .int64(let v):
+        case .int64:
+            let v = cells.ints[range]
             numbers.append(contentsOf: v.map(Double.init))
             texts?.append(contentsOf: v.map { String($0) })
-        case .bool(let v):
+        case .bool:
+            let v = cells.bools[range]
             keepTexts()
             numbers.append(contentsOf: v.map { $0 ? 1 : 0 })
             texts!.append(contentsOf: v.map { $0 ? "True" : "False" })
-        case .string(let v):
+        case .string:
+            let v = cells.strings[range]
             keepTexts()
             numbers.append(contentsOf: v.map { $0.flatMap(Double.init) ?? .nan })
             texts!.append(contentsOf: v)

@@ -4,6 +4,7 @@ import CairnStatistics
 import CairnStore
 import Foundation
 import Hummingbird
+import NIOPosix
 
 /// `/api/cairn/v1/`: monitors, their reports and alerts, ground-truth feedback, reference
 /// profiles and the inference log.
@@ -158,7 +159,8 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
             return (parsed.requestID, parsed.labels, parsed.row)
         }
 
-        let logged = try log.lookup(Set(given.map(\.id)))
+        let (log, ids) = (self.log, Set(given.map(\.id)))
+        let logged = try await log.threadPool.runIfActive { try log.lookup(ids) }
         // Labels to store by request id, in first-seen order; a row label lands in what is
         // already stored for its request (or in a row of nulls), items applied in order.
         var labelsByID: [String: [JSONValue]] = [:]
@@ -243,7 +245,9 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
         } catch let error as CairnError {
             throw CairnError(error.code, error.message + " Upload a sample of the reference data.")
         }
-        let reference = try MonitorReference(csv: body.readableBytesView, target: try query.string("target"), prediction: try query.string("prediction"))
+        // Up to 512 MiB of CSV: parsed and profiled off the concurrency pool.
+        let (target, prediction) = (try query.string("target"), try query.string("prediction"))
+        let reference = try await log.threadPool.runIfActive { try MonitorReference(csv: body.readableBytesView, target: target, prediction: prediction) }
         try await store.putReference(StoredReference(
             modelName: name, version: version, profile: try reference.encoded(), rowCount: reference.rowCount, creationTime: now()))
         return CairnAPIBody(MonitorAPI.OneReference(reference: MonitorAPI.Reference(reference, name: name, version: version)))
@@ -262,7 +266,9 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
     // MARK: - Inference log
 
     /// `GET /inference-log?model=…[&version=…][&start_ms=…][&end_ms=…][&max_results=…][&format=jsonl|csv]`:
-    /// the newest `max_results` records in the range, oldest first.
+    /// the newest `max_results` records in the range, oldest first. The body is streamed a
+    /// chunk at a time (`InferenceLogExportPlan`), read and rendered on the thread pool, so
+    /// a million records cost the server one chunk of memory, not the export.
     @Sendable func exportLog(_ request: Request, context: Context) async throws -> Response {
         let query = RequestParameters(fields: try QueryString.parse(request.uri.query ?? ""))
         let format = try Self.choice(query, "format", as: InferenceLogExportFormat.self) ?? .jsonl
@@ -271,23 +277,33 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
         let logQuery = InferenceLogQuery(
             model: try query.string("model"), version: try query.string("version"),
             since: try query.int64("start_ms"), until: try query.int64("end_ms"), lastRecords: limit)
-        let entries = try log.read(logQuery).entries
-        var labels: [String: [JSONValue]] = [:]
+        let log = self.log
+        let plan = try await log.threadPool.runIfActive { try log.exportPlan(logQuery, format: format) }
         var positionalNames: [String: [String]] = [:]
         if format == .csv {
-            for (id, text) in try await store.feedback(requestIDs: Array(Set(entries.filter(\.succeeded).map(\.requestID)))) {
-                if case .array(let values)? = try? JSONValue.parse(Array(text.utf8)) { labels[id] = values }
-            }
             // Positional inputs are named as the version's reference names its features.
-            for (model, version) in Set(entries.map { [$0.model, $0.version] }).map({ ($0[0], $0[1]) }) {
+            for (model, version) in plan.modelVersions {
                 guard let stored = try await store.getReference(modelName: model, version: version),
                       let order = (try? MonitorReference.decode(stored.profile))?.featureOrder else { continue }
                 positionalNames[InferenceLogExportFormat.referenceKey(model: model, version: version)] = order
             }
         }
-        return Response(
-            status: .ok, headers: [.contentType: format.contentType],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: format.render(entries, labels: labels, positionalNames: positionalNames))))
+        let columns = plan.columnNames(positionalNames: positionalNames)
+        let (store, names) = (self.store, positionalNames)
+        return Response(status: .ok, headers: [.contentType: format.contentType], body: ResponseBody { writer in
+            for range in plan.chunks() {
+                var labels: [String: [JSONValue]] = [:]
+                if format == .csv {
+                    let ids = try await log.threadPool.runIfActive { try plan.scoredRequestIDs(range) }
+                    for (id, text) in try await store.feedback(requestIDs: Array(Set(ids))) {
+                        if case .array(let values)? = try? JSONValue.parse(Array(text.utf8)) { labels[id] = values }
+                    }
+                }
+                let bytes = try await log.threadPool.runIfActive { [labels] in try plan.render(range, labels: labels, positionalNames: names, columns: columns) }
+                try await writer.write(ByteBuffer(bytes: bytes))
+            }
+            try await writer.finish(nil)
+        })
     }
 
     // MARK: - Parameters

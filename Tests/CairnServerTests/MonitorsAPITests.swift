@@ -479,6 +479,23 @@ import Testing
         }
     }
 
+    /// A request id logged for two requests (a client reused its X-Request-ID) cannot take
+    /// labels: the feedback is refused with the reason, not accepted and then never used.
+    @Test func feedbackForAnIDLoggedTwiceIsRefused() async throws {
+        _ = try writeLog([("same", 1_000, "1", 200), ("same", 2_000, "1", 200), ("once", 3_000, "1", 200)], outputs: { _ in
+            #"{"predictions": [1]}"#
+        })
+        try await withApp { client, stores in
+            let answer = try json(try await client.post("\(Self.api)/feedback", """
+                {"feedback": [{"request_id": "same", "label": 1}, {"request_id": "once", "label": 0}]}
+                """))
+            guard case .array(let results)? = answer["results"] else { Issue.record("no results"); return }
+            #expect(results.map { $0["status"] } == ["refused", "accepted"].map(JSONValue.string))
+            #expect(Self.string(results[0]["reason"])?.contains("logged for 2 requests") == true)
+            #expect(try await stores.monitors.feedback(requestIDs: ["same", "once"]) == ["once": "[0]"])
+        }
+    }
+
     /// Feedback naming an id the log never holds is reported by the monitor, once the log
     /// has had time to catch up.
     @Test func aReportNamesFeedbackThatNeverMatchedALoggedRequest() async throws {

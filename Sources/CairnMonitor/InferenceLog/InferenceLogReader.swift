@@ -59,12 +59,17 @@ public struct LoggedRequest: Sendable, Equatable {
     /// The rows the log kept, ascending, for a request over the per-record cap (a sample);
     /// nil when it kept them all.
     public var keptRows: [Int]?
+    /// How many records of the log carry this request id. A client that reuses its
+    /// `X-Request-ID` makes it more than one, and then no label can say which request it is
+    /// for (a monitor's window drops such ids too).
+    public var records: Int
 
-    public init(status: Int, timestamp: Int64, rows: Int?, keptRows: [Int]? = nil) {
+    public init(status: Int, timestamp: Int64, rows: Int?, keptRows: [Int]? = nil, records: Int = 1) {
         self.status = status
         self.timestamp = timestamp
         self.rows = rows
         self.keptRows = keptRows
+        self.records = records
     }
 
     /// Whether the log holds row `row` of the request (a label for any other is never used).
@@ -220,10 +225,17 @@ public struct InferenceLogReader: Sendable {
                     }
                 }
                 guard let entry = Self.parse(line), requestIDs.contains(entry.requestID) else { return true }
-                if let known = found[entry.requestID], known.timestamp > entry.timestamp { return true }
-                found[entry.requestID] = LoggedRequest(status: entry.status, timestamp: entry.timestamp, rows: MonitorWindow.rows(of: entry), keptRows: entry.rowIndexes)
+                let records = (found[entry.requestID]?.records ?? 0) + 1
+                if let known = found[entry.requestID], known.timestamp > entry.timestamp {
+                    found[entry.requestID]?.records = records
+                    return true
+                }
+                found[entry.requestID] = LoggedRequest(
+                    status: entry.status, timestamp: entry.timestamp, rows: MonitorWindow.rows(of: entry), keptRows: entry.rowIndexes, records: records)
                 return true
             }
+            // Once every id is found, older segments are left unread: a reuse of an id further back
+            // than the newest segment holding it goes unseen here (a monitor window still drops it).
             if found.count == requestIDs.count { break }
         }
         return found

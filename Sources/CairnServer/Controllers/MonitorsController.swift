@@ -187,6 +187,11 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
                 keep(id, labels)
                 continue
             }
+            guard request.records == 1 else {
+                results.append((id, "refused", "Request id '\(id)' was logged for \(request.records) requests (a client sent the same X-Request-ID more than once), "
+                    + "so a label cannot say which of them it is for; give each request its own id."))
+                continue
+            }
             guard (200..<300).contains(request.status) else {
                 results.append((id, "refused", "Request '\(id)' was answered with status \(request.status): it has no predictions to label."))
                 continue

@@ -211,6 +211,9 @@ public struct CairnClient: Sendable {
     /// unread; any other answer is thrown as an `APIError`. Idempotent calls are retried as
     /// `RetryPolicy` says, each retry logged.
     func send(_ method: HTTPMethod, _ url: String, body: [UInt8]?, contentType: String?, idempotent: Bool, timeout: Duration) async throws -> HTTPClientResponse {
+        // MLFLOW_HTTP_REQUEST_TIMEOUT bounds the wait for an answer even to a long transfer
+        // (an export or report), whose body may then take up to `timeout`.
+        let headTimeout = min(timeout, configuration.timeout)
         let policy = idempotent ? configuration.retry : .none
         var retry = 0
         while true {
@@ -226,7 +229,7 @@ public struct CairnClient: Sendable {
             let reason: String
             var retryAfter: Int?
             do {
-                let response = try await http.execute(request, timeout: TimeAmount(timeout))
+                let response = try await execute(request, timeout: timeout, headTimeout: headTimeout)
                 let status = Int(response.status.code)
                 if status < 300 { return response }
                 let errorBody = try await response.body.collect(upTo: 1 << 20)
@@ -236,9 +239,9 @@ public struct CairnClient: Sendable {
                 reason = "it answered \(status)"
                 retryAfter = response.headers.first(name: "Retry-After").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
             } catch let error where retry < policy.maxRetries && Self.isConnectionFailure(error) {
-                reason = Self.failure(error, timeout: timeout) ?? "\(error)"
+                reason = Self.failure(error, timeout: headTimeout) ?? "\(error)"
             } catch {
-                throw Self.userFacing(error, url: url, timeout: timeout)
+                throw Self.userFacing(error, url: url, timeout: headTimeout)
             }
             retry += 1
             // urllib3's backoff: the first retry follows at once, later ones wait.
@@ -246,6 +249,22 @@ public struct CairnClient: Sendable {
             let when = delay == .zero ? "now" : "in \(Self.seconds(delay)) s"
             logger.warning("Retrying \(method) \(url) (\(reason)) \(when): retry \(retry) of \(policy.maxRetries)")
             try await Task.sleep(for: delay)
+        }
+    }
+
+    /// The answer's head within `headTimeout`, the whole exchange within `timeout`.
+    func execute(_ request: HTTPClientRequest, timeout: Duration, headTimeout: Duration) async throws -> HTTPClientResponse {
+        guard headTimeout < timeout else { return try await http.execute(request, timeout: TimeAmount(timeout)) }
+        let http = http
+        return try await withThrowingTaskGroup(of: HTTPClientResponse?.self) { group in
+            group.addTask { try await http.execute(request, timeout: TimeAmount(timeout)) }
+            group.addTask {
+                try await Task.sleep(for: headTimeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let response = first else { throw HTTPClientError.deadlineExceeded }
+            return response
         }
     }
 

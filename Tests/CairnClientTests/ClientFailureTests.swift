@@ -85,6 +85,16 @@ import Testing
         }
     }
 
+    /// An export or report may stream for long, but its answer must start within the request
+    /// timeout, as MLflow's `requests` timeout bounds each wait.
+    @Test func aTransferWaitsForItsAnswerNoLongerThanTheRequestTimeout() async throws {
+        try await TestHTTPServer.with(reply: { _, _ in .hang }) { _, url in
+            let client = try CairnClient(ClientConfiguration(trackingURI: url, retry: Self.noRetries, timeout: .milliseconds(500)))
+            let error = await #expect(throws: CairnError.self) { _ = try await client.report(monitor: "m", html: false) }
+            #expect(error?.message == "\(url)/api/cairn/v1/monitors/m/report?format=json: timed out after 0.5 s.")
+        }
+    }
+
     @Test func aTimedOutReadIsRetriedWithUrllib3sBackoffLogged() async throws {
         let messages = LoggedMessages()
         let logger = Logger(label: "test") { _ in RecordingLogHandler(messages: messages) }

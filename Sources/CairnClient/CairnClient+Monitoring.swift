@@ -65,17 +65,36 @@ extension CairnClient {
 
     /// A monitor's report evaluated now, as HTML or JSON.
     public func report(monitor: String, html: Bool) async throws -> [UInt8] {
-        try await bytes("api/cairn/v1/monitors/\(Self.encode(monitor))/report", ["format": html ? "html" : "json"])
+        let path = "api/cairn/v1/monitors/\(Self.encode(monitor))/report"
+        let query = ["format": html ? "html" : "json"]
+        let body = try await bytes(path, query, expecting: html ? Expected(["text/html"], "an HTML report") : Expected(["application/json"], "a JSON report"))
+        // A login page is HTML and any server's JSON is JSON: Cairn's report page has its
+        // title (`MonitorReport.html()`), its JSON names the monitor.
+        let isReport: Bool =
+            if html { String(decoding: body.prefix(8192), as: UTF8.self).contains("Cairn monitor report</title>") }
+            else if case .string? = (try? JSONValue.parse(body))?["monitor_id"] { true } else { false }
+        guard isReport else {
+            throw CairnError(.internalError, "Tracking server answered \(url(path, query)) with \(html ? "a page" : "JSON") that is not a monitor report: is the tracking URI a cairn server (and not a login page or proxy in front of it)?")
+        }
+        return body
     }
 
     /// The inference log export (`format`, `model`, `version`, `start_ms`, `end_ms`,
     /// `max_results`).
     public func exportLog(_ query: [String: String]) async throws -> [UInt8] {
-        try await bytes("api/cairn/v1/inference-log", query)
+        try await bytes("api/cairn/v1/inference-log", query, expecting: Self.exportType(query))
     }
 
     /// The inference log export handed to `consume` chunk by chunk, in constant memory.
     public func exportLog(_ query: [String: String], into consume: (ByteBuffer) async throws -> Void) async throws {
-        try await stream("api/cairn/v1/inference-log", query, into: consume)
+        try await stream("api/cairn/v1/inference-log", query, expecting: Self.exportType(query), into: consume)
+    }
+
+    /// The content type Cairn's server sends each export format with
+    /// (`InferenceLogExportFormat.contentType`).
+    static func exportType(_ query: [String: String]) -> Expected {
+        query["format"] == "csv"
+            ? Expected(["text/csv"], "the inference log as CSV")
+            : Expected(["application/x-ndjson"], "the inference log as JSON Lines")
     }
 }

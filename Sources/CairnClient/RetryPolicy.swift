@@ -6,8 +6,10 @@ import CairnCore
 /// then factor × 2^(n-1) seconds plus up to `jitter` seconds.
 ///
 /// Unlike MLflow, which retries every method, only calls that are safe to repeat (reads) are
-/// retried, and only when the server never answered (a connection that failed or closed) or
-/// answered 429 or 503, which say "later". A 500 from Cairn is a bug; asking again hides it.
+/// retried: when the server never answered (a connection that failed or closed, or no answer
+/// in time) or answered one of MLflow's transient statuses (`_TRANSIENT_FAILURE_RESPONSE_CODES`
+/// in `mlflow/utils/request_utils.py`). Writes are never retried: one that failed may have
+/// been applied.
 public struct RetryPolicy: Sendable, Equatable {
     public var maxRetries: Int
     public var backoffFactor: Double
@@ -15,7 +17,7 @@ public struct RetryPolicy: Sendable, Equatable {
     public var maxBackoff: Duration
     public var respectRetryAfter: Bool
 
-    public static let retryableStatuses: Set<Int> = [429, 503]
+    public static let retryableStatuses: Set<Int> = [408, 429, 500, 502, 503, 504]
 
     public init(maxRetries: Int = 7, backoffFactor: Double = 2, backoffJitter: Double = 1, maxBackoff: Duration = .seconds(120), respectRetryAfter: Bool = true) {
         self.maxRetries = max(0, maxRetries)
@@ -31,7 +33,7 @@ public struct RetryPolicy: Sendable, Equatable {
     /// MLflow's variables, with its limits (at most 10 retries, a factor of at most 120).
     public init(environment: [String: String]) throws(CairnError) {
         let jitter: Double
-        if let text = environment["MLFLOW_HTTP_REQUEST_BACKOFF_JITTER"], !text.isEmpty {
+        if let text = environment["MLFLOW_HTTP_REQUEST_BACKOFF_JITTER"] {
             guard let value = Double(text), value.isFinite, value >= 0 else {
                 throw CairnError.invalidParameter("MLFLOW_HTTP_REQUEST_BACKOFF_JITTER must be a number of seconds, not '\(text)'.")
             }

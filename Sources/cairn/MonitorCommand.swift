@@ -39,7 +39,21 @@ func writeOutput(_ bytes: [UInt8], to path: String) throws {
         }
         return
     }
-    try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+    do {
+        try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+    } catch {
+        throw cannotWrite(path, error)
+    }
+}
+
+/// A failed write to `path` in one line: the path and the system's reason ("No such file or
+/// directory"), not Foundation's error domain and code.
+func cannotWrite(_ path: String, _ error: any Error) -> CairnError {
+    let nsError = error as NSError
+    let underlying = (nsError.userInfo[NSUnderlyingErrorKey] as? any Error).map { $0 as NSError }
+    let posix = [nsError, underlying].compactMap { $0 }.first { $0.domain == NSPOSIXErrorDomain }
+    let reason = posix.map { String(cString: strerror(Int32($0.code))) } ?? (error as? POSIXError).map { String(cString: strerror($0.code.rawValue)) } ?? nsError.localizedDescription
+    return CairnError.invalidParameter("Cannot write \(path): \(reason).")
 }
 
 /// A reader that stops early (`cairn monitor log | head`) closes the pipe: like any Unix

@@ -29,7 +29,7 @@ struct MonitorReferenceCommand: AsyncParsableCommand {
 
     func run() async throws {
         let client = try await server.client()
-        let (name, version) = try await client.registeredVersion(try ModelURI(parsing: modelURI))
+        let (name, version) = try await client.registeredVersion(try ModelURI(loading: modelURI))
         let location: String
         if let data {
             location = data

@@ -42,7 +42,7 @@ struct PredictCommand: AsyncParsableCommand {
     func run() async throws {
         bootstrapLogging(logLevel)
         let logger = Logger(label: "cairn")
-        let uri = try ModelURI(parsing: modelURI)
+        let uri = try ModelURI(loading: modelURI)
         let resolver = ModelResolver(
             tracking: try ClientConfiguration.fromEnvironment(trackingURI: trackingUri),
             cacheDirectory: modelCacheDir ?? ModelCache.defaultDirectory(), logger: logger

@@ -110,7 +110,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard inferenceLogRetentionDays.isFinite, inferenceLogRetentionDays >= 1.0 / 24, inferenceLogRetentionDays <= 36_500 else {
             throw ValidationError("--inference-log-retention-days must be between 0.0417 (an hour) and 36500.")
         }
-        var configuration = ServeConfiguration(modelURI: try ModelURI(parsing: modelURI))
+        var configuration = ServeConfiguration(modelURI: try ModelURI(loading: modelURI))
         configuration.host = host
         configuration.port = port
         configuration.tracking = try ClientConfiguration.fromEnvironment(trackingURI: trackingUri)
@@ -123,9 +123,9 @@ struct ServeCommand: AsyncParsableCommand {
             maxQueueWait: .microseconds(Int64(min(maxQueueWaitMs, 86_400_000) * 1000))
         )
         configuration.maxBodyBytes = maxRequestBytes
-        configuration.canaryURI = try canary.map { try ModelURI(parsing: $0) }
+        configuration.canaryURI = try canary.map { try ModelURI(loading: $0) }
         configuration.canaryPercent = canaryPercent
-        configuration.shadowURI = try shadow.map { try ModelURI(parsing: $0) }
+        configuration.shadowURI = try shadow.map { try ModelURI(loading: $0) }
         configuration.pollInterval = .milliseconds(Int64(max(0.05, pollInterval) * 1000))
         configuration.inferenceLog = inferenceLog.map {
             InferenceLogWriter.Options(

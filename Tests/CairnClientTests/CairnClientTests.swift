@@ -72,7 +72,8 @@ import Testing
         }
     }
 
-    @Test(arguments: [429, 503])
+    /// MLflow's `_TRANSIENT_FAILURE_RESPONSE_CODES`.
+    @Test(arguments: [408, 429, 500, 502, 503, 504])
     func aReadIsRetriedOnABusyAnswer(_ status: Int) async throws {
         try await TestHTTPServer.with(reply: { _, index in
             index == 0 ? .respond(status: status, headers: [("Retry-After", "0")], body: #"{"error_code": "TEMPORARILY_UNAVAILABLE", "message": "busy"}"#) : .respond(status: 200, body: #"{"n": 1}"#)
@@ -98,7 +99,7 @@ import Testing
         }
     }
 
-    @Test(arguments: [500, 502, 400, 404])
+    @Test(arguments: [400, 401, 403, 404])
     func otherFailuresAreNotRetried(_ status: Int) async throws {
         try await TestHTTPServer.with(reply: { _, _ in .respond(status: status, body: #"{"error_code": "INTERNAL_ERROR", "message": "bug"}"#) }) { server, url in
             await #expect(throws: APIError.self) { _ = try await client(url).get("api/2.0/mlflow/runs/get") }
@@ -132,7 +133,7 @@ import Testing
 
     @Test func streamsABodyChunkByChunk() async throws {
         let body = String(repeating: "{\"x\": 1}\n", count: 50_000)
-        try await TestHTTPServer.with(reply: { _, _ in .respond(status: 200, body: body) }) { _, url in
+        try await TestHTTPServer.with(reply: { _, _ in .respond(status: 200, headers: [("Content-Type", "application/x-ndjson")], body: body) }) { _, url in
             var received: [UInt8] = []
             var chunks = 0
             try await client(url).exportLog(["format": "jsonl"]) { chunk in

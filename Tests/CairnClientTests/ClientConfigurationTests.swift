@@ -68,10 +68,66 @@ import Testing
     }
 
     @Test func aClientNeedsAnHTTPTrackingServer() {
-        for uri in [nil, "file:///tmp/mlruns", "sqlite:///mlflow.db", "databricks"] as [String?] {
-            let error = #expect(throws: CairnError.self) { try CairnClient(ClientConfiguration(trackingURI: uri)) }
-            #expect(error?.message.contains("--tracking-uri http://host:port or set MLFLOW_TRACKING_URI") == true)
+        let error = #expect(throws: CairnError.self) { try CairnClient(ClientConfiguration(trackingURI: nil)) }
+        #expect(error?.message == "A tracking server is needed: pass --tracking-uri http://host:port or set MLFLOW_TRACKING_URI.")
+    }
+
+    /// A URI that is set says what is wrong with it, never that none is set.
+    @Test(arguments: [
+        ("not a url", "'not a url' is not an http(s) URL"),
+        ("ftp://x", "'ftp://x' is not an http(s) URL"),
+        ("databricks", "'databricks' names Databricks"),
+        ("databricks://profile", "names Databricks"),
+        ("127.0.0.1:21500", "has no scheme: use http://127.0.0.1:21500"),
+        ("localhost:5000", "has no scheme: use http://localhost:5000"),
+        ("sqlite:///mlflow.db", "'sqlite:///mlflow.db' is a store, not a server"),
+        ("file:///tmp/mlruns", "is a store, not a server"),
+        ("/tmp/mlruns", "is a store, not a server"),
+        ("postgresql://ann:s3cret@db/mlflow", "'postgresql://db/mlflow' is a store, not a server"),
+        ("http://127.0.0.1:99999", "'http://127.0.0.1:99999' has port 99999: a port is from 1 to 65535"),
+        ("http://:5000", "'http://:5000' is not a valid URL with a host"),
+    ])
+    func aTrackingURIThatIsNotAServersSaysWhatIsWrong(_ uri: String, _ expected: String) {
+        let error = #expect(throws: CairnError.self) { try CairnClient(ClientConfiguration(trackingURI: uri)) }
+        #expect(error?.message.contains(expected) == true, "\(error?.message ?? "")")
+        #expect(error?.message.contains("A tracking server is needed") == false)
+        #expect(error?.message.contains("s3cret") == false)
+    }
+
+    @Test func credentialsInTheURIAreBasicAuthAndLeaveTheURI() throws {
+        func configuration(_ uri: String, _ environment: [String: String] = [:]) throws -> Configuration {
+            try Configuration.fromEnvironment(trackingURI: uri, environment: environment)
         }
+        let plain = try configuration("http://us%40er:p%3Aw@h:5000/prefix/")
+        #expect(plain.trackingURI == "http://h:5000/prefix")
+        #expect(plain.credentials == .basic(username: "us@er", password: "p:w"))
+        // `requests` replaces the header MLflow sets from the variables with the URL's.
+        let both = try configuration("https://ann:pw@h", ["MLFLOW_TRACKING_USERNAME": "bob", "MLFLOW_TRACKING_PASSWORD": "x", "MLFLOW_TRACKING_TOKEN": "t"])
+        #expect(both.credentials == .basic(username: "ann", password: "pw"))
+        // A user without a password sends nothing from the URL (`get_auth_from_url`).
+        let userOnly = try configuration("http://ann@h", ["MLFLOW_TRACKING_TOKEN": "t"])
+        #expect(userOnly.trackingURI == "http://h" && userOnly.credentials == .bearer("t"))
+        #expect(try configuration("http://h:5000").credentials == nil)
+        #expect(Configuration.redacted("http://ann:pw@h:1/x") == "http://***@h:1/x")
+        #expect(Configuration.redacted("http://h:1/x@y") == "http://h:1/x@y")
+        let error = #expect(throws: CairnError.self) { try configuration("http://ann:p%0Aw@h") }
+        #expect(error?.message.contains("control character") == true && error?.message.contains("p%0Aw") == false)
+    }
+
+    @Test(arguments: ["MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"])
+    func aLineBreakInACredentialIsRefusedNamingTheVariable(_ name: String) {
+        var environment = ["MLFLOW_TRACKING_USERNAME": "ann", "MLFLOW_TRACKING_PASSWORD": "pw", "MLFLOW_TRACKING_TOKEN": "t"]
+        environment[name] = "secret\r\nX-Injected: 1"
+        let error = #expect(throws: CairnError.self) { try Configuration.fromEnvironment(trackingURI: "http://h", environment: environment) }
+        #expect(error?.message.hasPrefix(name) == true)
+        #expect(error?.message.contains("secret") == false)
+    }
+
+    /// MLflow's `int("")` and `float("")` fail as its empty booleans do: set but empty is refused.
+    @Test(arguments: ["MLFLOW_HTTP_REQUEST_TIMEOUT", "MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER"])
+    func anEmptyNumberIsRefusedAsAnEmptyBooleanIs(_ name: String) {
+        let error = #expect(throws: CairnError.self) { try Configuration.fromEnvironment(trackingURI: "http://h", environment: [name: ""]) }
+        #expect(error?.message.hasPrefix(name) == true)
     }
 
     @Test func backoffIsUrllib3sWithMLflowsFactorAndCap() {

@@ -17,6 +17,8 @@ enum Reply: Sendable {
     case respond(status: Int, headers: [(String, String)] = [], body: String = "{}")
     /// Closes the connection without an answer.
     case close
+    /// Never answers (a hung server).
+    case hang
 }
 
 /// A loopback HTTP/1.1 server (optionally TLS) that records every request and answers as
@@ -87,6 +89,8 @@ final class TestHTTPServer: Sendable {
                 switch server.reply(request, server.record(request)) {
                 case .close:
                     context.close(promise: nil)
+                case .hang:
+                    break
                 case .respond(let status, let extra, let text):
                     var headers = HTTPHeaders(extra)
                     headers.add(name: "Content-Length", value: String(text.utf8.count))

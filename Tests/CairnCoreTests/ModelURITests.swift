@@ -59,6 +59,30 @@ import Testing
         #expect(error?.code == .invalidParameterValue)
     }
 
+    /// `load_model` strips trailing slashes before `_parse_model_uri` (`split_models_uri`).
+    @Test(arguments: [
+        ("models:/churn/1/", ModelURI.registered(name: "churn", selector: .version(1))),
+        ("models:/churn/1//", .registered(name: "churn", selector: .version(1))),
+        ("models:/churn/latest/", .registered(name: "churn", selector: .latest)),
+        ("models:/churn/Production/", .registered(name: "churn", selector: .stage("Production"))),
+        ("models:/churn@champion/", .registered(name: "churn", selector: .alias("champion"))),
+        ("models:/m-abc/", .loggedModel(id: "m-abc")),
+        ("models:/churn/", .loggedModel(id: "churn")),
+        ("models:/churn/1", .registered(name: "churn", selector: .version(1))),
+        ("runs:/r1/model/", .run(id: "r1", path: "model/")),
+        ("/tmp/model/", .localDirectory("/tmp/model/")),
+    ])
+    func loadingAcceptsWhatLoadModelAccepts(_ text: String, _ expected: ModelURI) throws {
+        #expect(try ModelURI(loading: text) == expected)
+    }
+
+    @Test(arguments: ["", " ", "\n", "models:/", "models:/a/b/c"])
+    func loadingRefusesAnEmptyOrMalformedURI(_ text: String) {
+        let error = #expect(throws: CairnError.self) { try ModelURI(loading: text) }
+        #expect(error?.code == .invalidParameterValue)
+        #expect(error?.message.contains("empty") == text.allSatisfy(\.isWhitespace))
+    }
+
     @Test(arguments: ["s3://bucket/model", "http://host/model", "mlflow-artifacts:/0/m/artifacts"])
     func refusesOtherSchemesByName(_ text: String) {
         let error = #expect(throws: CairnError.self) { try ModelURI(parsing: text) }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import os
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -159,3 +160,154 @@ def test_a_bad_insecure_tls_value_is_refused_naming_the_variable(value, input_cs
                   env={"MLFLOW_TRACKING_URI": "http://127.0.0.1:1", "MLFLOW_TRACKING_INSECURE_TLS": value}, timeout=30)
     assert result.returncode != 0
     assert "MLFLOW_TRACKING_INSECURE_TLS must be one of true, false, 1 or 0" in result.stderr, result.stderr
+
+
+class FixedServer:
+    """What may sit at a tracking URI that is not a cairn server: answers every request with
+    `status`, `content_type` and `body` (an SSO login page, any JSON), or never answers when
+    `hang` (a listening socket nobody accepts from)."""
+
+    def __init__(self, status=200, content_type="text/html; charset=utf-8", body=b"<html><form>Sign in</form></html>", hang=False):
+        self.hang = hang
+        if hang:
+            self.socket = socket.socket()
+            self.socket.bind(("127.0.0.1", 0))
+            self.socket.listen(16)
+            self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+            return
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_POST = do_GET
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        if not self.hang:
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.hang:
+            self.socket.close()
+            return
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+
+def _one_line_error(stderr: str) -> None:
+    """The failure is said once, in Cairn's words: no library's error type or build path."""
+    for leak in ("HTTPClientError", "BoringSSL", "NIOSSL", "NSCocoaErrorDomain", ".build/checkouts"):
+        assert leak not in stderr, stderr
+    assert len([line for line in stderr.splitlines() if line.startswith("Error:")]) == 1, stderr
+
+
+LOGIN_PAGE = {}
+ANY_JSON = {"content_type": "application/json", "body": b'{"ok": true}'}
+
+
+@pytest.mark.parametrize("args,answer", [
+    (["monitor", "log"], LOGIN_PAGE),
+    (["monitor", "log", "--format", "csv"], LOGIN_PAGE),
+    (["monitor", "log"], ANY_JSON),
+    (["monitor", "report", "m", "--out", "report.html"], LOGIN_PAGE),
+    (["monitor", "report", "m", "--out", "report.json"], ANY_JSON),
+], ids=["log-login-page", "csv-login-page", "log-any-json", "report-login-page", "report-any-json"])
+def test_monitor_commands_refuse_what_is_not_cairns_answer(args, answer, scratch):  # noqa: F811
+    with FixedServer(**answer) as server:
+        result = _run(*args, "--tracking-uri", server.url, cwd=scratch, timeout=60)
+    assert result.returncode != 0, result.stdout[:500]
+    assert server.url + "/api/cairn/v1/" in result.stderr, result.stderr
+    assert "not a login page or proxy in front of it" in result.stderr, result.stderr
+    assert result.stdout == ""
+    assert not (scratch / "report.html").exists() and not (scratch / "report.json").exists()
+    _one_line_error(result.stderr)
+
+
+def test_credentials_in_the_tracking_uri_are_basic_auth_and_never_printed(server_url, registered, input_csv, scratch):  # noqa: F811
+    expected = "Basic " + base64.b64encode(b"ann:s3cret").decode()
+    with RecordingProxy(server_url) as proxy:
+        uri = proxy.url.replace("://", "://ann:s3cret@")
+        result = _run("predict", f"models:/{registered}/1", "--input", str(input_csv), "--output", "-", "--runtime", "native",
+                      env={"MLFLOW_TRACKING_URI": uri, "CAIRN_CACHE_DIR": str(scratch / "cache")}, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert proxy.seen and all(auth == expected for _, _, auth in proxy.seen), proxy.seen
+        failed = _run("predict", f"models:/{registered}/Staging", "--input", str(input_csv), "--output", "-",
+                      env={"MLFLOW_TRACKING_URI": uri}, timeout=60)
+        assert failed.returncode != 0
+        assert "Staging" in failed.stderr and "s3cret" not in failed.stderr and "ann:" not in failed.stderr, failed.stderr
+    down = _run("predict", "models:/m/1", "--input", str(input_csv), "--output", "-",
+                env={"MLFLOW_TRACKING_URI": f"http://ann:s3cret@127.0.0.1:{_free_port()}"}, timeout=60)
+    assert down.returncode != 0 and "s3cret" not in down.stderr, down.stderr
+
+
+@pytest.mark.parametrize("case", ["timeout", "https-to-http", "token-with-crlf"])
+def test_transport_failures_are_one_line_naming_the_url(case, input_csv):  # noqa: F811
+    env = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}
+    with FixedServer(hang=(case == "timeout")) as server:
+        if case == "timeout":
+            env.update(MLFLOW_TRACKING_URI=server.url, MLFLOW_HTTP_REQUEST_TIMEOUT="1")
+            expected = f"{server.url}/api/2.0/mlflow/model-versions/get-download-uri?name=m&version=1: timed out after 1 s."
+        elif case == "https-to-http":
+            env.update(MLFLOW_TRACKING_URI=server.url.replace("http://", "https://"))
+            expected = "TLS handshake failed: is the server https?"
+        else:
+            env.update(MLFLOW_TRACKING_URI=server.url, MLFLOW_TRACKING_TOKEN="t0k\r\nX-Injected: 1")
+            expected = "MLFLOW_TRACKING_TOKEN holds a control character"
+        result = _run("predict", "models:/m/1", "--input", str(input_csv), "--output", "-", env=env, timeout=60)
+    assert result.returncode != 0
+    assert expected in result.stderr, result.stderr
+    assert "X-Injected" not in result.stderr
+    _one_line_error(result.stderr)
+
+
+@pytest.mark.cairn_only  # Cairn's monitoring API
+def test_monitor_log_to_a_path_that_cannot_be_written_is_one_line(server_url):
+    result = _run("monitor", "log", "--tracking-uri", server_url, "--format", "csv", "--out", "/nonexistent/x.csv", timeout=60)
+    assert result.returncode != 0
+    assert "Cannot write /nonexistent/x.csv: No such file or directory." in result.stderr, result.stderr
+    _one_line_error(result.stderr)
+
+
+@pytest.mark.parametrize("uri,expected", [
+    ("not a url", "'not a url' is not an http(s) URL"),
+    ("ftp://x", "'ftp://x' is not an http(s) URL"),
+    ("databricks", "'databricks' names Databricks"),
+    ("127.0.0.1:21500", "has no scheme: use http://127.0.0.1:21500"),
+    ("sqlite:///mlflow.db", "is a store, not a server"),
+    ("http://127.0.0.1:99999", "has port 99999: a port is from 1 to 65535"),
+])
+def test_a_tracking_uri_that_is_set_says_what_is_wrong_with_it(uri, expected, input_csv):  # noqa: F811
+    for args, env in [
+        (["predict", "models:/m/1", "--input", str(input_csv), "--output", "-"], {"MLFLOW_TRACKING_URI": uri}),
+        (["monitor", "log", "--tracking-uri", uri], {}),
+    ]:
+        result = _run(*args, env=env, timeout=30)
+        assert result.returncode != 0
+        assert expected in result.stderr, result.stderr
+        assert "A tracking server is needed" not in result.stderr and "connection refused" not in result.stderr, result.stderr
+
+
+def test_a_trailing_slash_loads_as_in_mlflow_and_an_empty_uri_is_refused(server_url, registered, input_csv, scratch):  # noqa: F811
+    uri = f"models:/{registered}/1/"
+    # The stock client loads it: split_models_uri strips the slash.
+    stock = mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(scratch / "stock"))
+    assert (Path(stock) / "MLmodel").exists()
+    result = _run("predict", uri, "--input", str(input_csv), "--output", "-", "--runtime", "native",
+                  env={"MLFLOW_TRACKING_URI": server_url, "CAIRN_CACHE_DIR": str(scratch / "cache")}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    empty = _run("serve", "", timeout=30)
+    assert empty.returncode != 0
+    assert "The model URI is empty" in empty.stderr and "MLmodel" not in empty.stderr, empty.stderr

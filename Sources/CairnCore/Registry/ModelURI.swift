@@ -35,6 +35,23 @@ public enum ModelURI: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// A URI given to load a model (`cairn serve`, `predict`, `monitor reference`), read as
+    /// `mlflow.pyfunc.load_model` reads it, which takes more than `_parse_model_uri`: its
+    /// `split_models_uri` strips trailing slashes first, so `models:/churn/1/` loads version 1.
+    /// An empty URI is refused (MLflow would look for a model in the working directory).
+    public init(loading raw: String) throws(CairnError) {
+        var text = Self.cleaned(raw)
+        guard !text.allSatisfy(\.isWhitespace) else {
+            throw CairnError.invalidParameter("The model URI is empty. Use models:/name/version, models:/name@alias, models:/m-id, runs:/id/path or a local model directory.")
+        }
+        guard text.lowercased().hasPrefix("models:") else {
+            try self.init(parsing: raw)
+            return
+        }
+        while text.hasSuffix("/") { text.removeLast() }
+        try self.init(parsing: text)
+    }
+
     public init(parsing raw: String) throws(CairnError) {
         let text = Self.cleaned(raw)
         guard let colon = text.firstIndex(of: ":"), Self.isScheme(text[..<colon]) else {

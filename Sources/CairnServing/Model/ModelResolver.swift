@@ -36,7 +36,8 @@ public struct ModelResolver: Sendable {
 
     /// The client of the tracking server, for URIs that need one.
     func makeClient() throws(CairnError) -> CairnClient {
-        guard let uri = tracking.trackingURI, uri.hasPrefix("http://") || uri.hasPrefix("https://") else {
+        // A URI that is set but not a server's is refused by the client, saying what is wrong.
+        guard tracking.trackingURI != nil else {
             throw CairnError(.invalidParameterValue, "A tracking server is needed to resolve this model URI: pass --tracking-uri http://host:port or set MLFLOW_TRACKING_URI.")
         }
         var client = try CairnClient(tracking, logger: logger)

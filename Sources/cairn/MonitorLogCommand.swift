@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnClient
+import CairnCore
 import CairnMonitor
 import Foundation
 import NIOCore
@@ -52,14 +53,16 @@ struct MonitorLogCommand: AsyncParsableCommand {
         // leaves no half-written file behind.
         let partial = out + ".part-\(UUID().uuidString.prefix(8))"
         guard FileManager.default.createFile(atPath: partial, contents: nil), let handle = FileHandle(forWritingAtPath: partial) else {
-            throw ValidationError("Cannot write \(out).")
+            throw CairnError.invalidParameter("Cannot write \(out): \(String(cString: strerror(errno))).")
         }
         do {
-            try await client.exportLog(query) { chunk in try handle.write(contentsOf: chunk.readableBytesView) }
+            try await client.exportLog(query) { chunk in
+                do { try handle.write(contentsOf: chunk.readableBytesView) } catch { throw cannotWrite(out, error) }
+            }
             try handle.close()
             // rename(2): replaces an existing file at once, and unlike replaceItemAt does not
             // need one to exist.
-            guard rename(partial, out) == 0 else { throw ValidationError("Cannot write \(out): \(String(cString: strerror(errno))).") }
+            guard rename(partial, out) == 0 else { throw CairnError.invalidParameter("Cannot write \(out): \(String(cString: strerror(errno))).") }
         } catch {
             try? handle.close()
             try? FileManager.default.removeItem(atPath: partial)

@@ -98,7 +98,8 @@ public func buildRouter(
     }
     if let monitoring {
         MonitorsController(
-            store: monitoring.store, registry: monitoring.registry, service: monitoring.service, log: monitoring.log, now: monitoring.now
+            store: monitoring.store, registry: monitoring.registry, service: monitoring.service, log: monitoring.log,
+            signatures: RegisteredSignatures(registry: monitoring.registry, artifacts: artifacts), now: monitoring.now
         ).addRoutes(to: router.group("api/cairn/v1"))
     }
     return router

@@ -54,6 +54,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     // the database's own service, then the closer, so every write commits before close;
     // the data directory's lock, added first, goes last and so outlives every write.
     app.addServices(lock)
+    if let databaseLock = database.lock { app.addServices(databaseLock) }
     app.addServices(DatabaseCloser(database: database.database))
     if let service = database.service { app.addServices(service) }
     app.addServices(StaleUploadSweeper(repository: artifacts, logger: logger))
@@ -97,7 +98,8 @@ public func buildRouter(
     }
     if let monitoring {
         MonitorsController(
-            store: monitoring.store, registry: monitoring.registry, service: monitoring.service, log: monitoring.log, now: monitoring.now
+            store: monitoring.store, registry: monitoring.registry, service: monitoring.service, log: monitoring.log,
+            signatures: RegisteredSignatures(registry: monitoring.registry, artifacts: artifacts), now: monitoring.now
         ).addRoutes(to: router.group("api/cairn/v1"))
     }
     return router
@@ -131,6 +133,8 @@ struct OpenedDatabase {
     var database: any MetadataDatabase
     /// A service the database needs running (PostgreSQL's pool, SQLite's checkpoints).
     var service: (any Service)?
+    /// A SQLite file's own lock: one server per file, whichever data directory it runs with.
+    var lock: DataDirectoryLock? = nil
 }
 
 func openDatabase(_ configuration: ServerConfiguration, logger: Logger) async throws -> OpenedDatabase {
@@ -151,8 +155,9 @@ func openDatabase(_ configuration: ServerConfiguration, logger: Logger) async th
     }
     let directory = (path as NSString).deletingLastPathComponent
     if !directory.isEmpty { try DataDirectory.prepare(directory, role: "database directory") }
+    let lock = try DataDirectoryLock(database: path)
     let database = try await SQLiteMetadataDatabase.open(path: path, logger: logger)
-    return OpenedDatabase(database: database, service: database.checkpointService())
+    return OpenedDatabase(database: database, service: database.checkpointService(), lock: lock)
 }
 
 /// Closes the metadata database when the service group shuts down.

@@ -149,7 +149,7 @@ import Testing
     @Test func unknownFieldsAreRefusedByName() {
         Self.expectRefused(Self.body(#""version": "7""#), naming: "unknown field 'version'")
         Self.expectRefused(Self.body(#""window": {"second": 60}"#), naming: "unknown field 'window.second'")
-        Self.expectRefused(Self.body(#""checks": [{"type": "error_rate", "threshold": 0.1, "metrics": "f1"}]"#), naming: "unknown field 'checks[].metrics'")
+        Self.expectRefused(Self.body(#""checks": [{"type": "error_rate", "threshold": 0.1, "metrics": "f1"}]"#), naming: "unknown field 'checks[0].metrics'")
         Self.expectRefused(Self.body(#""drift": {"share": 0.3}"#), naming: "unknown field 'drift.share'")
     }
 
@@ -185,7 +185,7 @@ import Testing
         Self.expectRefused(Self.body(#""alias": """#), naming: "'alias'")
         Self.expectRefused(Self.body(#""interval_seconds": 0"#), naming: "'interval_seconds'")
         Self.expectRefused(Self.body(#""min_rows": 0"#), naming: "'min_rows'")
-        Self.expectRefused(Self.body(#""task": "ranking""#), naming: "'task'")
+        Self.expectRefused(Self.body(#""task": "ranking""#), naming: "task: 'ranking' is not one of classification, regression")
         Self.expectRefused(Self.body(#""interval_seconds": "60""#), naming: "'interval_seconds'")
         Self.expectRefused(#"[1, 2]"#, naming: "Invalid monitor")
         Self.expectRefused("{", naming: "Invalid monitor")

@@ -1,3 +1,4 @@
+import CairnArtifacts
 import CairnCore
 import CairnStore
 import Foundation
@@ -35,7 +36,8 @@ import Testing
 
     /// A router with monitoring mounted, and a registered model `churn` with version 1.
     func withApp(
-        now: @escaping WallClock = SystemClock.now, _ body: @Sendable (any TestClientProtocol, Stores) async throws -> Void
+        now: @escaping WallClock = SystemClock.now, artifacts: (any ArtifactRepository)? = nil,
+        _ body: @Sendable (any TestClientProtocol, Stores) async throws -> Void
     ) async throws {
         let logger = Logger(label: "test")
         let database = try await SQLiteMetadataDatabase.open(path: base + "/cairn.db", logger: logger)
@@ -45,7 +47,8 @@ import Testing
         _ = try await stores.registry.createModelVersion(CreateModelVersion(name: "churn", source: "s3://bucket/churn/1"))
         let metrics = PrometheusCollectorRegistry()
         let monitoring = Monitoring(store: stores.monitors, registry: stores.registry, logDirectory: logDirectory, metrics: metrics, logger: logger, now: now)
-        let router = buildRouter(store: SQLTrackingStore(database: database), registryStore: stores.registry, monitoring: monitoring, registry: metrics)
+        let router = buildRouter(
+            store: SQLTrackingStore(database: database), registryStore: stores.registry, artifacts: artifacts, monitoring: monitoring, registry: metrics)
         let app = Application(router: router, logger: logger)
         do {
             try await app.test(.router) { client in try await body(client, stores) }
@@ -100,15 +103,16 @@ import Testing
             #expect(try json(try await client.get("\(Self.api)/monitors/\(id)"))["monitor"]?["name"] == .string("watch"))
             #expect(try json(try await client.get("\(Self.api)/monitors/watch"))["monitor"]?["monitor_id"] == .string(id))
             try expectError(try await client.get("\(Self.api)/monitors/nope"), .resourceDoesNotExist)
-            try expectError(try await client.post("\(Self.api)/monitors", #"{"name": "watch", "model_name": "churn"}"#), .resourceAlreadyExists)
+            try expectError(try await client.post("\(Self.api)/monitors", #"{"name": "watch", "model_name": "churn", "checks": [{"type": "error_rate", "threshold": 0.1}]}"#), .resourceAlreadyExists)
 
-            _ = try await client.post("\(Self.api)/monitors", #"{"name": "another", "model_name": "churn"}"#)
+            _ = try await client.post("\(Self.api)/monitors", #"{"name": "another", "model_name": "churn", "checks": [{"type": "error_rate", "threshold": 0.1}]}"#)
             guard case .array(let listed)? = try json(try await client.get("\(Self.api)/monitors"))["monitors"] else { Issue.record("no list"); return }
             #expect(listed.map { $0["name"] } == [.string("another"), .string("watch")])
 
+            try await stores.registry.setRegisteredModelAlias(name: "churn", alias: "champion", version: "1")
             let updated = try await client.execute(
                 uri: "\(Self.api)/monitors/\(id)", method: .put, headers: [.contentType: "application/json"],
-                body: ByteBuffer(string: #"{"name": "renamed", "model_name": "churn", "alias": "champion", "window": {"rows": 100}}"#))
+                body: ByteBuffer(string: #"{"name": "renamed", "model_name": "churn", "alias": "champion", "window": {"rows": 100}, "checks": [{"type": "error_rate", "threshold": 0.1}]}"#))
             #expect(updated.status == .ok)
             #expect(try json(updated)["monitor"]?["alias"] == .string("champion"))
             let stored = try await stores.monitors.getMonitor(idOrName: id)
@@ -116,7 +120,7 @@ import Testing
             #expect(stored.alias == "champion")
             #expect(try MonitorSpec.decode(Array(stored.spec.utf8)).window == MonitorSpec.Window(rows: 100))
             // A rename onto another monitor's name, or an invalid spec, changes nothing.
-            for body in [#"{"name": "another", "model_name": "churn"}"#, #"{"name": "renamed", "model_name": "churn", "min_rows": 0}"#, #"{"name": "x", "model_name": "ghost"}"#] {
+            for body in [#"{"name": "another", "model_name": "churn", "checks": [{"type": "error_rate", "threshold": 0.1}]}"#, #"{"name": "renamed", "model_name": "churn", "min_rows": 0, "checks": [{"type": "error_rate", "threshold": 0.1}]}"#, #"{"name": "x", "model_name": "ghost", "checks": [{"type": "error_rate", "threshold": 0.1}]}"#] {
                 let refused = try await client.execute(
                     uri: "\(Self.api)/monitors/\(id)", method: .put, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
                 #expect(refused.status.code >= 400 && refused.status.code < 500)
@@ -155,7 +159,7 @@ import Testing
             #expect(message?.contains("webhook_max_attempts") == true)
 
             // A monitor of a model the registry does not know is a typo: 404, not an empty monitor.
-            try expectError(try await client.post("\(Self.api)/monitors", #"{"name": "w", "model_name": "ghost"}"#), .resourceDoesNotExist)
+            try expectError(try await client.post("\(Self.api)/monitors", #"{"name": "w", "model_name": "ghost", "checks": [{"type": "error_rate", "threshold": 0.1}]}"#), .resourceDoesNotExist)
             // The body must be JSON, however well-formed it is.
             try expectError(
                 try await client.post("\(Self.api)/monitors", #"{"name": "w", "model_name": "churn"}"#, contentType: "text/plain"), .invalidParameterValue)
@@ -163,6 +167,126 @@ import Testing
                 try await client.post("\(Self.api)/monitors", #"{"name": "w", "model_name": "churn"}"#, contentType: "application/x-www-form-urlencoded"),
                 .invalidParameterValue)
             #expect(try await stores.monitors.listMonitors().isEmpty)
+        }
+    }
+
+    /// A router whose artifact store holds model `scored` version 1, logged with a signature
+    /// that takes f0…f3 (as `mlflow.sklearn.log_model` writes it).
+    func withSignedModel(_ body: @Sendable (any TestClientProtocol, Stores) async throws -> Void) async throws {
+        let inputs = (0..<4).map { #"{"type": "double", "name": "f\#($0)", "required": true}"# }.joined(separator: ", ")
+        let mlmodel = """
+            artifact_path: model
+            flavors:
+              python_function:
+                loader_module: mlflow.sklearn
+            signature:
+              inputs: '[\(inputs)]'
+              outputs: '[{"type": "long", "required": true}]'
+            """
+        let repository = try LocalArtifactRepository(rootDirectory: base + "/artifacts", configuration: .init(durableWrites: false))
+        try await withApp(artifacts: repository) { client, stores in
+            // Logged as the MLflow client logs it: under a run's proxied artifacts.
+            let run = try json(try await client.post("/api/2.0/mlflow/runs/create", #"{"experiment_id": "0"}"#))["run"]?["info"]
+            let runID = try #require(Self.string(run?["run_id"]))
+            let model = base + "/artifacts/0/\(runID)/artifacts/model"
+            try FileManager.default.createDirectory(atPath: model, withIntermediateDirectories: true)
+            try mlmodel.write(toFile: model + "/MLmodel", atomically: true, encoding: .utf8)
+            _ = try await stores.registry.createRegisteredModel(name: "scored", tags: [], description: nil)
+            _ = try await stores.registry.createModelVersion(
+                CreateModelVersion(name: "scored", source: "mlflow-artifacts:/0/\(runID)/artifacts/model", runId: runID))
+            try await body(client, stores)
+        }
+    }
+
+    @Test func aReferenceWithoutTheSignaturesInputsIsRefusedAndTheOldOneKept() async throws {
+        try await withSignedModel { client, stores in
+            func upload(_ csv: String, contentType: String? = "text/csv", version: String = "1") async throws -> TestResponse {
+                try await client.execute(
+                    uri: "\(Self.api)/references?model_name=scored&version=\(version)", method: .post,
+                    headers: contentType.map { [.contentType: $0] } ?? [:], body: ByteBuffer(string: csv))
+            }
+            let good = "f0,f1,f2,f3,label\n1,2,3,4,0\n5,6,7,8,1\n"
+            #expect(try await upload(good).status == .ok)
+            let refused = try await upload("a,b\nx,y\n")
+            #expect(refused.status == .badRequest)
+            try expectError(refused, .invalidParameterValue)
+            let message = Self.string(try json(refused)["message"]) ?? ""
+            #expect(message.contains("'f0', 'f1', 'f2', 'f3'"), "\(message)")
+            #expect(try await stores.monitors.getReference(modelName: "scored", version: "1")?.rowCount == 2)
+            // One input missing is named alone; extra columns are fine.
+            let partial = try await upload("f0,f1,f2,extra\n1,2,3,4\n")
+            #expect(Self.string(try json(partial)["message"])?.contains("the input 'f3'") == true)
+            #expect(try await upload("f3,f2,f1,f0,extra\n1,2,3,4,5\n").status == .ok)
+
+            // CSV only: the type `cairn monitor reference` sends (with or without a charset),
+            // or none; anything else is refused before the body is read.
+            for type in ["image/png", "application/json", "text/plain", "application/x-www-form-urlencoded"] {
+                let response = try await upload(good, contentType: type)
+                #expect(response.status == .badRequest, "\(type)")
+                try expectError(response, .invalidParameterValue)
+            }
+            #expect(try await upload(good, contentType: "text/csv; charset=utf-8").status == .ok)
+            #expect(try await upload(good, contentType: nil).status == .ok)
+            // A version that is not a number is a bad parameter, not a missing reference.
+            try expectError(try await client.get("\(Self.api)/references?model_name=scored&version=abc"), .invalidParameterValue)
+            try expectError(try await upload(good, version: "abc"), .invalidParameterValue)
+        }
+    }
+
+    @Test func monitorsAreCheckedAgainstWhatTheRegistryKnows() async throws {
+        try await withSignedModel { client, stores in
+            func create(_ body: String) async throws -> TestResponse {
+                try await client.post("\(Self.api)/monitors", body)
+            }
+            func message(_ response: TestResponse) throws -> String { Self.string(try json(response)["message"]) ?? "" }
+            // Nothing to check is refused, absent or empty.
+            for body in [#"{"name": "w", "model_name": "scored"}"#, #"{"name": "w", "model_name": "scored", "checks": []}"#] {
+                let response = try await create(body)
+                try expectError(response, .invalidParameterValue)
+                #expect(try message(response).contains("'checks' must list at least one check"))
+            }
+            // An alias the model does not have.
+            let alias = try await create(#"{"name": "w", "model_name": "scored", "alias": "champion", "checks": [{"type": "feature_drift"}]}"#)
+            try expectError(alias, .resourceDoesNotExist)
+            #expect(try message(alias).contains("has no alias 'champion'"))
+            // A drift setting for a column the version's signature does not have.
+            let column = try await create(#"{"name": "w", "model_name": "scored", "checks": [{"type": "feature_drift"}], "drift": {"methods": {"f7": "psi"}}}"#)
+            try expectError(column, .invalidParameterValue)
+            #expect(try message(column).contains("'f7'"))
+            #expect(try message(column).contains("f0, f1, f2, f3"))
+            try expectError(
+                try await create(#"{"name": "w", "model_name": "scored", "checks": [{"type": "feature_drift"}], "drift": {"thresholds": {"f7": 0.2}}}"#),
+                .invalidParameterValue)
+            #expect(try await stores.monitors.listMonitors().isEmpty)
+
+            try await stores.registry.setRegisteredModelAlias(name: "scored", alias: "champion", version: "1")
+            let created = try await create(
+                #"{"name": "w", "model_name": "scored", "alias": "champion", "checks": [{"type": "feature_drift"}], "drift": {"methods": {"f1": "psi", "prediction": "jensenshannon"}}}"#)
+            #expect(created.status == .ok)
+            // A model whose signature is unknown here (churn's files are in S3) is not checked.
+            #expect(try await create(#"{"name": "c", "model_name": "churn", "checks": [{"type": "feature_drift"}], "drift": {"methods": {"f7": "psi"}}}"#).status == .ok)
+        }
+    }
+
+    @Test func monitorRefusalsSpeakTheClientsTerms() async throws {
+        try await withApp { client, _ in
+            func message(_ body: String) async throws -> String {
+                let response = try await client.post("\(Self.api)/monitors", body)
+                try expectError(response, .invalidParameterValue)
+                return Self.string(try json(response)["message"]) ?? ""
+            }
+            let kind = try await message(#"{"name": "w", "model_name": "churn", "checks": [{"type": "nope"}]}"#)
+            #expect(kind.contains("checks[0].type: 'nope' is not one of feature_drift, prediction_drift, quality"), "\(kind)")
+            #expect(!kind.contains("Kind") && !kind.contains(".["))
+            let metric = try await message(#"{"name": "w", "model_name": "churn", "checks": [{"type": "quality", "metric": "f7", "threshold": 0.5}]}"#)
+            #expect(metric.contains("'f7' is not one of accuracy, precision"), "\(metric)")
+            let range = try await message(#"{"name": "w", "model_name": "churn", "checks": [{"type": "feature_drift", "threshold": 1e400}]}"#)
+            #expect(range.contains("checks[0].threshold: the number 1e400 is out of range"), "\(range)")
+            #expect(!range.contains("not valid JSON"))
+            let method = try await message(#"{"name": "w", "model_name": "churn", "checks": [{"type": "feature_drift"}], "drift": {"methods": {"age": "magic"}}}"#)
+            #expect(method.contains("drift.methods.age: 'magic' is not one of ks, chisquare"), "\(method)")
+            let type = try await message(#"{"name": "w", "model_name": "churn", "checks": [{"type": "feature_drift", "threshold": "high"}]}"#)
+            #expect(type.contains("'checks[0].threshold' has the wrong type"), "\(type)")
         }
     }
 
@@ -502,7 +626,7 @@ import Testing
         _ = try writeLog([("seen", 1_000, "1", 200)])
         let offset = Mutex<Int64>(0)
         try await withApp(now: { SystemClock.now() + offset.withLock { $0 } }) { client, _ in
-            let created = try json(try await client.post("\(Self.api)/monitors", #"{"name": "fb", "model_name": "churn", "min_rows": 1}"#))
+            let created = try json(try await client.post("\(Self.api)/monitors", #"{"name": "fb", "model_name": "churn", "min_rows": 1, "checks": [{"type": "error_rate", "threshold": 0.1}]}"#))
             let id = try #require(Self.string(created["monitor"]?["monitor_id"]))
             _ = try await client.post("\(Self.api)/feedback", #"{"feedback": [{"request_id": "seen", "label": 1}, {"request_id": "made-up", "label": 1}]}"#)
             func notes() async throws -> String {
@@ -545,7 +669,7 @@ import Testing
             let uploaded = try await client.execute(
                 uri: "\(Self.api)/references?model_name=churn&version=1&target=y", method: .post, headers: [.contentType: "text/csv"], body: ByteBuffer(string: csv))
             #expect(uploaded.status == .ok)
-            let created = try json(try await client.post("\(Self.api)/monitors", #"{"name": "classes", "model_name": "churn", "min_rows": 1}"#))
+            let created = try json(try await client.post("\(Self.api)/monitors", #"{"name": "classes", "model_name": "churn", "min_rows": 1, "checks": [{"type": "prediction_drift"}]}"#))
             let id = try #require(Self.string(created["monitor"]?["monitor_id"]))
             let report = try json(try await client.get("\(Self.api)/monitors/\(id)/report"))
             guard case .array(let histograms)? = report["histograms"] else { Issue.record("no histograms"); return }

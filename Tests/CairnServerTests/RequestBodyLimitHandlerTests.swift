@@ -1,6 +1,7 @@
 import HTTPTypes
 import NIOCore
 import NIOEmbedded
+import NIOHTTP1
 import NIOHTTPTypes
 import Testing
 @testable import CairnServer
@@ -88,5 +89,26 @@ import Testing
         try channel.writeOutbound(HTTPResponsePart.end(nil))
         #expect(channel.isActive)
         _ = try channel.finish()
+    }
+
+    /// Headers over the decoder's limit: Hummingbird answers a bare 400 (HTTPChannelHandler),
+    /// which leaves here with MLflow's error body.
+    @Test func aRequestTheDecoderRefusedGetsAJSONError() throws {
+        let channel = try channel(limit: nil)
+        channel.pipeline.fireErrorCaught(HTTPParserError.headerOverflow)
+        #expect(throws: HTTPParserError.self) { try channel.throwIfErrorCaught() }
+        try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .badRequest, headerFields: [.connection: "close", .contentLength: "0"])))
+        try channel.writeOutbound(HTTPResponsePart.end(nil))
+        guard case .head(let response)? = try channel.readOutbound(as: HTTPResponsePart.self),
+              case .body(let body)? = try channel.readOutbound(as: HTTPResponsePart.self),
+              case .end? = try channel.readOutbound(as: HTTPResponsePart.self) else {
+            Issue.record("no JSON body"); return
+        }
+        #expect(response.status == .badRequest)
+        #expect(response.headerFields[.contentType] == "application/json")
+        #expect(response.headerFields[.contentLength] == String(body.readableBytes))
+        let text = String(buffer: body)
+        #expect(text.contains("\"error_code\":\"BAD_REQUEST\"") && text.contains("headers are too large"), "\(text)")
+        _ = try? channel.finish()
     }
 }

@@ -1,5 +1,7 @@
 import CairnCore
+import CairnStore
 import Foundation
+import Logging
 import NIOCore
 import NIOPosix
 import Testing
@@ -94,5 +96,21 @@ import Testing
         first = nil
         // Released with the process (here: the lock object): the next server takes it.
         _ = try DataDirectoryLock(directory: directory)
+    }
+
+    /// `--backend-store-uri sqlite:///<another server's cairn.db>` with a data directory of its
+    /// own: the database file has its own lock.
+    @Test func aSecondServerOnTheSameSQLiteFileIsRefused() async throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-dblock-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let logger = Logger(label: "test")
+        let first = try await openDatabase(ServerConfiguration(dataDirectory: base + "/a"), logger: logger)
+        do {
+            _ = try await openDatabase(ServerConfiguration(dataDirectory: base + "/b", backendStoreURI: "sqlite:///\(base)/a/cairn.db"), logger: logger)
+            Issue.record("A second server opened the first one's database.")
+        } catch let error as CairnError {
+            #expect(error.message.contains("Another cairn server (pid \(getpid())) is using the SQLite database \(base)/a/cairn.db"), "\(error.message)")
+        }
+        try await first.database.shutdown()
     }
 }

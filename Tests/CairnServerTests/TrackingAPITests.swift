@@ -121,6 +121,31 @@ func expectError(_ response: TestResponse, _ code: ErrorCode, sourceLocation: So
         }
     }
 
+    /// Answers checked against `mlflow server` 3.17.2 (Tests/compat/test_wire.py runs them on both).
+    @Test func idsRepeatedFieldsAndQueryStringsAreReadAsMLflowReadsThem() async throws {
+        try await APIFixture.withApp { client in
+            let api = "/api/2.0/mlflow"
+            // Not an integer: 400. An integer no experiment has, negative ones too: 404.
+            try expectError(try await client.get("\(api)/experiments/get?experiment_id=abc"), .invalidParameterValue)
+            try expectError(try await client.get("\(api)/experiments/get?experiment_id=-1"), .resourceDoesNotExist)
+            try expectError(try await client.post("\(api)/experiments/delete", #"{"experiment_id": "abc"}"#), .invalidParameterValue)
+            try expectError(try await client.post("\(api)/runs/create", #"{"experiment_id": "-1"}"#), .resourceDoesNotExist)
+            // In a JSON body a repeated field is a list; in a query string one value is enough.
+            try expectError(try await client.post("\(api)/runs/search", #"{"experiment_ids": "0"}"#), .invalidParameterValue)
+            try expectError(try await client.post("\(api)/experiments/search", #"{"order_by": "name"}"#), .invalidParameterValue)
+            #expect(try await client.get("\(api)/experiments/search?order_by=name&max_results=10").status == .ok)
+            // Bytes that are not UTF-8 are kept as escapes, as Werkzeug keeps them: a name no
+            // experiment has, not a malformed request.
+            let name = try await client.get("\(api)/experiments/get-by-name?experiment_name=%ff%fe")
+            try expectError(name, .resourceDoesNotExist)
+            #expect(try json(name)["message"] == .string("Could not find experiment with name '%FF%FE'"))
+            // A 404's message shows the path as the client wrote it, before percent-encoding.
+            let route = try await client.get("/ping%25zz")
+            try expectError(route, .endpointNotFound)
+            #expect(try json(route)["message"] == .string("No API endpoint matches GET /ping%zz"))
+        }
+    }
+
     @Test func runLifecycleOverHTTP() async throws {
         try await APIFixture.withApp { client in
             let created = try json(try await client.post("/api/2.0/mlflow/runs/create", #"{"experiment_id":"0","run_name":"r1","start_time":1000}"#))

@@ -232,3 +232,49 @@ def test_foreign_host_and_cross_site_writes_are_refused(server_url, api, unique)
     r = requests.post(f"{api}/experiments/create", json={"name": name},
                       headers={"Origin": server_url}, timeout=30)
     assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("path, body", [
+    ("experiments/delete", {}),
+    ("experiments/restore", {}),
+    ("experiments/update", {"new_name": "never"}),
+    ("experiments/set-experiment-tag", {"key": "k", "value": "v"}),
+    ("runs/create", {}),
+])
+def test_experiment_ids_are_integers(api, path, body):
+    # As MLflow 3 checks them: not an integer is a 400; an integer no experiment has
+    # (a negative one too) is a 404.
+    assert_json_error(_get(f"{api}/experiments/get", experiment_id="abc"), 400, "INVALID_PARAMETER_VALUE")
+    assert_json_error(_get(f"{api}/experiments/get", experiment_id="-1"), 404, "RESOURCE_DOES_NOT_EXIST")
+    assert_json_error(_post(f"{api}/{path}", dict(body, experiment_id="abc")), 400, "INVALID_PARAMETER_VALUE")
+    assert_json_error(_post(f"{api}/{path}", dict(body, experiment_id="-1")), 404, "RESOURCE_DOES_NOT_EXIST")
+
+
+def test_repeated_fields_in_a_json_body_are_lists(api):
+    assert_json_error(_post(f"{api}/runs/search", {"experiment_ids": "0"}), 400, "INVALID_PARAMETER_VALUE")
+    assert_json_error(_post(f"{api}/experiments/search", {"order_by": "name"}), 400, "INVALID_PARAMETER_VALUE")
+    assert _post(f"{api}/runs/search", {"experiment_ids": ["0"]}).status_code == 200
+    # In a query string one value of a repeated field is enough.
+    assert _get(f"{api}/experiments/search", order_by="name", max_results=10).status_code == 200
+
+
+def test_query_bytes_that_are_not_utf8_are_kept_as_escapes(api):
+    # Werkzeug keeps them as %XX: a name no experiment has, not a malformed request.
+    r = requests.get(f"{api}/experiments/get-by-name?experiment_name=%ff%fe", timeout=30)
+    body = assert_json_error(r, 404, "RESOURCE_DOES_NOT_EXIST")
+    assert "'%FF%FE'" in body["message"], body
+    r = requests.get(f"{api}/experiments/get?experiment_id=%ff", timeout=30)
+    assert_json_error(r, 400, "INVALID_PARAMETER_VALUE")
+
+
+@pytest.mark.cairn_only
+def test_oversized_headers_and_unknown_paths_are_explained(server_url):
+    # MLflow's server (uvicorn) takes a 100 KB header; Cairn's HTTP decoder stops at 80 KiB,
+    # and says so in MLflow's error shape rather than with an empty 400.
+    r = requests.get(f"{server_url}/health", headers={"X-Request-ID": "a" * 100_000}, timeout=30)
+    body = assert_json_error(r, 400, "BAD_REQUEST")
+    assert "headers are too large" in body["message"], body
+    # requests sends /ping%zz as /ping%25zz; the message shows what the caller wrote.
+    r = requests.get(f"{server_url}/ping%zz", timeout=30)
+    body = assert_json_error(r, 404, "ENDPOINT_NOT_FOUND")
+    assert body["message"] == "No API endpoint matches GET /ping%zz", body

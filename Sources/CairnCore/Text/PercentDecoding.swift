@@ -29,6 +29,35 @@ public enum PercentDecoding {
         decoded(bytes, mode: mode, keepMalformed: true)!
     }
 
+    /// Lenient decoding, as Werkzeug decodes the query strings of MLflow's server: a malformed
+    /// escape stays as it is written, and a byte that is not part of valid UTF-8 is written
+    /// back as `%XX` (upper case), so `name=%ff` means the name `%FF`, never an error.
+    public static func decodeLeniently(_ text: some StringProtocol, mode: Mode) -> String {
+        let bytes = unquote(text.utf8, mode: mode)
+        if let string = String(validating: bytes, as: UTF8.self) { return string }
+        var result = ""
+        var index = 0
+        while index < bytes.count {
+            let lead = bytes[index]
+            let length = switch lead {
+            case 0x00...0x7F: 1
+            case 0xC2...0xDF: 2
+            case 0xE0...0xEF: 3
+            case 0xF0...0xF4: 4
+            default: 0
+            }
+            if length > 0, index + length <= bytes.count, let scalar = String(validating: bytes[index..<index + length], as: UTF8.self) {
+                result += scalar
+                index += length
+            } else {
+                let digits = Array("0123456789ABCDEF".utf8)
+                result += String(decoding: [UInt8(ascii: "%"), digits[Int(lead >> 4)], digits[Int(lead & 0x0F)]], as: UTF8.self)
+                index += 1
+            }
+        }
+        return result
+    }
+
     private static func decoded(_ input: some Collection<UInt8>, mode: Mode, keepMalformed: Bool) -> [UInt8]? {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(input.count)

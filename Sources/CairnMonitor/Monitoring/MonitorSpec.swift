@@ -134,11 +134,38 @@ public struct MonitorSpec: Codable, Sendable, Equatable {
         return spec
     }
 
-    /// Checks Foundation's decoder cannot explain: a misspelt field would otherwise be dropped
-    /// without a word and the monitor run on a default the client never chose, and a whole
-    /// number too large for its type would be called "not valid JSON".
+    /// A monitor as a client creates or replaces it: `decode`'s rules, and it must check
+    /// something, since a monitor without checks never alerts. (Specs stored before this rule
+    /// still load through `decode`.)
+    public static func decodeSubmitted(_ bytes: some Collection<UInt8>) throws(CairnError) -> MonitorSpec {
+        let spec = try decode(bytes)
+        guard !spec.checks.isEmpty else {
+            throw CairnError.invalidParameter(
+                "Invalid monitor: 'checks' must list at least one check, each with a 'type' (one of \(Self.kinds)); "
+                    + #"for example "checks": [{"type": "feature_drift"}]."#)
+        }
+        return spec
+    }
+
+    /// Names the refusal `decode` would give, for the values Foundation's decoder describes
+    /// in its own terms.
+    static var kinds: String { Check.Kind.allCases.map(\.rawValue).joined(separator: ", ") }
+
+    /// Checks Foundation's decoder cannot explain in a client's terms: a misspelt field would
+    /// otherwise be dropped without a word and the monitor run on a default the client never
+    /// chose; a number too large for a double, or a whole number too large for its type,
+    /// would be called "not valid JSON"; an unknown enum value would be named by its Swift type.
     static func precheck(_ bytes: some Collection<UInt8>) throws(CairnError) {
-        guard case .object(let fields)? = try? JSONValue.parse(bytes) else { return }
+        let document: JSONValue
+        do {
+            document = try JSONValue.parse(bytes)
+        } catch {
+            throw CairnError.invalidParameter("Invalid monitor: the body is not valid JSON (\(error.message) at byte \(error.offset)).")
+        }
+        guard case .object(let fields) = document else {
+            throw CairnError.invalidParameter("Invalid monitor: the body must be a JSON object.")
+        }
+        try refuseOutOfRange(document, at: "")
         func whole(_ value: JSONValue?, _ place: String) throws(CairnError) {
             guard case .number(let number, _)? = value else { return }
             guard number.rounded() == number, abs(number) < 1e15 else {
@@ -155,12 +182,42 @@ public struct MonitorSpec: Codable, Sendable, Equatable {
                 throw CairnError.invalidParameter("Invalid monitor: unknown field '\(place)\(unknown)'; the fields are \(known.sorted().joined(separator: ", ")).")
             }
         }
+        func choice<T: RawRepresentable & CaseIterable>(_ value: JSONValue?, _ place: String, _ type: T.Type) throws(CairnError) where T.RawValue == String {
+            guard case .string(let text)? = value, T(rawValue: text) == nil else { return }
+            throw CairnError.invalidParameter(
+                "Invalid monitor: \(place): '\(text)' is not one of \(T.allCases.map(\.rawValue).joined(separator: ", ")).")
+        }
         try refuse(fields, Set(["name", "model_name", "alias", "window", "interval_seconds", "checks", "drift", "webhooks",
                                 "webhook_max_attempts", "task", "positive_label", "min_rows"]), in: "")
+        try choice(fields["task"], "task", QualityMetrics.Task.self)
         if case .object(let window)? = fields["window"] { try refuse(window, ["seconds", "rows"], in: "window.") }
-        if case .object(let drift)? = fields["drift"] { try refuse(drift, ["methods", "thresholds", "drift_share"], in: "drift.") }
+        if case .object(let drift)? = fields["drift"] {
+            try refuse(drift, ["methods", "thresholds", "drift_share"], in: "drift.")
+            if case .object(let methods)? = drift["methods"] {
+                for (feature, method) in methods { try choice(method, "drift.methods.\(feature)", DriftMethod.self) }
+            }
+        }
         if case .array(let checks)? = fields["checks"] {
-            for case .object(let item) in checks { try refuse(item, ["type", "threshold", "metric"], in: "checks[].") }
+            for (index, item) in checks.enumerated() {
+                guard case .object(let check) = item else { continue }
+                try refuse(check, ["type", "threshold", "metric"], in: "checks[\(index)].")
+                try choice(check["type"], "checks[\(index)].type", Check.Kind.self)
+            }
+        }
+    }
+
+    /// JSON allows numbers no double holds (`1e400`); they parse as infinite and would be
+    /// refused as "not valid JSON".
+    static func refuseOutOfRange(_ value: JSONValue, at place: String) throws(CairnError) {
+        switch value {
+        case .number(let number, let raw) where !number.isFinite:
+            throw CairnError.invalidParameter("Invalid monitor: \(place.isEmpty ? "the body" : place): the number \(raw.prefix(64)) is out of range.")
+        case .array(let items):
+            for (index, item) in items.enumerated() { try refuseOutOfRange(item, at: "\(place)[\(index)]") }
+        case .object(let object):
+            for (key, item) in object { try refuseOutOfRange(item, at: place.isEmpty ? key : "\(place).\(key)") }
+        default:
+            break
         }
     }
 
@@ -186,8 +243,12 @@ public struct MonitorSpec: Codable, Sendable, Equatable {
             let threshold = item.threshold
             switch item.type {
             case .quality:
-                guard let metric = item.metric, QualityMetrics.metricNames.contains(metric) else {
-                    throw CairnError.invalidParameter("A quality check needs 'metric', one of \(QualityMetrics.metricNames.joined(separator: ", ")).")
+                let metrics = QualityMetrics.metricNames.joined(separator: ", ")
+                guard let metric = item.metric else {
+                    throw CairnError.invalidParameter("A quality check needs 'metric', one of \(metrics).")
+                }
+                guard QualityMetrics.metricNames.contains(metric) else {
+                    throw CairnError.invalidParameter("The quality check's 'metric': '\(metric)' is not one of \(metrics).")
                 }
                 guard let threshold else { throw CairnError.invalidParameter("The quality check on '\(metric)' needs a 'threshold'.") }
                 if QualityMetrics.higherIsBetter(metric) {
@@ -224,6 +285,21 @@ public struct MonitorSpec: Codable, Sendable, Equatable {
         try check((1...1_000_000).contains(minRows), "'min_rows' must be between 1 and 1000000.")
     }
 
+    /// Refuses per-feature drift settings for a column the watched version does not have,
+    /// which would otherwise be ignored at every evaluation without a word. `features` are the
+    /// columns known for the version (its signature's inputs, its reference's features);
+    /// `version` names it in the message ("model 'churn' version 3"). The predictions are always known, as `prediction`.
+    public func validateDriftFeatures(_ features: Set<String>, of version: String) throws(CairnError) {
+        let known = features.union([MonitorReference.predictionName])
+        for (field, names) in [("drift.methods", Array(drift.methods.keys)), ("drift.thresholds", Array(drift.thresholds.keys))] {
+            let unknown = names.filter { !known.contains($0) }.sorted()
+            guard !unknown.isEmpty else { continue }
+            throw CairnError.invalidParameter(
+                "Invalid monitor: '\(field)' names \(unknown.map { "'\($0)'" }.joined(separator: ", ")), not a feature of \(version); "
+                    + "its features are \(features.sorted().joined(separator: ", ")) (and '\(MonitorReference.predictionName)' for its predictions).")
+        }
+    }
+
     public func encoded() -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -232,18 +308,33 @@ public struct MonitorSpec: Codable, Sendable, Equatable {
 
     static func describe(_ error: DecodingError) -> String {
         func path(_ context: DecodingError.Context) -> String {
-            let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
-            return keys.isEmpty ? "the body" : "'\(keys.joined(separator: "."))'"
+            let place = Self.place(context.codingPath)
+            return place.isEmpty ? "the body" : "'\(place)'"
         }
         switch error {
         case .keyNotFound(let key, let context):
-            return "missing '\((context.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: "."))'."
+            return "missing '\(Self.place(context.codingPath + [key]))'."
         case .typeMismatch(_, let context), .valueNotFound(_, let context):
             return "\(path(context)) has the wrong type."
         case .dataCorrupted(let context):
-            return "\(path(context)): \(context.debugDescription)"
+            // What precheck lets through is valid JSON of the right shape; the decoder's own
+            // words (which name Swift types) are kept out of the answer.
+            return "\(path(context)) has an invalid value."
         @unknown default:
-            return "\(error)"
+            return "the body has an invalid value."
         }
+    }
+
+    /// `checks[0].type`, as a client writes the field.
+    static func place(_ codingPath: [any CodingKey]) -> String {
+        var text = ""
+        for key in codingPath {
+            if let index = key.intValue {
+                text += "[\(index)]"
+            } else {
+                text += (text.isEmpty ? "" : ".") + key.stringValue
+            }
+        }
+        return text
     }
 }

@@ -1,5 +1,6 @@
 import CairnCore
 import CairnMonitor
+import CairnServing
 import CairnStatistics
 import CairnStore
 import Foundation
@@ -13,6 +14,7 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
     let registry: any RegistryStore
     let service: MonitorService
     let log: InferenceLogReader
+    let signatures: RegisteredSignatures
     let now: @Sendable () -> Int64
 
     /// Reference tables are uploaded whole; a larger training set should be sampled first.
@@ -38,8 +40,8 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
     // MARK: - Monitors
 
     @Sendable func create(_ request: Request, context: Context) async throws -> CairnAPIBody<MonitorAPI.OneMonitor> {
-        let spec = try MonitorSpec.decode(try await JSONBody.read(request, limit: Self.specLimit, untypedIsJSON: true).readableBytesView)
-        try await requireModel(spec)
+        let spec = try MonitorSpec.decodeSubmitted(try await JSONBody.read(request, limit: Self.specLimit, untypedIsJSON: true).readableBytesView)
+        try await checkAgainstRegistry(spec)
         let time = now()
         let monitor = StoredMonitor(
             id: CairnID.make(), name: spec.name, modelName: spec.modelName,
@@ -50,8 +52,8 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
 
     @Sendable func update(_ request: Request, context: Context) async throws -> CairnAPIBody<MonitorAPI.OneMonitor> {
         var monitor = try await store.getMonitor(idOrName: try PathParameters(context).required("monitor_id"))
-        let spec = try MonitorSpec.decode(try await JSONBody.read(request, limit: Self.specLimit, untypedIsJSON: true).readableBytesView)
-        try await requireModel(spec)
+        let spec = try MonitorSpec.decodeSubmitted(try await JSONBody.read(request, limit: Self.specLimit, untypedIsJSON: true).readableBytesView)
+        try await checkAgainstRegistry(spec)
         monitor.name = spec.name
         monitor.modelName = spec.modelName
         monitor.alias = spec.alias
@@ -61,10 +63,45 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
         return CairnAPIBody(MonitorAPI.OneMonitor(monitor: try MonitorAPI.Monitor(monitor)))
     }
 
-    /// A monitor of a model that does not exist is a typo, refused now rather than found
-    /// empty at every evaluation.
-    func requireModel(_ spec: MonitorSpec) async throws {
-        _ = try await registry.getRegisteredModel(name: spec.modelName)
+    /// What the registry already knows is checked now rather than found wrong at every
+    /// evaluation: a model that does not exist or an alias it does not have is a typo (404),
+    /// and so is a per-feature drift setting for a column the watched version does not have
+    /// (400), as far as its signature and reference tell. Without an alias the newest version
+    /// with traffic is watched, so a column any of the model's latest versions has is allowed.
+    func checkAgainstRegistry(_ spec: MonitorSpec) async throws {
+        let model = try await registry.getRegisteredModel(name: spec.modelName)
+        let versions: [String]
+        if let alias = spec.alias {
+            guard let target = model.aliases.first(where: { $0.alias == alias }) else {
+                let existing = model.aliases.map { "'\($0.alias)'" }.sorted().joined(separator: ", ")
+                throw CairnError.notFound(
+                    "Registered model '\(spec.modelName)' has no alias '\(alias)' "
+                        + (existing.isEmpty ? "(it has none)" : "(its aliases: \(existing))")
+                        + "; set it first (MlflowClient().set_registered_model_alias), or leave 'alias' out to watch the newest version with traffic.")
+            }
+            versions = [target.version]
+        } else {
+            versions = Array(Set(try await registry.getLatestVersions(name: spec.modelName, stages: []).map(\.version))).sorted()
+        }
+        guard !spec.drift.methods.isEmpty || !spec.drift.thresholds.isEmpty else { return }
+        var features: Set<String> = []
+        var known = false
+        for version in versions {
+            if let inputs = try await signatures.inputs(name: spec.modelName, version: version) {
+                features.formUnion(inputs.compactMap(\.name))
+                known = true
+            }
+            if let stored = try await store.getReference(modelName: spec.modelName, version: version),
+               let reference = try? MonitorReference.decode(stored.profile) {
+                features.formUnion(reference.features.features.map(\.name))
+                known = true
+            }
+        }
+        guard known else { return }
+        let described = versions.count == 1
+            ? "model '\(spec.modelName)' version \(versions[0])"
+            : "model '\(spec.modelName)''s latest versions (\(versions.joined(separator: ", ")))"
+        try spec.validateDriftFeatures(features, of: described)
     }
 
     @Sendable func list(_ parameters: RequestParameters, context: Context) async throws -> CairnAPIBody<MonitorAPI.Monitors> {
@@ -238,12 +275,15 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
     // MARK: - References
 
     /// `POST /references?model_name=…&version=…[&target=…][&prediction=…]` with a CSV body:
-    /// the training table profiled as the version's reference, replacing any earlier one.
+    /// the training table profiled as the version's reference, replacing any earlier one. A
+    /// table that lacks an input the version's signature requires is refused, and the earlier
+    /// reference kept: every evaluation would otherwise find those features missing.
     @Sendable func putReference(_ request: Request, context: Context) async throws -> CairnAPIBody<MonitorAPI.OneReference> {
-        let query = RequestParameters(fields: try QueryString.parse(request.uri.query ?? ""))
+        let query = try RequestParameters(query: request.uri.query)
         let name = try query.requiredString("model_name")
         let version = try query.requiredString("version")
         _ = try await registry.getModelVersion(name: name, version: version)
+        try Self.requireCSV(request)
         let body: ByteBuffer
         do {
             body = try await RequestBodyLimit(bytes: Self.maximumReferenceBytes).collect(request.body)
@@ -253,14 +293,36 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
         // Up to 512 MiB of CSV: parsed and profiled off the concurrency pool.
         let (target, prediction) = (try query.string("target"), try query.string("prediction"))
         let reference = try await log.threadPool.runIfActive { try MonitorReference(csv: body.readableBytesView, target: target, prediction: prediction) }
+        if let inputs = try await signatures.inputs(name: name, version: version) {
+            let columns = Set(reference.featureOrder ?? reference.features.features.map(\.name))
+            let missing = inputs.filter { $0.required && !columns.contains($0.name ?? "") }.compactMap(\.name)
+            guard missing.isEmpty else {
+                throw CairnError.invalidParameter(
+                    "The reference data lacks \(missing.count == 1 ? "the input" : "inputs") \(missing.map { "'\($0)'" }.joined(separator: ", ")) "
+                        + "of model '\(name)' version \(version), whose signature takes \(inputs.compactMap(\.name).joined(separator: ", ")); "
+                        + "its feature columns are \((reference.featureOrder ?? []).joined(separator: ", ")). The earlier reference, if any, is kept.")
+            }
+        }
         try await store.putReference(StoredReference(
             modelName: name, version: version, profile: try reference.encoded(), rowCount: reference.rowCount, creationTime: now()))
         return CairnAPIBody(MonitorAPI.OneReference(reference: MonitorAPI.Reference(reference, name: name, version: version)))
     }
 
+    /// Reference data is CSV (what `cairn monitor reference` sends); a body that names no
+    /// type is taken as CSV, as `requests.post(data=…)` sends one. Any other type is refused
+    /// before the body is read, in MLflow's words for a wrong content type.
+    static func requireCSV(_ request: Request) throws(CairnError) {
+        guard let given = request.headers[.contentType] else { return }
+        let mediaType = given.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        guard mediaType == "text/csv" || mediaType == "application/csv" else {
+            throw CairnError.invalidParameter("Bad Request. Content-Type must be 'text/csv', got '\(given)'")
+        }
+    }
+
     @Sendable func getReference(_ parameters: RequestParameters, context: Context) async throws -> CairnAPIBody<MonitorAPI.OneReference> {
         let name = try parameters.requiredString("model_name")
         let version = try parameters.requiredString("version")
+        _ = try RegistryValidation.validateVersion(version)
         guard let stored = try await store.getReference(modelName: name, version: version) else {
             throw CairnError.notFound("Model '\(name)' version \(version) has no reference profile.")
         }

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import NIOCore
+import NIOHTTP1
 import NIOHTTPTypes
 
 /// Connection-level handling of request bodies, ahead of the router (Hummingbird does none
@@ -14,7 +15,9 @@ import NIOHTTPTypes
 /// - after any 413, the router's included, the connection closes, but only once the client
 ///   has sent what it declared (or `drainTimeout` passed): a client that writes its whole
 ///   body before reading (Python's requests, most scripts) then reads the 413, where an
-///   early close would reset the connection under it and lose the answer.
+///   early close would reset the connection under it and lose the answer;
+/// - a request the HTTP decoder cannot read (headers over its 80 KiB limit, malformed HTTP),
+///   which Hummingbird answers with a bare 400, gets MLflow's JSON error body saying why.
 final class RequestBodyLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -36,6 +39,8 @@ final class RequestBodyLimitHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var responding = false
     private var continuePending = false
     private var drainDeadline: Scheduled<Void>?
+    /// The decoder failed: the 400 Hummingbird writes next is for it.
+    private var parserFailure: HTTPParserError?
 
     init(refuseOver: RequestBodyLimit?, drainTimeout: TimeAmount = .seconds(10)) {
         self.refuseOver = refuseOver
@@ -73,9 +78,23 @@ final class RequestBodyLimitHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
     }
 
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let failure = error as? HTTPParserError { parserFailure = failure }
+        context.fireErrorCaught(error)
+    }
+
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .head(var response):
+            if let failure = parserFailure, response.status == .badRequest {
+                parserFailure = nil
+                let body = JSONBody.error(Self.error(failure)).bytes
+                response.headerFields[.contentType] = "application/json"
+                response.headerFields[.contentLength] = String(body.count)
+                context.write(wrapOutboundOut(.head(response)), promise: promise)
+                context.write(wrapOutboundOut(.body(ByteBuffer(bytes: body))), promise: nil)
+                return
+            }
             if response.status.kind != .informational { responding = true }
             if response.status == .contentTooLarge {
                 closeAfterResponse = true
@@ -110,6 +129,16 @@ final class RequestBodyLimitHandler: ChannelDuplexHandler, RemovableChannelHandl
     func handlerRemoved(context: ChannelHandlerContext) {
         drainDeadline?.cancel()
         drainDeadline = nil
+    }
+
+    /// What the client is told about a request the decoder refused.
+    static func error(_ failure: HTTPParserError) -> CairnError {
+        switch failure {
+        case .headerOverflow:
+            CairnError(.badRequest, "The request's headers are too large: at most 80 KiB in all, and per header.")
+        default:
+            CairnError(.badRequest, "The request is not valid HTTP/1.1 (\(failure)).")
+        }
     }
 
     private func refuse(context: ChannelHandlerContext, limit: RequestBodyLimit, bodyWillFollow: Bool) {

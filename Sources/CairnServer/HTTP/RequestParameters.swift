@@ -7,22 +7,32 @@ import Hummingbird
 /// string, doubles as `"NaN"`/`"Infinity"`) and turn every type mismatch into a 400.
 struct RequestParameters: Sendable {
     var fields: [String: JSONValue]
+    /// The fields read from the query string, where a repeated field given once is a lone
+    /// string. In a JSON body a repeated field must be a list, as MLflow's proto parsing
+    /// demands (`"experiment_ids": "1"` is a 400 there).
+    var queryFields: Set<String> = []
 
     /// JSON bodies larger than this are refused; the largest legitimate request (a dataset
     /// profile of 16 MiB in log-inputs) fits.
     static let bodyLimit = RequestBodyLimit(bytes: 32 << 20)
 
-    init(fields: [String: JSONValue]) {
+    init(fields: [String: JSONValue], queryFields: Set<String> = []) {
         self.fields = fields
+        self.queryFields = queryFields
+    }
+
+    /// The fields of a query string alone.
+    init(query: String?) throws(CairnError) {
+        fields = try QueryString.parse(query ?? "")
+        queryFields = Set(fields.keys)
     }
 
     static func from(_ request: Request) async throws -> RequestParameters {
-        var fields = try QueryString.parse(request.uri.query ?? "")
-        guard request.method != .get, request.method != .head else {
-            return RequestParameters(fields: fields)
-        }
+        let query = try RequestParameters(query: request.uri.query)
+        var fields = query.fields
+        guard request.method != .get, request.method != .head else { return query }
         let body = try await JSONBody.read(request, limit: bodyLimit)
-        guard body.readableBytes > 0 else { return RequestParameters(fields: fields) }
+        guard body.readableBytes > 0 else { return query }
         let parsed: JSONValue
         do {
             parsed = try JSONValue.parse(body.readableBytesView)
@@ -34,7 +44,7 @@ struct RequestParameters: Sendable {
         }
         // Body fields win over query fields of the same name.
         fields.merge(bodyFields.dictionary) { _, body in body }
-        return RequestParameters(fields: fields)
+        return RequestParameters(fields: fields, queryFields: query.queryFields.subtracting(bodyFields.keys))
     }
 
     private func invalid(_ name: String, _ value: JSONValue) -> CairnError {
@@ -123,11 +133,11 @@ struct RequestParameters: Sendable {
         }
     }
 
-    /// A repeated string field: a JSON array, or repeated query keys.
+    /// A repeated string field: a JSON array, or query keys (one or repeated).
     func strings(_ name: String) throws(CairnError) -> [String] {
         switch fields[name] {
         case nil, .null?: return []
-        case .string(let text)?: return [text]
+        case .string(let text)? where queryFields.contains(name): return [text]
         case .array(let items)?:
             var result: [String] = []
             for item in items {
@@ -179,15 +189,16 @@ struct RequestParameters: Sendable {
     }
 }
 
-/// `application/x-www-form-urlencoded` query strings, as `requests` writes them: `+` is a
-/// space, repeated keys form a list.
+/// `application/x-www-form-urlencoded` query strings, as `requests` writes them and MLflow's
+/// server (Werkzeug) reads them: `+` is a space, repeated keys form a list, and a malformed
+/// escape or bytes that are not UTF-8 are kept as written rather than refused.
 enum QueryString {
     static func parse(_ query: String) throws(CairnError) -> [String: JSONValue] {
         var fields: [String: JSONValue] = [:]
         for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let key = try decode(parts[0])
-            let value = try decode(parts.count > 1 ? parts[1] : "")
+            let key = PercentDecoding.decodeLeniently(parts[0], mode: .form)
+            let value = PercentDecoding.decodeLeniently(parts.count > 1 ? parts[1] : "", mode: .form)
             switch fields[key] {
             case nil: fields[key] = .string(value)
             case .array(let items)?: fields[key] = .array(items + [.string(value)])
@@ -195,16 +206,5 @@ enum QueryString {
             }
         }
         return fields
-    }
-
-    static func decode(_ text: Substring) throws(CairnError) -> String {
-        do throws(PercentDecoding.Failure) {
-            return try PercentDecoding.decode(text, mode: .form)
-        } catch {
-            switch error {
-            case .malformedEscape: throw .invalidParameter("Malformed percent-encoding in query string")
-            case .invalidUTF8: throw .invalidParameter("Query string is not valid UTF-8")
-            }
-        }
     }
 }

@@ -29,11 +29,13 @@ struct ErrorRenderingMiddleware<Context: RequestContext>: RouterMiddleware {
         case let error as CairnError:
             return error
         case let error as HTTPError:
+            // The path as the client wrote it before its library percent-encoded it.
+            let path = PercentDecoding.decodeLeniently(request.uri.path, mode: .path)
             switch error.status {
             case .notFound:
-                return CairnError(.endpointNotFound, "No API endpoint matches \(request.method.rawValue) \(request.uri.path)")
+                return CairnError(.endpointNotFound, "No API endpoint matches \(request.method.rawValue) \(path)")
             case .methodNotAllowed:
-                return CairnError(.badRequest, "Method \(request.method.rawValue) is not allowed for \(request.uri.path)")
+                return CairnError(.badRequest, "Method \(request.method.rawValue) is not allowed for \(path)")
             case .contentTooLarge:
                 return CairnError(.contentTooLarge, error.body ?? "The request body is too large.")
             default:

@@ -53,8 +53,9 @@ struct OpenInferenceController<Context: CairnRequestContext>: Sendable {
     /// The host serving `{name}` (and `{version}`, when given); a canary answers for its own
     /// version.
     func resolve(_ context: Context) -> (ModelHost?, Response?) {
-        let name = context.parameters.get("name") ?? ""
-        let version = context.parameters.get("version")
+        // Path segments arrive percent-encoded: `/v2/models/a%20b` names the model `a b`.
+        let name = PercentDecoding.decodeLeniently(context.parameters.get("name") ?? "", mode: .path)
+        let version = context.parameters.get("version").map { PercentDecoding.decodeLeniently($0, mode: .path) }
         let candidates = ([traffic.primary] + (traffic.canary.map { [$0] } ?? [])).filter { $0.name == name }
         guard !candidates.isEmpty else { return (nil, Self.failure("Model '\(name)' is not served here.", status: .notFound)) }
         if let version {

@@ -2,7 +2,7 @@
 /// as feedback. Classification fills the classification fields, regression the error fields;
 /// a metric that is undefined on the window (ROC AUC with one class present) is nil.
 public struct QualityMetrics: Codable, Sendable, Equatable {
-    public enum Task: String, Codable, Sendable {
+    public enum Task: String, Codable, Sendable, CaseIterable {
         case classification
         case regression
     }

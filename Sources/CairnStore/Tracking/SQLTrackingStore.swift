@@ -153,11 +153,15 @@ public struct SQLTrackingStore: TrackingStore {
             """).run()
     }
 
-    /// Experiment ids are integers in the SQL schema; anything else cannot name one.
+    /// Experiment ids are integers, as MLflow 3 checks them: anything else is a 400, and an
+    /// integer no experiment has (a negative one, or one past Int64) a 404.
     static func experimentKey(_ id: String) throws(CairnError) -> Int64 {
-        try TrackingValidation.validateExperimentId(id)
+        let digits = id.hasPrefix("-") || id.hasPrefix("+") ? id.utf8.dropFirst() : id.utf8[...]
+        guard !digits.isEmpty, digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
+            throw CairnError.invalidParameter("Invalid experiment ID '\(id.prefix(256))'. Experiment ID must be a valid integer.")
+        }
         guard let value = Int64(id) else {
-            throw CairnError.notFound("No Experiment with id=\(id) exists")
+            throw CairnError.notFound("No Experiment with id=\(id.prefix(256)) exists")
         }
         return value
     }

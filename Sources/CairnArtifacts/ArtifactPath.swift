@@ -66,7 +66,7 @@ public struct ArtifactPath: Sendable, Hashable, CustomStringConvertible {
     /// client could never address (the MLflow client refuses unsafe names in a listing).
     public static func isValidSegment(_ name: String) -> Bool {
         guard !name.isEmpty, name != ".", !name.utf8.contains(UInt8(ascii: "/")),
-              let path = try? ArtifactPath(name)
+            let path = try? ArtifactPath(name)
         else { return false }
         return path.segments == [name]
     }

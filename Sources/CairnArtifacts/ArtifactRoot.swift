@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The artifact root directory and the path resolution every local operation goes through.
@@ -152,8 +152,8 @@ struct ArtifactRoot: Sendable {
                         do {
                             try POSIX.makeDirectoryAt(current, name)
                             created = true
-                        } catch where error.code == EEXIST {
-                            try raced()  // created concurrently; open it on the next pass
+                        } catch  where error.code == EEXIST {
+                            try raced() // created concurrently; open it on the next pass
                         } catch {
                             throw .storage(error)
                         }
@@ -162,7 +162,7 @@ struct ArtifactRoot: Sendable {
                     let status: FileStatus
                     do {
                         status = try POSIX.statAt(current, name)
-                    } catch where error.code == ENOENT {
+                    } catch  where error.code == ENOENT {
                         try raced()
                         continue
                     } catch {
@@ -178,7 +178,7 @@ struct ArtifactRoot: Sendable {
                         canonical = []
                         current = try openRoot()
                     case .directory:
-                        try raced()  // it was replaced by a directory meanwhile
+                        try raced() // it was replaced by a directory meanwhile
                     case .regular, .other:
                         throw .notADirectory
                     }
@@ -209,7 +209,7 @@ struct ArtifactRoot: Sendable {
             let status: FileStatus
             do {
                 status = try POSIX.statAt(parent.descriptor, name)
-            } catch where error.code == ENOENT {
+            } catch  where error.code == ENOENT {
                 return .entry(parent: parent, name: name, status: nil)
             } catch {
                 throw .storage(error)

@@ -1,11 +1,11 @@
 import CairnCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 extension LocalArtifactRepository {
@@ -38,7 +38,7 @@ extension ArtifactRoot {
         } else {
             do {
                 try POSIX.unlinkAt(parent.descriptor, name, directoryEntry: false)
-            } catch where error.code == ENOENT {
+            } catch  where error.code == ENOENT {
                 return false
             } catch {
                 throw error

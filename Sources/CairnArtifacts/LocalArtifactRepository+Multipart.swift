@@ -2,11 +2,11 @@ import CairnCore
 import NIOCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Multipart uploads staged on disk.
@@ -30,7 +30,8 @@ extension LocalArtifactRepository: MultipartArtifactRepository {
         return try await blocking { [root] in try root.createMultipartUpload(path, parts: parts) }
     }
 
-    public func writePart<Body: AsyncSequence & Sendable>(_ number: Int, of upload: MultipartUploadID, from body: Body) async throws -> MultipartPart
+    public func writePart<Body: AsyncSequence & Sendable>(_ number: Int, of upload: MultipartUploadID, from body: Body) async throws
+        -> MultipartPart
     where Body.Element == ByteBuffer {
         let staged = try await blocking { [root] in try root.stagedUpload(upload) }
         guard number >= 1, number <= staged.parts else {
@@ -112,10 +113,10 @@ struct StagedUpload: Sendable {
     /// Parses a manifest; `nil` for one that is incomplete (a creation that failed midway).
     static func parseManifest(_ bytes: some Collection<UInt8>) -> (parts: Int, path: String)? {
         guard let newline = bytes.firstIndex(of: UInt8(ascii: "\n")),
-              let parts = Int(String(decoding: bytes[..<newline], as: UTF8.self)),
-              (0...MultipartUpload.maxParts).contains(parts),
-              let path = String(validating: bytes[bytes.index(after: newline)...], as: UTF8.self),
-              !path.isEmpty
+            let parts = Int(String(decoding: bytes[..<newline], as: UTF8.self)),
+            (0...MultipartUpload.maxParts).contains(parts),
+            let path = String(validating: bytes[bytes.index(after: newline)...], as: UTF8.self),
+            !path.isEmpty
         else { return nil }
         return (parts, path)
     }
@@ -136,7 +137,7 @@ struct StagedUpload: Sendable {
     func commit(_ upload: PendingUpload, as part: MultipartPart) throws {
         do {
             try POSIX.renameAt(directory, upload.temporaryName, directory, Self.fileName(of: part))
-        } catch where error.code == ENOENT {
+        } catch  where error.code == ENOENT {
             throw MultipartUpload.notFound(id)
         } catch {
             throw error
@@ -175,7 +176,7 @@ struct StagedUpload: Sendable {
         let part: FileDescriptor
         do {
             part = try POSIX.openAt(directory, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
-        } catch where error.code == ENOENT {
+        } catch  where error.code == ENOENT {
             // Aborted while being completed.
             throw MultipartUpload.notFound(id)
         } catch {
@@ -204,7 +205,7 @@ extension ArtifactRoot {
             let id = MultipartUploadID.random()
             do {
                 try POSIX.makeDirectoryAt(staging.descriptor, id.rawValue)
-            } catch where error.code == EEXIST {
+            } catch  where error.code == EEXIST {
                 continue
             } catch {
                 // Spelled out for the same Swift 6.3.1 crash as in `temporaryFile(in:)`.

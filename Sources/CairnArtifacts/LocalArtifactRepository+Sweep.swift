@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// What one sweep of abandoned uploads removed.
@@ -64,7 +64,7 @@ extension ArtifactRoot {
             guard name.utf8.starts(with: ArtifactPath.reservedPrefix.utf8) else {
                 // Deeper trees than `remove` handles were not made by Cairn.
                 guard status.kind == .directory, depth < maxRemovalDepth,
-                      let child = try? POSIX.openDirectoryAt(directory, name)
+                    let child = try? POSIX.openDirectoryAt(directory, name)
                 else { continue }
                 sweepTree(child, depth: depth + 1, temporaryCutoff: temporaryCutoff, multipartCutoff: multipartCutoff, into: &sweep)
                 continue
@@ -87,8 +87,8 @@ extension ArtifactRoot {
         guard let names = try? POSIX.directoryEntries(staging) else { return }
         for name in names where MultipartUploadID.isValid(name) {
             guard let status = try? POSIX.statAt(staging, name), status.kind == .directory,
-                  let upload = try? POSIX.openDirectoryAt(staging, name),
-                  let files = try? POSIX.directoryEntries(upload)
+                let upload = try? POSIX.openDirectoryAt(staging, name),
+                let files = try? POSIX.directoryEntries(upload)
             else { continue }
             let lastActivity = files.reduce(status.modificationTime) { newest, file in
                 max(newest, (try? POSIX.statAt(upload, file))?.modificationTime ?? newest)

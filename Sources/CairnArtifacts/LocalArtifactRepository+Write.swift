@@ -5,11 +5,11 @@ import NIOPosix
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 extension LocalArtifactRepository {
@@ -56,7 +56,9 @@ extension LocalArtifactRepository {
     /// thread-pool job as its commit: one job less per upload, which shows with many small
     /// files. The caller discards `upload` if this throws.
     /// - Returns: the bytes written, and the last batch.
-    func stream<Body: AsyncSequence & Sendable>(_ body: Body, into upload: PendingUpload) async throws -> (written: Int64, last: [ByteBuffer])
+    func stream<Body: AsyncSequence & Sendable>(_ body: Body, into upload: PendingUpload) async throws -> (
+        written: Int64, last: [ByteBuffer]
+    )
     where Body.Element == ByteBuffer {
         // The previous batch, still being written while the next one is gathered.
         var writing: PoolJob<Void>?
@@ -190,7 +192,7 @@ extension ArtifactRoot {
             do {
                 let file = try POSIX.openAt(directory, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o666)
                 return PendingUpload(directory: directory, temporaryName: name, file: file, hashing: hashing)
-            } catch where error.code == EEXIST {
+            } catch  where error.code == EEXIST {
                 continue
             } catch {
                 // Spelled out: an implicit rethrow of a typed error from a `catch where`

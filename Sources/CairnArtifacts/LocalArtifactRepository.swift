@@ -3,11 +3,11 @@ import NIOCore
 import NIOPosix
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Artifacts as files under one directory, the server's artifact destination
@@ -101,7 +101,7 @@ public struct LocalArtifactRepository: ArtifactRepository {
                     // Listed like its target when it stays inside the root, hidden otherwise:
                     // a client should never be offered a path it cannot fetch.
                     guard let target = try? root.linkTarget(in: directory.segments, name),
-                          let resolved = try? POSIX.stat(path: root.absolute(target))
+                        let resolved = try? POSIX.stat(path: root.absolute(target))
                     else { continue }
                     status = resolved
                 }

@@ -18,7 +18,8 @@ public protocol MultipartArtifactRepository: ArtifactRepository {
     /// leaves no trace. A part sent again (a client retry) does not disturb the earlier
     /// attempt; `complete` uses whichever attempt's ETag it is given.
     /// - Returns: the part with the ETag that `complete` must be given for it.
-    func writePart<Body: AsyncSequence & Sendable>(_ number: Int, of upload: MultipartUploadID, from body: Body) async throws -> MultipartPart
+    func writePart<Body: AsyncSequence & Sendable>(_ number: Int, of upload: MultipartUploadID, from body: Body) async throws
+        -> MultipartPart
     where Body.Element == ByteBuffer
 
     /// Joins `parts` in part-number order into the file at `path` and ends the upload. Every
@@ -43,9 +44,10 @@ public enum MultipartUpload {
     /// Whether `string` is exactly `length` digits of `0-9a-f`: the only form in which client
     /// input becomes part of a file name.
     static func isLowercaseHex(_ string: String, length: Int) -> Bool {
-        string.utf8.count == length && string.utf8.allSatisfy { byte in
-            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
-        }
+        string.utf8.count == length
+            && string.utf8.allSatisfy { byte in
+                (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+            }
     }
 
     /// The error for a part number outside `1...parts` of its upload.

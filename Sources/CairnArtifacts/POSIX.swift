@@ -1,17 +1,16 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #else
-#error("LocalArtifactRepository needs a POSIX file system API")
+    #error("LocalArtifactRepository needs a POSIX file system API")
 #endif
 
 // Thin, blocking wrappers over the `*at` system calls. They retry EINTR, turn -1/errno into a
 // thrown `ArtifactStorageError`, and never follow a symbolic link unless a caller asks for it. Everything
 // here runs on a thread pool, never on an event loop.
-
 
 typealias FileStatus = stat
 
@@ -48,9 +47,9 @@ extension FileStatus {
     /// Last modification, in whole seconds since the epoch.
     var modificationTime: Int64 {
         #if canImport(Darwin)
-        Int64(st_mtimespec.tv_sec)
+            Int64(st_mtimespec.tv_sec)
         #else
-        Int64(st_mtim.tv_sec)
+            Int64(st_mtim.tv_sec)
         #endif
     }
 }
@@ -65,7 +64,9 @@ enum POSIX {
         }
     }
 
-    static func openAt(_ directory: FileDescriptor, _ name: String, _ flags: CInt, mode: mode_t = 0) throws(ArtifactStorageError) -> FileDescriptor {
+    static func openAt(_ directory: FileDescriptor, _ name: String, _ flags: CInt, mode: mode_t = 0) throws(ArtifactStorageError)
+        -> FileDescriptor
+    {
         let raw = try retrying("openat") { openat(directory.raw, name, flags | O_CLOEXEC, mode) }
         return FileDescriptor(raw)
     }
@@ -124,17 +125,18 @@ enum POSIX {
     /// file's final fsync has little left to do. Advisory: where unsupported it does nothing.
     static func startWriteback(_ file: FileDescriptor, _ range: Range<Int64>) {
         guard let syncFileRange = syncFileRange else { return }
-        _ = syncFileRange(file.raw, range.lowerBound, range.upperBound - range.lowerBound, 2 /* SYNC_FILE_RANGE_WRITE */)
+        let syncFileRangeWrite: UInt32 = 2 // SYNC_FILE_RANGE_WRITE
+        _ = syncFileRange(file.raw, range.lowerBound, range.upperBound - range.lowerBound, syncFileRangeWrite)
     }
 
     /// glibc's `sync_file_range`, looked up at run time: Swift's Glibc module does not
     /// export it (it is a GNU extension), and other systems lack it.
     private static let syncFileRange: (@convention(c) (CInt, Int64, Int64, CUnsignedInt) -> CInt)? = {
         #if os(Linux)
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sync_file_range") else { return nil }
-        return unsafeBitCast(symbol, to: (@convention(c) (CInt, Int64, Int64, CUnsignedInt) -> CInt).self)
+            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sync_file_range") else { return nil }
+            return unsafeBitCast(symbol, to: (@convention(c) (CInt, Int64, Int64, CUnsignedInt) -> CInt).self)
         #else
-        return nil
+            return nil
         #endif
     }()
 
@@ -166,7 +168,9 @@ enum POSIX {
 
     /// Reads up to `buffer.count` bytes at `offset`, looping over short reads; fewer bytes
     /// only at end of file.
-    static func readFully(_ file: FileDescriptor, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(ArtifactStorageError) -> Int {
+    static func readFully(_ file: FileDescriptor, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(ArtifactStorageError)
+        -> Int
+    {
         guard let base = buffer.baseAddress else { return 0 }
         var total = 0
         while total < buffer.count {
@@ -185,23 +189,24 @@ enum POSIX {
     /// On Linux `sendfile` copies inside the kernel, without a round trip through a user-space
     /// buffer; elsewhere, or where the file system refuses, it is `pread` and `write` in
     /// `bufferSize` pieces.
-    static func append(_ source: FileDescriptor, size: Int64, to destination: FileDescriptor, bufferSize: Int) throws(ArtifactStorageError) {
+    static func append(_ source: FileDescriptor, size: Int64, to destination: FileDescriptor, bufferSize: Int) throws(ArtifactStorageError)
+    {
         var offset: Int64 = 0
         #if os(Linux)
-        var position = off_t(0)
-        while offset < size {
-            // At most 1 GiB per call: sendfile's per-call limit is just under 2 GiB.
-            let count = sendfile(destination.raw, source.raw, &position, Int(min(size - offset, 1 << 30)))
-            if count > 0 {
-                offset = Int64(position)
-                continue
+            var position = off_t(0)
+            while offset < size {
+                // At most 1 GiB per call: sendfile's per-call limit is just under 2 GiB.
+                let count = sendfile(destination.raw, source.raw, &position, Int(min(size - offset, 1 << 30)))
+                if count > 0 {
+                    offset = Int64(position)
+                    continue
+                }
+                if count == 0 { throw ArtifactStorageError(operation: "file shrank while being copied", code: 0) }
+                if errno == EINTR { continue }
+                // Not supported for this pair of files: copy what is left through a buffer.
+                if errno == EINVAL || errno == ENOSYS { break }
+                throw .last("sendfile")
             }
-            if count == 0 { throw ArtifactStorageError(operation: "file shrank while being copied", code: 0) }
-            if errno == EINTR { continue }
-            // Not supported for this pair of files: copy what is left through a buffer.
-            if errno == EINVAL || errno == ENOSYS { break }
-            throw .last("sendfile")
-        }
         #endif
         guard offset < size else { return }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 16)

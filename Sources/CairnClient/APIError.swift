@@ -27,7 +27,8 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         } else {
             self.init(
                 status: status, errorCode: Self.codeName(status: status),
-                message: "Tracking server answered \(status) to \(url) without an MLflow error: is the tracking URI a cairn or MLflow tracking server?",
+                message:
+                    "Tracking server answered \(status) to \(url) without an MLflow error: is the tracking URI a cairn or MLflow tracking server?",
                 url: url
             )
         }

@@ -23,7 +23,10 @@ extension CairnClient {
         if let range = uri.range(of: "/api/2.0/mlflow-artifacts/artifacts/") {
             return String(uri[range.upperBound...])
         }
-        throw CairnError(.invalidParameterValue, "Cannot download artifacts from '\(uri)': Cairn serves models stored through the tracking server's artifact proxy (mlflow-artifacts:/).")
+        throw CairnError(
+            .invalidParameterValue,
+            "Cannot download artifacts from '\(uri)': Cairn serves models stored through the tracking server's artifact proxy (mlflow-artifacts:/)."
+        )
     }
 
     /// Every file under `path`, recursively, as paths relative to it; empty when there is
@@ -53,11 +56,15 @@ extension CairnClient {
     /// a file; its folder is created. File work runs on `threadPool`, off the concurrency pool.
     public func downloadArtifact(_ path: String, to destination: String, threadPool: NIOThreadPool = .singleton) async throws {
         let encoded = path.split(separator: "/").map { Self.encode(String($0)) }.joined(separator: "/")
-        let response = try await send(.GET, url("api/2.0/mlflow-artifacts/artifacts/" + encoded), body: nil, contentType: nil, idempotent: true, timeout: configuration.transferTimeout)
+        let response = try await send(
+            .GET, url("api/2.0/mlflow-artifacts/artifacts/" + encoded), body: nil, contentType: nil, idempotent: true,
+            timeout: configuration.transferTimeout)
         let temporary = destination + ".part-\(UUID().uuidString.prefix(8))"
         let handle = try await threadPool.runIfActive {
-            try FileManager.default.createDirectory(atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            guard FileManager.default.createFile(atPath: temporary, contents: nil), let handle = FileHandle(forWritingAtPath: temporary) else {
+            try FileManager.default.createDirectory(
+                atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            guard FileManager.default.createFile(atPath: temporary, contents: nil), let handle = FileHandle(forWritingAtPath: temporary)
+            else {
                 throw CairnError(.internalError, "Cannot write \(temporary).")
             }
             return handle

@@ -30,7 +30,8 @@ extension CairnClient {
             throw CairnError.invalidParameter("Run \(runID) has \(inputs.count) datasets and none has context 'training'; pass --data.")
         }
         guard case .string(let sourceText)? = chosen["dataset"]?["source"],
-              case .string(let uri)? = try? JSONValue.parse(sourceText)["uri"] else {
+            case .string(let uri)? = try? JSONValue.parse(sourceText)["uri"]
+        else {
             throw CairnError.invalidParameter("The training dataset of run \(runID) has no source URI; pass --data.")
         }
         return uri
@@ -56,7 +57,8 @@ extension CairnClient {
     }
 
     /// Uploads a version's reference data (CSV); answers the stored reference.
-    public func uploadReference(name: String, version: String, csv: [UInt8], target: String?, prediction: String?) async throws -> JSONValue {
+    public func uploadReference(name: String, version: String, csv: [UInt8], target: String?, prediction: String?) async throws -> JSONValue
+    {
         var query = ["model_name": name, "version": version]
         if let target { query["target"] = target }
         if let prediction { query["prediction"] = prediction }
@@ -67,14 +69,19 @@ extension CairnClient {
     public func report(monitor: String, html: Bool) async throws -> [UInt8] {
         let path = "api/cairn/v1/monitors/\(Self.encode(monitor))/report"
         let query = ["format": html ? "html" : "json"]
-        let body = try await bytes(path, query, expecting: html ? Expected(["text/html"], "an HTML report") : Expected(["application/json"], "a JSON report"))
+        let body = try await bytes(
+            path, query, expecting: html ? Expected(["text/html"], "an HTML report") : Expected(["application/json"], "a JSON report"))
         // A login page is HTML and any server's JSON is JSON: Cairn's report page has its
         // title (`MonitorReport.html()`), its JSON names the monitor.
         let isReport: Bool =
-            if html { String(decoding: body.prefix(8192), as: UTF8.self).contains("Cairn monitor report</title>") }
-            else if case .string? = (try? JSONValue.parse(body))?["monitor_id"] { true } else { false }
+            if html {
+                String(decoding: body.prefix(8192), as: UTF8.self).contains("Cairn monitor report</title>")
+            } else if case .string? = (try? JSONValue.parse(body))?["monitor_id"] { true } else { false }
         guard isReport else {
-            throw CairnError(.internalError, "Tracking server answered \(url(path, query)) with \(html ? "a page" : "JSON") that is not a monitor report: is the tracking URI a cairn server (and not a login page or proxy in front of it)?")
+            throw CairnError(
+                .internalError,
+                "Tracking server answered \(url(path, query)) with \(html ? "a page" : "JSON") that is not a monitor report: is the tracking URI a cairn server (and not a login page or proxy in front of it)?"
+            )
         }
         return body
     }

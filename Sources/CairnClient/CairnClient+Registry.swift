@@ -37,7 +37,9 @@ extension CairnClient {
     /// The registered name and version a `models:/` URI names now (`cairn monitor reference`).
     public func registeredVersion(_ uri: ModelURI) async throws -> (name: String, version: String) {
         guard case .registered(let name, _) = uri, let version = try await currentVersion(of: uri) else {
-            throw CairnError.invalidParameter("'\(uri)' must name a registered model version: models:/<name>/<version>, models:/<name>@<alias>, models:/<name>/<stage> or models:/<name>/latest.")
+            throw CairnError.invalidParameter(
+                "'\(uri)' must name a registered model version: models:/<name>/<version>, models:/<name>@<alias>, models:/<name>/<stage> or models:/<name>/latest."
+            )
         }
         return (name, version)
     }
@@ -68,7 +70,8 @@ extension CairnClient {
     /// A run's artifact root and experiment.
     public func runArtifacts(_ runID: String) async throws -> (artifactURI: String, experimentID: String) {
         let run = try await self.run(runID)
-        guard case .string(let artifactURI)? = run["info"]?["artifact_uri"], case .string(let experimentID)? = run["info"]?["experiment_id"] else {
+        guard case .string(let artifactURI)? = run["info"]?["artifact_uri"], case .string(let experimentID)? = run["info"]?["experiment_id"]
+        else {
             throw CairnError(.internalError, "The tracking server's run \(runID) has no artifact URI.")
         }
         return (artifactURI, experimentID)
@@ -87,12 +90,15 @@ extension CairnClient {
     /// logs models as logged models, not under the run's artifacts), if there is one.
     public func loggedModelArtifacts(run runID: String, experimentID: String, name: String) async throws -> String? {
         let filter = "name = '\(name.replacingOccurrences(of: "'", with: "\\'"))'"
-        let search = try await post("api/2.0/mlflow/logged-models/search", json: .object([
-            "experiment_ids": .array([.string(experimentID)]), "filter": .string(filter),
-        ]), idempotent: true)
+        let search = try await post(
+            "api/2.0/mlflow/logged-models/search",
+            json: .object([
+                "experiment_ids": .array([.string(experimentID)]), "filter": .string(filter),
+            ]), idempotent: true)
         guard case .array(let models)? = search["models"],
-              let match = models.first(where: { if case .string(runID)? = $0["info"]?["source_run_id"] { true } else { false } }),
-              case .string(let artifactURI)? = match["info"]?["artifact_uri"] else { return nil }
+            let match = models.first(where: { if case .string(runID)? = $0["info"]?["source_run_id"] { true } else { false } }),
+            case .string(let artifactURI)? = match["info"]?["artifact_uri"]
+        else { return nil }
         return artifactURI
     }
 

@@ -21,15 +21,23 @@ public struct CairnClient: Sendable {
     let http: HTTPClient
     let logger: Logger
 
-    public init(_ configuration: ClientConfiguration, logger: Logger = Logger(label: "cairn"), httpClient: HTTPClient? = nil) throws(CairnError) {
+    public init(_ configuration: ClientConfiguration, logger: Logger = Logger(label: "cairn"), httpClient: HTTPClient? = nil)
+        throws(CairnError)
+    {
         guard let trackingURI = configuration.trackingURI else {
-            throw CairnError(.invalidParameterValue, "A tracking server is needed: pass --tracking-uri http://host:port or set MLFLOW_TRACKING_URI.")
+            throw CairnError(
+                .invalidParameterValue, "A tracking server is needed: pass --tracking-uri http://host:port or set MLFLOW_TRACKING_URI.")
         }
         try Self.checkTrackingURI(trackingURI)
         if let credentials = configuration.credentials {
-            let text = switch credentials { case .basic(let username, let password): username + password; case .bearer(let token): token }
+            let text =
+                switch credentials {
+                case .basic(let username, let password): username + password
+                case .bearer(let token): token
+                }
             guard ClientConfiguration.isHeaderSafe(text) else {
-                throw CairnError.invalidParameter("The tracking server's credentials hold a control character (a line break?): they cannot be sent in an HTTP header.")
+                throw CairnError.invalidParameter(
+                    "The tracking server's credentials hold a control character (a line break?): they cannot be sent in an HTTP header.")
             }
         }
         self.configuration = configuration
@@ -70,12 +78,17 @@ public struct CairnClient: Sendable {
         let shown = "The tracking URI '\(ClientConfiguration.redacted(uri))'"
         let lowered = uri.lowercased()
         guard lowered.hasPrefix("http://") || lowered.hasPrefix("https://") else {
-            let scheme = lowered.range(of: "://").map { String(lowered[..<$0.lowerBound]) } ?? lowered.split(separator: ":").first.map(String.init) ?? ""
+            let scheme =
+                lowered.range(of: "://").map { String(lowered[..<$0.lowerBound]) } ?? lowered.split(separator: ":").first.map(String.init)
+                ?? ""
             let why: String
             if lowered == "databricks" || scheme.hasPrefix("databricks") {
                 why = "names Databricks; cairn talks to a cairn or MLflow tracking server at http(s)://host:port"
-            } else if ["sqlite", "file", "mysql", "postgresql", "postgres", "mssql"].contains(where: { scheme == $0 || scheme.hasPrefix($0 + "+") }) || lowered.hasPrefix("/") {
-                why = "is a store, not a server: run `cairn server --backend-store-uri <it>` (or mlflow server) and pass its http(s)://host:port"
+            } else if ["sqlite", "file", "mysql", "postgresql", "postgres", "mssql"].contains(where: {
+                scheme == $0 || scheme.hasPrefix($0 + "+")
+            }) || lowered.hasPrefix("/") {
+                why =
+                    "is a store, not a server: run `cairn server --backend-store-uri <it>` (or mlflow server) and pass its http(s)://host:port"
             } else if uri.range(of: #"^[A-Za-z0-9.\-]+:[0-9]+$"#, options: .regularExpression) != nil {
                 why = "has no scheme: use http://\(uri)"
             } else {
@@ -84,7 +97,8 @@ public struct CairnClient: Sendable {
             throw CairnError.invalidParameter("\(shown) \(why) (--tracking-uri or MLFLOW_TRACKING_URI).")
         }
         guard let components = URLComponents(string: uri), let host = components.host, !host.isEmpty else {
-            throw CairnError.invalidParameter("\(shown) is not a valid URL with a host: pass http(s)://host:port (--tracking-uri or MLFLOW_TRACKING_URI).")
+            throw CairnError.invalidParameter(
+                "\(shown) is not a valid URL with a host: pass http(s)://host:port (--tracking-uri or MLFLOW_TRACKING_URI).")
         }
         if let port = components.port, !(1...65_535).contains(port) {
             throw CairnError.invalidParameter("\(shown) has port \(port): a port is from 1 to 65535.")
@@ -134,7 +148,9 @@ public struct CairnClient: Sendable {
     }
 
     /// The whole body of a GET, up to `limit` bytes.
-    public func bytes(_ path: String, _ query: [String: String] = [:], limit: Int = 1 << 30, expecting expected: Expected? = nil) async throws -> [UInt8] {
+    public func bytes(_ path: String, _ query: [String: String] = [:], limit: Int = 1 << 30, expecting expected: Expected? = nil)
+        async throws -> [UInt8]
+    {
         let url = url(path, query)
         let response = try await send(.GET, url, body: nil, contentType: nil, idempotent: true, timeout: configuration.transferTimeout)
         try Self.check(response, url: url, expected)
@@ -147,7 +163,10 @@ public struct CairnClient: Sendable {
 
     /// The body of a GET handed to `consume` chunk by chunk as it arrives, in constant memory
     /// (an export written to a file or standard output).
-    public func stream(_ path: String, _ query: [String: String] = [:], expecting expected: Expected? = nil, into consume: (ByteBuffer) async throws -> Void) async throws {
+    public func stream(
+        _ path: String, _ query: [String: String] = [:], expecting expected: Expected? = nil,
+        into consume: (ByteBuffer) async throws -> Void
+    ) async throws {
         let url = url(path, query)
         let response = try await send(.GET, url, body: nil, contentType: nil, idempotent: true, timeout: configuration.transferTimeout)
         try Self.check(response, url: url, expected)
@@ -171,13 +190,19 @@ public struct CairnClient: Sendable {
         let mediaType = given.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         guard expected.mediaTypes.contains(mediaType) else {
             let sent = given.isEmpty ? "no content type" : "'\(given)'"
-            throw CairnError(.internalError, "Tracking server answered \(url) with \(sent), not \(expected.what): is the tracking URI a cairn server (and not a login page or proxy in front of it)?")
+            throw CairnError(
+                .internalError,
+                "Tracking server answered \(url) with \(sent), not \(expected.what): is the tracking URI a cairn server (and not a login page or proxy in front of it)?"
+            )
         }
     }
 
-    func json(_ method: HTTPMethod, _ path: String, _ query: [String: String], body: [UInt8]?, contentType: String?, idempotent: Bool) async throws -> JSONValue {
+    func json(_ method: HTTPMethod, _ path: String, _ query: [String: String], body: [UInt8]?, contentType: String?, idempotent: Bool)
+        async throws -> JSONValue
+    {
         let url = url(path, query)
-        let response = try await send(method, url, body: body, contentType: contentType, idempotent: idempotent, timeout: configuration.timeout)
+        let response = try await send(
+            method, url, body: body, contentType: contentType, idempotent: idempotent, timeout: configuration.timeout)
         let bytes: ByteBuffer
         do {
             bytes = try await response.body.collect(upTo: 256 << 20)
@@ -210,7 +235,9 @@ public struct CairnClient: Sendable {
     /// Sends the request with the configured credentials and returns a 2xx answer, its body
     /// unread; any other answer is thrown as an `APIError`. Idempotent calls are retried as
     /// `RetryPolicy` says, each retry logged.
-    func send(_ method: HTTPMethod, _ url: String, body: [UInt8]?, contentType: String?, idempotent: Bool, timeout: Duration) async throws -> HTTPClientResponse {
+    func send(_ method: HTTPMethod, _ url: String, body: [UInt8]?, contentType: String?, idempotent: Bool, timeout: Duration) async throws
+        -> HTTPClientResponse
+    {
         // MLFLOW_HTTP_REQUEST_TIMEOUT bounds the wait for an answer even to a long transfer
         // (an export or report), whose body may then take up to `timeout`.
         let headTimeout = min(timeout, configuration.timeout)
@@ -292,7 +319,8 @@ public struct CairnClient: Sendable {
         case let error as NIOSSLError:
             let text = "\(error)"
             if text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("certificate") {
-                return "TLS handshake failed: the server's certificate is not trusted (MLFLOW_TRACKING_INSECURE_TLS=true accepts a self-signed test server)"
+                return
+                    "TLS handshake failed: the server's certificate is not trusted (MLFLOW_TRACKING_INSECURE_TLS=true accepts a self-signed test server)"
             }
             return "TLS handshake failed: is the server https?"
         case is BoringSSLError, is NIOSSLExtraError:

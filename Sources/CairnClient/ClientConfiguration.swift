@@ -112,7 +112,8 @@ public struct ClientConfiguration: Sendable, Equatable {
             timeout: .seconds(try Self.integer("MLFLOW_HTTP_REQUEST_TIMEOUT", environment, in: 1...86_400) ?? 120)
         )
         if case .basic(let username, let password)? = configuration.credentials, !Self.isHeaderSafe(username + password) {
-            throw CairnError.invalidParameter("The tracking URI's user name or password holds a control character (a line break?): it cannot be sent in an HTTP header.")
+            throw CairnError.invalidParameter(
+                "The tracking URI's user name or password holds a control character (a line break?): it cannot be sent in an HTTP header.")
         }
         return configuration
     }
@@ -137,7 +138,8 @@ public struct ClientConfiguration: Sendable, Equatable {
     static func integer(_ name: String, _ environment: [String: String], in range: ClosedRange<Int>) throws(CairnError) -> Int? {
         guard let text = environment[name] else { return nil }
         guard let number = Int(text), range.contains(number) else {
-            throw CairnError.invalidParameter("\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'.")
+            throw CairnError.invalidParameter(
+                "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'.")
         }
         return number
     }

@@ -19,7 +19,10 @@ public struct RetryPolicy: Sendable, Equatable {
 
     public static let retryableStatuses: Set<Int> = [408, 429, 500, 502, 503, 504]
 
-    public init(maxRetries: Int = 7, backoffFactor: Double = 2, backoffJitter: Double = 1, maxBackoff: Duration = .seconds(120), respectRetryAfter: Bool = true) {
+    public init(
+        maxRetries: Int = 7, backoffFactor: Double = 2, backoffJitter: Double = 1, maxBackoff: Duration = .seconds(120),
+        respectRetryAfter: Bool = true
+    ) {
         self.maxRetries = max(0, maxRetries)
         self.backoffFactor = max(0, backoffFactor)
         self.backoffJitter = max(0, backoffJitter)

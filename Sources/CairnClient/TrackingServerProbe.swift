@@ -22,7 +22,8 @@ public struct TrackingServerProbe: Sendable {
 
     public func waitUntilReachable(_ trackingURI: String, logger: Logger) async throws {
         guard let url = URL(string: trackingURI), let rawHost = url.host, !rawHost.isEmpty else {
-            throw CairnError.invalidParameter("The tracking URI '\(trackingURI)' has no host: pass --tracking-uri http://host:port or set MLFLOW_TRACKING_URI.")
+            throw CairnError.invalidParameter(
+                "The tracking URI '\(trackingURI)' has no host: pass --tracking-uri http://host:port or set MLFLOW_TRACKING_URI.")
         }
         let host = rawHost.hasPrefix("[") ? String(rawHost.dropFirst().dropLast()) : rawHost
         let port = url.port ?? (url.scheme == "https" ? 443 : 80)
@@ -41,7 +42,9 @@ public struct TrackingServerProbe: Sendable {
             guard attempt < attempts else {
                 throw Self.unreachable(trackingURI, reason: reason)
             }
-            logger.warning("Waiting for the tracking server at \(trackingURI) (\(reason)); attempt \(attempt) of \(attempts) failed, retrying in \(delay)")
+            logger.warning(
+                "Waiting for the tracking server at \(trackingURI) (\(reason)); attempt \(attempt) of \(attempts) failed, retrying in \(delay)"
+            )
             try await Task.sleep(for: delay)
             delay *= 2
         }

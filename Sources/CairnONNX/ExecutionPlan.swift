@@ -59,7 +59,9 @@ struct NodeContext {
 
     func requireInputs(_ range: ClosedRange<Int>) throws(ONNXError) {
         guard range.contains(inputCount) else {
-            throw .invalidModel("takes \(range.lowerBound == range.upperBound ? "\(range.lowerBound)" : "\(range.lowerBound) to \(range.upperBound)") inputs, node has \(inputCount)")
+            throw .invalidModel(
+                "takes \(range.lowerBound == range.upperBound ? "\(range.lowerBound)" : "\(range.lowerBound) to \(range.upperBound)") inputs, node has \(inputCount)"
+            )
         }
     }
 }

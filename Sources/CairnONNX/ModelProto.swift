@@ -127,9 +127,21 @@ struct NodeProto {
 struct AttributeProto {
     /// AttributeProto.AttributeType numbering.
     enum Kind: Int64 {
-        case undefined = 0, float = 1, int = 2, string = 3, tensor = 4, graph = 5
-        case floats = 6, ints = 7, strings = 8, tensors = 9, graphs = 10
-        case sparseTensor = 11, sparseTensors = 12, typeProto = 13, typeProtos = 14
+        case undefined = 0
+        case float = 1
+        case int = 2
+        case string = 3
+        case tensor = 4
+        case graph = 5
+        case floats = 6
+        case ints = 7
+        case strings = 8
+        case tensors = 9
+        case graphs = 10
+        case sparseTensor = 11
+        case sparseTensors = 12
+        case typeProto = 13
+        case typeProtos = 14
     }
 
     var name = ""
@@ -192,14 +204,23 @@ struct AttributeProto {
             kind = Kind(rawValue: declared) ?? .undefined
         } else {
             // Very old exporters left `type` unset; infer it from the payload.
-            if float != nil { kind = .float }
-            else if int != nil { kind = .int }
-            else if bytes != nil { kind = .string }
-            else if tensor != nil { kind = .tensor }
-            else if !floats.isEmpty { kind = .floats }
-            else if !ints.isEmpty { kind = .ints }
-            else if !strings.isEmpty { kind = .strings }
-            else if !tensors.isEmpty { kind = .tensors }
+            if float != nil {
+                kind = .float
+            } else if int != nil {
+                kind = .int
+            } else if bytes != nil {
+                kind = .string
+            } else if tensor != nil {
+                kind = .tensor
+            } else if !floats.isEmpty {
+                kind = .floats
+            } else if !ints.isEmpty {
+                kind = .ints
+            } else if !strings.isEmpty {
+                kind = .strings
+            } else if !tensors.isEmpty {
+                kind = .tensors
+            }
         }
     }
 }
@@ -261,12 +282,12 @@ enum ValueInfoProto {
             while !reader.isAtEnd {
                 let (field, wire) = try reader.readTag()
                 switch field {
-                case 1:  // tensor_type
+                case 1: // tensor_type
                     try reader.expect(.lengthDelimited, wire, field: "TypeProto.tensor_type")
                     var sub = try reader.readMessage()
                     kind = .tensor
                     try readTensorType(&sub)
-                case 4:  // sequence_type
+                case 4: // sequence_type
                     try reader.expect(.lengthDelimited, wire, field: "TypeProto.sequence_type")
                     var sub = try reader.readMessage()
                     var element = TypeDescription()
@@ -281,7 +302,7 @@ enum ValueInfoProto {
                         }
                     }
                     kind = .sequence(element)
-                case 5:  // map_type
+                case 5: // map_type
                     try reader.expect(.lengthDelimited, wire, field: "TypeProto.map_type")
                     var sub = try reader.readMessage()
                     var key = ONNXElementType.undefined
@@ -320,7 +341,10 @@ enum ValueInfoProto {
                     var dims: [Int?] = []
                     while !sub.isAtEnd {
                         let (f, w) = try sub.readTag()
-                        guard f == 1 else { try sub.skip(w); continue }
+                        guard f == 1 else {
+                            try sub.skip(w)
+                            continue
+                        }
                         try sub.expect(.lengthDelimited, w, field: "TensorShapeProto.dim")
                         var dim = try sub.readMessage()
                         var value: Int?
@@ -331,7 +355,7 @@ enum ValueInfoProto {
                                 let v = try dim.readInt64()
                                 value = v >= 0 ? Int(exactly: v) : nil
                             } else {
-                                try dim.skip(dw)  // dim_param: symbolic, stays nil
+                                try dim.skip(dw) // dim_param: symbolic, stays nil
                             }
                         }
                         dims.append(value)

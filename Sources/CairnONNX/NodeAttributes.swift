@@ -8,7 +8,8 @@ struct NodeAttributes {
         var table: [String: AttributeProto] = [:]
         for attribute in attributes {
             if attribute.refAttrName != nil {
-                throw .unsupported("attribute '\(attribute.name)' refers to a function attribute (ref_attr_name), which only appears inside functions")
+                throw .unsupported(
+                    "attribute '\(attribute.name)' refers to a function attribute (ref_attr_name), which only appears inside functions")
             }
             guard table.updateValue(attribute, forKey: attribute.name) == nil else {
                 throw .invalidModel("attribute '\(attribute.name)' appears twice")

@@ -1,9 +1,9 @@
 #if canImport(Darwin)
-import Darwin
+    import Darwin
 #elseif canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// An ONNX model loaded into Cairn's native CPU runtime.
@@ -80,7 +80,9 @@ public struct ONNXModel: Sendable {
             let domain = OperatorRegistry.canonicalDomain(node.domain)
             let label = "node '\(node.name.isEmpty ? node.outputs.first ?? "?" : node.name)' (\(domain):\(node.opType))"
             guard let make = OperatorRegistry.builder(domain: domain, opType: node.opType) else {
-                throw .unsupported("unsupported operator \(domain):\(node.opType) (node '\(node.name)') — Cairn's native runtime supports: \(OperatorRegistry.supportedDescription)")
+                throw .unsupported(
+                    "unsupported operator \(domain):\(node.opType) (node '\(node.name)') — Cairn's native runtime supports: \(OperatorRegistry.supportedDescription)"
+                )
             }
             guard let opset = opsets[domain] else {
                 throw .invalidModel("\(label) uses domain \(domain), which the model does not import")
@@ -98,7 +100,10 @@ public struct ONNXModel: Sendable {
             let inputSlots = node.inputs.map { $0.isEmpty ? -1 : slotOf[$0]! }
             var outputSlots: [Int] = []
             for output in node.outputs {
-                if output.isEmpty { outputSlots.append(-1); continue }
+                if output.isEmpty {
+                    outputSlots.append(-1)
+                    continue
+                }
                 guard slotOf[output] == nil else {
                     throw .invalidModel("\(label) writes '\(output)', which is already defined")
                 }
@@ -129,13 +134,16 @@ public struct ONNXModel: Sendable {
         ordered.reserveCapacity(inputs.count)
         for input in inputs {
             guard let tensor = feeds[input.name] else {
-                throw .invalidInput("missing input '\(input.name)'; the model's inputs are \(inputs.map { "'\($0.name)'" }.joined(separator: ", "))")
+                throw .invalidInput(
+                    "missing input '\(input.name)'; the model's inputs are \(inputs.map { "'\($0.name)'" }.joined(separator: ", "))")
             }
             ordered.append(tensor)
         }
         if feeds.count != inputs.count {
             let unknown = feeds.keys.filter { inputIndex[$0] == nil }.sorted()
-            throw .invalidInput("unknown input \(unknown.map { "'\($0)'" }.joined(separator: ", ")); the model's inputs are \(inputs.map { "'\($0.name)'" }.joined(separator: ", "))")
+            throw .invalidInput(
+                "unknown input \(unknown.map { "'\($0)'" }.joined(separator: ", ")); the model's inputs are \(inputs.map { "'\($0.name)'" }.joined(separator: ", "))"
+            )
         }
         let values = try run(inputs: ordered)
         var result: [String: ONNXValue] = [:]
@@ -182,7 +190,8 @@ public struct ONNXModel: Sendable {
         }
         if info.hasShape {
             guard info.shape.count == tensor.shape.count else {
-                throw .invalidInput("input '\(info.name)' expects rank \(info.shape.count) \(describe(info.shape)), got shape \(tensor.shape)")
+                throw .invalidInput(
+                    "input '\(info.name)' expects rank \(info.shape.count) \(describe(info.shape)), got shape \(tensor.shape)")
             }
             for (declared, actual) in zip(info.shape, tensor.shape) {
                 if let declared, declared != actual {
@@ -203,7 +212,10 @@ public struct ONNXModel: Sendable {
         var defined = available
         var inOrder = true
         for node in nodes {
-            if node.inputs.contains(where: { !$0.isEmpty && !defined.contains($0) }) { inOrder = false; break }
+            if node.inputs.contains(where: { !$0.isEmpty && !defined.contains($0) }) {
+                inOrder = false
+                break
+            }
             for output in node.outputs where !output.isEmpty { defined.insert(output) }
         }
         if inOrder { return nodes }
@@ -227,7 +239,9 @@ public struct ONNXModel: Sendable {
             if !progressed {
                 let node = nodes[next[0]]
                 let missing = node.inputs.first { !$0.isEmpty && !defined.contains($0) } ?? "?"
-                throw .invalidModel("node '\(node.name)' (\(node.opType)) reads '\(missing)', which no graph input, initializer or node provides (or the graph has a cycle)")
+                throw .invalidModel(
+                    "node '\(node.name)' (\(node.opType)) reads '\(missing)', which no graph input, initializer or node provides (or the graph has a cycle)"
+                )
             }
             remaining = next
         }

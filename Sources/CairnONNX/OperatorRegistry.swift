@@ -58,7 +58,8 @@ enum OperatorRegistry {
         table[domain]?[opType]
     }
 
-    static let supportedOperators: [String] = table
+    static let supportedOperators: [String] =
+        table
         .flatMap { domain, ops in ops.keys.map { "\(domain):\($0)" } }
         .sorted()
 
@@ -70,7 +71,9 @@ enum OperatorRegistry {
             // and that node then fails as an unsupported operator.
             guard let range = supportedOpsets[domain] else { continue }
             guard range.contains(version) else {
-                throw .unsupported("model imports \(domain) opset \(version); Cairn's native runtime supports \(domain) opsets \(range.lowerBound) to \(range.upperBound)")
+                throw .unsupported(
+                    "model imports \(domain) opset \(version); Cairn's native runtime supports \(domain) opsets \(range.lowerBound) to \(range.upperBound)"
+                )
             }
         }
     }

@@ -58,13 +58,20 @@ enum TensorProto {
         let storage: ONNXTensor.Storage
         switch type {
         case .float:
-            storage = .float(try raw.map { bytes throws(ONNXError) in try decodeRaw(bytes, width: 4, label) { Float(bitPattern: UInt32(truncatingIfNeeded: $0)) } } ?? floats)
+            storage = .float(
+                try raw.map { bytes throws(ONNXError) in
+                    try decodeRaw(bytes, width: 4, label) { Float(bitPattern: UInt32(truncatingIfNeeded: $0)) }
+                } ?? floats)
         case .double:
-            storage = .double(try raw.map { bytes throws(ONNXError) in try decodeRaw(bytes, width: 8, label) { Double(bitPattern: $0) } } ?? doubles)
+            storage = .double(
+                try raw.map { bytes throws(ONNXError) in try decodeRaw(bytes, width: 8, label) { Double(bitPattern: $0) } } ?? doubles)
         case .int64:
-            storage = .int64(try raw.map { bytes throws(ONNXError) in try decodeRaw(bytes, width: 8, label) { Int64(bitPattern: $0) } } ?? int64s)
+            storage = .int64(
+                try raw.map { bytes throws(ONNXError) in try decodeRaw(bytes, width: 8, label) { Int64(bitPattern: $0) } } ?? int64s)
         case .int32:
-            storage = .int32(try raw.map { bytes throws(ONNXError) in try decodeRaw(bytes, width: 4, label) { Int32(truncatingIfNeeded: $0) } } ?? int32s.map { Int32(truncatingIfNeeded: $0) })
+            storage = .int32(
+                try raw.map { bytes throws(ONNXError) in try decodeRaw(bytes, width: 4, label) { Int32(truncatingIfNeeded: $0) } }
+                    ?? int32s.map { Int32(truncatingIfNeeded: $0) })
         case .uint8:
             storage = .uint8(raw ?? int32s.map { UInt8(truncatingIfNeeded: $0) })
         case .bool:
@@ -72,7 +79,8 @@ enum TensorProto {
         case .string:
             storage = .string(strings)
         default:
-            throw .unsupported("\(label) has element type \(type) (TensorProto.DataType \(dataType)), which Cairn's runtime does not support")
+            throw .unsupported(
+                "\(label) has element type \(type) (TensorProto.DataType \(dataType)), which Cairn's runtime does not support")
         }
         guard storage.count == expected else {
             throw .malformed("\(label) has shape \(shape) (\(expected) elements) but holds \(storage.count) values")

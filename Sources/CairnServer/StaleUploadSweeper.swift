@@ -13,10 +13,12 @@ struct StaleUploadSweeper: Service {
         do {
             let sweep = try await repository.removeStaleUploads()
             if sweep.temporaryFiles > 0 || sweep.multipartUploads > 0 {
-                logger.info("Removed abandoned uploads from the artifact root", metadata: [
-                    "temporary_files": "\(sweep.temporaryFiles)",
-                    "multipart_uploads": "\(sweep.multipartUploads)",
-                ])
+                logger.info(
+                    "Removed abandoned uploads from the artifact root",
+                    metadata: [
+                        "temporary_files": "\(sweep.temporaryFiles)",
+                        "multipart_uploads": "\(sweep.multipartUploads)",
+                    ])
             } else {
                 logger.debug("No abandoned uploads in the artifact root")
             }

@@ -94,7 +94,8 @@ enum Binning {
     static func sturges(_ reference: SortedSample, _ current: SortedSample) -> PairedCounts {
         // An empty side has no extremes to add; with both empty there is nothing to bin.
         guard let minimum = [reference.values.first, current.values.first].compactMap({ $0 }).min(),
-              let maximum = [reference.values.last, current.values.last].compactMap({ $0 }).max() else {
+            let maximum = [reference.values.last, current.values.last].compactMap({ $0 }).max()
+        else {
             return byValue(reference, current)
         }
         let edges = sturgesEdges(minimum: minimum, maximum: maximum, count: reference.count + current.count)

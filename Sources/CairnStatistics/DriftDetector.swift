@@ -116,18 +116,22 @@ public struct DriftDetector: Sendable {
             "feature '\(feature.name)' is \(feature.kind.rawValue) in the reference but \(column.kind.rawValue) in the current window")
     }
 
-    private func numericDrift(_ feature: FeatureProfile, _ summary: NumericSummary, current: SortedSample, rows: Int) throws -> FeatureDrift {
+    private func numericDrift(_ feature: FeatureProfile, _ summary: NumericSummary, current: SortedSample, rows: Int) throws -> FeatureDrift
+    {
         guard !current.isEmpty else {
             throw CairnError.invalidParameter("feature '\(feature.name)' has no non-null values in the current window")
         }
         let reference = SortedSample(presorted: summary.sample)
-        let method = configuration.methods[feature.name] ?? {
-            // Only a reference with few distinct values needs the union counted.
-            let distinct = summary.distinctCount > 5
-                ? summary.distinctCount
-                : Binning.byValue(reference, current).binCount
-            return Self.defaultMethod(for: feature, distinctValues: distinct)
-        }()
+        let method =
+            configuration.methods[feature.name]
+            ?? {
+                // Only a reference with few distinct values needs the union counted.
+                let distinct =
+                    summary.distinctCount > 5
+                    ? summary.distinctCount
+                    : Binning.byValue(reference, current).binCount
+                return Self.defaultMethod(for: feature, distinctValues: distinct)
+            }()
         var statistic: Double?
         var note: String?
         let score: Double
@@ -148,17 +152,21 @@ public struct DriftDetector: Sendable {
         case .psi:
             score = PopulationStabilityIndex.value(Binning.evidently(reference, current))
         }
-        return verdict(feature, method, score: score, statistic: statistic, note: note,
-                       referenceCount: reference.count, currentCount: current.count, rows: rows)
+        return verdict(
+            feature, method, score: score, statistic: statistic, note: note,
+            referenceCount: reference.count, currentCount: current.count, rows: rows)
     }
 
-    private func categoricalDrift(_ feature: FeatureProfile, _ summary: CategoricalSummary, current values: [String?], rows: Int) throws -> FeatureDrift {
+    private func categoricalDrift(_ feature: FeatureProfile, _ summary: CategoricalSummary, current values: [String?], rows: Int) throws
+        -> FeatureDrift
+    {
         let (rawCounts, nulls) = CategoricalSummary.count(values)
         guard nulls < rows else {
             throw CairnError.invalidParameter("feature '\(feature.name)' has no non-null values in the current window")
         }
         let (_, counts) = Binning.byCategory(summary.referenceCounts, summary.bucket(rawCounts))
-        let method = configuration.methods[feature.name]
+        let method =
+            configuration.methods[feature.name]
             ?? Self.defaultMethod(for: feature, distinctValues: counts.binCount)
         var statistic: Double?
         let score: Double
@@ -177,8 +185,9 @@ public struct DriftDetector: Sendable {
             throw CairnError.invalidParameter(
                 "\(method.rawValue) needs a numeric feature; '\(feature.name)' is categorical")
         }
-        return verdict(feature, method, score: score, statistic: statistic, note: nil,
-                       referenceCount: counts.referenceTotal, currentCount: rows - nulls, rows: rows)
+        return verdict(
+            feature, method, score: score, statistic: statistic, note: nil,
+            referenceCount: counts.referenceTotal, currentCount: rows - nulls, rows: rows)
     }
 
     private func verdict(

@@ -41,7 +41,8 @@ public enum KolmogorovSmirnov {
             let h = Int((d * Double(lcm)).rounded(.toNearestOrEven))
             let lattice = Double(h) / Double(lcm)
             if h == 0 { return Result(statistic: lattice, pValue: 1, method: .exact) }
-            let p = n1 == n2
+            let p =
+                n1 == n2
                 ? probabilityOutsideSquare(n: n1, h: h)
                 : probabilityOutsideBand(n1, n2, g: g, h: h)
             return Result(statistic: lattice, pValue: SpecialFunctions.clipProbability(p), method: .exact)
@@ -83,7 +84,7 @@ public enum KolmogorovSmirnov {
     static func probabilityOutsideBand(_ n1: Int, _ n2: Int, g: Int, h: Int) -> Double {
         let columns = max(n1, n2)
         let rows = min(n1, n2)
-        let columnStep = columns / g   // |ng·x − mg·y| < h is the band in lattice units
+        let columnStep = columns / g // |ng·x − mg·y| < h is the band in lattice units
         let rowStep = rows / g
         // left[y]: share of paths to (x, y) that have left the band. Points outside the band
         // are 1; the band only moves up, so a cell is never read after it falls below it.
@@ -96,7 +97,7 @@ public enum KolmogorovSmirnov {
                 let top = min(ceilDivide(rowStep * x + h, columnStep), rows + 1)
                 if top <= low { return 1 }
                 let dx = Double(x)
-                var below = 1.0  // the cell under the band has left already
+                var below = 1.0 // the cell under the band has left already
                 for y in low..<top {
                     let dy = Double(y)
                     below = (left[y] * dx + below * dy) / (dx + dy)

@@ -142,7 +142,10 @@ enum RadixSort {
                         var offset = 0
                         for bucket in 0..<bucketCount {
                             let c = histograms[base + bucket]
-                            if c == count { trivial = true; break }
+                            if c == count {
+                                trivial = true
+                                break
+                            }
                             histograms[base + bucket] = offset
                             offset += c
                         }

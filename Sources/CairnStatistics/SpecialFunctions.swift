@@ -101,7 +101,8 @@ public enum SpecialFunctions {
         }
         if nxSquared >= 370 { return 0 }
         if nxSquared >= 2.2 { return clipProbability(2 * smirnovSurvival(n: n, d: x)) }
-        let cdf = (n <= 100_000 && nd * pow(x, 1.5) <= 1.4)
+        let cdf =
+            (n <= 100_000 && nd * pow(x, 1.5) <= 1.4)
             ? durbinMatrixCDF(n: n, d: x)
             : pelzGoodCDF(n: n, d: x)
         return clipProbability(1 - cdf)
@@ -136,7 +137,8 @@ public enum SpecialFunctions {
         var sum = 0.0
         for j in 0..<termCount {
             let dj = Double(j)
-            let logTerm = logBinomial
+            let logTerm =
+                logBinomial
                 + (nd - dj) * log((nd - dj - nx) / nd)
                 + (dj - 1) * log((dj + nx) / nd)
             let term = exp(logTerm)
@@ -237,15 +239,21 @@ public enum SpecialFunctions {
         if x <= 0 { return 0 }
         if x >= 1 { return 1 }
         let z = Double(n).squareRoot() * x
-        let z2 = z * z, z3 = z2 * z, z4 = z2 * z2, z6 = z4 * z2
-        let pi2 = Double.pi * Double.pi, pi4 = pi2 * pi2, pi6 = pi4 * pi2
+        let z2 = z * z
+        let z3 = z2 * z
+        let z4 = z2 * z2
+        let z6 = z4 * z2
+        let pi2 = Double.pi * Double.pi
+        let pi4 = pi2 * pi2
+        let pi6 = pi4 * pi2
         let sqrt2pi = (2 * Double.pi).squareRoot()
 
         let qlog = -pi2 / 8 / z2
         if qlog < -708 { return 0 }
         let q = exp(qlog)
 
-        let k1a = -z2, k1b = pi2 / 4
+        let k1a = -z2
+        let k1b = pi2 / 4
         let k2a = 6 * z6 + 2 * z4
         let k2b = (2 * z4 - 5 * z2) * pi2 / 4
         let k2c = pi4 * (1 - 2 * z2) / 16
@@ -260,7 +268,9 @@ public enum SpecialFunctions {
         if maxK >= 1 {
             for k in stride(from: maxK, through: 1, by: -1) {
                 let odd = Double(2 * k - 1)
-                let o2 = odd * odd, o4 = o2 * o2, o6 = o4 * o2
+                let o2 = odd * odd
+                let o4 = o2 * o2
+                let o6 = o4 * o2
                 let qPower = pow(q, Double(8 * k))
                 terms.0 = terms.0 * qPower + 1
                 terms.1 = terms.1 * qPower + (k1a + k1b * o2)

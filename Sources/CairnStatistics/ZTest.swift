@@ -13,7 +13,7 @@ public enum ZTest {
     public static func twoProportion(x1: Int, n1: Int, x2: Int, n2: Int) -> Result {
         let p1 = Double(x1) / Double(n1)
         let p2 = Double(x2) / Double(n2)
-        let pooled = (p1 * Double(n1) + p2 * Double(n2)) / (Double(n1) + Double(n2))  // no Int overflow on huge counts
+        let pooled = (p1 * Double(n1) + p2 * Double(n2)) / (Double(n1) + Double(n2)) // no Int overflow on huge counts
         let variance = pooled * (1 - pooled) * (1 / Double(n1) + 1 / Double(n2))
         guard variance > 0 else { return Result(statistic: 0, pValue: 1) }
         let z = (p1 - p2) / variance.squareRoot()

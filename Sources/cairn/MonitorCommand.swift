@@ -52,7 +52,10 @@ func cannotWrite(_ path: String, _ error: any Error) -> CairnError {
     let nsError = error as NSError
     let underlying = (nsError.userInfo[NSUnderlyingErrorKey] as? any Error).map { $0 as NSError }
     let posix = [nsError, underlying].compactMap { $0 }.first { $0.domain == NSPOSIXErrorDomain }
-    let reason = posix.map { String(cString: strerror(Int32($0.code))) } ?? (error as? POSIXError).map { String(cString: strerror($0.code.rawValue)) } ?? nsError.localizedDescription
+    let reason =
+        posix.map { String(cString: strerror(Int32($0.code))) } ?? (error as? POSIXError).map {
+            String(cString: strerror($0.code.rawValue))
+        } ?? nsError.localizedDescription
     return CairnError.invalidParameter("Cannot write \(path): \(reason).")
 }
 

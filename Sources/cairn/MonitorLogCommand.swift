@@ -62,7 +62,9 @@ struct MonitorLogCommand: AsyncParsableCommand {
             try handle.close()
             // rename(2): replaces an existing file at once, and unlike replaceItemAt does not
             // need one to exist.
-            guard rename(partial, out) == 0 else { throw CairnError.invalidParameter("Cannot write \(out): \(String(cString: strerror(errno))).") }
+            guard rename(partial, out) == 0 else {
+                throw CairnError.invalidParameter("Cannot write \(out): \(String(cString: strerror(errno))).")
+            }
         } catch {
             try? handle.close()
             try? FileManager.default.removeItem(atPath: partial)

@@ -24,7 +24,10 @@ struct PredictCommand: AsyncParsableCommand {
     @Option(help: "Tracking server that resolves models:/ and runs:/ URIs (default: $MLFLOW_TRACKING_URI).")
     var trackingUri: String?
 
-    @Option(help: "Where downloaded models are cached (default: $CAIRN_CACHE_DIR/models, else $XDG_CACHE_HOME/cairn/models, else ~/.cache/cairn/models).")
+    @Option(
+        help:
+            "Where downloaded models are cached (default: $CAIRN_CACHE_DIR/models, else $XDG_CACHE_HOME/cairn/models, else ~/.cache/cairn/models)."
+    )
     var modelCacheDir: String?
 
     @Option(help: "Runtime: auto, native or python.")
@@ -49,7 +52,9 @@ struct PredictCommand: AsyncParsableCommand {
         )
         let model = try await resolver.fetch(uri)
         let mlmodel = try MLmodel(directory: model.directory)
-        let loader = ModelLoader(preference: runtime, python: python, pythonWorkers: 1, metrics: ServingMetrics(registry: PrometheusCollectorRegistry()), logger: logger)
+        let loader = ModelLoader(
+            preference: runtime, python: python, pythonWorkers: 1, metrics: ServingMetrics(registry: PrometheusCollectorRegistry()),
+            logger: logger)
         let modelRuntime = try await loader.makeRuntime(mlmodel, directory: model.directory, name: uri.servedName)
         // The cache lease in `model` keeps the files from being pruned until scoring ends.
         defer { withExtendedLifetime(model) {} }
@@ -58,7 +63,8 @@ struct PredictCommand: AsyncParsableCommand {
                 .predict(inputPath: input, outputPath: output)
             await modelRuntime.shutdown()
             // With the predictions on standard output, the summary goes to standard error.
-            let summary = "Scored \(rows) rows with \(uri) (\(modelRuntime.kind)) into \(output == BatchPredictor.standardOutput ? "standard output" : output)\n"
+            let summary =
+                "Scored \(rows) rows with \(uri) (\(modelRuntime.kind)) into \(output == BatchPredictor.standardOutput ? "standard output" : output)\n"
             if output == BatchPredictor.standardOutput {
                 FileHandle.standardError.write(Data(summary.utf8))
             } else {

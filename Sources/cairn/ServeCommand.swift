@@ -26,7 +26,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Tracking server that resolves models:/ and runs:/ URIs (default: $MLFLOW_TRACKING_URI).")
     var trackingUri: String?
 
-    @Option(help: "Where downloaded models are cached (default: $CAIRN_CACHE_DIR/models, else $XDG_CACHE_HOME/cairn/models, else ~/.cache/cairn/models).")
+    @Option(
+        help:
+            "Where downloaded models are cached (default: $CAIRN_CACHE_DIR/models, else $XDG_CACHE_HOME/cairn/models, else ~/.cache/cairn/models)."
+    )
     var modelCacheDir: String?
 
     @Option(help: "Runtime: auto (native ONNX when possible, else Python), native or python.")
@@ -44,7 +47,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Longest a request may wait for a batch to fill, in milliseconds.")
     var maxLatencyMs = 2.0
 
-    @Option(help: "Longest expected wait in the queue, in milliseconds, estimated from measured throughput; a request that would wait longer gets 503 with Retry-After.")
+    @Option(
+        help:
+            "Longest expected wait in the queue, in milliseconds, estimated from measured throughput; a request that would wait longer gets 503 with Retry-After."
+    )
     var maxQueueWaitMs = BatchingOptions.defaultMaxQueueWaitMilliseconds
 
     @Option(help: "Most rows waiting, a memory bound; beyond it requests get 503 with Retry-After.")
@@ -77,7 +83,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Records the inference log buffers in memory; beyond it records are dropped and counted.")
     var inferenceLogCapacity = 65_536
 
-    @Option(help: "Most payload bytes one inference log record keeps; a larger request is logged with a uniform sample of its rows (at least 1024).")
+    @Option(
+        help:
+            "Most payload bytes one inference log record keeps; a larger request is logged with a uniform sample of its rows (at least 1024)."
+    )
     var inferenceLogMaxRecordBytes = InferenceLogWriter.Options.defaultMaxRecordBytes
 
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
@@ -85,8 +94,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         try validateListenAddress(host: host, port: port)
-        guard canaryPercent.isFinite, (0...100).contains(canaryPercent) else { throw ValidationError("--canary-percent must be between 0 and 100.") }
-        guard canaryPercent == 0 || canary != nil else { throw ValidationError("--canary-percent needs --canary, the model that answers that share.") }
+        guard canaryPercent.isFinite, (0...100).contains(canaryPercent) else {
+            throw ValidationError("--canary-percent must be between 0 and 100.")
+        }
+        guard canaryPercent == 0 || canary != nil else {
+            throw ValidationError("--canary-percent needs --canary, the model that answers that share.")
+        }
         guard maxBatchRows >= 1 else { throw ValidationError("--max-batch-rows must be at least 1.") }
         guard maxLatencyMs.isFinite, maxLatencyMs >= 0 else { throw ValidationError("--max-latency-ms must be 0 or more.") }
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1.") }

@@ -29,7 +29,10 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Comma-separated host names the server answers to besides loopback ('*' for any).")
     var allowedHosts: String?
 
-    @Option(help: "Directory of the inference log that `cairn serve --inference-log` writes and monitors read (default: <data-dir>/inference-log).")
+    @Option(
+        help:
+            "Directory of the inference log that `cairn serve --inference-log` writes and monitors read (default: <data-dir>/inference-log)."
+    )
     var inferenceLogDir: String?
 
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")

@@ -1,6 +1,7 @@
 import CairnCore
 import Foundation
 import Testing
+
 @testable import CairnArtifacts
 
 @Suite struct ArtifactPathTests {

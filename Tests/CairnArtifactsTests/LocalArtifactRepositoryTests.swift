@@ -2,6 +2,7 @@ import CairnCore
 import Foundation
 import NIOCore
 import Testing
+
 @testable import CairnArtifacts
 
 /// A class suite so each test's sandbox lives exactly as long as the test.
@@ -73,10 +74,11 @@ import Testing
         let repository = try sandbox.repository()
         try await repository.write(path("1/abc/artifacts/model/MLmodel"), from: Chunks("flavors: {}"))
         try await repository.write(path("1/abc/artifacts/model/data/weights.bin"), from: Chunks("0123456789"))
-        #expect(try await repository.list(path("1/abc/artifacts/model")) == [
-            .file("MLmodel", size: 11),
-            .directory("data"),
-        ])
+        #expect(
+            try await repository.list(path("1/abc/artifacts/model")) == [
+                .file("MLmodel", size: 11),
+                .directory("data"),
+            ])
         #expect(try await repository.list(path("1/abc/artifacts/model/data")) == [.file("weights.bin", size: 10)])
         #expect(try await repository.status(of: path("1/abc")) == .directory)
         #expect(try await text(repository.read(path("1/abc/artifacts/model/MLmodel"))) == "flavors: {}")
@@ -128,12 +130,13 @@ import Testing
         try await repository.write(path("exp/run/sub/c.txt"), from: Chunks("ccc"))
         try await repository.write(path("exp/run/.hidden"), from: Chunks(""))
         let entries = try await repository.list(path("exp/run"))
-        #expect(entries == [
-            .file(".hidden", size: 0),
-            .file("a.txt", size: 1),
-            .file("b.txt", size: 2),
-            .directory("sub"),
-        ])
+        #expect(
+            entries == [
+                .file(".hidden", size: 0),
+                .file("a.txt", size: 1),
+                .file("b.txt", size: 2),
+                .directory("sub"),
+            ])
         #expect(entries.allSatisfy { !$0.name.contains("/") })
         #expect(entries.first { $0.isDirectory }?.size == nil)
         #expect(try await repository.list(.root) == [.directory("exp")])

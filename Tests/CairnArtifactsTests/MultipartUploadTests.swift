@@ -2,6 +2,7 @@ import CairnCore
 import Foundation
 import NIOCore
 import Testing
+
 @testable import CairnArtifacts
 
 /// Multipart uploads on the local repository. The HTTP side is in
@@ -76,10 +77,14 @@ import Testing
         await #expect(throws: CairnError.self) { try await repository.writePart(3, of: upload, from: Chunks("x")) }
         await #expect(throws: CairnError.self) { try await repository.writePart(0, of: upload, from: Chunks("x")) }
         let missing = MultipartPart(number: 2, etag: part.etag)
-        await #expect(throws: CairnError.self) { try await repository.completeMultipartUpload(upload, at: path("a/f.bin"), parts: [part, missing]) }
+        await #expect(throws: CairnError.self) {
+            try await repository.completeMultipartUpload(upload, at: path("a/f.bin"), parts: [part, missing])
+        }
         await #expect(throws: CairnError.self) { try await repository.completeMultipartUpload(upload, at: path("a/g.bin"), parts: [part]) }
         await #expect(throws: CairnError.self) { try await repository.abortMultipartUpload(upload, at: path("b/f.bin")) }
-        await #expect(throws: CairnError.self) { try await repository.createMultipartUpload(at: path("x"), parts: MultipartUpload.maxParts + 1) }
+        await #expect(throws: CairnError.self) {
+            try await repository.createMultipartUpload(at: path("x"), parts: MultipartUpload.maxParts + 1)
+        }
         await #expect(throws: CairnError.self) { try await repository.createMultipartUpload(at: .root, parts: 1) }
         #expect(try await repository.list(.root) == [])
         try await repository.completeMultipartUpload(upload, at: path("a/f.bin"), parts: [part])

@@ -2,6 +2,7 @@ import CairnCore
 import Foundation
 import NIOCore
 import Testing
+
 @testable import CairnArtifacts
 
 /// The start-up sweep of what killed uploads leave behind.
@@ -42,7 +43,7 @@ import Testing
         let part = try await repository.writePart(1, of: abandoned, from: Chunks("part"))
         for name in ["", "/upload", "/1.\(part.etag)"] { try age("\(staging)/\(abandoned)\(name)", hours: 48) }
         let active = try await repository.createMultipartUpload(at: path("1/run/other.bin"), parts: 1)
-        try age("\(staging)/\(active)", hours: 48)  // its manifest is fresh
+        try age("\(staging)/\(active)", hours: 48) // its manifest is fresh
 
         let sweep = try await repository.removeStaleUploads()
         #expect(sweep == StaleUploadSweep(temporaryFiles: 2, multipartUploads: 1))

@@ -2,6 +2,7 @@ import CairnCore
 import Foundation
 import NIOCore
 import Testing
+
 @testable import CairnArtifacts
 
 /// Links inside the root that lead outside it (mlflow#18964) are refused by every operation,
@@ -63,12 +64,13 @@ import Testing
     @Test func listingHidesEscapingLinksAndFollowsInnerOnes() async throws {
         let repository = try prepare()
         let rootListing = try await repository.list(.root)
-        #expect(rootListing == [
-            .directory("inner"),
-            .file("inner-file", size: 6),
-            .directory("real"),
-            .directory("to-root"),
-        ])
+        #expect(
+            rootListing == [
+                .directory("inner"),
+                .file("inner-file", size: 6),
+                .directory("real"),
+                .directory("to-root"),
+            ])
         let innerListing = try await repository.list(path("inner"))
         #expect(innerListing == [.file("file.txt", size: 6)])
         #expect(try await repository.list(path("to-root")) == repository.list(.root))

@@ -3,6 +3,7 @@ import CairnCore
 import Foundation
 import NIOSSL
 import Testing
+
 @testable import CairnClient
 
 @Suite struct ClientConfigurationTests {
@@ -11,7 +12,8 @@ import Testing
     @Test func trackingURIComesFromTheFlagFirstThenTheEnvironment() throws {
         let environment = ["MLFLOW_TRACKING_URI": "http://env:5000/"]
         #expect(try Configuration.fromEnvironment(trackingURI: nil, environment: environment).trackingURI == "http://env:5000")
-        #expect(try Configuration.fromEnvironment(trackingURI: "http://flag:5000", environment: environment).trackingURI == "http://flag:5000")
+        #expect(
+            try Configuration.fromEnvironment(trackingURI: "http://flag:5000", environment: environment).trackingURI == "http://flag:5000")
         // An empty flag or variable is no value, as in MLflow.
         #expect(try Configuration.fromEnvironment(trackingURI: "", environment: environment).trackingURI == "http://env:5000")
         #expect(try Configuration.fromEnvironment(trackingURI: nil, environment: ["MLFLOW_TRACKING_URI": ""]).trackingURI == nil)
@@ -24,22 +26,29 @@ import Testing
         }
         #expect(try credentials([:]) == nil)
         #expect(try credentials(["MLFLOW_TRACKING_TOKEN": "t0k"]) == .bearer("t0k"))
-        #expect(try credentials(["MLFLOW_TRACKING_USERNAME": "ann", "MLFLOW_TRACKING_PASSWORD": "pw"]) == .basic(username: "ann", password: "pw"))
+        #expect(
+            try credentials(["MLFLOW_TRACKING_USERNAME": "ann", "MLFLOW_TRACKING_PASSWORD": "pw"])
+                == .basic(username: "ann", password: "pw"))
         // A user name and password (both set) win over a token; either alone is not Basic.
-        #expect(try credentials(["MLFLOW_TRACKING_USERNAME": "ann", "MLFLOW_TRACKING_PASSWORD": "pw", "MLFLOW_TRACKING_TOKEN": "t"]) == .basic(username: "ann", password: "pw"))
+        #expect(
+            try credentials(["MLFLOW_TRACKING_USERNAME": "ann", "MLFLOW_TRACKING_PASSWORD": "pw", "MLFLOW_TRACKING_TOKEN": "t"])
+                == .basic(username: "ann", password: "pw"))
         #expect(try credentials(["MLFLOW_TRACKING_USERNAME": "ann", "MLFLOW_TRACKING_TOKEN": "t"]) == .bearer("t"))
         #expect(try credentials(["MLFLOW_TRACKING_PASSWORD": "pw"]) == nil)
         #expect(try credentials(["MLFLOW_TRACKING_TOKEN": ""]) == nil)
         #expect(Configuration.Credentials.basic(username: "ann", password: "p:w").authorization == "Basic YW5uOnA6dw==")
         #expect(Configuration.Credentials.bearer("t0k").authorization == "Bearer t0k")
         // A configuration printed in a log shows no secret.
-        let printed = "\(Configuration(trackingURI: "http://h", credentials: .basic(username: "ann", password: "pw-secret"))) \(Configuration.Credentials.bearer("tok-secret"))"
+        let printed =
+            "\(Configuration(trackingURI: "http://h", credentials: .basic(username: "ann", password: "pw-secret"))) \(Configuration.Credentials.bearer("tok-secret"))"
         #expect(printed.contains("ann") && !printed.contains("pw-secret") && !printed.contains("tok-secret"))
     }
 
     @Test(arguments: [("true", true), ("TRUE", true), ("1", true), ("false", false), ("False", false), ("0", false)])
     func insecureTLSTakesMLflowsBooleans(_ text: String, _ expected: Bool) throws {
-        #expect(try Configuration.fromEnvironment(trackingURI: "https://h", environment: ["MLFLOW_TRACKING_INSECURE_TLS": text]).insecureTLS == expected)
+        #expect(
+            try Configuration.fromEnvironment(trackingURI: "https://h", environment: ["MLFLOW_TRACKING_INSECURE_TLS": text]).insecureTLS
+                == expected)
     }
 
     @Test(arguments: ["yes", "", "2"])
@@ -55,16 +64,25 @@ import Testing
         #expect(defaults.retry == RetryPolicy(maxRetries: 7, backoffFactor: 2, backoffJitter: 1))
         #expect(defaults.timeout == .seconds(120))
         #expect(!defaults.insecureTLS)
-        let set = try Configuration.fromEnvironment(trackingURI: "http://h", environment: [
-            "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1", "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0.5",
-            "MLFLOW_HTTP_REQUEST_TIMEOUT": "30", "MLFLOW_HTTP_RESPECT_RETRY_AFTER_HEADER": "false",
-        ])
+        let set = try Configuration.fromEnvironment(
+            trackingURI: "http://h",
+            environment: [
+                "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+                "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0.5",
+                "MLFLOW_HTTP_REQUEST_TIMEOUT": "30", "MLFLOW_HTTP_RESPECT_RETRY_AFTER_HEADER": "false",
+            ])
         #expect(set.retry == RetryPolicy(maxRetries: 3, backoffFactor: 1, backoffJitter: 0.5, respectRetryAfter: false))
         #expect(set.timeout == .seconds(30))
         // MLflow's limits: at most 10 retries, a factor of at most 120.
-        #expect(throws: CairnError.self) { try Configuration.fromEnvironment(trackingURI: "http://h", environment: ["MLFLOW_HTTP_REQUEST_MAX_RETRIES": "11"]) }
-        #expect(throws: CairnError.self) { try Configuration.fromEnvironment(trackingURI: "http://h", environment: ["MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "121"]) }
-        #expect(throws: CairnError.self) { try Configuration.fromEnvironment(trackingURI: "http://h", environment: ["MLFLOW_HTTP_REQUEST_TIMEOUT": "soon"]) }
+        #expect(throws: CairnError.self) {
+            try Configuration.fromEnvironment(trackingURI: "http://h", environment: ["MLFLOW_HTTP_REQUEST_MAX_RETRIES": "11"])
+        }
+        #expect(throws: CairnError.self) {
+            try Configuration.fromEnvironment(trackingURI: "http://h", environment: ["MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "121"])
+        }
+        #expect(throws: CairnError.self) {
+            try Configuration.fromEnvironment(trackingURI: "http://h", environment: ["MLFLOW_HTTP_REQUEST_TIMEOUT": "soon"])
+        }
     }
 
     @Test func aClientNeedsAnHTTPTrackingServer() {
@@ -102,7 +120,8 @@ import Testing
         #expect(plain.trackingURI == "http://h:5000/prefix")
         #expect(plain.credentials == .basic(username: "us@er", password: "p:w"))
         // `requests` replaces the header MLflow sets from the variables with the URL's.
-        let both = try configuration("https://ann:pw@h", ["MLFLOW_TRACKING_USERNAME": "bob", "MLFLOW_TRACKING_PASSWORD": "x", "MLFLOW_TRACKING_TOKEN": "t"])
+        let both = try configuration(
+            "https://ann:pw@h", ["MLFLOW_TRACKING_USERNAME": "bob", "MLFLOW_TRACKING_PASSWORD": "x", "MLFLOW_TRACKING_TOKEN": "t"])
         #expect(both.credentials == .basic(username: "ann", password: "pw"))
         // A user without a password sends nothing from the URL (`get_auth_from_url`).
         let userOnly = try configuration("http://ann@h", ["MLFLOW_TRACKING_TOKEN": "t"])
@@ -118,13 +137,18 @@ import Testing
     func aLineBreakInACredentialIsRefusedNamingTheVariable(_ name: String) {
         var environment = ["MLFLOW_TRACKING_USERNAME": "ann", "MLFLOW_TRACKING_PASSWORD": "pw", "MLFLOW_TRACKING_TOKEN": "t"]
         environment[name] = "secret\r\nX-Injected: 1"
-        let error = #expect(throws: CairnError.self) { try Configuration.fromEnvironment(trackingURI: "http://h", environment: environment) }
+        let error = #expect(throws: CairnError.self) {
+            try Configuration.fromEnvironment(trackingURI: "http://h", environment: environment)
+        }
         #expect(error?.message.hasPrefix(name) == true)
         #expect(error?.message.contains("secret") == false)
     }
 
     /// MLflow's `int("")` and `float("")` fail as its empty booleans do: set but empty is refused.
-    @Test(arguments: ["MLFLOW_HTTP_REQUEST_TIMEOUT", "MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER"])
+    @Test(arguments: [
+        "MLFLOW_HTTP_REQUEST_TIMEOUT", "MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR",
+        "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER",
+    ])
     func anEmptyNumberIsRefusedAsAnEmptyBooleanIs(_ name: String) {
         let error = #expect(throws: CairnError.self) { try Configuration.fromEnvironment(trackingURI: "http://h", environment: [name: ""]) }
         #expect(error?.message.hasPrefix(name) == true)
@@ -142,7 +166,8 @@ import Testing
 
     @Test func insecureTLSSelectsAClientThatSkipsVerification() throws {
         let secure = try CairnClient(Configuration.fromEnvironment(trackingURI: "https://h", environment: [:]))
-        let insecure = try CairnClient(Configuration.fromEnvironment(trackingURI: "https://h", environment: ["MLFLOW_TRACKING_INSECURE_TLS": "true"]))
+        let insecure = try CairnClient(
+            Configuration.fromEnvironment(trackingURI: "https://h", environment: ["MLFLOW_TRACKING_INSECURE_TLS": "true"]))
         #expect(!secure.skipsCertificateVerification)
         #expect(insecure.skipsCertificateVerification)
         #expect(CairnClient.httpConfiguration(insecureTLS: true).tlsConfiguration?.certificateVerification == CertificateVerification.none)

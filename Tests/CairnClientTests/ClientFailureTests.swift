@@ -5,6 +5,7 @@ import NIOCore
 import NIOHTTP1
 import Synchronization
 import Testing
+
 @testable import CairnClient
 
 /// What users see when the server is not what was asked for, or the transport fails: one line
@@ -14,7 +15,8 @@ import Testing
 
     // MARK: - Answers that are not what was asked for
 
-    static let loginPage = Reply.respond(status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], body: "<html><form>Sign in</form></html>")
+    static let loginPage = Reply.respond(
+        status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], body: "<html><form>Sign in</form></html>")
 
     @Test func anExportThatIsALoginPageIsRefusedNamingTheURL() async throws {
         try await TestHTTPServer.with(reply: { _, _ in Self.loginPage }) { _, url in
@@ -22,7 +24,9 @@ import Testing
             for format in ["jsonl", "csv"] {
                 let error = await #expect(throws: CairnError.self) { _ = try await client.exportLog(["format": format]) }
                 #expect(error?.message.contains(url + "/api/cairn/v1/inference-log") == true)
-                #expect(error?.message.contains("'text/html; charset=utf-8', not the inference log as \(format == "csv" ? "CSV" : "JSON Lines")") == true)
+                #expect(
+                    error?.message.contains(
+                        "'text/html; charset=utf-8', not the inference log as \(format == "csv" ? "CSV" : "JSON Lines")") == true)
                 var chunks = 0
                 await #expect(throws: CairnError.self) { try await client.exportLog(["format": format]) { _ in chunks += 1 } }
                 #expect(chunks == 0)
@@ -49,9 +53,15 @@ import Testing
 
     @Test func whatCairnsServerSendsIsAccepted() async throws {
         try await TestHTTPServer.with(reply: { request, _ in
-            if request.uri.contains("format=csv") { return .respond(status: 200, headers: [("Content-Type", "text/csv; charset=utf-8")], body: "a\n1\n") }
-            if request.uri.contains("format=jsonl") { return .respond(status: 200, headers: [("Content-Type", "application/x-ndjson")], body: "{}\n") }
-            if request.uri.contains("format=html") { return .respond(status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], body: Self.reportPage) }
+            if request.uri.contains("format=csv") {
+                return .respond(status: 200, headers: [("Content-Type", "text/csv; charset=utf-8")], body: "a\n1\n")
+            }
+            if request.uri.contains("format=jsonl") {
+                return .respond(status: 200, headers: [("Content-Type", "application/x-ndjson")], body: "{}\n")
+            }
+            if request.uri.contains("format=html") {
+                return .respond(status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], body: Self.reportPage)
+            }
             return .respond(status: 200, body: #"{"monitor_id": "m1", "window": {}}"#)
         }) { _, url in
             let client = try CairnClient(ClientConfiguration(trackingURI: url, retry: Self.noRetries))
@@ -65,9 +75,12 @@ import Testing
     // MARK: - Credentials in the tracking URI
 
     @Test func credentialsInTheURIAreSentAsBasicAuthAndNeverPrinted() async throws {
-        try await TestHTTPServer.with(reply: { _, _ in .respond(status: 404, headers: [("Content-Type", "text/html")], body: "<h1>Not Found</h1>") }) { server, url in
+        try await TestHTTPServer.with(reply: { _, _ in
+            .respond(status: 404, headers: [("Content-Type", "text/html")], body: "<h1>Not Found</h1>")
+        }) { server, url in
             let withCredentials = url.replacingOccurrences(of: "://", with: "://ann:s3cret@")
-            let client = try CairnClient(ClientConfiguration.fromEnvironment(trackingURI: nil, environment: ["MLFLOW_TRACKING_URI": withCredentials]))
+            let client = try CairnClient(
+                ClientConfiguration.fromEnvironment(trackingURI: nil, environment: ["MLFLOW_TRACKING_URI": withCredentials]))
             #expect(client.trackingURI == url)
             let error = await #expect(throws: APIError.self) { _ = try await client.get("api/2.0/mlflow/experiments/search") }
             #expect(server.requests.first?.headers["Authorization"].first == "Basic YW5uOnMzY3JldA==")
@@ -129,7 +142,9 @@ import Testing
 
     @Test func aLineBreakInACredentialIsRefusedBeforeAnyCall() {
         for credentials in [ClientConfiguration.Credentials.bearer("t0k\r\nX-Evil: 1"), .basic(username: "ann", password: "pw\n")] {
-            let error = #expect(throws: CairnError.self) { try CairnClient(ClientConfiguration(trackingURI: "http://h", credentials: credentials)) }
+            let error = #expect(throws: CairnError.self) {
+                try CairnClient(ClientConfiguration(trackingURI: "http://h", credentials: credentials))
+            }
             #expect(error?.message.contains("control character") == true)
             #expect(error?.message.contains("X-Evil") == false)
         }
@@ -137,9 +152,13 @@ import Testing
 
     @Test(arguments: [500, 502, 504])
     func aWriteIsNotRetriedOnATransientStatus(_ status: Int) async throws {
-        try await TestHTTPServer.with(reply: { _, _ in .respond(status: status, body: #"{"error_code": "INTERNAL_ERROR", "message": "x"}"#) }) { server, url in
-            let client = try CairnClient(ClientConfiguration(trackingURI: url, retry: RetryPolicy(maxRetries: 2, backoffFactor: 0, backoffJitter: 0)))
-            await #expect(throws: APIError.self) { _ = try await client.post("api/2.0/mlflow/runs/create", json: .object([:]), idempotent: false) }
+        let body = #"{"error_code": "INTERNAL_ERROR", "message": "x"}"#
+        try await TestHTTPServer.with(reply: { _, _ in .respond(status: status, body: body) }) { server, url in
+            let client = try CairnClient(
+                ClientConfiguration(trackingURI: url, retry: RetryPolicy(maxRetries: 2, backoffFactor: 0, backoffJitter: 0)))
+            await #expect(throws: APIError.self) {
+                _ = try await client.post("api/2.0/mlflow/runs/create", json: .object([:]), idempotent: false)
+            }
             #expect(server.requests.count == 1)
         }
     }

@@ -95,7 +95,9 @@ final class TestHTTPServer: Sendable {
                     var headers = HTTPHeaders(extra)
                     headers.add(name: "Content-Length", value: String(text.utf8.count))
                     if !headers.contains(name: "Content-Type") { headers.add(name: "Content-Type", value: "application/json") }
-                    context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: headers))), promise: nil)
+                    context.write(
+                        wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: headers))),
+                        promise: nil)
                     context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
                     context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
                 }

@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import Synchronization
 import Testing
+
 @testable import CairnClient
 
 /// Collects log messages so a test can read what was logged.
@@ -59,7 +60,8 @@ func closedPort() async throws -> Int {
     @Test func aListeningServerPassesAtOnce() async throws {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
         let handler = CollectingLogHandler()
-        try await TrackingServerProbe().waitUntilReachable("http://127.0.0.1:\(channel.localAddress!.port!)/", logger: Logger(label: "test", factory: { _ in handler }))
+        try await TrackingServerProbe().waitUntilReachable(
+            "http://127.0.0.1:\(channel.localAddress!.port!)/", logger: Logger(label: "test", factory: { _ in handler }))
         try await channel.close()
         #expect(handler.messages.withLock { $0 }.isEmpty)
     }

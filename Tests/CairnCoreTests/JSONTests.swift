@@ -1,10 +1,14 @@
 import Testing
+
 @testable import CairnCore
 
 @Suite struct JSONValueTests {
     @Test func parsesNestedDocument() throws {
         let value = try JSONValue.parse(#"{"a": [1, -2.5e3, "x\n\u00e9\ud83d\ude00"], "b": {"c": null, "d": true}}"#)
-        guard case .array(let items)? = value["a"] else { Issue.record("no array"); return }
+        guard case .array(let items)? = value["a"] else {
+            Issue.record("no array")
+            return
+        }
         #expect(items.count == 3)
         #expect(items[1] == .number(-2500, raw: "-2.5e3"))
         #expect(items[2] == .string("x\né😀"))
@@ -22,7 +26,10 @@ import Testing
 
     @Test func objectsKeepTheOrderKeysWereWritten() throws {
         let value = try JSONValue.parse(#"{"tenure": 1, "monthly": 2, "calls": 3, "age": 4, "tenure": 5}"#)
-        guard case .object(let fields) = value else { Issue.record("not an object"); return }
+        guard case .object(let fields) = value else {
+            Issue.record("not an object")
+            return
+        }
         #expect(fields.keys == ["tenure", "monthly", "calls", "age"])
         #expect(fields["tenure"] == .number(5, raw: "5"), "a repeated key keeps its place and its last value")
         // Order does not make two objects different, as in JSON.
@@ -38,10 +45,15 @@ import Testing
 
     @Test func readsPythonsNonFiniteLiterals() throws {
         let value = try JSONValue.parse("[NaN, Infinity, -Infinity, 1e400, -1]")
-        guard case .array(let items) = value, items.count == 5 else { Issue.record("not five items"); return }
+        guard case .array(let items) = value, items.count == 5 else {
+            Issue.record("not five items")
+            return
+        }
         guard case .number(let nan, let nanRaw) = items[0], case .number(let inf, let infRaw) = items[1],
-              case .number(let negInf, let negInfRaw) = items[2], case .number(let big, let bigRaw) = items[3] else {
-            Issue.record("not numbers"); return
+            case .number(let negInf, let negInfRaw) = items[2], case .number(let big, let bigRaw) = items[3]
+        else {
+            Issue.record("not numbers")
+            return
         }
         #expect(nan.isNaN && JSONValue.isNonFiniteLiteral(nanRaw))
         #expect(inf == .infinity && JSONValue.isNonFiniteLiteral(infRaw))
@@ -70,17 +82,26 @@ import Testing
     @Test func writesProtoJSONConventions() {
         var writer = JSONWriter()
         writer.beginObject()
-        writer.key("nan"); writer.double(.nan)
-        writer.key("inf"); writer.double(.infinity)
-        writer.key("ninf"); writer.double(-.infinity)
-        writer.key("one"); writer.double(1)
-        writer.key("frac"); writer.double(0.25)
-        writer.key("id"); writer.string("q\"\\\n\u{01}")
+        writer.key("nan")
+        writer.double(.nan)
+        writer.key("inf")
+        writer.double(.infinity)
+        writer.key("ninf")
+        writer.double(-.infinity)
+        writer.key("one")
+        writer.double(1)
+        writer.key("frac")
+        writer.double(0.25)
+        writer.key("id")
+        writer.string("q\"\\\n\u{01}")
         writer.list("empty", [KeyValue]())
         writer.list("tags", [KeyValue(key: "k", value: "v")])
         writer.endObject()
         let text = String(decoding: writer.bytes, as: UTF8.self)
-        #expect(text == #"{"nan":"NaN","inf":"Infinity","ninf":"-Infinity","one":1.0,"frac":0.25,"id":"q\"\\\n\u0001","tags":[{"key":"k","value":"v"}]}"#)
+        #expect(
+            text
+                == #"{"nan":"NaN","inf":"Infinity","ninf":"-Infinity","one":1.0,"frac":0.25,"id":"q\"\\\n\u0001","tags":[{"key":"k","value":"v"}]}"#
+        )
     }
 
     @Test func writesIntegersAndStringsWithoutLoss() throws {
@@ -90,7 +111,8 @@ import Testing
         for value in [-3.0, 1e15 - 1, 1e15, 0.1] { writer.double(value) }
         for text in ["plain", "ünïcödé ✓", "tab\tend", "", String(repeating: "long-id-", count: 40)] { writer.string(text) }
         writer.endArray()
-        let expected = "[0,7,-7,1000000007,9223372036854775807,-9223372036854775808,-3.0,999999999999999.0,1000000000000000.0,0.1,"
+        let expected =
+            "[0,7,-7,1000000007,9223372036854775807,-9223372036854775808,-3.0,999999999999999.0,1000000000000000.0,0.1,"
             + #""plain","ünïcödé ✓","tab\tend","","# + "\"" + String(repeating: "long-id-", count: 40) + "\"]"
         #expect(String(decoding: writer.bytes, as: UTF8.self) == expected)
     }

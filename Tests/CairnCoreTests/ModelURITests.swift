@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CairnCore
 
 /// The expected values are what MLflow 3's `_parse_model_uri` and `parse_runs_uri` return for
@@ -90,8 +91,10 @@ import Testing
     }
 
     @Test func printsTheCanonicalForm() throws {
-        for text in ["models:/churn/3", "models:/churn/latest", "models:/churn/Production", "models:/churn@champion", "models:/m-1",
-                     "runs:/r1/a/b", "runs:/r1", "/tmp/model"] {
+        for text in [
+            "models:/churn/3", "models:/churn/latest", "models:/churn/Production", "models:/churn@champion", "models:/m-1",
+            "runs:/r1/a/b", "runs:/r1", "/tmp/model",
+        ] {
             #expect(try ModelURI(parsing: text).description == text)
             #expect(try ModelURI(parsing: ModelURI(parsing: text).description) == ModelURI(parsing: text))
         }

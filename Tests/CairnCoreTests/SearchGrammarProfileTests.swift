@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CairnCore
 
 private typealias S = SearchTestSupport
@@ -7,20 +8,22 @@ private typealias S = SearchTestSupport
 struct SearchGrammarProfileTests {
     // MARK: runs
 
-    @Test("run attributes and their canonical names", arguments: [
-        ("run_id = 'a'", "run_id", FilterValue.string("a")),
-        ("run_name = 'a'", "run_name", .string("a")),
-        ("`run name` = 'a'", "run_name", .string("a")),
-        ("attributes.`Run name` = 'a'", "run_name", .string("a")),
-        ("attributes.`Run Name` = 'a'", "run_name", .string("a")),
-        ("status = 'FINISHED'", "status", .string("FINISHED")),
-        ("user_id = 'u'", "user_id", .string("u")),
-        ("artifact_uri LIKE 'mlflow-artifacts:%'", "artifact_uri", .string("mlflow-artifacts:%")),
-        ("start_time >= 1664067852747", "start_time", .number(1_664_067_852_747)),
-        ("end_time < 5", "end_time", .number(5)),
-        ("created > 7", "start_time", .number(7)),
-        ("attributes.Created > 7", "start_time", .number(7)),
-    ])
+    @Test(
+        "run attributes and their canonical names",
+        arguments: [
+            ("run_id = 'a'", "run_id", FilterValue.string("a")),
+            ("run_name = 'a'", "run_name", .string("a")),
+            ("`run name` = 'a'", "run_name", .string("a")),
+            ("attributes.`Run name` = 'a'", "run_name", .string("a")),
+            ("attributes.`Run Name` = 'a'", "run_name", .string("a")),
+            ("status = 'FINISHED'", "status", .string("FINISHED")),
+            ("user_id = 'u'", "user_id", .string("u")),
+            ("artifact_uri LIKE 'mlflow-artifacts:%'", "artifact_uri", .string("mlflow-artifacts:%")),
+            ("start_time >= 1664067852747", "start_time", .number(1_664_067_852_747)),
+            ("end_time < 5", "end_time", .number(5)),
+            ("created > 7", "start_time", .number(7)),
+            ("attributes.Created > 7", "start_time", .number(7)),
+        ])
     func runAttributes(text: String, key: String, value: FilterValue) throws {
         let clause = try S.single(text)
         #expect(clause.entity == .attribute)
@@ -49,7 +52,9 @@ struct SearchGrammarProfileTests {
 
     @Test("experiment filters")
     func experiments() throws {
-        #expect(try S.single("name = 'x'", .experiments) == FilterClause(entity: .attribute, key: "name", comparator: .equal, value: .string("x")))
+        #expect(
+            try S.single("name = 'x'", .experiments)
+                == FilterClause(entity: .attribute, key: "name", comparator: .equal, value: .string("x")))
         #expect(try S.single("attributes.name LIKE 'x%'", .experiments).comparator == .like)
         #expect(try S.single("attribute.name ILIKE 'x%'", .experiments).comparator == .ilike)
         #expect(try S.single("experiment_id IN ('1', '2')", .experiments).value == .list(["1", "2"]))
@@ -61,19 +66,21 @@ struct SearchGrammarProfileTests {
         #expect(try S.single("tags.key2 IS NULL", .experiments).comparator == .isNull)
     }
 
-    @Test("experiment filter errors", arguments: [
-        ("metrics.a > 1", SearchGrammarError.Reason.invalidEntity),
-        ("params.a = 'x'", .invalidEntity),
-        ("datasets.name = 'x'", .invalidEntity),
-        ("run.name = 'x'", .invalidEntity),
-        ("run_id = 'x'", .invalidKey),
-        ("lifecycle_stage = 'active'", .invalidKey),
-        ("name IN ('a')", .invalidValue),
-        ("experiment_id LIKE '1%'", .invalidComparator),
-        ("creation_time = 'x'", .invalidValue),
-        ("name IS NULL", .invalidComparator),
-        ("name > 'a'", .invalidComparator),
-    ])
+    @Test(
+        "experiment filter errors",
+        arguments: [
+            ("metrics.a > 1", SearchGrammarError.Reason.invalidEntity),
+            ("params.a = 'x'", .invalidEntity),
+            ("datasets.name = 'x'", .invalidEntity),
+            ("run.name = 'x'", .invalidEntity),
+            ("run_id = 'x'", .invalidKey),
+            ("lifecycle_stage = 'active'", .invalidKey),
+            ("name IN ('a')", .invalidValue),
+            ("experiment_id LIKE '1%'", .invalidComparator),
+            ("creation_time = 'x'", .invalidValue),
+            ("name IS NULL", .invalidComparator),
+            ("name > 'a'", .invalidComparator),
+        ])
     func experimentErrors(text: String, reason: SearchGrammarError.Reason) {
         #expect(S.filterError(text, .experiments)?.reason == reason)
     }
@@ -96,13 +103,15 @@ struct SearchGrammarProfileTests {
         #expect(try S.single("tags.team LIKE 'a%'", .registeredModels).entity == .tag)
     }
 
-    @Test("registered model filter errors", arguments: [
-        ("tags.team IS NULL", SearchGrammarError.Reason.invalidComparator),
-        ("run_id = 'x'", .invalidKey),
-        ("creation_timestamp > 1", .invalidKey),
-        ("metrics.a > 1", .invalidEntity),
-        ("tags.team IN ('a')", .invalidValue),
-    ])
+    @Test(
+        "registered model filter errors",
+        arguments: [
+            ("tags.team IS NULL", SearchGrammarError.Reason.invalidComparator),
+            ("run_id = 'x'", .invalidKey),
+            ("creation_timestamp > 1", .invalidKey),
+            ("metrics.a > 1", .invalidEntity),
+            ("tags.team IN ('a')", .invalidValue),
+        ])
     func registeredModelErrors(text: String, reason: SearchGrammarError.Reason) {
         #expect(S.filterError(text, .registeredModels)?.reason == reason)
     }
@@ -120,33 +129,37 @@ struct SearchGrammarProfileTests {
         #expect(try S.single("tags.`k` != 'v'", .modelVersions).entity == .tag)
     }
 
-    @Test("model version filter errors", arguments: [
-        ("run_id NOT IN ('a')", SearchGrammarError.Reason.invalidComparator),
-        ("name IN ('a')", .invalidValue),
-        ("version_number = 'three'", .invalidValue),
-        ("version_number = '3 '", .invalidValue),
-        ("version_number LIKE 3", .invalidComparator),
-        ("tags.k IS NOT NULL", .invalidComparator),
-        ("current_stage = 'Production'", .invalidKey),
-        ("params.a = 'x'", .invalidEntity),
-    ])
+    @Test(
+        "model version filter errors",
+        arguments: [
+            ("run_id NOT IN ('a')", SearchGrammarError.Reason.invalidComparator),
+            ("name IN ('a')", .invalidValue),
+            ("version_number = 'three'", .invalidValue),
+            ("version_number = '3 '", .invalidValue),
+            ("version_number LIKE 3", .invalidComparator),
+            ("tags.k IS NOT NULL", .invalidComparator),
+            ("current_stage = 'Production'", .invalidKey),
+            ("params.a = 'x'", .invalidEntity),
+        ])
     func modelVersionErrors(text: String, reason: SearchGrammarError.Reason) {
         #expect(S.filterError(text, .modelVersions)?.reason == reason)
     }
 
     // MARK: logged models
 
-    @Test("logged model attributes and aliases", arguments: [
-        ("name = 'm'", "name", FilterValue.string("m")),
-        ("model_id = 'm-1'", "model_id", .string("m-1")),
-        ("model_type = 'agent'", "model_type", .string("agent")),
-        ("status = 'LOGGED_MODEL_READY'", "status", .string("LOGGED_MODEL_READY")),
-        ("source_run_id IN ('r1', 'r2')", "source_run_id", .list(["r1", "r2"])),
-        ("creation_timestamp > 5", "creation_timestamp", .number(5)),
-        ("creation_time > 5", "creation_timestamp", .number(5)),
-        ("last_updated_timestamp < 5", "last_updated_timestamp", .number(5)),
-        ("last_updated_time < 5", "last_updated_timestamp", .number(5)),
-    ])
+    @Test(
+        "logged model attributes and aliases",
+        arguments: [
+            ("name = 'm'", "name", FilterValue.string("m")),
+            ("model_id = 'm-1'", "model_id", .string("m-1")),
+            ("model_type = 'agent'", "model_type", .string("agent")),
+            ("status = 'LOGGED_MODEL_READY'", "status", .string("LOGGED_MODEL_READY")),
+            ("source_run_id IN ('r1', 'r2')", "source_run_id", .list(["r1", "r2"])),
+            ("creation_timestamp > 5", "creation_timestamp", .number(5)),
+            ("creation_time > 5", "creation_timestamp", .number(5)),
+            ("last_updated_timestamp < 5", "last_updated_timestamp", .number(5)),
+            ("last_updated_time < 5", "last_updated_timestamp", .number(5)),
+        ])
     func loggedModelAttributes(text: String, key: String, value: FilterValue) throws {
         let clause = try S.single(text, .loggedModels)
         #expect(clause.entity == .attribute)
@@ -156,20 +169,24 @@ struct SearchGrammarProfileTests {
 
     @Test("logged model metrics, params and tags")
     func loggedModelEntities() throws {
-        let filter = try SearchFilter.parse("metrics.accuracy > 0.9 AND params.model_type = 'RandomForest' AND tags.env IN ('prod') AND params.C NOT IN ('1')", for: .loggedModels)
+        let filter = try SearchFilter.parse(
+            "metrics.accuracy > 0.9 AND params.model_type = 'RandomForest' AND tags.env IN ('prod') AND params.C NOT IN ('1')",
+            for: .loggedModels)
         #expect(filter.clauses.map(\.entity) == [.metric, .param, .tag, .param])
         #expect(filter.clauses[2].value == .list(["prod"]))
     }
 
-    @Test("logged model filter errors", arguments: [
-        ("datasets.name = 'x'", SearchGrammarError.Reason.invalidEntity),
-        ("run.name = 'x'", .invalidEntity),
-        ("metrics.a LIKE 1", .invalidComparator),
-        ("creation_time = 'x'", .invalidValue),
-        ("experiment_id = '1'", .invalidKey),
-        ("tags.a IS NULL", .invalidComparator),
-        ("name < 'x'", .invalidComparator),
-    ])
+    @Test(
+        "logged model filter errors",
+        arguments: [
+            ("datasets.name = 'x'", SearchGrammarError.Reason.invalidEntity),
+            ("run.name = 'x'", .invalidEntity),
+            ("metrics.a LIKE 1", .invalidComparator),
+            ("creation_time = 'x'", .invalidValue),
+            ("experiment_id = '1'", .invalidKey),
+            ("tags.a IS NULL", .invalidComparator),
+            ("name < 'x'", .invalidComparator),
+        ])
     func loggedModelErrors(text: String, reason: SearchGrammarError.Reason) {
         #expect(S.filterError(text, .loggedModels)?.reason == reason)
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CairnCore
 
 private typealias S = SearchTestSupport
@@ -55,10 +56,12 @@ struct SearchHostileInputTests {
         #expect(S.filterError(text) != nil)
     }
 
-    @Test("unbalanced quotes and parentheses of every kind", arguments: [
-        "'", "\"", "`", "''''", "'''", "\"\"\"", "```", "tags.a = '\\", "tags.a = 'x\\' AND 'y",
-        "(", ")", "((((((((((", "run_id IN ((((", "run_id IN ('a'))", "run_id IN )'a'(",
-    ])
+    @Test(
+        "unbalanced quotes and parentheses of every kind",
+        arguments: [
+            "'", "\"", "`", "''''", "'''", "\"\"\"", "```", "tags.a = '\\", "tags.a = 'x\\' AND 'y",
+            "(", ")", "((((((((((", "run_id IN ((((", "run_id IN ('a'))", "run_id IN )'a'(",
+        ])
     func unbalanced(text: String) {
         #expect(S.filterError(text) != nil)
         #expect(S.orderError(text) != nil)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CairnCore
 
 @Suite struct PercentDecodingTests {
@@ -37,7 +38,10 @@ import Testing
         let ids = (0..<1000).map { _ in CairnID.make() }
         for id in ids {
             #expect(id.utf8.count == 32)
-            #expect(id.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) })
+            #expect(
+                id.utf8.allSatisfy {
+                    (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0)
+                })
         }
         #expect(Set(ids).count == ids.count)
         // Both halves vary (a generator that filled only one word would repeat the other).

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CairnCore
 
 @Suite struct TrackingValidationTests {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CairnMonitor
 
 /// The window's side of a numeric histogram: each value in the bin of the reference's edges.
@@ -28,7 +29,8 @@ import Testing
     ])
     func valuesFallInTheBinABinarySearchFinds(_ edges: [Double]) {
         var generator = SystemRandomNumberGenerator()
-        let values = (0..<5_000).map { _ in Double(Int.random(in: -40...140, using: &generator)) / 10 } + edges + [.nan, .infinity, -.infinity]
+        let values =
+            (0..<5_000).map { _ in Double(Int.random(in: -40...140, using: &generator)) / 10 } + edges + [.nan, .infinity, -.infinity]
         let bins = max(1, edges.count - 1)
         var counts = [Double](repeating: 0, count: bins)
         FeatureHistogram.count(values, into: &counts, edges: edges)

@@ -1,5 +1,6 @@
 import CairnCore
 import Testing
+
 @testable import CairnMonitor
 
 @Suite struct FeedbackItemTests {
@@ -20,7 +21,8 @@ import Testing
         #"{"request_id": "\#(String(repeating: "x", count: 129))", "label": 1}"#, #"{"request_id": "a\u0000b", "label": 1}"#,
         #"{"request_id": "b"}"#, #"{"request_id": "b", "label": 1, "labels": [1]}"#, #"{"request_id": "b", "labels": []}"#,
         #"{"request_id": "b", "labels": 1}"#, #"{"request_id": "b", "label": {"nested": 1}}"#, #"{"request_id": "b", "labels": [[1]]}"#,
-        #"{"request_id": "b", "label": 1e400}"#, #"{"request_id": "b", "row": -1, "label": 1}"#, #"{"request_id": "b", "row": 1.5, "label": 1}"#,
+        #"{"request_id": "b", "label": 1e400}"#, #"{"request_id": "b", "row": -1, "label": 1}"#,
+        #"{"request_id": "b", "row": 1.5, "label": 1}"#,
         #"{"request_id": "b", "row": 0, "labels": [1]}"#,
     ])
     func malformedItemsAreRefused(json: String) {

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Prometheus
 import Testing
+
 @testable import CairnMonitor
 
 /// What one logged request may cost: the per-record cap (a sample of the rows, with their
@@ -25,9 +26,13 @@ import Testing
     static func request(rows: Int, id: String = "big", status: Int = 200, positional: Bool = false) -> InferenceRecord {
         let data = (0..<rows).map { "[\($0), \"city-\($0 % 7)\"]" }.joined(separator: ",")
         let inputs = positional ? #"{"instances": [\#(data)]}"# : #"{"dataframe_split": {"columns": ["a", "city"], "data": [\#(data)]}}"#
-        let outputs = status == 200 ? #"{"predictions": [\#((0..<rows).map { String($0 * 10) }.joined(separator: ","))]}"# : #"{"error_code": "BAD_REQUEST", "message": "no"}"#
-        return InferenceRecord(requestID: id, timestamp: Int64(Date().timeIntervalSince1970 * 1000) - 1_000, model: "m", version: "1",
-                               inputs: Array(inputs.utf8), outputs: Array(outputs.utf8), latencyMicroseconds: 10, status: status)
+        let outputs =
+            status == 200
+            ? #"{"predictions": [\#((0..<rows).map { String($0 * 10) }.joined(separator: ","))]}"#
+            : #"{"error_code": "BAD_REQUEST", "message": "no"}"#
+        return InferenceRecord(
+            requestID: id, timestamp: Int64(Date().timeIntervalSince1970 * 1000) - 1_000, model: "m", version: "1",
+            inputs: Array(inputs.utf8), outputs: Array(outputs.utf8), latencyMicroseconds: 10, status: status)
     }
 
     static func entry(_ record: InferenceRecord) -> InferenceLogEntry {
@@ -54,7 +59,10 @@ import Testing
         let window = MonitorWindow(entries: [Self.entry(bounded)])
         #expect(window.rowIndexes == indexes)
         #expect(window.requestRows == ["big": 5_000], "feedback must still label all 5,000 rows")
-        guard case .numeric(let a)? = window.featureColumn("a", kind: .numeric) else { Issue.record("no column a"); return }
+        guard case .numeric(let a)? = window.featureColumn("a", kind: .numeric) else {
+            Issue.record("no column a")
+            return
+        }
         #expect(a == indexes.map(Double.init))
         #expect(window.featureColumn("city", kind: .categorical) == .categorical(indexes.map { "city-\($0 % 7)" }))
         #expect(window.predictions.map { $0?.label } == indexes.map { String($0 * 10) })
@@ -67,7 +75,10 @@ import Testing
         let indexes = try #require(bounded.rowIndexes)
         let window = MonitorWindow(entries: [Self.entry(bounded)], positionalNames: ["age", "town"])
         #expect(window.unreadableRequests == 0)
-        guard case .numeric(let age)? = window.featureColumn("age", kind: .numeric) else { Issue.record("no column age"); return }
+        guard case .numeric(let age)? = window.featureColumn("age", kind: .numeric) else {
+            Issue.record("no column age")
+            return
+        }
         #expect(age == indexes.map(Double.init))
     }
 
@@ -76,14 +87,22 @@ import Testing
         var record = Self.request(rows: rows)
         let labels = (0..<rows).map(String.init).joined(separator: ",")
         let scores = (0..<rows).flatMap { ["0.\($0 % 10)", "0.5"] }.joined(separator: ",")
-        record.outputs = Array(#"{"model_name": "m", "outputs": [{"name": "label", "shape": [\#(rows)], "datatype": "INT64", "data": [\#(labels)]}, {"name": "p", "shape": [\#(rows), 2], "datatype": "FP64", "data": [\#(scores)]}]}"#.utf8)
+        record.outputs = Array(
+            #"{"model_name": "m", "outputs": [{"name": "label", "shape": [\#(rows)], "datatype": "INT64", "data": [\#(labels)]}, {"name": "p", "shape": [\#(rows), 2], "datatype": "FP64", "data": [\#(scores)]}]}"#
+                .utf8)
         let (bounded, _) = record.bounded(maxBytes: 24 << 10)
         let indexes = try #require(bounded.rowIndexes)
         let outputs = try JSONValue.parse(bounded.outputs)
-        guard case .array(let tensors)? = outputs["outputs"] else { Issue.record("no outputs"); return }
+        guard case .array(let tensors)? = outputs["outputs"] else {
+            Issue.record("no outputs")
+            return
+        }
         #expect(tensors[0]["data"] == .array(indexes.map { .number(Double($0), raw: String($0)) }))
         #expect(tensors[0]["shape"] == .array([.number(Double(indexes.count), raw: String(indexes.count))]))
-        guard case .array(let pairs)? = tensors[1]["data"] else { Issue.record("no p"); return }
+        guard case .array(let pairs)? = tensors[1]["data"] else {
+            Issue.record("no p")
+            return
+        }
         #expect(pairs.count == indexes.count * 2)
         #expect(bounded.omittedBytes == nil)
     }
@@ -108,8 +127,11 @@ import Testing
 
     @Test func theWriterCapsRecordsAndCountsThemInMetrics() throws {
         let metrics = PrometheusCollectorRegistry()
-        let writer = try InferenceLogWriter(options: .init(directory: directory, maxRecordBytes: 32 << 10), logger: Logger(label: "test"), metrics: metrics)
-        for (offset, record) in [Self.request(rows: 20_000), Self.request(rows: 2, id: "small"), Self.request(rows: 1, id: #"quoted "id" \ too"#)].enumerated() {
+        let writer = try InferenceLogWriter(
+            options: .init(directory: directory, maxRecordBytes: 32 << 10), logger: Logger(label: "test"), metrics: metrics)
+        for (offset, record) in [
+            Self.request(rows: 20_000), Self.request(rows: 2, id: "small"), Self.request(rows: 1, id: #"quoted "id" \ too"#),
+        ].enumerated() {
             var record = record
             record.timestamp += Int64(offset)
             writer.record(record)
@@ -131,11 +153,12 @@ import Testing
         #expect(text.contains("cairn_inference_log_records_truncated_total 1"))
         #expect(text.contains("cairn_inference_log_rows_omitted_total \(20_000 - kept)"))
         // What feedback is checked against: the rows the request carried, not those kept.
-        #expect(try InferenceLogReader(directory: directory).lookup(["big", "small", "ghost", #"quoted "id" \ too"#]) == [
-            "big": LoggedRequest(status: 200, timestamp: entries[0].timestamp, rows: 20_000, keptRows: entries[0].rowIndexes),
-            "small": LoggedRequest(status: 200, timestamp: entries[1].timestamp, rows: 2),
-            #"quoted "id" \ too"#: LoggedRequest(status: 200, timestamp: entries[2].timestamp, rows: 1),
-        ])
+        #expect(
+            try InferenceLogReader(directory: directory).lookup(["big", "small", "ghost", #"quoted "id" \ too"#]) == [
+                "big": LoggedRequest(status: 200, timestamp: entries[0].timestamp, rows: 20_000, keptRows: entries[0].rowIndexes),
+                "small": LoggedRequest(status: 200, timestamp: entries[1].timestamp, rows: 2),
+                #"quoted "id" \ too"#: LoggedRequest(status: 200, timestamp: entries[2].timestamp, rows: 1),
+            ])
     }
 
     @Test func aReadKeepsThePayloadOfOnlyTheNewestRecordsWithinItsBudget() throws {

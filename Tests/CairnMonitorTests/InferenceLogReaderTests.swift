@@ -2,6 +2,7 @@ import CairnCore
 import Foundation
 import Logging
 import Testing
+
 @testable import CairnMonitor
 
 /// The inference log read back: what a monitor window and an export see of what
@@ -30,8 +31,9 @@ import Testing
         _ id: String, at offset: Int64, model: String = "churn", version: String = "1", status: Int = 200,
         inputs: String = #"{"dataframe_split": {"columns": ["a"], "data": [[1]]}}"#, outputs: String = #"{"predictions": [0]}"#
     ) -> InferenceRecord {
-        InferenceRecord(requestID: id, timestamp: base + offset, model: model, version: version,
-                        inputs: Array(inputs.utf8), outputs: Array(outputs.utf8), latencyMicroseconds: 100 + offset, status: status)
+        InferenceRecord(
+            requestID: id, timestamp: base + offset, model: model, version: version,
+            inputs: Array(inputs.utf8), outputs: Array(outputs.utf8), latencyMicroseconds: 100 + offset, status: status)
     }
 
     func read(_ query: InferenceLogQuery = InferenceLogQuery()) throws -> InferenceLogReader.Result {
@@ -47,10 +49,14 @@ import Testing
     func writeTwoSegments() throws {
         let first = try writer()
         let second = try writer()
-        for (id, offset, model, version) in [("a1", 1_000, "churn", "1"), ("a2", 3_000, "churn", "2"), ("a3", 5_000, "fraud", "1")] as [(String, Int64, String, String)] {
+        for (id, offset, model, version) in [("a1", 1_000, "churn", "1"), ("a2", 3_000, "churn", "2"), ("a3", 5_000, "fraud", "1")]
+            as [(String, Int64, String, String)]
+        {
             first.record(record(id, at: offset, model: model, version: version))
         }
-        for (id, offset, model, version) in [("b1", 2_000, "churn", "1"), ("b2", 4_000, "churn", "1"), ("b3", 6_000, "churn", "2")] as [(String, Int64, String, String)] {
+        for (id, offset, model, version) in [("b1", 2_000, "churn", "1"), ("b2", 4_000, "churn", "1"), ("b3", 6_000, "churn", "2")]
+            as [(String, Int64, String, String)]
+        {
             second.record(record(id, at: offset, model: model, version: version))
         }
         try first.flush()
@@ -129,12 +135,15 @@ import Testing
         func segment(_ created: Int64, closedAt modified: Int64, _ records: [(String, Int64)]) throws {
             var bytes: [UInt8] = []
             for (id, timestamp) in records {
-                bytes += InferenceRecord(requestID: id, timestamp: timestamp, model: "m", version: "1", inputs: Array("{}".utf8),
-                                         outputs: Array("{}".utf8), latencyMicroseconds: 1, status: 200).line()
+                bytes += InferenceRecord(
+                    requestID: id, timestamp: timestamp, model: "m", version: "1", inputs: Array("{}".utf8),
+                    outputs: Array("{}".utf8), latencyMicroseconds: 1, status: 200
+                ).line()
             }
             let path = "\(directory)/inference-\(created)-\(UUID().uuidString.prefix(8)).jsonl"
             #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
-            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: Double(modified) / 1000)], ofItemAtPath: path)
+            try FileManager.default.setAttributes(
+                [.modificationDate: Date(timeIntervalSince1970: Double(modified) / 1000)], ofItemAtPath: path)
         }
         let start = base - 3_600_000
         try segment(start, closedAt: start + 50_000, [("long-1", start + 1_000), ("long-2", start + 49_000)])
@@ -169,7 +178,8 @@ import Testing
 
     @Test func hostilePayloadsRoundTripByteExact() throws {
         let id = #"evil,"inputs":{"x":1},"outputs":"\"quoted\" ✓ 🚀"#
-        let inputs = #"{"dataframe_records": [{"outputs": {"inputs": "}{\"", "nested": [{"outputs": []}]}, "text": "line\nbreak, \"quoted\" é ✓ 🚀 \u0000"}]}"#
+        let inputs =
+            #"{"dataframe_records": [{"outputs": {"inputs": "}{\"", "nested": [{"outputs": []}]}, "text": "line\nbreak, \"quoted\" é ✓ 🚀 \u0000"}]}"#
         let outputs = #"{"predictions": ["a,\"b\"", "ünïcødé"], "outputs": {"inputs": [1, {"}": "]"}]}}"#
         let log = try writer()
         log.record(record(id, at: 1_000, model: "m,\"q\"", version: "v\n1", inputs: inputs, outputs: outputs))
@@ -191,7 +201,8 @@ import Testing
 
     @Test func parseRefusesWhatTheWriterNeverWrites() {
         func parse(_ text: String) -> InferenceLogEntry? { InferenceLogReader.parse(ArraySlice(text.utf8)) }
-        let good = #"{"request_id":"r","timestamp_ms":5,"model":"m","version":"1","status":200,"latency_us":3,"inputs":{"a":[1]},"outputs":null}"#
+        let good =
+            #"{"request_id":"r","timestamp_ms":5,"model":"m","version":"1","status":200,"latency_us":3,"inputs":{"a":[1]},"outputs":null}"#
         let entry = parse(good)
         #expect(entry?.requestID == "r")
         #expect(entry.map { Array($0.inputs) } == Array(#"{"a":[1]}"#.utf8))
@@ -236,12 +247,17 @@ import Testing
         let text = String(decoding: InferenceLogExportFormat.csv.render(entries), as: UTF8.self)
         let rows = try Self.parseCSV(text)
         try #require(rows.count == 3)
-        #expect(rows[0] == ["request_id", "timestamp_ms", "model", "version", "status", "latency_us", "row", "a,b", "prediction", "feedback_label"])
+        #expect(
+            rows[0] == [
+                "request_id", "timestamp_ms", "model", "version", "status", "latency_us", "row", "a,b", "prediction", "feedback_label",
+            ])
         #expect(rows[1] == [id, "\(base + 1_000)", "m,1", "2", "200", "1100", "0", "x\"y", "p\r\nq", ""])
         #expect(rows[2] == ["plain", "\(base + 2_000)", "m", "1", "503", "2100", "", "", "", ""])
         // Fields without a delimiter stay bare.
         #expect(text.hasSuffix("\nplain,\(base + 2_000),m,1,503,2100,,,,\n"))
-        #expect(InferenceLogExportFormat.csv.render([]) == Array("request_id,timestamp_ms,model,version,status,latency_us,row,feedback_label\n".utf8))
+        #expect(
+            InferenceLogExportFormat.csv.render([])
+                == Array("request_id,timestamp_ms,model,version,status,latency_us,row,feedback_label\n".utf8))
     }
 
     /// RFC 4180 as a spreadsheet reads it: quoted fields may hold commas, doubled quotes and

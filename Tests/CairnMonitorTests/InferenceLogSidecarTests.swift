@@ -2,6 +2,7 @@ import CairnCore
 import Foundation
 import Logging
 import Testing
+
 @testable import CairnMonitor
 
 /// The columnar sidecar a writer keeps beside each segment: a window read through it equals
@@ -26,34 +27,48 @@ import Testing
     /// capped (sampled) records, predictions of each form, another model.
     func records() -> [InferenceRecord] {
         var records: [(String, Int, String, String)] = [
-            (#"{"dataframe_split": {"columns": ["a", "city"], "data": [[1, "paris"], [2.5, null], [null, "rome"]]}}"#, 200,
-             #"{"predictions": [0, 1, 1]}"#, "churn"),
+            (
+                #"{"dataframe_split": {"columns": ["a", "city"], "data": [[1, "paris"], [2.5, null], [null, "rome"]]}}"#, 200,
+                #"{"predictions": [0, 1, 1]}"#, "churn"
+            ),
             (#"{"dataframe_records": [{"a": 3, "flag": true}, {"a": 4}]}"#, 200, #"{"predictions": ["yes", "no"]}"#, "churn"),
             (#"{"inputs": {"a": [5], "city": ["oslo"]}}"#, 200, #"{"predictions": [[0.2, 0.8]]}"#, "churn"),
-            (#"{"inputs": [[1, 2, 3], [4, 5, 6]]}"#, 200, #"{"predictions": [{"label": 1, "probabilities": [0.3, 0.7]}, {"label": 0, "probabilities": [0.9, 0.1]}]}"#, "churn"),
+            (
+                #"{"inputs": [[1, 2, 3], [4, 5, 6]]}"#, 200,
+                #"{"predictions": [{"label": 1, "probabilities": [0.3, 0.7]}, {"label": 0, "probabilities": [0.9, 0.1]}]}"#, "churn"
+            ),
             (#"{"instances": [1, 2]}"#, 200, #"{"predictions": [1, 2]}"#, "churn"),
             (#"{"inputs": {"a": [6]}}"#, 500, #"{"error_code": "INTERNAL_ERROR"}"#, "churn"),
             (#""a,city\n7,lima\n""#, 200, #"{"predictions": [true]}"#, "churn"),
             (#"{"inputs": {"a": [8, 9]}}"#, 200, #"{"predictions": [1]}"#, "churn"),
-            (#"{"inputs": [{"name": "a", "shape": [2], "datatype": "FP64", "data": [10, 11]}]}"#, 200,
-             #"{"outputs": [{"name": "y", "shape": [2], "datatype": "FP64", "data": [0.5, 1.5]}]}"#, "churn"),
+            (
+                #"{"inputs": [{"name": "a", "shape": [2], "datatype": "FP64", "data": [10, 11]}]}"#, 200,
+                #"{"outputs": [{"name": "y", "shape": [2], "datatype": "FP64", "data": [0.5, 1.5]}]}"#, "churn"
+            ),
             (#"{"inputs": {"a": [12]}}"#, 200, #"{"predictions": [0]}"#, "fraud"),
             (#"{"inputs": {"a": [1e308], "b": [-0.0]}}"#, 200, "", "churn"),
         ].map { ($0.0, $0.1, $0.2, $0.3) }
         // Runs of one schema, as steady traffic is.
         for index in 0..<40 {
-            records.append((#"{"inputs": {"a": [\#(index), \#(index + 1)], "city": ["c\#(index % 3)", null]}}"#, 200, #"{"predictions": [\#(index), 0]}"#, "churn"))
+            records.append(
+                (
+                    #"{"inputs": {"a": [\#(index), \#(index + 1)], "city": ["c\#(index % 3)", null]}}"#, 200,
+                    #"{"predictions": [\#(index), 0]}"#, "churn"
+                ))
         }
         var result = records.enumerated().map { index, record in
-            InferenceRecord(requestID: "r\(index)", timestamp: base + Int64(index * 10), model: record.3, version: "1",
-                            inputs: Array(record.0.utf8), outputs: Array(record.2.utf8), latencyMicroseconds: Int64(100 + index), status: record.1)
+            InferenceRecord(
+                requestID: "r\(index)", timestamp: base + Int64(index * 10), model: record.3, version: "1",
+                inputs: Array(record.0.utf8), outputs: Array(record.2.utf8), latencyMicroseconds: Int64(100 + index), status: record.1)
         }
         // Over the per-record cap: logged as a sample of its rows with their indexes.
         let rows = (0..<3_000).map { "[\($0), \"city-\($0 % 7)\"]" }.joined(separator: ",")
-        result.append(InferenceRecord(
-            requestID: "big", timestamp: base + 5_000, model: "churn", version: "1",
-            inputs: Array(#"{"dataframe_split": {"columns": ["a", "city"], "data": [\#(rows)]}}"#.utf8),
-            outputs: Array(#"{"predictions": [\#((0..<3_000).map(String.init).joined(separator: ","))]}"#.utf8), latencyMicroseconds: 9, status: 200))
+        result.append(
+            InferenceRecord(
+                requestID: "big", timestamp: base + 5_000, model: "churn", version: "1",
+                inputs: Array(#"{"dataframe_split": {"columns": ["a", "city"], "data": [\#(rows)]}}"#.utf8),
+                outputs: Array(#"{"predictions": [\#((0..<3_000).map(String.init).joined(separator: ","))]}"#.utf8), latencyMicroseconds: 9,
+                status: 200))
         // Out of time order, as concurrent requests finish.
         result.swapAt(20, 21)
         return result
@@ -103,7 +118,9 @@ import Testing
     }
 
     /// Field by field, NaN cells (missing values) comparing equal to NaN.
-    static func expectEqual(_ a: MonitorWindow, _ b: MonitorWindow, _ comment: Comment? = nil, sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectEqual(
+        _ a: MonitorWindow, _ b: MonitorWindow, _ comment: Comment? = nil, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(a.entries == b.entries, comment, sourceLocation: sourceLocation)
         #expect(a.rowRequestIDs == b.rowRequestIDs, comment, sourceLocation: sourceLocation)
         #expect(a.rowIndexes == b.rowIndexes, comment, sourceLocation: sourceLocation)
@@ -144,8 +161,10 @@ import Testing
 
     @Test func theSidecarIsWhatIsRead() throws {
         let writer = try InferenceLogWriter(options: .init(directory: directory), logger: Logger(label: "test"))
-        writer.record(InferenceRecord(requestID: "r", timestamp: base, model: "m", version: "1", inputs: Array(#"{"inputs": {"a": [1]}}"#.utf8),
-                                      outputs: Array(#"{"predictions": [0]}"#.utf8), latencyMicroseconds: 1, status: 200))
+        writer.record(
+            InferenceRecord(
+                requestID: "r", timestamp: base, model: "m", version: "1", inputs: Array(#"{"inputs": {"a": [1]}}"#.utf8),
+                outputs: Array(#"{"predictions": [0]}"#.utf8), latencyMicroseconds: 1, status: 200))
         try writer.flush()
         // The same bytes, another value: only a read that skips the JSON still sees 1.
         let segment = try #require(try writer.segments().first)
@@ -173,8 +192,10 @@ import Testing
         case "zero-filled":
             bytes.replaceSubrange((bytes.count / 2)..<bytes.count, with: Data(count: bytes.count - bytes.count / 2))
         case "lines past the sidecar":
-            var line = InferenceRecord(requestID: "late", timestamp: base + 7_000, model: "churn", version: "1", inputs: Array(#"{"inputs": {"a": [99]}}"#.utf8),
-                                       outputs: Array(#"{"predictions": [1]}"#.utf8), latencyMicroseconds: 1, status: 200).line()
+            var line = InferenceRecord(
+                requestID: "late", timestamp: base + 7_000, model: "churn", version: "1", inputs: Array(#"{"inputs": {"a": [99]}}"#.utf8),
+                outputs: Array(#"{"predictions": [1]}"#.utf8), latencyMicroseconds: 1, status: 200
+            ).line()
             line += Array(#"{"torn": "#.utf8)
             let handle = try #require(FileHandle(forWritingAtPath: segment))
             try handle.seekToEnd()
@@ -219,13 +240,17 @@ import Testing
         #expect(InferenceLogSidecar.blocks(block, segment: "t.jsonl", segmentBytes: 100, segmentBytesAt: lineBreakAtTheEnd).isEmpty)
         // Every prefix of a block is rejected, never a trap.
         for length in stride(from: 0, to: block.count, by: 97) {
-            #expect(InferenceLogSidecar.blocks(Array(block.prefix(length)), segment: "s.jsonl", segmentBytes: 100, segmentBytesAt: lineBreakAtTheEnd).isEmpty)
+            #expect(
+                InferenceLogSidecar.blocks(
+                    Array(block.prefix(length)), segment: "s.jsonl", segmentBytes: 100, segmentBytesAt: lineBreakAtTheEnd
+                ).isEmpty)
         }
     }
 
     @Test func retentionRemovesASidecarWithItsSegment() throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let old = path("inference-1000-aaaaaaaa.jsonl"), orphan = path("inference-1500-cccccccc.cols")
+        let old = path("inference-1000-aaaaaaaa.jsonl")
+        let orphan = path("inference-1500-cccccccc.cols")
         for file in [old, InferenceLogSidecar.path(ofSegment: old), orphan] {
             #expect(FileManager.default.createFile(atPath: file, contents: Data("{}\n".utf8)))
             try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-7_200)], ofItemAtPath: file)

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Prometheus
 import Testing
+
 @testable import CairnMonitor
 
 @Suite struct InferenceLogWriterTests {
@@ -11,8 +12,9 @@ import Testing
     }
 
     func record(_ id: String, inputs: String = #"{"inputs": [[1, 2]]}"#) -> InferenceRecord {
-        InferenceRecord(requestID: id, timestamp: 1_700_000_000_000, model: "churn", version: "3",
-                        inputs: Array(inputs.utf8), outputs: Array(#"{"predictions": [1]}"#.utf8), latencyMicroseconds: 250, status: 200)
+        InferenceRecord(
+            requestID: id, timestamp: 1_700_000_000_000, model: "churn", version: "3",
+            inputs: Array(inputs.utf8), outputs: Array(#"{"predictions": [1]}"#.utf8), latencyMicroseconds: 250, status: 200)
     }
 
     func lines(_ writer: InferenceLogWriter) throws -> [JSONValue] {
@@ -73,8 +75,9 @@ import Testing
         try writer.flush()
         let written = try lines(writer)
         #expect(written.map { $0["request_id"] } == [.string("pretty"), .string("next")])
-        #expect(written[0]["inputs"]?["inputs"] == .array([.array([.number(1, raw: "1"), .string("a\nb")])]),
-                "line breaks between tokens become spaces; an escaped one inside a string is kept")
+        #expect(
+            written[0]["inputs"]?["inputs"] == .array([.array([.number(1, raw: "1"), .string("a\nb")])]),
+            "line breaks between tokens become spaces; an escaped one inside a string is kept")
     }
 
     @Test func theByteBoundDropsLargeRecordsAndCounts() throws {
@@ -82,7 +85,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let large = "{\"inputs\": [\"" + String(repeating: "x", count: 4_000) + "\"]}"
         let metrics = PrometheusCollectorRegistry()
-        let writer = try InferenceLogWriter(options: .init(directory: directory, capacityBytes: 10_000), logger: Logger(label: "test"), metrics: metrics)
+        let writer = try InferenceLogWriter(
+            options: .init(directory: directory, capacityBytes: 10_000), logger: Logger(label: "test"), metrics: metrics)
         let accepted = (0..<4).map { writer.record(record("r\($0)", inputs: large)) }
         #expect(accepted == [true, true, false, false])
         #expect(writer.droppedCount == 2)
@@ -117,7 +121,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         // Left by an earlier run: one segment past the retention, one within it.
-        let old = "\(directory)/inference-1000-aaaaaaaa.jsonl", recent = "\(directory)/inference-2000-bbbbbbbb.jsonl"
+        let old = "\(directory)/inference-1000-aaaaaaaa.jsonl"
+        let recent = "\(directory)/inference-2000-bbbbbbbb.jsonl"
         for (path, age) in [(old, 7_200.0), (recent, 600.0)] {
             #expect(FileManager.default.createFile(atPath: path, contents: Data("{}\n".utf8)))
             try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-age)], ofItemAtPath: path)

@@ -1,6 +1,7 @@
 import CairnStatistics
 import Foundation
 import Testing
+
 @testable import CairnMonitor
 
 @Suite("Monitor report as HTML")
@@ -8,7 +9,9 @@ struct MonitorReportHTMLTests {
     static let hostile = "<script>alert(1)</script>"
 
     static func drift(_ feature: String, _ method: DriftMethod, score: Double, drifted: Bool, nulls: Double = 0) -> FeatureDrift {
-        FeatureDrift(feature: feature, method: method, score: score, threshold: method.defaultThreshold, drifted: drifted, statistic: nil, referenceCount: 1000, currentCount: 480, currentNullShare: nulls, note: method == .kolmogorovSmirnov ? "asymptotic" : nil)
+        FeatureDrift(
+            feature: feature, method: method, score: score, threshold: method.defaultThreshold, drifted: drifted, statistic: nil,
+            referenceCount: 1000, currentCount: 480, currentNullShare: nulls, note: method == .kolmogorovSmirnov ? "asymptotic" : nil)
     }
 
     /// Two features (numeric `age` drifted, categorical `country` not), a prediction histogram,
@@ -19,12 +22,16 @@ struct MonitorReportHTMLTests {
             drift("country", .chiSquared, score: 0.41, drifted: false),
         ]
         let histograms = [
-            FeatureHistogram(feature: "age", kind: .numeric, labels: ["18–25", "25–34", "34–45", "45–60", "60–90"], edges: [18, 25, 34, 45, 60, 90],
-                             reference: [0.2, 0.25, 0.25, 0.2, 0.1], current: [0.08, 0.14, 0.28, 0.3, 0.2], drifted: true),
-            FeatureHistogram(feature: "country", kind: .categorical, labels: ["DE", "FR", "United Kingdom of Great Britain", "US", "other"], edges: nil,
-                             reference: [0.3, 0.2, 0.15, 0.25, 0.1], current: [0.28, 0.22, 0.14, 0.26, 0.1], drifted: false),
-            FeatureHistogram(feature: "prediction", kind: .numeric, labels: ["0–0.25", "0.25–0.5", "0.5–0.75", "0.75–1"], edges: [0, 0.25, 0.5, 0.75, 1],
-                             reference: [0.4, 0.2, 0.15, 0.25], current: [0.35, 0.22, 0.18, 0.25], drifted: false),
+            FeatureHistogram(
+                feature: "age", kind: .numeric, labels: ["18–25", "25–34", "34–45", "45–60", "60–90"], edges: [18, 25, 34, 45, 60, 90],
+                reference: [0.2, 0.25, 0.25, 0.2, 0.1], current: [0.08, 0.14, 0.28, 0.3, 0.2], drifted: true),
+            FeatureHistogram(
+                feature: "country", kind: .categorical, labels: ["DE", "FR", "United Kingdom of Great Britain", "US", "other"], edges: nil,
+                reference: [0.3, 0.2, 0.15, 0.25, 0.1], current: [0.28, 0.22, 0.14, 0.26, 0.1], drifted: false),
+            FeatureHistogram(
+                feature: "prediction", kind: .numeric, labels: ["0–0.25", "0.25–0.5", "0.5–0.75", "0.75–1"],
+                edges: [0, 0.25, 0.5, 0.75, 1],
+                reference: [0.4, 0.2, 0.15, 0.25], current: [0.35, 0.22, 0.18, 0.25], drifted: false),
         ]
         return MonitorReport(
             monitorID: "mon-7", monitorName: "churn champion", model: "churn", alias: "champion", version: "12",
@@ -34,7 +41,8 @@ struct MonitorReportHTMLTests {
             dataDrift: DatasetDrift(features: features, threshold: 0.5),
             predictionDrift: drift("prediction", .wasserstein, score: 0.034, drifted: false),
             histograms: histograms,
-            quality: QualityMetrics(task: .classification, rows: 96, accuracy: 0.8125, precision: 0.7, recall: 0.6363, f1: 0.6667, rocAUC: 0.84),
+            quality: QualityMetrics(
+                task: .classification, rows: 96, accuracy: 0.8125, precision: 0.7, recall: 0.6363, f1: 0.6667, rocAUC: 0.84),
             service: ServiceStatistics(requests: 120, errorRate: 0.0083, latencyP50Ms: 3.2, latencyP95Ms: 11.8, latencyP99Ms: 24.5),
             checks: [
                 CheckResult(check: "feature_drift", value: 0.5, threshold: 0.3, firing: true, message: "1 of 2 features drifted"),
@@ -114,8 +122,11 @@ struct MonitorReportHTMLTests {
     @Test func manyBinsKeepLabelsReadable() {
         var report = Self.sample()
         let n = 500
-        report.histograms = [FeatureHistogram(feature: "zip", kind: .categorical, labels: (0..<n).map { "zip-\($0)" }, edges: nil,
-                                              reference: Array(repeating: 1 / Double(n), count: n), current: Array(repeating: 1 / Double(n), count: n), drifted: false)]
+        report.histograms = [
+            FeatureHistogram(
+                feature: "zip", kind: .categorical, labels: (0..<n).map { "zip-\($0)" }, edges: nil,
+                reference: Array(repeating: 1 / Double(n), count: n), current: Array(repeating: 1 / Double(n), count: n), drifted: false)
+        ]
         let html = report.html()
         #expect(Self.count("class=\"x rot\"", in: html) <= 20)
         #expect(Self.count("<svg", in: html) == 1)

@@ -5,6 +5,7 @@ import Logging
 import Prometheus
 import Synchronization
 import Testing
+
 @testable import CairnMonitor
 
 /// Keeps every log event so a test can read what was logged, with its level and metadata.
@@ -55,12 +56,14 @@ final class RecordingLogHandler: LogHandler, Sendable {
                 registry: PrometheusCollectorRegistry(), logger: Logger(label: "test", factory: { _ in handler }), now: { 10_000_000 })
 
             var broken = StoredMonitor(
-                id: "m-broken", name: "broken", modelName: "churn", alias: nil, spec: #"{"name": "broken", "model_name": "churn", "window": "#,
+                id: "m-broken", name: "broken", modelName: "churn", alias: nil,
+                spec: #"{"name": "broken", "model_name": "churn", "window": "#,
                 creationTime: 1, lastUpdateTime: 1, lastRunTime: nil)
             try await store.createMonitor(broken)
-            try await store.createMonitor(StoredMonitor(
-                id: "m-ok", name: "ok", modelName: "churn", alias: nil, spec: MonitorSpec(name: "ok", modelName: "churn").encoded(),
-                creationTime: 1, lastUpdateTime: 1, lastRunTime: nil))
+            try await store.createMonitor(
+                StoredMonitor(
+                    id: "m-ok", name: "ok", modelName: "churn", alias: nil, spec: MonitorSpec(name: "ok", modelName: "churn").encoded(),
+                    creationTime: 1, lastUpdateTime: 1, lastRunTime: nil))
 
             func unreadable() -> [RecordingLogHandler.Event] {
                 handler.events.withLock { $0 }.filter { $0.metadata["monitor_id"] == "m-broken" }

@@ -2,6 +2,7 @@ import CairnCore
 import CairnStatistics
 import Foundation
 import Testing
+
 @testable import CairnMonitor
 
 /// A monitor's JSON as clients send it: what absent fields mean, and that every refusal is an
@@ -50,14 +51,16 @@ import Testing
     }
 
     @Test func everyFieldIsRead() throws {
-        let spec = try Self.decode(Self.body(#"""
-            "alias": "champion", "window": {"rows": 500}, "interval_seconds": 300,
-            "checks": [{"type": "feature_drift", "threshold": 0.3}, {"type": "prediction_drift"}, {"type": "quality", "metric": "f1", "threshold": 0.8},
-                       {"type": "error_rate", "threshold": 0.05}, {"type": "latency_p99", "threshold": 250}],
-            "drift": {"methods": {"age": "psi"}, "thresholds": {"age": 0.2}, "drift_share": 0.25},
-            "webhooks": ["https://hooks.example.com/a", "http://10.0.0.1:8080/b"], "webhook_max_attempts": 3,
-            "task": "classification", "positive_label": "yes", "min_rows": 10
-            """#))
+        let spec = try Self.decode(
+            Self.body(
+                #"""
+                "alias": "champion", "window": {"rows": 500}, "interval_seconds": 300,
+                "checks": [{"type": "feature_drift", "threshold": 0.3}, {"type": "prediction_drift"}, {"type": "quality", "metric": "f1", "threshold": 0.8},
+                           {"type": "error_rate", "threshold": 0.05}, {"type": "latency_p99", "threshold": 250}],
+                "drift": {"methods": {"age": "psi"}, "thresholds": {"age": 0.2}, "drift_share": 0.25},
+                "webhooks": ["https://hooks.example.com/a", "http://10.0.0.1:8080/b"], "webhook_max_attempts": 3,
+                "task": "classification", "positive_label": "yes", "min_rows": 10
+                """#))
         #expect(spec.alias == "champion")
         #expect(spec.window == MonitorSpec.Window(rows: 500))
         #expect(spec.intervalSeconds == 300)
@@ -76,7 +79,10 @@ import Testing
             MonitorSpec(name: "a", modelName: "m"),
             MonitorSpec(
                 name: "b \"quoted\" ✓", modelName: "m/n", alias: "champion", window: .init(rows: 10), intervalSeconds: 5,
-                checks: [.init(type: .quality, threshold: 2.5, metric: "mae"), .init(type: .featureDrift), .init(type: .latencyP99, threshold: 100)],
+                checks: [
+                    .init(type: .quality, threshold: 2.5, metric: "mae"), .init(type: .featureDrift),
+                    .init(type: .latencyP99, threshold: 100),
+                ],
                 drift: DriftConfiguration(methods: ["x": .wasserstein, "y": .chiSquared], thresholds: ["x": 0.15], driftShare: 1),
                 webhooks: ["https://example.com/hook?a=1&b=2"], webhookMaxAttempts: 20, task: .regression, positiveLabel: "1", minRows: 1),
         ]
@@ -110,14 +116,22 @@ import Testing
         Self.expectRefused(Self.body(#""checks": [{"type": "latency_p99"}]"#), naming: "'threshold'")
         Self.expectRefused(Self.body(#""checks": [{"type": "error_rate", "threshold": 0.1, "metric": "f1"}]"#), naming: "'metric'")
         Self.expectRefused(Self.body(#""checks": [{"type": "feature_drift", "metric": "f1"}]"#), naming: "'metric'")
-        Self.expectRefused(Self.body(#""checks": [{"type": "error_rate", "threshold": 0.1}, {"type": "error_rate", "threshold": 0.2}]"#), naming: "'error_rate'")
-        Self.expectRefused(Self.body(#""checks": [{"type": "quality", "metric": "f1", "threshold": 0.5}, {"type": "quality", "metric": "f1", "threshold": 0.6}]"#), naming: "'quality:f1'")
+        Self.expectRefused(
+            Self.body(#""checks": [{"type": "error_rate", "threshold": 0.1}, {"type": "error_rate", "threshold": 0.2}]"#),
+            naming: "'error_rate'")
+        Self.expectRefused(
+            Self.body(
+                #""checks": [{"type": "quality", "metric": "f1", "threshold": 0.5}, {"type": "quality", "metric": "f1", "threshold": 0.6}]"#
+            ), naming: "'quality:f1'")
         Self.expectRefused(Self.body(#""checks": [{"type": "nope"}]"#), naming: "type")
         let many = (0..<65).map { #"{"type": "quality", "metric": "f1", "threshold": \#($0)}"# }.joined(separator: ",")
         Self.expectRefused(Self.body(#""checks": [\#(many)]"#), naming: "64 checks")
         // The same metric on different kinds, and different metrics of one kind, are distinct.
         #expect(throws: Never.self) {
-            try Self.decode(Self.body(#""checks": [{"type": "quality", "metric": "f1", "threshold": 0.5}, {"type": "quality", "metric": "mae", "threshold": 2}]"#))
+            try Self.decode(
+                Self.body(
+                    #""checks": [{"type": "quality", "metric": "f1", "threshold": 0.5}, {"type": "quality", "metric": "mae", "threshold": 2}]"#
+                ))
         }
     }
 
@@ -137,7 +151,10 @@ import Testing
             Self.expectRefused(Self.body(#""checks": [\#(check)]"#), naming: field)
         }
         #expect(throws: Never.self) {
-            try Self.decode(Self.body(#""checks": [{"type": "error_rate", "threshold": 0}, {"type": "feature_drift", "threshold": 1}, {"type": "quality", "metric": "mae", "threshold": 250}]"#))
+            try Self.decode(
+                Self.body(
+                    #""checks": [{"type": "error_rate", "threshold": 0}, {"type": "feature_drift", "threshold": 1}, {"type": "quality", "metric": "mae", "threshold": 250}]"#
+                ))
         }
     }
 
@@ -149,7 +166,9 @@ import Testing
     @Test func unknownFieldsAreRefusedByName() {
         Self.expectRefused(Self.body(#""version": "7""#), naming: "unknown field 'version'")
         Self.expectRefused(Self.body(#""window": {"second": 60}"#), naming: "unknown field 'window.second'")
-        Self.expectRefused(Self.body(#""checks": [{"type": "error_rate", "threshold": 0.1, "metrics": "f1"}]"#), naming: "unknown field 'checks[0].metrics'")
+        Self.expectRefused(
+            Self.body(#""checks": [{"type": "error_rate", "threshold": 0.1, "metrics": "f1"}]"#),
+            naming: "unknown field 'checks[0].metrics'")
         Self.expectRefused(Self.body(#""drift": {"share": 0.3}"#), naming: "unknown field 'drift.share'")
     }
 
@@ -163,7 +182,8 @@ import Testing
     }
 
     @Test func webhooksMustBeHTTPAndAttemptsBounded() {
-        for url in ["ftp://example.com/x", "file:///etc/passwd", "javascript:alert(1)", "example.com/hook", "http://", "https:///path", ""] {
+        for url in ["ftp://example.com/x", "file:///etc/passwd", "javascript:alert(1)", "example.com/hook", "http://", "https:///path", ""]
+        {
             Self.expectRefused(Self.body(#""webhooks": ["\#(url)"]"#), naming: "Webhook '\(url)'")
         }
         Self.expectRefused(Self.body(#""webhooks": ["https://example.com/\#(String(repeating: "a", count: 2100))"]"#), naming: "Webhook")
@@ -172,7 +192,9 @@ import Testing
         for attempts in [0, 21, -1] {
             Self.expectRefused(Self.body(#""webhook_max_attempts": \#(attempts)"#), naming: "'webhook_max_attempts'")
         }
-        #expect(throws: Never.self) { try Self.decode(Self.body(#""webhooks": ["HTTPS://Example.com:8443/x"], "webhook_max_attempts": 1"#)) }
+        #expect(throws: Never.self) {
+            try Self.decode(Self.body(#""webhooks": ["HTTPS://Example.com:8443/x"], "webhook_max_attempts": 1"#))
+        }
     }
 
     @Test func identityAndScheduleAreValidated() {

@@ -2,14 +2,17 @@ import CairnCore
 import CairnStatistics
 import Foundation
 import Testing
+
 @testable import CairnMonitor
 
 /// Builds an entry the way the reader hands it over: the writer's line, parsed back.
 func logEntry(
     _ id: String, at timestamp: Int64 = 0, status: Int = 200, latencyMicroseconds: Int64 = 1_000, inputs: String, outputs: String = ""
 ) -> InferenceLogEntry {
-    var line = InferenceRecord(requestID: id, timestamp: timestamp, model: "m", version: "1", inputs: Array(inputs.utf8),
-                               outputs: Array(outputs.utf8), latencyMicroseconds: latencyMicroseconds, status: status).line()
+    var line = InferenceRecord(
+        requestID: id, timestamp: timestamp, model: "m", version: "1", inputs: Array(inputs.utf8),
+        outputs: Array(outputs.utf8), latencyMicroseconds: latencyMicroseconds, status: status
+    ).line()
     line.removeLast()
     return InferenceLogReader.parse(line[...])!
 }
@@ -96,7 +99,8 @@ func logEntry(
     @Test func failedRequestsCountAsEntriesButGiveNoRows() {
         let window = MonitorWindow(entries: [
             logEntry("ok", inputs: #"{"inputs": {"a": [1]}}"#, outputs: #"{"predictions": [1]}"#),
-            logEntry("bad", status: 500, inputs: #"{"inputs": {"a": [2]}}"#, outputs: #"{"error_code": "INTERNAL_ERROR", "message": "boom"}"#),
+            logEntry(
+                "bad", status: 500, inputs: #"{"inputs": {"a": [2]}}"#, outputs: #"{"error_code": "INTERNAL_ERROR", "message": "boom"}"#),
             logEntry("refused", status: 400, inputs: #"{"inputs": {"a": [3]}}"#, outputs: #"{"error_code": "BAD_REQUEST"}"#),
         ])
         #expect(window.entries.count == 3)
@@ -127,14 +131,17 @@ func logEntry(
     /// are read as those features; a width that does not match stays unreadable.
     @Test func positionalInputsTakeTheReferenceColumnOrder() {
         let names = ["a", "b", "c"]
-        let window = MonitorWindow(entries: [
-            logEntry("lists", inputs: #"{"inputs": [[1, 2, 3], [4, 5, 6]]}"#, outputs: #"{"predictions": [0, 1]}"#),
-            logEntry("instances", inputs: #"{"instances": [[7, 8, 9]]}"#, outputs: #"{"predictions": [1]}"#),
-            logEntry("tensor", inputs: #"{"inputs": [{"name": "x", "shape": [2, 3], "datatype": "FP32", "data": [10, 11, 12, 13, 14, 15]}]}"#,
-                     outputs: #"{"outputs": [{"name": "label", "shape": [2], "datatype": "INT64", "data": [0, 0]}]}"#),
-            logEntry("too-narrow", inputs: #"{"inputs": [[1, 2]]}"#, outputs: #"{"predictions": [1]}"#),
-            logEntry("bad-tensor", inputs: #"{"inputs": [{"name": "x", "shape": [2, 3], "datatype": "FP32", "data": [1, 2, 3]}]}"#),
-        ], positionalNames: names)
+        let window = MonitorWindow(
+            entries: [
+                logEntry("lists", inputs: #"{"inputs": [[1, 2, 3], [4, 5, 6]]}"#, outputs: #"{"predictions": [0, 1]}"#),
+                logEntry("instances", inputs: #"{"instances": [[7, 8, 9]]}"#, outputs: #"{"predictions": [1]}"#),
+                logEntry(
+                    "tensor",
+                    inputs: #"{"inputs": [{"name": "x", "shape": [2, 3], "datatype": "FP32", "data": [10, 11, 12, 13, 14, 15]}]}"#,
+                    outputs: #"{"outputs": [{"name": "label", "shape": [2], "datatype": "INT64", "data": [0, 0]}]}"#),
+                logEntry("too-narrow", inputs: #"{"inputs": [[1, 2]]}"#, outputs: #"{"predictions": [1]}"#),
+                logEntry("bad-tensor", inputs: #"{"inputs": [{"name": "x", "shape": [2, 3], "datatype": "FP32", "data": [1, 2, 3]}]}"#),
+            ], positionalNames: names)
         #expect(window.unreadableRequests == 2)
         #expect(window.rowRequestIDs == ["lists", "lists", "instances", "tensor", "tensor"])
         #expect(Self.numbers(window, "a") == [1, 4, 7, 10, 13])
@@ -147,27 +154,32 @@ func logEntry(
 
     static func predictions(_ outputs: String, rows: Int) -> [LoggedPrediction?] {
         let data = (0..<rows).map { "[\($0)]" }.joined(separator: ",")
-        let window = MonitorWindow(entries: [logEntry("r", inputs: #"{"dataframe_split": {"columns": ["a"], "data": [\#(data)]}}"#, outputs: outputs)])
+        let window = MonitorWindow(entries: [
+            logEntry("r", inputs: #"{"dataframe_split": {"columns": ["a"], "data": [\#(data)]}}"#, outputs: outputs)
+        ])
         #expect(window.rowCount == rows)
         return window.predictions
     }
 
     @Test func scalarAndTextPredictions() {
-        #expect(Self.predictions(#"{"predictions": [0, 1, 2.5]}"#, rows: 3) == [
-            LoggedPrediction(value: .number(0)), LoggedPrediction(value: .number(1)), LoggedPrediction(value: .number(2.5)),
-        ])
-        #expect(Self.predictions(#"{"predictions": ["cat", "dog"]}"#, rows: 2) == [
-            LoggedPrediction(value: .text("cat")), LoggedPrediction(value: .text("dog")),
-        ])
+        #expect(
+            Self.predictions(#"{"predictions": [0, 1, 2.5]}"#, rows: 3) == [
+                LoggedPrediction(value: .number(0)), LoggedPrediction(value: .number(1)), LoggedPrediction(value: .number(2.5)),
+            ])
+        #expect(
+            Self.predictions(#"{"predictions": ["cat", "dog"]}"#, rows: 2) == [
+                LoggedPrediction(value: .text("cat")), LoggedPrediction(value: .text("dog")),
+            ])
         #expect(Self.predictions(#"{"predictions": [true, false, null]}"#, rows: 3).map { $0?.label } == ["True", "False", nil])
         // Integral numbers read as the same class as their text.
         #expect(Self.predictions(#"{"predictions": [1.0, "1", 7e0]}"#, rows: 3).map { $0?.label } == ["1", "1", "7"])
     }
 
     @Test func probabilityVectorsBecomeTheirArgmaxWithThePositiveScore() {
-        #expect(Self.predictions(#"{"predictions": [[0.2, 0.8], [0.9, 0.1]]}"#, rows: 2) == [
-            LoggedPrediction(value: .number(1), score: 0.8), LoggedPrediction(value: .number(0), score: 0.1),
-        ])
+        #expect(
+            Self.predictions(#"{"predictions": [[0.2, 0.8], [0.9, 0.1]]}"#, rows: 2) == [
+                LoggedPrediction(value: .number(1), score: 0.8), LoggedPrediction(value: .number(0), score: 0.1),
+            ])
         // More than two classes: the argmax, no single positive score.
         #expect(Self.predictions(#"{"predictions": [[0.1, 0.2, 0.7]]}"#, rows: 1) == [LoggedPrediction(value: .number(2))])
         // A one-element vector is its value; a mixed one is unreadable.
@@ -175,32 +187,45 @@ func logEntry(
     }
 
     @Test func recordPredictionsReadTheirPredictionField() {
-        #expect(Self.predictions(#"{"predictions": [{"prediction": 3.5, "other": 1}, {"label": "spam"}, {"only": 2}, {"a": 1, "b": 2}]}"#, rows: 4) == [
-            LoggedPrediction(value: .number(3.5)), LoggedPrediction(value: .text("spam")), LoggedPrediction(value: .number(2)), nil,
-        ])
+        #expect(
+            Self.predictions(
+                #"{"predictions": [{"prediction": 3.5, "other": 1}, {"label": "spam"}, {"only": 2}, {"a": 1, "b": 2}]}"#, rows: 4) == [
+                    LoggedPrediction(value: .number(3.5)), LoggedPrediction(value: .text("spam")), LoggedPrediction(value: .number(2)), nil,
+                ])
     }
 
     @Test func nativeClassifierRecordsGiveTheLabelAndThePositiveScore() {
-        #expect(Self.predictions(#"{"predictions": [{"label": 1, "probabilities": [0.3, 0.7]}, {"output_label": 0, "output_probability": {"0": 0.9, "1": 0.1}}]}"#, rows: 2) == [
-            LoggedPrediction(value: .number(1), score: 0.7), LoggedPrediction(value: .number(0), score: 0.1),
-        ])
+        #expect(
+            Self.predictions(
+                #"{"predictions": [{"label": 1, "probabilities": [0.3, 0.7]}, {"output_label": 0, "output_probability": {"0": 0.9, "1": 0.1}}]}"#,
+                rows: 2) == [
+                    LoggedPrediction(value: .number(1), score: 0.7), LoggedPrediction(value: .number(0), score: 0.1),
+                ])
         // Three classes: the label, no single positive score.
-        #expect(Self.predictions(#"{"predictions": [{"label": 2, "probabilities": [0.1, 0.2, 0.7]}]}"#, rows: 1) == [LoggedPrediction(value: .number(2))])
+        #expect(
+            Self.predictions(#"{"predictions": [{"label": 2, "probabilities": [0.1, 0.2, 0.7]}]}"#, rows: 1) == [
+                LoggedPrediction(value: .number(2))
+            ])
     }
 
     @Test func openInferenceOutputs() {
-        #expect(Self.predictions(#"{"model_name": "m", "outputs": [{"name": "y", "shape": [2], "datatype": "FP64", "data": [0.5, 1.5]}]}"#, rows: 2) == [
-            LoggedPrediction(value: .number(0.5)), LoggedPrediction(value: .number(1.5)),
-        ])
-        #expect(Self.predictions(#"{"outputs": [{"name": "p", "shape": [2, 2], "datatype": "FP32", "data": [0.3, 0.7, 0.6, 0.4]}]}"#, rows: 2) == [
-            LoggedPrediction(value: .number(1), score: 0.7), LoggedPrediction(value: .number(0), score: 0.4),
-        ])
+        #expect(
+            Self.predictions(
+                #"{"model_name": "m", "outputs": [{"name": "y", "shape": [2], "datatype": "FP64", "data": [0.5, 1.5]}]}"#, rows: 2) == [
+                    LoggedPrediction(value: .number(0.5)), LoggedPrediction(value: .number(1.5)),
+                ])
+        #expect(
+            Self.predictions(#"{"outputs": [{"name": "p", "shape": [2, 2], "datatype": "FP32", "data": [0.3, 0.7, 0.6, 0.4]}]}"#, rows: 2)
+                == [
+                    LoggedPrediction(value: .number(1), score: 0.7), LoggedPrediction(value: .number(0), score: 0.4),
+                ])
     }
 
     @Test func predictionsThatDoNotLineUpWithTheRowsAreNil() {
         #expect(Self.predictions(#"{"predictions": [1]}"#, rows: 2) == [nil, nil])
         #expect(Self.predictions(#"{"predictions": [1, 2, 3]}"#, rows: 2) == [nil, nil])
-        #expect(Self.predictions(#"{"outputs": [{"name": "y", "shape": [3], "datatype": "FP64", "data": [1, 2, 3]}]}"#, rows: 2) == [nil, nil])
+        #expect(
+            Self.predictions(#"{"outputs": [{"name": "y", "shape": [3], "datatype": "FP64", "data": [1, 2, 3]}]}"#, rows: 2) == [nil, nil])
         #expect(Self.predictions(#"{"result": [1, 2]}"#, rows: 2) == [nil, nil])
         #expect(Self.predictions(#""not an object""#, rows: 1) == [nil])
     }
@@ -210,7 +235,10 @@ func logEntry(
             logEntry("r1", inputs: #"{"inputs": {"a": [1, 2]}}"#, outputs: #"{"predictions": [0.5, "3"]}"#),
             logEntry("r2", inputs: #"{"inputs": {"a": [3]}}"#, outputs: #"{"predictions": ["x", "y"]}"#),
         ])
-        guard case .numeric(let numbers) = window.predictionColumn(kind: .numeric) else { Issue.record("not numeric"); return }
+        guard case .numeric(let numbers) = window.predictionColumn(kind: .numeric) else {
+            Issue.record("not numeric")
+            return
+        }
         #expect(numbers.map { $0.isNaN ? nil : $0 } == [0.5, 3, nil])
         #expect(window.predictionColumn(kind: .categorical) == .categorical(["0.5", "3", nil]))
     }
@@ -237,7 +265,10 @@ func logEntry(
         #expect(reordered.featureOrder == ["zeta", "alpha", "mid"])
         // A reference stored before the order was kept still decodes.
         var old = try JSONValue.parse(try reordered.encoded())
-        if case .object(var fields) = old { fields["featureOrder"] = nil; old = .object(fields) }
+        if case .object(var fields) = old {
+            fields["featureOrder"] = nil
+            old = .object(fields)
+        }
         var writer = JSONWriter()
         writer.value(old)
         #expect(try MonitorReference.decode(String(decoding: writer.bytes, as: UTF8.self)).featureOrder == nil)
@@ -262,7 +293,10 @@ func logEntry(
     }
 
     @Test func badReferenceDataIsRefused() {
-        func refused(_ csv: String, target: String? = nil, prediction: String? = nil, naming text: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) {
+        func refused(
+            _ csv: String, target: String? = nil, prediction: String? = nil, naming text: String? = nil,
+            sourceLocation: SourceLocation = #_sourceLocation
+        ) {
             do {
                 _ = try MonitorReference(csv: Array(csv.utf8), target: target, prediction: prediction)
                 Issue.record("accepted", sourceLocation: sourceLocation)
@@ -285,8 +319,9 @@ func logEntry(
 
     static func entries(latenciesMs: [Int64], failing: Int = 0) -> [InferenceLogEntry] {
         latenciesMs.enumerated().map { index, ms in
-            InferenceLogEntry(requestID: "r\(index)", timestamp: Int64(index), model: "m", version: "1", status: index < failing ? 503 : 200,
-                              latencyMicroseconds: ms * 1000, inputs: [], outputs: [], line: [])
+            InferenceLogEntry(
+                requestID: "r\(index)", timestamp: Int64(index), model: "m", version: "1", status: index < failing ? 503 : 200,
+                latencyMicroseconds: ms * 1000, inputs: [], outputs: [], line: [])
         }
     }
 
@@ -301,16 +336,20 @@ func logEntry(
         #expect(ten.errorRate == 0)
         let one = MonitorEvaluator.serviceStatistics(Self.entries(latenciesMs: [7], failing: 1))
         #expect(one == ServiceStatistics(requests: 1, errorRate: 1, latencyP50Ms: 7, latencyP95Ms: 7, latencyP99Ms: 7))
-        #expect(MonitorEvaluator.serviceStatistics([]) == ServiceStatistics(requests: 0, errorRate: 0, latencyP50Ms: nil, latencyP95Ms: nil, latencyP99Ms: nil))
+        #expect(
+            MonitorEvaluator.serviceStatistics([])
+                == ServiceStatistics(requests: 0, errorRate: 0, latencyP50Ms: nil, latencyP95Ms: nil, latencyP99Ms: nil))
         // Microseconds are kept as fractions of a millisecond.
-        let fine = InferenceLogEntry(requestID: "f", timestamp: 0, model: "m", version: "1", status: 200, latencyMicroseconds: 1_500,
-                                     inputs: [], outputs: [], line: [])
+        let fine = InferenceLogEntry(
+            requestID: "f", timestamp: 0, model: "m", version: "1", status: 200, latencyMicroseconds: 1_500,
+            inputs: [], outputs: [], line: [])
         #expect(MonitorEvaluator.serviceStatistics([fine]).latencyP99Ms == 1.5)
     }
 
     static func drift(_ feature: String, drifted: Bool, method: DriftMethod = .kolmogorovSmirnov, score: Double = 0.5) -> FeatureDrift {
-        FeatureDrift(feature: feature, method: method, score: score, threshold: method.defaultThreshold, drifted: drifted, statistic: nil,
-                     referenceCount: 100, currentCount: 100, currentNullShare: 0, note: nil)
+        FeatureDrift(
+            feature: feature, method: method, score: score, threshold: method.defaultThreshold, drifted: drifted, statistic: nil,
+            referenceCount: 100, currentCount: 100, currentNullShare: 0, note: nil)
     }
 
     static let quiet = ServiceStatistics(requests: 0, errorRate: 0, latencyP50Ms: nil, latencyP95Ms: nil, latencyP99Ms: nil)
@@ -319,8 +358,10 @@ func logEntry(
         _ check: MonitorSpec.Check, minRows: Int = 10, driftShare: Double = 0.5, rows: Int = 100, labeled: Int = 100,
         drift: DatasetDrift? = nil, prediction: FeatureDrift? = nil, quality: QualityMetrics? = nil, service: ServiceStatistics = quiet
     ) -> CheckResult {
-        let spec = MonitorSpec(name: "w", modelName: "m", checks: [check], drift: DriftConfiguration(driftShare: driftShare), minRows: minRows)
-        return MonitorEvaluator.verdict(check, spec: spec, rows: rows, labeled: labeled, drift: drift, prediction: prediction, quality: quality, service: service)
+        let spec = MonitorSpec(
+            name: "w", modelName: "m", checks: [check], drift: DriftConfiguration(driftShare: driftShare), minRows: minRows)
+        return MonitorEvaluator.verdict(
+            check, spec: spec, rows: rows, labeled: labeled, drift: drift, prediction: prediction, quality: quality, service: service)
     }
 
     @Test func featureDriftFiresAtTheDriftShareOnceThereAreEnoughRows() {
@@ -375,7 +416,8 @@ func logEntry(
         #expect(!Self.verdict(MonitorSpec.Check(type: .quality, threshold: 0.7, metric: "accuracy"), quality: classification).firing)
         #expect(!Self.verdict(MonitorSpec.Check(type: .quality, threshold: 0.8, metric: "precision"), quality: classification).firing)
         // Fewer labelled rows than min_rows: no verdict, however bad the metric.
-        let gated = Self.verdict(MonitorSpec.Check(type: .quality, threshold: 0.8, metric: "accuracy"), minRows: 50, labeled: 49, quality: classification)
+        let gated = Self.verdict(
+            MonitorSpec.Check(type: .quality, threshold: 0.8, metric: "accuracy"), minRows: 50, labeled: 49, quality: classification)
         #expect(!gated.firing)
         #expect(gated.value == 0.7)
         #expect(gated.message.contains("49 labelled rows"))
@@ -391,7 +433,8 @@ func logEntry(
         #expect(!Self.verdict(MonitorSpec.Check(type: .quality, threshold: 2, metric: "mae"), quality: regression).firing)
         #expect(!Self.verdict(MonitorSpec.Check(type: .quality, threshold: 2.5, metric: "mae"), quality: regression).firing)
         #expect(Self.verdict(MonitorSpec.Check(type: .quality, threshold: 2.5, metric: "rmse"), quality: regression).firing)
-        #expect(Self.verdict(MonitorSpec.Check(type: .quality, threshold: 1, metric: "mae"), quality: regression).message.contains("maximum"))
+        #expect(
+            Self.verdict(MonitorSpec.Check(type: .quality, threshold: 1, metric: "mae"), quality: regression).message.contains("maximum"))
     }
 
     @Test func errorRateAndLatencyFireAboveTheirThresholdWithEnoughRequests() {
@@ -418,13 +461,22 @@ func logEntry(
         let whole = [JSONValue.number(1, raw: "1"), .number(0, raw: "0")]
         #expect(MonitorEvaluator.inferTask(labels: whole, predictions: [LoggedPrediction(value: .number(1))]) == .classification)
         #expect(MonitorEvaluator.inferTask(labels: whole, predictions: [LoggedPrediction(value: .number(0.4))]) == .regression)
-        #expect(MonitorEvaluator.inferTask(labels: [.number(2.5, raw: "2.5")], predictions: [LoggedPrediction(value: .number(2))]) == .regression)
-        #expect(MonitorEvaluator.inferTask(labels: [.string("spam")], predictions: [LoggedPrediction(value: .number(0.4))]) == .classification)
+        #expect(
+            MonitorEvaluator.inferTask(labels: [.number(2.5, raw: "2.5")], predictions: [LoggedPrediction(value: .number(2))])
+                == .regression)
+        #expect(
+            MonitorEvaluator.inferTask(labels: [.string("spam")], predictions: [LoggedPrediction(value: .number(0.4))]) == .classification)
         // One odd label among many does not change what the model is.
         let mostlyWhole = Array(repeating: JSONValue.number(1, raw: "1"), count: 9)
-        #expect(MonitorEvaluator.inferTask(labels: mostlyWhole + [.number(0.5, raw: "0.5")], predictions: [LoggedPrediction(value: .number(1))]) == .classification)
-        #expect(MonitorEvaluator.inferTask(labels: mostlyWhole + [.string("yes")], predictions: [LoggedPrediction(value: .number(1))]) == .classification)
+        #expect(
+            MonitorEvaluator.inferTask(labels: mostlyWhole + [.number(0.5, raw: "0.5")], predictions: [LoggedPrediction(value: .number(1))])
+                == .classification)
+        #expect(
+            MonitorEvaluator.inferTask(labels: mostlyWhole + [.string("yes")], predictions: [LoggedPrediction(value: .number(1))])
+                == .classification)
         let fractional = Array(repeating: JSONValue.number(2.5, raw: "2.5"), count: 9)
-        #expect(MonitorEvaluator.inferTask(labels: fractional + [.string("yes")], predictions: [LoggedPrediction(value: .number(2.7))]) == .regression)
+        #expect(
+            MonitorEvaluator.inferTask(labels: fractional + [.string("yes")], predictions: [LoggedPrediction(value: .number(2.7))])
+                == .regression)
     }
 }

@@ -2,6 +2,7 @@ import CairnCore
 import CairnStatistics
 import Foundation
 import Testing
+
 @testable import CairnMonitor
 
 /// References live in the database as the JSON `MonitorReference.encoded()` wrote when they

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CairnONNX
 
 /// Locates the committed fixtures next to this file (not via Bundle

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CairnONNX
 
 /// Runs every committed fixture model on its inputs and compares with the
@@ -73,10 +74,11 @@ import Testing
                 }
                 #expect(closeEnough(Double(got), value), "'\(name)' row \(r) key \(pair[0]): \(got) vs \(value)")
             }
-            let size = switch maps {
-            case .int64Keys(let m): m[r].count
-            case .stringKeys(let m): m[r].count
-            }
+            let size =
+                switch maps {
+                case .int64Keys(let m): m[r].count
+                case .stringKeys(let m): m[r].count
+                }
             #expect(size == pairs.count, "'\(name)' row \(r) has \(size) keys")
         }
     }

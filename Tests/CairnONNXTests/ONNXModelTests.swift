@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CairnONNX
 
 @Suite struct ONNXModelTests {
@@ -38,9 +39,17 @@ import Testing
     }
 
     @Test func badAttributeTypeNamesTheNode() {
-        let bytes = ModelBytes.model(nodes: [.init(op: "Scaler", domain: "ai.onnx.ml", inputs: ["X"], outputs: ["Y"], attributes: [
-            { a in a.string(1, "scale"); a.int(20, 2); a.int(3, 1) },  // declared INT, spec wants FLOATS
-        ])])
+        let bytes = ModelBytes.model(nodes: [
+            .init(
+                op: "Scaler", domain: "ai.onnx.ml", inputs: ["X"], outputs: ["Y"],
+                attributes: [
+                    { a in
+                        a.string(1, "scale")
+                        a.int(20, 2)
+                        a.int(3, 1)
+                    } // declared INT, spec wants FLOATS
+                ])
+        ])
         let error = #expect(throws: ONNXError.self) { try ONNXModel(bytes: bytes) }
         #expect(error?.message.contains("ai.onnx.ml:Scaler") == true)
         #expect(error?.message.contains("'scale'") == true)
@@ -55,9 +64,19 @@ import Testing
             ],
             initializers: [
                 // raw_data, little-endian floats 1.5 and -2
-                { t in t.int(1, 2); t.int(2, 1); t.string(8, "B"); t.data(9, [0, 0, 0xC0, 0x3F, 0, 0, 0, 0xC0]) },
+                { t in
+                    t.int(1, 2)
+                    t.int(2, 1)
+                    t.string(8, "B")
+                    t.data(9, [0, 0, 0xC0, 0x3F, 0, 0, 0, 0xC0])
+                },
                 // typed float_data, packed
-                { t in t.int(1, 1); t.int(2, 1); t.string(8, "W"); t.data(4, [0, 0, 0x40, 0x40]) },
+                { t in
+                    t.int(1, 1)
+                    t.int(2, 1)
+                    t.string(8, "W")
+                    t.data(4, [0, 0, 0x40, 0x40])
+                },
             ])
         let model = try ONNXModel(bytes: bytes)
         #expect(model.producer == "cairn-tests 1.0")
@@ -109,7 +128,7 @@ import Testing
     @Test func wrongWireTypeIsMalformed() {
         var w = ProtoWriter()
         w.int(1, 8)
-        w.int(7, 3)  // graph given as a varint
+        w.int(7, 3) // graph given as a varint
         let error = #expect(throws: ONNXError.self) { try ONNXModel(bytes: w.bytes) }
         #expect(error?.kind == .malformedModel)
         #expect(error?.message.contains("wire type") == true)
@@ -118,7 +137,14 @@ import Testing
     @Test func initializerWithWrongElementCountIsMalformed() {
         let bytes = ModelBytes.model(
             nodes: [.init(op: "Add", inputs: ["X", "B"], outputs: ["Y"])],
-            initializers: [{ t in t.int(1, 3); t.int(2, 1); t.string(8, "B"); t.data(9, [0, 0, 0, 0]) }])
+            initializers: [
+                { t in
+                    t.int(1, 3)
+                    t.int(2, 1)
+                    t.string(8, "B")
+                    t.data(9, [0, 0, 0, 0])
+                }
+            ])
         let error = #expect(throws: ONNXError.self) { try ONNXModel(bytes: bytes) }
         #expect(error?.kind == .malformedModel)
     }
@@ -154,7 +180,14 @@ import Testing
     @Test func kernelErrorsNameTheNode() throws {
         let bytes = ModelBytes.model(
             nodes: [.init(op: "Div", inputs: ["X", "Z"], outputs: ["Y"])], outputType: 7,
-            initializers: [{ t in t.int(1, 1); t.int(2, 7); t.string(8, "Z"); t.data(7, [0]) }])
+            initializers: [
+                { t in
+                    t.int(1, 1)
+                    t.int(2, 7)
+                    t.string(8, "Z")
+                    t.data(7, [0])
+                }
+            ])
         // X is declared float, Z int64: the mismatch surfaces when Div runs.
         let model = try ONNXModel(bytes: bytes)
         let error = #expect(throws: ONNXError.self) { try model.run(["X": ONNXTensor(shape: [1, 2], floats: [1, 2])]) }

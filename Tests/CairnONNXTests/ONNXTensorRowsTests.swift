@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CairnONNX
 
 @Suite struct ONNXTensorRowsTests {
@@ -13,8 +14,12 @@ import Testing
     }
 
     @Test func mismatchedRowsAreRefused() {
-        #expect(throws: ONNXError.self) { try ONNXTensor.concatenatingRows([ONNXTensor(shape: [1, 2], floats: [1, 2]), ONNXTensor(shape: [1, 3], floats: [1, 2, 3])]) }
-        #expect(throws: ONNXError.self) { try ONNXTensor.concatenatingRows([ONNXTensor(shape: [1], floats: [1]), ONNXTensor(shape: [1], int64s: [1])]) }
+        #expect(throws: ONNXError.self) {
+            try ONNXTensor.concatenatingRows([ONNXTensor(shape: [1, 2], floats: [1, 2]), ONNXTensor(shape: [1, 3], floats: [1, 2, 3])])
+        }
+        #expect(throws: ONNXError.self) {
+            try ONNXTensor.concatenatingRows([ONNXTensor(shape: [1], floats: [1]), ONNXTensor(shape: [1], int64s: [1])])
+        }
         #expect(throws: ONNXError.self) { try ONNXTensor.concatenatingRows([]) }
     }
 }

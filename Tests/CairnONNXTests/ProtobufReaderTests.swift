@@ -1,14 +1,16 @@
 import Testing
+
 @testable import CairnONNX
 
 @Suite struct ProtobufReaderTests {
-    @Test(arguments: [
-        ([0x00], UInt64(0)),
-        ([0x01], 1),
-        ([0x96, 0x01], 150),
-        ([0xFF, 0xFF, 0xFF, 0xFF, 0x0F], 0xFFFF_FFFF),
-        ([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01], UInt64.max),
-    ] as [([UInt8], UInt64)])
+    @Test(
+        arguments: [
+            ([0x00], UInt64(0)),
+            ([0x01], 1),
+            ([0x96, 0x01], 150),
+            ([0xFF, 0xFF, 0xFF, 0xFF, 0x0F], 0xFFFF_FFFF),
+            ([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01], UInt64.max),
+        ] as [([UInt8], UInt64)])
     func decodesVarints(_ bytes: [UInt8], _ expected: UInt64) throws {
         var reader = ProtobufReader(bytes)
         #expect(try reader.readVarint() == expected)
@@ -23,19 +25,20 @@ import Testing
         #expect(try reader.readInt64() == -2)
     }
 
-    @Test(arguments: [
-        [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x02],  // 10th byte carries more than one bit
-        [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01],  // 11 bytes
-        [0x80],  // truncated
-        [],
-    ] as [[UInt8]])
+    @Test(
+        arguments: [
+            [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x02], // 10th byte carries more than one bit
+            [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01], // 11 bytes
+            [0x80], // truncated
+            [],
+        ] as [[UInt8]])
     func rejectsBadVarints(_ bytes: [UInt8]) {
         var reader = ProtobufReader(bytes)
         #expect(throws: ONNXError.self) { try reader.readVarint() }
     }
 
     @Test func rejectsLengthPastEnd() {
-        var reader = ProtobufReader([0x0A, 0x05, 0x61, 0x62])  // field 1, length 5, 2 bytes left
+        var reader = ProtobufReader([0x0A, 0x05, 0x61, 0x62]) // field 1, length 5, 2 bytes left
         #expect(throws: ONNXError.self) {
             _ = try reader.readTag()
             _ = try reader.readLengthDelimited()
@@ -63,8 +66,8 @@ import Testing
 
     @Test func readsPackedAndUnpackedRepeatedFields() throws {
         var w = ProtoWriter()
-        w.float(7, 1.5)  // unpacked
-        w.data(7, [0, 0, 0x20, 0x40, 0, 0, 0x80, 0xBF])  // packed 2.5, -1.0
+        w.float(7, 1.5) // unpacked
+        w.data(7, [0, 0, 0x20, 0x40, 0, 0, 0x80, 0xBF]) // packed 2.5, -1.0
         w.int(8, 3)
         w.data(8, [0x01, 0x7F])
         var reader = ProtobufReader(w.bytes)

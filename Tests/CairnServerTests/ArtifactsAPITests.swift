@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
 @testable import CairnServer
 
 /// The proxied artifact API and multipart uploads over HTTP, against a local repository in a
@@ -47,7 +48,8 @@ import Testing
     @Test func putGetListDeleteRoundTrip() async throws {
         try await withApp { client in
             let bytes = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 9) }
-            let put = try await client.execute(uri: "\(Self.artifacts)/1/run/artifacts/data/blob.bin", method: .put, body: ByteBuffer(bytes: bytes))
+            let put = try await client.execute(
+                uri: "\(Self.artifacts)/1/run/artifacts/data/blob.bin", method: .put, body: ByteBuffer(bytes: bytes))
             #expect(put.status == .ok)
             #expect(try json(put) == .object([:]))
             #expect(try await client.put("\(Self.artifacts)/1/run/artifacts/notes.txt", "hello").status == .ok)
@@ -62,14 +64,22 @@ import Testing
             #expect(text.headers[.contentType] == "text/plain")
 
             let top = try json(try await client.get("\(Self.artifacts)?path=1/run/artifacts"))
-            #expect(top == .object(["files": .array([
-                .object(["path": .string("data"), "is_dir": .bool(true)]),
-                .object(["path": .string("notes.txt"), "is_dir": .bool(false), "file_size": .number(5, raw: "5")]),
-            ])]))
+            #expect(
+                top
+                    == .object([
+                        "files": .array([
+                            .object(["path": .string("data"), "is_dir": .bool(true)]),
+                            .object(["path": .string("notes.txt"), "is_dir": .bool(false), "file_size": .number(5, raw: "5")]),
+                        ])
+                    ]))
             let inner = try json(try await client.get("\(Self.artifacts)?path=1/run/artifacts/data"))
-            #expect(inner == .object(["files": .array([
-                .object(["path": .string("blob.bin"), "is_dir": .bool(false), "file_size": .number(300_000, raw: "300000")]),
-            ])]))
+            #expect(
+                inner
+                    == .object([
+                        "files": .array([
+                            .object(["path": .string("blob.bin"), "is_dir": .bool(false), "file_size": .number(300_000, raw: "300000")])
+                        ])
+                    ]))
 
             #expect(try await client.delete("\(Self.artifacts)/1/run/artifacts/data").status == .ok)
             try expectError(try await client.get("\(Self.artifacts)/1/run/artifacts/data/blob.bin"), .resourceDoesNotExist)
@@ -90,7 +100,8 @@ import Testing
                 try expectError(try await client.put(uri, "x"), .invalidParameterValue)
                 try expectError(try await client.get(uri), .invalidParameterValue)
                 try expectError(try await client.delete(uri), .invalidParameterValue)
-                try expectError(try await client.post("\(Self.mpu)/create/\(hostile)", #"{"path":"f.bin","num_parts":1}"#), .invalidParameterValue)
+                try expectError(
+                    try await client.post("\(Self.mpu)/create/\(hostile)", #"{"path":"f.bin","num_parts":1}"#), .invalidParameterValue)
             }
             for hostile in ["..", "../x", "%2e%2e", "/etc"] {
                 try expectError(try await client.get("\(Self.artifacts)?path=\(hostile)"), .invalidParameterValue)
@@ -121,7 +132,8 @@ import Testing
                 (0..<700_000).map { UInt8(truncatingIfNeeded: $0 &* 17 &+ 3) },
                 (0..<12_345).map { UInt8(truncatingIfNeeded: $0 &+ 101) },
             ]
-            let created = try await client.post("\(Self.mpu)/create/1/run/artifacts/models", #"{"path":"/home/me/data/big.bin","num_parts":3}"#)
+            let created = try await client.post(
+                "\(Self.mpu)/create/1/run/artifacts/models", #"{"path":"/home/me/data/big.bin","num_parts":3}"#)
             #expect(created.status == .ok)
             let body = try json(created)
             guard case .string(let upload)? = body["upload_id"], case .array(let credentials)? = body["credentials"] else {
@@ -132,7 +144,10 @@ import Testing
             #expect(credentials.count == 3)
             var etags: [Int: String] = [:]
             for index in [2, 0, 1] {
-                guard case .string(let url)? = credentials[index]["url"] else { Issue.record("no url"); return }
+                guard case .string(let url)? = credentials[index]["url"] else {
+                    Issue.record("no url")
+                    return
+                }
                 #expect(credentials[index]["part_number"] == .number(Double(index + 1), raw: String(index + 1)))
                 #expect(url == "http://localhost/api/cairn/v1/artifacts/mpu/\(upload)/parts/\(index + 1)")
                 let uri = String(url.dropFirst("http://localhost".count))
@@ -144,7 +159,9 @@ import Testing
             // Nothing is visible before completion.
             try expectError(try await client.get("\(Self.artifacts)/1/run/artifacts/models/big.bin"), .resourceDoesNotExist)
 
-            let listed = (1...3).map { #"{"part_number":\#($0),"etag":"\#(etags[$0]!.replacingOccurrences(of: "\"", with: "\\\""))","url":null}"# }
+            let listed = (1...3).map {
+                #"{"part_number":\#($0),"etag":"\#(etags[$0]!.replacingOccurrences(of: "\"", with: "\\\""))","url":null}"#
+            }
             let complete = try await client.post(
                 "\(Self.mpu)/complete/1/run/artifacts/models",
                 #"{"path":"/home/me/data/big.bin","upload_id":"\#(upload)","parts":[\#(listed.joined(separator: ","))]}"#
@@ -153,12 +170,17 @@ import Testing
             let got = try await client.get("\(Self.artifacts)/1/run/artifacts/models/big.bin")
             #expect(Array(got.body.readableBytesView) == parts.flatMap { $0 })
             let listing = try json(try await client.get("\(Self.artifacts)?path=1/run/artifacts/models"))
-            #expect(listing == .object(["files": .array([
-                .object(["path": .string("big.bin"), "is_dir": .bool(false), "file_size": .number(1_412_345, raw: "1412345")]),
-            ])]))
+            #expect(
+                listing
+                    == .object([
+                        "files": .array([
+                            .object(["path": .string("big.bin"), "is_dir": .bool(false), "file_size": .number(1_412_345, raw: "1412345")])
+                        ])
+                    ]))
             // Completing again finds nothing to complete.
             try expectError(
-                try await client.post("\(Self.mpu)/complete/1/run/artifacts/models", #"{"path":"big.bin","upload_id":"\#(upload)","parts":[]}"#),
+                try await client.post(
+                    "\(Self.mpu)/complete/1/run/artifacts/models", #"{"path":"big.bin","upload_id":"\#(upload)","parts":[]}"#),
                 .resourceDoesNotExist
             )
         }
@@ -170,13 +192,14 @@ import Testing
         try await withApp { client in
             let upload = try await self.create(client, "1/run/artifacts", file: "model.pkl", parts: 2)
             #expect(try await client.execute(uri: Self.part(upload, 1), method: .put, body: ByteBuffer(string: "part one")).status == .ok)
-            #expect(try self.staged().count == 3)  // the upload's directory, its manifest, part 1
+            #expect(try self.staged().count == 3) // the upload's directory, its manifest, part 1
             let abort = #"{"path":"model.pkl","upload_id":"\#(upload)"}"#
             #expect(try await client.post("\(Self.mpu)/abort/1/run/artifacts", abort).status == .ok)
             #expect(try self.staged() == [])
             // Aborting twice is fine (the client aborts after any failure); the upload is gone.
             #expect(try await client.post("\(Self.mpu)/abort/1/run/artifacts", abort).status == .ok)
-            try expectError(try await client.execute(uri: Self.part(upload, 2), method: .put, body: ByteBuffer(string: "late")), .resourceDoesNotExist)
+            try expectError(
+                try await client.execute(uri: Self.part(upload, 2), method: .put, body: ByteBuffer(string: "late")), .resourceDoesNotExist)
             try expectError(
                 try await client.post("\(Self.mpu)/complete/1/run/artifacts", #"{"path":"model.pkl","upload_id":"\#(upload)","parts":[]}"#),
                 .resourceDoesNotExist
@@ -192,40 +215,56 @@ import Testing
             let one = try await client.execute(uri: Self.part(upload, 1), method: .put, body: ByteBuffer(string: "first part "))
             let etag = try #require(one.headers[.eTag])
             let otherHash = String(repeating: "ab", count: 32)
-            func complete(_ parts: String, path: String = "f.bin", id: String = upload, at directory: String = "1/run") async throws -> TestResponse {
+            func complete(_ parts: String, path: String = "f.bin", id: String = upload, at directory: String = "1/run") async throws
+                -> TestResponse
+            {
                 try await client.post("\(Self.mpu)/complete/\(directory)", #"{"path":"\#(path)","upload_id":"\#(id)","parts":[\#(parts)]}"#)
             }
             let quoted = etag.replacingOccurrences(of: "\"", with: "\\\"")
 
             // Upload ids: malformed ones are refused before they get near the disk.
             for bad in ["..%2f..%2fx", "ABCDEF0123456789ABCDEF0123456789", "abc", String(repeating: "g", count: 32), upload + "0"] {
-                try expectError(try await client.execute(uri: "/api/cairn/v1/artifacts/mpu/\(bad)/parts/1", method: .put, body: ByteBuffer(string: "x")), .invalidParameterValue)
+                try expectError(
+                    try await client.execute(
+                        uri: "/api/cairn/v1/artifacts/mpu/\(bad)/parts/1", method: .put, body: ByteBuffer(string: "x")),
+                    .invalidParameterValue)
                 try expectError(try await complete(#"{"part_number":1,"etag":"\#(quoted)"}"#, id: bad), .invalidParameterValue)
-                try expectError(try await client.post("\(Self.mpu)/abort/1/run", #"{"path":"f.bin","upload_id":"\#(bad)"}"#), .invalidParameterValue)
+                try expectError(
+                    try await client.post("\(Self.mpu)/abort/1/run", #"{"path":"f.bin","upload_id":"\#(bad)"}"#), .invalidParameterValue)
             }
             let unknown = String(repeating: "0", count: 32)
-            try expectError(try await client.execute(uri: Self.part(unknown, 1), method: .put, body: ByteBuffer(string: "x")), .resourceDoesNotExist)
+            try expectError(
+                try await client.execute(uri: Self.part(unknown, 1), method: .put, body: ByteBuffer(string: "x")), .resourceDoesNotExist)
             try expectError(try await complete(#"{"part_number":1,"etag":"\#(quoted)"}"#, id: unknown), .resourceDoesNotExist)
 
             // Part numbers outside the upload, or not numbers.
             for bad in ["0", "3", "-1", "abc", "99999", "1.0", "+1"] {
-                try expectError(try await client.execute(uri: "/api/cairn/v1/artifacts/mpu/\(upload)/parts/\(bad)", method: .put, body: ByteBuffer(string: "x")), .invalidParameterValue)
+                try expectError(
+                    try await client.execute(
+                        uri: "/api/cairn/v1/artifacts/mpu/\(upload)/parts/\(bad)", method: .put, body: ByteBuffer(string: "x")),
+                    .invalidParameterValue)
             }
             // A missing part, a wrong ETag, a part listed twice, a number out of range.
-            try expectError(try await complete(#"{"part_number":1,"etag":"\#(quoted)"},{"part_number":2,"etag":"\"\#(otherHash)\""}"#), .invalidParameterValue)
+            try expectError(
+                try await complete(#"{"part_number":1,"etag":"\#(quoted)"},{"part_number":2,"etag":"\"\#(otherHash)\""}"#),
+                .invalidParameterValue)
             try expectError(try await complete(#"{"part_number":1,"etag":"\"\#(otherHash)\""}"#), .invalidParameterValue)
             try expectError(try await complete(#"{"part_number":1,"etag":"../../x"}"#), .invalidParameterValue)
-            try expectError(try await complete(#"{"part_number":1,"etag":"\#(quoted)"},{"part_number":1,"etag":"\#(quoted)"}"#), .invalidParameterValue)
+            try expectError(
+                try await complete(#"{"part_number":1,"etag":"\#(quoted)"},{"part_number":1,"etag":"\#(quoted)"}"#), .invalidParameterValue)
             try expectError(try await complete(#"{"part_number":3,"etag":"\#(quoted)"}"#), .invalidParameterValue)
             try expectError(try await complete(#"{"etag":"\#(quoted)"}"#), .invalidParameterValue)
-            try expectError(try await client.post("\(Self.mpu)/complete/1/run", #"{"path":"f.bin","upload_id":"\#(upload)"}"#), .invalidParameterValue)
+            try expectError(
+                try await client.post("\(Self.mpu)/complete/1/run", #"{"path":"f.bin","upload_id":"\#(upload)"}"#), .invalidParameterValue)
             // Another destination than the upload was created for.
             try expectError(try await complete(#"{"part_number":1,"etag":"\#(quoted)"}"#, path: "g.bin"), .invalidParameterValue)
             try expectError(try await complete(#"{"part_number":1,"etag":"\#(quoted)"}"#, at: "1/other"), .invalidParameterValue)
-            try expectError(try await client.post("\(Self.mpu)/abort/1/run", #"{"path":"g.bin","upload_id":"\#(upload)"}"#), .invalidParameterValue)
+            try expectError(
+                try await client.post("\(Self.mpu)/abort/1/run", #"{"path":"g.bin","upload_id":"\#(upload)"}"#), .invalidParameterValue)
             // Bad creations.
             for parts in ["-1", "10001", "\"many\""] {
-                try expectError(try await client.post("\(Self.mpu)/create/1/run", #"{"path":"f.bin","num_parts":\#(parts)}"#), .invalidParameterValue)
+                try expectError(
+                    try await client.post("\(Self.mpu)/create/1/run", #"{"path":"f.bin","num_parts":\#(parts)}"#), .invalidParameterValue)
             }
             try expectError(try await client.post("\(Self.mpu)/create/1/run", #"{"num_parts":1}"#), .invalidParameterValue)
             #expect(try await client.put("\(Self.artifacts)/1/dir/inner.txt", "x").status == .ok)
@@ -248,7 +287,8 @@ import Testing
             let second = try await client.execute(uri: Self.part(upload, 1), method: .put, body: ByteBuffer(string: "second"))
             let etag = try #require(second.headers[.eTag]).replacingOccurrences(of: "\"", with: "")
             #expect(first.headers[.eTag] != second.headers[.eTag])
-            let complete = try await client.post("\(Self.mpu)/complete/run", #"{"path":"f.txt","upload_id":"\#(upload)","parts":[{"part_number":1,"etag":"\#(etag)"}]}"#)
+            let complete = try await client.post(
+                "\(Self.mpu)/complete/run", #"{"path":"f.txt","upload_id":"\#(upload)","parts":[{"part_number":1,"etag":"\#(etag)"}]}"#)
             #expect(complete.status == .ok)
             #expect(String(buffer: try await client.get("\(Self.artifacts)/run/f.txt").body) == "second")
         }

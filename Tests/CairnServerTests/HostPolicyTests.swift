@@ -2,6 +2,7 @@ import CairnCore
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
 @testable import CairnServer
 
 @Suite struct HostPolicyTests {

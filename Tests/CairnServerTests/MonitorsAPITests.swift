@@ -8,6 +8,7 @@ import Logging
 import Prometheus
 import Synchronization
 import Testing
+
 @testable import CairnMonitor
 @testable import CairnServer
 
@@ -46,9 +47,11 @@ import Testing
         _ = try await stores.registry.createRegisteredModel(name: "churn", tags: [], description: nil)
         _ = try await stores.registry.createModelVersion(CreateModelVersion(name: "churn", source: "s3://bucket/churn/1"))
         let metrics = PrometheusCollectorRegistry()
-        let monitoring = Monitoring(store: stores.monitors, registry: stores.registry, logDirectory: logDirectory, metrics: metrics, logger: logger, now: now)
+        let monitoring = Monitoring(
+            store: stores.monitors, registry: stores.registry, logDirectory: logDirectory, metrics: metrics, logger: logger, now: now)
         let router = buildRouter(
-            store: SQLTrackingStore(database: database), registryStore: stores.registry, artifacts: artifacts, monitoring: monitoring, registry: metrics)
+            store: SQLTrackingStore(database: database), registryStore: stores.registry, artifacts: artifacts, monitoring: monitoring,
+            registry: metrics)
         let app = Application(router: router, logger: logger)
         do {
             try await app.test(.router) { client in try await body(client, stores) }
@@ -68,10 +71,11 @@ import Testing
         // Stamped in the past, as records always are by the time they reach a segment.
         let start = Int64(Date().timeIntervalSince1970 * 1000) - 60_000
         for record in records {
-            writer.record(InferenceRecord(
-                requestID: record.id, timestamp: start + record.offset, model: model, version: record.version,
-                inputs: Array(inputs(record.id).utf8),
-                outputs: Array(outputs(record.id).utf8), latencyMicroseconds: 2_000, status: record.status))
+            writer.record(
+                InferenceRecord(
+                    requestID: record.id, timestamp: start + record.offset, model: model, version: record.version,
+                    inputs: Array(inputs(record.id).utf8),
+                    outputs: Array(outputs(record.id).utf8), latencyMicroseconds: 2_000, status: record.status))
         }
         try writer.flush()
         return start
@@ -86,7 +90,8 @@ import Testing
 
     @Test func createGetListUpdateDelete() async throws {
         try await withApp { client, stores in
-            let created = try await client.post("\(Self.api)/monitors", #"{"name": "watch", "model_name": "churn", "checks": [{"type": "error_rate", "threshold": 0.1}]}"#)
+            let created = try await client.post(
+                "\(Self.api)/monitors", #"{"name": "watch", "model_name": "churn", "checks": [{"type": "error_rate", "threshold": 0.1}]}"#)
             #expect(created.status == .ok)
             let monitor = try json(created)["monitor"]
             let id = try #require(Self.string(monitor?["monitor_id"]))
@@ -103,16 +108,28 @@ import Testing
             #expect(try json(try await client.get("\(Self.api)/monitors/\(id)"))["monitor"]?["name"] == .string("watch"))
             #expect(try json(try await client.get("\(Self.api)/monitors/watch"))["monitor"]?["monitor_id"] == .string(id))
             try expectError(try await client.get("\(Self.api)/monitors/nope"), .resourceDoesNotExist)
-            try expectError(try await client.post("\(Self.api)/monitors", #"{"name": "watch", "model_name": "churn", "checks": [{"type": "error_rate", "threshold": 0.1}]}"#), .resourceAlreadyExists)
+            try expectError(
+                try await client.post(
+                    "\(Self.api)/monitors",
+                    #"{"name": "watch", "model_name": "churn", "checks": [{"type": "error_rate", "threshold": 0.1}]}"#),
+                .resourceAlreadyExists)
 
-            _ = try await client.post("\(Self.api)/monitors", #"{"name": "another", "model_name": "churn", "checks": [{"type": "error_rate", "threshold": 0.1}]}"#)
-            guard case .array(let listed)? = try json(try await client.get("\(Self.api)/monitors"))["monitors"] else { Issue.record("no list"); return }
+            _ = try await client.post(
+                "\(Self.api)/monitors", #"{"name": "another", "model_name": "churn", "checks": [{"type": "error_rate", "threshold": 0.1}]}"#
+            )
+            guard case .array(let listed)? = try json(try await client.get("\(Self.api)/monitors"))["monitors"] else {
+                Issue.record("no list")
+                return
+            }
             #expect(listed.map { $0["name"] } == [.string("another"), .string("watch")])
 
             try await stores.registry.setRegisteredModelAlias(name: "churn", alias: "champion", version: "1")
             let updated = try await client.execute(
                 uri: "\(Self.api)/monitors/\(id)", method: .put, headers: [.contentType: "application/json"],
-                body: ByteBuffer(string: #"{"name": "renamed", "model_name": "churn", "alias": "champion", "window": {"rows": 100}, "checks": [{"type": "error_rate", "threshold": 0.1}]}"#))
+                body: ByteBuffer(
+                    string:
+                        #"{"name": "renamed", "model_name": "churn", "alias": "champion", "window": {"rows": 100}, "checks": [{"type": "error_rate", "threshold": 0.1}]}"#
+                ))
             #expect(updated.status == .ok)
             #expect(try json(updated)["monitor"]?["alias"] == .string("champion"))
             let stored = try await stores.monitors.getMonitor(idOrName: id)
@@ -120,9 +137,14 @@ import Testing
             #expect(stored.alias == "champion")
             #expect(try MonitorSpec.decode(Array(stored.spec.utf8)).window == MonitorSpec.Window(rows: 100))
             // A rename onto another monitor's name, or an invalid spec, changes nothing.
-            for body in [#"{"name": "another", "model_name": "churn", "checks": [{"type": "error_rate", "threshold": 0.1}]}"#, #"{"name": "renamed", "model_name": "churn", "min_rows": 0, "checks": [{"type": "error_rate", "threshold": 0.1}]}"#, #"{"name": "x", "model_name": "ghost", "checks": [{"type": "error_rate", "threshold": 0.1}]}"#] {
+            for body in [
+                #"{"name": "another", "model_name": "churn", "checks": [{"type": "error_rate", "threshold": 0.1}]}"#,
+                #"{"name": "renamed", "model_name": "churn", "min_rows": 0, "checks": [{"type": "error_rate", "threshold": 0.1}]}"#,
+                #"{"name": "x", "model_name": "ghost", "checks": [{"type": "error_rate", "threshold": 0.1}]}"#,
+            ] {
                 let refused = try await client.execute(
-                    uri: "\(Self.api)/monitors/\(id)", method: .put, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
+                    uri: "\(Self.api)/monitors/\(id)", method: .put, headers: [.contentType: "application/json"],
+                    body: ByteBuffer(string: body))
                 #expect(refused.status.code >= 400 && refused.status.code < 500)
             }
             #expect(try await stores.monitors.getMonitor(idOrName: id) == stored)
@@ -155,16 +177,24 @@ import Testing
                 #expect(response.status == .badRequest, "\(body)")
                 try expectError(response, .invalidParameterValue)
             }
-            let message = Self.string(try json(try await client.post("\(Self.api)/monitors", #"{"name": "w", "model_name": "churn", "webhook_max_attempts": 0}"#))["message"])
+            let message = Self.string(
+                try json(
+                    try await client.post("\(Self.api)/monitors", #"{"name": "w", "model_name": "churn", "webhook_max_attempts": 0}"#))[
+                        "message"])
             #expect(message?.contains("webhook_max_attempts") == true)
 
             // A monitor of a model the registry does not know is a typo: 404, not an empty monitor.
-            try expectError(try await client.post("\(Self.api)/monitors", #"{"name": "w", "model_name": "ghost", "checks": [{"type": "error_rate", "threshold": 0.1}]}"#), .resourceDoesNotExist)
+            try expectError(
+                try await client.post(
+                    "\(Self.api)/monitors", #"{"name": "w", "model_name": "ghost", "checks": [{"type": "error_rate", "threshold": 0.1}]}"#),
+                .resourceDoesNotExist)
             // The body must be JSON, however well-formed it is.
             try expectError(
-                try await client.post("\(Self.api)/monitors", #"{"name": "w", "model_name": "churn"}"#, contentType: "text/plain"), .invalidParameterValue)
+                try await client.post("\(Self.api)/monitors", #"{"name": "w", "model_name": "churn"}"#, contentType: "text/plain"),
+                .invalidParameterValue)
             try expectError(
-                try await client.post("\(Self.api)/monitors", #"{"name": "w", "model_name": "churn"}"#, contentType: "application/x-www-form-urlencoded"),
+                try await client.post(
+                    "\(Self.api)/monitors", #"{"name": "w", "model_name": "churn"}"#, contentType: "application/x-www-form-urlencoded"),
                 .invalidParameterValue)
             #expect(try await stores.monitors.listMonitors().isEmpty)
         }
@@ -246,25 +276,32 @@ import Testing
                 #expect(try message(response).contains("'checks' must list at least one check"))
             }
             // An alias the model does not have.
-            let alias = try await create(#"{"name": "w", "model_name": "scored", "alias": "champion", "checks": [{"type": "feature_drift"}]}"#)
+            let alias = try await create(
+                #"{"name": "w", "model_name": "scored", "alias": "champion", "checks": [{"type": "feature_drift"}]}"#)
             try expectError(alias, .resourceDoesNotExist)
             #expect(try message(alias).contains("has no alias 'champion'"))
             // A drift setting for a column the version's signature does not have.
-            let column = try await create(#"{"name": "w", "model_name": "scored", "checks": [{"type": "feature_drift"}], "drift": {"methods": {"f7": "psi"}}}"#)
+            let column = try await create(
+                #"{"name": "w", "model_name": "scored", "checks": [{"type": "feature_drift"}], "drift": {"methods": {"f7": "psi"}}}"#)
             try expectError(column, .invalidParameterValue)
             #expect(try message(column).contains("'f7'"))
             #expect(try message(column).contains("f0, f1, f2, f3"))
             try expectError(
-                try await create(#"{"name": "w", "model_name": "scored", "checks": [{"type": "feature_drift"}], "drift": {"thresholds": {"f7": 0.2}}}"#),
+                try await create(
+                    #"{"name": "w", "model_name": "scored", "checks": [{"type": "feature_drift"}], "drift": {"thresholds": {"f7": 0.2}}}"#),
                 .invalidParameterValue)
             #expect(try await stores.monitors.listMonitors().isEmpty)
 
             try await stores.registry.setRegisteredModelAlias(name: "scored", alias: "champion", version: "1")
             let created = try await create(
-                #"{"name": "w", "model_name": "scored", "alias": "champion", "checks": [{"type": "feature_drift"}], "drift": {"methods": {"f1": "psi", "prediction": "jensenshannon"}}}"#)
+                #"{"name": "w", "model_name": "scored", "alias": "champion", "checks": [{"type": "feature_drift"}], "drift": {"methods": {"f1": "psi", "prediction": "jensenshannon"}}}"#
+            )
             #expect(created.status == .ok)
             // A model whose signature is unknown here (churn's files are in S3) is not checked.
-            #expect(try await create(#"{"name": "c", "model_name": "churn", "checks": [{"type": "feature_drift"}], "drift": {"methods": {"f7": "psi"}}}"#).status == .ok)
+            #expect(
+                try await create(
+                    #"{"name": "c", "model_name": "churn", "checks": [{"type": "feature_drift"}], "drift": {"methods": {"f7": "psi"}}}"#
+                ).status == .ok)
         }
     }
 
@@ -278,14 +315,18 @@ import Testing
             let kind = try await message(#"{"name": "w", "model_name": "churn", "checks": [{"type": "nope"}]}"#)
             #expect(kind.contains("checks[0].type: 'nope' is not one of feature_drift, prediction_drift, quality"), "\(kind)")
             #expect(!kind.contains("Kind") && !kind.contains(".["))
-            let metric = try await message(#"{"name": "w", "model_name": "churn", "checks": [{"type": "quality", "metric": "f7", "threshold": 0.5}]}"#)
+            let metric = try await message(
+                #"{"name": "w", "model_name": "churn", "checks": [{"type": "quality", "metric": "f7", "threshold": 0.5}]}"#)
             #expect(metric.contains("'f7' is not one of accuracy, precision"), "\(metric)")
-            let range = try await message(#"{"name": "w", "model_name": "churn", "checks": [{"type": "feature_drift", "threshold": 1e400}]}"#)
+            let range = try await message(
+                #"{"name": "w", "model_name": "churn", "checks": [{"type": "feature_drift", "threshold": 1e400}]}"#)
             #expect(range.contains("checks[0].threshold: the number 1e400 is out of range"), "\(range)")
             #expect(!range.contains("not valid JSON"))
-            let method = try await message(#"{"name": "w", "model_name": "churn", "checks": [{"type": "feature_drift"}], "drift": {"methods": {"age": "magic"}}}"#)
+            let method = try await message(
+                #"{"name": "w", "model_name": "churn", "checks": [{"type": "feature_drift"}], "drift": {"methods": {"age": "magic"}}}"#)
             #expect(method.contains("drift.methods.age: 'magic' is not one of ks, chisquare"), "\(method)")
-            let type = try await message(#"{"name": "w", "model_name": "churn", "checks": [{"type": "feature_drift", "threshold": "high"}]}"#)
+            let type = try await message(
+                #"{"name": "w", "model_name": "churn", "checks": [{"type": "feature_drift", "threshold": "high"}]}"#)
             #expect(type.contains("'checks[0].threshold' has the wrong type"), "\(type)")
         }
     }
@@ -300,16 +341,18 @@ import Testing
             #expect(try json(single)["pending"] == .number(1, raw: "1"))
             let rows = try await client.post("\(Self.api)/feedback", #"{"request_id": "r2", "labels": [1, "cat", null, true, 2.5]}"#)
             #expect(try json(rows)["pending"] == .number(1, raw: "1"))
-            let batch = try await client.post("\(Self.api)/feedback", #"{"feedback": [{"request_id": "r3", "label": "yes"}, {"request_id": "r1", "label": 0}]}"#)
+            let batch = try await client.post(
+                "\(Self.api)/feedback", #"{"feedback": [{"request_id": "r3", "label": "yes"}, {"request_id": "r1", "label": 0}]}"#)
             #expect(try json(batch)["pending"] == .number(2, raw: "2"))
             #expect(try json(batch)["accepted"] == .number(0, raw: "0"))
 
             let stored = try await stores.monitors.feedback(requestIDs: ["r1", "r2", "r3"])
-            #expect(try stored.mapValues { try JSONValue.parse($0) } == [
-                "r1": .array([.number(0, raw: "0")]),
-                "r2": .array([.number(1, raw: "1"), .string("cat"), .null, .bool(true), .number(2.5, raw: "2.5")]),
-                "r3": .array([.string("yes")]),
-            ])
+            #expect(
+                try stored.mapValues { try JSONValue.parse($0) } == [
+                    "r1": .array([.number(0, raw: "0")]),
+                    "r2": .array([.number(1, raw: "1"), .string("cat"), .null, .bool(true), .number(2.5, raw: "2.5")]),
+                    "r3": .array([.string("yes")]),
+                ])
 
             // One bad item refuses the whole batch: the good one before it is not stored.
             let badItems = [
@@ -327,12 +370,16 @@ import Testing
                 #"{"request_id": "b2", "labels": [1, -1e999]}"#,
             ]
             for item in badItems {
-                let response = try await client.post("\(Self.api)/feedback", #"{"feedback": [{"request_id": "good", "label": 1}, \#(item)]}"#)
+                let response = try await client.post(
+                    "\(Self.api)/feedback", #"{"feedback": [{"request_id": "good", "label": 1}, \#(item)]}"#)
                 try expectError(response, .invalidParameterValue)
             }
             try expectError(try await client.post("\(Self.api)/feedback", #"{"feedback": []}"#), .invalidParameterValue)
-            try expectError(try await client.post("\(Self.api)/feedback", #"{"feedback": {"request_id": "good", "label": 1}}"#), .invalidParameterValue)
-            try expectError(try await client.post("\(Self.api)/feedback", #"{"request_id": "good", "label": 1}"#, contentType: "text/plain"), .invalidParameterValue)
+            try expectError(
+                try await client.post("\(Self.api)/feedback", #"{"feedback": {"request_id": "good", "label": 1}}"#), .invalidParameterValue)
+            try expectError(
+                try await client.post("\(Self.api)/feedback", #"{"request_id": "good", "label": 1}"#, contentType: "text/plain"),
+                .invalidParameterValue)
             try expectError(try await client.post("\(Self.api)/feedback", "{not json"), .badRequest)
             #expect(try await stores.monitors.feedback(requestIDs: ["good", "b2"]).isEmpty)
             // Nor did the refused requests touch earlier feedback.
@@ -345,7 +392,9 @@ import Testing
     @Test func referencesAreProfiledFromAnUploadedCSV() async throws {
         try await withApp { client, stores in
             func upload(_ query: String, _ csv: String) async throws -> TestResponse {
-                try await client.execute(uri: "\(Self.api)/references?\(query)", method: .post, headers: [.contentType: "text/csv"], body: ByteBuffer(string: csv))
+                try await client.execute(
+                    uri: "\(Self.api)/references?\(query)", method: .post, headers: [.contentType: "text/csv"],
+                    body: ByteBuffer(string: csv))
             }
             let csv = "age,city,churned\n30,paris,0\n40,rome,1\n50,paris,1\n"
             try expectError(try await upload("model_name=churn&version=9", csv), .resourceDoesNotExist)
@@ -367,10 +416,16 @@ import Testing
             #expect(reference?["version"] == .string("1"))
             #expect(reference?["row_count"] == .number(3, raw: "3"))
             #expect(reference?["prediction_source"] == .string("churned"))
-            guard case .array(let features)? = reference?["features"] else { Issue.record("no features"); return }
+            guard case .array(let features)? = reference?["features"] else {
+                Issue.record("no features")
+                return
+            }
             #expect(features.map { $0["name"] } == [.string("age"), .string("city"), .string("prediction")])
             #expect(features.map { $0["kind"] } == [.string("numeric"), .string("categorical"), .string("numeric")])
-            guard case .number(let mean, _)? = features[0]["mean"] else { Issue.record("no mean"); return }
+            guard case .number(let mean, _)? = features[0]["mean"] else {
+                Issue.record("no mean")
+                return
+            }
             #expect(mean == 40)
             #expect(features[1]["distinct_count"] == .number(2, raw: "2"))
             #expect(try await stores.monitors.getReference(modelName: "churn", version: "1")?.rowCount == 3)
@@ -387,7 +442,10 @@ import Testing
 
     @Test func aReportWithoutTrafficSaysWhyAndChangesNothing() async throws {
         try await withApp { client, stores in
-            let created = try json(try await client.post("\(Self.api)/monitors", #"{"name": "quiet", "model_name": "churn", "checks": [{"type": "error_rate", "threshold": 0.1}]}"#))
+            let created = try json(
+                try await client.post(
+                    "\(Self.api)/monitors",
+                    #"{"name": "quiet", "model_name": "churn", "checks": [{"type": "error_rate", "threshold": 0.1}]}"#))
             let id = try #require(Self.string(created["monitor"]?["monitor_id"]))
 
             let response = try await client.get("\(Self.api)/monitors/\(id)/report")
@@ -396,9 +454,15 @@ import Testing
             #expect(report["monitor_id"] == .string(id))
             #expect(report["monitor_name"] == .string("quiet"))
             #expect(report["window"]?["requests"] == .number(0, raw: "0"))
-            guard case .array(let notes)? = report["notes"] else { Issue.record("no notes"); return }
+            guard case .array(let notes)? = report["notes"] else {
+                Issue.record("no notes")
+                return
+            }
             #expect(notes.contains { Self.string($0)?.contains("No successful request") == true }, "\(notes)")
-            guard case .array(let checks)? = report["checks"] else { Issue.record("no checks"); return }
+            guard case .array(let checks)? = report["checks"] else {
+                Issue.record("no checks")
+                return
+            }
             #expect(checks.count == 1)
             #expect(checks.first?["check"] == .string("error_rate"))
             #expect(checks.first?["firing"] == .bool(false))
@@ -407,9 +471,11 @@ import Testing
             #expect(html.status == .ok)
             #expect(html.headers[.contentType]?.hasPrefix("text/html") == true)
             #expect(String(buffer: html.body).contains("<html"))
-            let negotiated = try await client.execute(uri: "\(Self.api)/monitors/\(id)/report", method: .get, headers: [.accept: "text/html,application/xhtml+xml"])
+            let negotiated = try await client.execute(
+                uri: "\(Self.api)/monitors/\(id)/report", method: .get, headers: [.accept: "text/html,application/xhtml+xml"])
             #expect(negotiated.headers[.contentType]?.hasPrefix("text/html") == true)
-            let explicitJSON = try await client.execute(uri: "\(Self.api)/monitors/\(id)/report?format=json", method: .get, headers: [.accept: "text/html"])
+            let explicitJSON = try await client.execute(
+                uri: "\(Self.api)/monitors/\(id)/report?format=json", method: .get, headers: [.accept: "text/html"])
             #expect(explicitJSON.headers[.contentType]?.hasPrefix("application/json") == true)
 
             try expectError(try await client.get("\(Self.api)/monitors/\(id)/report?format=xml"), .invalidParameterValue)
@@ -423,20 +489,32 @@ import Testing
     @Test func runningAMonitorOpensAlertsFromLoggedTraffic() async throws {
         _ = try writeLog([("e1", 1_000, "1", 500), ("e2", 2_000, "1", 503), ("ok", 3_000, "1", 200)])
         try await withApp { client, stores in
-            let created = try json(try await client.post(
-                "\(Self.api)/monitors", #"{"name": "errors", "model_name": "churn", "min_rows": 1, "checks": [{"type": "error_rate", "threshold": 0.5}]}"#))
+            let created = try json(
+                try await client.post(
+                    "\(Self.api)/monitors",
+                    #"{"name": "errors", "model_name": "churn", "min_rows": 1, "checks": [{"type": "error_rate", "threshold": 0.5}]}"#))
             let id = try #require(Self.string(created["monitor"]?["monitor_id"]))
             let run = try json(try await client.post("\(Self.api)/monitors/\(id)/run", ""))
             #expect(run["report"]?["version"] == .string("1"))
             #expect(run["report"]?["window"]?["requests"] == .number(3, raw: "3"))
-            guard case .array(let alerts)? = run["alerts"] else { Issue.record("no alerts"); return }
+            guard case .array(let alerts)? = run["alerts"] else {
+                Issue.record("no alerts")
+                return
+            }
             #expect(alerts.map { $0["check"] } == [.string("error_rate")])
             #expect(alerts.first?["state"] == .string("firing"))
             #expect(try await stores.monitors.listAlerts(monitorID: id, state: .firing, limit: 10).count == 1)
             // Still firing on the next run: no second alert.
-            guard case .array(let again)? = try json(try await client.post("\(Self.api)/monitors/\(id)/run", ""))["alerts"] else { Issue.record("no alerts"); return }
+            guard case .array(let again)? = try json(try await client.post("\(Self.api)/monitors/\(id)/run", ""))["alerts"] else {
+                Issue.record("no alerts")
+                return
+            }
             #expect(again.isEmpty)
-            guard case .array(let listed)? = try json(try await client.get("\(Self.api)/alerts?monitor_id=errors&state=firing"))["alerts"] else { Issue.record("no alerts"); return }
+            guard case .array(let listed)? = try json(try await client.get("\(Self.api)/alerts?monitor_id=errors&state=firing"))["alerts"]
+            else {
+                Issue.record("no alerts")
+                return
+            }
             #expect(listed.count == 1)
             try expectError(try await client.get("\(Self.api)/alerts?state=open"), .invalidParameterValue)
             try expectError(try await client.get("\(Self.api)/alerts?max_results=0"), .invalidParameterValue)
@@ -449,10 +527,13 @@ import Testing
     @Test func alertSeriesFollowChecksAndMonitors() async throws {
         _ = try writeLog([("e1", 1_000, "1", 500), ("e2", 2_000, "1", 503), ("ok", 3_000, "1", 200)])
         try await withApp { client, stores in
-            let created = try json(try await client.post("\(Self.api)/monitors", """
-                {"name": "errors", "model_name": "churn", "min_rows": 1,
-                 "checks": [{"type": "error_rate", "threshold": 0.5}, {"type": "latency_p99", "threshold": 1}]}
-                """))
+            let created = try json(
+                try await client.post(
+                    "\(Self.api)/monitors",
+                    """
+                    {"name": "errors", "model_name": "churn", "min_rows": 1,
+                     "checks": [{"type": "error_rate", "threshold": 0.5}, {"type": "latency_p99", "threshold": 1}]}
+                    """))
             let id = try #require(Self.string(created["monitor"]?["monitor_id"]))
             _ = try await client.post("\(Self.api)/monitors/\(id)/run", "")
             var metrics = String(buffer: try await client.get("/metrics").body)
@@ -461,9 +542,14 @@ import Testing
 
             let replaced = try await client.execute(
                 uri: "\(Self.api)/monitors/\(id)", method: .put, headers: [.contentType: "application/json"],
-                body: ByteBuffer(string: #"{"name": "errors", "model_name": "churn", "min_rows": 1, "checks": [{"type": "error_rate", "threshold": 0.5}]}"#))
+                body: ByteBuffer(
+                    string:
+                        #"{"name": "errors", "model_name": "churn", "min_rows": 1, "checks": [{"type": "error_rate", "threshold": 0.5}]}"#))
             #expect(replaced.status == .ok)
-            guard case .array(let changed)? = try json(try await client.post("\(Self.api)/monitors/\(id)/run", ""))["alerts"] else { Issue.record("no alerts"); return }
+            guard case .array(let changed)? = try json(try await client.post("\(Self.api)/monitors/\(id)/run", ""))["alerts"] else {
+                Issue.record("no alerts")
+                return
+            }
             #expect(changed.map { $0["check"] } == [.string("latency_p99")])
             #expect(changed.first?["state"] == .string("resolved"))
             #expect(try await stores.monitors.listAlerts(monitorID: id, state: .firing, limit: 10).map(\.check) == ["error_rate"])
@@ -473,11 +559,14 @@ import Testing
 
             // A restarted server shows the alert still firing before the monitor runs again.
             let restarted = PrometheusCollectorRegistry()
-            let monitoring = Monitoring(store: stores.monitors, registry: stores.registry, logDirectory: self.logDirectory, metrics: restarted, logger: Logger(label: "test"))
+            let monitoring = Monitoring(
+                store: stores.monitors, registry: stores.registry, logDirectory: self.logDirectory, metrics: restarted,
+                logger: Logger(label: "test"))
             try await monitoring.service.restoreGauges()
             var emitted: [UInt8] = []
             restarted.emit(into: &emitted)
-            #expect(String(decoding: emitted, as: UTF8.self).contains(#"cairn_monitor_alert_firing{monitor="errors",check="error_rate"} 1"#))
+            #expect(
+                String(decoding: emitted, as: UTF8.self).contains(#"cairn_monitor_alert_firing{monitor="errors",check="error_rate"} 1"#))
 
             #expect(try await client.delete("\(Self.api)/monitors/\(id)").status == .ok)
             metrics = String(buffer: try await client.get("/metrics").body)
@@ -490,13 +579,17 @@ import Testing
     @Test func qualityUsesOnlyFeedbackThatLinesUpWithTheRows() async throws {
         _ = try writeLog((0..<4).map { ("q\($0)", Int64($0) * 1_000, "1", 200) })
         try await withApp { client, stores in
-            let created = try json(try await client.post("\(Self.api)/monitors", """
-                {"name": "quality", "model_name": "churn", "min_rows": 1,
-                 "checks": [{"type": "quality", "metric": "accuracy", "threshold": 0.9}, {"type": "quality", "metric": "mae", "threshold": 1}]}
-                """))
+            let created = try json(
+                try await client.post(
+                    "\(Self.api)/monitors",
+                    """
+                    {"name": "quality", "model_name": "churn", "min_rows": 1,
+                     "checks": [{"type": "quality", "metric": "accuracy", "threshold": 0.9}, {"type": "quality", "metric": "mae", "threshold": 1}]}
+                    """))
             let id = try #require(Self.string(created["monitor"]?["monitor_id"]))
             // Every logged request has one row predicted 1.
-            let feedback = #"{"feedback": [{"request_id": "q0", "label": 1}, {"request_id": "q1", "label": 1}, {"request_id": "q2", "label": 0.5}, {"request_id": "q3", "labels": [1, 1]}]}"#
+            let feedback =
+                #"{"feedback": [{"request_id": "q0", "label": 1}, {"request_id": "q1", "label": 1}, {"request_id": "q2", "label": 0.5}, {"request_id": "q3", "labels": [1, 1]}]}"#
             let answer = try json(try await client.post("\(Self.api)/feedback", feedback))
             #expect(answer["accepted"] == .number(3, raw: "3"))
             #expect(answer["refused"] == .number(1, raw: "1"), "q3 is refused when it arrives")
@@ -506,11 +599,17 @@ import Testing
             let report = try json(try await client.post("\(Self.api)/monitors/\(id)/run", ""))["report"]
             #expect(report?["quality"]?["task"] == .string("classification"))
             #expect(report?["quality"]?["rows"] == .number(3, raw: "3"), "q3's two labels for one row are left out")
-            guard case .array(let notes)? = report?["notes"] else { Issue.record("no notes"); return }
+            guard case .array(let notes)? = report?["notes"] else {
+                Issue.record("no notes")
+                return
+            }
             let text = notes.compactMap(Self.string).joined(separator: "\n")
             #expect(text.contains("Feedback for 1 request(s) was not used") && text.contains("'q3': 2 label(s) for 1 row(s)"))
             #expect(text.contains("classes the model never predicted in this window: '0.5'"))
-            guard case .array(let checks)? = report?["checks"] else { Issue.record("no checks"); return }
+            guard case .array(let checks)? = report?["checks"] else {
+                Issue.record("no checks")
+                return
+            }
             let mae = checks.first { $0["check"] == .string("quality:mae") }
             #expect(Self.string(mae?["message"])?.contains("mae does not apply") == true)
         }
@@ -519,21 +618,27 @@ import Testing
     /// A two-class model is judged one-vs-rest: a stray label is one wrong answer, not a
     /// third class averaged in; JSON booleans mean 0/1 for a model that answers 0/1.
     @Test func aStrayLabelCountsAsOneWrongAnswerForATwoClassModel() async throws {
-        _ = try writeLog((0..<10).map { ("b\($0)", Int64($0) * 1_000, "1", 200) }, outputs: { id in
-            #"{"predictions": [\#(Int(id.dropFirst())! < 5 ? 1 : 0)]}"#
-        })
+        _ = try writeLog(
+            (0..<10).map { ("b\($0)", Int64($0) * 1_000, "1", 200) },
+            outputs: { id in
+                #"{"predictions": [\#(Int(id.dropFirst())! < 5 ? 1 : 0)]}"#
+            })
         try await withApp { client, _ in
-            let created = try json(try await client.post("\(Self.api)/monitors", """
-                {"name": "binary", "model_name": "churn", "min_rows": 1, "checks": [{"type": "quality", "metric": "f1", "threshold": 0.9}]}
-                """))
+            let created = try json(
+                try await client.post(
+                    "\(Self.api)/monitors",
+                    """
+                    {"name": "binary", "model_name": "churn", "min_rows": 1, "checks": [{"type": "quality", "metric": "f1", "threshold": 0.9}]}
+                    """))
             let id = try #require(Self.string(created["monitor"]?["monitor_id"]))
             let items = (0..<10).map { index -> String in
-                let label = switch index {
-                case 9: #""yes""#
-                case 8: "false"
-                case 0: "true"
-                default: index < 5 ? "1" : "0"
-                }
+                let label =
+                    switch index {
+                    case 9: #""yes""#
+                    case 8: "false"
+                    case 0: "true"
+                    default: index < 5 ? "1" : "0"
+                    }
                 return #"{"request_id": "b\#(index)", "label": \#(label)}"#
             }
             #expect(try await client.post("\(Self.api)/feedback", #"{"feedback": [\#(items.joined(separator: ","))]}"#).status == .ok)
@@ -544,7 +649,10 @@ import Testing
             for metric in ["precision", "recall", "f1", "roc_auc"] {
                 #expect(quality?[metric] == .number(1, raw: "1"), "\(metric)")
             }
-            guard case .array(let checks)? = report?["checks"] else { Issue.record("no checks"); return }
+            guard case .array(let checks)? = report?["checks"] else {
+                Issue.record("no checks")
+                return
+            }
             #expect(checks.first?["firing"] == .bool(false))
         }
     }
@@ -553,13 +661,20 @@ import Testing
     /// (with the reason) or pending (its request is not logged yet), and only a malformed
     /// body is a 400.
     @Test func feedbackSaysPerItemWhatWasAcceptedRefusedOrPending() async throws {
-        _ = try writeLog([("one", 1_000, "1", 200), ("three", 2_000, "1", 200), ("failed", 3_000, "1", 500)], outputs: { id in
-            id == "three" ? #"{"predictions": [1, 0, 1]}"# : #"{"predictions": [1]}"#
-        }, inputs: { id in
-            id == "three" ? #"{"dataframe_split": {"columns": ["a"], "data": [[1], [2], [3]]}}"# : #"{"dataframe_split": {"columns": ["a"], "data": [[1]]}}"#
-        })
+        _ = try writeLog(
+            [("one", 1_000, "1", 200), ("three", 2_000, "1", 200), ("failed", 3_000, "1", 500)],
+            outputs: { id in
+                id == "three" ? #"{"predictions": [1, 0, 1]}"# : #"{"predictions": [1]}"#
+            },
+            inputs: { id in
+                id == "three"
+                    ? #"{"dataframe_split": {"columns": ["a"], "data": [[1], [2], [3]]}}"#
+                    : #"{"dataframe_split": {"columns": ["a"], "data": [[1]]}}"#
+            })
         try await withApp { client, stores in
-            let answer = try await client.post("\(Self.api)/feedback", """
+            let answer = try await client.post(
+                "\(Self.api)/feedback",
+                """
                 {"feedback": [{"request_id": "one", "label": 1}, {"request_id": "three", "labels": [1, 0, 0]},
                               {"request_id": "failed", "label": 1}, {"request_id": "ghost", "labels": [1, 1]}]}
                 """)
@@ -568,7 +683,10 @@ import Testing
             #expect(body["accepted"] == .number(2, raw: "2"))
             #expect(body["refused"] == .number(1, raw: "1"))
             #expect(body["pending"] == .number(1, raw: "1"))
-            guard case .array(let results)? = body["results"] else { Issue.record("no results"); return }
+            guard case .array(let results)? = body["results"] else {
+                Issue.record("no results")
+                return
+            }
             #expect(results.map { $0["request_id"] } == ["one", "three", "failed", "ghost"].map(JSONValue.string))
             #expect(results.map { $0["status"] } == ["accepted", "accepted", "refused", "pending"].map(JSONValue.string))
             #expect(results[0]["reason"] == nil)
@@ -579,24 +697,38 @@ import Testing
             // labels accepted earlier in place.
             let wrong = try json(try await client.post("\(Self.api)/feedback", #"{"request_id": "three", "label": 1}"#))
             #expect(wrong["refused"] == .number(1, raw: "1"))
-            guard case .array(let refused)? = wrong["results"] else { Issue.record("no results"); return }
+            guard case .array(let refused)? = wrong["results"] else {
+                Issue.record("no results")
+                return
+            }
             #expect(Self.string(refused.first?["reason"])?.contains("1 label(s) for request 'three', which had 3 row(s)") == true)
             let stored = try await stores.monitors.feedback(requestIDs: ["one", "three", "failed", "ghost"])
             #expect(stored == ["one": "[1]", "three": "[1,0,0]", "ghost": "[1,1]"])
 
             // One row at a time: each lands in the request's labels, in order.
-            let rows = try json(try await client.post("\(Self.api)/feedback", """
-                {"feedback": [{"request_id": "three", "row": 2, "label": 1}, {"request_id": "three", "row": 0, "label": "x"},
-                              {"request_id": "three", "row": 3, "label": 1}, {"request_id": "ghost", "row": 0, "label": 1},
-                              {"request_id": "one", "row": 0, "label": 0}]}
-                """))
-            guard case .array(let rowResults)? = rows["results"] else { Issue.record("no results"); return }
+            let rows = try json(
+                try await client.post(
+                    "\(Self.api)/feedback",
+                    """
+                    {"feedback": [{"request_id": "three", "row": 2, "label": 1}, {"request_id": "three", "row": 0, "label": "x"},
+                                  {"request_id": "three", "row": 3, "label": 1}, {"request_id": "ghost", "row": 0, "label": 1},
+                                  {"request_id": "one", "row": 0, "label": 0}]}
+                    """))
+            guard case .array(let rowResults)? = rows["results"] else {
+                Issue.record("no results")
+                return
+            }
             #expect(rowResults.map { $0["status"] } == ["accepted", "accepted", "refused", "refused", "accepted"].map(JSONValue.string))
             #expect(Self.string(rowResults[2]["reason"])?.contains("Row 3 is out of range: request 'three' had 3 row(s)") == true)
             #expect(Self.string(rowResults[3]["reason"])?.contains("not in the inference log yet") == true)
-            #expect(try await stores.monitors.feedback(requestIDs: ["three", "one", "ghost"]) == ["three": #"["x",0,1]"#, "one": "[0]", "ghost": "[1,1]"])
-            for bad in [#"{"request_id": "three", "row": 1, "labels": [1]}"#, #"{"request_id": "three", "row": -1, "label": 1}"#,
-                        #"{"request_id": "three", "row": 0.5, "label": 1}"#, #"{"request_id": "three", "row": "1", "label": 1}"#] {
+            #expect(
+                try await stores.monitors.feedback(requestIDs: ["three", "one", "ghost"]) == [
+                    "three": #"["x",0,1]"#, "one": "[0]", "ghost": "[1,1]",
+                ])
+            for bad in [
+                #"{"request_id": "three", "row": 1, "labels": [1]}"#, #"{"request_id": "three", "row": -1, "label": 1}"#,
+                #"{"request_id": "three", "row": 0.5, "label": 1}"#, #"{"request_id": "three", "row": "1", "label": 1}"#,
+            ] {
                 try expectError(try await client.post("\(Self.api)/feedback", bad), .invalidParameterValue)
             }
             #expect(try await stores.monitors.feedback(requestIDs: ["three"]) == ["three": #"["x",0,1]"#])
@@ -606,14 +738,22 @@ import Testing
     /// A request id logged for two requests (a client reused its X-Request-ID) cannot take
     /// labels: the feedback is refused with the reason, not accepted and then never used.
     @Test func feedbackForAnIDLoggedTwiceIsRefused() async throws {
-        _ = try writeLog([("same", 1_000, "1", 200), ("same", 2_000, "1", 200), ("once", 3_000, "1", 200)], outputs: { _ in
-            #"{"predictions": [1]}"#
-        })
+        _ = try writeLog(
+            [("same", 1_000, "1", 200), ("same", 2_000, "1", 200), ("once", 3_000, "1", 200)],
+            outputs: { _ in
+                #"{"predictions": [1]}"#
+            })
         try await withApp { client, stores in
-            let answer = try json(try await client.post("\(Self.api)/feedback", """
-                {"feedback": [{"request_id": "same", "label": 1}, {"request_id": "once", "label": 0}]}
-                """))
-            guard case .array(let results)? = answer["results"] else { Issue.record("no results"); return }
+            let answer = try json(
+                try await client.post(
+                    "\(Self.api)/feedback",
+                    """
+                    {"feedback": [{"request_id": "same", "label": 1}, {"request_id": "once", "label": 0}]}
+                    """))
+            guard case .array(let results)? = answer["results"] else {
+                Issue.record("no results")
+                return
+            }
             #expect(results.map { $0["status"] } == ["refused", "accepted"].map(JSONValue.string))
             #expect(Self.string(results[0]["reason"])?.contains("logged for 2 requests") == true)
             #expect(try await stores.monitors.feedback(requestIDs: ["same", "once"]) == ["once": "[0]"])
@@ -626,34 +766,52 @@ import Testing
         _ = try writeLog([("seen", 1_000, "1", 200)])
         let offset = Mutex<Int64>(0)
         try await withApp(now: { SystemClock.now() + offset.withLock { $0 } }) { client, _ in
-            let created = try json(try await client.post("\(Self.api)/monitors", #"{"name": "fb", "model_name": "churn", "min_rows": 1, "checks": [{"type": "error_rate", "threshold": 0.1}]}"#))
+            let created = try json(
+                try await client.post(
+                    "\(Self.api)/monitors",
+                    #"{"name": "fb", "model_name": "churn", "min_rows": 1, "checks": [{"type": "error_rate", "threshold": 0.1}]}"#))
             let id = try #require(Self.string(created["monitor"]?["monitor_id"]))
-            _ = try await client.post("\(Self.api)/feedback", #"{"feedback": [{"request_id": "seen", "label": 1}, {"request_id": "made-up", "label": 1}]}"#)
+            _ = try await client.post(
+                "\(Self.api)/feedback", #"{"feedback": [{"request_id": "seen", "label": 1}, {"request_id": "made-up", "label": 1}]}"#)
             func notes() async throws -> String {
-                guard case .array(let notes)? = try json(try await client.get("\(Self.api)/monitors/\(id)/report"))["notes"] else { return "" }
+                guard case .array(let notes)? = try json(try await client.get("\(Self.api)/monitors/\(id)/report"))["notes"] else {
+                    return ""
+                }
                 return notes.compactMap(Self.string).joined(separator: "\n")
             }
             #expect(try await !notes().contains("made-up"), "within the grace period it may still be logged")
             offset.withLock { $0 = 120_000 }
             let later = try await notes()
-            #expect(later.contains("1 feedback item(s) received in this window name request ids that are not in the newest 64 MiB of the inference log (e.g. 'made-up')"), "\(later)")
+            #expect(
+                later.contains(
+                    "1 feedback item(s) received in this window name request ids that are not in the newest 64 MiB of the inference log (e.g. 'made-up')"
+                ), "\(later)")
         }
     }
 
     /// Refused bodies are the client's mistake: `error_rate` counts server errors only and
     /// `client_error_rate` the rest.
     @Test func clientErrorsDoNotFireTheErrorRate() async throws {
-        _ = try writeLog([("bad", 1_000, "1", 400), ("type", 2_000, "1", 415), ("ok", 3_000, "1", 200), ("ok2", 4_000, "1", 200), ("boom", 5_000, "1", 500)])
+        _ = try writeLog([
+            ("bad", 1_000, "1", 400), ("type", 2_000, "1", 415), ("ok", 3_000, "1", 200), ("ok2", 4_000, "1", 200),
+            ("boom", 5_000, "1", 500),
+        ])
         try await withApp { client, _ in
-            let created = try json(try await client.post("\(Self.api)/monitors", """
-                {"name": "errors", "model_name": "churn", "min_rows": 1,
-                 "checks": [{"type": "error_rate", "threshold": 0.3}, {"type": "client_error_rate", "threshold": 0.3}]}
-                """))
+            let created = try json(
+                try await client.post(
+                    "\(Self.api)/monitors",
+                    """
+                    {"name": "errors", "model_name": "churn", "min_rows": 1,
+                     "checks": [{"type": "error_rate", "threshold": 0.3}, {"type": "client_error_rate", "threshold": 0.3}]}
+                    """))
             let id = try #require(Self.string(created["monitor"]?["monitor_id"]))
             let report = try json(try await client.post("\(Self.api)/monitors/\(id)/run", ""))["report"]
             #expect(report?["service"]?["error_rate"] == .number(0.2, raw: "0.2"))
             #expect(report?["service"]?["client_error_rate"] == .number(0.4, raw: "0.4"))
-            guard case .array(let checks)? = report?["checks"] else { Issue.record("no checks"); return }
+            guard case .array(let checks)? = report?["checks"] else {
+                Issue.record("no checks")
+                return
+            }
             #expect(checks.map { $0["check"] } == [.string("error_rate"), .string("client_error_rate")])
             #expect(checks.map { $0["firing"] } == [.bool(false), .bool(true)])
         }
@@ -661,18 +819,27 @@ import Testing
 
     /// A 0/1 classifier's prediction chart is the share of each class, not quantile bins.
     @Test func aBinaryClassifiersPredictionHistogramIsClassShares() async throws {
-        _ = try writeLog((0..<10).map { ("p\($0)", Int64($0) * 100, "1", 200) }, outputs: { id in
-            #"{"predictions": [\#(Int(id.dropFirst())! < 8 ? 1 : 0)]}"#
-        })
+        _ = try writeLog(
+            (0..<10).map { ("p\($0)", Int64($0) * 100, "1", 200) },
+            outputs: { id in
+                #"{"predictions": [\#(Int(id.dropFirst())! < 8 ? 1 : 0)]}"#
+            })
         try await withApp { client, _ in
             let csv = "a,y\n" + (0..<100).map { "\($0 % 3),\($0 < 70 ? 0 : 1)" }.joined(separator: "\n") + "\n"
             let uploaded = try await client.execute(
-                uri: "\(Self.api)/references?model_name=churn&version=1&target=y", method: .post, headers: [.contentType: "text/csv"], body: ByteBuffer(string: csv))
+                uri: "\(Self.api)/references?model_name=churn&version=1&target=y", method: .post, headers: [.contentType: "text/csv"],
+                body: ByteBuffer(string: csv))
             #expect(uploaded.status == .ok)
-            let created = try json(try await client.post("\(Self.api)/monitors", #"{"name": "classes", "model_name": "churn", "min_rows": 1, "checks": [{"type": "prediction_drift"}]}"#))
+            let created = try json(
+                try await client.post(
+                    "\(Self.api)/monitors",
+                    #"{"name": "classes", "model_name": "churn", "min_rows": 1, "checks": [{"type": "prediction_drift"}]}"#))
             let id = try #require(Self.string(created["monitor"]?["monitor_id"]))
             let report = try json(try await client.get("\(Self.api)/monitors/\(id)/report"))
-            guard case .array(let histograms)? = report["histograms"] else { Issue.record("no histograms"); return }
+            guard case .array(let histograms)? = report["histograms"] else {
+                Issue.record("no histograms")
+                return
+            }
             let prediction = try #require(histograms.first { $0["feature"] == .string("prediction") })
             #expect(prediction["kind"] == .string("categorical"))
             #expect(prediction["labels"] == .array([.string("0"), .string("1")]))
@@ -699,8 +866,13 @@ import Testing
             #expect(String(buffer: all.body).hasSuffix("\n"))
             #expect(try lines(try await client.get("\(Self.api)/inference-log")).count == 5)
 
-            #expect(try lines(try await client.get("\(Self.api)/inference-log?model=churn&max_results=2")).map { $0["request_id"] } == [.string("r3"), .string("r4")])
-            #expect(try lines(try await client.get("\(Self.api)/inference-log?model=churn&version=1")).map { $0["request_id"] } == ["r1", "r3", "r4"].map(JSONValue.string))
+            #expect(
+                try lines(try await client.get("\(Self.api)/inference-log?model=churn&max_results=2")).map { $0["request_id"] } == [
+                    .string("r3"), .string("r4"),
+                ])
+            #expect(
+                try lines(try await client.get("\(Self.api)/inference-log?model=churn&version=1")).map { $0["request_id"] }
+                    == ["r1", "r3", "r4"].map(JSONValue.string))
             let ranged = try await client.get("\(Self.api)/inference-log?model=churn&start_ms=\(start + 2_000)&end_ms=\(start + 4_000)")
             #expect(try lines(ranged).map { $0["request_id"] } == [.string("r2"), .string("r3")])
             #expect(String(buffer: try await client.get("\(Self.api)/inference-log?model=nobody").body).isEmpty)
@@ -709,16 +881,22 @@ import Testing
             #expect(csv.status == .ok)
             #expect(csv.headers[.contentType] == "text/csv; charset=utf-8")
             let text = String(buffer: csv.body)
-            #expect(text == "request_id,timestamp_ms,model,version,status,latency_us,row,a,b,prediction,feedback_label\n"
-                + #"r2,\#(start + 2_000),churn,2,200,2000,0,1,"x,""y""",1,"# + "\n")
+            #expect(
+                text == "request_id,timestamp_ms,model,version,status,latency_us,row,a,b,prediction,feedback_label\n"
+                    + #"r2,\#(start + 2_000),churn,2,200,2000,0,1,"x,""y""",1,"# + "\n")
             // Feedback joins as the row's label; a refused request is one row with its status.
-            #expect(try json(try await client.post("\(Self.api)/feedback", #"{"request_id": "r2", "label": "churned"}"#))["accepted"] == .number(1, raw: "1"))
-            let labelled = String(buffer: try await client.get("\(Self.api)/inference-log?model=churn&format=csv").body).split(separator: "\n")
+            #expect(
+                try json(try await client.post("\(Self.api)/feedback", #"{"request_id": "r2", "label": "churned"}"#))["accepted"]
+                    == .number(1, raw: "1"))
+            let labelled = String(buffer: try await client.get("\(Self.api)/inference-log?model=churn&format=csv").body).split(
+                separator: "\n")
             #expect(labelled.count == 5)
             #expect(labelled[2].hasSuffix(",0,1,\"x,\"\"y\"\"\",1,churned"))
             #expect(labelled[3] == "r3,\(start + 3_000),churn,1,500,2000,,,,,")
 
-            for query in ["format=xml", "format=", "max_results=0", "max_results=1000001", "max_results=many", "start_ms=yesterday", "end_ms=1.5"] {
+            for query in [
+                "format=xml", "format=", "max_results=0", "max_results=1000001", "max_results=many", "start_ms=yesterday", "end_ms=1.5",
+            ] {
                 try expectError(try await client.get("\(Self.api)/inference-log?model=churn&\(query)"), .invalidParameterValue)
             }
         }

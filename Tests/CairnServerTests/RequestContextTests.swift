@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Testing
+
 @testable import CairnServer
 
 /// The request context's id, and error rendering chosen by route area.
@@ -45,7 +46,11 @@ struct RequestContextTests {
             let response = try await client.execute(uri: "/api/echo", method: .get, headers: headers)
             let id = try #require(response.headers[Self.requestID])
             #expect(id != given)
-            #expect(id.utf8.count == 32 && id.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) })
+            #expect(
+                id.utf8.count == 32
+                    && id.utf8.allSatisfy {
+                        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0)
+                    })
             #expect(String(buffer: response.body) == "\(id) \(id) true")
         }
     }
@@ -91,7 +96,8 @@ struct RequestContextTests {
 
     @Test func bothApplicationsEchoTheRequestID() async throws {
         try await APIFixture.withApp { client in
-            let response = try await client.execute(uri: "/api/2.0/mlflow/experiments/get?experiment_id=0", method: .get, headers: [Self.requestID: "trace-1"])
+            let response = try await client.execute(
+                uri: "/api/2.0/mlflow/experiments/get?experiment_id=0", method: .get, headers: [Self.requestID: "trace-1"])
             #expect(response.status == .ok)
             #expect(response.headers[Self.requestID] == "trace-1")
         }
@@ -103,10 +109,12 @@ struct RequestContextTests {
         let body = #"{"dataframe_split": {"columns": [\#(columns)], "data": [[\#(row.map { "\($0)" }.joined(separator: ","))]]}}"#
         try await ServingFixture.withServer { client in
             let given = try await client.execute(
-                uri: "/invocations", method: .post, headers: [.contentType: "application/json", Self.requestID: "score-7"], body: ByteBuffer(string: body))
+                uri: "/invocations", method: .post, headers: [.contentType: "application/json", Self.requestID: "score-7"],
+                body: ByteBuffer(string: body))
             #expect(given.status == .ok)
             #expect(given.headers[Self.requestID] == "score-7")
-            let refused = try await client.execute(uri: "/invocations", method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(string: "x"))
+            let refused = try await client.execute(
+                uri: "/invocations", method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(string: "x"))
             #expect(refused.status == .unsupportedMediaType)
             #expect(refused.headers[Self.requestID]?.utf8.count == 32)
         }

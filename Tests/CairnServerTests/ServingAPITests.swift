@@ -8,6 +8,7 @@ import HummingbirdTesting
 import Logging
 import Prometheus
 import Testing
+
 @testable import CairnServer
 
 /// Drives the scoring router over a real model: the scaler+logreg ONNX fixture, wrapped in
@@ -21,7 +22,8 @@ struct ServingFixture {
         let data = try Data(contentsOf: fixtures.appendingPathComponent("scaler_logreg.json"))
         let document = try JSONValue.parse(Array(data))
         guard case .array(let inputs)? = document["inputs"], case .array(let flat)? = inputs[0]["data"],
-              case .array(let outputs)? = document["outputs"] else { throw CairnError(.internalError, "bad fixture") }
+            case .array(let outputs)? = document["outputs"]
+        else { throw CairnError(.internalError, "bad fixture") }
         let values = flat.map { (cell: JSONValue) -> Double in if case .number(let v, _) = cell { v } else { .nan } }
         let rows = stride(from: 0, to: values.count, by: 20).map { Array(values[$0..<$0 + 20]) }
         let label = outputs.first { $0["name"] == .string("label") }
@@ -33,17 +35,18 @@ struct ServingFixture {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-serving-\(UUID().uuidString)/churn")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory.deletingLastPathComponent()) }
-        try FileManager.default.copyItem(at: fixtures.appendingPathComponent("scaler_logreg.onnx"), to: directory.appendingPathComponent("model.onnx"))
+        try FileManager.default.copyItem(
+            at: fixtures.appendingPathComponent("scaler_logreg.onnx"), to: directory.appendingPathComponent("model.onnx"))
         let columns = (0..<20).map { #"{"type": "double", "name": "f\#($0)", "required": true}"# }.joined(separator: ", ")
         let mlmodel = """
-        flavors:
-          onnx:
-            data: model.onnx
-            onnx_version: 1.23.2
-        signature:
-          inputs: '[\(columns)]'
-          outputs: '[{"type": "long", "required": true}]'
-        """
+            flavors:
+              onnx:
+                data: model.onnx
+                onnx_version: 1.23.2
+            signature:
+              inputs: '[\(columns)]'
+              outputs: '[{"type": "long", "required": true}]'
+            """
         try mlmodel.write(to: directory.appendingPathComponent("MLmodel"), atomically: true, encoding: .utf8)
 
         let logger = Logger(label: "test")
@@ -86,8 +89,11 @@ struct ServingFixture {
             #expect(response.status == .ok)
             // Every output, as records: the label beside the probabilities.
             #expect(try Self.labels(json(response)) == labels.map { .number(Double($0), raw: String($0)) })
-            guard case .array(let answered)? = try json(response)["predictions"], case .array(let probabilities)? = answered.first?["probabilities"] else {
-                Issue.record("no probabilities in the records"); return
+            guard case .array(let answered)? = try json(response)["predictions"],
+                case .array(let probabilities)? = answered.first?["probabilities"]
+            else {
+                Issue.record("no probabilities in the records")
+                return
             }
             #expect(probabilities.count == 2)
             #expect(response.headers[HTTPField.Name("X-Cairn-Model-Version")!] == "local")
@@ -95,14 +101,22 @@ struct ServingFixture {
             // Columns in another order and extra columns are fine: the signature orders them.
             let reversed = (0..<20).reversed().map { "f\($0)" } + ["extra"]
             let shuffled = rows.map { Array($0.reversed()) + [42] }
-            #expect(try json(try await client.post("/invocations", split(shuffled, columns: reversed)))["predictions"] == json(response)["predictions"])
+            #expect(
+                try json(try await client.post("/invocations", split(shuffled, columns: reversed)))["predictions"]
+                    == json(response)["predictions"])
 
-            let records = "{\"dataframe_records\": [" + rows.prefix(2).map { row in
-                "{" + row.enumerated().map { "\"f\($0.offset)\": \($0.element)" }.joined(separator: ",") + "}"
-            }.joined(separator: ",") + "]}"
-            #expect(try Self.labels(json(try await client.post("/invocations", records))) == labels.prefix(2).map { .number(Double($0), raw: String($0)) })
+            let records =
+                "{\"dataframe_records\": ["
+                + rows.prefix(2).map { row in
+                    "{" + row.enumerated().map { "\"f\($0.offset)\": \($0.element)" }.joined(separator: ",") + "}"
+                }.joined(separator: ",") + "]}"
+            #expect(
+                try Self.labels(json(try await client.post("/invocations", records)))
+                    == labels.prefix(2).map { .number(Double($0), raw: String($0)) })
 
-            let csv = (0..<20).map { "f\($0)" }.joined(separator: ",") + "\n" + rows.map { $0.map { "\($0)" }.joined(separator: ",") }.joined(separator: "\n")
+            let csv =
+                (0..<20).map { "f\($0)" }.joined(separator: ",") + "\n"
+                + rows.map { $0.map { "\($0)" }.joined(separator: ",") }.joined(separator: "\n")
             let csvResponse = try await client.post("/invocations", csv, contentType: "text/csv")
             #expect(try json(csvResponse)["predictions"] == json(response)["predictions"])
         }
@@ -112,10 +126,12 @@ struct ServingFixture {
         let (rows, _) = try ServingFixture.cases()
         try await ServingFixture.withServer { client in
             let missing = (0..<20).filter { $0 != 7 }.map { "f\($0)" }
-            let response = try await client.post("/invocations", split(rows.map { row in row.enumerated().filter { $0.offset != 7 }.map(\.element) }, columns: missing))
+            let response = try await client.post(
+                "/invocations", split(rows.map { row in row.enumerated().filter { $0.offset != 7 }.map(\.element) }, columns: missing))
             try expectError(response, .invalidParameterValue)
             #expect(String(buffer: response.body).contains("f7"))
-            let text = split([["a"] + Array(repeating: "1", count: 19)].map { $0.map { _ in 0.0 } }).replacingOccurrences(of: "[0.0,", with: "[\"a\",")
+            let text = split([["a"] + Array(repeating: "1", count: 19)].map { $0.map { _ in 0.0 } }).replacingOccurrences(
+                of: "[0.0,", with: "[\"a\",")
             let typed = try await client.post("/invocations", text)
             try expectError(typed, .invalidParameterValue)
             #expect(String(buffer: typed.body).contains("'f0'"))
@@ -123,7 +139,9 @@ struct ServingFixture {
             try expectError(try await client.post("/invocations", #"{"dataframe_split": {}, "instances": []}"#), .badRequest)
             try expectError(try await client.post("/invocations", "{", contentType: "application/json"), .badRequest)
             try expectError(try await client.post("/invocations", "x", contentType: "text/plain"), .unsupportedMediaType)
-            try expectError(try await client.post("/invocations", split(rows), contentType: "application/json; format=pandas-split"), .unsupportedMediaType)
+            try expectError(
+                try await client.post("/invocations", split(rows), contentType: "application/json; format=pandas-split"),
+                .unsupportedMediaType)
             #expect(try await client.post("/invocations", split(rows), contentType: "application/json; charset=utf-8").status == .ok)
         }
     }
@@ -145,16 +163,23 @@ struct ServingFixture {
             let answer = try json(try await client.post("/v2/models/churn/infer", body))
             #expect(answer["id"] == .string("q1"))
             #expect(answer["model_version"] == .string("local"))
-            guard case .array(let outputs)? = answer["outputs"] else { Issue.record("no outputs"); return }
+            guard case .array(let outputs)? = answer["outputs"] else {
+                Issue.record("no outputs")
+                return
+            }
             let label = outputs.first { $0["name"] == .string("label") }
             #expect(label?["data"] == .array(labels.map { .number(Double($0), raw: String($0)) }))
             #expect(label?["datatype"] == .string("INT64"))
 
-            let wrongCount = try await client.post("/v2/models/churn/infer", #"{"inputs": [{"name": "X", "shape": [2, 20], "datatype": "FP32", "data": [1, 2]}]}"#)
+            let wrongCount = try await client.post(
+                "/v2/models/churn/infer", #"{"inputs": [{"name": "X", "shape": [2, 20], "datatype": "FP32", "data": [1, 2]}]}"#)
             #expect(wrongCount.status == .badRequest)
             #expect(try json(wrongCount)["error"] != nil)
             #expect(try await client.post("/v2/models/churn/infer", #"{"inputs": []}"#).status == .badRequest)
-            #expect(try await client.post("/v2/models/churn/infer", #"{"inputs": [{"name": "X", "shape": [1e12, 20], "datatype": "FP32", "data": []}]}"#).status == .badRequest)
+            #expect(
+                try await client.post(
+                    "/v2/models/churn/infer", #"{"inputs": [{"name": "X", "shape": [1e12, 20], "datatype": "FP32", "data": []}]}"#
+                ).status == .badRequest)
         }
     }
 

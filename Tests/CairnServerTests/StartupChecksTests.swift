@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Testing
+
 @testable import CairnServer
 
 @Suite struct ListenAddressTests {
@@ -69,7 +70,9 @@ import Testing
         try withScratch { scratch in
             #expect(FileManager.default.createFile(atPath: scratch + "/f", contents: Data("x".utf8)))
             #expect(message(scratch + "/f") == "Cannot use \(scratch)/f as the data directory: \(scratch)/f is a file, not a directory.")
-            #expect(message(scratch + "/f/sub") == "Cannot use \(scratch)/f/sub as the data directory: \(scratch)/f is a file, not a directory.")
+            #expect(
+                message(scratch + "/f/sub") == "Cannot use \(scratch)/f/sub as the data directory: \(scratch)/f is a file, not a directory."
+            )
         }
     }
 
@@ -106,10 +109,13 @@ import Testing
         let logger = Logger(label: "test")
         let first = try await openDatabase(ServerConfiguration(dataDirectory: base + "/a"), logger: logger)
         do {
-            _ = try await openDatabase(ServerConfiguration(dataDirectory: base + "/b", backendStoreURI: "sqlite:///\(base)/a/cairn.db"), logger: logger)
+            _ = try await openDatabase(
+                ServerConfiguration(dataDirectory: base + "/b", backendStoreURI: "sqlite:///\(base)/a/cairn.db"), logger: logger)
             Issue.record("A second server opened the first one's database.")
         } catch let error as CairnError {
-            #expect(error.message.contains("Another cairn server (pid \(getpid())) is using the SQLite database \(base)/a/cairn.db"), "\(error.message)")
+            #expect(
+                error.message.contains("Another cairn server (pid \(getpid())) is using the SQLite database \(base)/a/cairn.db"),
+                "\(error.message)")
         }
         try await first.database.shutdown()
     }

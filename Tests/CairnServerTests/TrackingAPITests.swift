@@ -7,6 +7,7 @@ import HummingbirdTesting
 import Logging
 import Prometheus
 import Testing
+
 @testable import CairnServer
 
 /// Drives the router in-process with Hummingbird's test client against a real SQLite store.
@@ -109,14 +110,19 @@ func expectError(_ response: TestResponse, _ code: ErrorCode, sourceLocation: So
         try await APIFixture.withApp { client in
             try expectError(try await client.post("/api/2.0/mlflow/experiments/create", "{not json"), .badRequest)
             try expectError(try await client.post("/api/2.0/mlflow/experiments/create", "[1,2]"), .badRequest)
-            try expectError(try await client.post("/api/2.0/mlflow/experiments/create", #"{"name":"x"}"#, contentType: "text/plain"), .invalidParameterValue)
+            try expectError(
+                try await client.post("/api/2.0/mlflow/experiments/create", #"{"name":"x"}"#, contentType: "text/plain"),
+                .invalidParameterValue)
             try expectError(try await client.post("/api/2.0/mlflow/experiments/create", #"{"name":5}"#), .invalidParameterValue)
             try expectError(try await client.post("/api/2.0/mlflow/experiments/create", "{}"), .invalidParameterValue)
             try expectError(try await client.get("/api/2.0/mlflow/experiments/get?experiment_id=%ZZ"), .invalidParameterValue)
             try expectError(try await client.get("/api/2.0/mlflow/no/such/endpoint"), .endpointNotFound)
             // Nothing was created by any of the above.
             let search = try json(try await client.post("/api/2.0/mlflow/experiments/search", #"{"max_results":100}"#))
-            guard case .array(let experiments)? = search["experiments"] else { Issue.record("no experiments"); return }
+            guard case .array(let experiments)? = search["experiments"] else {
+                Issue.record("no experiments")
+                return
+            }
             #expect(experiments.count == 1)
         }
     }
@@ -148,32 +154,55 @@ func expectError(_ response: TestResponse, _ code: ErrorCode, sourceLocation: So
 
     @Test func runLifecycleOverHTTP() async throws {
         try await APIFixture.withApp { client in
-            let created = try json(try await client.post("/api/2.0/mlflow/runs/create", #"{"experiment_id":"0","run_name":"r1","start_time":1000}"#))
-            guard case .string(let runId)? = created["run"]?["info"]?["run_id"] else { Issue.record("no run id"); return }
+            let created = try json(
+                try await client.post("/api/2.0/mlflow/runs/create", #"{"experiment_id":"0","run_name":"r1","start_time":1000}"#))
+            guard case .string(let runId)? = created["run"]?["info"]?["run_id"] else {
+                Issue.record("no run id")
+                return
+            }
             #expect(created["run"]?["info"]?["status"] == .string("RUNNING"))
 
-            let batch = #"{"run_id":"\#(runId)","metrics":[{"key":"loss","value":"NaN","timestamp":5,"step":1},{"key":"acc","value":0.5,"timestamp":"6"}],"params":[{"key":"lr","value":"0.1"}],"tags":[{"key":"t","value":"v"}]}"#
+            let batch =
+                #"{"run_id":"\#(runId)","metrics":[{"key":"loss","value":"NaN","timestamp":5,"step":1},{"key":"acc","value":0.5,"timestamp":"6"}],"params":[{"key":"lr","value":"0.1"}],"tags":[{"key":"t","value":"v"}]}"#
             #expect(try await client.post("/api/2.0/mlflow/runs/log-batch", batch).status == .ok)
             let run = try json(try await client.get("/api/2.0/mlflow/runs/get?run_uuid=\(runId)"))
-            guard case .array(let metrics)? = run["run"]?["data"]?["metrics"] else { Issue.record("no metrics"); return }
+            guard case .array(let metrics)? = run["run"]?["data"]?["metrics"] else {
+                Issue.record("no metrics")
+                return
+            }
             #expect(metrics.contains { $0["key"] == .string("loss") && $0["value"] == .string("NaN") })
 
-            try expectError(try await client.post("/api/2.0/mlflow/runs/log-parameter", #"{"run_id":"\#(runId)","key":"lr","value":"0.2"}"#), .invalidParameterValue)
-            try expectError(try await client.post("/api/2.0/mlflow/runs/log-metric", #"{"run_id":"\#(runId)","key":"m","value":"abc","timestamp":1}"#), .invalidParameterValue)
-            try expectError(try await client.post("/api/2.0/mlflow/runs/log-metric", #"{"run_id":"\#(runId)","key":"m","value":1}"#), .invalidParameterValue)
-            try expectError(try await client.post("/api/2.0/mlflow/runs/log-metric", #"{"run_id":"\#(runId)","key":"m","value":true,"timestamp":1}"#), .invalidParameterValue)
+            try expectError(
+                try await client.post("/api/2.0/mlflow/runs/log-parameter", #"{"run_id":"\#(runId)","key":"lr","value":"0.2"}"#),
+                .invalidParameterValue)
+            try expectError(
+                try await client.post("/api/2.0/mlflow/runs/log-metric", #"{"run_id":"\#(runId)","key":"m","value":"abc","timestamp":1}"#),
+                .invalidParameterValue)
+            try expectError(
+                try await client.post("/api/2.0/mlflow/runs/log-metric", #"{"run_id":"\#(runId)","key":"m","value":1}"#),
+                .invalidParameterValue)
+            try expectError(
+                try await client.post("/api/2.0/mlflow/runs/log-metric", #"{"run_id":"\#(runId)","key":"m","value":true,"timestamp":1}"#),
+                .invalidParameterValue)
 
-            let updated = try json(try await client.post("/api/2.0/mlflow/runs/update", #"{"run_id":"\#(runId)","status":"FINISHED","end_time":2000}"#))
+            let updated = try json(
+                try await client.post("/api/2.0/mlflow/runs/update", #"{"run_id":"\#(runId)","status":"FINISHED","end_time":2000}"#))
             #expect(updated["run_info"]?["status"] == .string("FINISHED"))
             #expect(updated["run_info"]?["end_time"] == .number(2000, raw: "2000"))
 
-            let history = try json(try await client.get("/api/2.0/mlflow/metrics/get-history?run_id=\(runId)&metric_key=acc&max_results=10"))
-            guard case .array(let points)? = history["metrics"] else { Issue.record("no history"); return }
+            let history = try json(
+                try await client.get("/api/2.0/mlflow/metrics/get-history?run_id=\(runId)&metric_key=acc&max_results=10"))
+            guard case .array(let points)? = history["metrics"] else {
+                Issue.record("no history")
+                return
+            }
             #expect(points.count == 1)
             #expect(history["next_page_token"] == nil)
 
             #expect(try await client.post("/api/2.0/mlflow/runs/delete", #"{"run_id":"\#(runId)"}"#).status == .ok)
-            try expectError(try await client.post("/api/2.0/mlflow/runs/set-tag", #"{"run_id":"\#(runId)","key":"a","value":"b"}"#), .invalidParameterValue)
+            try expectError(
+                try await client.post("/api/2.0/mlflow/runs/set-tag", #"{"run_id":"\#(runId)","key":"a","value":"b"}"#),
+                .invalidParameterValue)
             try expectError(try await client.get("/api/2.0/mlflow/runs/get?run_id=ffffffffffffffffffffffffffffffff"), .resourceDoesNotExist)
         }
     }
@@ -181,22 +210,38 @@ func expectError(_ response: TestResponse, _ code: ErrorCode, sourceLocation: So
     @Test func searchRunsOverHTTP() async throws {
         try await APIFixture.withApp { client in
             for index in 0..<5 {
-                let created = try json(try await client.post("/api/2.0/mlflow/runs/create", #"{"experiment_id":"0","run_name":"run\#(index)","start_time":\#(index)}"#))
+                let created = try json(
+                    try await client.post(
+                        "/api/2.0/mlflow/runs/create", #"{"experiment_id":"0","run_name":"run\#(index)","start_time":\#(index)}"#))
                 guard case .string(let runId)? = created["run"]?["info"]?["run_id"] else { return }
-                _ = try await client.post("/api/2.0/mlflow/runs/log-metric", #"{"run_id":"\#(runId)","key":"m","value":\#(index),"timestamp":1}"#)
+                _ = try await client.post(
+                    "/api/2.0/mlflow/runs/log-metric", #"{"run_id":"\#(runId)","key":"m","value":\#(index),"timestamp":1}"#)
             }
             let body = #"{"experiment_ids":["0"],"filter":"metrics.m >= 2","order_by":["metrics.m DESC"],"max_results":2}"#
             let page = try json(try await client.post("/api/2.0/mlflow/runs/search", body))
             guard case .array(let runs)? = page["runs"], case .string(let token)? = page["next_page_token"] else {
-                Issue.record("no page"); return
+                Issue.record("no page")
+                return
             }
             #expect(runs.map { $0["info"]?["run_name"] } == [.string("run4"), .string("run3")])
-            let next = try json(try await client.post("/api/2.0/mlflow/runs/search", #"{"experiment_ids":["0"],"filter":"metrics.m >= 2","order_by":["metrics.m DESC"],"max_results":2,"page_token":"\#(token)"}"#))
-            guard case .array(let rest)? = next["runs"] else { Issue.record("no second page"); return }
+            let next = try json(
+                try await client.post(
+                    "/api/2.0/mlflow/runs/search",
+                    #"{"experiment_ids":["0"],"filter":"metrics.m >= 2","order_by":["metrics.m DESC"],"max_results":2,"page_token":"\#(token)"}"#
+                ))
+            guard case .array(let rest)? = next["runs"] else {
+                Issue.record("no second page")
+                return
+            }
             #expect(rest.map { $0["info"]?["run_name"] } == [.string("run2")])
             #expect(next["next_page_token"] == nil)
-            try expectError(try await client.post("/api/2.0/mlflow/runs/search", #"{"experiment_ids":["0"],"filter":"metrics.m > 1 OR metrics.m < 0"}"#), .invalidParameterValue)
-            try expectError(try await client.post("/api/2.0/mlflow/runs/search", #"{"experiment_ids":["0"],"max_results":50001}"#), .invalidParameterValue)
+            try expectError(
+                try await client.post(
+                    "/api/2.0/mlflow/runs/search", #"{"experiment_ids":["0"],"filter":"metrics.m > 1 OR metrics.m < 0"}"#),
+                .invalidParameterValue)
+            try expectError(
+                try await client.post("/api/2.0/mlflow/runs/search", #"{"experiment_ids":["0"],"max_results":50001}"#),
+                .invalidParameterValue)
             let empty = try await client.post("/api/2.0/mlflow/runs/search", #"{"experiment_ids":["0"],"filter":"params.none = 'x'"}"#)
             #expect(String(buffer: empty.body) == "{}")
         }

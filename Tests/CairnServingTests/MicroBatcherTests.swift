@@ -2,6 +2,7 @@ import CairnCore
 import CairnTabular
 import Synchronization
 import Testing
+
 @testable import CairnServing
 
 /// A runtime that records the batches it is given and can be held shut, so tests can pile
@@ -46,7 +47,8 @@ final class RecordingRuntime: ModelRuntime {
         }
         batches.withLock { $0.append(ids) }
         return ids.map { id in
-            id < 0 ? .failure(CairnError(.badRequest, "bad row \(id)")) : .success(.predictionsJSON(Array("{\"predictions\": [\(id)]}".utf8)))
+            id < 0
+                ? .failure(CairnError(.badRequest, "bad row \(id)")) : .success(.predictionsJSON(Array("{\"predictions\": [\(id)]}".utf8)))
         }
     }
 
@@ -69,11 +71,16 @@ func frame(id: Int, rows: Int = 1) -> ModelInput {
     @Test func loneRequestIsSentAtOnce() async throws {
         let runtime = RecordingRuntime()
         let reasons = Locked<[BatchObserver.DispatchReason]>([])
-        let batcher = MicroBatcher(runtime: runtime, options: BatchingOptions(maxBatchRows: 8, maxLatency: .seconds(5)), observer: BatchObserver(batch: { _, _, _, reason in reasons.withLock { $0.append(reason) } }))
+        let batcher = MicroBatcher(
+            runtime: runtime, options: BatchingOptions(maxBatchRows: 8, maxLatency: .seconds(5)),
+            observer: BatchObserver(batch: { _, _, _, reason in reasons.withLock { $0.append(reason) } }))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await batcher.run() }
             let answer = try await batcher.submit(frame(id: 1))
-            guard case .success(.predictionsJSON(let body)) = answer.result else { Issue.record("no result"); return }
+            guard case .success(.predictionsJSON(let body)) = answer.result else {
+                Issue.record("no result")
+                return
+            }
             #expect(String(decoding: body, as: UTF8.self).contains("[1]"))
             batcher.stop()
             try await group.waitForAll()
@@ -169,7 +176,8 @@ func frame(id: Int, rows: Int = 1) -> ModelInput {
         }
         let options = BatchingOptions(maxBatchRows: 64, maxQueueWait: .seconds(5))
         func refusal(_ queuedRows: Int, concurrency: Int = 1) -> CairnError? {
-            MicroBatcher.refusal(rows: 10, queuedRows: queuedRows, queuedRequests: queuedRows / 10, costs: costs, concurrency: concurrency, options: options)
+            MicroBatcher.refusal(
+                rows: 10, queuedRows: queuedRows, queuedRequests: queuedRows / 10, costs: costs, concurrency: concurrency, options: options)
         }
         #expect(refusal(100) == nil, "1 s of queued work")
         #expect(refusal(1_000)?.code == .temporarilyUnavailable, "10 s of queued work")
@@ -181,10 +189,15 @@ func frame(id: Int, rows: Int = 1) -> ModelInput {
     @Test func admissionBeforeAnyMeasurementIsBoundOnlyByRows() {
         let options = BatchingOptions(maxQueueRows: 100_000)
         let unmeasured = BatchCostModel()
-        #expect(MicroBatcher.refusal(rows: 10_000, queuedRows: 80_000, queuedRequests: 8, costs: unmeasured, concurrency: 1, options: options) == nil)
-        let full = MicroBatcher.refusal(rows: 30_000, queuedRows: 80_000, queuedRequests: 8, costs: unmeasured, concurrency: 1, options: options)
+        #expect(
+            MicroBatcher.refusal(rows: 10_000, queuedRows: 80_000, queuedRequests: 8, costs: unmeasured, concurrency: 1, options: options)
+                == nil)
+        let full = MicroBatcher.refusal(
+            rows: 30_000, queuedRows: 80_000, queuedRequests: 8, costs: unmeasured, concurrency: 1, options: options)
         #expect(full?.code == .temporarilyUnavailable && full?.message.contains("--max-queue-rows") == true)
-        #expect(MicroBatcher.refusal(rows: 500_000, queuedRows: 0, queuedRequests: 0, costs: unmeasured, concurrency: 1, options: options) == nil)
+        #expect(
+            MicroBatcher.refusal(rows: 500_000, queuedRows: 0, queuedRequests: 0, costs: unmeasured, concurrency: 1, options: options)
+                == nil)
         #expect(BatchingOptions().maxQueueRows >= 20_000, "two 10k-row requests fit the default row bound")
     }
 

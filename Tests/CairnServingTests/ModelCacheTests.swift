@@ -2,6 +2,7 @@ import CairnCore
 import Foundation
 import Synchronization
 import Testing
+
 @testable import CairnServing
 
 @Suite struct ModelCacheTests {
@@ -74,7 +75,8 @@ import Testing
             }
             #expect(paths.count == 1)
             #expect(try entries(cache) == ["m-v2-0000000000000002"])
-            let size = try FileManager.default.attributesOfItem(atPath: cache.directory + "/m-v2-0000000000000002/model.onnx")[.size] as? Int
+            let size =
+                try FileManager.default.attributesOfItem(atPath: cache.directory + "/m-v2-0000000000000002/model.onnx")[.size] as? Int
             #expect(size == 1000)
         }
     }

@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import Testing
+
 @testable import CairnServing
 
 @Suite struct ModelResolverTests {
@@ -12,7 +13,8 @@ import Testing
         let url = "http://127.0.0.1:\(closed.localAddress!.port!)"
         try await closed.close()
         var resolver = ModelResolver(
-            tracking: ClientConfiguration(trackingURI: url), cacheDirectory: FileManager.default.temporaryDirectory.path + "/cairn-unused-\(UUID().uuidString)")
+            tracking: ClientConfiguration(trackingURI: url),
+            cacheDirectory: FileManager.default.temporaryDirectory.path + "/cairn-unused-\(UUID().uuidString)")
         resolver.probe = TrackingServerProbe(attempts: 2, retryDelay: .milliseconds(1))
         let error = await #expect(throws: CairnError.self) {
             _ = try await resolver.fetch(.registered(name: "churn", selector: .version(1)))

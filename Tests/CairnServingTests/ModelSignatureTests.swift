@@ -1,10 +1,14 @@
 import CairnCore
 import CairnTabular
 import Testing
+
 @testable import CairnServing
 
 @Suite struct ModelSignatureTests {
-    let signature = try! ModelSignature.parse(inputsJSON: #"[{"type": "double", "name": "x", "required": true}, {"type": "long", "name": "n", "required": true}, {"type": "string", "name": "s", "required": false}]"#)!
+    let signature = try! ModelSignature.parse(
+        inputsJSON:
+            #"[{"type": "double", "name": "x", "required": true}, {"type": "long", "name": "n", "required": true}, {"type": "string", "name": "s", "required": false}]"#
+    )!
 
     @Test func conformReordersWidensAndDropsExtras() throws {
         let frame = DataFrame(columns: [
@@ -43,9 +47,10 @@ import Testing
     }
 
     @Test func positionalNeedsTheRightWidth() throws {
-        let frame = DataFrame(columns: [Column(name: "0", values: .double([1])), Column(name: "1", values: .int64([2])), Column(name: "2", values: .string(["s"]))])
+        let frame = DataFrame(columns: [
+            Column(name: "0", values: .double([1])), Column(name: "1", values: .int64([2])), Column(name: "2", values: .string(["s"])),
+        ])
         #expect(try signature.conform(frame, positional: true).columnNames == ["x", "n", "s"])
         #expect(throws: CairnError.self) { try signature.conform(DataFrame(columns: [frame.columns[0]]), positional: true) }
     }
 }
-

@@ -3,6 +3,7 @@ import CairnONNX
 import CairnTabular
 import Foundation
 import Testing
+
 @testable import CairnServing
 
 /// Request shapes through the native runtime as `cairn serve` scores them: parse, conform to
@@ -67,7 +68,10 @@ import Testing
         ] {
             #expect(try await answer(body, signature: Self.namedSignature) == expected, "\(body)")
         }
-        let csv = try ScoringRequest.parseCSV(Array((shuffled.map { Self.features[$0] }.joined(separator: ",") + "\n" + values.replacingOccurrences(of: " ", with: "") + "\n").utf8))
+        let csv = try ScoringRequest.parseCSV(
+            Array(
+                (shuffled.map { Self.features[$0] }.joined(separator: ",") + "\n" + values.replacingOccurrences(of: " ", with: "") + "\n")
+                    .utf8))
         let conformed = try Self.namedSignature.conform(csv.frame, positional: csv.positional)
         let output = try await runtime.predict([.frame(conformed)], params: [:])[0].get()
         #expect(try JSONValue.parse(try PredictionWriter.mlflowBody(output)) == expected)
@@ -78,8 +82,14 @@ import Testing
     }
 
     @Test(arguments: [
-        (#"{"dataframe_split": {"columns": ["tenure", "monthly", "calls", "age", "b", "a"], "data": [[1, 2, 3, 4, 5, 6], [1, null, 3, 4, 5, 6]]}}"#, "monthly", "row 1"),
-        (#"{"dataframe_records": [{"tenure": 1, "monthly": 2, "calls": 3, "age": 4, "b": 5, "a": 6}, {"tenure": 1, "monthly": 2, "calls": 3, "b": 5, "a": 6}]}"#, "age", "row 1"),
+        (
+            #"{"dataframe_split": {"columns": ["tenure", "monthly", "calls", "age", "b", "a"], "data": [[1, 2, 3, 4, 5, 6], [1, null, 3, 4, 5, 6]]}}"#,
+            "monthly", "row 1"
+        ),
+        (
+            #"{"dataframe_records": [{"tenure": 1, "monthly": 2, "calls": 3, "age": 4, "b": 5, "a": 6}, {"tenure": 1, "monthly": 2, "calls": 3, "b": 5, "a": 6}]}"#,
+            "age", "row 1"
+        ),
         (#"{"instances": [[1, 2, 3, 4, 5, null]]}"#, "'a'", "row 0"),
     ])
     func missingValuesAreRefusedByColumnAndRow(body: String, column: String, row: String) async {
@@ -93,12 +103,16 @@ import Testing
         specs[1].required = false
         let body = #"{"dataframe_records": [{"tenure": 1, "calls": 3, "age": 4, "b": 5, "a": 6}]}"#
         let answer = try await answer(body, signature: ModelSignature(inputs: .columns(specs)))
-        guard case .array(let rows)? = answer["predictions"] else { Issue.record("no predictions"); return }
+        guard case .array(let rows)? = answer["predictions"] else {
+            Issue.record("no predictions")
+            return
+        }
         #expect(rows.count == 1)
     }
 
     @Test func anOptionalTextColumnWithOnlyNullsIsMissingText() throws {
-        let signature = ModelSignature(inputs: .columns([.init(name: "x", type: "double", required: true), .init(name: "s", type: "string", required: false)]))
+        let signature = ModelSignature(
+            inputs: .columns([.init(name: "x", type: "double", required: true), .init(name: "s", type: "string", required: false)]))
         let request = try ScoringRequest.parseJSON(Array(#"{"dataframe_records": [{"x": 1, "s": null}, {"x": 2}]}"#.utf8))
         let frame = try signature.conform(request.frame, positional: request.positional)
         #expect(frame.column(named: "s")?.values == .string([nil, nil]))
@@ -125,7 +139,10 @@ import Testing
             #"{"instances": [[NaN, 2, 3, 4, 5, 6]]}"#,
         ] {
             let answer = try await answer(body, signature: Self.tensorSignature)
-            guard case .array(let rows)? = answer["predictions"] else { Issue.record("no predictions for \(body)"); continue }
+            guard case .array(let rows)? = answer["predictions"] else {
+                Issue.record("no predictions for \(body)")
+                continue
+            }
             #expect(rows.count == 1)
         }
         let csv = try ScoringRequest.parseCSV(Array("a,b\nNaN,inf\n".utf8))
@@ -145,18 +162,26 @@ import Testing
     @Test func everyOutputIsAnsweredAsRecordsAndParamsPickOutputs() async throws {
         let body = #"{"dataframe_split": {"data": [[1.2, -0.4, 2.5, -1.1, 0.3, 0.9], [-2, 1, 0, 2, -1, 0]]}}"#
         let answer = try await answer(body, signature: Self.tensorSignature)
-        guard case .array(let rows)? = answer["predictions"], rows.count == 2 else { Issue.record("not two records: \(answer)"); return }
+        guard case .array(let rows)? = answer["predictions"], rows.count == 2 else {
+            Issue.record("not two records: \(answer)")
+            return
+        }
         for row in rows {
             guard case .number(let label, _)? = row["output_label"], case .object(let probabilities)? = row["output_probability"] else {
-                Issue.record("record without label and probabilities: \(row)"); continue
+                Issue.record("record without label and probabilities: \(row)")
+                continue
             }
             #expect(probabilities.keys == ["0", "1"])
             let p = probabilities.values.compactMap { if case .number(let v, _) = $0 { v } else { nil } }
             #expect(abs(p.reduce(0, +) - 1) < 1e-5)
             #expect(label == (p[1] > p[0] ? 1 : 0))
         }
-        let labels = try await self.answer(String(body.dropLast()) + #", "params": {"outputs": "output_label"}}"#, signature: Self.tensorSignature)
-        guard case .array(let plain)? = labels["predictions"] else { Issue.record("no predictions"); return }
+        let labels = try await self.answer(
+            String(body.dropLast()) + #", "params": {"outputs": "output_label"}}"#, signature: Self.tensorSignature)
+        guard case .array(let plain)? = labels["predictions"] else {
+            Issue.record("no predictions")
+            return
+        }
         #expect(plain == rows.map { $0["output_label"]! })
         let unknown = await #expect(throws: CairnError.self) {
             try await self.answer(String(body.dropLast()) + #", "params": {"outputs": ["nope"]}}"#, signature: Self.tensorSignature)
@@ -165,17 +190,22 @@ import Testing
     }
 
     @Test func openInferenceAnswersTheZipMapAsATensor() async throws {
-        let request = try InferenceRequest.parse(Array(#"{"inputs": [{"name": "X", "shape": [1, 6], "datatype": "FP32", "data": [1.2, -0.4, 2.5, -1.1, 0.3, 0.9]}]}"#.utf8))
+        let request = try InferenceRequest.parse(
+            Array(#"{"inputs": [{"name": "X", "shape": [1, 6], "datatype": "FP32", "data": [1.2, -0.4, 2.5, -1.1, 0.3, 0.9]}]}"#.utf8))
         let input = try request.modelInput(for: runtime.inputMetadata, signature: nil, nativeTensors: true)
         let output = try await runtime.predict([input], params: [:])[0].get()
         let body = try JSONValue.parse(try request.responseBody(modelName: "m", version: "1", output: output))
-        guard case .array(let outputs)? = body["outputs"] else { Issue.record("no outputs"); return }
+        guard case .array(let outputs)? = body["outputs"] else {
+            Issue.record("no outputs")
+            return
+        }
         let probability = try #require(outputs.first { $0["name"] == .string("output_probability") })
         #expect(probability["shape"] == .array([.number(1, raw: "1"), .number(2, raw: "2")]))
         #expect(probability["datatype"] == .string("FP32"))
         #expect(probability["parameters"]?["classes"] == .array([.number(0, raw: "0"), .number(1, raw: "1")]))
 
-        let nullInput = try InferenceRequest.parse(Array(#"{"inputs": [{"name": "X", "shape": [1, 6], "datatype": "FP32", "data": [1, null, 3, 4, 5, 6]}]}"#.utf8))
+        let nullInput = try InferenceRequest.parse(
+            Array(#"{"inputs": [{"name": "X", "shape": [1, 6], "datatype": "FP32", "data": [1, null, 3, 4, 5, 6]}]}"#.utf8))
         #expect(throws: CairnError.self) { try nullInput.modelInput(for: runtime.inputMetadata, signature: nil, nativeTensors: true) }
     }
 
@@ -190,22 +220,37 @@ import Testing
     }
 
     @Test func openInferenceRefusesDuplicatedAndUnknownInputs() throws {
-        let twice = #"{"inputs": [{"name": "X", "shape": [1, 6], "datatype": "FP32", "data": [1, 2, 3, 4, 5, 6]}, {"name": "X", "shape": [1, 6], "datatype": "FP32", "data": [0, 0, 0, 0, 0, 0]}]}"#
+        let twice =
+            #"{"inputs": [{"name": "X", "shape": [1, 6], "datatype": "FP32", "data": [1, 2, 3, 4, 5, 6]}, {"name": "X", "shape": [1, 6], "datatype": "FP32", "data": [0, 0, 0, 0, 0, 0]}]}"#
         #expect(throws: CairnError.self) { try InferenceRequest.parse(Array(twice.utf8)) }
-        let wrongName = try InferenceRequest.parse(Array(#"{"inputs": [{"name": "wrong", "shape": [1, 6], "datatype": "FP32", "data": [1, 2, 3, 4, 5, 6]}]}"#.utf8))
-        let error = #expect(throws: CairnError.self) { try wrongName.modelInput(for: runtime.inputMetadata, signature: Self.tensorSignature, nativeTensors: true) }
+        let wrongName = try InferenceRequest.parse(
+            Array(#"{"inputs": [{"name": "wrong", "shape": [1, 6], "datatype": "FP32", "data": [1, 2, 3, 4, 5, 6]}]}"#.utf8))
+        let error = #expect(throws: CairnError.self) {
+            try wrongName.modelInput(for: runtime.inputMetadata, signature: Self.tensorSignature, nativeTensors: true)
+        }
         #expect(error?.message.contains("'X'") == true)
         // With a named signature, one input per column is matched by name.
-        let perColumn = "{\"inputs\": [" + Self.features.indices.reversed().map { #"{"name": "\#(Self.features[$0])", "shape": [1], "datatype": "FP64", "data": [\#(Self.row[$0])]}"# }.joined(separator: ", ") + "]}"
-        let input = try InferenceRequest.parse(Array(perColumn.utf8)).modelInput(for: runtime.inputMetadata, signature: Self.namedSignature, nativeTensors: true)
-        guard case .frame(let frame) = input else { Issue.record("not a frame"); return }
+        let perColumn =
+            "{\"inputs\": ["
+            + Self.features.indices.reversed().map {
+                #"{"name": "\#(Self.features[$0])", "shape": [1], "datatype": "FP64", "data": [\#(Self.row[$0])]}"#
+            }.joined(separator: ", ") + "]}"
+        let input = try InferenceRequest.parse(Array(perColumn.utf8)).modelInput(
+            for: runtime.inputMetadata, signature: Self.namedSignature, nativeTensors: true)
+        guard case .frame(let frame) = input else {
+            Issue.record("not a frame")
+            return
+        }
         #expect(frame.columnNames == Self.features)
-        let big = try InferenceRequest.parse(Array(#"{"inputs": [{"name": "X", "shape": [1, 6], "datatype": "FP32", "data": [1, 2, 3, 4, 5, 1e39]}]}"#.utf8))
+        let big = try InferenceRequest.parse(
+            Array(#"{"inputs": [{"name": "X", "shape": [1, 6], "datatype": "FP32", "data": [1, 2, 3, 4, 5, 1e39]}]}"#.utf8))
         #expect(throws: CairnError.self) { try big.modelInput(for: runtime.inputMetadata, signature: nil, nativeTensors: true) }
     }
 
     @Test func aValueBeyondAFloatIsRefusedForAFloatModel() async {
-        let error = await #expect(throws: CairnError.self) { try await answer(#"{"dataframe_split": {"data": [[1, 2, 3, 4, 5, 3.5e38]]}}"#, signature: nil) }
+        let error = await #expect(throws: CairnError.self) {
+            try await answer(#"{"dataframe_split": {"data": [[1, 2, 3, 4, 5, 3.5e38]]}}"#, signature: nil)
+        }
         #expect(error?.message.contains("32-bit float") == true, "\(error?.message ?? "")")
     }
 
@@ -216,12 +261,19 @@ import Testing
     }
 
     @Test func numbersWrittenAsTextAndBooleansReadAsFloatsLikePandas() async throws {
-        let asText = try await answer(#"{"dataframe_records": [{"tenure": "1.2", "monthly": "-0.4", "calls": "2.5", "age": "-1.1", "b": "0.3", "a": "0.9"}]}"#, signature: Self.namedSignature)
+        let asText = try await answer(
+            #"{"dataframe_records": [{"tenure": "1.2", "monthly": "-0.4", "calls": "2.5", "age": "-1.1", "b": "0.3", "a": "0.9"}]}"#,
+            signature: Self.namedSignature)
         #expect(asText == (try await answer(Self.positional, signature: Self.namedSignature)))
-        let flags = try Self.namedSignature.conform(try ScoringRequest.parseJSON(Array(#"{"dataframe_records": [{"tenure": true, "monthly": false, "calls": 1, "age": 1, "b": 1, "a": 1}]}"#.utf8)).frame, positional: false)
+        let flags = try Self.namedSignature.conform(
+            try ScoringRequest.parseJSON(
+                Array(#"{"dataframe_records": [{"tenure": true, "monthly": false, "calls": 1, "age": 1, "b": 1, "a": 1}]}"#.utf8)
+            ).frame, positional: false)
         #expect(flags.column(named: "tenure")?.values == .double([1]) && flags.column(named: "monthly")?.values == .double([0]))
         await #expect(throws: CairnError.self) {
-            try await answer(#"{"dataframe_records": [{"tenure": "ten", "monthly": 1, "calls": 1, "age": 1, "b": 1, "a": 1}]}"#, signature: Self.namedSignature)
+            try await answer(
+                #"{"dataframe_records": [{"tenure": "ten", "monthly": 1, "calls": 1, "age": 1, "b": 1, "a": 1}]}"#,
+                signature: Self.namedSignature)
         }
     }
 }

@@ -3,10 +3,11 @@ import CairnTabular
 import Foundation
 import Logging
 import Testing
+
 @testable import CairnServing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The pool's upkeep, with a stand-in for Python: a shell script that speaks the worker
@@ -74,7 +75,10 @@ import Glibc
             // waiting on.
             let frame = DataFrame(columns: [Column(name: "x", values: .double([1]))])
             let results = await runtime.predict([.frame(frame)], params: [:])
-            guard case .failure(let error)? = results.first else { Issue.record("expected a failure"); return }
+            guard case .failure(let error)? = results.first else {
+                Issue.record("expected a failure")
+                return
+            }
             #expect(error.code == .temporarilyUnavailable && error.message.contains("No Python worker is running"))
             await runtime.shutdown()
         }

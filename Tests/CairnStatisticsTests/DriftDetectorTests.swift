@@ -1,6 +1,7 @@
 import CairnCore
 import Foundation
 import Testing
+
 @testable import CairnStatistics
 
 @Suite("Drift detector against Evidently's formulas")

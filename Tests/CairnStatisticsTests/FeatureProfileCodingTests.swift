@@ -1,6 +1,7 @@
 import CairnCore
 import Foundation
 import Testing
+
 @testable import CairnStatistics
 
 /// A profile's JSON is what references are stored as: the kind, and the summary under the
@@ -35,11 +36,15 @@ import Testing
     @Test func aProfileWithoutTheSummaryOfItsKindIsRefused() throws {
         #expect(throws: DecodingError.self) { try Self.decode(#"{"name": "c", "kind": "categorical", "rowCount": 2, "nullCount": 0}"#) }
         #expect(throws: DecodingError.self) {
-            try Self.decode(#"{"name": "c", "kind": "categorical", "rowCount": 2, "nullCount": 0, "numeric": {"mean": 1, "std": 0, "min": 1, "max": 1, "distinctCount": 1, "binEdges": [1, 1], "binCounts": [2], "sample": [1, 1], "sampleIsComplete": true}}"#)
+            try Self.decode(
+                #"{"name": "c", "kind": "categorical", "rowCount": 2, "nullCount": 0, "numeric": {"mean": 1, "std": 0, "min": 1, "max": 1, "distinctCount": 1, "binEdges": [1, 1], "binCounts": [2], "sample": [1, 1], "sampleIsComplete": true}}"#
+            )
         }
         #expect(throws: DecodingError.self) { try Self.decode(#"{"name": "x", "kind": "ordinal", "rowCount": 2, "nullCount": 0}"#) }
         // A numeric profile's other key is not its summary.
-        let numeric = try Self.decode(#"{"name": "n", "kind": "numeric", "rowCount": 2, "nullCount": 2, "categorical": {"categories": [], "otherCount": 0, "distinctCount": 0}}"#)
+        let numeric = try Self.decode(
+            #"{"name": "n", "kind": "numeric", "rowCount": 2, "nullCount": 2, "categorical": {"categories": [], "otherCount": 0, "distinctCount": 0}}"#
+        )
         #expect(numeric.summary == .numeric(nil))
     }
 }

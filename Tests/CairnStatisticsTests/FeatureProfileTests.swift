@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CairnStatistics
 
 @Suite("Reference profiles")
@@ -12,11 +13,11 @@ struct FeatureProfileTests {
         #expect(profile.nullCount == 2)
         expectClose(profile.nullShare, 2.0 / 102)
         expectClose(numeric.mean, 50.5)
-        expectClose(numeric.std, 28.86607004772212)  // np.std(1..100)
+        expectClose(numeric.std, 28.86607004772212) // np.std(1..100)
         #expect(numeric.min == 1 && numeric.max == 100)
         #expect(numeric.distinctCount == 100)
         #expect(numeric.binEdges.count == 11)
-        expectClose(numeric.binEdges[1], 10.9)  // np.quantile(1..100, 0.1)
+        expectClose(numeric.binEdges[1], 10.9) // np.quantile(1..100, 0.1)
         #expect(numeric.binCounts == Array(repeating: 10, count: 10))
         #expect(numeric.sampleIsComplete)
     }

@@ -3,16 +3,64 @@ import Testing
 
 /// The fixture written by Fixtures/generate.py (scipy 1.17.1, numpy 2.4.6).
 struct GoldenVectors: Decodable {
-    struct Gamma: Decodable { var a: Double; var x: Double; var q: Double }
-    struct Normal: Decodable { var z: Double; var sf: Double }
-    struct KSDistribution: Decodable { var n: Int; var d: Double; var sf: Double }
-    struct KSCase: Decodable { var name: String; var a: Sample; var b: Sample; var statistic: Double; var pvalue: Double }
-    struct WassersteinCase: Decodable { var name: String; var u: Sample; var v: Sample; var distance: Double; var normed: Double }
-    struct ChiSquareCase: Decodable { var observed: [Double]; var expected: [Double]?; var statistic: Double; var pvalue: Double }
-    struct JSCase: Decodable { var p: [Double]; var q: [Double]; var natural: Double; var base2: Double }
-    struct PSICase: Decodable { var reference: [Double]; var current: [Double]; var value: Double }
-    struct ZCase: Decodable { var x1: Int; var n1: Int; var x2: Int; var n2: Int; var z: Double; var pvalue: Double }
-    struct MethodResult: Decodable { var score: Double; var statistic: Double?; var drifted: Bool }
+    struct Gamma: Decodable {
+        var a: Double
+        var x: Double
+        var q: Double
+    }
+    struct Normal: Decodable {
+        var z: Double
+        var sf: Double
+    }
+    struct KSDistribution: Decodable {
+        var n: Int
+        var d: Double
+        var sf: Double
+    }
+    struct KSCase: Decodable {
+        var name: String
+        var a: Sample
+        var b: Sample
+        var statistic: Double
+        var pvalue: Double
+    }
+    struct WassersteinCase: Decodable {
+        var name: String
+        var u: Sample
+        var v: Sample
+        var distance: Double
+        var normed: Double
+    }
+    struct ChiSquareCase: Decodable {
+        var observed: [Double]
+        var expected: [Double]?
+        var statistic: Double
+        var pvalue: Double
+    }
+    struct JSCase: Decodable {
+        var p: [Double]
+        var q: [Double]
+        var natural: Double
+        var base2: Double
+    }
+    struct PSICase: Decodable {
+        var reference: [Double]
+        var current: [Double]
+        var value: Double
+    }
+    struct ZCase: Decodable {
+        var x1: Int
+        var n1: Int
+        var x2: Int
+        var n2: Int
+        var z: Double
+        var pvalue: Double
+    }
+    struct MethodResult: Decodable {
+        var score: Double
+        var statistic: Double?
+        var drifted: Bool
+    }
     struct DetectorCase: Decodable {
         var name: String
         var kind: String
@@ -33,7 +81,11 @@ struct GoldenVectors: Decodable {
                 values = explicit.map { $0 ?? .nan }
                 return
             }
-            struct Grid: Decodable { var n: Int; var start: Double; var stop: Double }
+            struct Grid: Decodable {
+                var n: Int
+                var start: Double
+                var stop: Double
+            }
             let grid = try container.decode(Grid.self)
             let n = Double(grid.n)
             values = (0..<grid.n).map { grid.start + (grid.stop - grid.start) * ((Double($0) + 0.5) / n) }

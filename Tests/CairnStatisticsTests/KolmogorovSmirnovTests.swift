@@ -1,5 +1,6 @@
 import CairnCore
 import Testing
+
 @testable import CairnStatistics
 
 @Suite("Kolmogorov–Smirnov against scipy.stats.ks_2samp")

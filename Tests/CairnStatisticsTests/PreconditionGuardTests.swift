@@ -1,6 +1,7 @@
 import CairnCore
 import Foundation
 import Testing
+
 @testable import CairnStatistics
 
 /// Input that used to stop the process on a precondition or a trap now gets an
@@ -8,8 +9,10 @@ import Testing
 @Suite("Bad input to the monitor's public API")
 struct PreconditionGuardTests {
     @Test func pairedCountsCheckTheirInvariants() throws {
-        #expect(throws: CairnError.invalidParameter(
-            "reference and current counts must have the same number of bins (got 2 and 3)")) {
+        #expect(
+            throws: CairnError.invalidParameter(
+                "reference and current counts must have the same number of bins (got 2 and 3)")
+        ) {
             try PairedCounts(reference: [1, 2], current: [1, 2, 3])
         }
         #expect(throws: CairnError.self) { try PairedCounts(reference: [1, -2], current: [1, 2]) }
@@ -73,7 +76,7 @@ struct PreconditionGuardTests {
     /// the bin count numpy would use in exact arithmetic.
     @Test func sturgesBinsSurviveAnOverflowingRange() throws {
         let edges = Binning.sturgesEdges(minimum: -1.5e308, maximum: 1.5e308, count: 40)
-        #expect(edges.count == 8)  // ⌈log2(40) + 1⌉ = 7 bins
+        #expect(edges.count == 8) // ⌈log2(40) + 1⌉ = 7 bins
         #expect(edges.first == -1.5e308 && edges.last == 1.5e308)
         #expect(edges.allSatisfy { $0.isFinite })
         #expect(zip(edges, edges.dropFirst()).allSatisfy { $0 < $1 })

@@ -1,6 +1,7 @@
 import CairnCore
 import Foundation
 import Testing
+
 @testable import CairnStatistics
 
 @Suite("Model quality against scikit-learn")
@@ -152,7 +153,8 @@ struct QualityMetricsTests {
         // "apple" > "Zebra" in code-point order.
         let names = try QualityMetrics.classification(labels: ["apple", "Zebra", "Zebra"], predictions: ["apple", "apple", "Zebra"])
         #expect(names.precision == 0.5 && names.recall == 1)
-        let given = try QualityMetrics.classification(labels: ["apple", "Zebra", "Zebra"], predictions: ["apple", "apple", "Zebra"], positiveLabel: "Zebra")
+        let given = try QualityMetrics.classification(
+            labels: ["apple", "Zebra", "Zebra"], predictions: ["apple", "apple", "Zebra"], positiveLabel: "Zebra")
         #expect(given.precision == 1 && given.recall == 0.5)
     }
 

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CairnStatistics
 
 @Suite("Special functions against scipy")
@@ -28,15 +29,17 @@ struct SpecialFunctionsTests {
     /// Pelz–Good, 2·Smirnov and the underflow cut-off, for n from 3 to 2,000,001.
     @Test func kolmogorovSmirnovDistributionMatchesKstwo() {
         for c in golden.kstwo_sf {
-            expectClose(SpecialFunctions.kolmogorovSmirnovSurvival(n: c.n, d: c.d), c.sf, relative: 1e-8, absolute: 1e-14,
-                        "kstwo.sf(\(c.d), \(c.n))")
+            expectClose(
+                SpecialFunctions.kolmogorovSmirnovSurvival(n: c.n, d: c.d), c.sf, relative: 1e-8, absolute: 1e-14,
+                "kstwo.sf(\(c.d), \(c.n))")
         }
     }
 
     @Test func smirnovMatchesScipy() {
         for c in golden.smirnov {
-            expectClose(SpecialFunctions.smirnovSurvival(n: c.n, d: c.d), c.sf, relative: 1e-9, absolute: 1e-300,
-                        "smirnov(\(c.n), \(c.d))")
+            expectClose(
+                SpecialFunctions.smirnovSurvival(n: c.n, d: c.d), c.sf, relative: 1e-9, absolute: 1e-300,
+                "smirnov(\(c.n), \(c.d))")
         }
     }
 }

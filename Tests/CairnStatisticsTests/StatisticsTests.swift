@@ -1,5 +1,6 @@
 import CairnCore
 import Testing
+
 @testable import CairnStatistics
 
 @Suite("Distances and frequency tests against scipy")
@@ -11,8 +12,9 @@ struct StatisticsTests {
             let u = SortedSample(c.u.values)
             expectClose(try Wasserstein.distance(u, SortedSample(c.v.values)), c.distance, relative: 1e-9, c.name)
             let std = try #require(NumericSummary(u, options: ProfileOptions())).std
-            expectClose(try Wasserstein.normedDistance(reference: u, current: SortedSample(c.v.values), referenceStd: std),
-                        c.normed, relative: 1e-9, c.name)
+            expectClose(
+                try Wasserstein.normedDistance(reference: u, current: SortedSample(c.v.values), referenceStd: std),
+                c.normed, relative: 1e-9, c.name)
         }
         #expect(try Wasserstein.distance([0, 1], [0, 1]) == 0)
     }
@@ -40,7 +42,8 @@ struct StatisticsTests {
 
     @Test func psiAnchor() throws {
         for c in golden.psi {
-            expectClose(try PopulationStabilityIndex.value(referenceShares: c.reference, currentShares: c.current), c.value, relative: 1e-12)
+            expectClose(
+                try PopulationStabilityIndex.value(referenceShares: c.reference, currentShares: c.current), c.value, relative: 1e-12)
         }
         #expect(PopulationStabilityIndex.epsilon(for: [0.5, 0.5, 0]) == 0.0001)
         #expect(PopulationStabilityIndex.epsilon(for: [0.99995, 0.00005, 0]) == 0.00005 / 1_000_000)
@@ -64,7 +67,9 @@ struct StatisticsTests {
     @Test func radixSortAgreesWithSort() {
         var generator = SystemRandomNumberGenerator()
         var values = (0..<50_000).map { _ in Double.random(in: -1e6...1e6, using: &generator) }
-        values += [0.0, -0.0, .nan, .infinity, -.infinity, Double.leastNonzeroMagnitude, -Double.leastNormalMagnitude, .greatestFiniteMagnitude]
+        values += [
+            0.0, -0.0, .nan, .infinity, -.infinity, Double.leastNonzeroMagnitude, -Double.leastNormalMagnitude, .greatestFiniteMagnitude,
+        ]
         let sample = SortedSample(values)
         #expect(sample.nullCount == 3)
         #expect(sample.values == values.filter(\.isFinite).sorted())

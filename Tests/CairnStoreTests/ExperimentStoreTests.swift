@@ -1,6 +1,7 @@
 import CairnCore
 import Logging
 import Testing
+
 @testable import CairnStore
 
 @Suite struct ExperimentStoreTests {
@@ -49,9 +50,13 @@ import Testing
     @Test func duplicateNamesAreRefusedEvenWhenDeleted() async throws {
         try await StoreFixture.with { store in
             let id = try await store.createExperiment(name: "dup", artifactLocation: nil, tags: [])
-            await expectCairnError(.resourceAlreadyExists) { _ = try await store.createExperiment(name: "dup", artifactLocation: nil, tags: []) }
+            await expectCairnError(.resourceAlreadyExists) {
+                _ = try await store.createExperiment(name: "dup", artifactLocation: nil, tags: [])
+            }
             try await store.deleteExperiment(id: id)
-            await expectCairnError(.resourceAlreadyExists) { _ = try await store.createExperiment(name: "dup", artifactLocation: nil, tags: []) }
+            await expectCairnError(.resourceAlreadyExists) {
+                _ = try await store.createExperiment(name: "dup", artifactLocation: nil, tags: [])
+            }
             let other = try await store.createExperiment(name: "other", artifactLocation: nil, tags: [])
             await expectCairnError(.badRequest) { try await store.renameExperiment(id: other, newName: "dup") }
         }
@@ -59,7 +64,9 @@ import Testing
 
     @Test func badInputChangesNothing() async throws {
         try await StoreFixture.with { store in
-            await expectCairnError(.invalidParameterValue) { _ = try await store.createExperiment(name: "", artifactLocation: nil, tags: []) }
+            await expectCairnError(.invalidParameterValue) {
+                _ = try await store.createExperiment(name: "", artifactLocation: nil, tags: [])
+            }
             await expectCairnError(.invalidParameterValue) {
                 _ = try await store.createExperiment(name: "x", artifactLocation: nil, tags: [KeyValue(key: "bad key$", value: "v")])
             }

@@ -1,15 +1,17 @@
 import CairnCore
 import Testing
+
 @testable import CairnStore
 
 @Suite struct LoggedModelStoreTests {
     @Test func createGetFinalizeAndSoftDelete() async throws {
         try await RegistryFixture.with { stores in
             let experiment = try await stores.tracking.createExperiment(name: "e", artifactLocation: nil, tags: [])
-            let model = try await stores.logged.createLoggedModel(CreateLoggedModel(
-                experimentId: experiment, name: "clf", modelType: "sklearn", sourceRunId: "r1",
-                params: [KeyValue(key: "alpha", value: "0.5")], tags: [KeyValue(key: "mlflow.user", value: "me")]
-            ))
+            let model = try await stores.logged.createLoggedModel(
+                CreateLoggedModel(
+                    experimentId: experiment, name: "clf", modelType: "sklearn", sourceRunId: "r1",
+                    params: [KeyValue(key: "alpha", value: "0.5")], tags: [KeyValue(key: "mlflow.user", value: "me")]
+                ))
             let id = model.info.modelId
             #expect(id.hasPrefix("m-") && id.count == 34 && id.dropFirst(2).allSatisfy(\.isHexDigit))
             #expect(model.info.status == .pending)
@@ -28,8 +30,12 @@ import Testing
             try await stores.logged.deleteLoggedModel(id: id)
             await expectCairnError(.resourceDoesNotExist) { _ = try await stores.logged.getLoggedModel(id: id, allowDeleted: false) }
             #expect(try await stores.logged.getLoggedModel(id: id, allowDeleted: true).info.lifecycleStage == .deleted)
-            await expectCairnError(.resourceDoesNotExist) { _ = try await stores.logged.getLoggedModel(id: "m-missing", allowDeleted: true) }
-            await expectCairnError(.resourceDoesNotExist) { _ = try await stores.logged.finalizeLoggedModel(id: "m-missing", status: .ready) }
+            await expectCairnError(.resourceDoesNotExist) {
+                _ = try await stores.logged.getLoggedModel(id: "m-missing", allowDeleted: true)
+            }
+            await expectCairnError(.resourceDoesNotExist) {
+                _ = try await stores.logged.finalizeLoggedModel(id: "m-missing", status: .ready)
+            }
             await expectCairnError(.resourceDoesNotExist) { try await stores.logged.deleteLoggedModel(id: "m-missing") }
 
             let unnamed = try await stores.logged.createLoggedModel(CreateLoggedModel(experimentId: experiment))
@@ -39,17 +45,26 @@ import Testing
 
     @Test func createIsCheckedFirst() async throws {
         try await RegistryFixture.with { stores in
-            await expectCairnError(.resourceDoesNotExist) { _ = try await stores.logged.createLoggedModel(CreateLoggedModel(experimentId: "99")) }
-            await expectCairnError(.invalidParameterValue) { _ = try await stores.logged.createLoggedModel(CreateLoggedModel(experimentId: "x y")) }
-            for bad in ["", "a/b", "a.b", "a:b", "50%", "it's"] {
-                await expectCairnError(.invalidParameterValue) { _ = try await stores.logged.createLoggedModel(CreateLoggedModel(experimentId: "0", name: bad)) }
+            await expectCairnError(.resourceDoesNotExist) {
+                _ = try await stores.logged.createLoggedModel(CreateLoggedModel(experimentId: "99"))
             }
             await expectCairnError(.invalidParameterValue) {
-                _ = try await stores.logged.createLoggedModel(CreateLoggedModel(experimentId: "0", params: [KeyValue(key: "a", value: "1"), KeyValue(key: "a", value: "2")]))
+                _ = try await stores.logged.createLoggedModel(CreateLoggedModel(experimentId: "x y"))
+            }
+            for bad in ["", "a/b", "a.b", "a:b", "50%", "it's"] {
+                await expectCairnError(.invalidParameterValue) {
+                    _ = try await stores.logged.createLoggedModel(CreateLoggedModel(experimentId: "0", name: bad))
+                }
+            }
+            await expectCairnError(.invalidParameterValue) {
+                _ = try await stores.logged.createLoggedModel(
+                    CreateLoggedModel(experimentId: "0", params: [KeyValue(key: "a", value: "1"), KeyValue(key: "a", value: "2")]))
             }
             let experiment = try await stores.tracking.createExperiment(name: "gone", artifactLocation: nil, tags: [])
             try await stores.tracking.deleteExperiment(id: experiment)
-            await expectCairnError(.invalidParameterValue) { _ = try await stores.logged.createLoggedModel(CreateLoggedModel(experimentId: experiment)) }
+            await expectCairnError(.invalidParameterValue) {
+                _ = try await stores.logged.createLoggedModel(CreateLoggedModel(experimentId: experiment))
+            }
             #expect(try await stores.logged.searchLoggedModels(LoggedModelSearch(experimentIds: ["0", experiment])).items.isEmpty)
         }
     }
@@ -59,18 +74,27 @@ import Testing
             let id = try await stores.logged.createLoggedModel(CreateLoggedModel(experimentId: "0", name: "m")).info.modelId
             try await stores.logged.setLoggedModelTags(id: id, tags: [KeyValue(key: "a", value: "1"), KeyValue(key: "b", value: "2")])
             try await stores.logged.setLoggedModelTags(id: id, tags: [KeyValue(key: "a", value: "3")])
-            #expect(try await stores.logged.getLoggedModel(id: id, allowDeleted: false).info.tags == [KeyValue(key: "a", value: "3"), KeyValue(key: "b", value: "2")])
+            #expect(
+                try await stores.logged.getLoggedModel(id: id, allowDeleted: false).info.tags == [
+                    KeyValue(key: "a", value: "3"), KeyValue(key: "b", value: "2"),
+                ])
             try await stores.logged.deleteLoggedModelTag(id: id, key: "a")
             await expectCairnError(.resourceDoesNotExist) { try await stores.logged.deleteLoggedModelTag(id: id, key: "a") }
-            await expectCairnError(.resourceDoesNotExist) { try await stores.logged.setLoggedModelTags(id: "m-missing", tags: [KeyValue(key: "a", value: "1")]) }
-            await expectCairnError(.invalidParameterValue) { try await stores.logged.setLoggedModelTags(id: id, tags: [KeyValue(key: "../x", value: "1")]) }
+            await expectCairnError(.resourceDoesNotExist) {
+                try await stores.logged.setLoggedModelTags(id: "m-missing", tags: [KeyValue(key: "a", value: "1")])
+            }
+            await expectCairnError(.invalidParameterValue) {
+                try await stores.logged.setLoggedModelTags(id: id, tags: [KeyValue(key: "../x", value: "1")])
+            }
 
             let params = (0..<250).map { KeyValue(key: "p\($0)", value: "\($0)") }
             for start in stride(from: 0, to: params.count, by: 100) {
                 try await stores.logged.logLoggedModelParams(id: id, params: Array(params[start..<min(start + 100, params.count)]))
             }
             try await stores.logged.logLoggedModelParams(id: id, params: [KeyValue(key: "p1", value: "1")])
-            await expectCairnError(.invalidParameterValue) { try await stores.logged.logLoggedModelParams(id: id, params: [KeyValue(key: "p1", value: "changed")]) }
+            await expectCairnError(.invalidParameterValue) {
+                try await stores.logged.logLoggedModelParams(id: id, params: [KeyValue(key: "p1", value: "changed")])
+            }
             #expect(try await stores.logged.getLoggedModel(id: id, allowDeleted: false).data.params.count == 250)
         }
     }
@@ -79,14 +103,18 @@ import Testing
         try await RegistryFixture.with { stores in
             let run = try await stores.tracking.createRun(CreateRun(experimentId: "0", userId: "u", runName: "r", startTime: 1, tags: []))
             let runId = run.info.runId
-            let id = try await stores.logged.createLoggedModel(CreateLoggedModel(experimentId: "0", name: "m", sourceRunId: runId)).info.modelId
-            try await stores.tracking.logBatch(runId: runId, metrics: [Metric(key: "loss", value: 1.5, timestamp: 10, step: 0)], params: [], tags: [])
+            let id = try await stores.logged.createLoggedModel(CreateLoggedModel(experimentId: "0", name: "m", sourceRunId: runId)).info
+                .modelId
+            try await stores.tracking.logBatch(
+                runId: runId, metrics: [Metric(key: "loss", value: 1.5, timestamp: 10, step: 0)], params: [], tags: [])
             // The client re-logs the run's metrics with the model id after logging a model.
-            try await stores.tracking.logBatch(runId: runId, metrics: [
-                Metric(key: "loss", value: 1.5, timestamp: 10, step: 0, modelId: id),
-                Metric(key: "loss", value: 1.5, timestamp: 10, step: 0, modelId: id),
-                Metric(key: "acc", value: .nan, timestamp: 11, step: 1, modelId: id, datasetName: "train", datasetDigest: "abc"),
-            ], params: [], tags: [])
+            try await stores.tracking.logBatch(
+                runId: runId,
+                metrics: [
+                    Metric(key: "loss", value: 1.5, timestamp: 10, step: 0, modelId: id),
+                    Metric(key: "loss", value: 1.5, timestamp: 10, step: 0, modelId: id),
+                    Metric(key: "acc", value: .nan, timestamp: 11, step: 1, modelId: id, datasetName: "train", datasetDigest: "abc"),
+                ], params: [], tags: [])
             let metrics = try await stores.logged.getLoggedModel(id: id, allowDeleted: false).data.metrics
             #expect(metrics.count == 2)
             #expect(metrics[0].key == "acc" && metrics[0].value.isNaN && metrics[0].datasetName == "train" && metrics[0].runId == runId)
@@ -102,14 +130,19 @@ import Testing
             let run = try await stores.tracking.createRun(CreateRun(experimentId: "0", userId: "u", runName: "r", startTime: 1, tags: []))
             var ids: [String: String] = [:]
             for (name, experiment, accuracy) in [("a", "0", 0.9), ("b", "0", 0.5), ("c", other, 0.7), ("d", "0", Double.nan)] {
-                let model = try await stores.logged.createLoggedModel(CreateLoggedModel(
-                    experimentId: experiment, name: name, modelType: name == "a" ? "special" : "",
-                    params: [KeyValue(key: "p", value: name)], tags: [KeyValue(key: "t", value: name == "b" ? "x" : "y")]
-                ))
+                let model = try await stores.logged.createLoggedModel(
+                    CreateLoggedModel(
+                        experimentId: experiment, name: name, modelType: name == "a" ? "special" : "",
+                        params: [KeyValue(key: "p", value: name)], tags: [KeyValue(key: "t", value: name == "b" ? "x" : "y")]
+                    ))
                 ids[name] = model.info.modelId
-                try await stores.tracking.logBatch(runId: run.info.runId, metrics: [
-                    Metric(key: "acc", value: accuracy, timestamp: 5, step: 0, modelId: model.info.modelId, datasetName: name == "c" ? "eval" : "train")
-                ], params: [], tags: [])
+                try await stores.tracking.logBatch(
+                    runId: run.info.runId,
+                    metrics: [
+                        Metric(
+                            key: "acc", value: accuracy, timestamp: 5, step: 0, modelId: model.info.modelId,
+                            datasetName: name == "c" ? "eval" : "train")
+                    ], params: [], tags: [])
             }
             _ = try await stores.logged.createLoggedModel(CreateLoggedModel(experimentId: "0", name: "e"))
             _ = try await stores.logged.finalizeLoggedModel(id: ids["a"]!, status: .ready)
@@ -119,10 +152,11 @@ import Testing
                 _ filter: String = "", experiments: [String] = ["0", other], datasets: [LoggedModelDatasetFilter] = [],
                 order: [LoggedModelOrder] = [], max: Int = 50, token: String? = nil
             ) async throws -> Page<LoggedModel> {
-                try await stores.logged.searchLoggedModels(LoggedModelSearch(
-                    experimentIds: experiments, filter: try SearchFilter.parse(filter, for: .loggedModels),
-                    datasets: datasets, orderBy: order, maxResults: max, pageToken: token
-                ))
+                try await stores.logged.searchLoggedModels(
+                    LoggedModelSearch(
+                        experimentIds: experiments, filter: try SearchFilter.parse(filter, for: .loggedModels),
+                        datasets: datasets, orderBy: order, maxResults: max, pageToken: token
+                    ))
             }
             func names(_ page: Page<LoggedModel>) -> [String] { page.items.map(\.info.name) }
             func order(_ field: String, _ ascending: Bool = true, dataset: String? = nil) throws -> LoggedModelOrder {

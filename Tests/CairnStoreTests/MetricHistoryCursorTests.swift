@@ -1,5 +1,6 @@
 import CairnCore
 import Testing
+
 @testable import CairnStore
 
 /// A metric history is read in bounded chunks, in MLflow's order, with the same pages and
@@ -67,10 +68,13 @@ import Testing
                     var token: String?
                     var offset = 0
                     repeat {
-                        var cursor = try store.metricHistory(runId: runId, key: "m", maxResults: pageSize, pageToken: token, chunkSize: chunkSize)
+                        var cursor = try store.metricHistory(
+                            runId: runId, key: "m", maxResults: pageSize, pageToken: token, chunkSize: chunkSize)
                         var page: [Metric] = []
                         while let chunk = try await cursor.next() { page += chunk }
-                        #expect(page.elementsEqual(expected[offset..<min(offset + pageSize, expected.count)]), "chunk \(chunkSize), page \(pageSize), offset \(offset)")
+                        #expect(
+                            page.elementsEqual(expected[offset..<min(offset + pageSize, expected.count)]),
+                            "chunk \(chunkSize), page \(pageSize), offset \(offset)")
                         offset += page.count
                         collected += page
                         token = cursor.nextPageToken
@@ -87,7 +91,8 @@ import Testing
             let (runId, _) = try await logged(store)
             var unknown = try store.metricHistory(runId: "deadbeef", key: "m", maxResults: nil, pageToken: nil, chunkSize: 8)
             #expect(try await unknown.next() == nil)
-            var past = try store.metricHistory(runId: runId, key: "m", maxResults: 5, pageToken: PageToken.encode(offset: 10_000), chunkSize: 8)
+            var past = try store.metricHistory(
+                runId: runId, key: "m", maxResults: 5, pageToken: PageToken.encode(offset: 10_000), chunkSize: 8)
             #expect(try await past.next() == nil)
             #expect(past.nextPageToken == nil)
             #expect(throws: CairnError.self) { _ = try store.metricHistory(runId: runId, key: "m", maxResults: 0, pageToken: nil) }

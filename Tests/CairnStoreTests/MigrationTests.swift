@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SQLKit
 import Testing
+
 @testable import CairnStore
 
 /// Two servers starting at once on one database migrate one after the other, and a unique
@@ -10,7 +11,9 @@ import Testing
 struct MigrationTests {
     static func appliedVersions(_ database: any MetadataDatabase) async throws -> [Int] {
         try await database.read { sql in
-            try await sql.raw("SELECT version FROM cairn_migrations ORDER BY version").all().map { try $0.decode(column: "version", as: Int.self) }
+            try await sql.raw("SELECT version FROM cairn_migrations ORDER BY version").all().map {
+                try $0.decode(column: "version", as: Int.self)
+            }
         }
     }
 
@@ -58,10 +61,12 @@ struct MigrationTests {
     /// A raw duplicate of a unique column, as a lost race would write it.
     static func expectDuplicateMapped(_ database: any MetadataDatabase) async throws {
         let insert: @Sendable (any SQLDatabase) async throws -> Void = { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
                 VALUES (\(bind: Int64.random(in: 1000...1_000_000)), 'twice', 'x', 'active', 1, 1)
-                """).run()
+                """
+            ).run()
         }
         try await database.transaction(insert)
         await expectCairnError(.resourceAlreadyExists) { try await database.transaction(insert) }

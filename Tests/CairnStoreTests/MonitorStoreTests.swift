@@ -3,13 +3,17 @@ import Foundation
 import Logging
 import SQLKit
 import Testing
+
 @testable import CairnStore
 
 /// The monitor store's behaviour, written once against the protocol and run on SQLite here
 /// and on PostgreSQL in `PostgresStoreTests` when a server is configured.
 enum MonitorStoreScenarios {
-    static func monitor(_ id: String, name: String, model: String = "churn", alias: String? = nil, spec: String = #"{"v":1}"#, time: Int64 = 100) -> StoredMonitor {
-        StoredMonitor(id: id, name: name, modelName: model, alias: alias, spec: spec, creationTime: time, lastUpdateTime: time, lastRunTime: nil)
+    static func monitor(
+        _ id: String, name: String, model: String = "churn", alias: String? = nil, spec: String = #"{"v":1}"#, time: Int64 = 100
+    ) -> StoredMonitor {
+        StoredMonitor(
+            id: id, name: name, modelName: model, alias: alias, spec: spec, creationTime: time, lastUpdateTime: time, lastRunTime: nil)
     }
 
     static func transition(_ check: String, firing: Bool, value: Double? = 1) -> AlertTransition {
@@ -79,7 +83,9 @@ enum MonitorStoreScenarios {
     static func duplicateNamesChangeNothing(_ store: any MonitorStore) async throws {
         try await store.createMonitor(monitor("one", name: "watch", spec: #"{"first":true}"#))
         try await store.createMonitor(monitor("two", name: "other"))
-        await expectCairnError(.resourceAlreadyExists) { try await store.createMonitor(monitor("three", name: "watch", spec: #"{"second":true}"#)) }
+        await expectCairnError(.resourceAlreadyExists) {
+            try await store.createMonitor(monitor("three", name: "watch", spec: #"{"second":true}"#))
+        }
         #expect(try await store.listMonitors().map(\.id) == ["two", "one"])
         #expect(try await store.getMonitor(idOrName: "watch").spec == #"{"first":true}"#)
         await expectCairnError(.resourceDoesNotExist) { _ = try await store.getMonitor(idOrName: "three") }
@@ -100,7 +106,10 @@ enum MonitorStoreScenarios {
         // First evaluation: two checks start firing, one is fine.
         let opened = try await store.recordEvaluation(
             monitorID: "m1", modelName: "churn", modelVersion: "3",
-            results: [transition("feature_drift", firing: true, value: 0.75), transition("error_rate", firing: true, value: .nan), transition("latency_p99", firing: false)],
+            results: [
+                transition("feature_drift", firing: true, value: 0.75), transition("error_rate", firing: true, value: .nan),
+                transition("latency_p99", firing: false),
+            ],
             webhooks: hooks, maxAttempts: 4, payload: payload, at: 1_000)
         #expect(opened.map(\.check) == ["feature_drift", "error_rate"])
         #expect(opened.allSatisfy { $0.state == .firing && $0.firedAt == 1_000 && $0.resolvedAt == nil })
@@ -131,7 +140,10 @@ enum MonitorStoreScenarios {
         // Second: drift still fires (no new alert, nothing queued), errors stop (resolved).
         let second = try await store.recordEvaluation(
             monitorID: "m1", modelName: "churn", modelVersion: "3",
-            results: [transition("feature_drift", firing: true), transition("error_rate", firing: false), transition("latency_p99", firing: false)],
+            results: [
+                transition("feature_drift", firing: true), transition("error_rate", firing: false),
+                transition("latency_p99", firing: false),
+            ],
             webhooks: hooks, maxAttempts: 4, payload: payload, at: 2_000)
         #expect(second.count == 1)
         #expect(second.first?.id == errors.id)
@@ -141,7 +153,10 @@ enum MonitorStoreScenarios {
         #expect(try await store.listDeliveries(alertID: drift.id).count == 2)
         let errorDeliveries = try await store.listDeliveries(alertID: errors.id)
         #expect(errorDeliveries.map(\.event) == ["alert.firing", "alert.firing", "alert.resolved", "alert.resolved"])
-        #expect(errorDeliveries.filter { $0.event == "alert.resolved" }.allSatisfy { $0.payload == "alert.resolved|error_rate|resolved" && $0.nextAttemptTime == 2_000 })
+        #expect(
+            errorDeliveries.filter { $0.event == "alert.resolved" }.allSatisfy {
+                $0.payload == "alert.resolved|error_rate|resolved" && $0.nextAttemptTime == 2_000
+            })
 
         let firing = try await store.listAlerts(monitorID: "m1", state: .firing, limit: 10)
         #expect(firing.map(\.id) == [drift.id])
@@ -170,7 +185,8 @@ enum MonitorStoreScenarios {
 
         // An evaluation with no results still stamps the run, and resolves what still fired.
         let emptied = try await store.recordEvaluation(
-            monitorID: "m1", modelName: "churn", modelVersion: nil, results: [], webhooks: hooks, maxAttempts: 1, payload: payload, at: 4_000)
+            monitorID: "m1", modelName: "churn", modelVersion: nil, results: [], webhooks: hooks, maxAttempts: 1, payload: payload,
+            at: 4_000)
         #expect(emptied.map(\.check) == ["error_rate"] && emptied.allSatisfy { $0.state == .resolved })
         #expect(try await store.getMonitor(idOrName: "m1").lastRunTime == 4_000)
 
@@ -188,7 +204,8 @@ enum MonitorStoreScenarios {
             monitorID: "m1", modelName: "churn", modelVersion: "1", results: [transition("feature_drift", firing: true)],
             webhooks: ["https://a.example/x", "https://b.example/y"], maxAttempts: 3, payload: payload, at: 1_000)
         let second = try await store.recordEvaluation(
-            monitorID: "m1", modelName: "churn", modelVersion: "1", results: [transition("feature_drift", firing: true), transition("error_rate", firing: true)],
+            monitorID: "m1", modelName: "churn", modelVersion: "1",
+            results: [transition("feature_drift", firing: true), transition("error_rate", firing: true)],
             webhooks: ["https://a.example/x"], maxAttempts: 3, payload: payload, at: 2_000)
         let alert = try #require(first.first)
         try #require(second.count == 1)
@@ -264,7 +281,8 @@ enum MonitorStoreScenarios {
 
         // More ids than one statement may bind: every chunk is asked.
         let ids = (0..<1_234).map { "req-\($0)" }
-        try await store.putFeedback(ids.enumerated().filter { $0.offset % 3 == 0 }.map { Feedback(requestID: $0.element, labels: "[\($0.offset)]") }, at: 4)
+        try await store.putFeedback(
+            ids.enumerated().filter { $0.offset % 3 == 0 }.map { Feedback(requestID: $0.element, labels: "[\($0.offset)]") }, at: 4)
         let found = try await store.feedback(requestIDs: ids + ["r1"])
         #expect(found.count == 412 + 1)
         #expect(found["req-0"] == "[0]")

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SQLKit
 import Testing
+
 @testable import CairnStore
 
 /// The same migrations and store code on PostgreSQL. Runs when CAIRN_TEST_POSTGRES_URL names
@@ -42,15 +43,20 @@ struct PostgresStoreTests {
             #expect(history.items.first?.value.isNaN == true)
             #expect(history.nextPageToken != nil)
 
-            let page = try await store.searchRuns(RunSearch(
-                experimentIds: [experimentId],
-                filter: try SearchFilter.parse("metrics.m > 0.1 and params.p = 'a' and tags.t LIKE 'x%' and attributes.run_name ILIKE 'R'", for: .runs),
-                orderBy: try OrderByClause.parseList(["metrics.m DESC"], for: .runs), viewType: .activeOnly, maxResults: 10, pageToken: nil
-            ))
+            let page = try await store.searchRuns(
+                RunSearch(
+                    experimentIds: [experimentId],
+                    filter: try SearchFilter.parse(
+                        "metrics.m > 0.1 and params.p = 'a' and tags.t LIKE 'x%' and attributes.run_name ILIKE 'R'", for: .runs),
+                    orderBy: try OrderByClause.parseList(["metrics.m DESC"], for: .runs), viewType: .activeOnly, maxResults: 10,
+                    pageToken: nil
+                ))
             #expect(page.items.map(\.info.runId) == [run.info.runId])
-            let experiments = try await store.searchExperiments(ExperimentSearch(
-                filter: try SearchFilter.parse("tags.k = 'v'", for: .experiments), orderBy: [], viewType: .all, maxResults: 10, pageToken: nil
-            ))
+            let experiments = try await store.searchExperiments(
+                ExperimentSearch(
+                    filter: try SearchFilter.parse("tags.k = 'v'", for: .experiments), orderBy: [], viewType: .all, maxResults: 10,
+                    pageToken: nil
+                ))
             #expect(experiments.items.map(\.name) == ["pg"])
         }
     }
@@ -75,30 +81,41 @@ struct PostgresStoreTests {
             let logged = SQLLoggedModelStore(database: database)
 
             let run = try await tracking.createRun(CreateRun(experimentId: "0", userId: "u", runName: "r", startTime: 1, tags: []))
-            let model = try await logged.createLoggedModel(CreateLoggedModel(
-                experimentId: "0", name: "clf", sourceRunId: run.info.runId, params: [KeyValue(key: "a", value: "1")], tags: [KeyValue(key: "t", value: "v")]
-            ))
+            let model = try await logged.createLoggedModel(
+                CreateLoggedModel(
+                    experimentId: "0", name: "clf", sourceRunId: run.info.runId, params: [KeyValue(key: "a", value: "1")],
+                    tags: [KeyValue(key: "t", value: "v")]
+                ))
             let modelId = model.info.modelId
-            try await tracking.logBatch(runId: run.info.runId, metrics: [Metric(key: "acc", value: 0.8, timestamp: 1, step: 0)], params: [], tags: [])
-            try await tracking.logBatch(runId: run.info.runId, metrics: [
-                Metric(key: "acc", value: 0.8, timestamp: 1, step: 0, modelId: modelId),
-                Metric(key: "acc", value: 0.8, timestamp: 1, step: 0, modelId: modelId),
-            ], params: [], tags: [])
+            try await tracking.logBatch(
+                runId: run.info.runId, metrics: [Metric(key: "acc", value: 0.8, timestamp: 1, step: 0)], params: [], tags: [])
+            try await tracking.logBatch(
+                runId: run.info.runId,
+                metrics: [
+                    Metric(key: "acc", value: 0.8, timestamp: 1, step: 0, modelId: modelId),
+                    Metric(key: "acc", value: 0.8, timestamp: 1, step: 0, modelId: modelId),
+                ], params: [], tags: [])
             _ = try await logged.finalizeLoggedModel(id: modelId, status: .ready)
             try await logged.setLoggedModelTags(id: modelId, tags: [KeyValue(key: "t", value: "w")])
             let fetched = try await logged.getLoggedModel(id: modelId, allowDeleted: false)
             #expect(fetched.data.metrics.map(\.value) == [0.8])
             #expect(fetched.info.tags == [KeyValue(key: "t", value: "w")])
-            let found = try await logged.searchLoggedModels(LoggedModelSearch(
-                experimentIds: ["0"], filter: try SearchFilter.parse("metrics.acc > 0.5 AND params.a = '1' AND status = 'READY'", for: .loggedModels),
-                orderBy: [LoggedModelOrder(clause: try OrderByClause.loggedModelField("metrics.acc", ascending: false))]
-            ))
+            let found = try await logged.searchLoggedModels(
+                LoggedModelSearch(
+                    experimentIds: ["0"],
+                    filter: try SearchFilter.parse("metrics.acc > 0.5 AND params.a = '1' AND status = 'READY'", for: .loggedModels),
+                    orderBy: [LoggedModelOrder(clause: try OrderByClause.loggedModelField("metrics.acc", ascending: false))]
+                ))
             #expect(found.items.map(\.info.modelId) == [modelId])
 
             _ = try await registry.createRegisteredModel(name: "m", tags: [KeyValue(key: "k", value: "v")], description: "d")
-            await expectCairnError(.resourceAlreadyExists) { _ = try await registry.createRegisteredModel(name: "m", tags: [], description: nil) }
-            _ = try await registry.createRegisteredModel(name: "prompt", tags: [KeyValue(key: "mlflow.prompt.is_prompt", value: "true")], description: nil)
-            let version = try await registry.createModelVersion(CreateModelVersion(name: "m", source: "models:/\(modelId)", tags: [KeyValue(key: "vt", value: "1")], modelId: modelId))
+            await expectCairnError(.resourceAlreadyExists) {
+                _ = try await registry.createRegisteredModel(name: "m", tags: [], description: nil)
+            }
+            _ = try await registry.createRegisteredModel(
+                name: "prompt", tags: [KeyValue(key: "mlflow.prompt.is_prompt", value: "true")], description: nil)
+            let version = try await registry.createModelVersion(
+                CreateModelVersion(name: "m", source: "models:/\(modelId)", tags: [KeyValue(key: "vt", value: "1")], modelId: modelId))
             #expect(version.version == "1" && version.runId == run.info.runId)
             _ = try await registry.createModelVersion(CreateModelVersion(name: "m", source: "models:/m/1"))
             try await registry.setRegisteredModelAlias(name: "m", alias: "champion", version: "1")
@@ -112,14 +129,16 @@ struct PostgresStoreTests {
             #expect(try await registry.getModelVersion(name: "n", alias: "champion").version == "2")
             #expect(try await registry.getModelVersionDownloadUri(name: "n", version: "2") == model.info.artifactUri)
 
-            let models = try await registry.searchRegisteredModels(RegisteredModelSearch(
-                filter: try SearchFilter.parse("name ILIKE 'N%' AND tag.`mlflow.prompt.is_prompt` != 'true'", for: .registeredModels)
-            ))
+            let models = try await registry.searchRegisteredModels(
+                RegisteredModelSearch(
+                    filter: try SearchFilter.parse("name ILIKE 'N%' AND tag.`mlflow.prompt.is_prompt` != 'true'", for: .registeredModels)
+                ))
             #expect(models.items.map(\.name) == ["n"])
-            let versions = try await registry.searchModelVersions(ModelVersionSearch(
-                filter: try SearchFilter.parse("name = 'n' AND version_number >= 1", for: .modelVersions),
-                orderBy: try OrderByClause.parseList(["version_number ASC"], for: .modelVersions)
-            ))
+            let versions = try await registry.searchModelVersions(
+                ModelVersionSearch(
+                    filter: try SearchFilter.parse("name = 'n' AND version_number >= 1", for: .modelVersions),
+                    orderBy: try OrderByClause.parseList(["version_number ASC"], for: .modelVersions)
+                ))
             #expect(versions.items.map(\.version) == ["1", "2"])
 
             try await registry.deleteModelVersion(name: "n", version: "2")

@@ -1,6 +1,7 @@
 import CairnCore
 import Synchronization
 import Testing
+
 @testable import CairnStore
 
 /// The tracking, registry and logged-model stores over one migrated SQLite database, with a
@@ -56,26 +57,36 @@ struct RegistryFixture {
                 }
             }
             await expectCairnError(.invalidParameterValue) {
-                _ = try await stores.registry.createRegisteredModel(name: "m", tags: [KeyValue(key: "bad key!", value: "v")], description: nil)
+                _ = try await stores.registry.createRegisteredModel(
+                    name: "m", tags: [KeyValue(key: "bad key!", value: "v")], description: nil)
             }
             await expectCairnError(.invalidParameterValue) {
-                _ = try await stores.registry.createRegisteredModel(name: "m", tags: [KeyValue(key: "k", value: String(repeating: "x", count: 100_001))], description: nil)
+                _ = try await stores.registry.createRegisteredModel(
+                    name: "m", tags: [KeyValue(key: "k", value: String(repeating: "x", count: 100_001))], description: nil)
             }
             // Nothing was created by the refused requests.
             #expect(try await stores.registry.searchRegisteredModels(RegisteredModelSearch()).items.isEmpty)
-            _ = try await stores.registry.createRegisteredModel(name: "m", tags: [KeyValue(key: "k", value: String(repeating: "x", count: 100_000))], description: nil)
+            _ = try await stores.registry.createRegisteredModel(
+                name: "m", tags: [KeyValue(key: "k", value: String(repeating: "x", count: 100_000))], description: nil)
         }
     }
 
     @Test func renameMovesVersionsAliasesAndTags() async throws {
         try await RegistryFixture.with { stores in
             _ = try await stores.registry.createRegisteredModel(name: "old", tags: [KeyValue(key: "k", value: "v")], description: nil)
-            _ = try await stores.registry.createModelVersion(CreateModelVersion(name: "old", source: "s3://bucket/m", tags: [KeyValue(key: "vt", value: "1")]))
+            _ = try await stores.registry.createModelVersion(
+                CreateModelVersion(name: "old", source: "s3://bucket/m", tags: [KeyValue(key: "vt", value: "1")]))
             try await stores.registry.setRegisteredModelAlias(name: "old", alias: "champion", version: "1")
             _ = try await stores.registry.createRegisteredModel(name: "taken", tags: [], description: nil)
-            await expectCairnError(.resourceAlreadyExists) { _ = try await stores.registry.renameRegisteredModel(name: "old", newName: "taken") }
-            await expectCairnError(.resourceDoesNotExist) { _ = try await stores.registry.renameRegisteredModel(name: "missing", newName: "x") }
-            await expectCairnError(.invalidParameterValue) { _ = try await stores.registry.renameRegisteredModel(name: "old", newName: "a/b") }
+            await expectCairnError(.resourceAlreadyExists) {
+                _ = try await stores.registry.renameRegisteredModel(name: "old", newName: "taken")
+            }
+            await expectCairnError(.resourceDoesNotExist) {
+                _ = try await stores.registry.renameRegisteredModel(name: "missing", newName: "x")
+            }
+            await expectCairnError(.invalidParameterValue) {
+                _ = try await stores.registry.renameRegisteredModel(name: "old", newName: "a/b")
+            }
 
             let renamed = try await stores.registry.renameRegisteredModel(name: "old", newName: "new")
             #expect(renamed.name == "new")
@@ -122,7 +133,9 @@ struct RegistryFixture {
             try await stores.registry.deleteRegisteredModelTag(name: "m", key: "k")
             try await stores.registry.deleteRegisteredModelTag(name: "m", key: "k")
             #expect(try await stores.registry.getRegisteredModel(name: "m").tags.isEmpty)
-            await expectCairnError(.resourceDoesNotExist) { try await stores.registry.setRegisteredModelTag(name: "x", tag: KeyValue(key: "k", value: "v")) }
+            await expectCairnError(.resourceDoesNotExist) {
+                try await stores.registry.setRegisteredModelTag(name: "x", tag: KeyValue(key: "k", value: "v"))
+            }
             await expectCairnError(.resourceDoesNotExist) { try await stores.registry.deleteRegisteredModelTag(name: "x", key: "k") }
         }
     }
@@ -130,7 +143,9 @@ struct RegistryFixture {
     @Test func aliasesMoveAndFollowTheirRules() async throws {
         try await RegistryFixture.with { stores in
             _ = try await stores.registry.createRegisteredModel(name: "m", tags: [], description: nil)
-            for index in 1...3 { _ = try await stores.registry.createModelVersion(CreateModelVersion(name: "m", source: "s3://b/\(index)")) }
+            for index in 1...3 {
+                _ = try await stores.registry.createModelVersion(CreateModelVersion(name: "m", source: "s3://b/\(index)"))
+            }
             try await stores.registry.setRegisteredModelAlias(name: "m", alias: "champion", version: "1")
             try await stores.registry.setRegisteredModelAlias(name: "m", alias: "champion", version: "2")
             #expect(try await stores.registry.getModelVersion(name: "m", alias: "champion").version == "2")
@@ -138,14 +153,24 @@ struct RegistryFixture {
             #expect(try await stores.registry.getModelVersion(name: "m", alias: "LATEST").version == "3")
 
             for reserved in ["latest", "Latest", "v1", "V22"] {
-                await expectCairnError(.invalidParameterValue) { try await stores.registry.setRegisteredModelAlias(name: "m", alias: reserved, version: "1") }
+                await expectCairnError(.invalidParameterValue) {
+                    try await stores.registry.setRegisteredModelAlias(name: "m", alias: reserved, version: "1")
+                }
             }
             for bad in ["", "has space", "a.b", String(repeating: "a", count: 256)] {
-                await expectCairnError(.invalidParameterValue) { try await stores.registry.setRegisteredModelAlias(name: "m", alias: bad, version: "1") }
+                await expectCairnError(.invalidParameterValue) {
+                    try await stores.registry.setRegisteredModelAlias(name: "m", alias: bad, version: "1")
+                }
             }
-            await expectCairnError(.invalidParameterValue) { try await stores.registry.setRegisteredModelAlias(name: "m", alias: "a", version: "one") }
-            await expectCairnError(.resourceDoesNotExist) { try await stores.registry.setRegisteredModelAlias(name: "m", alias: "a", version: "9") }
-            await expectCairnError(.resourceDoesNotExist) { try await stores.registry.setRegisteredModelAlias(name: "x", alias: "a", version: "1") }
+            await expectCairnError(.invalidParameterValue) {
+                try await stores.registry.setRegisteredModelAlias(name: "m", alias: "a", version: "one")
+            }
+            await expectCairnError(.resourceDoesNotExist) {
+                try await stores.registry.setRegisteredModelAlias(name: "m", alias: "a", version: "9")
+            }
+            await expectCairnError(.resourceDoesNotExist) {
+                try await stores.registry.setRegisteredModelAlias(name: "x", alias: "a", version: "1")
+            }
             // An unknown alias is a 400 (MLflow's answer), an unknown model a 404.
             await expectCairnError(.invalidParameterValue) { _ = try await stores.registry.getModelVersion(name: "m", alias: "nope") }
             await expectCairnError(.resourceDoesNotExist) { _ = try await stores.registry.getModelVersion(name: "x", alias: "nope") }
@@ -153,7 +178,9 @@ struct RegistryFixture {
             try await stores.registry.deleteRegisteredModelAlias(name: "m", alias: "champion")
             try await stores.registry.deleteRegisteredModelAlias(name: "m", alias: "champion")
             await expectCairnError(.invalidParameterValue) { _ = try await stores.registry.getModelVersion(name: "m", alias: "champion") }
-            await expectCairnError(.resourceDoesNotExist) { try await stores.registry.deleteRegisteredModelAlias(name: "x", alias: "champion") }
+            await expectCairnError(.resourceDoesNotExist) {
+                try await stores.registry.deleteRegisteredModelAlias(name: "x", alias: "champion")
+            }
         }
     }
 }
@@ -163,7 +190,9 @@ struct RegistryFixture {
         try await RegistryFixture.with { stores in
             _ = try await stores.registry.createRegisteredModel(name: "a", tags: [], description: nil)
             _ = try await stores.registry.createRegisteredModel(name: "b", tags: [], description: nil)
-            let a1 = try await stores.registry.createModelVersion(CreateModelVersion(name: "a", source: "s3://x/1", tags: [KeyValue(key: "t", value: "v")], runLink: "link", description: "desc"))
+            let a1 = try await stores.registry.createModelVersion(
+                CreateModelVersion(
+                    name: "a", source: "s3://x/1", tags: [KeyValue(key: "t", value: "v")], runLink: "link", description: "desc"))
             #expect(a1.version == "1" && a1.status == .ready && a1.currentStage == .none)
             #expect(a1.description == "desc" && a1.runLink == "link" && a1.tags == [KeyValue(key: "t", value: "v")])
             #expect(try await stores.registry.createModelVersion(CreateModelVersion(name: "a", source: "s3://x/2")).version == "2")
@@ -175,7 +204,9 @@ struct RegistryFixture {
             #expect(try await stores.registry.getRegisteredModel(name: "a").aliases.isEmpty)
             // A deleted number is never reused.
             #expect(try await stores.registry.createModelVersion(CreateModelVersion(name: "a", source: "s3://x/4")).version == "3")
-            await expectCairnError(.resourceDoesNotExist) { _ = try await stores.registry.createModelVersion(CreateModelVersion(name: "zz", source: "s3://x/1")) }
+            await expectCairnError(.resourceDoesNotExist) {
+                _ = try await stores.registry.createModelVersion(CreateModelVersion(name: "zz", source: "s3://x/1"))
+            }
             await expectCairnError(.invalidParameterValue) { _ = try await stores.registry.getModelVersion(name: "a", version: "1.0") }
         }
     }
@@ -183,25 +214,44 @@ struct RegistryFixture {
     @Test func updateTransitionAndLatestVersions() async throws {
         try await RegistryFixture.with { stores in
             _ = try await stores.registry.createRegisteredModel(name: "m", tags: [], description: nil)
-            for index in 1...4 { _ = try await stores.registry.createModelVersion(CreateModelVersion(name: "m", source: "s3://x/\(index)")) }
+            for index in 1...4 {
+                _ = try await stores.registry.createModelVersion(CreateModelVersion(name: "m", source: "s3://x/\(index)"))
+            }
             let updated = try await stores.registry.updateModelVersion(name: "m", version: "1", description: "hello")
             #expect(updated.description == "hello")
             #expect(try await stores.registry.updateModelVersion(name: "m", version: "1", description: nil).description == nil)
 
-            #expect(try await stores.registry.transitionModelVersionStage(name: "m", version: "1", stage: "production", archiveExistingVersions: false).currentStage == .production)
-            _ = try await stores.registry.transitionModelVersionStage(name: "m", version: "2", stage: "STAGING", archiveExistingVersions: false)
-            _ = try await stores.registry.transitionModelVersionStage(name: "m", version: "3", stage: "Production", archiveExistingVersions: true)
+            #expect(
+                try await stores.registry.transitionModelVersionStage(
+                    name: "m", version: "1", stage: "production", archiveExistingVersions: false
+                ).currentStage == .production)
+            _ = try await stores.registry.transitionModelVersionStage(
+                name: "m", version: "2", stage: "STAGING", archiveExistingVersions: false)
+            _ = try await stores.registry.transitionModelVersionStage(
+                name: "m", version: "3", stage: "Production", archiveExistingVersions: true)
             #expect(try await stores.registry.getModelVersion(name: "m", version: "1").currentStage == .archived)
             #expect(try await stores.registry.getModelVersion(name: "m", version: "2").currentStage == .staging)
-            await expectCairnError(.invalidParameterValue) { _ = try await stores.registry.transitionModelVersionStage(name: "m", version: "4", stage: "Prod", archiveExistingVersions: false) }
-            await expectCairnError(.invalidParameterValue) { _ = try await stores.registry.transitionModelVersionStage(name: "m", version: "4", stage: "Archived", archiveExistingVersions: true) }
-            await expectCairnError(.resourceDoesNotExist) { _ = try await stores.registry.transitionModelVersionStage(name: "m", version: "9", stage: "Staging", archiveExistingVersions: true) }
+            await expectCairnError(.invalidParameterValue) {
+                _ = try await stores.registry.transitionModelVersionStage(
+                    name: "m", version: "4", stage: "Prod", archiveExistingVersions: false)
+            }
+            await expectCairnError(.invalidParameterValue) {
+                _ = try await stores.registry.transitionModelVersionStage(
+                    name: "m", version: "4", stage: "Archived", archiveExistingVersions: true)
+            }
+            await expectCairnError(.resourceDoesNotExist) {
+                _ = try await stores.registry.transitionModelVersionStage(
+                    name: "m", version: "9", stage: "Staging", archiveExistingVersions: true)
+            }
             // The refused transition archived nothing.
             #expect(try await stores.registry.getModelVersion(name: "m", version: "2").currentStage == .staging)
 
             let all = try await stores.registry.getLatestVersions(name: "m", stages: [])
             #expect(Set(all.map { "\($0.currentStage.rawValue)=\($0.version)" }) == ["Archived=1", "Staging=2", "Production=3", "None=4"])
-            #expect(try await stores.registry.getLatestVersions(name: "m", stages: ["production", "Staging"]).map(\.version).sorted() == ["2", "3"])
+            #expect(
+                try await stores.registry.getLatestVersions(name: "m", stages: ["production", "Staging"]).map(\.version).sorted() == [
+                    "2", "3",
+                ])
             #expect(try await stores.registry.getRegisteredModel(name: "m").latestVersions.count == 4)
             await expectCairnError(.invalidParameterValue) { _ = try await stores.registry.getLatestVersions(name: "m", stages: ["bogus"]) }
             await expectCairnError(.resourceDoesNotExist) { _ = try await stores.registry.getLatestVersions(name: "x", stages: []) }
@@ -211,37 +261,54 @@ struct RegistryFixture {
     @Test func sourcesAreResolvedAndChecked() async throws {
         try await RegistryFixture.with { stores in
             let experiment = try await stores.tracking.createExperiment(name: "e", artifactLocation: nil, tags: [])
-            let run = try await stores.tracking.createRun(CreateRun(experimentId: experiment, userId: "u", runName: "r", startTime: 1, tags: []))
+            let run = try await stores.tracking.createRun(
+                CreateRun(experimentId: experiment, userId: "u", runName: "r", startTime: 1, tags: []))
             let runId = run.info.runId
-            let model = try await stores.logged.createLoggedModel(CreateLoggedModel(experimentId: experiment, name: "clf", sourceRunId: runId))
+            let model = try await stores.logged.createLoggedModel(
+                CreateLoggedModel(experimentId: experiment, name: "clf", sourceRunId: runId))
             let modelId = model.info.modelId
             _ = try await stores.registry.createRegisteredModel(name: "m", tags: [], description: nil)
 
             // models:/<model_id> resolves to the logged model's artifacts and lends its run.
-            let fromModel = try await stores.registry.createModelVersion(CreateModelVersion(name: "m", source: "models:/\(modelId)", modelId: modelId))
+            let fromModel = try await stores.registry.createModelVersion(
+                CreateModelVersion(name: "m", source: "models:/\(modelId)", modelId: modelId))
             #expect(fromModel.runId == runId)
             #expect(fromModel.modelId == modelId)
             #expect(fromModel.source == "models:/\(modelId)")
-            #expect(try await stores.registry.getModelVersionDownloadUri(name: "m", version: "1") == "mlflow-artifacts:/\(experiment)/models/\(modelId)/artifacts")
+            #expect(
+                try await stores.registry.getModelVersionDownloadUri(name: "m", version: "1")
+                    == "mlflow-artifacts:/\(experiment)/models/\(modelId)/artifacts")
             let tagged = try await stores.logged.getLoggedModel(id: modelId, allowDeleted: false)
             #expect(tagged.info.tags.first { $0.key == "mlflow.modelVersions" }?.value == #"[{"name": "m", "version": 1}]"#)
 
             // models:/<name>/<version|alias|stage|latest> resolves to that version's location.
             try await stores.registry.setRegisteredModelAlias(name: "m", alias: "champ", version: "1")
-            for (source, resolved) in [("models:/m/1", "models:/m/1"), ("models:/m@champ", "models:/m/1"), ("models:/m/latest", "models:/m/3"), ("models:/m/None", "models:/m/4")] {
+            for (source, resolved) in [
+                ("models:/m/1", "models:/m/1"), ("models:/m@champ", "models:/m/1"), ("models:/m/latest", "models:/m/3"),
+                ("models:/m/None", "models:/m/4"),
+            ] {
                 let version = try await stores.registry.createModelVersion(CreateModelVersion(name: "m", source: source))
                 #expect(version.source == resolved, "\(source)")
                 #expect(version.runId == runId)
-                #expect(try await stores.registry.getModelVersionDownloadUri(name: "m", version: version.version) == "mlflow-artifacts:/\(experiment)/models/\(modelId)/artifacts")
+                #expect(
+                    try await stores.registry.getModelVersionDownloadUri(name: "m", version: version.version)
+                        == "mlflow-artifacts:/\(experiment)/models/\(modelId)/artifacts")
             }
-            #expect(try await stores.logged.getLoggedModel(id: modelId, allowDeleted: false).info.tags.first { $0.key == "mlflow.modelVersions" }?.value
-                == #"[{"name": "m", "version": 1}, {"name": "m", "version": 2}, {"name": "m", "version": 3}, {"name": "m", "version": 4}, {"name": "m", "version": 5}]"#)
+            #expect(
+                try await stores.logged.getLoggedModel(id: modelId, allowDeleted: false).info.tags.first {
+                    $0.key == "mlflow.modelVersions"
+                }?.value
+                    == #"[{"name": "m", "version": 1}, {"name": "m", "version": 2}, {"name": "m", "version": 3}, {"name": "m", "version": 4}, {"name": "m", "version": 5}]"#
+            )
 
             // Other sources are their own location, after MLflow's checks.
-            let fromRun = try await stores.registry.createModelVersion(CreateModelVersion(name: "m", source: "runs:/\(runId)/model", runId: runId))
+            let fromRun = try await stores.registry.createModelVersion(
+                CreateModelVersion(name: "m", source: "runs:/\(runId)/model", runId: runId))
             #expect(try await stores.registry.getModelVersionDownloadUri(name: "m", version: fromRun.version) == "runs:/\(runId)/model")
-            _ = try await stores.registry.createModelVersion(CreateModelVersion(name: "m", source: "\(run.info.artifactUri)/model", runId: runId))
-            _ = try await stores.registry.createModelVersion(CreateModelVersion(name: "m", source: "\(model.info.artifactUri)/MLmodel", modelId: modelId))
+            _ = try await stores.registry.createModelVersion(
+                CreateModelVersion(name: "m", source: "\(run.info.artifactUri)/model", runId: runId))
+            _ = try await stores.registry.createModelVersion(
+                CreateModelVersion(name: "m", source: "\(model.info.artifactUri)/MLmodel", modelId: modelId))
             let refused: [CreateModelVersion] = [
                 CreateModelVersion(name: "m", source: "/etc/passwd"),
                 CreateModelVersion(name: "m", source: "file:///tmp/model"),
@@ -260,8 +327,12 @@ struct RegistryFixture {
             for request in refused {
                 await expectCairnError(.invalidParameterValue) { _ = try await stores.registry.createModelVersion(request) }
             }
-            await expectCairnError(.resourceDoesNotExist) { _ = try await stores.registry.createModelVersion(CreateModelVersion(name: "m", source: "models:/nope/1")) }
-            await expectCairnError(.resourceDoesNotExist) { _ = try await stores.registry.createModelVersion(CreateModelVersion(name: "m", source: "s3://b/m", modelId: "m-unknown")) }
+            await expectCairnError(.resourceDoesNotExist) {
+                _ = try await stores.registry.createModelVersion(CreateModelVersion(name: "m", source: "models:/nope/1"))
+            }
+            await expectCairnError(.resourceDoesNotExist) {
+                _ = try await stores.registry.createModelVersion(CreateModelVersion(name: "m", source: "s3://b/m", modelId: "m-unknown"))
+            }
             // None of the refused requests used up a version number.
             #expect(try await stores.registry.createModelVersion(CreateModelVersion(name: "m", source: "s3://b/m")).version == "9")
         }
@@ -277,8 +348,12 @@ struct RegistryFixture {
             try await stores.registry.deleteModelVersionTag(name: "m", version: "1", key: "k")
             try await stores.registry.deleteModelVersionTag(name: "m", version: "1", key: "k")
             #expect(try await stores.registry.getModelVersion(name: "m", version: "1").tags.isEmpty)
-            await expectCairnError(.resourceDoesNotExist) { try await stores.registry.setModelVersionTag(name: "m", version: "2", tag: KeyValue(key: "k", value: "v")) }
-            await expectCairnError(.invalidParameterValue) { try await stores.registry.setModelVersionTag(name: "m", version: "x", tag: KeyValue(key: "k", value: "v")) }
+            await expectCairnError(.resourceDoesNotExist) {
+                try await stores.registry.setModelVersionTag(name: "m", version: "2", tag: KeyValue(key: "k", value: "v"))
+            }
+            await expectCairnError(.invalidParameterValue) {
+                try await stores.registry.setModelVersionTag(name: "m", version: "x", tag: KeyValue(key: "k", value: "v"))
+            }
         }
     }
 }
@@ -287,16 +362,22 @@ struct RegistryFixture {
     @Test func registeredModelsFilterOrderPageAndExcludePrompts() async throws {
         try await RegistryFixture.with { stores in
             for name in ["alpha", "beta", "gamma", "Delta"] {
-                _ = try await stores.registry.createRegisteredModel(name: name, tags: [KeyValue(key: "team", value: name.count == 5 ? "five" : "other")], description: nil)
+                _ = try await stores.registry.createRegisteredModel(
+                    name: name, tags: [KeyValue(key: "team", value: name.count == 5 ? "five" : "other")], description: nil)
             }
-            _ = try await stores.registry.createRegisteredModel(name: "prompt", tags: [KeyValue(key: "mlflow.prompt.is_prompt", value: "true")], description: nil)
-            _ = try await stores.registry.createRegisteredModel(name: "not-prompt", tags: [KeyValue(key: "mlflow.prompt.is_prompt", value: "false")], description: nil)
+            _ = try await stores.registry.createRegisteredModel(
+                name: "prompt", tags: [KeyValue(key: "mlflow.prompt.is_prompt", value: "true")], description: nil)
+            _ = try await stores.registry.createRegisteredModel(
+                name: "not-prompt", tags: [KeyValue(key: "mlflow.prompt.is_prompt", value: "false")], description: nil)
 
-            func search(_ filter: String, _ order: [String] = [], max: Int = 100, token: String? = nil) async throws -> Page<RegisteredModel> {
-                try await stores.registry.searchRegisteredModels(RegisteredModelSearch(
-                    filter: try SearchFilter.parse(filter, for: .registeredModels),
-                    orderBy: try OrderByClause.parseList(order, for: .registeredModels), maxResults: max, pageToken: token
-                ))
+            func search(_ filter: String, _ order: [String] = [], max: Int = 100, token: String? = nil) async throws -> Page<
+                RegisteredModel
+            > {
+                try await stores.registry.searchRegisteredModels(
+                    RegisteredModelSearch(
+                        filter: try SearchFilter.parse(filter, for: .registeredModels),
+                        orderBy: try OrderByClause.parseList(order, for: .registeredModels), maxResults: max, pageToken: token
+                    ))
             }
             func names(_ page: Page<RegisteredModel>) -> [String] { page.items.map(\.name) }
             let clientClause = "tag.`mlflow.prompt.is_prompt` != 'true'"
@@ -329,17 +410,20 @@ struct RegistryFixture {
             _ = try await stores.registry.createRegisteredModel(name: "b", tags: [], description: nil)
             _ = try await stores.registry.createRegisteredModel(name: "p", tags: [], description: nil)
             for index in 1...3 {
-                _ = try await stores.registry.createModelVersion(CreateModelVersion(name: "a", source: "s3://x/a\(index)", tags: [KeyValue(key: "n", value: "\(index)")]))
+                _ = try await stores.registry.createModelVersion(
+                    CreateModelVersion(name: "a", source: "s3://x/a\(index)", tags: [KeyValue(key: "n", value: "\(index)")]))
             }
             _ = try await stores.registry.createModelVersion(CreateModelVersion(name: "b", source: "s3://x/b1"))
-            _ = try await stores.registry.createModelVersion(CreateModelVersion(name: "p", source: "s3://x/p1", tags: [KeyValue(key: "mlflow.prompt.is_prompt", value: "true")]))
+            _ = try await stores.registry.createModelVersion(
+                CreateModelVersion(name: "p", source: "s3://x/p1", tags: [KeyValue(key: "mlflow.prompt.is_prompt", value: "true")]))
             try await stores.registry.deleteModelVersion(name: "a", version: "2")
 
             func search(_ filter: String, _ order: [String] = [], max: Int = 100, token: String? = nil) async throws -> Page<ModelVersion> {
-                try await stores.registry.searchModelVersions(ModelVersionSearch(
-                    filter: try SearchFilter.parse(filter, for: .modelVersions),
-                    orderBy: try OrderByClause.parseList(order, for: .modelVersions), maxResults: max, pageToken: token
-                ))
+                try await stores.registry.searchModelVersions(
+                    ModelVersionSearch(
+                        filter: try SearchFilter.parse(filter, for: .modelVersions),
+                        orderBy: try OrderByClause.parseList(order, for: .modelVersions), maxResults: max, pageToken: token
+                    ))
             }
             func ids(_ page: Page<ModelVersion>) -> [String] { page.items.map { "\($0.name)\($0.version)" } }
 

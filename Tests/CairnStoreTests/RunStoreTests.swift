@@ -1,5 +1,6 @@
 import CairnCore
 import Testing
+
 @testable import CairnStore
 
 @Suite struct RunStoreTests {
@@ -34,13 +35,15 @@ import Testing
             try await store.logBatch(runId: id, metrics: [], params: [KeyValue(key: "alpha", value: "0.5")], tags: [])
             try await store.logBatch(runId: id, metrics: [], params: [KeyValue(key: "alpha", value: "0.5")], tags: [])
             await expectCairnError(.invalidParameterValue) {
-                try await store.logBatch(runId: id, metrics: [], params: [KeyValue(key: "alpha", value: "0.7"), KeyValue(key: "beta", value: "1")], tags: [])
+                try await store.logBatch(
+                    runId: id, metrics: [], params: [KeyValue(key: "alpha", value: "0.7"), KeyValue(key: "beta", value: "1")], tags: [])
             }
             // The refused batch wrote nothing, not even its valid param.
             let run = try await store.getRun(id: id)
             #expect(run.data.params == [KeyValue(key: "alpha", value: "0.5")])
             await expectCairnError(.invalidParameterValue) {
-                try await store.logBatch(runId: id, metrics: [], params: [KeyValue(key: "d", value: "1"), KeyValue(key: "d", value: "1")], tags: [])
+                try await store.logBatch(
+                    runId: id, metrics: [], params: [KeyValue(key: "d", value: "1"), KeyValue(key: "d", value: "1")], tags: [])
             }
         }
     }
@@ -48,10 +51,12 @@ import Testing
     @Test func latestMetricIsMaxByStepThenTimestamp() async throws {
         try await StoreFixture.with { store in
             let id = try await makeRun(store).info.runId
-            try await store.logBatch(runId: id, metrics: [
-                Metric(key: "loss", value: 3, timestamp: 10, step: 2),
-                Metric(key: "loss", value: 1, timestamp: 50, step: 1),
-            ], params: [], tags: [])
+            try await store.logBatch(
+                runId: id,
+                metrics: [
+                    Metric(key: "loss", value: 3, timestamp: 10, step: 2),
+                    Metric(key: "loss", value: 1, timestamp: 50, step: 1),
+                ], params: [], tags: [])
             try await store.logBatch(runId: id, metrics: [Metric(key: "loss", value: 2, timestamp: 20, step: 2)], params: [], tags: [])
             var run = try await store.getRun(id: id)
             #expect(run.data.metrics == [Metric(key: "loss", value: 2, timestamp: 20, step: 2)])
@@ -64,11 +69,13 @@ import Testing
     @Test func nonFiniteMetricsRoundTrip() async throws {
         try await StoreFixture.with { store in
             let id = try await makeRun(store).info.runId
-            try await store.logBatch(runId: id, metrics: [
-                Metric(key: "n", value: .nan, timestamp: 1, step: 0),
-                Metric(key: "p", value: .infinity, timestamp: 1, step: 0),
-                Metric(key: "m", value: -.infinity, timestamp: 1, step: 0),
-            ], params: [], tags: [])
+            try await store.logBatch(
+                runId: id,
+                metrics: [
+                    Metric(key: "n", value: .nan, timestamp: 1, step: 0),
+                    Metric(key: "p", value: .infinity, timestamp: 1, step: 0),
+                    Metric(key: "m", value: -.infinity, timestamp: 1, step: 0),
+                ], params: [], tags: [])
             let metrics = try await store.getRun(id: id).data.metrics
             #expect(metrics.first { $0.key == "n" }?.value.isNaN == true)
             #expect(metrics.first { $0.key == "p" }?.value == .infinity)
@@ -125,7 +132,9 @@ import Testing
             await expectCairnError(.invalidParameterValue) {
                 try await store.logBatch(runId: id, metrics: [Metric(key: "m", value: 2, timestamp: 2)], params: [], tags: [])
             }
-            await expectCairnError(.invalidParameterValue) { _ = try await store.updateRun(id: id, status: .failed, endTime: nil, runName: nil) }
+            await expectCairnError(.invalidParameterValue) {
+                _ = try await store.updateRun(id: id, status: .failed, endTime: nil, runName: nil)
+            }
             try await store.restoreRun(id: id)
             try await store.logBatch(runId: id, metrics: [], params: [], tags: [KeyValue(key: "t", value: "v")])
             try await store.deleteTag(runId: id, key: "t")
@@ -137,7 +146,9 @@ import Testing
     @Test func datasetsAndModelsAreRecorded() async throws {
         try await StoreFixture.with { store in
             let id = try await makeRun(store).info.runId
-            let dataset = Dataset(name: "train", digest: "abc123", sourceType: "local", source: "{\"uri\": \"x\"}", schema: "{}", profile: "{\"num_rows\": 3}")
+            let dataset = Dataset(
+                name: "train", digest: "abc123", sourceType: "local", source: "{\"uri\": \"x\"}", schema: "{}", profile: "{\"num_rows\": 3}"
+            )
             let input = DatasetInput(tags: [KeyValue(key: "mlflow.data.context", value: "training")], dataset: dataset)
             try await store.logInputs(runId: id, datasets: [input, input], models: [ModelReference(modelId: "m-1")])
             try await store.logOutputs(runId: id, models: [ModelReference(modelId: "m-2", step: 3)])
@@ -163,8 +174,11 @@ import Testing
                     group.addTask {
                         for index in 0..<40 {
                             let step = Int64(writer * 1000 + index)
-                            try await store.logBatch(runId: shared, metrics: [Metric(key: "m", value: 1, timestamp: step, step: step)], params: [], tags: [])
-                            try await store.logBatch(runId: owned[writer], metrics: [Metric(key: "m", value: 1, timestamp: step, step: step)], params: [], tags: [])
+                            try await store.logBatch(
+                                runId: shared, metrics: [Metric(key: "m", value: 1, timestamp: step, step: step)], params: [], tags: [])
+                            try await store.logBatch(
+                                runId: owned[writer], metrics: [Metric(key: "m", value: 1, timestamp: step, step: step)], params: [],
+                                tags: [])
                         }
                     }
                 }

@@ -3,6 +3,7 @@ import Logging
 import NIOPosix
 import SQLKit
 import Testing
+
 @testable import CairnStore
 
 /// Reads run on the injected thread pool, never on a Swift concurrency thread: a page of a

@@ -3,6 +3,7 @@ import Logging
 import NIOPosix
 import SQLKit
 import Testing
+
 @testable import CairnStore
 
 /// The SQL that search clauses become: every value bound, never spliced into the text.
@@ -25,7 +26,9 @@ import Testing
 
     @Test func metricComparisonIsBoundAndSkipsNaN() throws {
         let (sql, binds) = try render("metrics.loss < 0.5")
-        #expect(sql == "EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_uuid = r.run_uuid AND m.key = ?1 AND m.is_nan = ?2 AND m.value < ?3)")
+        #expect(
+            sql == "EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_uuid = r.run_uuid AND m.key = ?1 AND m.is_nan = ?2 AND m.value < ?3)"
+        )
         #expect(binds == ["loss", "false", "0.5"])
     }
 
@@ -36,7 +39,10 @@ import Testing
 
     @Test func paramAndTagClausesRequireTheKey() throws {
         let (sql, binds) = try render("params.lr = '0.1' and tags.`mlflow.user` LIKE 'al%'")
-        #expect(sql == "EXISTS (SELECT 1 FROM run_params kv WHERE kv.run_uuid = r.run_uuid AND kv.key = ?1 AND kv.value = ?2) AND EXISTS (SELECT 1 FROM run_tags kv WHERE kv.run_uuid = r.run_uuid AND kv.key = ?3 AND kv.value LIKE ?4)")
+        #expect(
+            sql
+                == "EXISTS (SELECT 1 FROM run_params kv WHERE kv.run_uuid = r.run_uuid AND kv.key = ?1 AND kv.value = ?2) AND EXISTS (SELECT 1 FROM run_tags kv WHERE kv.run_uuid = r.run_uuid AND kv.key = ?3 AND kv.value LIKE ?4)"
+        )
         #expect(binds == ["lr", "0.1", "mlflow.user", "al%"])
     }
 
@@ -87,11 +93,12 @@ import Testing
             query = query + condition
         }
         let (sql, binds) = database.serialize(query)
-        #expect(sql == " JOIN latest_metrics f0 ON f0.run_uuid = r.run_uuid AND f0.key = ?1 AND (f0.is_nan = ?2 OR f0.value != ?3)"
-            + " JOIN run_params f1 ON f1.run_uuid = r.run_uuid AND f1.key = ?4 AND f1.value = ?5"
-            + " JOIN run_tags f2 ON f2.run_uuid = r.run_uuid AND f2.key = ?6"
-            + " LEFT JOIN latest_metrics o0 ON o0.run_uuid = r.run_uuid AND o0.key = ?7"
-            + " WHERE NOT EXISTS (SELECT 1 FROM run_tags kv WHERE kv.run_uuid = r.run_uuid AND kv.key = ?8) AND r.status = ?9")
+        #expect(
+            sql == " JOIN latest_metrics f0 ON f0.run_uuid = r.run_uuid AND f0.key = ?1 AND (f0.is_nan = ?2 OR f0.value != ?3)"
+                + " JOIN run_params f1 ON f1.run_uuid = r.run_uuid AND f1.key = ?4 AND f1.value = ?5"
+                + " JOIN run_tags f2 ON f2.run_uuid = r.run_uuid AND f2.key = ?6"
+                + " LEFT JOIN latest_metrics o0 ON o0.run_uuid = r.run_uuid AND o0.key = ?7"
+                + " WHERE NOT EXISTS (SELECT 1 FROM run_tags kv WHERE kv.run_uuid = r.run_uuid AND kv.key = ?8) AND r.status = ?9")
         #expect(binds.map { "\($0)" } == ["m", "true", "0.5", "p", "a", "t", "m", "u", "FINISHED"])
     }
 
@@ -99,7 +106,10 @@ import Testing
         var joins = SearchSQL.Joins()
         let order = try SearchSQL.runOrder([OrderByClause(entity: .metric, key: "acc", ascending: false)], joins: &joins)
         let (sql, binds) = database.serialize(joins.sql + " ORDER BY " + order)
-        #expect(sql == " LEFT JOIN latest_metrics o0 ON o0.run_uuid = r.run_uuid AND o0.key = ?1 ORDER BY CASE WHEN o0.value IS NULL THEN 2 WHEN o0.is_nan = ?2 THEN 1 ELSE 0 END, o0.value DESC, r.start_time DESC, r.run_uuid ASC")
+        #expect(
+            sql
+                == " LEFT JOIN latest_metrics o0 ON o0.run_uuid = r.run_uuid AND o0.key = ?1 ORDER BY CASE WHEN o0.value IS NULL THEN 2 WHEN o0.is_nan = ?2 THEN 1 ELSE 0 END, o0.value DESC, r.start_time DESC, r.run_uuid ASC"
+        )
         #expect(binds.map { "\($0)" } == ["acc", "true"])
     }
 }
@@ -109,19 +119,29 @@ import Testing
         try await StoreFixture.with { store in
             let other = try await store.createExperiment(name: "other", artifactLocation: nil, tags: [])
             var ids: [String: String] = [:]
-            let rows: [(String, String, Double, String)] = [("0", "a", 0.1, "x"), ("0", "b", 0.9, "y"), (other, "c", 0.5, "x"), (other, "d", .nan, "x"), ("0", "e", 0.7, "z")]
+            let rows: [(String, String, Double, String)] = [
+                ("0", "a", 0.1, "x"), ("0", "b", 0.9, "y"), (other, "c", 0.5, "x"), (other, "d", .nan, "x"), ("0", "e", 0.7, "z"),
+            ]
             for (index, row) in rows.enumerated() {
-                let run = try await store.createRun(CreateRun(experimentId: row.0, userId: "u", runName: row.1, startTime: Int64(index), tags: [KeyValue(key: "t", value: row.3)]))
+                let run = try await store.createRun(
+                    CreateRun(
+                        experimentId: row.0, userId: "u", runName: row.1, startTime: Int64(index), tags: [KeyValue(key: "t", value: row.3)])
+                )
                 ids[row.1] = run.info.runId
-                try await store.logBatch(runId: run.info.runId, metrics: [Metric(key: "m", value: row.2, timestamp: 1)], params: [KeyValue(key: "p", value: row.1)], tags: [])
+                try await store.logBatch(
+                    runId: run.info.runId, metrics: [Metric(key: "m", value: row.2, timestamp: 1)],
+                    params: [KeyValue(key: "p", value: row.1)], tags: [])
             }
             _ = try await store.createRun(CreateRun(experimentId: "0", userId: "u", runName: "no-metric", startTime: 9, tags: []))
 
-            func search(_ filter: String, _ order: [String] = [], max: Int = 100, token: String? = nil, view: ViewType = .activeOnly) async throws -> Page<Run> {
-                try await store.searchRuns(RunSearch(
-                    experimentIds: ["0", other], filter: try SearchFilter.parse(filter, for: .runs),
-                    orderBy: try OrderByClause.parseList(order, for: .runs), viewType: view, maxResults: max, pageToken: token
-                ))
+            func search(_ filter: String, _ order: [String] = [], max: Int = 100, token: String? = nil, view: ViewType = .activeOnly)
+                async throws -> Page<Run>
+            {
+                try await store.searchRuns(
+                    RunSearch(
+                        experimentIds: ["0", other], filter: try SearchFilter.parse(filter, for: .runs),
+                        orderBy: try OrderByClause.parseList(order, for: .runs), viewType: view, maxResults: max, pageToken: token
+                    ))
             }
             func names(_ page: Page<Run>) -> [String] { page.items.map(\.info.runName) }
 

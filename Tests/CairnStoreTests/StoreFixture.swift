@@ -1,6 +1,8 @@
 import CairnCore
 import Foundation
 import Logging
+import Testing
+
 @testable import CairnStore
 
 /// A migrated SQLite database in a fresh temporary directory.
@@ -46,5 +48,3 @@ func expectCairnError(_ code: ErrorCode, _ body: () async throws -> Void, source
         Issue.record("expected CairnError \(code.rawValue), got \(error)", sourceLocation: sourceLocation)
     }
 }
-
-import Testing

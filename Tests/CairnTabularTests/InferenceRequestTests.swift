@@ -1,12 +1,16 @@
 import CairnCore
 import Testing
+
 @testable import CairnTabular
 
 /// The Open Inference Protocol request decoded as a format, without a model: the monitor reads
 /// logged requests back this way.
 @Suite struct InferenceRequestTests {
     @Test func aTensorOfRowsBecomesPositionalColumns() throws {
-        let request = try InferenceRequest.parse(Array(#"{"id": 7, "inputs": [{"name": "X", "shape": [2, 3], "datatype": "FP32", "data": [[1, 2, 3], [4, 5.5, 6]]}], "outputs": [{"name": "label"}]}"#.utf8))
+        let request = try InferenceRequest.parse(
+            Array(
+                #"{"id": 7, "inputs": [{"name": "X", "shape": [2, 3], "datatype": "FP32", "data": [[1, 2, 3], [4, 5.5, 6]]}], "outputs": [{"name": "label"}]}"#
+                    .utf8))
         #expect(request.id == "7")
         #expect(request.requestedOutputs == ["label"])
         let frame = try request.inputs[0].positionalFrame()

@@ -1,5 +1,6 @@
 import CairnCore
 import Testing
+
 @testable import CairnTabular
 
 @Suite struct ScoringRequestTests {
@@ -10,7 +11,10 @@ import Testing
         #expect(request.frame.rowCount == 2)
         #expect(request.frame.columnNames == ["a", "b", "c"])
         #expect(request.frame.columns[0].values == .int64([1, 3]))
-        guard case .double(let b) = request.frame.columns[1].values else { Issue.record("b is not double"); return }
+        guard case .double(let b) = request.frame.columns[1].values else {
+            Issue.record("b is not double")
+            return
+        }
         #expect(b[0] == 2.5 && b[1].isNaN)
         #expect(request.frame.columns[2].values == .string(["x", "y"]))
         #expect(!request.positional)
@@ -76,7 +80,8 @@ import Testing
     }
 
     @Test func csvNumbersAreDecimalAndTextColumnsStayText() throws {
-        let frame = try CSVParser.parseDocument(Array("\u{FEFF}hex,spaced,code,flag\n0x10, 1.5 ,007,true\n0X1P-2,2,123,false\n".utf8), textColumns: ["code", "flag"])
+        let frame = try CSVParser.parseDocument(
+            Array("\u{FEFF}hex,spaced,code,flag\n0x10, 1.5 ,007,true\n0X1P-2,2,123,false\n".utf8), textColumns: ["code", "flag"])
         #expect(frame.columnNames == ["hex", "spaced", "code", "flag"], "the byte-order mark is not part of the first name")
         #expect(frame.column(named: "hex")?.values == .string(["0x10", "0X1P-2"]))
         #expect(frame.column(named: "spaced")?.values == .double([1.5, 2]))
@@ -95,10 +100,15 @@ import Testing
             #expect(ScoringBodyReader.read(Array(body.utf8)) == nil)
             #expect(throws: CairnError.self, "\(body)") { try ScoringRequest.parseJSON(Array(body.utf8)) }
         }
-        let indexed = try ScoringRequest.parseJSON(Array(#"{"dataframe_split": {"index": [7, 8], "columns": ["a"], "data": [[1], [2]]}}"#.utf8))
+        let indexed = try ScoringRequest.parseJSON(
+            Array(#"{"dataframe_split": {"index": [7, 8], "columns": ["a"], "data": [[1], [2]]}}"#.utf8))
         #expect(indexed.frame.rowCount == 2)
-        #expect(try ScoringRequest.parseJSON(Array(#"{"dataframe_split": {"columns": ["a"], "data": [[1]]}, "params": null}"#.utf8)).params.isEmpty)
-        #expect(throws: CairnError.self) { try ScoringRequest.parseJSON(Array(#"{"dataframe_split": {"columns": ["a"], "data": [[01037.7]]}}"#.utf8)) }
+        #expect(
+            try ScoringRequest.parseJSON(Array(#"{"dataframe_split": {"columns": ["a"], "data": [[1]]}, "params": null}"#.utf8)).params
+                .isEmpty)
+        #expect(throws: CairnError.self) {
+            try ScoringRequest.parseJSON(Array(#"{"dataframe_split": {"columns": ["a"], "data": [[01037.7]]}}"#.utf8))
+        }
     }
 }
 

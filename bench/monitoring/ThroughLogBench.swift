@@ -30,22 +30,28 @@ struct ThroughLogBench {
         let requests = (rows + rowsPerRequest - 1) / rowsPerRequest
         let predictions = Self.predictions(columns[0])
         let logger = Logger(label: "bench")
-        let sidecarDirectory = work + "/log", jsonDirectory = work + "/log-json"
+        let sidecarDirectory = work + "/log"
+        let jsonDirectory = work + "/log-json"
         let writers = try [sidecarDirectory, jsonDirectory].map { directory in
             try InferenceLogWriter(
                 // A 10k-row request of 20 features is about 4 MB of JSON: the cap is raised so
                 // every row is logged (the default 1 MiB keeps a sample of each).
-                options: .init(directory: directory, capacity: 1 << 20, capacityBytes: 1 << 30, maxRecordBytes: 16 << 20, sidecar: directory == sidecarDirectory),
+                options: .init(
+                    directory: directory, capacity: 1 << 20, capacityBytes: 1 << 30, maxRecordBytes: 16 << 20,
+                    sidecar: directory == sidecarDirectory),
                 logger: logger)
         }
         // One hour of traffic, ending a minute ago.
         let end = Int64(Date().timeIntervalSince1970 * 1000) - 60_000
         let spacing = 3_600_000 / Int64(requests)
-        var recordSeconds = 0.0, flushSeconds = 0.0, jsonFlushSeconds = 0.0
+        var recordSeconds = 0.0
+        var flushSeconds = 0.0
+        var jsonFlushSeconds = 0.0
         var pendingBytes = 0
         let header = "{\"dataframe_split\": {\"columns\": [" + names.map { "\"\($0)\"" }.joined(separator: ", ") + "], \"data\": ["
         for request in 0..<requests {
-            let lower = request * rowsPerRequest, upper = min(rows, lower + rowsPerRequest)
+            let lower = request * rowsPerRequest
+            let upper = min(rows, lower + rowsPerRequest)
             var inputs = header
             for row in lower..<upper {
                 if row > lower { inputs += ", " }
@@ -54,7 +60,8 @@ struct ThroughLogBench {
             inputs += "]}}"
             let outputs = "{\"predictions\": [" + predictions[lower..<upper].map(String.init).joined(separator: ", ") + "]}"
             let record = InferenceRecord(
-                requestID: UUID().uuidString.lowercased(), timestamp: end - Int64(requests - request) * spacing, model: "bench", version: "1",
+                requestID: UUID().uuidString.lowercased(), timestamp: end - Int64(requests - request) * spacing, model: "bench",
+                version: "1",
                 inputs: Array(inputs.utf8), outputs: Array(outputs.utf8), latencyMicroseconds: 1_000 + Int64(request % 500), status: 200)
             let start = ContinuousClock.now
             writers[0].record(record)
@@ -85,20 +92,26 @@ struct ThroughLogBench {
         let referencePredictions = Self.predictions(Self.values(reference["f00"]))
         let profile = MonitorReference(
             features: ReferenceProfile(columns: reference, options: options),
-            prediction: FeatureProfile(name: MonitorReference.predictionName, column: .numeric(referencePredictions.map(Double.init)), options: options),
+            prediction: FeatureProfile(
+                name: MonitorReference.predictionName, column: .numeric(referencePredictions.map(Double.init)), options: options),
             predictionSource: "prediction", rowCount: referencePredictions.count, featureOrder: names)
-        try await store.putReference(StoredReference(modelName: "bench", version: "1", profile: try profile.encoded(), rowCount: profile.rowCount, creationTime: 1))
+        try await store.putReference(
+            StoredReference(modelName: "bench", version: "1", profile: try profile.encoded(), rowCount: profile.rowCount, creationTime: 1))
         // The monitor follows an alias, as a production one does (README), so the version is
         // the registry's rather than looked up in the log.
         let registry = SQLRegistryStore(database: database)
         _ = try await registry.createRegisteredModel(name: "bench", tags: [], description: nil)
         _ = try await registry.createModelVersion(CreateModelVersion(name: "bench", source: "s3://bucket/bench/1"))
         try await registry.setRegisteredModelAlias(name: "bench", alias: "champion", version: "1")
-        let spec = try MonitorSpec.decode(Array(#"""
-            {"name": "bench", "model_name": "bench", "alias": "champion", "window": {"seconds": 7200},
-             "checks": [{"type": "feature_drift"}, {"type": "prediction_drift"}, {"type": "latency_p99", "threshold": 100}]}
-            """#.utf8))
-        let monitor = StoredMonitor(id: "bench", name: "bench", modelName: "bench", alias: "champion", spec: spec.encoded(), creationTime: 1, lastUpdateTime: 1, lastRunTime: nil)
+        let spec = try MonitorSpec.decode(
+            Array(
+                #"""
+                {"name": "bench", "model_name": "bench", "alias": "champion", "window": {"seconds": 7200},
+                 "checks": [{"type": "feature_drift"}, {"type": "prediction_drift"}, {"type": "latency_p99", "threshold": 100}]}
+                """#.utf8))
+        let monitor = StoredMonitor(
+            id: "bench", name: "bench", modelName: "bench", alias: "champion", spec: spec.encoded(), creationTime: 1, lastUpdateTime: 1,
+            lastRunTime: nil)
         // Every row of the window decoded: the default budget (64 MiB of JSON) would decode
         // the newest ~150k rows of this data only.
         let limits = MonitorEvaluator.Limits(maxPayloadBytes: 1 << 30, maxRows: rows)
@@ -106,7 +119,8 @@ struct ThroughLogBench {
             let evaluator = MonitorEvaluator(
                 store: store, registry: registry, log: InferenceLogReader(directory: directory), limits: limits,
                 now: { Int64(Date().timeIntervalSince1970 * 1000) })
-            var times: [Double] = [], cpu: [Double] = []
+            var times: [Double] = []
+            var cpu: [Double] = []
             var last: MonitorReport?
             for _ in 0..<count {
                 let cpuStart = cpuSeconds()
@@ -148,7 +162,10 @@ struct ThroughLogBench {
         try await database.shutdown()
         let report = sidecar.report
         precondition(report.window.rows == rows, "the window holds \(report.window.rows) rows, not \(rows)")
-        let same = json.map { report.dataDrift == $0.report.dataDrift && report.predictionDrift == $0.report.predictionDrift && report.service == $0.report.service }
+        let same = json.map {
+            report.dataDrift == $0.report.dataDrift && report.predictionDrift == $0.report.predictionDrift
+                && report.service == $0.report.service
+        }
         return [
             "tool": "cairn-through-log",
             "shape": shape,

@@ -73,7 +73,8 @@ func readColumns(_ path: String, features: Int) -> [String: FeatureColumn] {
         for f in 0..<features {
             let values = [Double](unsafeUninitializedCapacity: rows) { buffer, count in
                 for i in 0..<rows {
-                    buffer[i] = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: (f * rows + i) * 8, as: UInt64.self)))
+                    buffer[i] = Double(
+                        bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: (f * rows + i) * 8, as: UInt64.self)))
                 }
                 count = rows
             }
@@ -97,7 +98,8 @@ func median(_ xs: [Double]) -> Double {
 if let shape = options["through-log"], let referencePath = options["reference"], let currentPath = options["current"] {
     let features = Int(options["features"] ?? "20")!
     let report = try await ThroughLogBench(
-        shape: shape, reference: readColumns(referencePath, features: features), current: readColumns(currentPath, features: features), features: features
+        shape: shape, reference: readColumns(referencePath, features: features), current: readColumns(currentPath, features: features),
+        features: features
     ).run(repeats: Int(options["repeat"] ?? "5")!, jsonRepeats: Int(options["json-repeat"] ?? "1")!)
     let json = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
     print(String(decoding: json, as: UTF8.self))
@@ -109,7 +111,10 @@ if let referencePath = options["reference"], let currentPath = options["current"
     let repeats = Int(options["repeat"] ?? "5")!
     let reference = readColumns(referencePath, features: features)
     let current = readColumns(currentPath, features: features)
-    var profileTimes: [Double] = [], driftTimes: [Double] = [], totals: [Double] = [], cpuTimes: [Double] = []
+    var profileTimes: [Double] = []
+    var driftTimes: [Double] = []
+    var totals: [Double] = []
+    var cpuTimes: [Double] = []
     var last: DatasetDrift?
     for _ in 0..<repeats {
         let cpu = cpuSeconds()
@@ -178,13 +183,18 @@ for method in [nil, DriftMethod.kolmogorovSmirnov, .jensenShannon, .psi] {
         last = result
     }
     let drifted = last!.features.filter(\.drifted).map(\.feature).joined(separator: ",")
-    print(String(format: "drift %@ %d × %d vs %d: best of 5 %.3f s wall, %.3f s CPU; drifted: %@", method?.rawValue ?? "default(\(last!.features[0].method.rawValue))",
-                 currentRows, features, referenceRows, best, bestCPU, drifted))
+    print(
+        String(
+            format: "drift %@ %d × %d vs %d: best of 5 %.3f s wall, %.3f s CPU; drifted: %@",
+            method?.rawValue ?? "default(\(last!.features[0].method.rawValue))",
+            currentRows, features, referenceRows, best, bestCPU, drifted))
 }
 
 // Where the time goes, one feature on one core.
 if case .numeric(let column) = current["f05"]!, case .numeric(let numeric?)? = profile["f05"]?.summary {
-    var sortBest = Double.infinity, walkBest = Double.infinity, stdSortBest = Double.infinity
+    var sortBest = Double.infinity
+    var walkBest = Double.infinity
+    var stdSortBest = Double.infinity
     for _ in 0..<5 {
         let (sample, s1) = await time { SortedSample(column) }
         sortBest = min(sortBest, s1)
@@ -194,5 +204,8 @@ if case .numeric(let column) = current["f05"]!, case .numeric(let numeric?)? = p
         let (_, s3) = await time { column.sorted() }
         stdSortBest = min(stdSortBest, s3)
     }
-    print(String(format: "one feature: radix sort %.1f ms, Swift sort %.1f ms, Wasserstein walk %.1f ms", sortBest * 1e3, stdSortBest * 1e3, walkBest * 1e3))
+    print(
+        String(
+            format: "one feature: radix sort %.1f ms, Swift sort %.1f ms, Wasserstein walk %.1f ms", sortBest * 1e3, stdSortBest * 1e3,
+            walkBest * 1e3))
 }

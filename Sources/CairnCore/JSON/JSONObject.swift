@@ -64,7 +64,10 @@ public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
     }
 
     private mutating func reindex() {
-        guard entries.count > Self.indexedCount else { positions = nil; return }
+        guard entries.count > Self.indexedCount else {
+            positions = nil
+            return
+        }
         var index: [String: Int] = [:]
         index.reserveCapacity(entries.count)
         for (offset, entry) in entries.enumerated() { index[entry.key] = offset }

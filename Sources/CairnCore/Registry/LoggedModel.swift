@@ -118,8 +118,10 @@ public struct LoggedModel: Sendable, Equatable, JSONWritable {
 
     public func write(to writer: inout JSONWriter) {
         writer.beginObject()
-        writer.key("info"); writer.write(info)
-        writer.key("data"); writer.write(data)
+        writer.key("info")
+        writer.write(info)
+        writer.key("data")
+        writer.write(data)
         writer.endObject()
     }
 }

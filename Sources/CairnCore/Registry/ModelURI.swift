@@ -42,7 +42,9 @@ public enum ModelURI: Sendable, Hashable, CustomStringConvertible {
     public init(loading raw: String) throws(CairnError) {
         var text = Self.cleaned(raw)
         guard !text.allSatisfy(\.isWhitespace) else {
-            throw CairnError.invalidParameter("The model URI is empty. Use models:/name/version, models:/name@alias, models:/m-id, runs:/id/path or a local model directory.")
+            throw CairnError.invalidParameter(
+                "The model URI is empty. Use models:/name/version, models:/name@alias, models:/m-id, runs:/id/path or a local model directory."
+            )
         }
         guard text.lowercased().hasPrefix("models:") else {
             try self.init(parsing: raw)
@@ -72,7 +74,9 @@ public enum ModelURI: Sendable, Hashable, CustomStringConvertible {
         switch scheme {
         case "models":
             if let authority, !authority.isEmpty {
-                throw CairnError.invalidParameter("'\(raw)' names a registry host ('\(authority)'): Cairn resolves models:/ URIs through its tracking server; use models:/name/version with --tracking-uri.")
+                throw CairnError.invalidParameter(
+                    "'\(raw)' names a registry host ('\(authority)'): Cairn resolves models:/ URIs through its tracking server; use models:/name/version with --tracking-uri."
+                )
             }
             self = try Self.models(path, raw)
         case "runs":
@@ -86,7 +90,9 @@ public enum ModelURI: Sendable, Hashable, CustomStringConvertible {
                 self = .localDirectory(raw)
                 return
             }
-            throw CairnError.invalidParameter("Unsupported model URI scheme in '\(raw)'. Use models:/name@alias, models:/name/version, models:/m-id, runs:/id/path or a local directory.")
+            throw CairnError.invalidParameter(
+                "Unsupported model URI scheme in '\(raw)'. Use models:/name@alias, models:/name/version, models:/m-id, runs:/id/path or a local directory."
+            )
         }
     }
 
@@ -96,7 +102,8 @@ public enum ModelURI: Sendable, Hashable, CustomStringConvertible {
         let parts = path.drop(while: { $0 == "/" }).split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count <= 2, let first = parts.first, !isBlank(first) else { throw invalid(raw) }
         if parts.count == 2 {
-            let name = String(first), suffix = parts[1]
+            let name = String(first)
+            let suffix = parts[1]
             guard !isBlank(suffix) else { throw invalid(raw) }
             if suffix.allSatisfy({ $0.isASCII && $0.isNumber }) {
                 guard let number = Int64(suffix) else {
@@ -108,7 +115,8 @@ public enum ModelURI: Sendable, Hashable, CustomStringConvertible {
             return .registered(name: name, selector: .stage(String(suffix)))
         }
         if let at = first.lastIndex(of: "@") {
-            let name = first[..<at], alias = first[first.index(after: at)...]
+            let name = first[..<at]
+            let alias = first[first.index(after: at)...]
             guard !isBlank(alias), !isBlank(name) else { throw invalid(raw) }
             return .registered(name: String(name), selector: .alias(String(alias)))
         }
@@ -130,7 +138,9 @@ public enum ModelURI: Sendable, Hashable, CustomStringConvertible {
     }
 
     static func invalid(_ text: String) -> CairnError {
-        .invalidParameter("Not a valid model URI: '\(text)'. Use models:/name/version, models:/name/latest, models:/name/stage, models:/name@alias, models:/m-id or runs:/id/path.")
+        .invalidParameter(
+            "Not a valid model URI: '\(text)'. Use models:/name/version, models:/name/latest, models:/name/stage, models:/name@alias, models:/m-id or runs:/id/path."
+        )
     }
 
     /// Python's `urlsplit` drops leading C0 controls and spaces and every tab, CR and LF.

@@ -10,8 +10,10 @@ public struct RegisteredModelAlias: Sendable, Equatable, JSONWritable {
 
     public func write(to writer: inout JSONWriter) {
         writer.beginObject()
-        writer.key("alias"); writer.string(alias)
-        writer.key("version"); writer.string(version)
+        writer.key("alias")
+        writer.string(alias)
+        writer.key("version")
+        writer.string(version)
         writer.endObject()
     }
 }

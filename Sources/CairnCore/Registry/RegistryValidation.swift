@@ -73,10 +73,12 @@ public enum RegistryValidation {
             scalar == "_" || scalar == "-" || scalar.properties.isAlphabetic || scalar.properties.numericType == .decimal
         }
         guard valid else {
-            throw .invalidParameter("Invalid alias name: '\(alias)'. Names may only contain alphanumerics, underscores (_), and dashes (-).")
+            throw .invalidParameter(
+                "Invalid alias name: '\(alias)'. Names may only contain alphanumerics, underscores (_), and dashes (-).")
         }
         guard alias.count <= RegistryLimits.maxAliasLength else {
-            throw .invalidParameter("'Registered model alias name' exceeds the maximum length of \(RegistryLimits.maxAliasLength) characters")
+            throw .invalidParameter(
+                "'Registered model alias name' exceeds the maximum length of \(RegistryLimits.maxAliasLength) characters")
         }
     }
 
@@ -87,7 +89,8 @@ public enum RegistryValidation {
             throw .invalidParameter("'latest' alias name (case insensitive) is reserved.")
         }
         if let first = alias.unicodeScalars.first, first == "v" || first == "V", alias.unicodeScalars.count > 1,
-           alias.unicodeScalars.dropFirst().allSatisfy({ $0.properties.numericType == .decimal }) {
+            alias.unicodeScalars.dropFirst().allSatisfy({ $0.properties.numericType == .decimal })
+        {
             throw .invalidParameter("Version alias name '\(alias)' is reserved.")
         }
     }

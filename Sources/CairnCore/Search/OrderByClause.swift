@@ -43,7 +43,8 @@ public struct OrderByClause: Sendable, Hashable {
     public static func loggedModelField(_ fieldName: String, ascending: Bool = true) throws(SearchGrammarError) -> OrderByClause {
         let bytes = Array(fieldName.utf8)
         guard bytes.count <= SearchLimits.maxOrderByBytes else {
-            throw SearchGrammarError(.tooLarge, "The order_by field name is too long: \(bytes.count) bytes, the limit is \(SearchLimits.maxOrderByBytes).")
+            throw SearchGrammarError(
+                .tooLarge, "The order_by field name is too long: \(bytes.count) bytes, the limit is \(SearchLimits.maxOrderByBytes).")
         }
         guard !bytes.contains(0) else {
             throw SearchGrammarError(.syntax, "The order_by field name contains a NUL character.")
@@ -53,10 +54,12 @@ public struct OrderByClause: Sendable, Hashable {
             let entity = SearchLexer.text(bytes, 0, dot)
             let key = SearchLexer.text(bytes, dot + 1, bytes.count)
             guard entity == "metrics" else {
-                throw SearchGrammarError(.invalidEntity, "Invalid order by field name: \(SearchGrammarError.excerpt(entity)), only `metrics.<name>` is allowed.")
+                throw SearchGrammarError(
+                    .invalidEntity, "Invalid order by field name: \(SearchGrammarError.excerpt(entity)), only `metrics.<name>` is allowed.")
             }
             guard !key.isEmpty else {
-                throw SearchGrammarError(.invalidKey, "Invalid order by field name: \(SearchGrammarError.excerpt(fieldName)): the metric name is empty.")
+                throw SearchGrammarError(
+                    .invalidKey, "Invalid order by field name: \(SearchGrammarError.excerpt(fieldName)): the metric name is empty.")
             }
             return OrderByClause(entity: .metric, key: key, ascending: ascending)
         }

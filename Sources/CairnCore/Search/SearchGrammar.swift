@@ -16,7 +16,8 @@ struct SearchFieldRule: Sendable, Hashable {
     var allowsList: Bool { allows(.in) || allows(.notIn) }
     var allowsNull: Bool { allows(.isNull) || allows(.isNotNull) }
 
-    static let numeric = SearchFieldRule(valueKind: .number, comparators: [.equal, .notEqual, .greater, .greaterOrEqual, .less, .lessOrEqual])
+    static let numeric = SearchFieldRule(
+        valueKind: .number, comparators: [.equal, .notEqual, .greater, .greaterOrEqual, .less, .lessOrEqual])
     static let string = SearchFieldRule(valueKind: .string, comparators: [.equal, .notEqual, .like, .ilike])
     static let stringOrNull = SearchFieldRule(valueKind: .string, comparators: [.equal, .notEqual, .like, .ilike, .isNull, .isNotNull])
     static let stringOrList = SearchFieldRule(valueKind: .string, comparators: [.equal, .notEqual, .like, .ilike, .in, .notIn])
@@ -111,7 +112,10 @@ struct SearchGrammar: Sendable {
                     ("start_time", .numeric),
                     ("end_time", .numeric),
                 ],
-                aliases: ["created": "start_time", "Created": "start_time", "run name": "run_name", "Run name": "run_name", "Run Name": "run_name"]
+                aliases: [
+                    "created": "start_time", "Created": "start_time", "run name": "run_name", "Run name": "run_name",
+                    "Run Name": "run_name",
+                ]
             ),
             .dataset: fixed([("name", .stringOrList), ("digest", .stringOrList), ("context", .stringOrList)]),
         ],
@@ -154,7 +158,7 @@ struct SearchGrammar: Sendable {
             .attribute: .fixed([
                 "name": "name", "experiment_id": "experiment_id",
                 "creation_time": "creation_time", "last_update_time": "last_update_time",
-            ]),
+            ])
         ]
     )
 
@@ -177,7 +181,7 @@ struct SearchGrammar: Sendable {
                 "timestamp": "last_updated_timestamp",
                 "last_updated_timestamp": "last_updated_timestamp",
                 "creation_timestamp": "creation_timestamp",
-            ]),
+            ])
         ]
     )
 
@@ -193,14 +197,17 @@ struct SearchGrammar: Sendable {
                 ("name", .string),
                 ("run_id", SearchFieldRule(valueKind: .string, comparators: [.equal, .notEqual, .like, .ilike, .in])),
                 ("source_path", .string),
-                ("version_number", SearchFieldRule(valueKind: .number, comparators: SearchFieldRule.numeric.comparators, acceptsQuotedNumber: true)),
+                (
+                    "version_number",
+                    SearchFieldRule(valueKind: .number, comparators: SearchFieldRule.numeric.comparators, acceptsQuotedNumber: true)
+                ),
             ]),
         ],
         orderKeys: [
             .attribute: .fixed([
                 "name": "name", "version_number": "version_number",
                 "creation_timestamp": "creation_timestamp", "last_updated_timestamp": "last_updated_timestamp",
-            ]),
+            ])
         ]
     )
 

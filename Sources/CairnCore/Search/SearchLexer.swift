@@ -37,7 +37,7 @@ struct SearchToken: Sendable, Hashable {
         while true {
             switch (lhs.next(), rhs.next()) {
             case (nil, nil): return true
-            case let (l?, r?):
+            case (let l?, let r?):
                 if SearchLexer.asciiUpper(l) != SearchLexer.asciiUpper(r) { return false }
             default: return false
             }
@@ -86,9 +86,15 @@ enum SearchLexer {
                 tokens.append(SearchToken(kind: kind, text: text(bytes, start + 1, innerEnd), start: start, end: end))
                 index = end
                 continue
-            case UInt8(ascii: "("): kind = .leftParen; index += 1
-            case UInt8(ascii: ")"): kind = .rightParen; index += 1
-            case UInt8(ascii: ","): kind = .comma; index += 1
+            case UInt8(ascii: "("):
+                kind = .leftParen
+                index += 1
+            case UInt8(ascii: ")"):
+                kind = .rightParen
+                index += 1
+            case UInt8(ascii: ","):
+                kind = .comma
+                index += 1
             case UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "="), UInt8(ascii: "~"), UInt8(ascii: "!"):
                 while index < count, isComparisonByte(bytes[index]) { index += 1 }
                 kind = .comparison
@@ -161,7 +167,8 @@ enum SearchLexer {
         }
         if let close = fallbackClose { return (close, close + 1) }
         let what = quote == UInt8(ascii: "`") ? "quoted name" : "string"
-        throw SearchGrammarError(.syntax, "Unterminated \(what) starting at position \(start): \(SearchGrammarError.excerpt(text(bytes, start, count)))")
+        throw SearchGrammarError(
+            .syntax, "Unterminated \(what) starting at position \(start): \(SearchGrammarError.excerpt(text(bytes, start, count)))")
     }
 
     /// Scans a number starting at a digit, `-` or `.`; returns the offset past it.
@@ -196,7 +203,8 @@ enum SearchLexer {
         if integerDigits + fractionDigits == 0 || (index < count && isWordContinue(bytes[index])) {
             var end = index
             while end < count, isWordContinue(bytes[end]) || bytes[end] == UInt8(ascii: ".") || bytes[end] == UInt8(ascii: "+") { end += 1 }
-            throw SearchGrammarError(.syntax, "Invalid number '\(SearchGrammarError.excerpt(text(bytes, start, end)))' at position \(start)")
+            throw SearchGrammarError(
+                .syntax, "Invalid number '\(SearchGrammarError.excerpt(text(bytes, start, end)))' at position \(start)")
         }
         return index
     }

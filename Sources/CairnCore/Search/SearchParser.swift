@@ -100,7 +100,8 @@ struct SearchParser {
 
     mutating func parseComparator(after identifier: RawIdentifier) throws(SearchGrammarError) -> RawComparator {
         guard let token = next() else {
-            throw SearchGrammarError(.syntax, "Invalid comparison clause '\(SearchGrammarError.excerpt(identifier.text))': expected a comparator after it.")
+            throw SearchGrammarError(
+                .syntax, "Invalid comparison clause '\(SearchGrammarError.excerpt(identifier.text))': expected a comparator after it.")
         }
         switch token.kind {
         case .comparison:
@@ -126,7 +127,8 @@ struct SearchParser {
                     position += 1
                     return .unknown("NOT " + following.text.uppercased())
                 }
-                throw SearchGrammarError(.syntax, "Invalid comparison clause '\(SearchGrammarError.excerpt(identifier.text)) NOT': expected IN after NOT.")
+                throw SearchGrammarError(
+                    .syntax, "Invalid comparison clause '\(SearchGrammarError.excerpt(identifier.text)) NOT': expected IN after NOT.")
             }
             if token.isKeyword("IS") {
                 if let following = peek(), following.isKeyword("NULL") {
@@ -137,14 +139,22 @@ struct SearchParser {
                     position += 2
                     return .known(.isNotNull)
                 }
-                throw SearchGrammarError(.syntax, "Invalid comparison clause '\(SearchGrammarError.excerpt(identifier.text)) IS': expected NULL or NOT NULL after IS.")
+                throw SearchGrammarError(
+                    .syntax,
+                    "Invalid comparison clause '\(SearchGrammarError.excerpt(identifier.text)) IS': expected NULL or NOT NULL after IS.")
             }
             if token.isKeyword("AND") || token.isKeyword("OR") {
-                throw SearchGrammarError(.syntax, "Invalid comparison clause '\(SearchGrammarError.excerpt(identifier.text))': expected a comparator, found '\(token.text)'.")
+                throw SearchGrammarError(
+                    .syntax,
+                    "Invalid comparison clause '\(SearchGrammarError.excerpt(identifier.text))': expected a comparator, found '\(token.text)'."
+                )
             }
             return .unknown(token.text)
         default:
-            throw SearchGrammarError(.syntax, "Invalid comparison clause '\(SearchGrammarError.excerpt(identifier.text))': expected a comparator, found '\(source(token))'.")
+            throw SearchGrammarError(
+                .syntax,
+                "Invalid comparison clause '\(SearchGrammarError.excerpt(identifier.text))': expected a comparator, found '\(source(token))'."
+            )
         }
     }
 
@@ -155,14 +165,20 @@ struct SearchParser {
                 return .none
             case .in, .notIn:
                 guard let open = peek(), open.kind == .leftParen else {
-                    throw SearchGrammarError(.syntax, "Invalid comparison clause '\(SearchGrammarError.excerpt(identifier.text)) \(known.rawValue)': \(known.rawValue) must be followed by a parenthesized list of quoted strings, e.g. ('a', 'b').")
+                    throw SearchGrammarError(
+                        .syntax,
+                        "Invalid comparison clause '\(SearchGrammarError.excerpt(identifier.text)) \(known.rawValue)': \(known.rawValue) must be followed by a parenthesized list of quoted strings, e.g. ('a', 'b')."
+                    )
                 }
                 return .list(try parseList())
             default:
                 break
             }
         }
-        let missing = SearchGrammarError(.syntax, "Invalid comparison clause '\(SearchGrammarError.excerpt(identifier.text)) \(comparator.text)': expected a value after '\(comparator.text)'.")
+        let missing = SearchGrammarError(
+            .syntax,
+            "Invalid comparison clause '\(SearchGrammarError.excerpt(identifier.text)) \(comparator.text)': expected a value after '\(comparator.text)'."
+        )
         guard let token = peek() else { throw missing }
         switch token.kind {
         case .singleQuoted, .doubleQuoted:
@@ -178,7 +194,10 @@ struct SearchParser {
             return .list(try parseList())
         case .word:
             if token.isKeyword("NULL") {
-                throw SearchGrammarError(.syntax, "Invalid comparison clause '\(SearchGrammarError.excerpt(identifier.text)) \(comparator.text) NULL': use IS NULL or IS NOT NULL to test whether a key is set.")
+                throw SearchGrammarError(
+                    .syntax,
+                    "Invalid comparison clause '\(SearchGrammarError.excerpt(identifier.text)) \(comparator.text) NULL': use IS NULL or IS NOT NULL to test whether a key is set."
+                )
             }
             guard !token.isReservedWord else { throw missing }
             position += 1
@@ -208,7 +227,8 @@ struct SearchParser {
                 hasItem = true
             case .comma:
                 guard hasItem else {
-                    throw SearchGrammarError(.syntax, "While parsing a list in the query, expected a non-empty list of string values, but got ill-formed list.")
+                    throw SearchGrammarError(
+                        .syntax, "While parsing a list in the query, expected a non-empty list of string values, but got ill-formed list.")
                 }
                 items.append(item)
                 item = ""
@@ -219,14 +239,18 @@ struct SearchParser {
             case .rightParen:
                 if hasItem { items.append(item) }
                 guard !items.isEmpty else {
-                    throw SearchGrammarError(.invalidValue, "While parsing a list in the query, expected a non-empty list of string values, but got empty list")
+                    throw SearchGrammarError(
+                        .invalidValue, "While parsing a list in the query, expected a non-empty list of string values, but got empty list")
                 }
                 guard items.count <= SearchLimits.maxListItems else {
                     throw SearchGrammarError(.tooLarge, "A list in the filter has more than \(SearchLimits.maxListItems) items.")
                 }
                 return items
             default:
-                throw SearchGrammarError(.invalidValue, "While parsing a list in the query, expected string value, punctuation, or whitespace, but got different type in list: '\(SearchGrammarError.excerpt(source(token)))'")
+                throw SearchGrammarError(
+                    .invalidValue,
+                    "While parsing a list in the query, expected string value, punctuation, or whitespace, but got different type in list: '\(SearchGrammarError.excerpt(source(token)))'"
+                )
             }
         }
     }
@@ -278,7 +302,8 @@ struct SearchParser {
     func validate(_ identifier: RawIdentifier, _ comparator: RawComparator, _ value: RawValue) throws(SearchGrammarError) -> FilterClause {
         let entity = try resolveEntity(identifier, forOrderBy: false)
         guard let keys = grammar.filterKeys[entity] else {
-            throw SearchGrammarError(.invalidEntity, "Invalid entity type '\(identifier.prefix ?? "attribute")' when searching \(grammar.searchName).")
+            throw SearchGrammarError(
+                .invalidEntity, "Invalid entity type '\(identifier.prefix ?? "attribute")' when searching \(grammar.searchName).")
         }
         let key: String
         let rule: SearchFieldRule
@@ -289,7 +314,10 @@ struct SearchParser {
         case .fixed(let map):
             guard let entry = map[identifier.key] else {
                 let noun = entity == .dataset ? "dataset" : "attribute"
-                throw SearchGrammarError(.invalidKey, "Invalid \(noun) key '\(SearchGrammarError.excerpt(identifier.key))' specified. Valid keys are '\(SearchGrammarError.listDescription(map.keys.sorted()))'")
+                throw SearchGrammarError(
+                    .invalidKey,
+                    "Invalid \(noun) key '\(SearchGrammarError.excerpt(identifier.key))' specified. Valid keys are '\(SearchGrammarError.listDescription(map.keys.sorted()))'"
+                )
             }
             key = entry.canonical
             rule = entry.rule
@@ -305,7 +333,10 @@ struct SearchParser {
         let filterValue = try checkValue(value, rule: rule, entity: entity, key: key)
 
         guard case .known(let known) = comparator, rule.allows(known) else {
-            throw SearchGrammarError(.invalidComparator, "Invalid comparator '\(comparator.text)' not one of '\(SearchGrammarError.setDescription(rule.comparators.map(\.rawValue)))'")
+            throw SearchGrammarError(
+                .invalidComparator,
+                "Invalid comparator '\(comparator.text)' not one of '\(SearchGrammarError.setDescription(rule.comparators.map(\.rawValue)))'"
+            )
         }
         if case .list = filterValue, known != .in, known != .notIn {
             throw SearchGrammarError(.invalidComparator, "Invalid comparator '\(known.rawValue)' for a list of values: use IN or NOT IN.")
@@ -335,9 +366,14 @@ struct SearchParser {
                 guard rule.allowsList else { throw listNotSupported(entity: entity) }
                 return .list(items)
             case .number:
-                throw SearchGrammarError(.invalidValue, "Expected a quoted string value for \(Self.valueNoun(entity)) (e.g. 'my-value'). Got value \(value.shown)")
+                throw SearchGrammarError(
+                    .invalidValue,
+                    "Expected a quoted string value for \(Self.valueNoun(entity)) (e.g. 'my-value'). Got value \(value.shown)")
             case .unquoted:
-                throw SearchGrammarError(.invalidValue, "Parameter value is either not quoted or unidentified quote types used for string value \(value.shown). Use either single or double quotes.")
+                throw SearchGrammarError(
+                    .invalidValue,
+                    "Parameter value is either not quoted or unidentified quote types used for string value \(value.shown). Use either single or double quotes."
+                )
             case .none:
                 throw SearchGrammarError(.syntax, "Missing value for \(Self.valueNoun(entity)) '\(SearchGrammarError.excerpt(key))'.")
             }
@@ -356,8 +392,10 @@ struct SearchParser {
         let bytes = Array(text.utf8)
         guard !bytes.isEmpty else { return false }
         let first = bytes[0]
-        let startsNumber = SearchLexer.isDigit(first)
-            || ((first == UInt8(ascii: "-") || first == UInt8(ascii: ".")) && SearchLexer.startsNumber(bytes, at: first == UInt8(ascii: "-") ? 1 : 0))
+        let startsNumber =
+            SearchLexer.isDigit(first)
+            || ((first == UInt8(ascii: "-") || first == UInt8(ascii: "."))
+                && SearchLexer.startsNumber(bytes, at: first == UInt8(ascii: "-") ? 1 : 0))
         guard startsNumber, let end = try? SearchLexer.scanNumber(bytes, from: 0) else { return false }
         return end == bytes.count
     }
@@ -372,21 +410,32 @@ struct SearchParser {
         if supported.isEmpty {
             return SearchGrammarError(.invalidComparator, "IS NULL / IS NOT NULL is not supported when searching \(grammar.searchName).")
         }
-        return SearchGrammarError(.invalidComparator, "IS NULL / IS NOT NULL is only supported for \(supported.joined(separator: " and ")), not for \(entity.rawValue) '\(SearchGrammarError.excerpt(key))'")
+        return SearchGrammarError(
+            .invalidComparator,
+            "IS NULL / IS NOT NULL is only supported for \(supported.joined(separator: " and ")), not for \(entity.rawValue) '\(SearchGrammarError.excerpt(key))'"
+        )
     }
 
     func listNotSupported(entity: SearchEntity) -> SearchGrammarError {
         guard case .fixed(let map)? = grammar.filterKeys[entity] else {
-            return SearchGrammarError(.invalidValue, "Expected a quoted string value for \(Self.valueNoun(entity)) (e.g. 'my-value'). Comparison with a list of values is not supported for \(Self.pluralNoun(entity)) when searching \(grammar.searchName).")
+            return SearchGrammarError(
+                .invalidValue,
+                "Expected a quoted string value for \(Self.valueNoun(entity)) (e.g. 'my-value'). Comparison with a list of values is not supported for \(Self.pluralNoun(entity)) when searching \(grammar.searchName)."
+            )
         }
         let listKeys = Set(map.values.filter { $0.rule.allowsList }.map(\.canonical)).sorted()
         switch listKeys.count {
         case 0:
-            return SearchGrammarError(.invalidValue, "No attribute supports comparison with a list of values when searching \(grammar.searchName).")
+            return SearchGrammarError(
+                .invalidValue, "No attribute supports comparison with a list of values when searching \(grammar.searchName).")
         case 1:
-            return SearchGrammarError(.invalidValue, "Only the '\(listKeys[0])' attribute supports comparison with a list of quoted string values.")
+            return SearchGrammarError(
+                .invalidValue, "Only the '\(listKeys[0])' attribute supports comparison with a list of quoted string values.")
         default:
-            return SearchGrammarError(.invalidValue, "Only the attributes \(listKeys.map { "'\($0)'" }.joined(separator: ", ")) support comparison with a list of quoted string values.")
+            return SearchGrammarError(
+                .invalidValue,
+                "Only the attributes \(listKeys.map { "'\($0)'" }.joined(separator: ", ")) support comparison with a list of quoted string values."
+            )
         }
     }
 
@@ -413,7 +462,8 @@ struct SearchParser {
     // MARK: - Order by
 
     mutating func parseOrderBy(original: String) throws(SearchGrammarError) -> OrderByClause {
-        let unparsable = SearchGrammarError(.syntax, "Invalid order_by clause '\(SearchGrammarError.excerpt(original))'. Could not be parsed.")
+        let unparsable = SearchGrammarError(
+            .syntax, "Invalid order_by clause '\(SearchGrammarError.excerpt(original))'. Could not be parsed.")
         guard let first = peek(), startsIdentifier(first) else { throw unparsable }
         // MLflow splits order_by with shlex: `run name` is two words, not an aliased name.
         let identifier = try parseIdentifier(allowAlias: false)
@@ -437,7 +487,10 @@ struct SearchParser {
             return OrderByClause(entity: entity, key: identifier.key, ascending: ascending)
         case .fixed(let map)?:
             guard let canonical = map[identifier.key] else {
-                throw SearchGrammarError(.invalidKey, "Invalid order_by key '\(SearchGrammarError.excerpt(identifier.key))' specified. Valid keys are '\(SearchGrammarError.listDescription(map.keys.sorted()))'")
+                throw SearchGrammarError(
+                    .invalidKey,
+                    "Invalid order_by key '\(SearchGrammarError.excerpt(identifier.key))' specified. Valid keys are '\(SearchGrammarError.listDescription(map.keys.sorted()))'"
+                )
             }
             return OrderByClause(entity: entity, key: canonical, ascending: ascending)
         case nil:
@@ -451,11 +504,17 @@ struct SearchParser {
         // A bare name is an attribute; every profile has attributes.
         guard let prefix = identifier.prefix else { return .attribute }
         guard let entity = grammar.prefixes[prefix] else {
-            throw SearchGrammarError(.invalidEntity, "Invalid entity type '\(SearchGrammarError.excerpt(prefix))'. Valid values are \(SearchGrammarError.listDescription(grammar.prefixNames))")
+            throw SearchGrammarError(
+                .invalidEntity,
+                "Invalid entity type '\(SearchGrammarError.excerpt(prefix))'. Valid values are \(SearchGrammarError.listDescription(grammar.prefixNames))"
+            )
         }
         if forOrderBy, grammar.orderKeys[entity] == nil {
             let allowed = SearchEntity.allCases.filter { grammar.orderKeys[$0] != nil }.map(Self.pluralNoun)
-            throw SearchGrammarError(.invalidEntity, "Invalid order_by entity type '\(prefix)': \(grammar.searchName) can only be ordered by \(allowed.joined(separator: ", ")).")
+            throw SearchGrammarError(
+                .invalidEntity,
+                "Invalid order_by entity type '\(prefix)': \(grammar.searchName) can only be ordered by \(allowed.joined(separator: ", "))."
+            )
         }
         return entity
     }
@@ -478,7 +537,8 @@ struct SearchParser {
         var end = first.end
         while let dot = peek(), dot.kind == .dot, dot.start == end {
             guard let segment = peek(1), segment.start == dot.end, segment.kind == .word || segment.isQuotedName else {
-                throw SearchGrammarError(.syntax, "Invalid identifier '\(SearchGrammarError.excerpt(text(first.start, dot.end)))': expected a name after '.'.")
+                throw SearchGrammarError(
+                    .syntax, "Invalid identifier '\(SearchGrammarError.excerpt(text(first.start, dot.end)))': expected a name after '.'.")
             }
             segments.append(segment)
             end = segment.end
@@ -490,7 +550,8 @@ struct SearchParser {
         // attribute alias works unquoted; the key keeps the whitespace as written.
         var aliasEnd: Int?
         if allowAlias, let word = peek(), word.kind == .word, word.start > end, !word.isReservedWord,
-           keySegments.allSatisfy({ $0.kind == .word }) {
+            keySegments.allSatisfy({ $0.kind == .word })
+        {
             let gluedDot = peek(1).map { $0.kind == .dot && $0.start == word.end } ?? false
             if !gluedDot {
                 aliasEnd = word.end
@@ -507,7 +568,8 @@ struct SearchParser {
         } else if keySegments.allSatisfy({ $0.kind == .word }), let firstKey = keySegments.first {
             key = text(firstKey.start, end) + aliasSuffix
         } else {
-            throw SearchGrammarError(.syntax, "Invalid identifier '\(SearchGrammarError.excerpt(written))': quote the whole key, e.g. tags.`mlflow.runName`.")
+            throw SearchGrammarError(
+                .syntax, "Invalid identifier '\(SearchGrammarError.excerpt(written))': quote the whole key, e.g. tags.`mlflow.runName`.")
         }
         guard !key.isEmpty else {
             throw SearchGrammarError(.invalidKey, "Invalid identifier '\(SearchGrammarError.excerpt(written))': the key is empty.")

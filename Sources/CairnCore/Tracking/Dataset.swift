@@ -41,7 +41,8 @@ public struct DatasetInput: Sendable, Equatable, JSONWritable {
     public func write(to writer: inout JSONWriter) {
         writer.beginObject()
         writer.list("tags", tags)
-        writer.key("dataset"); writer.write(dataset)
+        writer.key("dataset")
+        writer.write(dataset)
         writer.endObject()
     }
 }

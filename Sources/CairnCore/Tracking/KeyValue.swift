@@ -11,8 +11,10 @@ public struct KeyValue: Sendable, Equatable, Hashable, JSONWritable {
 
     public func write(to writer: inout JSONWriter) {
         writer.beginObject()
-        writer.key("key"); writer.string(key)
-        writer.key("value"); writer.string(value)
+        writer.key("key")
+        writer.string(key)
+        writer.key("value")
+        writer.string(value)
         writer.endObject()
     }
 }

@@ -34,10 +34,14 @@ public struct Metric: Sendable, Equatable, JSONWritable {
 
     public func write(to writer: inout JSONWriter) {
         writer.beginObject()
-        writer.key("key"); writer.string(key)
-        writer.key("value"); writer.double(value)
-        writer.key("timestamp"); writer.int(timestamp)
-        writer.key("step"); writer.int(step)
+        writer.key("key")
+        writer.string(key)
+        writer.key("value")
+        writer.double(value)
+        writer.key("timestamp")
+        writer.int(timestamp)
+        writer.key("step")
+        writer.int(step)
         writer.field("model_id", modelId)
         writer.field("dataset_name", datasetName)
         writer.field("dataset_digest", datasetDigest)

@@ -126,10 +126,14 @@ public struct Run: Sendable, Equatable, JSONWritable {
 
     public func write(to writer: inout JSONWriter) {
         writer.beginObject()
-        writer.key("info"); writer.write(info)
-        writer.key("data"); writer.write(data)
-        writer.key("inputs"); writer.write(inputs)
-        writer.key("outputs"); writer.write(outputs)
+        writer.key("info")
+        writer.write(info)
+        writer.key("data")
+        writer.write(data)
+        writer.key("inputs")
+        writer.write(inputs)
+        writer.key("outputs")
+        writer.write(outputs)
         writer.endObject()
     }
 }

@@ -30,7 +30,8 @@ public enum TrackingValidation {
             throw .invalidParameter("Invalid value \"\" for parameter '\(kind)' supplied: \(kind) must be a non-empty string.")
         }
         for character in key {
-            let allowed = character == "/" || character == "." || character == "-" || character == " "
+            let allowed =
+                character == "/" || character == "." || character == "-" || character == " "
                 || character == ":" || character == "_" || character.isLetter || character.isNumber
             guard allowed else {
                 throw .invalidParameter(

@@ -38,16 +38,20 @@ public struct InferenceLogExportPlan: Sendable {
 
     /// CSV: the feature and output columns, in first-seen order over the export.
     public func columnNames(positionalNames: [String: [String]]) -> (features: [String], outputs: [String]) {
-        var features: [String] = [], outputs: [String] = []
-        var seenFeatures: Set<String> = [], seenOutputs: Set<String> = []
-        var seenInputs: Set<Int32> = [], seenOutputLists: Set<Int32> = []
+        var features: [String] = []
+        var outputs: [String] = []
+        var seenFeatures: Set<String> = []
+        var seenOutputs: Set<String> = []
+        var seenInputs: Set<Int32> = []
+        var seenOutputLists: Set<Int32> = []
         for record in records {
             if record.inputs >= 0, seenInputs.insert(record.inputs).inserted {
-                let names: [String] = switch inputNames[Int(record.inputs)] {
-                case .named(let names): names
-                case .positional(let width, let reference):
-                    positionalNames[reference].flatMap { $0.count == width ? $0 : nil } ?? (0..<width).map(String.init)
-                }
+                let names: [String] =
+                    switch inputNames[Int(record.inputs)] {
+                    case .named(let names): names
+                    case .positional(let width, let reference):
+                        positionalNames[reference].flatMap { $0.count == width ? $0 : nil } ?? (0..<width).map(String.init)
+                    }
                 for name in names where seenFeatures.insert(name).inserted { features.append(name) }
             }
             if record.outputs >= 0, seenOutputLists.insert(record.outputs).inserted {
@@ -60,7 +64,8 @@ public struct InferenceLogExportPlan: Sendable {
     /// Consecutive ranges of records whose lines add up to about `bytes`, at least one record each.
     public func chunks(bytes: Int = 1 << 20) -> [Range<Int>] {
         var chunks: [Range<Int>] = []
-        var start = 0, size = 0
+        var start = 0
+        var size = 0
         for (index, record) in records.enumerated() {
             size += Int(record.length) + 1
             if size >= bytes {
@@ -108,7 +113,8 @@ public struct InferenceLogExportPlan: Sendable {
     /// The body of records `range` (and the CSV header first when `range` starts the export).
     /// `labels` are the feedback of the range's requests. Blocking.
     public func render(
-        _ range: Range<Int>, labels: [String: [JSONValue]] = [:], positionalNames: [String: [String]] = [:], columns: (features: [String], outputs: [String])
+        _ range: Range<Int>, labels: [String: [JSONValue]] = [:], positionalNames: [String: [String]] = [:],
+        columns: (features: [String], outputs: [String])
     ) throws -> [UInt8] {
         let lines = try lines(range)
         switch format {
@@ -122,7 +128,8 @@ public struct InferenceLogExportPlan: Sendable {
             return out
         case .csv:
             let table = InferenceLogTable(
-                lines.compactMap(InferenceLogReader.parse), labels: labels, positionalNames: positionalNames, featureNames: columns.features,
+                lines.compactMap(InferenceLogReader.parse), labels: labels, positionalNames: positionalNames,
+                featureNames: columns.features,
                 outputNames: columns.outputs)
             return table.csv(header: range.lowerBound == 0)
         }
@@ -157,20 +164,27 @@ extension InferenceLogReader {
                 if format == .csv {
                     modelVersions.insert([entry.model, entry.version])
                     if entry.succeeded, let (frame, positional) = MonitorWindow.decode(entry.inputs) {
-                        let names: InferenceLogExportPlan.InputNames = positional
-                            ? .positional(width: frame.columns.count, reference: InferenceLogExportFormat.referenceKey(model: entry.model, version: entry.version))
+                        let names: InferenceLogExportPlan.InputNames =
+                            positional
+                            ? .positional(
+                                width: frame.columns.count,
+                                reference: InferenceLogExportFormat.referenceKey(model: entry.model, version: entry.version))
                             : .named(frame.columns.map(\.name))
-                        located.inputs = inputIndex[names] ?? {
-                            plan.inputNames.append(names)
-                            inputIndex[names] = Int32(plan.inputNames.count - 1)
-                            return Int32(plan.inputNames.count - 1)
-                        }()
+                        located.inputs =
+                            inputIndex[names]
+                            ?? {
+                                plan.inputNames.append(names)
+                                inputIndex[names] = Int32(plan.inputNames.count - 1)
+                                return Int32(plan.inputNames.count - 1)
+                            }()
                         let outputs = (InferenceLogTable.outputs(entry.outputs, rows: frame.rowCount) ?? []).map(\.name)
-                        located.outputs = outputIndex[outputs] ?? {
-                            plan.outputNames.append(outputs)
-                            outputIndex[outputs] = Int32(plan.outputNames.count - 1)
-                            return Int32(plan.outputNames.count - 1)
-                        }()
+                        located.outputs =
+                            outputIndex[outputs]
+                            ?? {
+                                plan.outputNames.append(outputs)
+                                outputIndex[outputs] = Int32(plan.outputNames.count - 1)
+                                return Int32(plan.outputNames.count - 1)
+                            }()
                     }
                 }
                 plan.records.append(located)

@@ -1,7 +1,8 @@
 import CairnCore
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension InferenceLogReader {
@@ -57,7 +58,8 @@ extension InferenceLogReader {
                 let blockIndex = read.blocks.count
                 read.blocks.append(records)
                 read.liveRecords.append(0)
-                for index in 0..<records.count where include(model: records.models[index], version: records.versions[index], timestamp: records.timestamps[index]) {
+                for index in 0..<records.count
+                where include(model: records.models[index], version: records.versions[index], timestamp: records.timestamps[index]) {
                     read.append(block: blockIndex, index: index, timestamp: records.timestamps[index])
                     read.liveRecords[blockIndex] += 1
                     added(records.lineBytes[index])
@@ -81,7 +83,8 @@ extension InferenceLogReader {
         // budget keep their payload.
         if let budget = query.maxPayloadBytes { _ = read.trim(to: budget, among: order) }
         return LoggedWindow(
-            blocks: read.blocks, entries: read.entries, blockOfRecord: order.map { read.blockOfRecord[$0] }, indexOfRecord: order.map { read.indexOfRecord[$0] },
+            blocks: read.blocks, entries: read.entries, blockOfRecord: order.map { read.blockOfRecord[$0] },
+            indexOfRecord: order.map { read.indexOfRecord[$0] },
             payloadOmitted: order.map { read.omitted[$0] }, skippedLines: read.skipped)
     }
 
@@ -143,11 +146,13 @@ struct WindowRead {
     }
 
     func requestID(_ record: Int) -> String {
-        blockOfRecord[record] >= 0 ? blocks[blockOfRecord[record]].requestIDs[indexOfRecord[record]] : entries[indexOfRecord[record]].requestID
+        blockOfRecord[record] >= 0
+            ? blocks[blockOfRecord[record]].requestIDs[indexOfRecord[record]] : entries[indexOfRecord[record]].requestID
     }
 
     func lineBytes(_ record: Int) -> Int {
-        blockOfRecord[record] >= 0 ? blocks[blockOfRecord[record]].lineBytes[indexOfRecord[record]] : entries[indexOfRecord[record]].line.count
+        blockOfRecord[record] >= 0
+            ? blocks[blockOfRecord[record]].lineBytes[indexOfRecord[record]] : entries[indexOfRecord[record]].line.count
     }
 
     /// `read`'s order: time, then request id.

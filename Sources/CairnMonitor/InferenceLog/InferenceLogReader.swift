@@ -75,7 +75,8 @@ public struct LoggedRequest: Sendable, Equatable {
     /// Whether the log holds row `row` of the request (a label for any other is never used).
     public func keeps(row: Int) -> Bool {
         guard let keptRows else { return true }
-        var low = 0, high = keptRows.count
+        var low = 0
+        var high = keptRows.count
         while low < high {
             let middle = (low + high) / 2
             if keptRows[middle] < row { low = middle + 1 } else { high = middle }
@@ -101,7 +102,8 @@ public struct InferenceLogQuery: Sendable, Equatable {
     public var maxPayloadBytes: Int?
 
     public init(
-        model: String? = nil, version: String? = nil, since: Int64? = nil, until: Int64? = nil, lastRecords: Int? = nil, maxPayloadBytes: Int? = nil
+        model: String? = nil, version: String? = nil, since: Int64? = nil, until: Int64? = nil, lastRecords: Int? = nil,
+        maxPayloadBytes: Int? = nil
     ) {
         self.model = model
         self.version = version
@@ -187,7 +189,10 @@ public struct InferenceLogReader: Sendable {
     /// gain newer entries.
     static func trimPayload(_ entries: inout [InferenceLogEntry], to budget: Int) -> Int {
         let newestFirst = entries.indices.filter { !entries[$0].payloadOmitted }
-            .sorted { entries[$0].timestamp != entries[$1].timestamp ? entries[$0].timestamp > entries[$1].timestamp : entries[$0].requestID > entries[$1].requestID }
+            .sorted {
+                entries[$0].timestamp != entries[$1].timestamp
+                    ? entries[$0].timestamp > entries[$1].timestamp : entries[$0].requestID > entries[$1].requestID
+            }
         var kept = 0
         var full = false
         for index in newestFirst {
@@ -220,7 +225,8 @@ public struct InferenceLogReader: Sendable {
                 if line.starts(with: prefix) {
                     let start = line.startIndex + prefix.count
                     if let end = line[start...].firstIndex(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }),
-                       line[end] == UInt8(ascii: "\""), !requestIDs.contains(String(decoding: line[start..<end], as: UTF8.self)) {
+                        line[end] == UInt8(ascii: "\""), !requestIDs.contains(String(decoding: line[start..<end], as: UTF8.self))
+                    {
                         return true
                     }
                 }
@@ -231,7 +237,8 @@ public struct InferenceLogReader: Sendable {
                     return true
                 }
                 found[entry.requestID] = LoggedRequest(
-                    status: entry.status, timestamp: entry.timestamp, rows: MonitorWindow.rows(of: entry), keptRows: entry.rowIndexes, records: records)
+                    status: entry.status, timestamp: entry.timestamp, rows: MonitorWindow.rows(of: entry), keptRows: entry.rowIndexes,
+                    records: records)
                 return true
             }
             // Once every id is found, older segments are left unread: a reuse of an id further back
@@ -244,7 +251,9 @@ public struct InferenceLogReader: Sendable {
     /// Calls `body` with each non-empty line of the file until it returns false, reading in
     /// chunks; the slice is valid only during the call.
     /// With `range`, only those bytes of the file are read (a run of whole lines).
-    static func forEachLine(path: String, range: Range<Int>? = nil, chunkBytes: Int = chunkBytes, _ body: (ArraySlice<UInt8>) throws -> Bool) throws {
+    static func forEachLine(
+        path: String, range: Range<Int>? = nil, chunkBytes: Int = chunkBytes, _ body: (ArraySlice<UInt8>) throws -> Bool
+    ) throws {
         try forEachLocatedLine(path: path, range: range, chunkBytes: chunkBytes) { line, _ in try body(line) }
     }
 
@@ -302,7 +311,8 @@ public struct InferenceLogReader: Sendable {
             let stamp = name.dropFirst("inference-".count).prefix { $0.isNumber }
             guard let created = Int64(stamp) else { return nil }
             let path = (directory as NSString).appendingPathComponent(name)
-            let modified = ((try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date)
+            let modified =
+                ((try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date)
                 .map { Int64($0.timeIntervalSince1970 * 1000) + 1 } ?? .max
             return Segment(path: path, created: created, modified: modified)
         }
@@ -324,15 +334,20 @@ public struct InferenceLogReader: Sendable {
             return Int64(String(decoding: line[span], as: UTF8.self))
         }
         guard let requestID = string("request_id"), let timestamp = integer("timestamp_ms"), let model = string("model"),
-              let version = string("version"), let status = integer("status"), let latency = integer("latency_us"),
-              let inputs = fields["inputs"], let outputs = fields["outputs"] else { return nil }
+            let version = string("version"), let status = integer("status"), let latency = integer("latency_us"),
+            let inputs = fields["inputs"], let outputs = fields["outputs"]
+        else { return nil }
         var entry = InferenceLogEntry(
             requestID: requestID, timestamp: timestamp, model: model, version: version, status: Int(clamping: status),
             latencyMicroseconds: latency, inputs: line[inputs], outputs: line[outputs], line: line)
         // A sample's indexes are read only when they are consistent; otherwise the record
         // reads as unsampled rather than lining feedback up wrongly.
-        if let rowCount = integer("row_count"), let span = fields["row_indexes"], case .array(let values)? = try? JSONValue.parse(line[span]) {
-            let indexes = values.compactMap { value -> Int? in if case .number(let n, _) = value, n.rounded() == n, n >= 0, n < Double(rowCount) { Int(n) } else { nil } }
+        if let rowCount = integer("row_count"), let span = fields["row_indexes"],
+            case .array(let values)? = try? JSONValue.parse(line[span])
+        {
+            let indexes = values.compactMap { value -> Int? in
+                if case .number(let n, _) = value, n.rounded() == n, n >= 0, n < Double(rowCount) { Int(n) } else { nil }
+            }
             if indexes.count == values.count {
                 entry.rowCount = Int(clamping: rowCount)
                 entry.rowIndexes = indexes
@@ -413,7 +428,10 @@ struct JSONSpanScanner {
             let close = byte == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
             position += 1
             skipWhitespace()
-            if peek() == close { position += 1; return true }
+            if peek() == close {
+                position += 1
+                return true
+            }
             while true {
                 skipWhitespace()
                 if close == UInt8(ascii: "}") {
@@ -434,7 +452,8 @@ struct JSONSpanScanner {
             // A number or a literal: everything up to the next delimiter.
             let start = position
             while let byte = peek(), byte != UInt8(ascii: ","), byte != UInt8(ascii: "}"), byte != UInt8(ascii: "]"),
-                  byte != 0x20, byte != 0x09, byte != 0x0A, byte != 0x0D {
+                byte != 0x20, byte != 0x09, byte != 0x0A, byte != 0x0D
+            {
                 position += 1
             }
             return position > start

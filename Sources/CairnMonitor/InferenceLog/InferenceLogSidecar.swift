@@ -59,12 +59,12 @@ enum InferenceLogSidecar {
         var covered = 0
         while reader.remaining > 0 {
             guard reader.remaining >= headerBytes, Array(reader.bytes(4) ?? []) == magic,
-                  let length = reader.int(), let start = reader.int(), let end = reader.int(), let sum = reader.uint64(),
-                  length >= 0, length <= reader.remaining, let payload = reader.bytes(length),
-                  start >= covered, start < end, end <= segmentBytes,
-                  start == 0 || segmentBytesAt(start - 1, 1) == [UInt8(ascii: "\n")], segmentBytesAt(end - 1, 1) == [UInt8(ascii: "\n")],
-                  checksum(payload, segment: segment, segmentRange: start..<end) == sum,
-                  let records = decode(payload), startsWithItsFirstRecord(records, segmentBytesAt(start, 4 << 10))
+                let length = reader.int(), let start = reader.int(), let end = reader.int(), let sum = reader.uint64(),
+                length >= 0, length <= reader.remaining, let payload = reader.bytes(length),
+                start >= covered, start < end, end <= segmentBytes,
+                start == 0 || segmentBytesAt(start - 1, 1) == [UInt8(ascii: "\n")], segmentBytesAt(end - 1, 1) == [UInt8(ascii: "\n")],
+                checksum(payload, segment: segment, segmentRange: start..<end) == sum,
+                let records = decode(payload), startsWithItsFirstRecord(records, segmentBytesAt(start, 4 << 10))
             else { break }
             blocks.append(Block(records: records, segmentRange: start..<end))
             covered = end
@@ -84,7 +84,8 @@ enum InferenceLogSidecar {
         let name = segment.utf8.reduce(UInt64(0xCBF2_9CE4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }
         var lanes: (UInt64, UInt64, UInt64, UInt64) = (
             0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count), 0xC2B2_AE3D_27D4_EB4F ^ UInt64(segmentRange.lowerBound),
-            0x1656_67B1_9E37_79F9 ^ UInt64(segmentRange.upperBound), mix(0x27D4_EB2F_1656_67C5, name))
+            0x1656_67B1_9E37_79F9 ^ UInt64(segmentRange.upperBound), mix(0x27D4_EB2F_1656_67C5, name)
+        )
         bytes.withUnsafeBytes { raw in
             let words = raw.count / 8
             var i = 0
@@ -157,15 +158,17 @@ enum InferenceLogSidecar {
         // Predictions: a kind per row (0 none, 1 number, 2 text), the numbers, the texts, and
         // the scores with a flag for each.
         let predictions = records.predictions
-        out.array(predictions.map { prediction -> UInt8 in
-            switch prediction?.value {
-            case nil: 0
-            case .number: 1
-            case .text: 2
-            }
-        })
+        out.array(
+            predictions.map { prediction -> UInt8 in
+                switch prediction?.value {
+                case nil: 0
+                case .number: 1
+                case .text: 2
+                }
+            })
         out.array(predictions.map { prediction -> Double in if case .number(let value)? = prediction?.value { value } else { 0 } })
-        out.dictionaryStrings(predictions.map { prediction -> String? in if case .text(let text)? = prediction?.value { text } else { nil } })
+        out.dictionaryStrings(
+            predictions.map { prediction -> String? in if case .text(let text)? = prediction?.value { text } else { nil } })
         out.array(predictions.map { $0?.score == nil ? UInt8(0) : 1 })
         out.array(predictions.map { $0?.score ?? 0 })
     }
@@ -180,14 +183,14 @@ enum InferenceLogSidecar {
             return values
         }
         guard let requestIDs = reader.strings(), requestIDs.count == count,
-              let timestamps: [Int64] = reader.array(), timestamps.count == count,
-              let models = reader.dictionaryStrings(), models.count == count,
-              let versions = reader.dictionaryStrings(), versions.count == count,
-              let statuses = ints(count), let latencies: [Int64] = reader.array(), latencies.count == count,
-              let lineBytes = ints(count), let sampledRowCounts = ints(count), let sampleStarts = ints(count), let sampleCounts = ints(count),
-              let sampleIndexes = ints(nil), let omittedBytes = ints(count), let schemaIndexes = ints(count), let frameRows = ints(count),
-              let cellOffsets = ints(count), let predictionStarts = ints(count), let predictionCounts = ints(count),
-              let schemaCount = reader.int(), schemaCount >= 0, schemaCount <= payload.count
+            let timestamps: [Int64] = reader.array(), timestamps.count == count,
+            let models = reader.dictionaryStrings(), models.count == count,
+            let versions = reader.dictionaryStrings(), versions.count == count,
+            let statuses = ints(count), let latencies: [Int64] = reader.array(), latencies.count == count,
+            let lineBytes = ints(count), let sampledRowCounts = ints(count), let sampleStarts = ints(count), let sampleCounts = ints(count),
+            let sampleIndexes = ints(nil), let omittedBytes = ints(count), let schemaIndexes = ints(count), let frameRows = ints(count),
+            let cellOffsets = ints(count), let predictionStarts = ints(count), let predictionCounts = ints(count),
+            let schemaCount = reader.int(), schemaCount >= 0, schemaCount <= payload.count
         else { return nil }
         records.requestIDs = requestIDs
         records.timestamps = timestamps
@@ -207,17 +210,29 @@ enum InferenceLogSidecar {
         records.predictionStarts = predictionStarts
         records.predictionCounts = predictionCounts
         for _ in 0..<schemaCount {
-            guard let positional = reader.int(), let fieldCount = reader.int(), fieldCount >= 0, fieldCount <= payload.count else { return nil }
+            guard let positional = reader.int(), let fieldCount = reader.int(), fieldCount >= 0, fieldCount <= payload.count else {
+                return nil
+            }
             var fields: [LoggedRecords.Field] = []
             var columns: [LoggedRecords.Cells] = []
             for _ in 0..<fieldCount {
-                guard let name = reader.string(), let raw = reader.int(), let kind = UInt8(exactly: raw).flatMap(LoggedRecords.Kind.init(rawValue:)) else { return nil }
+                guard let name = reader.string(), let raw = reader.int(),
+                    let kind = UInt8(exactly: raw).flatMap(LoggedRecords.Kind.init(rawValue:))
+                else { return nil }
                 var cells = LoggedRecords.Cells(kind: kind)
                 switch kind {
-                case .double: guard let values: [Double] = reader.array() else { return nil }; cells.doubles = values
-                case .int64: guard let values: [Int64] = reader.array() else { return nil }; cells.ints = values
-                case .bool: guard let values: [UInt8] = reader.array() else { return nil }; cells.bools = values.map { $0 != 0 }
-                case .string: guard let values = reader.dictionaryStrings() else { return nil }; cells.strings = values
+                case .double:
+                    guard let values: [Double] = reader.array() else { return nil }
+                    cells.doubles = values
+                case .int64:
+                    guard let values: [Int64] = reader.array() else { return nil }
+                    cells.ints = values
+                case .bool:
+                    guard let values: [UInt8] = reader.array() else { return nil }
+                    cells.bools = values.map { $0 != 0 }
+                case .string:
+                    guard let values = reader.dictionaryStrings() else { return nil }
+                    cells.strings = values
                 }
                 fields.append(.init(name: name, kind: kind))
                 columns.append(cells)
@@ -228,15 +243,17 @@ enum InferenceLogSidecar {
             records.cells.append(columns)
         }
         guard let kinds: [UInt8] = reader.array(), let numbers: [Double] = reader.array(), numbers.count == kinds.count,
-              let texts = reader.dictionaryStrings(), texts.count == kinds.count,
-              let scored: [UInt8] = reader.array(), scored.count == kinds.count,
-              let scores: [Double] = reader.array(), scores.count == kinds.count, reader.remaining == 0
+            let texts = reader.dictionaryStrings(), texts.count == kinds.count,
+            let scored: [UInt8] = reader.array(), scored.count == kinds.count,
+            let scores: [Double] = reader.array(), scores.count == kinds.count, reader.remaining == 0
         else { return nil }
         records.predictions.reserveCapacity(kinds.count)
         for i in kinds.indices {
             let value: LoggedPrediction.Value
             switch kinds[i] {
-            case 0: records.predictions.append(nil); continue
+            case 0:
+                records.predictions.append(nil)
+                continue
             case 1: value = .number(numbers[i])
             default: value = .text(texts[i] ?? "")
             }
@@ -250,10 +267,14 @@ enum InferenceLogSidecar {
     static func valid(_ records: LoggedRecords) -> Bool {
         for i in 0..<records.count {
             if records.sampleCounts[i] >= 0 {
-                guard records.sampleStarts[i] >= 0, records.sampleStarts[i] + records.sampleCounts[i] <= records.sampleIndexes.count else { return false }
+                guard records.sampleStarts[i] >= 0, records.sampleStarts[i] + records.sampleCounts[i] <= records.sampleIndexes.count else {
+                    return false
+                }
             }
             if records.predictionCounts[i] >= 0 {
-                guard records.predictionStarts[i] >= 0, records.predictionStarts[i] + records.predictionCounts[i] <= records.predictions.count else { return false }
+                guard records.predictionStarts[i] >= 0,
+                    records.predictionStarts[i] + records.predictionCounts[i] <= records.predictions.count
+                else { return false }
             }
             let schema = records.schemaIndexes[i]
             guard schema >= -1, schema < records.schemas.count, records.frameRows[i] >= 0 else { return false }

@@ -27,7 +27,10 @@ struct InferenceLogTable {
 
     /// With `featureNames` and `outputNames` (a chunk of a streamed export, whose columns
     /// were found over the whole export first), those are the columns.
-    init(_ entries: [InferenceLogEntry], labels: [String: [JSONValue]], positionalNames: [String: [String]], featureNames: [String]? = nil, outputNames: [String]? = nil) {
+    init(
+        _ entries: [InferenceLogEntry], labels: [String: [JSONValue]], positionalNames: [String: [String]], featureNames: [String]? = nil,
+        outputNames: [String]? = nil
+    ) {
         self.labels = labels
         var seenFeatures: Set<String> = featureNames.map(Set.init) ?? []
         var seenOutputs: Set<String> = outputNames.map(Set.init) ?? []
@@ -64,11 +67,17 @@ struct InferenceLogTable {
             let requestLabels = labels[entry.requestID]
             for row in 0..<max(1, request.rows) {
                 let index: Int? = request.rows == 0 ? nil : sampled?[row] ?? row
-                var cells = [entry.requestID, String(entry.timestamp), entry.model, entry.version, String(entry.status),
-                             String(entry.latencyMicroseconds), index.map(String.init) ?? ""]
+                var cells = [
+                    entry.requestID, String(entry.timestamp), entry.model, entry.version, String(entry.status),
+                    String(entry.latencyMicroseconds), index.map(String.init) ?? "",
+                ]
                 for name in featureNames { cells.append(request.rows == 0 ? "" : features[name]?[row] ?? "") }
                 for name in outputNames { cells.append(request.rows == 0 ? "" : outputs[name]?[row] ?? "") }
-                if let index, let requestLabels, index < requestLabels.count { cells.append(Self.text(requestLabels[index])) } else { cells.append("") }
+                if let index, let requestLabels, index < requestLabels.count {
+                    cells.append(Self.text(requestLabels[index]))
+                } else {
+                    cells.append("")
+                }
                 for (position, cell) in cells.enumerated() {
                     if position > 0 { out.append(UInt8(ascii: ",")) }
                     Self.field(Array(cell.utf8), to: &out)
@@ -123,8 +132,10 @@ struct InferenceLogTable {
         guard case .array(let tensors)? = document["outputs"] else { return nil }
         var columns: [(name: String, cells: [String])] = []
         for tensor in tensors {
-            guard case .string(let name)? = tensor["name"], case .array(let data)? = tensor["data"], case .array(let shape)? = tensor["shape"],
-                  case .number(let first, _)? = shape.first, Int(first) == rows, data.count % rows == 0 else { return nil }
+            guard case .string(let name)? = tensor["name"], case .array(let data)? = tensor["data"],
+                case .array(let shape)? = tensor["shape"],
+                case .number(let first, _)? = shape.first, Int(first) == rows, data.count % rows == 0
+            else { return nil }
             let width = data.count / rows
             for column in 0..<width {
                 columns.append((width == 1 ? name : "\(name)_\(column)", (0..<rows).map { text(data[$0 * width + column]) }))

@@ -111,12 +111,15 @@ public final class InferenceLogWriter: Service, Sendable {
     /// A spare larger than this (left by a burst) is let go rather than kept.
     private static let spareLimit = 4 << 20
 
-    public init(options: Options, logger: Logger, metrics: PrometheusCollectorRegistry? = nil, threadPool: NIOThreadPool = .singleton) throws {
+    public init(options: Options, logger: Logger, metrics: PrometheusCollectorRegistry? = nil, threadPool: NIOThreadPool = .singleton)
+        throws
+    {
         self.options = options
         self.logger = logger
         self.threadPool = threadPool
         writtenCounter = metrics?.makeCounter(
-            descriptor: MetricNameDescriptor(metricName: "cairn_inference_log_records_written_total", helpText: "Records written to the inference log."))
+            descriptor: MetricNameDescriptor(
+                metricName: "cairn_inference_log_records_written_total", helpText: "Records written to the inference log."))
         droppedCounter = metrics?.makeCounter(
             descriptor: MetricNameDescriptor(
                 metricName: "cairn_inference_log_records_dropped_total",
@@ -127,7 +130,8 @@ public final class InferenceLogWriter: Service, Sendable {
                 helpText: "Records over the per-record cap, logged with a sample of their rows or without their payload."))
         rowsOmittedCounter = metrics?.makeCounter(
             descriptor: MetricNameDescriptor(
-                metricName: "cairn_inference_log_rows_omitted_total", helpText: "Rows left out of records over the per-record cap by sampling."))
+                metricName: "cairn_inference_log_rows_omitted_total",
+                helpText: "Rows left out of records over the per-record cap by sampling."))
         try FileManager.default.createDirectory(atPath: options.directory, withIntermediateDirectories: true)
     }
 
@@ -148,7 +152,8 @@ public final class InferenceLogWriter: Service, Sendable {
         let accepted: Bool
         if size > options.maxRecordBytes {
             accepted = pending.withLock { pending -> Bool in
-                guard pending.records < options.capacity, pending.bytes.count + pending.oversizedBytes + size <= options.capacityBytes else { return false }
+                guard pending.records < options.capacity, pending.bytes.count + pending.oversizedBytes + size <= options.capacityBytes
+                else { return false }
                 pending.oversized.append(record)
                 pending.oversizedBytes += size
                 pending.records += 1
@@ -157,7 +162,8 @@ public final class InferenceLogWriter: Service, Sendable {
         } else {
             let line = record.line()
             accepted = pending.withLock { pending -> Bool in
-                guard pending.records < options.capacity, pending.bytes.count + pending.oversizedBytes + line.count <= options.capacityBytes else { return false }
+                guard pending.records < options.capacity, pending.bytes.count + pending.oversizedBytes + line.count <= options.capacityBytes
+                else { return false }
                 pending.bytes.append(contentsOf: line)
                 pending.records += 1
                 return true
@@ -261,7 +267,9 @@ public final class InferenceLogWriter: Service, Sendable {
             start = end + 1
         }
         do {
-            try sidecar.write(contentsOf: InferenceLogSidecar.block(builder.records, segment: (segment.path as NSString).lastPathComponent, segmentRange: segmentRange))
+            try sidecar.write(
+                contentsOf: InferenceLogSidecar.block(
+                    builder.records, segment: (segment.path as NSString).lastPathComponent, segmentRange: segmentRange))
         } catch {
             // A partial block ends the sidecar for readers; later blocks would not be read.
             try? sidecar.close()
@@ -289,7 +297,9 @@ public final class InferenceLogWriter: Service, Sendable {
             segment.opened = .now
             if options.sidecar {
                 let sidecarPath = InferenceLogSidecar.path(ofSegment: path)
-                if FileManager.default.createFile(atPath: sidecarPath, contents: nil) { segment.sidecar = FileHandle(forWritingAtPath: sidecarPath) }
+                if FileManager.default.createFile(atPath: sidecarPath, contents: nil) {
+                    segment.sidecar = FileHandle(forWritingAtPath: sidecarPath)
+                }
             }
         }
         let start = segment.bytes
@@ -312,7 +322,8 @@ public final class InferenceLogWriter: Service, Sendable {
     private func pruneExpired(_ segment: inout Segment) {
         let cutoff = Date().addingTimeInterval(-Double(options.retention.components.seconds))
         for path in (try? segments()) ?? [] {
-            guard let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date, modified < cutoff else { continue }
+            guard let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date, modified < cutoff
+            else { continue }
             if path == segment.path, segment.handle != nil {
                 try? segment.handle?.close()
                 segment.handle = nil

@@ -111,20 +111,22 @@ extension InferenceRecord {
         var cuts: [(fields: JSONObject, data: [JSONValue], width: Int)] = []
         for tensor in tensors {
             guard case .object(let fields) = tensor, case .array(let data)? = fields["data"], case .array(let shape)? = fields["shape"],
-                  case .number(let first, _)? = shape.first, Int(first) == rows, rows > 0, data.count % rows == 0 else { return nil }
+                case .number(let first, _)? = shape.first, Int(first) == rows, rows > 0, data.count % rows == 0
+            else { return nil }
             cuts.append((fields, data, data.count / rows))
         }
         return { indexes in
             var document = parsed
-            document["outputs"] = .array(cuts.map { cut in
-                var fields = cut.fields
-                if case .array(var shape)? = fields["shape"] {
-                    shape[0] = .number(Double(indexes.count), raw: String(indexes.count))
-                    fields["shape"] = .array(shape)
-                }
-                fields["data"] = .array(indexes.flatMap { cut.data[($0 * cut.width)..<(($0 + 1) * cut.width)] })
-                return .object(fields)
-            })
+            document["outputs"] = .array(
+                cuts.map { cut in
+                    var fields = cut.fields
+                    if case .array(var shape)? = fields["shape"] {
+                        shape[0] = .number(Double(indexes.count), raw: String(indexes.count))
+                        fields["shape"] = .array(shape)
+                    }
+                    fields["data"] = .array(indexes.flatMap { cut.data[($0 * cut.width)..<(($0 + 1) * cut.width)] })
+                    return .object(fields)
+                })
             return Self.bytes(.object(document))
         }
     }

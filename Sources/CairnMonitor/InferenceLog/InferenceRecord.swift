@@ -22,7 +22,10 @@ public struct InferenceRecord: Sendable {
     /// whose rows cannot be read back): `inputs`, and `outputs` when large, are null.
     public var omittedBytes: Int?
 
-    public init(requestID: String, timestamp: Int64, model: String, version: String, inputs: [UInt8], outputs: [UInt8], latencyMicroseconds: Int64, status: Int) {
+    public init(
+        requestID: String, timestamp: Int64, model: String, version: String, inputs: [UInt8], outputs: [UInt8], latencyMicroseconds: Int64,
+        status: Int
+    ) {
         self.requestID = requestID
         self.timestamp = timestamp
         self.model = model
@@ -39,22 +42,34 @@ public struct InferenceRecord: Sendable {
     func line() -> [UInt8] {
         var writer = JSONWriter(capacity: inputs.count + outputs.count + 192)
         writer.beginObject()
-        writer.key("request_id"); writer.string(requestID)
-        writer.key("timestamp_ms"); writer.int(timestamp)
-        writer.key("model"); writer.string(model)
-        writer.key("version"); writer.string(version)
-        writer.key("status"); writer.int(Int64(status))
-        writer.key("latency_us"); writer.int(latencyMicroseconds)
-        writer.key("inputs"); Self.splice(inputs, into: &writer)
-        writer.key("outputs"); Self.splice(outputs, into: &writer)
+        writer.key("request_id")
+        writer.string(requestID)
+        writer.key("timestamp_ms")
+        writer.int(timestamp)
+        writer.key("model")
+        writer.string(model)
+        writer.key("version")
+        writer.string(version)
+        writer.key("status")
+        writer.int(Int64(status))
+        writer.key("latency_us")
+        writer.int(latencyMicroseconds)
+        writer.key("inputs")
+        Self.splice(inputs, into: &writer)
+        writer.key("outputs")
+        Self.splice(outputs, into: &writer)
         if let rowCount, let rowIndexes {
-            writer.key("row_count"); writer.int(Int64(rowCount))
+            writer.key("row_count")
+            writer.int(Int64(rowCount))
             writer.key("row_indexes")
             writer.beginArray()
             for index in rowIndexes { writer.int(Int64(index)) }
             writer.endArray()
         }
-        if let omittedBytes { writer.key("omitted_bytes"); writer.int(Int64(omittedBytes)) }
+        if let omittedBytes {
+            writer.key("omitted_bytes")
+            writer.int(Int64(omittedBytes))
+        }
         writer.endObject()
         var bytes = writer.bytes
         bytes.append(UInt8(ascii: "\n"))

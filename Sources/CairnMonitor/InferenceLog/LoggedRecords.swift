@@ -105,10 +105,13 @@ struct LoggedRecords: Sendable, Equatable {
     /// Record `index` as the reader hands it over without its payload.
     func entry(_ index: Int) -> InferenceLogEntry {
         var entry = InferenceLogEntry(
-            requestID: requestIDs[index], timestamp: timestamps[index], model: models[index], version: versions[index], status: statuses[index],
+            requestID: requestIDs[index], timestamp: timestamps[index], model: models[index], version: versions[index],
+            status: statuses[index],
             latencyMicroseconds: latencies[index], inputs: [], outputs: [], line: [])
         if sampledRowCounts[index] >= 0 { entry.rowCount = sampledRowCounts[index] }
-        if sampleCounts[index] >= 0 { entry.rowIndexes = Array(sampleIndexes[sampleStarts[index]..<(sampleStarts[index] + sampleCounts[index])]) }
+        if sampleCounts[index] >= 0 {
+            entry.rowIndexes = Array(sampleIndexes[sampleStarts[index]..<(sampleStarts[index] + sampleCounts[index])])
+        }
         if omittedBytes[index] >= 0 { entry.omittedBytes = omittedBytes[index] }
         return entry
     }
@@ -167,7 +170,8 @@ struct LoggedRecordsBuilder {
 
         let decoded = entry.succeeded && !entry.payloadOmitted ? MonitorWindow.decode(entry.inputs) : nil
         if let (frame, positional) = decoded {
-            let schema = LoggedRecords.Schema(positional: positional, fields: frame.columns.map { .init(name: $0.name, kind: LoggedRecords.Cells.kind(of: $0.values)) })
+            let schema = LoggedRecords.Schema(
+                positional: positional, fields: frame.columns.map { .init(name: $0.name, kind: LoggedRecords.Cells.kind(of: $0.values)) })
             let index = self.index(of: schema)
             records.schemaIndexes.append(index)
             records.frameRows.append(frame.rowCount)

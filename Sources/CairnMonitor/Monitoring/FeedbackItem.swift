@@ -29,7 +29,8 @@ public struct FeedbackItem: Sendable, Equatable {
         case let other?:
             var writer = JSONWriter()
             writer.value(other)
-            throw .invalidParameter("Invalid value \(String(decoding: writer.bytes.prefix(200), as: UTF8.self)) for parameter 'request_id' supplied")
+            throw .invalidParameter(
+                "Invalid value \(String(decoding: writer.bytes.prefix(200), as: UTF8.self)) for parameter 'request_id' supplied")
         }
         guard id.utf8.count <= 128, !id.utf8.contains(0) else {
             throw .invalidParameter("'request_id' must be 1 to 128 characters.")

@@ -21,7 +21,10 @@ public struct LoggedWindow: Sendable {
 
     public var count: Int { blockOfRecord.count }
 
-    init(blocks: [LoggedRecords], entries: [InferenceLogEntry], blockOfRecord: [Int], indexOfRecord: [Int], payloadOmitted: [Bool], skippedLines: Int) {
+    init(
+        blocks: [LoggedRecords], entries: [InferenceLogEntry], blockOfRecord: [Int], indexOfRecord: [Int], payloadOmitted: [Bool],
+        skippedLines: Int
+    ) {
         self.blocks = blocks
         self.entries = entries
         self.blockOfRecord = blockOfRecord
@@ -39,7 +42,8 @@ public struct LoggedWindow: Sendable {
 
     /// Record `position` of the window without its payload.
     func metadata(_ position: Int) -> InferenceLogEntry {
-        let block = blockOfRecord[position], index = indexOfRecord[position]
+        let block = blockOfRecord[position]
+        let index = indexOfRecord[position]
         var entry: InferenceLogEntry
         if block >= 0 {
             entry = blocks[block].entry(index)
@@ -55,12 +59,14 @@ public struct LoggedWindow: Sendable {
     }
 
     func timestamp(_ position: Int) -> Int64 {
-        let block = blockOfRecord[position], index = indexOfRecord[position]
+        let block = blockOfRecord[position]
+        let index = indexOfRecord[position]
         return block >= 0 ? blocks[block].timestamps[index] : entries[index].timestamp
     }
 
     func requestID(_ position: Int) -> String {
-        let block = blockOfRecord[position], index = indexOfRecord[position]
+        let block = blockOfRecord[position]
+        let index = indexOfRecord[position]
         return block >= 0 ? blocks[block].requestIDs[index] : entries[index].requestID
     }
 
@@ -72,7 +78,8 @@ public struct LoggedWindow: Sendable {
         var cachedBlock = -1
         var cached = LoggedRecords()
         for position in positions {
-            let block = blockOfRecord[position], index = indexOfRecord[position]
+            let block = blockOfRecord[position]
+            let index = indexOfRecord[position]
             guard block >= 0 else {
                 result.append(metadata(position))
                 continue
@@ -91,7 +98,8 @@ public struct LoggedWindow: Sendable {
     /// The newest record's version, for a monitor that follows whatever version has traffic.
     public var lastVersion: String? {
         guard count > 0 else { return nil }
-        let block = blockOfRecord[count - 1], index = indexOfRecord[count - 1]
+        let block = blockOfRecord[count - 1]
+        let index = indexOfRecord[count - 1]
         return block >= 0 ? blocks[block].versions[index] : entries[index].version
     }
 
@@ -126,7 +134,8 @@ extension MonitorWindow {
         var cached = LoggedRecords()
         for position in stride(from: window.count - 1, through: 0, by: -1) {
             if let rowLimit, rows >= rowLimit { break }
-            var block = window.blockOfRecord[position], index = window.indexOfRecord[position]
+            var block = window.blockOfRecord[position]
+            var index = window.indexOfRecord[position]
             if block >= 0, block != cachedBlock {
                 cached = blocks[block]
                 cachedBlock = block
@@ -167,7 +176,8 @@ extension MonitorWindow {
         // Oldest first: runs of consecutive records of one block and one schema.
         var position = decodedIndexes.count - 1
         while position >= 0 {
-            let block = decodedBlocks[position], first = decodedIndexes[position]
+            let block = decodedBlocks[position]
+            let first = decodedIndexes[position]
             let records = blocks[block]
             guard Self.frameFits(records, first, positionalNames) else {
                 unreadableRequests += 1
@@ -178,7 +188,8 @@ extension MonitorWindow {
             var last = first
             if Self.namesAreDistinct(records.schemas[schema]) {
                 while position - (last - first) - 1 >= 0, decodedBlocks[position - (last - first) - 1] == block,
-                      decodedIndexes[position - (last - first) - 1] == last + 1, records.schemaIndexes[last + 1] == schema {
+                    decodedIndexes[position - (last - first) - 1] == last + 1, records.schemaIndexes[last + 1] == schema
+                {
                     last += 1
                 }
             }

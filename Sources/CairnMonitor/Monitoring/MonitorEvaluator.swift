@@ -58,7 +58,9 @@ public struct MonitorEvaluator: Sendable {
             }
         } else {
             let log = self.log
-            version = try await log.threadPool.runIfActive { [spec] in try log.readWindow(InferenceLogQuery(model: spec.modelName, lastRecords: 1)).lastVersion }
+            version = try await log.threadPool.runIfActive { [spec] in
+                try log.readWindow(InferenceLogQuery(model: spec.modelName, lastRecords: 1)).lastVersion
+            }
         }
 
         // The reference first: its column order names positional inputs as the window is read.
@@ -68,7 +70,8 @@ public struct MonitorEvaluator: Sendable {
             if let stored = try await store.getReference(modelName: spec.modelName, version: version) {
                 reference = try references.reference(stored)
             } else {
-                referenceNote = "Model '\(spec.modelName)' version \(version) has no reference profile: drift is not computed (upload one with `cairn monitor reference`)."
+                referenceNote =
+                    "Model '\(spec.modelName)' version \(version) has no reference profile: drift is not computed (upload one with `cairn monitor reference`)."
             }
         }
         var window = MonitorWindow(entries: [])
@@ -82,19 +85,25 @@ public struct MonitorEvaluator: Sendable {
             let (log, limits, positionalNames) = (self.log, self.limits, reference?.featureOrder)
             let (read, skipped) = try await log.threadPool.runIfActive { [spec, query] in
                 let logged = try log.readWindow(query)
-                return (MonitorWindow(logged, rowLimit: spec.window.rows, positionalNames: positionalNames, maxRows: limits.maxRows), logged.skippedLines)
+                return (
+                    MonitorWindow(logged, rowLimit: spec.window.rows, positionalNames: positionalNames, maxRows: limits.maxRows),
+                    logged.skippedLines
+                )
             }
             window = read
             if skipped > 0 { notes.append("\(skipped) unreadable inference log lines were skipped.") }
         }
         if let referenceNote { notes.append(referenceNote) }
         if window.undecodedRequests > 0 {
-            notes.append("The \(window.undecodedRequests) oldest successful requests in the window were not decoded: an evaluation reads at most "
-                + "\(limits.maxPayloadBytes >> 20) MiB of logged records and \(limits.maxRows) rows, newest first; they count in the service statistics only.")
+            notes.append(
+                "The \(window.undecodedRequests) oldest successful requests in the window were not decoded: an evaluation reads at most "
+                    + "\(limits.maxPayloadBytes >> 20) MiB of logged records and \(limits.maxRows) rows, newest first; they count in the service statistics only."
+            )
         }
         if window.unreadableRequests > 0 {
-            notes.append("\(window.unreadableRequests) requests had inputs that could not be read back into named columns"
-                + " (positional inputs are named by the reference's column order when their widths match).")
+            notes.append(
+                "\(window.unreadableRequests) requests had inputs that could not be read back into named columns"
+                    + " (positional inputs are named by the reference's column order when their widths match).")
         }
 
         // Drift over the reference features the window carries.
@@ -147,7 +156,9 @@ public struct MonitorEvaluator: Sendable {
         let service = Self.serviceStatistics(window.entries)
 
         let checks = spec.checks.map { check in
-            Self.verdict(check, spec: spec, rows: window.rowCount, labeled: labeled, drift: dataDrift, prediction: predictionDrift, quality: quality, service: service)
+            Self.verdict(
+                check, spec: spec, rows: window.rowCount, labeled: labeled, drift: dataDrift, prediction: predictionDrift, quality: quality,
+                service: service)
         }
         return MonitorReport(
             monitorID: monitor.id, monitorName: spec.name, model: spec.modelName, alias: spec.alias, version: version,
@@ -180,8 +191,10 @@ public struct MonitorEvaluator: Sendable {
         }
         var notes: [String] = []
         if let first = mismatched.first {
-            notes.append("Feedback for \(mismatched.count) request(s) was not used: its labels do not match the logged rows one to one "
-                + "(e.g. '\(first.id)': \(first.labels) label(s) for \(first.rows) row(s); an id logged for several requests cannot be matched).")
+            notes.append(
+                "Feedback for \(mismatched.count) request(s) was not used: its labels do not match the logged rows one to one "
+                    + "(e.g. '\(first.id)': \(first.labels) label(s) for \(first.rows) row(s); an id logged for several requests cannot be matched)."
+            )
         }
         var labels: [JSONValue] = []
         var predictions: [LoggedPrediction] = []
@@ -207,20 +220,25 @@ public struct MonitorEvaluator: Sendable {
             }
             let unseen = Set(truth).subtracting(modelClasses).sorted()
             if !unseen.isEmpty {
-                notes.append("Ground truth holds classes the model never predicted in this window: \(unseen.prefix(5).map { "'\($0)'" }.joined(separator: ", "))\(unseen.count > 5 ? ", …" : "") (a mislabelled feedback, or set \"task\" if this is a regressor).")
+                notes.append(
+                    "Ground truth holds classes the model never predicted in this window: \(unseen.prefix(5).map { "'\($0)'" }.joined(separator: ", "))\(unseen.count > 5 ? ", …" : "") (a mislabelled feedback, or set \"task\" if this is a regressor)."
+                )
             }
             // A two-class model is judged one-vs-rest on its positive class, so a stray label
             // counts as one wrong answer instead of turning every ratio into a three-class
             // average (sklearn on the binarised labels).
             if modelClasses.count == 2, !unseen.isEmpty,
-               let positive = try QualityMetrics.positiveClass(among: modelClasses.sorted(), given: spec.positiveLabel),
-               let negative = modelClasses.first(where: { $0 != positive }) {
+                let positive = try QualityMetrics.positiveClass(among: modelClasses.sorted(), given: spec.positiveLabel),
+                let negative = modelClasses.first(where: { $0 != positive })
+            {
                 var metrics = try QualityMetrics.classification(
-                    labels: truth.map { $0 == positive ? positive : negative }, predictions: predicted, scores: scores, positiveLabel: positive)
+                    labels: truth.map { $0 == positive ? positive : negative }, predictions: predicted, scores: scores,
+                    positiveLabel: positive)
                 metrics.accuracy = Double(zip(truth, predicted).filter { $0 == $1 }.count) / Double(truth.count)
                 return (metrics, labels.count, notes)
             }
-            let metrics = try QualityMetrics.classification(labels: truth, predictions: predicted, scores: scores, positiveLabel: spec.positiveLabel)
+            let metrics = try QualityMetrics.classification(
+                labels: truth, predictions: predicted, scores: scores, positiveLabel: spec.positiveLabel)
             return (metrics, labels.count, notes)
         case .regression:
             let truth = labels.map { label -> Double in
@@ -255,8 +273,10 @@ public struct MonitorEvaluator: Sendable {
         let logged = try await log.threadPool.runIfActive { try log.lookup(unknown, maxBytes: maxBytes) }
         let never = unknown.subtracting(logged.keys).sorted()
         guard let first = never.first else { return [] }
-        return ["\(never.count) feedback item(s) received in this window name request ids that are not in the newest \(limits.maxPayloadBytes >> 20) MiB of the inference log (e.g. '\(first)'); "
-            + "they match nothing until a request with that id is logged (send the X-Request-ID the server answered with)."]
+        return [
+            "\(never.count) feedback item(s) received in this window name request ids that are not in the newest \(limits.maxPayloadBytes >> 20) MiB of the inference log (e.g. '\(first)'); "
+                + "they match nothing until a request with that id is logged (send the X-Request-ID the server answered with)."
+        ]
     }
 
     static func label(_ value: JSONValue) -> String {
@@ -279,11 +299,12 @@ public struct MonitorEvaluator: Sendable {
         var numeric = 0
         var fractional = 0
         for label in labels {
-            let number: Double? = switch label {
-            case .number(let value, _): value
-            case .string(let value): Double(value)
-            default: nil
-            }
+            let number: Double? =
+                switch label {
+                case .number(let value, _): value
+                case .string(let value): Double(value)
+                default: nil
+                }
             guard let number else {
                 text += 1
                 continue
@@ -299,7 +320,9 @@ public struct MonitorEvaluator: Sendable {
     // MARK: - Service statistics and verdicts
 
     static func serviceStatistics(_ entries: [InferenceLogEntry]) -> ServiceStatistics {
-        guard !entries.isEmpty else { return ServiceStatistics(requests: 0, errorRate: 0, latencyP50Ms: nil, latencyP95Ms: nil, latencyP99Ms: nil) }
+        guard !entries.isEmpty else {
+            return ServiceStatistics(requests: 0, errorRate: 0, latencyP50Ms: nil, latencyP95Ms: nil, latencyP99Ms: nil)
+        }
         // A refused body (400, 413, 415) is the client's mistake, not the service failing.
         let errors = entries.filter { $0.status >= 500 }.count
         let clientErrors = entries.filter { (400..<500).contains($0.status) }.count
@@ -309,7 +332,8 @@ public struct MonitorEvaluator: Sendable {
             latencies[min(latencies.count - 1, max(0, Int((p * Double(latencies.count)).rounded(.up)) - 1))]
         }
         return ServiceStatistics(
-            requests: entries.count, errorRate: Double(errors) / Double(entries.count), clientErrorRate: Double(clientErrors) / Double(entries.count),
+            requests: entries.count, errorRate: Double(errors) / Double(entries.count),
+            clientErrorRate: Double(clientErrors) / Double(entries.count),
             latencyP50Ms: percentile(0.50), latencyP95Ms: percentile(0.95), latencyP99Ms: percentile(0.99))
     }
 
@@ -324,36 +348,50 @@ public struct MonitorEvaluator: Sendable {
         case .featureDrift:
             let threshold = check.threshold ?? spec.drift.driftShare
             guard let drift, rows >= spec.minRows else {
-                return result(drift?.driftedShare, threshold, false, "Not enough data for feature drift (\(rows) rows, \(spec.minRows) needed, reference required).")
+                return result(
+                    drift?.driftedShare, threshold, false,
+                    "Not enough data for feature drift (\(rows) rows, \(spec.minRows) needed, reference required).")
             }
             let names = drift.features.filter(\.drifted).map(\.feature)
             let firing = drift.driftedShare >= threshold && !names.isEmpty
-            return result(drift.driftedShare, threshold, firing,
-                          "\(names.count) of \(drift.features.count) features drifted\(names.isEmpty ? "" : ": " + names.joined(separator: ", ")).")
+            return result(
+                drift.driftedShare, threshold, firing,
+                "\(names.count) of \(drift.features.count) features drifted\(names.isEmpty ? "" : ": " + names.joined(separator: ", ")).")
         case .predictionDrift:
             guard let prediction, rows >= spec.minRows else {
-                return result(prediction?.score, check.threshold ?? 0, false, "Not enough data for prediction drift (\(rows) rows, \(spec.minRows) needed, reference prediction profile required).")
+                return result(
+                    prediction?.score, check.threshold ?? 0, false,
+                    "Not enough data for prediction drift (\(rows) rows, \(spec.minRows) needed, reference prediction profile required).")
             }
             let threshold = check.threshold ?? prediction.threshold
             let firing = check.threshold.map { prediction.method.isDrift(score: prediction.score, threshold: $0) } ?? prediction.drifted
-            return result(prediction.score, threshold, firing,
-                          "Prediction \(prediction.method.displayName) \(format(prediction.score)) against \(format(threshold)): \(firing ? "drifted" : "no drift").")
+            return result(
+                prediction.score, threshold, firing,
+                "Prediction \(prediction.method.displayName) \(format(prediction.score)) against \(format(threshold)): \(firing ? "drifted" : "no drift")."
+            )
         case .quality:
             let metric = check.metric ?? ""
             let threshold = check.threshold ?? 0
             if let quality, quality.value(of: metric) == nil, QualityMetrics.task(of: metric) != quality.task {
-                return result(nil, threshold, false, "\(metric) does not apply: the window's predictions are scored as \(quality.task.rawValue) (set \"task\" on the monitor if that is wrong).")
+                return result(
+                    nil, threshold, false,
+                    "\(metric) does not apply: the window's predictions are scored as \(quality.task.rawValue) (set \"task\" on the monitor if that is wrong)."
+                )
             }
             if let quality, labeled >= spec.minRows, metric == "roc_auc", quality.rocAUC == nil {
                 return result(nil, threshold, false, "roc_auc needs a two-class model and both classes among the labelled rows.")
             }
             guard let quality, labeled >= spec.minRows, let value = quality.value(of: metric) else {
-                return result(quality?.value(of: metric), threshold, false, "Not enough ground truth for \(metric) (\(labeled) labelled rows, \(spec.minRows) needed).")
+                return result(
+                    quality?.value(of: metric), threshold, false,
+                    "Not enough ground truth for \(metric) (\(labeled) labelled rows, \(spec.minRows) needed).")
             }
             let higherIsBetter = QualityMetrics.higherIsBetter(metric)
             let firing = higherIsBetter ? value < threshold : value > threshold
-            return result(value, threshold, firing,
-                          "\(metric) is \(format(value)) on \(labeled) labelled rows (\(higherIsBetter ? "minimum" : "maximum") \(format(threshold))).")
+            return result(
+                value, threshold, firing,
+                "\(metric) is \(format(value)) on \(labeled) labelled rows (\(higherIsBetter ? "minimum" : "maximum") \(format(threshold)))."
+            )
         case .errorRate, .clientErrorRate:
             // Server errors (5xx) say the service is failing; client errors (4xx) are callers'
             // mistakes and have their own check, so a bad client cannot fire the first.
@@ -362,17 +400,24 @@ public struct MonitorEvaluator: Sendable {
             let noun = server ? "error rate" : "client error rate"
             let threshold = check.threshold ?? 0
             guard service.requests >= spec.minRows else {
-                return result(service.requests > 0 ? rate : nil, threshold, false, "Not enough requests for the \(noun) (\(service.requests), \(spec.minRows) needed).")
+                return result(
+                    service.requests > 0 ? rate : nil, threshold, false,
+                    "Not enough requests for the \(noun) (\(service.requests), \(spec.minRows) needed).")
             }
             let outcome = server ? "failed with a server error (5xx" : "were refused as client errors (4xx"
-            return result(rate, threshold, rate > threshold,
-                          "\(format(rate * 100))% of \(service.requests) requests \(outcome); maximum \(format(threshold * 100))%).")
+            return result(
+                rate, threshold, rate > threshold,
+                "\(format(rate * 100))% of \(service.requests) requests \(outcome); maximum \(format(threshold * 100))%).")
         case .latencyP99:
             let threshold = check.threshold ?? 0
             guard let p99 = service.latencyP99Ms, service.requests >= spec.minRows else {
-                return result(service.latencyP99Ms, threshold, false, "Not enough requests for p99 latency (\(service.requests), \(spec.minRows) needed).")
+                return result(
+                    service.latencyP99Ms, threshold, false,
+                    "Not enough requests for p99 latency (\(service.requests), \(spec.minRows) needed).")
             }
-            return result(p99, threshold, p99 > threshold, "p99 latency is \(format(p99)) ms over \(service.requests) requests (maximum \(format(threshold)) ms).")
+            return result(
+                p99, threshold, p99 > threshold,
+                "p99 latency is \(format(p99)) ms over \(service.requests) requests (maximum \(format(threshold)) ms).")
         }
     }
 
@@ -407,7 +452,8 @@ extension FeatureHistogram {
     /// categorical chart already is one bar pair per class.
     init?(classesOf profile: FeatureProfile, current: FeatureColumn, drifted: Bool) {
         guard case .numeric(let values) = current, case .numeric(let summary?) = profile.summary, summary.distinctCount <= Self.classLimit,
-              summary.sample.allSatisfy({ $0.rounded() == $0 }) else { return nil }
+            summary.sample.allSatisfy({ $0.rounded() == $0 })
+        else { return nil }
         // The retained sample is the reference itself, or evenly spaced order statistics of
         // it, so its class shares are the reference's to within 1/sample size.
         var reference: [Double: Double] = [:]
@@ -423,8 +469,9 @@ extension FeatureHistogram {
             let total = counts.values.reduce(0, +)
             return classes.map { total > 0 ? (counts[$0] ?? 0) / total : 0 }
         }
-        self.init(feature: profile.name, kind: .categorical, labels: classes.map(LoggedPrediction.format), edges: nil,
-                  reference: shares(reference), current: shares(counts), drifted: drifted)
+        self.init(
+            feature: profile.name, kind: .categorical, labels: classes.map(LoggedPrediction.format), edges: nil,
+            reference: shares(reference), current: shares(counts), drifted: drifted)
     }
 
     /// The reference's bins (quantile edges, or its top categories plus 'other') with the
@@ -441,7 +488,9 @@ extension FeatureHistogram {
             counts = [Double](repeating: 0, count: summary.binCounts.count)
             let e = summary.binEdges
             if !counts.isEmpty { Self.count(values, into: &counts, edges: e) }
-            labels = (0..<counts.count).map { "[\(MonitorEvaluator.format(e[$0])), \(MonitorEvaluator.format(e[$0 + 1]))\($0 == counts.count - 1 ? "]" : ")")" }
+            labels = (0..<counts.count).map {
+                "[\(MonitorEvaluator.format(e[$0])), \(MonitorEvaluator.format(e[$0 + 1]))\($0 == counts.count - 1 ? "]" : ")")"
+            }
         case (.categorical(let values), .categorical(let summary)):
             labels = summary.categories.map(\.value)
             reference = summary.categories.map { Double($0.count) }
@@ -461,7 +510,9 @@ extension FeatureHistogram {
             let total = values.reduce(0, +)
             return total > 0 ? values.map { $0 / total } : values
         }
-        self.init(feature: profile.name, kind: profile.kind, labels: labels, edges: edges, reference: shares(reference), current: shares(counts), drifted: drifted)
+        self.init(
+            feature: profile.name, kind: profile.kind, labels: labels, edges: edges, reference: shares(reference), current: shares(counts),
+            drifted: drifted)
     }
 
     /// Counts each finite value in the bin of the sorted `edges` it falls in; outside the
@@ -476,7 +527,8 @@ extension FeatureHistogram {
         // those at or above edge b and below edge b + 1.
         var atOrAbove = [Int](repeating: 0, count: inner + 2)
         values.withUnsafeBufferPointer { values in
-            var finite = 0, infinite = 0
+            var finite = 0
+            var infinite = 0
             for value in values {
                 finite &+= value.isFinite ? 1 : 0
                 infinite &+= value == .infinity ? 1 : 0
@@ -521,7 +573,9 @@ final class ReferenceCache: Sendable {
     func reference(_ stored: StoredReference) throws -> MonitorReference {
         let key = "\(stored.modelName)\u{0}\(stored.version)"
         // The profile text itself is compared: equal strings share storage or compare fast.
-        if let hit = cached.withLock({ $0[key] }), hit.creationTime == stored.creationTime, hit.profile == stored.profile { return hit.reference }
+        if let hit = cached.withLock({ $0[key] }), hit.creationTime == stored.creationTime, hit.profile == stored.profile {
+            return hit.reference
+        }
         let reference = try MonitorReference.decode(stored.profile)
         cached.withLock { cached in
             // A bound, not an eviction policy: a server watches a handful of versions.

@@ -26,7 +26,9 @@ public struct MonitorReference: Codable, Sendable, Equatable {
     /// CDF to 1/20,000.
     public static let storedSampleLimit = 20_000
 
-    public init(features: ReferenceProfile, prediction: FeatureProfile?, predictionSource: String?, rowCount: Int, featureOrder: [String]? = nil) {
+    public init(
+        features: ReferenceProfile, prediction: FeatureProfile?, predictionSource: String?, rowCount: Int, featureOrder: [String]? = nil
+    ) {
         self.features = features
         self.featureOrder = featureOrder
         self.prediction = prediction
@@ -46,7 +48,9 @@ public struct MonitorReference: Codable, Sendable, Equatable {
         var order: [String] = []
         for column in frame.columns where column.name != target && column.name != prediction {
             guard !column.name.isEmpty else { throw CairnError.invalidParameter("The reference data has a column with no name.") }
-            guard features[column.name] == nil else { throw CairnError.invalidParameter("The reference data has two columns named '\(column.name)'.") }
+            guard features[column.name] == nil else {
+                throw CairnError.invalidParameter("The reference data has two columns named '\(column.name)'.")
+            }
             features[column.name] = Self.featureColumn(column.values)
             order.append(column.name)
         }
@@ -58,7 +62,9 @@ public struct MonitorReference: Codable, Sendable, Equatable {
         let source = prediction ?? target
         predictionSource = source
         self.prediction = source.flatMap { name in
-            frame.column(named: name).map { FeatureProfile(name: Self.predictionName, column: Self.featureColumn($0.values), options: options) }
+            frame.column(named: name).map {
+                FeatureProfile(name: Self.predictionName, column: Self.featureColumn($0.values), options: options)
+            }
         }
     }
 

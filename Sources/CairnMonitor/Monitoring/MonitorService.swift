@@ -25,7 +25,10 @@ public final class MonitorService: Service, Sendable {
         public var maxBackoff: Duration
         public var webhookTimeout: Duration
 
-        public init(tick: Duration = .seconds(1), backoff: Duration = .seconds(1), maxBackoff: Duration = .seconds(300), webhookTimeout: Duration = .seconds(10)) {
+        public init(
+            tick: Duration = .seconds(1), backoff: Duration = .seconds(1), maxBackoff: Duration = .seconds(300),
+            webhookTimeout: Duration = .seconds(10)
+        ) {
             self.tick = tick
             self.backoff = backoff
             self.maxBackoff = maxBackoff
@@ -139,9 +142,11 @@ public final class MonitorService: Service, Sendable {
     private func reportUnreadableSpec(_ monitor: StoredMonitor, _ error: any Error) {
         let isNew = unreadableSpecs.withLock { $0.updateValue(monitor.lastUpdateTime, forKey: monitor.id) != monitor.lastUpdateTime }
         guard isNew else { return }
-        logger.error("Monitor spec cannot be read; the monitor does not run until it is updated", metadata: [
-            "monitor_id": "\(monitor.id)", "monitor": "\(monitor.name)", "error": "\(error)",
-        ])
+        logger.error(
+            "Monitor spec cannot be read; the monitor does not run until it is updated",
+            metadata: [
+                "monitor_id": "\(monitor.id)", "monitor": "\(monitor.name)", "error": "\(error)",
+            ])
     }
 
     /// Evaluates the monitor now, records alert transitions and queues their webhooks.
@@ -158,7 +163,8 @@ public final class MonitorService: Service, Sendable {
             payload: { alert, event in Self.payload(alert, event: event, monitorName: name) }, at: now())
         updateGauges(monitorID: monitor.id, monitor: name, report: report)
         for alert in changed {
-            logger.notice("Alert \(alert.state.rawValue)", metadata: ["monitor": "\(name)", "check": "\(alert.check)", "message": "\(alert.message)"])
+            logger.notice(
+                "Alert \(alert.state.rawValue)", metadata: ["monitor": "\(name)", "check": "\(alert.check)", "message": "\(alert.message)"])
         }
         return (report, changed)
     }
@@ -233,21 +239,34 @@ public final class MonitorService: Service, Sendable {
     static func payload(_ alert: StoredAlert, event: String, monitorName: String) -> String {
         var writer = JSONWriter()
         writer.beginObject()
-        writer.key("event"); writer.string(event)
+        writer.key("event")
+        writer.string(event)
         writer.key("alert")
         writer.beginObject()
-        writer.key("alert_id"); writer.string(alert.id)
-        writer.key("monitor_id"); writer.string(alert.monitorID)
-        writer.key("monitor_name"); writer.string(monitorName)
-        writer.key("check"); writer.string(alert.check)
-        writer.key("state"); writer.string(alert.state.rawValue)
-        writer.key("value"); if let value = alert.value, value.isFinite { writer.double(value) } else { writer.null() }
-        writer.key("threshold"); writer.double(alert.threshold)
-        writer.key("message"); writer.string(alert.message)
-        writer.key("model_name"); writer.string(alert.modelName)
-        writer.key("model_version"); if let version = alert.modelVersion { writer.string(version) } else { writer.null() }
-        writer.key("fired_at"); writer.int(alert.firedAt)
-        writer.key("resolved_at"); if let resolved = alert.resolvedAt { writer.int(resolved) } else { writer.null() }
+        writer.key("alert_id")
+        writer.string(alert.id)
+        writer.key("monitor_id")
+        writer.string(alert.monitorID)
+        writer.key("monitor_name")
+        writer.string(monitorName)
+        writer.key("check")
+        writer.string(alert.check)
+        writer.key("state")
+        writer.string(alert.state.rawValue)
+        writer.key("value")
+        if let value = alert.value, value.isFinite { writer.double(value) } else { writer.null() }
+        writer.key("threshold")
+        writer.double(alert.threshold)
+        writer.key("message")
+        writer.string(alert.message)
+        writer.key("model_name")
+        writer.string(alert.modelName)
+        writer.key("model_version")
+        if let version = alert.modelVersion { writer.string(version) } else { writer.null() }
+        writer.key("fired_at")
+        writer.int(alert.firedAt)
+        writer.key("resolved_at")
+        if let resolved = alert.resolvedAt { writer.int(resolved) } else { writer.null() }
         writer.endObject()
         writer.endObject()
         return String(decoding: writer.bytes, as: UTF8.self)
@@ -274,7 +293,8 @@ public final class MonitorService: Service, Sendable {
         request.headers.add(name: "X-Cairn-Event", value: delivery.event)
         request.body = .bytes(ByteBuffer(string: delivery.payload))
         do {
-            let response = try await client.execute(request, timeout: .nanoseconds(Int64(options.webhookTimeout.components.seconds) * 1_000_000_000))
+            let response = try await client.execute(
+                request, timeout: .nanoseconds(Int64(options.webhookTimeout.components.seconds) * 1_000_000_000))
             _ = try? await response.body.collect(upTo: 64 << 10)
             if (200..<300).contains(Int(response.status.code)) {
                 delivery.state = .delivered
@@ -290,15 +310,19 @@ public final class MonitorService: Service, Sendable {
         } catch {
             logger.error("Could not record a webhook delivery", metadata: ["url": "\(delivery.url)", "error": "\(error)"])
         }
-        registry.makeCounter(name: "cairn_monitor_webhook_attempts_total", labels: [("result", delivery.state == .delivered ? "delivered" : "failed")], help: "Webhook calls by outcome.")
-            .increment()
+        registry.makeCounter(
+            name: "cairn_monitor_webhook_attempts_total", labels: [("result", delivery.state == .delivered ? "delivered" : "failed")],
+            help: "Webhook calls by outcome."
+        )
+        .increment()
     }
 
     private func fail(_ delivery: inout AlertDelivery, _ error: String) {
         delivery.lastError = String(error.prefix(500))
         if delivery.attempts >= delivery.maxAttempts {
             delivery.state = .failed
-            logger.warning("Webhook delivery gave up", metadata: ["url": "\(delivery.url)", "attempts": "\(delivery.attempts)", "error": "\(error)"])
+            logger.warning(
+                "Webhook delivery gave up", metadata: ["url": "\(delivery.url)", "attempts": "\(delivery.attempts)", "error": "\(error)"])
             return
         }
         let base = Double(options.backoff.components.seconds) * 1000 + Double(options.backoff.components.attoseconds) / 1e15

@@ -179,16 +179,22 @@ public struct MonitorSpec: Codable, Sendable, Equatable {
         }
         func refuse(_ object: JSONObject, _ known: Set<String>, in place: String) throws(CairnError) {
             if let unknown = object.keys.filter({ !known.contains($0) }).sorted().first {
-                throw CairnError.invalidParameter("Invalid monitor: unknown field '\(place)\(unknown)'; the fields are \(known.sorted().joined(separator: ", ")).")
+                throw CairnError.invalidParameter(
+                    "Invalid monitor: unknown field '\(place)\(unknown)'; the fields are \(known.sorted().joined(separator: ", ")).")
             }
         }
-        func choice<T: RawRepresentable & CaseIterable>(_ value: JSONValue?, _ place: String, _ type: T.Type) throws(CairnError) where T.RawValue == String {
+        func choice<T: RawRepresentable & CaseIterable>(_ value: JSONValue?, _ place: String, _ type: T.Type) throws(CairnError)
+        where T.RawValue == String {
             guard case .string(let text)? = value, T(rawValue: text) == nil else { return }
             throw CairnError.invalidParameter(
                 "Invalid monitor: \(place): '\(text)' is not one of \(T.allCases.map(\.rawValue).joined(separator: ", ")).")
         }
-        try refuse(fields, Set(["name", "model_name", "alias", "window", "interval_seconds", "checks", "drift", "webhooks",
-                                "webhook_max_attempts", "task", "positive_label", "min_rows"]), in: "")
+        try refuse(
+            fields,
+            Set([
+                "name", "model_name", "alias", "window", "interval_seconds", "checks", "drift", "webhooks",
+                "webhook_max_attempts", "task", "positive_label", "min_rows",
+            ]), in: "")
         try choice(fields["task"], "task", QualityMetrics.Task.self)
         if case .object(let window)? = fields["window"] { try refuse(window, ["seconds", "rows"], in: "window.") }
         if case .object(let drift)? = fields["drift"] {
@@ -211,7 +217,8 @@ public struct MonitorSpec: Codable, Sendable, Equatable {
     static func refuseOutOfRange(_ value: JSONValue, at place: String) throws(CairnError) {
         switch value {
         case .number(let number, let raw) where !number.isFinite:
-            throw CairnError.invalidParameter("Invalid monitor: \(place.isEmpty ? "the body" : place): the number \(raw.prefix(64)) is out of range.")
+            throw CairnError.invalidParameter(
+                "Invalid monitor: \(place.isEmpty ? "the body" : place): the number \(raw.prefix(64)) is out of range.")
         case .array(let items):
             for (index, item) in items.enumerated() { try refuseOutOfRange(item, at: "\(place)[\(index)]") }
         case .object(let object):
@@ -225,7 +232,9 @@ public struct MonitorSpec: Codable, Sendable, Equatable {
         func check(_ condition: Bool, _ message: String) throws(CairnError) {
             if !condition { throw CairnError.invalidParameter(message) }
         }
-        try check(!name.isEmpty && name.utf8.count <= 256 && !name.contains(where: \.isNewline), "'name' must be 1 to 256 characters on one line.")
+        try check(
+            !name.isEmpty && name.utf8.count <= 256 && !name.contains(where: \.isNewline), "'name' must be 1 to 256 characters on one line."
+        )
         try check(!modelName.isEmpty && modelName.utf8.count <= 256, "'model_name' must be 1 to 256 characters.")
         if let alias { try check(!alias.isEmpty && alias.utf8.count <= 256, "'alias' must be 1 to 256 characters.") }
         switch (window.seconds, window.rows) {
@@ -258,13 +267,17 @@ public struct MonitorSpec: Codable, Sendable, Equatable {
                 }
             case .errorRate, .clientErrorRate:
                 try check(item.metric == nil, "'metric' applies to quality checks only.")
-                try check(threshold.map { (0...1).contains($0) } ?? false, "The \(item.type.rawValue) check needs a 'threshold' between 0 and 1 (a share of requests).")
+                try check(
+                    threshold.map { (0...1).contains($0) } ?? false,
+                    "The \(item.type.rawValue) check needs a 'threshold' between 0 and 1 (a share of requests).")
             case .latencyP99:
                 try check(item.metric == nil, "'metric' applies to quality checks only.")
                 try check(threshold.map { $0 > 0 } ?? false, "The latency_p99 check needs a 'threshold' > 0 (milliseconds).")
             case .featureDrift:
                 try check(item.metric == nil, "'metric' applies to quality checks only.")
-                if let threshold { try check(threshold > 0 && threshold <= 1, "The feature_drift check's 'threshold' is a share of features, in (0, 1].") }
+                if let threshold {
+                    try check(threshold > 0 && threshold <= 1, "The feature_drift check's 'threshold' is a share of features, in (0, 1].")
+                }
             case .predictionDrift:
                 try check(item.metric == nil, "'metric' applies to quality checks only.")
                 if let threshold { try check(threshold >= 0, "The prediction_drift check's 'threshold' must be ≥ 0.") }
@@ -277,7 +290,8 @@ public struct MonitorSpec: Codable, Sendable, Equatable {
         try check(webhooks.count <= 16, "A monitor takes at most 16 webhooks.")
         for url in webhooks {
             guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https",
-                  let host = parsed.host, !host.isEmpty, url.utf8.count <= 2048 else {
+                let host = parsed.host, !host.isEmpty, url.utf8.count <= 2048
+            else {
                 throw CairnError.invalidParameter("Webhook '\(url)' is not an http(s) URL.")
             }
         }
@@ -296,7 +310,8 @@ public struct MonitorSpec: Codable, Sendable, Equatable {
             guard !unknown.isEmpty else { continue }
             throw CairnError.invalidParameter(
                 "Invalid monitor: '\(field)' names \(unknown.map { "'\($0)'" }.joined(separator: ", ")), not a feature of \(version); "
-                    + "its features are \(features.sorted().joined(separator: ", ")) (and '\(MonitorReference.predictionName)' for its predictions).")
+                    + "its features are \(features.sorted().joined(separator: ", ")) (and '\(MonitorReference.predictionName)' for its predictions)."
+            )
         }
     }
 

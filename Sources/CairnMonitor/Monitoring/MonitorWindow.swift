@@ -86,13 +86,14 @@ public struct MonitorWindow: Sendable {
     public func predictionColumn(kind: FeatureProfile.Kind) -> FeatureColumn {
         switch kind {
         case .numeric:
-            .numeric(predictions.map { prediction in
-                switch prediction?.value {
-                case .number(let value): value
-                case .text(let text): Double(text) ?? .nan
-                case nil: .nan
-                }
-            })
+            .numeric(
+                predictions.map { prediction in
+                    switch prediction?.value {
+                    case .number(let value): value
+                    case .text(let text): Double(text) ?? .nan
+                    case nil: .nan
+                    }
+                })
         case .categorical:
             .categorical(predictions.map { $0?.label })
         }
@@ -113,7 +114,9 @@ public struct MonitorWindow: Sendable {
     static func decode(_ inputs: ArraySlice<UInt8>) -> (frame: DataFrame, positional: Bool)? {
         guard let first = inputs.first(where: { $0 > 0x20 }) else { return nil }
         if first == UInt8(ascii: "\"") {
-            guard case .string(let csv)? = try? JSONValue.parse(inputs), let request = try? ScoringRequest.parseCSV(Array(csv.utf8)) else { return nil }
+            guard case .string(let csv)? = try? JSONValue.parse(inputs), let request = try? ScoringRequest.parseCSV(Array(csv.utf8)) else {
+                return nil
+            }
             return (request.frame, false)
         }
         if let request = try? ScoringRequest.parseJSON(inputs) {
@@ -159,7 +162,8 @@ public struct MonitorWindow: Sendable {
             return values.map(prediction)
         }
         if case .array(let tensors)? = document["outputs"], let first = tensors.first,
-           case .array(let data)? = first["data"], case .array(let shape)? = first["shape"] {
+            case .array(let data)? = first["data"], case .array(let shape)? = first["shape"]
+        {
             let dims = shape.compactMap { value -> Int? in if case .number(let n, _) = value { return Int(n) } else { return nil } }
             guard let rows = dims.first, rows > 0, data.count % rows == 0 else { return nil }
             let width = data.count / rows

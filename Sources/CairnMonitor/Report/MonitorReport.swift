@@ -26,7 +26,11 @@ public struct MonitorReport: Codable, Sendable {
     /// Why parts of the report are missing (no reference, no feedback yet, …).
     public var notes: [String]
 
-    public init(monitorID: String, monitorName: String, model: String, alias: String?, version: String?, generatedAt: Int64, window: ReportWindow, referenceRows: Int?, dataDrift: DatasetDrift?, predictionDrift: FeatureDrift?, histograms: [FeatureHistogram], quality: QualityMetrics?, service: ServiceStatistics, checks: [CheckResult], notes: [String]) {
+    public init(
+        monitorID: String, monitorName: String, model: String, alias: String?, version: String?, generatedAt: Int64, window: ReportWindow,
+        referenceRows: Int?, dataDrift: DatasetDrift?, predictionDrift: FeatureDrift?, histograms: [FeatureHistogram],
+        quality: QualityMetrics?, service: ServiceStatistics, checks: [CheckResult], notes: [String]
+    ) {
         self.monitorID = monitorID
         self.monitorName = monitorName
         self.model = model
@@ -76,7 +80,10 @@ public struct FeatureHistogram: Codable, Sendable, Equatable {
     public var current: [Double]
     public var drifted: Bool
 
-    public init(feature: String, kind: FeatureProfile.Kind, labels: [String], edges: [Double]?, reference: [Double], current: [Double], drifted: Bool) {
+    public init(
+        feature: String, kind: FeatureProfile.Kind, labels: [String], edges: [Double]?, reference: [Double], current: [Double],
+        drifted: Bool
+    ) {
         self.feature = feature
         self.kind = kind
         self.labels = labels
@@ -98,7 +105,9 @@ public struct ServiceStatistics: Codable, Sendable, Equatable {
     public var latencyP95Ms: Double?
     public var latencyP99Ms: Double?
 
-    public init(requests: Int, errorRate: Double, clientErrorRate: Double = 0, latencyP50Ms: Double?, latencyP95Ms: Double?, latencyP99Ms: Double?) {
+    public init(
+        requests: Int, errorRate: Double, clientErrorRate: Double = 0, latencyP50Ms: Double?, latencyP95Ms: Double?, latencyP99Ms: Double?
+    ) {
         self.requests = requests
         self.errorRate = errorRate
         self.clientErrorRate = clientErrorRate

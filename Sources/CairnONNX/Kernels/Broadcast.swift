@@ -7,9 +7,13 @@ enum Broadcast {
         for i in 0..<rank {
             let da = i < rank - a.count ? 1 : a[i - (rank - a.count)]
             let db = i < rank - b.count ? 1 : b[i - (rank - b.count)]
-            if da == db || db == 1 { out[i] = da }
-            else if da == 1 { out[i] = db }
-            else { throw .execution("shapes \(a) and \(b) cannot be broadcast together") }
+            if da == db || db == 1 {
+                out[i] = da
+            } else if da == 1 {
+                out[i] = db
+            } else {
+                throw .execution("shapes \(a) and \(b) cannot be broadcast together")
+            }
         }
         return out
     }
@@ -84,7 +88,8 @@ enum Broadcast {
         }
         var out: [R] = []
         out.reserveCapacity(elementCount(outShape) ?? 0)
-        try forEachIndexPair(outShape, strides(of: aShape, in: outShape), strides(of: bShape, in: outShape)) { (i: Int, j: Int) throws(ONNXError) in
+        try forEachIndexPair(outShape, strides(of: aShape, in: outShape), strides(of: bShape, in: outShape)) {
+            (i: Int, j: Int) throws(ONNXError) in
             out.append(try op(a[i], b[j]))
         }
         return (out, outShape)

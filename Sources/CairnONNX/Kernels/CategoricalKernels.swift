@@ -15,7 +15,12 @@ enum CategoryKey: Hashable, Sendable {
         return .real((d == 0 ? 0 : d).bitPattern)
     }
 
-    enum Family: String, Sendable { case int = "int64", string = "string", float = "float", double = "double" }
+    enum Family: String, Sendable {
+        case int = "int64"
+        case string = "string"
+        case float = "float"
+        case double = "double"
+    }
 
     /// Keys for each element of `storage`, which must be of `family`.
     static func keys(_ storage: ONNXTensor.Storage, family: Family) throws(ONNXError) -> [CategoryKey] {
@@ -107,17 +112,29 @@ struct LabelEncoderKernel: Kernel {
             return
         }
         let keys: ONNXTensor.Storage
-        if let t = try a.tensor("keys_tensor") { keys = t.storage }
-        else if let v = try a.strings("keys_strings") { keys = .string(v) }
-        else if let v = try a.ints("keys_int64s") { keys = .int64(v) }
-        else if let v = try a.floats("keys_floats") { keys = .float(v) }
-        else { throw .invalidModel("LabelEncoder needs keys") }
+        if let t = try a.tensor("keys_tensor") {
+            keys = t.storage
+        } else if let v = try a.strings("keys_strings") {
+            keys = .string(v)
+        } else if let v = try a.ints("keys_int64s") {
+            keys = .int64(v)
+        } else if let v = try a.floats("keys_floats") {
+            keys = .float(v)
+        } else {
+            throw .invalidModel("LabelEncoder needs keys")
+        }
         let values: ONNXTensor.Storage
-        if let t = try a.tensor("values_tensor") { values = t.storage }
-        else if let v = try a.strings("values_strings") { values = .string(v) }
-        else if let v = try a.ints("values_int64s") { values = .int64(v) }
-        else if let v = try a.floats("values_floats") { values = .float(v) }
-        else { throw .invalidModel("LabelEncoder needs values") }
+        if let t = try a.tensor("values_tensor") {
+            values = t.storage
+        } else if let v = try a.strings("values_strings") {
+            values = .string(v)
+        } else if let v = try a.ints("values_int64s") {
+            values = .int64(v)
+        } else if let v = try a.floats("values_floats") {
+            values = .float(v)
+        } else {
+            throw .invalidModel("LabelEncoder needs values")
+        }
         guard keys.count == values.count else {
             throw .invalidModel("LabelEncoder has \(keys.count) keys but \(values.count) values")
         }

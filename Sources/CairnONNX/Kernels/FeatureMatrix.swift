@@ -8,8 +8,12 @@ struct FeatureMatrix<T> {
     init(_ values: [T], shape: [Int]) {
         self.values = values
         switch shape.count {
-        case 0: rows = 1; columns = values.count
-        case 1: rows = 1; columns = shape[0]
+        case 0:
+            rows = 1
+            columns = values.count
+        case 1:
+            rows = 1
+            columns = shape[0]
         default:
             rows = shape[0]
             columns = shape[0] == 0 ? shape.dropFirst().reduce(1, *) : values.count / shape[0]

@@ -19,7 +19,9 @@ struct LinearClassifierKernel: Kernel {
         }
         labels = try ClassLabels(a, ints: "classlabels_ints")
         let intercepts = try a.floats("intercepts") ?? []
-        let classes = !intercepts.isEmpty ? intercepts.count
+        let classes =
+            !intercepts.isEmpty
+            ? intercepts.count
             : (labels.count > 0 && coefficients.count % labels.count == 0 ? labels.count : 1)
         guard coefficients.count % classes == 0 else {
             throw .invalidModel("\(coefficients.count) coefficients do not divide into \(classes) classes")

@@ -36,10 +36,13 @@ struct MatMulKernel: Kernel {
         // 1-D operands are promoted to matrices and the extra axis dropped after.
         let aShape = xShape.count == 1 ? [1, xShape[0]] : xShape
         let bShape = yShape.count == 1 ? [yShape[0], 1] : yShape
-        let m = aShape[aShape.count - 2], k = aShape[aShape.count - 1]
-        let k2 = bShape[bShape.count - 2], n = bShape[bShape.count - 1]
+        let m = aShape[aShape.count - 2]
+        let k = aShape[aShape.count - 1]
+        let k2 = bShape[bShape.count - 2]
+        let n = bShape[bShape.count - 1]
         guard k == k2 else { throw .execution("MatMul shapes \(xShape) and \(yShape) do not align") }
-        let aBatch = Array(aShape.dropLast(2)), bBatch = Array(bShape.dropLast(2))
+        let aBatch = Array(aShape.dropLast(2))
+        let bBatch = Array(bShape.dropLast(2))
         let batch = try Broadcast.shape(aBatch, bBatch)
         let batches = batch.reduce(1, *)
         var out = [T](repeating: 0, count: batches * m * n)
@@ -47,10 +50,13 @@ struct MatMulKernel: Kernel {
             y.withUnsafeBufferPointer { yp in
                 out.withUnsafeMutableBufferPointer { op in
                     var target = 0
-                    try? Broadcast.forEachIndexPair(batch, Broadcast.strides(of: aBatch, in: batch), Broadcast.strides(of: bBatch, in: batch)) { (ai: Int, bi: Int) throws(ONNXError) in
-                        multiplyMatrices(xp, ai * m * k, rowStrideA: k, colStrideA: 1,
-                                         yp, bi * k * n, rowStrideB: n, colStrideB: 1,
-                                         m: m, k: k, n: n, into: op, target * m * n)
+                    try? Broadcast.forEachIndexPair(
+                        batch, Broadcast.strides(of: aBatch, in: batch), Broadcast.strides(of: bBatch, in: batch)
+                    ) { (ai: Int, bi: Int) throws(ONNXError) in
+                        multiplyMatrices(
+                            xp, ai * m * k, rowStrideA: k, colStrideA: 1,
+                            yp, bi * k * n, rowStrideB: n, colStrideB: 1,
+                            m: m, k: k, n: n, into: op, target * m * n)
                         target += 1
                     }
                 }
@@ -99,13 +105,15 @@ struct GemmKernel: Kernel {
         x.withUnsafeBufferPointer { xp in
             y.withUnsafeBufferPointer { yp in
                 out.withUnsafeMutableBufferPointer { op in
-                    multiplyMatrices(xp, 0, rowStrideA: transA ? 1 : k, colStrideA: transA ? m : 1,
-                                     yp, 0, rowStrideB: transB ? 1 : n, colStrideB: transB ? k : 1,
-                                     m: m, k: k, n: n, into: op, 0)
+                    multiplyMatrices(
+                        xp, 0, rowStrideA: transA ? 1 : k, colStrideA: transA ? m : 1,
+                        yp, 0, rowStrideB: transB ? 1 : n, colStrideB: transB ? k : 1,
+                        m: m, k: k, n: n, into: op, 0)
                 }
             }
         }
-        let alpha = T(self.alpha), beta = T(self.beta)
+        let alpha = T(self.alpha)
+        let beta = T(self.beta)
         if let z, beta != 0 {
             let bias = try Broadcast.expand(z, zs, to: [m, n])
             for i in out.indices { out[i] = alpha * out[i] + beta * bias[i] }

@@ -35,7 +35,9 @@ struct ReshapeKernel: Kernel {
         for (i, d) in requested.enumerated() {
             switch d {
             case 0 where !allowZero:
-                guard i < x.shape.count else { throw .execution("shape \(requested) copies dimension \(i) of a rank-\(x.shape.count) input") }
+                guard i < x.shape.count else {
+                    throw .execution("shape \(requested) copies dimension \(i) of a rank-\(x.shape.count) input")
+                }
                 out.append(x.shape[i])
             case -1:
                 guard inferred == nil else { throw .execution("shape \(requested) has more than one -1") }
@@ -93,14 +95,17 @@ struct ConcatKernel: Kernel {
         parts.reserveCapacity(io.inputs.count)
         for i in io.inputs.indices { parts.append(try frame.tensor(io, i)) }
         let first = parts[0]
-        if parts.count == 1 { frame.set(io, 0, first); return }
+        if parts.count == 1 {
+            frame.set(io, 0, first)
+            return
+        }
         let rank = first.shape.count
         let axis = try normalizedAxis(axis, rank: rank)
         var outShape = first.shape
         outShape[axis] = 0
         for part in parts {
             guard part.shape.count == rank,
-                  zip(part.shape, first.shape).enumerated().allSatisfy({ $0.offset == axis || $0.element.0 == $0.element.1 })
+                zip(part.shape, first.shape).enumerated().allSatisfy({ $0.offset == axis || $0.element.0 == $0.element.1 })
             else { throw .execution("cannot concatenate shapes \(parts.map(\.shape)) along axis \(axis)") }
             outShape[axis] += part.shape[axis]
         }
@@ -109,7 +114,10 @@ struct ConcatKernel: Kernel {
         let inner = first.shape[(axis + 1)...].reduce(1, *)
         var bases: [Int] = []
         var base = 0
-        for part in parts { bases.append(base); base += part.count }
+        for part in parts {
+            bases.append(base)
+            base += part.count
+        }
         var order: [Int] = []
         order.reserveCapacity(base)
         for o in 0..<outer {
@@ -240,8 +248,8 @@ extension ONNXTensor.Storage {
     }
 }
 
-private extension String {
-    var trimmingSpaces: String {
+extension String {
+    fileprivate var trimmingSpaces: String {
         String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
     }
 }

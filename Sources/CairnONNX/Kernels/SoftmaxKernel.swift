@@ -17,7 +17,8 @@ struct SoftmaxKernel: Kernel {
         let rank = x.shape.count
         let axis = try normalizedAxis(axis, rank: max(rank, 1))
         let outer = x.shape[..<min(axis, rank)].reduce(1, *)
-        let extent: Int, inner: Int
+        let extent: Int
+        let inner: Int
         if coercesTo2D {
             extent = x.shape[min(axis, rank)...].reduce(1, *)
             inner = 1
@@ -94,7 +95,8 @@ struct ArgMaxKernel: Kernel {
                 let base = o * extent * inner + i
                 var best = 0
                 for e in 1..<max(extent, 1) {
-                    let v = values[base + e * inner], current = values[base + best * inner]
+                    let v = values[base + e * inner]
+                    let current = values[base + best * inner]
                     if v > current || (selectLastIndex && v == current) { best = e }
                 }
                 out.append(Int64(best))

@@ -1,7 +1,14 @@
 /// Comparison a branch node makes; raw values are ai.onnx.ml opset 5's
 /// `nodes_modes` codes, with LEAF added after them.
 enum TreeNodeMode: UInt8, Sendable {
-    case leq = 0, lt = 1, gte = 2, gt = 3, eq = 4, neq = 5, member = 6, leaf = 7
+    case leq = 0
+    case lt = 1
+    case gte = 2
+    case gt = 3
+    case eq = 4
+    case neq = 5
+    case member = 6
+    case leaf = 7
 
     init(name: String) throws(ONNXError) {
         switch name {
@@ -86,13 +93,27 @@ struct Forest<T: RealScalar>: Sendable {
             let v: T
             switch node.mode {
             case .leaf: return i
-            case .leq: v = x[Int(node.feature)]; goesTrue = v <= node.threshold
-            case .lt: v = x[Int(node.feature)]; goesTrue = v < node.threshold
-            case .gte: v = x[Int(node.feature)]; goesTrue = v >= node.threshold
-            case .gt: v = x[Int(node.feature)]; goesTrue = v > node.threshold
-            case .eq: v = x[Int(node.feature)]; goesTrue = v == node.threshold
-            case .neq: v = x[Int(node.feature)]; goesTrue = v != node.threshold
-            case .member: v = x[Int(node.feature)]; goesTrue = members[memberRanges[i]].contains(v)
+            case .leq:
+                v = x[Int(node.feature)]
+                goesTrue = v <= node.threshold
+            case .lt:
+                v = x[Int(node.feature)]
+                goesTrue = v < node.threshold
+            case .gte:
+                v = x[Int(node.feature)]
+                goesTrue = v >= node.threshold
+            case .gt:
+                v = x[Int(node.feature)]
+                goesTrue = v > node.threshold
+            case .eq:
+                v = x[Int(node.feature)]
+                goesTrue = v == node.threshold
+            case .neq:
+                v = x[Int(node.feature)]
+                goesTrue = v != node.threshold
+            case .member:
+                v = x[Int(node.feature)]
+                goesTrue = members[memberRanges[i]].contains(v)
             }
             i = Int(goesTrue || (node.missingTracksTrue && v.isNaN) ? node.trueChild : node.falseChild)
         }
@@ -106,10 +127,14 @@ struct Forest<T: RealScalar>: Sendable {
         _ nodes: UnsafeBufferPointer<TreeNode<T>>, _ weights: UnsafeBufferPointer<LeafWeight<T>>,
         scores: UnsafeMutableBufferPointer<T>, voted: UnsafeMutableBufferPointer<Bool>
     ) {
-        for t in 0..<scores.count { scores[t] = 0; voted[t] = false }
+        for t in 0..<scores.count {
+            scores[t] = 0
+            voted[t] = false
+        }
         for root in roots {
             let node = nodes[leaf(from: root, x, nodes)]
-            let start = Int(node.trueChild), end = start + Int(node.falseChild)
+            let start = Int(node.trueChild)
+            let end = start + Int(node.falseChild)
             for w in start..<end {
                 let weight = weights[w]
                 let t = Int(weight.target)
@@ -126,17 +151,21 @@ struct Forest<T: RealScalar>: Sendable {
     /// Rejects structures a walk could not finish: children out of range,
     /// cycles, features past the end of a row.
     func validate() throws(ONNXError) {
-        var state = [UInt8](repeating: 0, count: nodes.count)  // 0 new, 1 on path, 2 done
+        var state = [UInt8](repeating: 0, count: nodes.count) // 0 new, 1 on path, 2 done
         for root in roots {
             guard root >= 0, root < nodes.count else { throw .invalidModel("tree root \(root) is out of range") }
             var stack: [(node: Int, expanded: Bool)] = [(root, false)]
             while let (i, expanded) = stack.popLast() {
-                if expanded { state[i] = 2; continue }
+                if expanded {
+                    state[i] = 2
+                    continue
+                }
                 if state[i] == 2 { continue }
                 if state[i] == 1 { throw .invalidModel("tree nodes form a cycle through node \(i)") }
                 let node = nodes[i]
                 if node.mode == .leaf {
-                    let start = Int(node.trueChild), count = Int(node.falseChild)
+                    let start = Int(node.trueChild)
+                    let count = Int(node.falseChild)
                     guard start >= 0, count >= 0, start + count <= weights.count else {
                         throw .invalidModel("leaf \(i) has an invalid weight range")
                     }

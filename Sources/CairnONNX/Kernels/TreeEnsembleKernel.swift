@@ -35,8 +35,9 @@ struct TreeEnsembleKernel: Kernel {
         let a = context.attributes
         let targets = Int(try a.int("n_targets", default: 1))
         guard targets > 0 else { throw .invalidModel("n_targets must be positive") }
-        return try legacy(context, prefix: "target", targetCount: targets, role: .regressor(outputType: .float),
-                          aggregate: TreeAggregate(name: a.string("aggregate_function", default: "SUM")))
+        return try legacy(
+            context, prefix: "target", targetCount: targets, role: .regressor(outputType: .float),
+            aggregate: TreeAggregate(name: a.string("aggregate_function", default: "SUM")))
     }
 
     static func classifier(_ context: NodeContext) throws(ONNXError) -> TreeEnsembleKernel {
@@ -68,7 +69,7 @@ struct TreeEnsembleKernel: Kernel {
         guard let values = try a.floatsOrTensor("nodes_values") else { throw .invalidModel("required attribute 'nodes_values' is missing") }
         let n = treeIds.count
         guard [nodeIds.count, featureIds.count, modeNames.count, trueIds.count, falseIds.count, values.count].allSatisfy({ $0 == n }),
-              missing.isEmpty || missing.count == n
+            missing.isEmpty || missing.count == n
         else { throw .invalidModel("the nodes_* attributes have different lengths") }
 
         let leafTrees = try a.requireInts("\(prefix)_treeids")
@@ -113,15 +114,16 @@ struct TreeEnsembleKernel: Kernel {
             let thresholds: [T] = values.values()
             forest.nodes.reserveCapacity(n)
             for i in 0..<n {
-                var node = TreeNode<T>(threshold: thresholds[i], feature: 0, trueChild: 0, falseChild: 0,
-                                       mode: modes[i], missingTracksTrue: !missing.isEmpty && missing[i] != 0)
+                var node = TreeNode<T>(
+                    threshold: thresholds[i], feature: 0, trueChild: 0, falseChild: 0,
+                    mode: modes[i], missingTracksTrue: !missing.isEmpty && missing[i] != 0)
                 if modes[i] == .leaf {
                     node.trueChild = Int32(forest.weights.count)
                     node.falseChild = Int32(grouped[i].count)
                     forest.weights.append(contentsOf: grouped[i])
                 } else {
                     guard let t = index[TreeKey(tree: treeIds[i], node: trueIds[i])],
-                          let f = index[TreeKey(tree: treeIds[i], node: falseIds[i])]
+                        let f = index[TreeKey(tree: treeIds[i], node: falseIds[i])]
                     else { throw .invalidModel("node \(nodeIds[i]) of tree \(treeIds[i]) points at a child that does not exist") }
                     guard let feature = Int32(exactly: featureIds[i]), feature >= 0 else {
                         throw .invalidModel("node \(nodeIds[i]) of tree \(treeIds[i]) has feature id \(featureIds[i])")
@@ -156,7 +158,7 @@ struct TreeEnsembleKernel: Kernel {
         let missing = try a.ints("nodes_missing_value_tracks_true") ?? []
         let leafTargets = try a.requireInts("leaf_targetids")
         guard let splits = try a.tensor("nodes_splits"), let modeTensor = try a.tensor("nodes_modes"),
-              let leafWeights = try a.tensor("leaf_weights")
+            let leafWeights = try a.tensor("leaf_weights")
         else { throw .invalidModel("TreeEnsemble needs nodes_splits, nodes_modes and leaf_weights") }
         guard case .uint8(let modeCodes) = modeTensor.storage else { throw .invalidModel("nodes_modes must be a uint8 tensor") }
         let targets = Int(try a.int("n_targets", default: 1))
@@ -166,7 +168,7 @@ struct TreeEnsembleKernel: Kernel {
         let n = featureIds.count
         let leaves = leafTargets.count
         guard [trueIds.count, falseIds.count, trueLeafs.count, falseLeafs.count, modeCodes.count, splits.count].allSatisfy({ $0 == n }),
-              missing.isEmpty || missing.count == n, leafWeights.count == leaves
+            missing.isEmpty || missing.count == n, leafWeights.count == leaves
         else { throw .invalidModel("the nodes_* or leaf_* attributes have different lengths") }
         let modes = try modeCodes.map { code throws(ONNXError) in
             guard let mode = TreeNodeMode(rawValue: code), mode != .leaf else { throw .invalidModel("unknown node mode \(code)") }
@@ -194,10 +196,11 @@ struct TreeEnsembleKernel: Kernel {
                 guard let feature = Int32(exactly: featureIds[i]), feature >= 0 else {
                     throw .invalidModel("node \(i) has feature id \(featureIds[i])")
                 }
-                forest.nodes.append(TreeNode(
-                    threshold: thresholds[i], feature: feature,
-                    trueChild: try child(trueIds[i], trueLeafs[i]), falseChild: try child(falseIds[i], falseLeafs[i]),
-                    mode: modes[i], missingTracksTrue: !missing.isEmpty && missing[i] != 0))
+                forest.nodes.append(
+                    TreeNode(
+                        threshold: thresholds[i], feature: feature,
+                        trueChild: try child(trueIds[i], trueLeafs[i]), falseChild: try child(falseIds[i], falseLeafs[i]),
+                        mode: modes[i], missingTracksTrue: !missing.isEmpty && missing[i] != 0))
                 forest.featureCount = max(forest.featureCount, Int(feature) + 1)
                 if modes[i] == .member {
                     if forest.memberRanges.isEmpty { forest.memberRanges = Array(repeating: 0..<0, count: n) }
@@ -211,8 +214,10 @@ struct TreeEnsembleKernel: Kernel {
                 guard leafTargets[j] >= 0, leafTargets[j] < targets else {
                     throw .invalidModel("leaf_targetids[\(j)] = \(leafTargets[j]) is out of range for \(targets) targets")
                 }
-                forest.nodes.append(TreeNode(threshold: 0, feature: 0, trueChild: Int32(j), falseChild: 1,
-                                             mode: .leaf, missingTracksTrue: false))
+                forest.nodes.append(
+                    TreeNode(
+                        threshold: 0, feature: 0, trueChild: Int32(j), falseChild: 1,
+                        mode: .leaf, missingTracksTrue: false))
                 forest.weights.append(LeafWeight(target: Int32(leafTargets[j]), value: weights[j]))
             }
             if !forest.memberRanges.isEmpty { forest.memberRanges += Array(repeating: 0..<0, count: leaves) }
@@ -232,8 +237,9 @@ struct TreeEnsembleKernel: Kernel {
         }
         // Opset 5 returns scores in the input's own type.
         let outputType: ONNXElementType = if case .double = precision { .double } else { .float }
-        return TreeEnsembleKernel(precision: precision, role: .regressor(outputType: outputType),
-                                  aggregate: aggregate, postTransform: post, baseValues: [])
+        return TreeEnsembleKernel(
+            precision: precision, role: .regressor(outputType: outputType),
+            aggregate: aggregate, postTransform: post, baseValues: [])
     }
 
     // MARK: Evaluation
@@ -276,11 +282,12 @@ struct TreeEnsembleKernel: Kernel {
             case .regressor:
                 var row = raw
                 for t in 0..<targets {
-                    let value: T = switch aggregate {
-                    case .sum: raw[t]
-                    case .average: raw[t] / T(forest.roots.count)
-                    case .min, .max: voted[t] ? raw[t] : 0
-                    }
+                    let value: T =
+                        switch aggregate {
+                        case .sum: raw[t]
+                        case .average: raw[t] / T(forest.roots.count)
+                        case .min, .max: voted[t] ? raw[t] : 0
+                        }
                     row[t] = (base?[t] ?? 0) + value
                 }
                 postTransform.apply(&row, secondClass: .none)

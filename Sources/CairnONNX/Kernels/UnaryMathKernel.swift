@@ -1,6 +1,10 @@
 /// Element-wise activations: Relu, Sigmoid, Tanh.
 struct UnaryMathKernel: Kernel {
-    enum Function: String, Sendable { case relu = "Relu", sigmoid = "Sigmoid", tanh = "Tanh" }
+    enum Function: String, Sendable {
+        case relu = "Relu"
+        case sigmoid = "Sigmoid"
+        case tanh = "Tanh"
+    }
 
     let function: Function
 

@@ -19,7 +19,10 @@ struct ArtifactsController<Context: CairnRequestContext>: Sendable {
         router.delete("api/2.0/mlflow-artifacts/artifacts/**", use: delete)
         if !(repository is any MultipartArtifactRepository) {
             // The client recognises this message and falls back to a plain PUT.
-            for route in ["api/2.0/mlflow-artifacts/mpu/create/**", "api/2.0/mlflow-artifacts/mpu/complete/**", "api/2.0/mlflow-artifacts/mpu/abort/**"] {
+            for route in [
+                "api/2.0/mlflow-artifacts/mpu/create/**", "api/2.0/mlflow-artifacts/mpu/complete/**",
+                "api/2.0/mlflow-artifacts/mpu/abort/**",
+            ] {
                 router.post(RouterPath(route)) { _, _ -> Response in
                     throw CairnError(.notImplemented, "Multipart upload is not supported for the current artifact repository")
                 }
@@ -74,9 +77,14 @@ struct ArtifactsController<Context: CairnRequestContext>: Sendable {
             writer.beginArray()
             for entry in entries {
                 writer.beginObject()
-                writer.key("path"); writer.string(entry.name)
-                writer.key("is_dir"); writer.bool(entry.isDirectory)
-                if let size = entry.size, !entry.isDirectory { writer.key("file_size"); writer.int(size) }
+                writer.key("path")
+                writer.string(entry.name)
+                writer.key("is_dir")
+                writer.bool(entry.isDirectory)
+                if let size = entry.size, !entry.isDirectory {
+                    writer.key("file_size")
+                    writer.int(size)
+                }
                 writer.endObject()
             }
             writer.endArray()

@@ -26,12 +26,18 @@ struct ExperimentsController<Context: CairnRequestContext>: Sendable {
             artifactLocation: try parameters.string("artifact_location"),
             tags: try parameters.keyValues("tags")
         )
-        return .object { $0.key("experiment_id"); $0.string(id) }
+        return .object {
+            $0.key("experiment_id")
+            $0.string(id)
+        }
     }
 
     @Sendable func get(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let experiment = try await store.getExperiment(id: try parameters.requiredString("experiment_id"))
-        return .object { $0.key("experiment"); $0.write(experiment) }
+        return .object {
+            $0.key("experiment")
+            $0.write(experiment)
+        }
     }
 
     @Sendable func getByName(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
@@ -39,7 +45,10 @@ struct ExperimentsController<Context: CairnRequestContext>: Sendable {
         guard let experiment = try await store.getExperiment(name: name) else {
             throw CairnError.notFound("Could not find experiment with name '\(name)'")
         }
-        return .object { $0.key("experiment"); $0.write(experiment) }
+        return .object {
+            $0.key("experiment")
+            $0.write(experiment)
+        }
     }
 
     @Sendable func search(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {

@@ -18,26 +18,36 @@ struct LoggedModelsController<Context: CairnRequestContext>: Sendable {
     }
 
     @Sendable func create(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
-        let model = try await store.createLoggedModel(CreateLoggedModel(
-            experimentId: try parameters.requiredString("experiment_id"),
-            name: try parameters.string("name").flatMap { $0.isEmpty ? nil : $0 },
-            modelType: try parameters.string("model_type"),
-            sourceRunId: try parameters.string("source_run_id"),
-            params: try parameters.keyValues("params"),
-            tags: try parameters.keyValues("tags")
-        ))
-        return .object { $0.key("model"); $0.write(model) }
+        let model = try await store.createLoggedModel(
+            CreateLoggedModel(
+                experimentId: try parameters.requiredString("experiment_id"),
+                name: try parameters.string("name").flatMap { $0.isEmpty ? nil : $0 },
+                modelType: try parameters.string("model_type"),
+                sourceRunId: try parameters.string("source_run_id"),
+                params: try parameters.keyValues("params"),
+                tags: try parameters.keyValues("tags")
+            ))
+        return .object {
+            $0.key("model")
+            $0.write(model)
+        }
     }
 
     @Sendable func get(_ parameters: RequestParameters, _ path: PathParameters, context: Context) async throws -> JSONBody {
         let allowDeleted = try parameters.string("allow_deleted")?.lowercased() == "true"
         let model = try await store.getLoggedModel(id: try path.required("model_id"), allowDeleted: allowDeleted)
-        return .object { $0.key("model"); $0.write(model) }
+        return .object {
+            $0.key("model")
+            $0.write(model)
+        }
     }
 
     @Sendable func finalize(_ parameters: RequestParameters, _ path: PathParameters, context: Context) async throws -> JSONBody {
         let model = try await store.finalizeLoggedModel(id: try path.required("model_id"), status: try Self.status(parameters))
-        return .object { $0.key("model"); $0.write(model) }
+        return .object {
+            $0.key("model")
+            $0.write(model)
+        }
     }
 
     @Sendable func delete(_ parameters: RequestParameters, _ path: PathParameters, context: Context) async throws -> JSONBody {
@@ -70,33 +80,37 @@ struct LoggedModelsController<Context: CairnRequestContext>: Sendable {
         }
         var datasets: [LoggedModelDatasetFilter] = []
         for dataset in try parameters.objects("datasets") {
-            datasets.append(LoggedModelDatasetFilter(
-                name: try dataset.string("dataset_name") ?? "",
-                digest: try dataset.string("dataset_digest").flatMap { $0.isEmpty ? nil : $0 }
-            ))
+            datasets.append(
+                LoggedModelDatasetFilter(
+                    name: try dataset.string("dataset_name") ?? "",
+                    digest: try dataset.string("dataset_digest").flatMap { $0.isEmpty ? nil : $0 }
+                ))
         }
         var orderBy: [LoggedModelOrder] = []
         for order in try parameters.objects("order_by") {
             let clause: OrderByClause
             do {
-                clause = try OrderByClause.loggedModelField(try order.requiredString("field_name"), ascending: try order.bool("ascending") ?? true)
+                clause = try OrderByClause.loggedModelField(
+                    try order.requiredString("field_name"), ascending: try order.bool("ascending") ?? true)
             } catch let error as SearchGrammarError {
                 throw error.cairnError
             }
-            orderBy.append(LoggedModelOrder(
-                clause: clause,
-                datasetName: try order.string("dataset_name").flatMap { $0.isEmpty ? nil : $0 },
-                datasetDigest: try order.string("dataset_digest").flatMap { $0.isEmpty ? nil : $0 }
-            ))
+            orderBy.append(
+                LoggedModelOrder(
+                    clause: clause,
+                    datasetName: try order.string("dataset_name").flatMap { $0.isEmpty ? nil : $0 },
+                    datasetDigest: try order.string("dataset_digest").flatMap { $0.isEmpty ? nil : $0 }
+                ))
         }
-        let page = try await store.searchLoggedModels(LoggedModelSearch(
-            experimentIds: try parameters.strings("experiment_ids"),
-            filter: try SearchRequest.filter(try parameters.string("filter"), kind: .loggedModels),
-            datasets: datasets,
-            orderBy: orderBy,
-            maxResults: maxResults,
-            pageToken: try parameters.string("page_token")
-        ))
+        let page = try await store.searchLoggedModels(
+            LoggedModelSearch(
+                experimentIds: try parameters.strings("experiment_ids"),
+                filter: try SearchRequest.filter(try parameters.string("filter"), kind: .loggedModels),
+                datasets: datasets,
+                orderBy: orderBy,
+                maxResults: maxResults,
+                pageToken: try parameters.string("page_token")
+            ))
         return .object { writer in
             writer.list("models", page.items)
             writer.field("next_page_token", page.nextPageToken)

@@ -40,7 +40,8 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
     // MARK: - Monitors
 
     @Sendable func create(_ request: Request, context: Context) async throws -> CairnAPIBody<MonitorAPI.OneMonitor> {
-        let spec = try MonitorSpec.decodeSubmitted(try await JSONBody.read(request, limit: Self.specLimit, untypedIsJSON: true).readableBytesView)
+        let spec = try MonitorSpec.decodeSubmitted(
+            try await JSONBody.read(request, limit: Self.specLimit, untypedIsJSON: true).readableBytesView)
         try await checkAgainstRegistry(spec)
         let time = now()
         let monitor = StoredMonitor(
@@ -52,7 +53,8 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
 
     @Sendable func update(_ request: Request, context: Context) async throws -> CairnAPIBody<MonitorAPI.OneMonitor> {
         var monitor = try await store.getMonitor(idOrName: try PathParameters(context).required("monitor_id"))
-        let spec = try MonitorSpec.decodeSubmitted(try await JSONBody.read(request, limit: Self.specLimit, untypedIsJSON: true).readableBytesView)
+        let spec = try MonitorSpec.decodeSubmitted(
+            try await JSONBody.read(request, limit: Self.specLimit, untypedIsJSON: true).readableBytesView)
         try await checkAgainstRegistry(spec)
         monitor.name = spec.name
         monitor.modelName = spec.modelName
@@ -77,7 +79,8 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
                 throw CairnError.notFound(
                     "Registered model '\(spec.modelName)' has no alias '\(alias)' "
                         + (existing.isEmpty ? "(it has none)" : "(its aliases: \(existing))")
-                        + "; set it first (MlflowClient().set_registered_model_alias), or leave 'alias' out to watch the newest version with traffic.")
+                        + "; set it first (MlflowClient().set_registered_model_alias), or leave 'alias' out to watch the newest version with traffic."
+                )
             }
             versions = [target.version]
         } else {
@@ -92,13 +95,15 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
                 known = true
             }
             if let stored = try await store.getReference(modelName: spec.modelName, version: version),
-               let reference = try? MonitorReference.decode(stored.profile) {
+                let reference = try? MonitorReference.decode(stored.profile)
+            {
                 features.formUnion(reference.features.features.map(\.name))
                 known = true
             }
         }
         guard known else { return }
-        let described = versions.count == 1
+        let described =
+            versions.count == 1
             ? "model '\(spec.modelName)' version \(versions[0])"
             : "model '\(spec.modelName)''s latest versions (\(versions.joined(separator: ", ")))"
         try spec.validateDriftFeatures(features, of: described)
@@ -108,7 +113,9 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
         CairnAPIBody(MonitorAPI.Monitors(monitors: try await store.listMonitors().map(MonitorAPI.Monitor.init)))
     }
 
-    @Sendable func get(_ parameters: RequestParameters, _ path: PathParameters, context: Context) async throws -> CairnAPIBody<MonitorAPI.OneMonitor> {
+    @Sendable func get(_ parameters: RequestParameters, _ path: PathParameters, context: Context) async throws -> CairnAPIBody<
+        MonitorAPI.OneMonitor
+    > {
         let monitor = try await store.getMonitor(idOrName: try path.required("monitor_id"))
         return CairnAPIBody(MonitorAPI.OneMonitor(monitor: try MonitorAPI.Monitor(monitor)))
     }
@@ -121,7 +128,9 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
     }
 
     /// Evaluates now, as the schedule would: alerts open or resolve and webhooks are queued.
-    @Sendable func runNow(_ parameters: RequestParameters, _ path: PathParameters, context: Context) async throws -> CairnAPIBody<MonitorAPI.Run> {
+    @Sendable func runNow(_ parameters: RequestParameters, _ path: PathParameters, context: Context) async throws -> CairnAPIBody<
+        MonitorAPI.Run
+    > {
         let monitor = try await store.getMonitor(idOrName: try path.required("monitor_id"))
         let (report, changed) = try await service.run(monitor)
         return CairnAPIBody(MonitorAPI.Run(report: report, alerts: changed.map(MonitorAPI.Alert.init)))
@@ -162,7 +171,9 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
         return CairnAPIBody(MonitorAPI.Alerts(alerts: alerts.map(MonitorAPI.Alert.init)))
     }
 
-    @Sendable func deliveries(_ parameters: RequestParameters, _ path: PathParameters, context: Context) async throws -> CairnAPIBody<MonitorAPI.Deliveries> {
+    @Sendable func deliveries(_ parameters: RequestParameters, _ path: PathParameters, context: Context) async throws -> CairnAPIBody<
+        MonitorAPI.Deliveries
+    > {
         let deliveries = try await store.listDeliveries(alertID: try path.required("alert_id"))
         return CairnAPIBody(MonitorAPI.Deliveries(deliveries: deliveries.map(MonitorAPI.Delivery.init)))
     }
@@ -215,22 +226,35 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
         for (id, labels, row) in given {
             guard let request = logged[id] else {
                 if row != nil {
-                    results.append((id, "refused", "Request '\(id)' is not in the inference log yet (records are written asynchronously): "
-                        + "a 'row' label needs its row count; send it again once the request is logged, or send all its 'labels'."))
+                    results.append(
+                        (
+                            id, "refused",
+                            "Request '\(id)' is not in the inference log yet (records are written asynchronously): "
+                                + "a 'row' label needs its row count; send it again once the request is logged, or send all its 'labels'."
+                        ))
                     continue
                 }
-                results.append((id, "pending", "Request '\(id)' is not in the inference log yet (records are written asynchronously); "
-                    + "the labels are kept and joined when it is logged."))
+                results.append(
+                    (
+                        id, "pending",
+                        "Request '\(id)' is not in the inference log yet (records are written asynchronously); "
+                            + "the labels are kept and joined when it is logged."
+                    ))
                 keep(id, labels)
                 continue
             }
             guard request.records == 1 else {
-                results.append((id, "refused", "Request id '\(id)' was logged for \(request.records) requests (a client sent the same X-Request-ID more than once), "
-                    + "so a label cannot say which of them it is for; give each request its own id."))
+                results.append(
+                    (
+                        id, "refused",
+                        "Request id '\(id)' was logged for \(request.records) requests (a client sent the same X-Request-ID more than once), "
+                            + "so a label cannot say which of them it is for; give each request its own id."
+                    ))
                 continue
             }
             guard (200..<300).contains(request.status) else {
-                results.append((id, "refused", "Request '\(id)' was answered with status \(request.status): it has no predictions to label."))
+                results.append(
+                    (id, "refused", "Request '\(id)' was answered with status \(request.status): it has no predictions to label."))
                 continue
             }
             guard let rows = request.rows else {
@@ -243,8 +267,12 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
                     continue
                 }
                 guard request.keeps(row: row) else {
-                    results.append((id, "refused", "Row \(row) of request '\(id)' is not in the inference log: the request was over the per-record cap "
-                        + "(--inference-log-max-record-bytes), so the log kept a sample of \(request.keptRows?.count ?? 0) of its \(rows) rows; label those rows."))
+                    results.append(
+                        (
+                            id, "refused",
+                            "Row \(row) of request '\(id)' is not in the inference log: the request was over the per-record cap "
+                                + "(--inference-log-max-record-bytes), so the log kept a sample of \(request.keptRows?.count ?? 0) of its \(rows) rows; label those rows."
+                        ))
                     continue
                 }
                 var merged = labelsByID[id].flatMap { $0.count == rows ? $0 : nil } ?? [JSONValue](repeating: .null, count: rows)
@@ -254,9 +282,12 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
                 continue
             }
             guard labels.count == rows else {
-                let how = rows == 1 ? "one 'label'"
-                    : rows > FeedbackItem.maximumLabels ? "one item per row with 'row' and 'label' (one item carries at most \(FeedbackItem.maximumLabels) labels)"
-                    : "'labels', a list of \(rows) (one per row, in order), or 'row' with one 'label'"
+                let how =
+                    rows == 1
+                    ? "one 'label'"
+                    : rows > FeedbackItem.maximumLabels
+                        ? "one item per row with 'row' and 'label' (one item carries at most \(FeedbackItem.maximumLabels) labels)"
+                        : "'labels', a list of \(rows) (one per row, in order), or 'row' with one 'label'"
                 results.append((id, "refused", "\(labels.count) label(s) for request '\(id)', which had \(rows) row(s): send \(how)."))
                 continue
             }
@@ -269,7 +300,9 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
             return Feedback(requestID: id, labels: String(decoding: writer.bytes, as: UTF8.self))
         }
         try await store.putFeedback(feedback, at: now())
-        return CairnAPIBody(MonitorAPI.FeedbackResults(results.map { MonitorAPI.FeedbackResults.Item(requestID: $0.id, status: $0.status, reason: $0.reason) }))
+        return CairnAPIBody(
+            MonitorAPI.FeedbackResults(
+                results.map { MonitorAPI.FeedbackResults.Item(requestID: $0.id, status: $0.status, reason: $0.reason) }))
     }
 
     // MARK: - References
@@ -292,7 +325,9 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
         }
         // Up to 512 MiB of CSV: parsed and profiled off the concurrency pool.
         let (target, prediction) = (try query.string("target"), try query.string("prediction"))
-        let reference = try await log.threadPool.runIfActive { try MonitorReference(csv: body.readableBytesView, target: target, prediction: prediction) }
+        let reference = try await log.threadPool.runIfActive {
+            try MonitorReference(csv: body.readableBytesView, target: target, prediction: prediction)
+        }
         if let inputs = try await signatures.inputs(name: name, version: version) {
             let columns = Set(reference.featureOrder ?? reference.features.features.map(\.name))
             let missing = inputs.filter { $0.required && !columns.contains($0.name ?? "") }.compactMap(\.name)
@@ -300,11 +335,13 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
                 throw CairnError.invalidParameter(
                     "The reference data lacks \(missing.count == 1 ? "the input" : "inputs") \(missing.map { "'\($0)'" }.joined(separator: ", ")) "
                         + "of model '\(name)' version \(version), whose signature takes \(inputs.compactMap(\.name).joined(separator: ", ")); "
-                        + "its feature columns are \((reference.featureOrder ?? []).joined(separator: ", ")). The earlier reference, if any, is kept.")
+                        + "its feature columns are \((reference.featureOrder ?? []).joined(separator: ", ")). The earlier reference, if any, is kept."
+                )
             }
         }
-        try await store.putReference(StoredReference(
-            modelName: name, version: version, profile: try reference.encoded(), rowCount: reference.rowCount, creationTime: now()))
+        try await store.putReference(
+            StoredReference(
+                modelName: name, version: version, profile: try reference.encoded(), rowCount: reference.rowCount, creationTime: now()))
         return CairnAPIBody(MonitorAPI.OneReference(reference: MonitorAPI.Reference(reference, name: name, version: version)))
     }
 
@@ -351,36 +388,44 @@ struct MonitorsController<Context: CairnRequestContext>: Sendable {
             // Positional inputs are named as the version's reference names its features.
             for (model, version) in plan.modelVersions {
                 guard let stored = try await store.getReference(modelName: model, version: version),
-                      let order = (try? MonitorReference.decode(stored.profile))?.featureOrder else { continue }
+                    let order = (try? MonitorReference.decode(stored.profile))?.featureOrder
+                else { continue }
                 positionalNames[InferenceLogExportFormat.referenceKey(model: model, version: version)] = order
             }
         }
         let columns = plan.columnNames(positionalNames: positionalNames)
         let (store, names) = (self.store, positionalNames)
-        return Response(status: .ok, headers: [.contentType: format.contentType], body: ResponseBody { writer in
-            for range in plan.chunks() {
-                var labels: [String: [JSONValue]] = [:]
-                if format == .csv {
-                    let ids = try await log.threadPool.runIfActive { try plan.scoredRequestIDs(range) }
-                    for (id, text) in try await store.feedback(requestIDs: Array(Set(ids))) {
-                        if case .array(let values)? = try? JSONValue.parse(Array(text.utf8)) { labels[id] = values }
+        return Response(
+            status: .ok, headers: [.contentType: format.contentType],
+            body: ResponseBody { writer in
+                for range in plan.chunks() {
+                    var labels: [String: [JSONValue]] = [:]
+                    if format == .csv {
+                        let ids = try await log.threadPool.runIfActive { try plan.scoredRequestIDs(range) }
+                        for (id, text) in try await store.feedback(requestIDs: Array(Set(ids))) {
+                            if case .array(let values)? = try? JSONValue.parse(Array(text.utf8)) { labels[id] = values }
+                        }
                     }
+                    let bytes = try await log.threadPool.runIfActive { [labels] in
+                        try plan.render(range, labels: labels, positionalNames: names, columns: columns)
+                    }
+                    try await writer.write(ByteBuffer(bytes: bytes))
                 }
-                let bytes = try await log.threadPool.runIfActive { [labels] in try plan.render(range, labels: labels, positionalNames: names, columns: columns) }
-                try await writer.write(ByteBuffer(bytes: bytes))
-            }
-            try await writer.finish(nil)
-        })
+                try await writer.finish(nil)
+            })
     }
 
     // MARK: - Parameters
 
     /// An enum field of Cairn's own API: unlike MLflow's lenient parsing, an unknown value
     /// is an error, so a typo never silently means the default.
-    static func choice<T: RawRepresentable & CaseIterable>(_ parameters: RequestParameters, _ name: String, as type: T.Type) throws(CairnError) -> T? where T.RawValue == String {
+    static func choice<T: RawRepresentable & CaseIterable>(_ parameters: RequestParameters, _ name: String, as type: T.Type)
+        throws(CairnError) -> T? where T.RawValue == String
+    {
         guard let text = try parameters.string(name) else { return nil }
         guard let value = T(rawValue: text) else {
-            throw CairnError.invalidParameter("Invalid value '\(text)' for parameter '\(name)': use one of \(T.allCases.map(\.rawValue).joined(separator: ", ")).")
+            throw CairnError.invalidParameter(
+                "Invalid value '\(text)' for parameter '\(name)': use one of \(T.allCases.map(\.rawValue).joined(separator: ", ")).")
         }
         return value
     }

@@ -38,13 +38,16 @@ struct MultipartUploadsController<Context: CairnRequestContext>: Sendable {
         let origin = try Self.origin(of: request)
         let upload = try await repository.createMultipartUpload(at: destination, parts: parts)
         return .object { writer in
-            writer.key("upload_id"); writer.string(upload.rawValue)
+            writer.key("upload_id")
+            writer.string(upload.rawValue)
             writer.key("credentials")
             writer.beginArray()
             for number in 0..<parts {
                 writer.beginObject()
-                writer.key("url"); writer.string("\(origin)\(Self.partsPrefix)/\(upload)/parts/\(number + 1)")
-                writer.key("part_number"); writer.int(Int64(number + 1))
+                writer.key("url")
+                writer.string("\(origin)\(Self.partsPrefix)/\(upload)/parts/\(number + 1)")
+                writer.key("part_number")
+                writer.int(Int64(number + 1))
                 writer.endObject()
             }
             writer.endArray()
@@ -102,7 +105,7 @@ struct MultipartUploadsController<Context: CairnRequestContext>: Sendable {
     /// A part number from the URL: plain decimal digits in `1...maxParts`.
     static func partNumber(_ text: String) throws -> Int {
         guard text.utf8.count <= 5, text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
-              let number = Int(text), number >= 1, number <= MultipartUpload.maxParts
+            let number = Int(text), number >= 1, number <= MultipartUpload.maxParts
         else { throw CairnError.invalidParameter("Invalid part number") }
         return number
     }
@@ -123,15 +126,16 @@ struct MultipartUploadsController<Context: CairnRequestContext>: Sendable {
 
     /// A host name, IPv4 or bracketed IPv6 address, and an optional port.
     static func isBareAuthority(_ authority: String) -> Bool {
-        !authority.isEmpty && authority.utf8.count <= 261 && authority.utf8.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                true
-            case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "["), UInt8(ascii: "]"):
-                true
-            default:
-                false
+        !authority.isEmpty && authority.utf8.count <= 261
+            && authority.utf8.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                    true
+                case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "["), UInt8(ascii: "]"):
+                    true
+                default:
+                    false
+                }
             }
-        }
     }
 }

@@ -23,15 +23,15 @@ struct RegisteredSignatures: Sendable {
         guard let artifacts else { return nil }
         let location = try await registry.getModelVersionDownloadUri(name: name, version: version)
         guard location.hasPrefix("mlflow-artifacts:"), let directory = try? CairnClient.artifactsPath(location),
-              let path = try? ArtifactPath(directory.isEmpty ? MLmodel.fileName : directory + "/" + MLmodel.fileName),
-              case .file(let size) = try await artifacts.status(of: path), size <= Self.maximumMLmodelBytes
+            let path = try? ArtifactPath(directory.isEmpty ? MLmodel.fileName : directory + "/" + MLmodel.fileName),
+            case .file(let size) = try await artifacts.status(of: path), size <= Self.maximumMLmodelBytes
         else { return nil }
         var bytes = ByteBuffer()
         for try await var chunk in try await artifacts.read(path) { bytes.writeBuffer(&chunk) }
         // A version whose MLmodel does not parse fails where it is served; here it is only
         // a signature that cannot be known.
         guard let model = try? MLmodel(yaml: String(buffer: bytes)), case .columns(let columns)? = model.signature?.inputs,
-              columns.allSatisfy({ $0.name != nil })
+            columns.allSatisfy({ $0.name != nil })
         else { return nil }
         return columns
     }

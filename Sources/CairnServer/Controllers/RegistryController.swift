@@ -41,12 +41,18 @@ struct RegistryController<Context: CairnRequestContext>: Sendable {
             tags: try parameters.keyValues("tags"),
             description: try parameters.string("description")
         )
-        return .object { $0.key("registered_model"); $0.write(model) }
+        return .object {
+            $0.key("registered_model")
+            $0.write(model)
+        }
     }
 
     @Sendable func getModel(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let model = try await store.getRegisteredModel(name: try parameters.requiredString("name"))
-        return .object { $0.key("registered_model"); $0.write(model) }
+        return .object {
+            $0.key("registered_model")
+            $0.write(model)
+        }
     }
 
     @Sendable func renameModel(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
@@ -54,7 +60,10 @@ struct RegistryController<Context: CairnRequestContext>: Sendable {
             name: try parameters.requiredString("name"),
             newName: try parameters.requiredString("new_name")
         )
-        return .object { $0.key("registered_model"); $0.write(model) }
+        return .object {
+            $0.key("registered_model")
+            $0.write(model)
+        }
     }
 
     @Sendable func updateModel(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
@@ -63,7 +72,10 @@ struct RegistryController<Context: CairnRequestContext>: Sendable {
             name: try parameters.requiredString("name"),
             description: try parameters.string("description") ?? ""
         )
-        return .object { $0.key("registered_model"); $0.write(model) }
+        return .object {
+            $0.key("registered_model")
+            $0.write(model)
+        }
     }
 
     @Sendable func deleteModel(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
@@ -78,12 +90,13 @@ struct RegistryController<Context: CairnRequestContext>: Sendable {
                 "Invalid value \(maxResults) for parameter 'max_results' supplied. It must be at most \(RegistryLimits.maxRegisteredModelSearchResults), and at least 1."
             )
         }
-        let page = try await store.searchRegisteredModels(RegisteredModelSearch(
-            filter: try SearchRequest.filter(try parameters.string("filter"), kind: .registeredModels),
-            orderBy: try SearchRequest.orderBy(try parameters.strings("order_by"), kind: .registeredModels),
-            maxResults: maxResults,
-            pageToken: try parameters.string("page_token")
-        ))
+        let page = try await store.searchRegisteredModels(
+            RegisteredModelSearch(
+                filter: try SearchRequest.filter(try parameters.string("filter"), kind: .registeredModels),
+                orderBy: try SearchRequest.orderBy(try parameters.strings("order_by"), kind: .registeredModels),
+                maxResults: maxResults,
+                pageToken: try parameters.string("page_token")
+            ))
         return .object { writer in
             writer.list("registered_models", page.items)
             writer.field("next_page_token", page.nextPageToken)
@@ -121,33 +134,46 @@ struct RegistryController<Context: CairnRequestContext>: Sendable {
     }
 
     @Sendable func deleteAlias(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
-        try await store.deleteRegisteredModelAlias(name: try parameters.requiredString("name"), alias: try parameters.requiredString("alias"))
+        try await store.deleteRegisteredModelAlias(
+            name: try parameters.requiredString("name"), alias: try parameters.requiredString("alias"))
         return .empty
     }
 
     @Sendable func getByAlias(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
-        let version = try await store.getModelVersion(name: try parameters.requiredString("name"), alias: try parameters.requiredString("alias"))
-        return .object { $0.key("model_version"); $0.write(version) }
+        let version = try await store.getModelVersion(
+            name: try parameters.requiredString("name"), alias: try parameters.requiredString("alias"))
+        return .object {
+            $0.key("model_version")
+            $0.write(version)
+        }
     }
 
     // MARK: - Model versions
 
     @Sendable func createVersion(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
-        let version = try await store.createModelVersion(CreateModelVersion(
-            name: try parameters.requiredString("name"),
-            source: try parameters.requiredString("source"),
-            runId: try parameters.string("run_id"),
-            tags: try parameters.keyValues("tags"),
-            runLink: try parameters.string("run_link"),
-            description: try parameters.string("description"),
-            modelId: try parameters.string("model_id")
-        ))
-        return .object { $0.key("model_version"); $0.write(version) }
+        let version = try await store.createModelVersion(
+            CreateModelVersion(
+                name: try parameters.requiredString("name"),
+                source: try parameters.requiredString("source"),
+                runId: try parameters.string("run_id"),
+                tags: try parameters.keyValues("tags"),
+                runLink: try parameters.string("run_link"),
+                description: try parameters.string("description"),
+                modelId: try parameters.string("model_id")
+            ))
+        return .object {
+            $0.key("model_version")
+            $0.write(version)
+        }
     }
 
     @Sendable func getVersion(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
-        let version = try await store.getModelVersion(name: try parameters.requiredString("name"), version: try parameters.requiredString("version"))
-        return .object { $0.key("model_version"); $0.write(version) }
+        let version = try await store.getModelVersion(
+            name: try parameters.requiredString("name"), version: try parameters.requiredString("version"))
+        return .object {
+            $0.key("model_version")
+            $0.write(version)
+        }
     }
 
     @Sendable func updateVersion(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
@@ -156,7 +182,10 @@ struct RegistryController<Context: CairnRequestContext>: Sendable {
             version: try parameters.requiredString("version"),
             description: try parameters.string("description")
         )
-        return .object { $0.key("model_version"); $0.write(version) }
+        return .object {
+            $0.key("model_version")
+            $0.write(version)
+        }
     }
 
     @Sendable func deleteVersion(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
@@ -171,12 +200,13 @@ struct RegistryController<Context: CairnRequestContext>: Sendable {
                 "Invalid value \(maxResults) for parameter 'max_results' supplied. It must be at most \(RegistryLimits.maxModelVersionSearchResults), and at least 1."
             )
         }
-        let page = try await store.searchModelVersions(ModelVersionSearch(
-            filter: try SearchRequest.filter(try parameters.string("filter"), kind: .modelVersions),
-            orderBy: try SearchRequest.orderBy(try parameters.strings("order_by"), kind: .modelVersions),
-            maxResults: maxResults,
-            pageToken: try parameters.string("page_token")
-        ))
+        let page = try await store.searchModelVersions(
+            ModelVersionSearch(
+                filter: try SearchRequest.filter(try parameters.string("filter"), kind: .modelVersions),
+                orderBy: try SearchRequest.orderBy(try parameters.strings("order_by"), kind: .modelVersions),
+                maxResults: maxResults,
+                pageToken: try parameters.string("page_token")
+            ))
         return .object { writer in
             writer.list("model_versions", page.items)
             writer.field("next_page_token", page.nextPageToken)
@@ -184,8 +214,12 @@ struct RegistryController<Context: CairnRequestContext>: Sendable {
     }
 
     @Sendable func getDownloadUri(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
-        let uri = try await store.getModelVersionDownloadUri(name: try parameters.requiredString("name"), version: try parameters.requiredString("version"))
-        return .object { $0.key("artifact_uri"); $0.string(uri) }
+        let uri = try await store.getModelVersionDownloadUri(
+            name: try parameters.requiredString("name"), version: try parameters.requiredString("version"))
+        return .object {
+            $0.key("artifact_uri")
+            $0.string(uri)
+        }
     }
 
     @Sendable func transitionStage(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
@@ -195,7 +229,10 @@ struct RegistryController<Context: CairnRequestContext>: Sendable {
             stage: try parameters.requiredString("stage"),
             archiveExistingVersions: try parameters.bool("archive_existing_versions") ?? false
         )
-        return .object { $0.key("model_version"); $0.write(version) }
+        return .object {
+            $0.key("model_version")
+            $0.write(version)
+        }
     }
 
     @Sendable func setVersionTag(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {

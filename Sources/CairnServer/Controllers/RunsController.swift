@@ -35,12 +35,18 @@ struct RunsController<Context: CairnRequestContext>: Sendable {
             tags: try parameters.keyValues("tags")
         )
         let run = try await store.createRun(request)
-        return .object { $0.key("run"); $0.write(run) }
+        return .object {
+            $0.key("run")
+            $0.write(run)
+        }
     }
 
     @Sendable func get(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let run = try await store.getRun(id: try parameters.runID())
-        return .object { $0.key("run"); $0.write(run) }
+        return .object {
+            $0.key("run")
+            $0.write(run)
+        }
     }
 
     @Sendable func update(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
@@ -50,7 +56,10 @@ struct RunsController<Context: CairnRequestContext>: Sendable {
             endTime: try parameters.int64("end_time"),
             runName: try parameters.string("run_name")
         )
-        return .object { $0.key("run_info"); $0.write(info) }
+        return .object {
+            $0.key("run_info")
+            $0.write(info)
+        }
     }
 
     @Sendable func delete(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
@@ -123,17 +132,18 @@ struct RunsController<Context: CairnRequestContext>: Sendable {
         var datasets: [DatasetInput] = []
         for input in try parameters.objects("datasets") {
             guard let dataset = try input.object("dataset") else { throw CairnError.missingParameter("dataset") }
-            datasets.append(DatasetInput(
-                tags: try input.keyValues("tags"),
-                dataset: Dataset(
-                    name: try dataset.requiredString("name"),
-                    digest: try dataset.requiredString("digest"),
-                    sourceType: try dataset.requiredString("source_type"),
-                    source: try dataset.requiredString("source"),
-                    schema: try dataset.string("schema"),
-                    profile: try dataset.string("profile")
-                )
-            ))
+            datasets.append(
+                DatasetInput(
+                    tags: try input.keyValues("tags"),
+                    dataset: Dataset(
+                        name: try dataset.requiredString("name"),
+                        digest: try dataset.requiredString("digest"),
+                        sourceType: try dataset.requiredString("source_type"),
+                        source: try dataset.requiredString("source"),
+                        schema: try dataset.string("schema"),
+                        profile: try dataset.string("profile")
+                    )
+                ))
         }
         let models = try parameters.objects("models").map { model throws(CairnError) in
             ModelReference(modelId: try model.requiredString("model_id"))
@@ -189,7 +199,9 @@ struct RunsController<Context: CairnRequestContext>: Sendable {
         let runIds = try parameters.strings("run_ids")
         guard !runIds.isEmpty else { throw CairnError.missingParameter("run_ids") }
         guard runIds.count <= TrackingLimits.maxRunIdsForBulkInterval else {
-            throw CairnError.invalidParameter("GetMetricHistoryBulkInterval request must specify at most \(TrackingLimits.maxRunIdsForBulkInterval) run_ids. Received \(runIds.count) run_ids.")
+            throw CairnError.invalidParameter(
+                "GetMetricHistoryBulkInterval request must specify at most \(TrackingLimits.maxRunIdsForBulkInterval) run_ids. Received \(runIds.count) run_ids."
+            )
         }
         let startStep = try parameters.int64("start_step")
         let endStep = try parameters.int64("end_step")
@@ -197,7 +209,8 @@ struct RunsController<Context: CairnRequestContext>: Sendable {
             throw CairnError.invalidParameter("If either start step or end step are specified, both must be specified.")
         }
         if let startStep, let endStep, startStep > endStep {
-            throw CairnError.invalidParameter("end_step must be greater than start_step. Found start_step=\(startStep) and end_step=\(endStep).")
+            throw CairnError.invalidParameter(
+                "end_step must be greater than start_step. Found start_step=\(startStep) and end_step=\(endStep).")
         }
         let maxResults = try parameters.int("max_results") ?? 2500
         guard (1...2500).contains(maxResults) else {

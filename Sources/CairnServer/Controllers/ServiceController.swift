@@ -34,13 +34,20 @@ struct ServiceController<Context: CairnRequestContext>: Sendable {
         }
         router.get("api/3.0/mlflow/server-info") { _, _ in
             JSONBody.object { writer in
-                writer.key("store_type"); writer.string("SqlStore")
-                writer.key("artifact_serving_enabled"); writer.bool(servesArtifacts)
-                writer.key("multipart_uploads_enabled"); writer.bool(multipartUploads)
-                writer.key("multipart_downloads_enabled"); writer.bool(false)
-                writer.key("artifacts_presigned_only"); writer.bool(false)
-                writer.key("workspaces_enabled"); writer.bool(false)
-                writer.key("trace_archival_enabled"); writer.bool(false)
+                writer.key("store_type")
+                writer.string("SqlStore")
+                writer.key("artifact_serving_enabled")
+                writer.bool(servesArtifacts)
+                writer.key("multipart_uploads_enabled")
+                writer.bool(multipartUploads)
+                writer.key("multipart_downloads_enabled")
+                writer.bool(false)
+                writer.key("artifacts_presigned_only")
+                writer.bool(false)
+                writer.key("workspaces_enabled")
+                writer.bool(false)
+                writer.key("trace_archival_enabled")
+                writer.bool(false)
             }
         }
     }

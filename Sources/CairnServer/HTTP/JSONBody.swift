@@ -19,8 +19,10 @@ struct JSONBody: ResponseGenerator {
 
     static func error(_ error: CairnError) -> JSONBody {
         object { writer in
-            writer.key("error_code"); writer.string(error.code.rawValue)
-            writer.key("message"); writer.string(error.message)
+            writer.key("error_code")
+            writer.string(error.code.rawValue)
+            writer.key("message")
+            writer.string(error.message)
         }
     }
 

@@ -18,7 +18,8 @@ public struct RequestBodyLimit: Sendable {
 
     public var error: CairnError {
         let mebibytes = Double(bytes) / Double(1 << 20)
-        let size = mebibytes >= 1 ? " (\(mebibytes.rounded() == mebibytes ? String(Int(mebibytes)) : String(format: "%.1f", mebibytes)) MiB)" : ""
+        let size =
+            mebibytes >= 1 ? " (\(mebibytes.rounded() == mebibytes ? String(Int(mebibytes)) : String(format: "%.1f", mebibytes)) MiB)" : ""
         let remedy = flag.map { "; start the server with a larger \($0) to accept it" } ?? ""
         return CairnError(.contentTooLarge, "The request body is larger than the limit of \(bytes) bytes\(size)\(remedy).")
     }

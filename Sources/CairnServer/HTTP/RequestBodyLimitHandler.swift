@@ -52,7 +52,9 @@ final class RequestBodyLimitHandler: ChannelDuplexHandler, RemovableChannelHandl
         case .head(let head):
             requestOpen = true
             let expectsContinue = head.headerFields[.expect]?.lowercased() == "100-continue"
-            if !responding, let limit = refuseOver, let length = head.headerFields[.contentLength].flatMap({ Int($0) }), length > limit.bytes {
+            if !responding, let limit = refuseOver, let length = head.headerFields[.contentLength].flatMap({ Int($0) }),
+                length > limit.bytes
+            {
                 discarding = true
                 refuse(context: context, limit: limit, bodyWillFollow: !expectsContinue && length > 0)
                 return
@@ -152,7 +154,10 @@ final class RequestBodyLimitHandler: ChannelDuplexHandler, RemovableChannelHandl
         let written = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
         // A client that waits for 100 Continue sends no body after a final answer.
-        if !bodyWillFollow { requestOpen = false; discarding = false }
+        if !bodyWillFollow {
+            requestOpen = false
+            discarding = false
+        }
         afterRefusal(context: context, written: written.futureResult)
     }
 

@@ -10,7 +10,8 @@ struct HostOriginMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if let host = request.head.authority, !policy.allows(authority: host) {
-            throw CairnError(.permissionDenied, "Host '\(host.prefix(200))' is not allowed; start the server with --allowed-hosts to permit it")
+            throw CairnError(
+                .permissionDenied, "Host '\(host.prefix(200))' is not allowed; start the server with --allowed-hosts to permit it")
         }
         switch request.method {
         case .get, .head, .options:

@@ -18,7 +18,8 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     }
     private static var latency: MetricNameDescriptor {
         MetricNameDescriptor(
-            namespace: "cairn", metricName: "http_request_duration", unitName: "seconds", helpText: "HTTP request latency by route and method."
+            namespace: "cairn", metricName: "http_request_duration", unitName: "seconds",
+            helpText: "HTTP request latency by route and method."
         )
     }
 
@@ -44,7 +45,8 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         // artifact or unknown URL its own time series.
         let route = context.endpointPath ?? "unmatched"
         let method = request.method.rawValue
-        registry.makeCounter(descriptor: Self.requests, labels: [("route", route), ("method", method), ("status", String(status))]).increment()
+        registry.makeCounter(descriptor: Self.requests, labels: [("route", route), ("method", method), ("status", String(status))])
+            .increment()
         registry.makeDurationHistogram(descriptor: Self.latency, labels: [("route", route), ("method", method)], buckets: Self.buckets)
             .record(ContinuousClock.now - start)
     }

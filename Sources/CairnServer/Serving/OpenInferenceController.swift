@@ -14,17 +14,27 @@ struct OpenInferenceController<Context: CairnRequestContext>: Sendable {
     func addRoutes(to router: Router<Context>) {
         router.get("v2") { _, _ in
             JSONBody.object { writer in
-                writer.key("name"); writer.string("cairn")
-                writer.key("version"); writer.string(CairnVersion.current)
-                writer.key("extensions"); writer.beginArray(); writer.endArray()
+                writer.key("name")
+                writer.string("cairn")
+                writer.key("version")
+                writer.string(CairnVersion.current)
+                writer.key("extensions")
+                writer.beginArray()
+                writer.endArray()
             }
         }
         router.get("v2/health/live") { _, _ in
-            JSONBody.object { writer in writer.key("live"); writer.bool(true) }
+            JSONBody.object { writer in
+                writer.key("live")
+                writer.bool(true)
+            }
         }
         router.get("v2/health/ready") { _, _ in
             let ready = traffic.primary.servingVersion != nil
-            return JSONBody.object { writer in writer.key("ready"); writer.bool(ready) }.response(status: ready ? .ok : .serviceUnavailable)
+            return JSONBody.object { writer in
+                writer.key("ready")
+                writer.bool(ready)
+            }.response(status: ready ? .ok : .serviceUnavailable)
         }
         for prefix in ["v2/models/:name", "v2/models/:name/versions/:version"] {
             router.get(RouterPath(prefix)) { _, context in
@@ -36,8 +46,10 @@ struct OpenInferenceController<Context: CairnRequestContext>: Sendable {
                 let (host, error) = resolve(context)
                 guard let host else { return error! }
                 return JSONBody.object { writer in
-                    writer.key("name"); writer.string(host.name)
-                    writer.key("ready"); writer.bool(host.servingVersion != nil)
+                    writer.key("name")
+                    writer.string(host.name)
+                    writer.key("ready")
+                    writer.bool(host.servingVersion != nil)
                 }.response()
             }
             router.post(RouterPath(prefix + "/infer")) { request, context in
@@ -47,7 +59,10 @@ struct OpenInferenceController<Context: CairnRequestContext>: Sendable {
     }
 
     static func failure(_ message: String, status: HTTPResponse.Status) -> Response {
-        JSONBody.object { writer in writer.key("error"); writer.string(message) }.response(status: status)
+        JSONBody.object { writer in
+            writer.key("error")
+            writer.string(message)
+        }.response(status: status)
     }
 
     /// The host serving `{name}` (and `{version}`, when given); a canary answers for its own
@@ -71,17 +86,27 @@ struct OpenInferenceController<Context: CairnRequestContext>: Sendable {
         guard let deployment = host.lease() else { return Self.failure("Model is not ready.", status: .serviceUnavailable) }
         defer { deployment.release() }
         return JSONBody.object { writer in
-            writer.key("name"); writer.string(host.name)
-            writer.key("versions"); writer.beginArray(); writer.string(version); writer.endArray()
-            writer.key("platform"); writer.string(deployment.runtime.kind == "onnx" ? "onnx_onnxv1" : "mlflow_pyfunc")
+            writer.key("name")
+            writer.string(host.name)
+            writer.key("versions")
+            writer.beginArray()
+            writer.string(version)
+            writer.endArray()
+            writer.key("platform")
+            writer.string(deployment.runtime.kind == "onnx" ? "onnx_onnxv1" : "mlflow_pyfunc")
             for (key, tensors) in [("inputs", deployment.runtime.inputMetadata), ("outputs", deployment.runtime.outputMetadata)] {
                 writer.key(key)
                 writer.beginArray()
                 for tensor in tensors {
                     writer.beginObject()
-                    writer.key("name"); writer.string(tensor.name)
-                    writer.key("datatype"); writer.string(tensor.datatype)
-                    writer.key("shape"); writer.beginArray(); for dim in tensor.shape { writer.int(Int64(dim)) }; writer.endArray()
+                    writer.key("name")
+                    writer.string(tensor.name)
+                    writer.key("datatype")
+                    writer.string(tensor.datatype)
+                    writer.key("shape")
+                    writer.beginArray()
+                    for dim in tensor.shape { writer.int(Int64(dim)) }
+                    writer.endArray()
                     writer.endObject()
                 }
                 writer.endArray()
@@ -89,7 +114,8 @@ struct OpenInferenceController<Context: CairnRequestContext>: Sendable {
             if let error = host.lastError {
                 writer.key("parameters")
                 writer.beginObject()
-                writer.key("last_load_error"); writer.string(error)
+                writer.key("last_load_error")
+                writer.string(error)
                 writer.endObject()
             }
         }.response()
@@ -109,13 +135,18 @@ struct OpenInferenceController<Context: CairnRequestContext>: Sendable {
         let responseBytes: [UInt8]
         do throws(CairnError) {
             let parsed = try InferenceRequest.parse(body.readableBytesView)
-            let input = try parsed.modelInput(for: deployment.runtime.inputMetadata, signature: deployment.signature, nativeTensors: deployment.runtime.kind == "onnx")
+            let input = try parsed.modelInput(
+                for: deployment.runtime.inputMetadata, signature: deployment.signature, nativeTensors: deployment.runtime.kind == "onnx")
             rows = input.rowCount
             let answer = try await deployment.score(input, params: [:])
             responseBytes = try parsed.responseBody(modelName: host.name, version: deployment.versionLabel, output: try answer.result.get())
             status = .ok
         } catch {
-            responseBytes = JSONBody.object { writer in writer.key("error"); writer.string(error.message) }.bytes
+            responseBytes =
+                JSONBody.object { writer in
+                    writer.key("error")
+                    writer.string(error.message)
+                }.bytes
             status = HTTPResponse.Status(code: error.code.httpStatus)
         }
         return ScoringResponse.finish(

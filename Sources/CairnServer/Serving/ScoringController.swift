@@ -13,13 +13,13 @@ struct ScoringController<Context: CairnRequestContext>: Sendable {
     let inferenceLog: InferenceLogWriter?
     let bodyLimit: RequestBodyLimit
 
-
-
     func addRoutes(to router: Router<Context>) {
         for path in ["ping", "health"] {
             router.get(RouterPath(path)) { _, _ in
                 let ready = traffic.primary.servingVersion != nil
-                return Response(status: ready ? .ok : .notFound, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: "\n")))
+                return Response(
+                    status: ready ? .ok : .notFound, headers: [.contentType: "application/json"],
+                    body: ResponseBody(byteBuffer: ByteBuffer(string: "\n")))
             }
         }
         router.post("invocations") { request, context in
@@ -67,7 +67,9 @@ struct ScoringController<Context: CairnRequestContext>: Sendable {
         for parameter in parts.dropFirst() {
             let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
             guard pair.count == 2, pair[0] == "charset" else {
-                throw CairnError(.unsupportedMediaType, "Unrecognized content type parameters: \(pair[0]). The MLflow scoring protocol takes only charset=utf-8.")
+                throw CairnError(
+                    .unsupportedMediaType,
+                    "Unrecognized content type parameters: \(pair[0]). The MLflow scoring protocol takes only charset=utf-8.")
             }
             guard pair[1] == "utf-8" || pair[1] == "utf8" else {
                 throw CairnError(.unsupportedMediaType, "The scoring server only supports UTF-8")
@@ -79,7 +81,9 @@ struct ScoringController<Context: CairnRequestContext>: Sendable {
         case "text/csv":
             return try ScoringRequest.parseCSV(body.readableBytesView, textColumns: signature?.textColumns ?? [])
         default:
-            throw CairnError(.unsupportedMediaType, "This predictor only supports the following content types: ['text/csv', 'application/json']. Got '\(type)'.")
+            throw CairnError(
+                .unsupportedMediaType,
+                "This predictor only supports the following content types: ['text/csv', 'application/json']. Got '\(type)'.")
         }
     }
 }

@@ -14,7 +14,8 @@ enum ScoringResponse {
         status: HTTPResponse.Status, body: [UInt8], deployment: ModelDeployment, request: Request, requestID: String,
         requestBody: ByteBuffer, rows: Int, start: ContinuousClock.Instant, inferenceLog: InferenceLogWriter?
     ) -> Response {
-        var response = Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+        var response = Response(
+            status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
         // A full queue or a crashed worker: the client should come back shortly.
         if status == .serviceUnavailable { response.headers[.retryAfter] = "1" }
         response.headers[modelHeader] = deployment.name

@@ -22,16 +22,21 @@ public func buildServingApplication(_ configuration: ServeConfiguration, logger:
         batching: configuration.batching, metrics: metrics, logger: logger
     )
     func host(_ uri: ModelURI, role: String) async throws -> ModelHost {
-        let host = ModelHost(uri: uri, role: role, resolver: resolver, loader: loader, pollInterval: configuration.pollInterval, logger: logger)
+        let host = ModelHost(
+            uri: uri, role: role, resolver: resolver, loader: loader, pollInterval: configuration.pollInterval, logger: logger)
         try await host.loadInitial()
         return host
     }
     let primary = try await host(configuration.modelURI, role: "primary")
     let canary = try await configuration.canaryURI.asyncMap { try await host($0, role: "canary") }
     let shadow = try await configuration.shadowURI.asyncMap { uri in
-        ShadowScorer(host: try await host(uri, role: "shadow"), logger: logger, onDrop: {
-            registry.makeCounter(name: "cairn_serving_shadow_dropped_total", labels: [], help: "Shadow copies dropped because the shadow fell behind.").increment()
-        })
+        ShadowScorer(
+            host: try await host(uri, role: "shadow"), logger: logger,
+            onDrop: {
+                registry.makeCounter(
+                    name: "cairn_serving_shadow_dropped_total", labels: [], help: "Shadow copies dropped because the shadow fell behind."
+                ).increment()
+            })
     }
     let traffic = TrafficRouter(primary: primary, canary: canary, canaryPercent: configuration.canaryPercent, shadow: shadow)
 
@@ -50,7 +55,9 @@ public func buildServingApplication(_ configuration: ServeConfiguration, logger:
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "cairn"),
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
-            logger.info("Cairn serving \(configuration.modelURI) (version \(primary.servingVersion ?? "?")) on http://\(configuration.host):\(port)")
+            logger.info(
+                "Cairn serving \(configuration.modelURI) (version \(primary.servingVersion ?? "?")) on http://\(configuration.host):\(port)"
+            )
         },
         logger: frameworkLogger
     )
@@ -73,13 +80,17 @@ public func buildServingRouter(
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: ErrorRenderingMiddleware(.mlflowJSON))
     router.get("version") { _, _ in
-        Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: CairnVersion.current)))
+        Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: CairnVersion.current)))
     }
     router.get("metrics") { _, _ in
         var buffer: [UInt8] = []
         buffer.reserveCapacity(16 * 1024)
         registry.emit(into: &buffer)
-        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: buffer)))
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: buffer)))
     }
     ScoringController(traffic: traffic, inferenceLog: inferenceLog, bodyLimit: bodyLimit).addRoutes(to: router)
     OpenInferenceController(traffic: traffic, inferenceLog: inferenceLog, bodyLimit: bodyLimit).addRoutes(to: router)

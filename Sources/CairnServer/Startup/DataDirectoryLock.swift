@@ -21,7 +21,9 @@ public final class DataDirectoryLock: Service, Sendable {
         try self.init(
             lockFile: (absolute as NSString).appendingPathComponent(Self.fileName), directory: absolute,
             role: "data directory", what: "the data directory \(absolute)",
-            advice: "Stop it, or give this server its own --data-dir; replicas share PostgreSQL and S3 (--backend-store-uri, --artifacts-destination), not a data directory.")
+            advice:
+                "Stop it, or give this server its own --data-dir; replicas share PostgreSQL and S3 (--backend-store-uri, --artifacts-destination), not a data directory."
+        )
     }
 
     /// Locks the SQLite database at `path` (its directory must exist) or throws, naming the
@@ -30,13 +32,16 @@ public final class DataDirectoryLock: Service, Sendable {
         let absolute = DataDirectory.absolutePath(path)
         let parent = (absolute as NSString).deletingLastPathComponent
         // The same file reached through a link is the same database: lock its real path.
-        let resolved = realpath(parent, nil).map { pointer in
-            defer { free(pointer) }
-            return (String(cString: pointer) as NSString).appendingPathComponent((absolute as NSString).lastPathComponent)
-        } ?? absolute
+        let resolved =
+            realpath(parent, nil).map { pointer in
+                defer { free(pointer) }
+                return (String(cString: pointer) as NSString).appendingPathComponent((absolute as NSString).lastPathComponent)
+            } ?? absolute
         try self.init(
             lockFile: resolved + ".lock", directory: parent, role: "database directory", what: "the SQLite database \(resolved)",
-            advice: "Stop it, or give this server its own --backend-store-uri; servers that share metadata use PostgreSQL (--backend-store-uri postgresql://…).")
+            advice:
+                "Stop it, or give this server its own --backend-store-uri; servers that share metadata use PostgreSQL (--backend-store-uri postgresql://…)."
+        )
     }
 
     private init(lockFile path: String, directory: String, role: String, what: String, advice: String) throws(CairnError) {

@@ -33,7 +33,9 @@ public struct ListenAddress: Sendable, CustomStringConvertible {
                 .bind(host: host, port: port).get()
             try await channel.close()
         } catch let error as IOError where error.errnoCode == EADDRINUSE {
-            throw CairnError(.resourceConflict, "Cannot listen on \(self): the port is already in use (another cairn server?). Stop that process or choose another --port.")
+            throw CairnError(
+                .resourceConflict,
+                "Cannot listen on \(self): the port is already in use (another cairn server?). Stop that process or choose another --port.")
         } catch {
             throw CairnError(.invalidParameterValue, "Cannot listen on \(self): \(Self.reason(error)).")
         }

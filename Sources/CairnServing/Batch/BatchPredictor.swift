@@ -31,7 +31,8 @@ public struct BatchPredictor: Sendable {
         if toStandardOutput {
             output = FileHandle.standardOutput
         } else {
-            guard FileManager.default.createFile(atPath: temporary, contents: nil), let handle = FileHandle(forWritingAtPath: temporary) else {
+            guard FileManager.default.createFile(atPath: temporary, contents: nil), let handle = FileHandle(forWritingAtPath: temporary)
+            else {
                 throw CairnError(.invalidParameterValue, "Cannot write \(outputPath).")
             }
             output = handle
@@ -46,7 +47,8 @@ public struct BatchPredictor: Sendable {
                 guard let header, !records.isEmpty else { return }
                 // Columns are matched to a signature that names them by header name, in any
                 // order; without names, the file's column order is the feature order.
-                let frame = try CSVParser.frame(header: header, records: records, firstRow: scored, textColumns: signature?.textColumns ?? [])
+                let frame = try CSVParser.frame(
+                    header: header, records: records, firstRow: scored, textColumns: signature?.textColumns ?? [])
                 let conformed = try runtime.prepare(frame, positional: false, signature: signature, firstRow: scored)
                 guard let result = await runtime.predict([.frame(conformed)], params: [:]).first else { return }
                 let text = try writer.rows(for: try result.get(), expected: records.count)
@@ -55,7 +57,10 @@ public struct BatchPredictor: Sendable {
             }
             while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty {
                 for record in try parser.feed(chunk) {
-                    if header == nil { header = record; continue }
+                    if header == nil {
+                        header = record
+                        continue
+                    }
                     pending.append(record)
                     if pending.count == chunkRows {
                         try await flush(pending)
@@ -133,7 +138,11 @@ struct PredictionCSVWriter {
         case .number(_, let raw): raw
         case .string(let text): text
         case .array, .object:
-            { var writer = JSONWriter(); writer.value(value); return String(decoding: writer.bytes, as: UTF8.self) }()
+            {
+                var writer = JSONWriter()
+                writer.value(value)
+                return String(decoding: writer.bytes, as: UTF8.self)
+            }()
         }
     }
 }

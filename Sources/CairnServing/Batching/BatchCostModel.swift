@@ -26,18 +26,23 @@ struct BatchCostModel: Sendable {
         let gap = max((now - lastArrival).seconds, 1e-7)
         let instantRate = Double(rows) / gap
         // A long silence resets the estimate instead of decaying slowly from a burst.
-        if gap > 1 { arrivalRate = instantRate; return }
+        if gap > 1 {
+            arrivalRate = instantRate
+            return
+        }
         arrivalRate += Self.rateSmoothing * (instantRate - arrivalRate)
     }
 
     mutating func recordBatch(rows: Int, duration: Duration) {
-        let n = Double(rows), d = duration.seconds
+        let n = Double(rows)
+        let d = duration.seconds
         weight = weight * Self.decay + 1
         sumN = sumN * Self.decay + n
         sumD = sumD * Self.decay + d
         sumNN = sumNN * Self.decay + n * n
         sumND = sumND * Self.decay + n * d
-        let meanN = sumN / weight, meanD = sumD / weight
+        let meanN = sumN / weight
+        let meanD = sumD / weight
         let variance = sumNN / weight - meanN * meanN
         if variance > 1e-6 {
             rowCost = max(0, (sumND / weight - meanN * meanD) / variance)

@@ -79,7 +79,8 @@ public final class MicroBatcher: Sendable {
         // back is what keeps it from adding latency.
         let inline = state.withLock { state -> Bool in
             guard !state.finished, state.queue.isEmpty, state.running < runtime.concurrency,
-                  state.costs.window(maxLatency: options.maxLatency) == .zero else { return false }
+                state.costs.window(maxLatency: options.maxLatency) == .zero
+            else { return false }
             state.costs.recordArrival(rows: rows, at: now)
             state.running += 1
             return true
@@ -94,7 +95,8 @@ public final class MicroBatcher: Sendable {
             observer.batch(rows, 1, duration, .immediate)
             // Requests that queued meanwhile were waiting for this slot.
             wake()
-            return Answer(result: results.first ?? .failure(CairnError(.internalError, "The runtime returned no result.")), queueTime: .zero)
+            return Answer(
+                result: results.first ?? .failure(CairnError(.internalError, "The runtime returned no result.")), queueTime: .zero)
         }
         var refusal: CairnError?
         let answer = await withCheckedContinuation { (continuation: CheckedContinuation<Answer, Never>) in

@@ -68,7 +68,9 @@ public struct ModelCache: Sendable {
         do {
             try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw CairnError(.invalidParameterValue, "Cannot use \(directory) as the model cache: \(Self.describe(error)). Set --model-cache-dir or CAIRN_CACHE_DIR.")
+            throw CairnError(
+                .invalidParameterValue,
+                "Cannot use \(directory) as the model cache: \(Self.describe(error)). Set --model-cache-dir or CAIRN_CACHE_DIR.")
         }
         let path = (directory as NSString).appendingPathComponent(key)
         let lease = try await Lease(path: path + ".lock")
@@ -108,7 +110,9 @@ public struct ModelCache: Sendable {
             let path = (directory as NSString).appendingPathComponent(name)
             let used = Self.modified(path) ?? now
             if name.hasPrefix(".tmp-") {
-                if now.timeIntervalSince(used) > Self.abandonedAfter, (try? manager.removeItem(atPath: path)) != nil { removed.append(name) }
+                if now.timeIntervalSince(used) > Self.abandonedAfter, (try? manager.removeItem(atPath: path)) != nil {
+                    removed.append(name)
+                }
                 continue
             }
             if now.timeIntervalSince(used) > maxAge {

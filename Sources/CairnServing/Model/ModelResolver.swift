@@ -38,7 +38,9 @@ public struct ModelResolver: Sendable {
     func makeClient() throws(CairnError) -> CairnClient {
         // A URI that is set but not a server's is refused by the client, saying what is wrong.
         guard tracking.trackingURI != nil else {
-            throw CairnError(.invalidParameterValue, "A tracking server is needed to resolve this model URI: pass --tracking-uri http://host:port or set MLFLOW_TRACKING_URI.")
+            throw CairnError(
+                .invalidParameterValue,
+                "A tracking server is needed to resolve this model URI: pass --tracking-uri http://host:port or set MLFLOW_TRACKING_URI.")
         }
         var client = try CairnClient(tracking, logger: logger)
         client.probe = probe
@@ -82,7 +84,8 @@ public struct ModelResolver: Sendable {
                 return ResolvedModel(directory: entry.path, version: nil, versionLabel: label, cacheLease: entry.lease)
             }
             // MLflow 3 logs models as logged models: find the one with this name from this run.
-            guard let path, let artifactURI = try await client.loggedModelArtifacts(run: runID, experimentID: experimentID, name: path) else {
+            guard let path, let artifactURI = try await client.loggedModelArtifacts(run: runID, experimentID: experimentID, name: path)
+            else {
                 throw CairnError(.resourceDoesNotExist, "No model at \(uri).")
             }
             let entry = try await download(artifactURI, label: "\(runID)-\(path)", client: client)

@@ -62,11 +62,17 @@ public struct ModelSignature: Sendable, Equatable {
         result.reserveCapacity(specs.count)
         if positional || !named {
             guard frame.columns.count == specs.count else {
-                throw CairnError(.invalidParameterValue, "Failed to enforce schema: the model expects \(specs.count) columns \(Self.describe(specs)) but the input has \(frame.columns.count).")
+                throw CairnError(
+                    .invalidParameterValue,
+                    "Failed to enforce schema: the model expects \(specs.count) columns \(Self.describe(specs)) but the input has \(frame.columns.count)."
+                )
             }
             for (spec, column) in zip(specs, frame.columns) {
                 let name = spec.name ?? column.name
-                result.append(Column(name: name, values: try Self.convert(column.values, to: spec, column: name), missing: spec.required ? column.missing : []))
+                result.append(
+                    Column(
+                        name: name, values: try Self.convert(column.values, to: spec, column: name),
+                        missing: spec.required ? column.missing : []))
             }
             return DataFrame(columns: result, rowCount: frame.rowCount)
         }
@@ -75,7 +81,10 @@ public struct ModelSignature: Sendable, Equatable {
             let name = spec.name!
             if let column = frame.column(named: name) {
                 // An optional column may hold missing values; they reach the model as NaN/None.
-                result.append(Column(name: name, values: try Self.convert(column.values, to: spec, column: name), missing: spec.required ? column.missing : []))
+                result.append(
+                    Column(
+                        name: name, values: try Self.convert(column.values, to: spec, column: name),
+                        missing: spec.required ? column.missing : []))
             } else if spec.required {
                 missing.append(name)
             } else {
@@ -83,7 +92,10 @@ public struct ModelSignature: Sendable, Equatable {
             }
         }
         guard missing.isEmpty else {
-            throw CairnError(.invalidParameterValue, "Failed to enforce schema of data with schema \(Self.describe(specs)). Error: Model is missing inputs \(ScoringRequest.formatKeys(missing)).")
+            throw CairnError(
+                .invalidParameterValue,
+                "Failed to enforce schema of data with schema \(Self.describe(specs)). Error: Model is missing inputs \(ScoringRequest.formatKeys(missing))."
+            )
         }
         return DataFrame(columns: result, rowCount: frame.rowCount)
     }
@@ -109,7 +121,10 @@ public struct ModelSignature: Sendable, Equatable {
     /// unless every value is integral, and numbers and text do not mix.
     static func convert(_ values: ColumnValues, to spec: ColumnSpec, column: String) throws(CairnError) -> ColumnValues {
         func mismatch() -> CairnError {
-            CairnError(.invalidParameterValue, "Failed to enforce schema: incompatible input types for column '\(column)'. Can not safely convert \(values.typeName) to \(spec.type).")
+            CairnError(
+                .invalidParameterValue,
+                "Failed to enforce schema: incompatible input types for column '\(column)'. Can not safely convert \(values.typeName) to \(spec.type)."
+            )
         }
         switch spec.type {
         case "double", "float":
@@ -123,8 +138,12 @@ public struct ModelSignature: Sendable, Equatable {
                 var numbers: [Double] = []
                 numbers.reserveCapacity(v.count)
                 for text in v {
-                    guard let text else { numbers.append(.nan); continue }
-                    guard case .number(let number, let raw) = CSVParser.cell(text), number.isFinite || JSONValue.isNonFiniteLiteral(raw) else { throw mismatch() }
+                    guard let text else {
+                        numbers.append(.nan)
+                        continue
+                    }
+                    guard case .number(let number, let raw) = CSVParser.cell(text), number.isFinite || JSONValue.isNonFiniteLiteral(raw)
+                    else { throw mismatch() }
                     numbers.append(number)
                 }
                 return .double(numbers)

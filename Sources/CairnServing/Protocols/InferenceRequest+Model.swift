@@ -9,14 +9,16 @@ extension InferenceRequest {
     /// The request as model input: tensors when every input is one of the graph's own,
     /// else a frame (each `[rows]`/`[rows, 1]` input a column, or one `[rows, features]`
     /// input as positional columns).
-    public func modelInput(for metadata: [TensorMetadata], signature: ModelSignature?, nativeTensors: Bool) throws(CairnError) -> ModelInput {
+    public func modelInput(for metadata: [TensorMetadata], signature: ModelSignature?, nativeTensors: Bool) throws(CairnError) -> ModelInput
+    {
         let rows = inputs[0].shape.first ?? 1
         if nativeTensors {
             // An input the model does not have would be fed by position into another one: the
             // graph's inputs, or the signature's columns one input each, are the names there are.
             let columns: [String]
             if case .columns(let specs)? = signature?.inputs { columns = specs.compactMap(\.name) } else { columns = [] }
-            if let unknown = inputs.first(where: { input in !metadata.contains { $0.name == input.name } && !columns.contains(input.name) }) {
+            if let unknown = inputs.first(where: { input in !metadata.contains { $0.name == input.name } && !columns.contains(input.name) })
+            {
                 let graph = ScoringRequest.formatKeys(metadata.map(\.name))
                 let perColumn = columns.isEmpty ? "" : ", or one input per column of its signature \(ScoringRequest.formatKeys(columns))"
                 throw CairnError(.badRequest, "The model has no input '\(unknown.name)'; its inputs are \(graph)\(perColumn).")
@@ -64,12 +66,18 @@ extension InferenceRequest {
                 switch cell {
                 case .number(let value, let raw):
                     guard value.isFinite || JSONValue.isNonFiniteLiteral(raw) else {
-                        throw CairnError(.badRequest, "Input '\(input.name)' element \(position): \(raw.prefix(40)) is out of range for a 64-bit float.")
+                        throw CairnError(
+                            .badRequest, "Input '\(input.name)' element \(position): \(raw.prefix(40)) is out of range for a 64-bit float.")
                     }
                     values.append(value)
                 case .bool(let flag): values.append(flag ? 1 : 0)
-                case .string(let text) where JSONValue.isNonFiniteLiteral(text): values.append(Double(text.replacingOccurrences(of: "Infinity", with: "inf"))!)
-                case .null: throw CairnError(.badRequest, "Input '\(input.name)' element \(position) is null; a tensor needs a value in every element (send NaN for a float that is not a number).")
+                case .string(let text) where JSONValue.isNonFiniteLiteral(text):
+                    values.append(Double(text.replacingOccurrences(of: "Infinity", with: "inf"))!)
+                case .null:
+                    throw CairnError(
+                        .badRequest,
+                        "Input '\(input.name)' element \(position) is null; a tensor needs a value in every element (send NaN for a float that is not a number)."
+                    )
                 default: throw CairnError(.badRequest, "Input '\(input.name)' must hold numbers.")
                 }
             }
@@ -79,7 +87,8 @@ extension InferenceRequest {
         case "FP32", "FP16":
             let values = try numbers()
             if let position = values.firstIndex(where: { $0.isFinite && abs($0) > Double(Float.greatestFiniteMagnitude) }) {
-                throw CairnError(.badRequest, "Input '\(input.name)' element \(position): \(values[position]) is out of range for a 32-bit float.")
+                throw CairnError(
+                    .badRequest, "Input '\(input.name)' element \(position): \(values[position]) is out of range for a 32-bit float.")
             }
             return ONNXTensor(shape: input.shape, storage: .float(values.map(Float.init)))
         case "FP64": return ONNXTensor(shape: input.shape, storage: .double(try numbers()))
@@ -110,15 +119,21 @@ extension InferenceRequest {
     public func responseBody(modelName: String, version: String, output: ModelOutput) throws(CairnError) -> [UInt8] {
         var writer = JSONWriter(capacity: 256)
         writer.beginObject()
-        writer.key("model_name"); writer.string(modelName)
-        writer.key("model_version"); writer.string(version)
-        if let id { writer.key("id"); writer.string(id) }
+        writer.key("model_name")
+        writer.string(modelName)
+        writer.key("model_version")
+        writer.string(version)
+        if let id {
+            writer.key("id")
+            writer.string(id)
+        }
         writer.key("outputs")
         writer.beginArray()
         switch output {
         case .values(let values):
             if let unknown = requestedOutputs.first(where: { name in !values.contains { $0.name == name } }) {
-                throw CairnError(.badRequest, "The model has no output '\(unknown)'; its outputs are \(ScoringRequest.formatKeys(values.map(\.name))).")
+                throw CairnError(
+                    .badRequest, "The model has no output '\(unknown)'; its outputs are \(ScoringRequest.formatKeys(values.map(\.name))).")
             }
             for (name, value) in values where requestedOutputs.isEmpty || requestedOutputs.contains(name) {
                 switch value {
@@ -139,10 +154,16 @@ extension InferenceRequest {
 
     func writeTensor(name: String, tensor: ONNXTensor, into writer: inout JSONWriter) {
         writer.beginObject()
-        writer.key("name"); writer.string(name)
-        writer.key("shape"); writer.beginArray(); for dim in tensor.shape { writer.int(Int64(dim)) }; writer.endArray()
-        writer.key("datatype"); writer.string(NativeONNXRuntime.datatype(tensor.elementType))
-        writer.key("data"); writer.beginArray()
+        writer.key("name")
+        writer.string(name)
+        writer.key("shape")
+        writer.beginArray()
+        for dim in tensor.shape { writer.int(Int64(dim)) }
+        writer.endArray()
+        writer.key("datatype")
+        writer.string(NativeONNXRuntime.datatype(tensor.elementType))
+        writer.key("data")
+        writer.beginArray()
         for index in 0..<tensor.count { PredictionWriter.writeElement(tensor, index, into: &writer) }
         writer.endArray()
         writer.endObject()
@@ -168,11 +189,22 @@ extension InferenceRequest {
             for row in all { for key in keys { data.append(row[key] ?? 0) } }
         }
         writer.beginObject()
-        writer.key("name"); writer.string(name)
-        writer.key("shape"); writer.beginArray(); writer.int(Int64(rows)); writer.int(Int64(classes.count)); writer.endArray()
-        writer.key("datatype"); writer.string("FP32")
-        writer.key("parameters"); writer.beginObject(); writer.key("classes"); writer.value(.array(classes)); writer.endObject()
-        writer.key("data"); writer.beginArray()
+        writer.key("name")
+        writer.string(name)
+        writer.key("shape")
+        writer.beginArray()
+        writer.int(Int64(rows))
+        writer.int(Int64(classes.count))
+        writer.endArray()
+        writer.key("datatype")
+        writer.string("FP32")
+        writer.key("parameters")
+        writer.beginObject()
+        writer.key("classes")
+        writer.value(.array(classes))
+        writer.endObject()
+        writer.key("data")
+        writer.beginArray()
         for value in data { writer.double(Double(value), nonFinite: .bare) }
         writer.endArray()
         writer.endObject()
@@ -190,17 +222,29 @@ extension InferenceRequest {
                 flat.append(row)
             }
         }
-        let allIntegers = flat.allSatisfy { if case .number(let v, let raw) = $0 { v.isFinite && !raw.contains(".") && !raw.contains("e") } else { false } }
+        let allIntegers = flat.allSatisfy {
+            if case .number(let v, let raw) = $0 { v.isFinite && !raw.contains(".") && !raw.contains("e") } else { false }
+        }
         let allNumbers = flat.allSatisfy { if case .number = $0 { true } else { false } }
         writer.beginObject()
-        writer.key("name"); writer.string("predictions")
-        writer.key("shape"); writer.beginArray(); writer.int(Int64(predictions.count)); if let width { writer.int(Int64(width)) }; writer.endArray()
-        writer.key("datatype"); writer.string(allIntegers ? "INT64" : allNumbers ? "FP64" : "BYTES")
-        writer.key("data"); writer.beginArray()
+        writer.key("name")
+        writer.string("predictions")
+        writer.key("shape")
+        writer.beginArray()
+        writer.int(Int64(predictions.count))
+        if let width { writer.int(Int64(width)) }
+        writer.endArray()
+        writer.key("datatype")
+        writer.string(allIntegers ? "INT64" : allNumbers ? "FP64" : "BYTES")
+        writer.key("data")
+        writer.beginArray()
         for cell in flat {
             switch cell {
             case .number, .string, .bool, .null: writer.value(cell)
-            default: var inner = JSONWriter(); inner.value(cell); writer.string(String(decoding: inner.bytes, as: UTF8.self))
+            default:
+                var inner = JSONWriter()
+                inner.value(cell)
+                writer.string(String(decoding: inner.bytes, as: UTF8.self))
             }
         }
         writer.endArray()

@@ -32,7 +32,9 @@ public enum PredictionWriter {
 
     /// The outputs named by `params["outputs"]` (one name or a list), in the model's order;
     /// all of them when it is absent. An unknown name is refused with the outputs there are.
-    public static func selectOutputs(_ values: [(name: String, value: ONNXValue)], params: [String: JSONValue]) throws(CairnError) -> [(name: String, value: ONNXValue)] {
+    public static func selectOutputs(_ values: [(name: String, value: ONNXValue)], params: [String: JSONValue]) throws(CairnError) -> [(
+        name: String, value: ONNXValue
+    )] {
         guard let given = params["outputs"], given != .null else { return values }
         var names: [String] = []
         switch given {
@@ -49,10 +51,12 @@ public enum PredictionWriter {
         }
         let available = values.map(\.name)
         guard !names.isEmpty else {
-            throw CairnError(.invalidParameterValue, "'params.outputs' is empty; the model's outputs are \(ScoringRequest.formatKeys(available)).")
+            throw CairnError(
+                .invalidParameterValue, "'params.outputs' is empty; the model's outputs are \(ScoringRequest.formatKeys(available)).")
         }
         if let unknown = names.first(where: { !available.contains($0) }) {
-            throw CairnError(.invalidParameterValue, "The model has no output '\(unknown)'; its outputs are \(ScoringRequest.formatKeys(available)).")
+            throw CairnError(
+                .invalidParameterValue, "The model has no output '\(unknown)'; its outputs are \(ScoringRequest.formatKeys(available)).")
         }
         return values.filter { names.contains($0.name) }
     }
@@ -134,7 +138,10 @@ public enum PredictionWriter {
             if !unwrapSingle { writer.beginArray() }
             for row in rows {
                 writer.beginObject()
-                for key in row.keys.sorted() { writer.key(String(key)); writer.double(Double(row[key]!), nonFinite: .bare) }
+                for key in row.keys.sorted() {
+                    writer.key(String(key))
+                    writer.double(Double(row[key]!), nonFinite: .bare)
+                }
                 writer.endObject()
             }
             if !unwrapSingle { writer.endArray() }
@@ -142,7 +149,10 @@ public enum PredictionWriter {
             if !unwrapSingle { writer.beginArray() }
             for row in rows {
                 writer.beginObject()
-                for key in row.keys.sorted() { writer.key(key); writer.double(Double(row[key]!), nonFinite: .bare) }
+                for key in row.keys.sorted() {
+                    writer.key(key)
+                    writer.double(Double(row[key]!), nonFinite: .bare)
+                }
                 writer.endObject()
             }
             if !unwrapSingle { writer.endArray() }

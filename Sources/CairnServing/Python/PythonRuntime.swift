@@ -83,12 +83,17 @@ public final class PythonRuntime: ModelRuntime {
         self.onWorkerCount = onWorkerCount
         (restarts, restartQueue) = AsyncStream.makeStream(of: Int.self)
         if case .columns(let specs)? = signature?.inputs {
-            inputMetadata = specs.enumerated().map { TensorMetadata(name: $1.name ?? String($0), datatype: Self.datatype(of: $1.type), shape: [-1]) }
+            inputMetadata = specs.enumerated().map {
+                TensorMetadata(name: $1.name ?? String($0), datatype: Self.datatype(of: $1.type), shape: [-1])
+            }
         } else {
             inputMetadata = []
         }
         let count = max(1, workers)
-        pool = Mutex(Pool(workers: Array(repeating: nil, count: count), startedAt: Array(repeating: ContinuousClock.now, count: count), crashStreak: Array(repeating: 0, count: count)))
+        pool = Mutex(
+            Pool(
+                workers: Array(repeating: nil, count: count), startedAt: Array(repeating: ContinuousClock.now, count: count),
+                crashStreak: Array(repeating: 0, count: count)))
         var started: [PythonWorker] = []
         do {
             for index in 0..<workerCount {
@@ -205,10 +210,12 @@ public final class PythonRuntime: ModelRuntime {
             return (true, true, pool.liveWorkers)
         }
         guard report else { return }
-        logger.warning("Python worker died; starting another", metadata: [
-            "worker": "\(worker.index)", "pid": "\(worker.processIdentifier)", "exit": "\(reason)",
-            "live_workers": "\(live) of \(workerCount)",
-        ])
+        logger.warning(
+            "Python worker died; starting another",
+            metadata: [
+                "worker": "\(worker.index)", "pid": "\(worker.processIdentifier)", "exit": "\(reason)",
+                "live_workers": "\(live) of \(workerCount)",
+            ])
         onWorkerCount(live)
         if restart { restartQueue.yield(worker.index) }
     }
@@ -255,10 +262,15 @@ public final class PythonRuntime: ModelRuntime {
                     pool.restarting[slot] = nil
                     return (true, pool.liveWorkers)
                 }
-                guard installed else { worker.terminate(); return }
-                logger.notice("Python worker restarted", metadata: [
-                    "worker": "\(slot)", "pid": "\(worker.processIdentifier)", "live_workers": "\(live) of \(workerCount)",
-                ])
+                guard installed else {
+                    worker.terminate()
+                    return
+                }
+                logger.notice(
+                    "Python worker restarted",
+                    metadata: [
+                        "worker": "\(slot)", "pid": "\(worker.processIdentifier)", "live_workers": "\(live) of \(workerCount)",
+                    ])
                 onWorkerCount(live)
                 release(slot)
                 return
@@ -287,17 +299,23 @@ public final class PythonRuntime: ModelRuntime {
         }
         let payload = Self.encode(DataFrame.concatenate(frames), parts: frames.map(\.rowCount), params: params)
         guard let slot = await acquire() else {
-            let failure = CairnError(.temporarilyUnavailable, "No Python worker is running: they are being restarted after crashing (see the server log); retry shortly.")
+            let failure = CairnError(
+                .temporarilyUnavailable,
+                "No Python worker is running: they are being restarted after crashing (see the server log); retry shortly.")
             return batch.map { _ in .failure(failure) }
         }
         defer { release(slot) }
         guard let worker = pool.withLock({ $0.workers[slot] }) else {
-            return batch.map { _ in .failure(CairnError(.temporarilyUnavailable, "The model's Python worker is restarting; retry shortly.")) }
+            return batch.map { _ in .failure(CairnError(.temporarilyUnavailable, "The model's Python worker is restarting; retry shortly."))
+            }
         }
         switch await worker.exchange(payload) {
         case .exited(let reason):
-            logger.error("Python worker crashed while scoring", metadata: ["worker": "\(slot)", "pid": "\(worker.processIdentifier)", "exit": "\(reason)"])
-            let failure = CairnError(.temporarilyUnavailable, "The model's Python worker crashed while scoring (\(reason)); retry the request.")
+            logger.error(
+                "Python worker crashed while scoring",
+                metadata: ["worker": "\(slot)", "pid": "\(worker.processIdentifier)", "exit": "\(reason)"])
+            let failure = CairnError(
+                .temporarilyUnavailable, "The model's Python worker crashed while scoring (\(reason)); retry the request.")
             return batch.map { _ in .failure(failure) }
         case .message(let bytes):
             return Self.decodeAnswer(bytes, expected: batch.count)
@@ -334,7 +352,9 @@ public final class PythonRuntime: ModelRuntime {
                 writer.key("values")
                 writer.beginArray()
                 // Python's json reads NaN and Infinity tokens; proto-JSON's quoted forms would be text.
-                for value in values { writer.raw(value.isNaN ? "NaN" : value == .infinity ? "Infinity" : value == -.infinity ? "-Infinity" : "\(value)") }
+                for value in values {
+                    writer.raw(value.isNaN ? "NaN" : value == .infinity ? "Infinity" : value == -.infinity ? "-Infinity" : "\(value)")
+                }
                 writer.endArray()
             case .int64(let values):
                 writer.string("long")
@@ -386,7 +406,10 @@ public final class PythonRuntime: ModelRuntime {
                 results.append(.success(.predictionsJSON(body)))
             } else {
                 let error = try? JSONValue.parse(body)
-                let code: ErrorCode = if case .string(let name)? = error?["error_code"], let known = ErrorCode(rawValue: name), known.httpStatus < 500 { known } else { .badRequest }
+                let code: ErrorCode =
+                    if case .string(let name)? = error?["error_code"], let known = ErrorCode(rawValue: name), known.httpStatus < 500 {
+                        known
+                    } else { .badRequest }
                 let message: String = if case .string(let text)? = error?["message"] { text } else { "The model failed." }
                 results.append(.failure(CairnError(code, message)))
             }

@@ -4,7 +4,7 @@ import Logging
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One Python process that loads a model and scores batches sent over its pipes.
@@ -51,7 +51,8 @@ final class PythonWorker: Sendable {
             environment[key] = "1"
         }
         process.environment = environment
-        let stdin = Pipe(), stdout = Pipe()
+        let stdin = Pipe()
+        let stdout = Pipe()
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = FileHandle.standardError
@@ -131,7 +132,8 @@ final class PythonWorker: Sendable {
         }
         markDead()
         process.waitUntilExit()
-        let reason = process.terminationReason == .uncaughtSignal
+        let reason =
+            process.terminationReason == .uncaughtSignal
             ? "the worker was killed by signal \(process.terminationStatus)"
             : "the worker exited with status \(process.terminationStatus)"
         // The pool hears first, so a batch failed by this exit finds its slot already known

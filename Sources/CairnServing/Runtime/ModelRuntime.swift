@@ -64,7 +64,8 @@ extension ModelRuntime {
     /// Rows as this runtime takes them: conformed to `signature` when there is one (names,
     /// order, types), and refused when a value is missing that the runtime cannot take.
     /// `firstRow` numbers the rows of a frame that is one chunk of a file.
-    public func prepare(_ frame: DataFrame, positional: Bool, signature: ModelSignature?, firstRow: Int = 0) throws(CairnError) -> DataFrame {
+    public func prepare(_ frame: DataFrame, positional: Bool, signature: ModelSignature?, firstRow: Int = 0) throws(CairnError) -> DataFrame
+    {
         let conformed = try signature?.conform(frame, positional: positional) ?? frame
         if !acceptsMissingValues { try conformed.refuseMissingValues(firstRow: firstRow) }
         return conformed

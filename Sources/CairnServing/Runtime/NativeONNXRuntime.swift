@@ -27,7 +27,9 @@ public final class NativeONNXRuntime: ModelRuntime {
     public init(model: ONNXModel, signature: ModelSignature?, concurrency: Int) throws {
         self.model = model
         self.concurrency = max(1, concurrency)
-        inputMetadata = model.inputs.map { TensorMetadata(name: $0.name, datatype: Self.datatype($0.elementType), shape: $0.shape.map { $0 ?? -1 }) }
+        inputMetadata = model.inputs.map {
+            TensorMetadata(name: $0.name, datatype: Self.datatype($0.elementType), shape: $0.shape.map { $0 ?? -1 })
+        }
         // A ZipMap's maps are answered on OIP as a [rows, classes] tensor (InferenceRequest.writeMaps).
         outputMetadata = model.outputs.map { output in
             if case .sequenceOfMaps = output.kind { return TensorMetadata(name: output.name, datatype: "FP32", shape: [-1, -1]) }
@@ -39,7 +41,8 @@ public final class NativeONNXRuntime: ModelRuntime {
             feeding = .perColumn(model.inputs.map { ($0.name, $0.elementType, max(1, $0.shape.count)) })
         }
         if case .columns(let specs)? = signature?.inputs, case .packed(_, _, let width?) = feeding, width != specs.count {
-            throw CairnError(.invalidParameterValue, "The model's signature has \(specs.count) columns but its ONNX input takes \(width) features.")
+            throw CairnError(
+                .invalidParameterValue, "The model's signature has \(specs.count) columns but its ONNX input takes \(width) features.")
         }
     }
 
@@ -132,7 +135,8 @@ public final class NativeONNXRuntime: ModelRuntime {
 
     /// Columns → one row-major `[rows, columns]` tensor of the graph's element type.
     static func pack(_ frame: DataFrame, as type: ONNXElementType) throws(CairnError) -> ONNXTensor {
-        let rows = frame.rowCount, width = frame.columns.count
+        let rows = frame.rowCount
+        let width = frame.columns.count
         let shape = [rows, width]
         switch type {
         case .string:
@@ -151,7 +155,9 @@ public final class NativeONNXRuntime: ModelRuntime {
                     throw CairnError(.invalidParameterValue, "Column '\(column.name)' must be numeric for this model.")
                 }
                 for r in 0..<rows {
-                    guard cells[r].isFinite else { throw CairnError(.invalidParameterValue, "Column '\(column.name)' has a missing value; the model takes integers.") }
+                    guard cells[r].isFinite else {
+                        throw CairnError(.invalidParameterValue, "Column '\(column.name)' has a missing value; the model takes integers.")
+                    }
                     values[r * width + c] = Int64(cells[r])
                 }
             }
@@ -173,7 +179,9 @@ public final class NativeONNXRuntime: ModelRuntime {
                     for r in 0..<rows {
                         // Beyond a float the value would reach the model as an infinity the client never sent.
                         guard !cells[r].isFinite || abs(cells[r]) <= Double(Float.greatestFiniteMagnitude) else {
-                            throw CairnError(.invalidParameterValue, "Column '\(column.name)' at row \(r): \(cells[r]) is out of range for the model's 32-bit float input.")
+                            throw CairnError(
+                                .invalidParameterValue,
+                                "Column '\(column.name)' at row \(r): \(cells[r]) is out of range for the model's 32-bit float input.")
                         }
                         values[r * width + c] = Float(cells[r])
                     }
@@ -191,7 +199,8 @@ public final class NativeONNXRuntime: ModelRuntime {
     // MARK: - Outputs
 
     /// Cuts each output's leading dimension back into the requests' row counts.
-    static func split(_ outputs: [(name: String, value: ONNXValue)], rows: [Int]) throws(CairnError) -> [[(name: String, value: ONNXValue)]] {
+    static func split(_ outputs: [(name: String, value: ONNXValue)], rows: [Int]) throws(CairnError) -> [[(name: String, value: ONNXValue)]]
+    {
         var perRequest = Array(repeating: [(name: String, value: ONNXValue)](), count: rows.count)
         let total = rows.reduce(0, +)
         for output in outputs {

@@ -18,7 +18,10 @@ public final class ModelDeployment: Sendable {
     /// restarts reads them again.
     let cacheLease: ModelCache.Lease?
 
-    init(name: String, versionLabel: String, signature: ModelSignature?, runtime: any ModelRuntime, options: BatchingOptions, metrics: ServingMetrics.Deployment, cacheLease: ModelCache.Lease? = nil) {
+    init(
+        name: String, versionLabel: String, signature: ModelSignature?, runtime: any ModelRuntime, options: BatchingOptions,
+        metrics: ServingMetrics.Deployment, cacheLease: ModelCache.Lease? = nil
+    ) {
         self.name = name
         self.cacheLease = cacheLease
         self.versionLabel = versionLabel

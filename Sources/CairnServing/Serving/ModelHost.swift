@@ -42,7 +42,11 @@ public final class ModelHost: Service, Sendable {
         let deployment = try await loader.load(resolved, name: name)
         install(deployment)
         loader.metrics.modelLoad(model: name, result: "ok")
-        logger.info("Model loaded", metadata: ["model": "\(uri)", "version": "\(deployment.versionLabel)", "runtime": "\(deployment.runtime.kind)", "role": "\(role)"])
+        logger.info(
+            "Model loaded",
+            metadata: [
+                "model": "\(uri)", "version": "\(deployment.versionLabel)", "runtime": "\(deployment.runtime.kind)", "role": "\(role)",
+            ])
     }
 
     /// The deployment to score with, leased; call `release()` on it when done.
@@ -117,7 +121,9 @@ public final class ModelHost: Service, Sendable {
     public func checkForNewVersion() async throws {
         guard let version = try await resolver.currentVersion(of: uri), version != servingVersion else { return }
         if status.withLock({ $0.failedVersion }) == version { return }
-        logger.info("Model alias moved; loading the new version", metadata: ["model": "\(uri)", "version": "\(version)", "from": "\(servingVersion ?? "-")"])
+        logger.info(
+            "Model alias moved; loading the new version",
+            metadata: ["model": "\(uri)", "version": "\(version)", "from": "\(servingVersion ?? "-")"])
         do {
             let resolved = try await resolver.fetch(uri, pinnedVersion: version)
             let deployment = try await loader.load(resolved, name: name)
@@ -128,7 +134,9 @@ public final class ModelHost: Service, Sendable {
         } catch {
             status.withLock { $0 = ("version \(version) failed to load: \(error)", version) }
             loader.metrics.modelLoad(model: name, result: "failed")
-            logger.error("New model version failed to load; the old version keeps serving", metadata: ["model": "\(uri)", "version": "\(version)", "error": "\(error)"])
+            logger.error(
+                "New model version failed to load; the old version keeps serving",
+                metadata: ["model": "\(uri)", "version": "\(version)", "error": "\(error)"])
         }
     }
 }

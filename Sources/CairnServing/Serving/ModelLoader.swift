@@ -23,7 +23,11 @@ public struct ModelLoader: Sendable {
     public var metrics: ServingMetrics
     public var logger: Logger
 
-    public init(preference: RuntimePreference = .auto, python: String = "python3", pythonWorkers: Int = 2, nativeConcurrency: Int = ProcessInfo.processInfo.activeProcessorCount, batching: BatchingOptions = BatchingOptions(), metrics: ServingMetrics, logger: Logger) {
+    public init(
+        preference: RuntimePreference = .auto, python: String = "python3", pythonWorkers: Int = 2,
+        nativeConcurrency: Int = ProcessInfo.processInfo.activeProcessorCount, batching: BatchingOptions = BatchingOptions(),
+        metrics: ServingMetrics, logger: Logger
+    ) {
         self.preference = preference
         self.python = python
         self.pythonWorkers = pythonWorkers
@@ -56,14 +60,20 @@ public struct ModelLoader: Sendable {
                 logger.info("Serving natively with Cairn's ONNX runtime", metadata: ["model": "\(name)", "producer": "\(model.producer)"])
                 return try NativeONNXRuntime(model: model, signature: mlmodel.signature, concurrency: nativeConcurrency)
             } catch {
-                guard preference == .auto, mlmodel.hasPythonFunction else { throw CairnError(.invalidParameterValue, "Cannot run the model natively: \(error)") }
+                guard preference == .auto, mlmodel.hasPythonFunction else {
+                    throw CairnError(.invalidParameterValue, "Cannot run the model natively: \(error)")
+                }
                 logger.warning("Falling back to Python workers", metadata: ["model": "\(name)", "reason": "\(error)"])
             }
         } else if preference == .native {
-            throw CairnError(.invalidParameterValue, "The model has no onnx flavor, so it cannot run natively; use --runtime python or auto.")
+            throw CairnError(
+                .invalidParameterValue, "The model has no onnx flavor, so it cannot run natively; use --runtime python or auto.")
         }
         guard mlmodel.hasPythonFunction else {
-            throw CairnError(.invalidParameterValue, "The model has neither an onnx nor a python_function flavor (flavors: \(mlmodel.flavors.sorted().joined(separator: ", "))).")
+            throw CairnError(
+                .invalidParameterValue,
+                "The model has neither an onnx nor a python_function flavor (flavors: \(mlmodel.flavors.sorted().joined(separator: ", ")))."
+            )
         }
         logger.info("Serving with Python workers", metadata: ["model": "\(name)", "workers": "\(pythonWorkers)", "python": "\(python)"])
         let metrics = self.metrics

@@ -64,41 +64,70 @@ public struct ServingMetrics: Sendable {
     public func deployment(model: String, version: String) -> Deployment {
         let labels = [("model", model), ("version", version)]
         return Deployment(
-            requestDuration: registry.makeDurationHistogram(name: "cairn_serving_request_duration_seconds", labels: labels, buckets: Self.latencyBuckets, help: "Scoring latency, from request to response."),
-            queueTime: registry.makeDurationHistogram(name: "cairn_serving_queue_seconds", labels: labels, buckets: Self.latencyBuckets, help: "Time a request waited in the batch queue."),
-            batchRows: registry.makeValueHistogram(name: "cairn_serving_batch_rows", labels: labels, buckets: Self.rowBuckets, help: "Rows per executed batch."),
-            batchRequests: registry.makeValueHistogram(name: "cairn_serving_batch_requests", labels: labels, buckets: Self.rowBuckets, help: "Requests per executed batch."),
-            batchDuration: registry.makeDurationHistogram(name: "cairn_serving_batch_duration_seconds", labels: labels, buckets: Self.latencyBuckets, help: "Model execution time per batch."),
-            requestBytes: registry.makeValueHistogram(name: "cairn_serving_request_bytes", labels: labels, buckets: Self.byteBuckets, help: "Request body sizes."),
-            responseBytes: registry.makeValueHistogram(name: "cairn_serving_response_bytes", labels: labels, buckets: Self.byteBuckets, help: "Response body sizes."),
+            requestDuration: registry.makeDurationHistogram(
+                name: "cairn_serving_request_duration_seconds", labels: labels, buckets: Self.latencyBuckets,
+                help: "Scoring latency, from request to response."),
+            queueTime: registry.makeDurationHistogram(
+                name: "cairn_serving_queue_seconds", labels: labels, buckets: Self.latencyBuckets,
+                help: "Time a request waited in the batch queue."),
+            batchRows: registry.makeValueHistogram(
+                name: "cairn_serving_batch_rows", labels: labels, buckets: Self.rowBuckets, help: "Rows per executed batch."),
+            batchRequests: registry.makeValueHistogram(
+                name: "cairn_serving_batch_requests", labels: labels, buckets: Self.rowBuckets, help: "Requests per executed batch."),
+            batchDuration: registry.makeDurationHistogram(
+                name: "cairn_serving_batch_duration_seconds", labels: labels, buckets: Self.latencyBuckets,
+                help: "Model execution time per batch."),
+            requestBytes: registry.makeValueHistogram(
+                name: "cairn_serving_request_bytes", labels: labels, buckets: Self.byteBuckets, help: "Request body sizes."),
+            responseBytes: registry.makeValueHistogram(
+                name: "cairn_serving_response_bytes", labels: labels, buckets: Self.byteBuckets, help: "Response body sizes."),
             inFlight: registry.makeGauge(name: "cairn_serving_in_flight_requests", labels: labels, help: "Requests being scored now."),
             queueRows: registry.makeGauge(name: "cairn_serving_queue_rows", labels: labels, help: "Rows waiting in the batch queue."),
             rows: registry.makeCounter(name: "cairn_serving_rows_total", labels: labels, help: "Rows scored."),
-            dispatch: Dictionary(uniqueKeysWithValues: BatchObserver.DispatchReason.allCases.map {
-                ($0, registry.makeCounter(name: "cairn_serving_batch_dispatch_total", labels: labels + [("reason", $0.rawValue)], help: "Batches by why they were sent."))
-            }),
+            dispatch: Dictionary(
+                uniqueKeysWithValues: BatchObserver.DispatchReason.allCases.map {
+                    (
+                        $0,
+                        registry.makeCounter(
+                            name: "cairn_serving_batch_dispatch_total", labels: labels + [("reason", $0.rawValue)],
+                            help: "Batches by why they were sent.")
+                    )
+                }),
             registry: registry,
             labels: labels
         )
     }
 
     public func workerRestarted(model: String) {
-        registry.makeCounter(name: "cairn_serving_worker_restarts_total", labels: [("model", model)], help: "Python workers started again after a crash.").increment()
+        registry.makeCounter(
+            name: "cairn_serving_worker_restarts_total", labels: [("model", model)], help: "Python workers started again after a crash."
+        ).increment()
     }
 
     public func setPythonWorkers(model: String, count: Int) {
-        registry.makeGauge(name: "cairn_serving_python_workers", labels: [("model", model)], help: "Python worker processes alive and serving.").set(Double(count))
+        registry.makeGauge(
+            name: "cairn_serving_python_workers", labels: [("model", model)], help: "Python worker processes alive and serving."
+        ).set(Double(count))
     }
 
     public func modelLoad(model: String, result: String) {
-        registry.makeCounter(name: "cairn_serving_model_loads_total", labels: [("model", model), ("result", result)], help: "Model loads by outcome (ok, failed).").increment()
+        registry.makeCounter(
+            name: "cairn_serving_model_loads_total", labels: [("model", model), ("result", result)],
+            help: "Model loads by outcome (ok, failed)."
+        ).increment()
     }
 
     public func setServedVersion(model: String, role: String, version: String) {
-        registry.makeGauge(name: "cairn_serving_model_info", labels: [("model", model), ("role", role), ("version", version)], help: "1 for the version serving each role.").set(Double(1))
+        registry.makeGauge(
+            name: "cairn_serving_model_info", labels: [("model", model), ("role", role), ("version", version)],
+            help: "1 for the version serving each role."
+        ).set(Double(1))
     }
 
     public func clearServedVersion(model: String, role: String, version: String) {
-        registry.makeGauge(name: "cairn_serving_model_info", labels: [("model", model), ("role", role), ("version", version)], help: "1 for the version serving each role.").set(Double(0))
+        registry.makeGauge(
+            name: "cairn_serving_model_info", labels: [("model", model), ("role", role), ("version", version)],
+            help: "1 for the version serving each role."
+        ).set(Double(0))
     }
 }

@@ -71,8 +71,11 @@ public final class ShadowScorer: Service, Sendable {
                     } catch {
                         status = error.code.httpStatus
                     }
-                    deployment.metrics.recordRequest(status: status, duration: ContinuousClock.now - start, requestBytes: 0, responseBytes: 0, rows: request.frame.rowCount)
-                    logger.debug("Shadow scored", metadata: ["model": "\(host.uri)", "version": "\(deployment.versionLabel)", "status": "\(status)"])
+                    deployment.metrics.recordRequest(
+                        status: status, duration: ContinuousClock.now - start, requestBytes: 0, responseBytes: 0,
+                        rows: request.frame.rowCount)
+                    logger.debug(
+                        "Shadow scored", metadata: ["model": "\(host.uri)", "version": "\(deployment.versionLabel)", "status": "\(status)"])
                 }
             }
         }

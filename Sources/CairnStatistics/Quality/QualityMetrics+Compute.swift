@@ -49,8 +49,8 @@ extension QualityMetrics {
             return classes.count - 1
         }
         var truth = [Int](repeating: 0, count: rows)
-        var truePositives: [Int] = []   // per class: label == prediction == class
-        var trueCounts: [Int] = []      // per class: label == class
+        var truePositives: [Int] = [] // per class: label == prediction == class
+        var trueCounts: [Int] = [] // per class: label == class
         var predictedCounts: [Int] = [] // per class: prediction == class
         var correct = 0
         for row in 0..<rows {
@@ -186,8 +186,8 @@ extension QualityMetrics {
     static func rocAUC(positive: SortedSample, negative: SortedSample) -> Double? {
         guard !positive.isEmpty, !negative.isEmpty else { return nil }
         let negatives = negative.values
-        var below = 0      // negatives scoring strictly less than the current positive
-        var notAbove = 0   // negatives scoring less or equal
+        var below = 0 // negatives scoring strictly less than the current positive
+        var notAbove = 0 // negatives scoring less or equal
         var twiceU = 0
         for score in positive.values {
             while below < negatives.count && negatives[below] < score { below += 1 }

@@ -18,7 +18,10 @@ public struct QualityMetrics: Codable, Sendable, Equatable {
     public var mae: Double?
     public var rmse: Double?
 
-    public init(task: Task, rows: Int, accuracy: Double? = nil, precision: Double? = nil, recall: Double? = nil, f1: Double? = nil, rocAUC: Double? = nil, mae: Double? = nil, rmse: Double? = nil) {
+    public init(
+        task: Task, rows: Int, accuracy: Double? = nil, precision: Double? = nil, recall: Double? = nil, f1: Double? = nil,
+        rocAUC: Double? = nil, mae: Double? = nil, rmse: Double? = nil
+    ) {
         self.task = task
         self.rows = rows
         self.accuracy = accuracy

@@ -36,9 +36,11 @@ enum KeyValueRows {
         guard !pairs.isEmpty else { return }
         var existing: [String: String] = [:]
         for chunk in chunked(pairs.map(\.key)) {
-            for row in try await sql.raw("""
+            for row in try await sql.raw(
+                """
                 SELECT key, value FROM \(unsafeRaw: table) WHERE \(unsafeRaw: ownerColumn) = \(bind: owner) AND key IN \(inList(Array(chunk)))
-                """).all() {
+                """
+            ).all() {
                 existing[try row.decode(column: "key", as: String.self)] = try row.decode(column: "value", as: String.self)
             }
         }

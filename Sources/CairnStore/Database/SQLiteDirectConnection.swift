@@ -112,7 +112,8 @@ final class SQLiteDirectConnection: Sendable {
                 }
                 let count = sqlite_nio_sqlite3_column_count(statement)
                 if columns == nil {
-                    columns = SQLiteDirectRow.Columns(names: (0..<count).map { String(cString: sqlite_nio_sqlite3_column_name(statement, $0)) })
+                    columns = SQLiteDirectRow.Columns(
+                        names: (0..<count).map { String(cString: sqlite_nio_sqlite3_column_name(statement, $0)) })
                 }
                 var values: [SQLiteData] = []
                 values.reserveCapacity(Int(count))

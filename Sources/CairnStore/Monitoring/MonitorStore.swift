@@ -12,7 +12,10 @@ public struct StoredMonitor: Sendable, Equatable {
     public var lastUpdateTime: Int64
     public var lastRunTime: Int64?
 
-    public init(id: String, name: String, modelName: String, alias: String?, spec: String, creationTime: Int64, lastUpdateTime: Int64, lastRunTime: Int64?) {
+    public init(
+        id: String, name: String, modelName: String, alias: String?, spec: String, creationTime: Int64, lastUpdateTime: Int64,
+        lastRunTime: Int64?
+    ) {
         self.id = id
         self.name = name
         self.modelName = modelName
@@ -42,7 +45,10 @@ public struct StoredAlert: Sendable, Equatable {
     public var firedAt: Int64
     public var resolvedAt: Int64?
 
-    public init(id: String, monitorID: String, check: String, state: State, value: Double?, threshold: Double, message: String, modelName: String, modelVersion: String?, firedAt: Int64, resolvedAt: Int64?) {
+    public init(
+        id: String, monitorID: String, check: String, state: State, value: Double?, threshold: Double, message: String, modelName: String,
+        modelVersion: String?, firedAt: Int64, resolvedAt: Int64?
+    ) {
         self.id = id
         self.monitorID = monitorID
         self.check = check
@@ -78,7 +84,10 @@ public struct AlertDelivery: Sendable, Equatable {
     /// The JSON body posted to the webhook.
     public var payload: String
 
-    public init(alertID: String, event: String, url: String, state: State, attempts: Int, maxAttempts: Int, nextAttemptTime: Int64, lastError: String?, payload: String) {
+    public init(
+        alertID: String, event: String, url: String, state: State, attempts: Int, maxAttempts: Int, nextAttemptTime: Int64,
+        lastError: String?, payload: String
+    ) {
         self.alertID = alertID
         self.event = event
         self.url = url

@@ -14,12 +14,14 @@ public struct SQLMonitorStore: MonitorStore {
 
     public func createMonitor(_ monitor: StoredMonitor) async throws {
         try await database.transaction { sql in
-            let inserted = try await sql.raw("""
+            let inserted = try await sql.raw(
+                """
                 INSERT INTO cairn_monitors (monitor_id, name, model_name, alias, spec, creation_time, last_update_time, last_run_time)
                 VALUES (\(bind: monitor.id), \(bind: monitor.name), \(bind: monitor.modelName), \(bind: monitor.alias), \(bind: monitor.spec),
                         \(bind: monitor.creationTime), \(bind: monitor.lastUpdateTime), \(bind: monitor.lastRunTime))
                 ON CONFLICT (name) DO NOTHING RETURNING monitor_id
-                """).first()
+                """
+            ).first()
             guard inserted != nil else {
                 throw CairnError.alreadyExists("Monitor '\(monitor.name)' already exists.")
             }
@@ -31,22 +33,28 @@ public struct SQLMonitorStore: MonitorStore {
             guard try await sql.raw("SELECT monitor_id FROM cairn_monitors WHERE monitor_id = \(bind: monitor.id)").first() != nil else {
                 throw Self.monitorNotFound(monitor.id)
             }
-            if try await sql.raw("SELECT monitor_id FROM cairn_monitors WHERE name = \(bind: monitor.name) AND monitor_id <> \(bind: monitor.id)").first() != nil {
+            if try await sql.raw(
+                "SELECT monitor_id FROM cairn_monitors WHERE name = \(bind: monitor.name) AND monitor_id <> \(bind: monitor.id)"
+            ).first() != nil {
                 throw CairnError.alreadyExists("Monitor '\(monitor.name)' already exists.")
             }
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE cairn_monitors SET name = \(bind: monitor.name), model_name = \(bind: monitor.modelName), alias = \(bind: monitor.alias),
                     spec = \(bind: monitor.spec), last_update_time = \(bind: monitor.lastUpdateTime)
                 WHERE monitor_id = \(bind: monitor.id)
-                """).run()
+                """
+            ).run()
         }
     }
 
     public func getMonitor(idOrName: String) async throws -> StoredMonitor {
         try await database.read { sql in
-            let rows = try await sql.raw("""
+            let rows = try await sql.raw(
+                """
                 SELECT * FROM cairn_monitors WHERE monitor_id = \(bind: idOrName) OR name = \(bind: idOrName)
-                """).all()
+                """
+            ).all()
             // An id wins over a name that happens to equal another monitor's id.
             let monitors = try rows.map(Self.monitor)
             guard let monitor = monitors.first(where: { $0.id == idOrName }) ?? monitors.first else {
@@ -67,9 +75,11 @@ public struct SQLMonitorStore: MonitorStore {
             guard try await sql.raw("SELECT monitor_id FROM cairn_monitors WHERE monitor_id = \(bind: id)").first() != nil else {
                 throw Self.monitorNotFound(id)
             }
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 DELETE FROM cairn_alert_deliveries WHERE alert_id IN (SELECT alert_id FROM cairn_alerts WHERE monitor_id = \(bind: id))
-                """).run()
+                """
+            ).run()
             try await sql.raw("DELETE FROM cairn_alerts WHERE monitor_id = \(bind: id)").run()
             try await sql.raw("DELETE FROM cairn_monitors WHERE monitor_id = \(bind: id)").run()
         }
@@ -86,9 +96,11 @@ public struct SQLMonitorStore: MonitorStore {
                 throw Self.monitorNotFound(monitorID)
             }
             try await sql.raw("UPDATE cairn_monitors SET last_run_time = \(bind: time) WHERE monitor_id = \(bind: monitorID)").run()
-            let open = try await sql.raw("""
+            let open = try await sql.raw(
+                """
                 SELECT * FROM cairn_alerts WHERE monitor_id = \(bind: monitorID) AND state = 'firing'
-                """).all().map(Self.alert)
+                """
+            ).all().map(Self.alert)
             var openByCheck: [String: StoredAlert] = [:]
             for alert in open { openByCheck[alert.check] = alert }
 
@@ -97,10 +109,13 @@ public struct SQLMonitorStore: MonitorStore {
                 var alert = alert
                 alert.state = .resolved
                 alert.resolvedAt = time
-                try await sql.raw("""
+                try await sql.raw(
+                    """
                     UPDATE cairn_alerts SET state = 'resolved', resolved_at = \(bind: time) WHERE alert_id = \(bind: alert.id)
-                    """).run()
-                try await Self.queue(sql, alert: alert, event: "alert.resolved", webhooks: webhooks, maxAttempts: maxAttempts, payload: payload, at: time)
+                    """
+                ).run()
+                try await Self.queue(
+                    sql, alert: alert, event: "alert.resolved", webhooks: webhooks, maxAttempts: maxAttempts, payload: payload, at: time)
                 changed.append(alert)
             }
             for result in results {
@@ -110,12 +125,15 @@ public struct SQLMonitorStore: MonitorStore {
                         check: result.check, state: .firing, value: result.value.flatMap { $0.isFinite ? $0 : nil },
                         threshold: result.threshold, message: result.message, modelName: modelName, modelVersion: modelVersion,
                         firedAt: time, resolvedAt: nil)
-                    try await sql.raw("""
+                    try await sql.raw(
+                        """
                         INSERT INTO cairn_alerts (alert_id, monitor_id, check_name, state, value, threshold, message, model_name, model_version, fired_at, resolved_at)
                         VALUES (\(bind: alert.id), \(bind: monitorID), \(bind: alert.check), 'firing', \(bind: alert.value), \(bind: alert.threshold),
                                 \(bind: alert.message), \(bind: modelName), \(bind: modelVersion), \(bind: time), NULL)
-                        """).run()
-                    try await Self.queue(sql, alert: alert, event: "alert.firing", webhooks: webhooks, maxAttempts: maxAttempts, payload: payload, at: time)
+                        """
+                    ).run()
+                    try await Self.queue(
+                        sql, alert: alert, event: "alert.firing", webhooks: webhooks, maxAttempts: maxAttempts, payload: payload, at: time)
                     changed.append(alert)
                 } else if !result.firing, let alert = openByCheck[result.check] {
                     try await resolve(alert)
@@ -136,10 +154,12 @@ public struct SQLMonitorStore: MonitorStore {
     ) async throws {
         let body = payload(alert, event)
         for url in Set(webhooks).sorted() {
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 INSERT INTO cairn_alert_deliveries (alert_id, event, url, state, attempts, max_attempts, next_attempt_time, last_error, payload)
                 VALUES (\(bind: alert.id), \(bind: event), \(bind: url), 'pending', 0, \(bind: maxAttempts), \(bind: time), NULL, \(bind: body))
-                """).run()
+                """
+            ).run()
         }
     }
 
@@ -157,10 +177,12 @@ public struct SQLMonitorStore: MonitorStore {
 
     public func dueDeliveries(at time: Int64, limit: Int) async throws -> [AlertDelivery] {
         try await database.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT * FROM cairn_alert_deliveries WHERE state = 'pending' AND next_attempt_time <= \(bind: time)
                 ORDER BY next_attempt_time, alert_id LIMIT \(bind: limit)
-                """).all().map(Self.delivery)
+                """
+            ).all().map(Self.delivery)
         }
     }
 
@@ -169,19 +191,23 @@ public struct SQLMonitorStore: MonitorStore {
             guard try await sql.raw("SELECT alert_id FROM cairn_alerts WHERE alert_id = \(bind: alertID)").first() != nil else {
                 throw CairnError.notFound("Alert '\(alertID)' does not exist.")
             }
-            return try await sql.raw("""
+            return try await sql.raw(
+                """
                 SELECT * FROM cairn_alert_deliveries WHERE alert_id = \(bind: alertID) ORDER BY event, url
-                """).all().map(Self.delivery)
+                """
+            ).all().map(Self.delivery)
         }
     }
 
     public func updateDelivery(_ delivery: AlertDelivery) async throws {
         try await database.transaction { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE cairn_alert_deliveries SET state = \(bind: delivery.state.rawValue), attempts = \(bind: delivery.attempts),
                     next_attempt_time = \(bind: delivery.nextAttemptTime), last_error = \(bind: delivery.lastError)
                 WHERE alert_id = \(bind: delivery.alertID) AND event = \(bind: delivery.event) AND url = \(bind: delivery.url)
-                """).run()
+                """
+            ).run()
         }
     }
 
@@ -191,10 +217,12 @@ public struct SQLMonitorStore: MonitorStore {
         guard !feedback.isEmpty else { return }
         try await database.transaction { sql in
             for item in feedback {
-                try await sql.raw("""
+                try await sql.raw(
+                    """
                     INSERT INTO cairn_feedback (request_id, labels, creation_time) VALUES (\(bind: item.requestID), \(bind: item.labels), \(bind: time))
                     ON CONFLICT (request_id) DO UPDATE SET labels = excluded.labels, creation_time = excluded.creation_time
-                    """).run()
+                    """
+                ).run()
             }
         }
     }
@@ -234,10 +262,12 @@ public struct SQLMonitorStore: MonitorStore {
 
     public func feedbackIDs(receivedFrom from: Int64, until: Int64, limit: Int) async throws -> [String] {
         try await database.read { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 SELECT request_id FROM cairn_feedback WHERE creation_time >= \(bind: from) AND creation_time < \(bind: until)
                 ORDER BY creation_time DESC, request_id LIMIT \(bind: limit)
-                """).all().map { try $0.decode(column: "request_id", as: String.self) }
+                """
+            ).all().map { try $0.decode(column: "request_id", as: String.self) }
         }
     }
 
@@ -245,19 +275,25 @@ public struct SQLMonitorStore: MonitorStore {
 
     public func putReference(_ reference: StoredReference) async throws {
         try await database.transaction { sql in
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 INSERT INTO cairn_reference_profiles (model_name, version, profile, row_count, creation_time)
                 VALUES (\(bind: reference.modelName), \(bind: reference.version), \(bind: reference.profile), \(bind: reference.rowCount), \(bind: reference.creationTime))
                 ON CONFLICT (model_name, version) DO UPDATE SET profile = excluded.profile, row_count = excluded.row_count, creation_time = excluded.creation_time
-                """).run()
+                """
+            ).run()
         }
     }
 
     public func getReference(modelName: String, version: String) async throws -> StoredReference? {
         try await database.read { sql in
-            guard let row = try await sql.raw("""
-                SELECT * FROM cairn_reference_profiles WHERE model_name = \(bind: modelName) AND version = \(bind: version)
-                """).first() else { return nil }
+            guard
+                let row = try await sql.raw(
+                    """
+                    SELECT * FROM cairn_reference_profiles WHERE model_name = \(bind: modelName) AND version = \(bind: version)
+                    """
+                ).first()
+            else { return nil }
             return StoredReference(
                 modelName: try row.decode(column: "model_name", as: String.self),
                 version: try row.decode(column: "version", as: String.self),

@@ -23,7 +23,10 @@ public struct CreateLoggedModel: Sendable {
     public var params: [KeyValue]
     public var tags: [KeyValue]
 
-    public init(experimentId: String, name: String? = nil, modelType: String? = nil, sourceRunId: String? = nil, params: [KeyValue] = [], tags: [KeyValue] = []) {
+    public init(
+        experimentId: String, name: String? = nil, modelType: String? = nil, sourceRunId: String? = nil, params: [KeyValue] = [],
+        tags: [KeyValue] = []
+    ) {
         self.experimentId = experimentId
         self.name = name
         self.modelType = modelType

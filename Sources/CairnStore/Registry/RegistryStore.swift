@@ -23,7 +23,8 @@ public protocol RegistryStore: Sendable {
     func searchModelVersions(_ query: ModelVersionSearch) async throws -> Page<ModelVersion>
     func setModelVersionTag(name: String, version: String, tag: KeyValue) async throws
     func deleteModelVersionTag(name: String, version: String, key: String) async throws
-    func transitionModelVersionStage(name: String, version: String, stage: String, archiveExistingVersions: Bool) async throws -> ModelVersion
+    func transitionModelVersionStage(name: String, version: String, stage: String, archiveExistingVersions: Bool) async throws
+        -> ModelVersion
     /// Where the version's files are: its storage location, resolved when it was created.
     func getModelVersionDownloadUri(name: String, version: String) async throws -> String
 }
@@ -59,7 +60,10 @@ public struct RegisteredModelSearch: Sendable {
     public var maxResults: Int
     public var pageToken: String?
 
-    public init(filter: SearchFilter = SearchFilter(), orderBy: [OrderByClause] = [], maxResults: Int = RegistryLimits.defaultRegisteredModelSearchMaxResults, pageToken: String? = nil) {
+    public init(
+        filter: SearchFilter = SearchFilter(), orderBy: [OrderByClause] = [],
+        maxResults: Int = RegistryLimits.defaultRegisteredModelSearchMaxResults, pageToken: String? = nil
+    ) {
         self.filter = filter
         self.orderBy = orderBy
         self.maxResults = maxResults
@@ -73,7 +77,10 @@ public struct ModelVersionSearch: Sendable {
     public var maxResults: Int
     public var pageToken: String?
 
-    public init(filter: SearchFilter = SearchFilter(), orderBy: [OrderByClause] = [], maxResults: Int = RegistryLimits.defaultModelVersionSearchMaxResults, pageToken: String? = nil) {
+    public init(
+        filter: SearchFilter = SearchFilter(), orderBy: [OrderByClause] = [],
+        maxResults: Int = RegistryLimits.defaultModelVersionSearchMaxResults, pageToken: String? = nil
+    ) {
         self.filter = filter
         self.orderBy = orderBy
         self.maxResults = maxResults

@@ -138,7 +138,8 @@ enum LoggedModelSearchSQL {
                 if order.clause.key == "model_id" { hasModelId = true }
                 parts.append("CASE WHEN \(unsafeRaw: column) IS NULL THEN 1 ELSE 0 END, \(unsafeRaw: column) \(unsafeRaw: direction)")
             case .metric:
-                var latest: SQLQueryString = "(SELECT CASE WHEN m.is_nan = \(bind: true) THEN NULL ELSE m.value END FROM metrics m WHERE m.model_id = lm.model_id AND m.key = \(bind: order.clause.key)"
+                var latest: SQLQueryString =
+                    "(SELECT CASE WHEN m.is_nan = \(bind: true) THEN NULL ELSE m.value END FROM metrics m WHERE m.model_id = lm.model_id AND m.key = \(bind: order.clause.key)"
                 if let name = order.datasetName, !name.isEmpty {
                     latest.appendLiteral(" AND m.dataset_name = ")
                     latest.appendInterpolation(bind: name)
@@ -155,7 +156,8 @@ enum LoggedModelSearchSQL {
                 part.appendLiteral(" \(direction)")
                 parts.append(part)
             default:
-                throw CairnError.invalidParameter("Invalid order by field name: \(order.clause.entity.rawValue).\(order.clause.key). Only metrics are supported.")
+                throw CairnError.invalidParameter(
+                    "Invalid order by field name: \(order.clause.entity.rawValue).\(order.clause.key). Only metrics are supported.")
             }
         }
         if !hasCreation { parts.append("lm.creation_timestamp_ms DESC") }

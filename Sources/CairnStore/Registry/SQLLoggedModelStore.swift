@@ -27,22 +27,30 @@ public struct SQLLoggedModelStore: LoggedModelStore {
         let modelId = CairnID.make(prefix: "m-")
         let now = now()
         return try await database.transaction { sql in
-            guard let row = try await sql.raw("""
-                SELECT artifact_location, lifecycle_stage FROM experiments WHERE experiment_id = \(bind: experimentKey)
-                """).first() else {
+            guard
+                let row = try await sql.raw(
+                    """
+                    SELECT artifact_location, lifecycle_stage FROM experiments WHERE experiment_id = \(bind: experimentKey)
+                    """
+                ).first()
+            else {
                 throw CairnError.notFound("No Experiment with id=\(request.experimentId) exists")
             }
             let stage = try row.decode(column: "lifecycle_stage", as: String.self)
             guard stage == LifecycleStage.active.rawValue else {
-                throw CairnError.invalidParameter("The experiment \(request.experimentId) must be in the 'active' state. Current state is \(stage).")
+                throw CairnError.invalidParameter(
+                    "The experiment \(request.experimentId) must be in the 'active' state. Current state is \(stage).")
             }
-            let location = SQLTrackingStore.join(try row.decode(column: "artifact_location", as: String.self), "models", modelId, "artifacts")
-            try await sql.raw("""
+            let location = SQLTrackingStore.join(
+                try row.decode(column: "artifact_location", as: String.self), "models", modelId, "artifacts")
+            try await sql.raw(
+                """
                 INSERT INTO logged_models (model_id, experiment_id, name, artifact_location, creation_timestamp_ms,
                     last_updated_timestamp_ms, status, status_message, model_type, source_run_id, lifecycle_stage)
                 VALUES (\(bind: modelId), \(bind: experimentKey), \(bind: name), \(bind: location), \(bind: now), \(bind: now),
                     \(bind: LoggedModelStatus.pending.rawValue), NULL, \(bind: modelType), \(bind: sourceRunId), 'active')
-                """).run()
+                """
+            ).run()
             try await Self.insertParams(sql, modelId: modelId, params: params)
             try await Self.upsertTags(sql, modelId: modelId, tags: tags)
             let info = LoggedModelInfo(
@@ -68,10 +76,12 @@ public struct SQLLoggedModelStore: LoggedModelStore {
         let now = now()
         return try await database.transaction { sql in
             try await Self.requireRecord(sql, id: id)
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE logged_models SET status = \(bind: status.rawValue), last_updated_timestamp_ms = \(bind: now)
                 WHERE model_id = \(bind: id)
-                """).run()
+                """
+            ).run()
             guard let model = try await Self.loadLoggedModels(sql, ids: [id]).first else { throw Self.notFound(id) }
             return model
         }
@@ -82,10 +92,12 @@ public struct SQLLoggedModelStore: LoggedModelStore {
         let now = now()
         try await database.transaction { sql in
             try await Self.requireRecord(sql, id: id)
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE logged_models SET lifecycle_stage = 'deleted', last_updated_timestamp_ms = \(bind: now)
                 WHERE model_id = \(bind: id)
-                """).run()
+                """
+            ).run()
         }
     }
 
@@ -100,7 +112,8 @@ public struct SQLLoggedModelStore: LoggedModelStore {
     public func deleteLoggedModelTag(id: String, key: String) async throws {
         try await database.transaction { sql in
             try await Self.requireRecord(sql, id: id)
-            guard try await sql.raw("SELECT key FROM logged_model_tags WHERE model_id = \(bind: id) AND key = \(bind: key)").first() != nil else {
+            guard try await sql.raw("SELECT key FROM logged_model_tags WHERE model_id = \(bind: id) AND key = \(bind: key)").first() != nil
+            else {
                 throw CairnError.notFound("No tag with key '\(key)' found for model with ID '\(id)'.")
             }
             try await sql.raw("DELETE FROM logged_model_tags WHERE model_id = \(bind: id) AND key = \(bind: key)").run()
@@ -147,7 +160,9 @@ public struct SQLLoggedModelStore: LoggedModelStore {
             try RegistryValidation.validateText(param.value, name: "value")
             if let previous = seen[param.key] {
                 guard previous == param.value else {
-                    throw .invalidParameter("Duplicate parameter keys have been submitted: ['\(param.key)']. Please ensure the request contains only one param value per param key.")
+                    throw .invalidParameter(
+                        "Duplicate parameter keys have been submitted: ['\(param.key)']. Please ensure the request contains only one param value per param key."
+                    )
                 }
                 continue
             }
@@ -158,7 +173,8 @@ public struct SQLLoggedModelStore: LoggedModelStore {
     }
 
     static func insertParams(_ sql: any SQLDatabase, modelId: String, params: [KeyValue]) async throws {
-        try await KeyValueRows.insertWriteOnce(sql, table: "logged_model_params", ownerColumn: "model_id", owner: modelId, pairs: params) { param, old in
+        try await KeyValueRows.insertWriteOnce(sql, table: "logged_model_params", ownerColumn: "model_id", owner: modelId, pairs: params) {
+            param, old in
             CairnError.invalidParameter(
                 "Changing param values is not allowed. Param with key='\(param.key)' was already logged with value='\(old)' for logged model ID='\(modelId)'. Attempted logging new value '\(param.value)'."
             )
@@ -173,9 +189,11 @@ public struct SQLLoggedModelStore: LoggedModelStore {
     /// `mlflow.modelVersions` (a JSON list, written like Python's `json.dumps` because the
     /// client reads and rewrites it).
     static func appendModelVersionTag(_ sql: any SQLDatabase, modelId: String, name: String, version: Int64) async throws {
-        let row = try await sql.raw("""
+        let row = try await sql.raw(
+            """
             SELECT value FROM logged_model_tags WHERE model_id = \(bind: modelId) AND key = \(bind: RegistryValidation.modelVersionsTagKey)
-            """).first()
+            """
+        ).first()
         let entry = JSONValue.object(["name": .string(name), "version": .number(Double(version), raw: String(version))])
         var entries: [JSONValue] = []
         // A value that is not a JSON list (the tag is client-writable) is replaced rather than
@@ -220,18 +238,26 @@ public struct SQLLoggedModelStore: LoggedModelStore {
                 let info = try info(from: row)
                 models[info.modelId] = LoggedModel(info: info)
             }
-            for row in try await sql.raw("SELECT model_id, key, value FROM logged_model_tags WHERE model_id IN \(idList) ORDER BY key").all() {
+            for row in try await sql.raw("SELECT model_id, key, value FROM logged_model_tags WHERE model_id IN \(idList) ORDER BY key")
+                .all()
+            {
                 let id = try row.decode(column: "model_id", as: String.self)
-                models[id]?.info.tags.append(KeyValue(key: try row.decode(column: "key", as: String.self), value: try row.decode(column: "value", as: String.self)))
+                models[id]?.info.tags.append(
+                    KeyValue(key: try row.decode(column: "key", as: String.self), value: try row.decode(column: "value", as: String.self)))
             }
-            for row in try await sql.raw("SELECT model_id, key, value FROM logged_model_params WHERE model_id IN \(idList) ORDER BY key").all() {
+            for row in try await sql.raw("SELECT model_id, key, value FROM logged_model_params WHERE model_id IN \(idList) ORDER BY key")
+                .all()
+            {
                 let id = try row.decode(column: "model_id", as: String.self)
-                models[id]?.data.params.append(KeyValue(key: try row.decode(column: "key", as: String.self), value: try row.decode(column: "value", as: String.self)))
+                models[id]?.data.params.append(
+                    KeyValue(key: try row.decode(column: "key", as: String.self), value: try row.decode(column: "value", as: String.self)))
             }
-            for row in try await sql.raw("""
+            for row in try await sql.raw(
+                """
                 SELECT run_uuid, key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest FROM metrics
                 WHERE model_id IN \(idList) ORDER BY key, timestamp, step, run_uuid
-                """).all() {
+                """
+            ).all() {
                 var metric = try SQLTrackingStore.metric(from: row)
                 metric.runId = try row.decode(column: "run_uuid", as: String.self)
                 if let id = metric.modelId { models[id]?.data.metrics.append(metric) }

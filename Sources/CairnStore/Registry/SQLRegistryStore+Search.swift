@@ -62,7 +62,8 @@ enum RegistrySearchSQL {
         let promptKey = RegistryValidation.promptTagKey
         var queryingPrompts = false
         if let first = filter.clauses.first(where: { $0.entity == .tag && $0.key == promptKey }), case .string(let value) = first.value {
-            queryingPrompts = (first.comparator == .equal && value.lowercased() == "true")
+            queryingPrompts =
+                (first.comparator == .equal && value.lowercased() == "true")
                 || (first.comparator == .notEqual && value.lowercased() == "false")
         }
         var parts: [SQLQueryString] = []
@@ -71,7 +72,8 @@ enum RegistrySearchSQL {
             parts.append(try condition(clause, owner: owner))
         }
         if !queryingPrompts {
-            var exclusion: SQLQueryString = "NOT EXISTS (SELECT 1 FROM \(unsafeRaw: owner.tagTable) p WHERE p.name = \(unsafeRaw: owner.nameColumn) AND p.key = "
+            var exclusion: SQLQueryString =
+                "NOT EXISTS (SELECT 1 FROM \(unsafeRaw: owner.tagTable) p WHERE p.name = \(unsafeRaw: owner.nameColumn) AND p.key = "
             exclusion.appendInterpolation(bind: promptKey)
             exclusion.appendLiteral(" AND p.value = ")
             exclusion.appendInterpolation(bind: "true")
@@ -91,7 +93,8 @@ enum RegistrySearchSQL {
         switch clause.entity {
         case .tag:
             // `!=` matches only rows that have the tag, as in MLflow.
-            var sql: SQLQueryString = "EXISTS (SELECT 1 FROM \(unsafeRaw: owner.tagTable) kv WHERE \(unsafeRaw: owner.tagJoin) AND kv.key = "
+            var sql: SQLQueryString =
+                "EXISTS (SELECT 1 FROM \(unsafeRaw: owner.tagTable) kv WHERE \(unsafeRaw: owner.tagJoin) AND kv.key = "
             sql.appendInterpolation(bind: clause.key)
             sql.appendLiteral(" AND ")
             sql = sql + (try SearchSQL.comparison("kv.value", clause, numeric: false))
@@ -125,7 +128,9 @@ enum RegistrySearchSQL {
         for clause in clauses {
             let column: String
             switch clause.key {
-            case "name": column = "rm.name"; hasName = true
+            case "name":
+                column = "rm.name"
+                hasName = true
             case "last_updated_timestamp": column = "rm.last_updated_time"
             case "creation_timestamp": column = "rm.creation_time"
             default: throw CairnError.invalidParameter("Invalid order by key '\(clause.key)' specified.")
@@ -139,7 +144,8 @@ enum RegistrySearchSQL {
     /// Requested keys (default: last updated first), then name ascending and version
     /// descending.
     static func modelVersionOrder(_ clauses: [OrderByClause]) throws -> SQLQueryString {
-        let clauses = clauses.isEmpty
+        let clauses =
+            clauses.isEmpty
             ? [OrderByClause(entity: .attribute, key: "last_updated_timestamp", ascending: false)]
             : clauses
         var parts: [SQLQueryString] = []
@@ -148,8 +154,12 @@ enum RegistrySearchSQL {
         for clause in clauses {
             let column: String
             switch clause.key {
-            case "name": column = "mv.name"; hasName = true
-            case "version_number": column = "mv.version"; hasVersion = true
+            case "name":
+                column = "mv.name"
+                hasName = true
+            case "version_number":
+                column = "mv.version"
+                hasVersion = true
             case "creation_timestamp": column = "mv.creation_time"
             case "last_updated_timestamp": column = "mv.last_updated_time"
             default: throw CairnError.invalidParameter("Invalid order by key '\(clause.key)' specified.")

@@ -12,7 +12,10 @@ extension SQLRegistryStore {
         let name = try RegistryValidation.validateModelName(request.name)
         guard !request.source.isEmpty else { throw CairnError.missingParameter("source") }
         for tag in request.tags { try RegistryValidation.validateTag(tag) }
-        for (field, value) in [("source", request.source), ("run_id", request.runId), ("run_link", request.runLink), ("description", request.description), ("model_id", request.modelId)] {
+        for (field, value) in [
+            ("source", request.source), ("run_id", request.runId), ("run_link", request.runLink), ("description", request.description),
+            ("model_id", request.modelId),
+        ] {
             if let value { try RegistryValidation.validateText(value, name: field) }
         }
         let tags = SQLTrackingStore.lastWins(request.tags)
@@ -25,7 +28,8 @@ extension SQLRegistryStore {
             let uri = ModelSourceURI(source)
             if uri.scheme == "models" {
                 guard uri.authority == nil else {
-                    throw CairnError.invalidParameter("Invalid model version source: '\(source)'. Registered model sources must use the active model registry.")
+                    throw CairnError.invalidParameter(
+                        "Invalid model version source: '\(source)'. Registered model sources must use the active model registry.")
                 }
                 let reference: ModelURI
                 do {
@@ -37,7 +41,9 @@ extension SQLRegistryStore {
                 case .loggedModel(let sourceModelId):
                     guard let requested = modelId, requested == sourceModelId else { throw Self.invalidSource(source, "model_id") }
                     guard let model = try await Self.liveLoggedModel(sql, id: sourceModelId) else {
-                        throw CairnError.invalidParameter("Unable to fetch model from model URI source artifact location '\(source)'.Error: Logged model with ID '\(sourceModelId)' not found.")
+                        throw CairnError.invalidParameter(
+                            "Unable to fetch model from model URI source artifact location '\(source)'.Error: Logged model with ID '\(sourceModelId)' not found."
+                        )
                     }
                     storageLocation = model.artifactUri
                     if runId == nil, !model.sourceRunId.isEmpty { runId = model.sourceRunId }
@@ -47,7 +53,9 @@ extension SQLRegistryStore {
                     let runMismatch = request.runId != nil && (request.runId ?? "") != (resolved.runId ?? "")
                     let modelMismatch = request.modelId != nil && (request.modelId ?? "") != (resolved.modelId ?? "")
                     if runMismatch || modelMismatch {
-                        throw CairnError.invalidParameter("Invalid model version source: '\(source)'. The run_id and model_id request parameters must match the referenced model version.")
+                        throw CairnError.invalidParameter(
+                            "Invalid model version source: '\(source)'. The run_id and model_id request parameters must match the referenced model version."
+                        )
                     }
                     source = "models:/\(resolved.name)/\(resolved.version)"
                     if request.runId == nil { runId = resolved.runId }
@@ -72,20 +80,26 @@ extension SQLRegistryStore {
 
             // Touching the model first also locks its row on PostgreSQL, which serialises
             // concurrent registrations of the same model and keeps max + 1 unique.
-            guard try await sql.raw("""
-                UPDATE registered_models SET last_updated_time = \(bind: now) WHERE name = \(bind: name) RETURNING name
-                """).first() != nil else {
+            guard
+                try await sql.raw(
+                    """
+                    UPDATE registered_models SET last_updated_time = \(bind: now) WHERE name = \(bind: name) RETURNING name
+                    """
+                ).first() != nil
+            else {
                 throw Self.modelNotFound(name)
             }
             let version = try await sql.raw("SELECT COALESCE(MAX(version), 0) + 1 AS next FROM model_versions WHERE name = \(bind: name)")
                 .first()!.decode(column: "next", as: Int64.self)
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 INSERT INTO model_versions (name, version, creation_time, last_updated_time, description, user_id, current_stage,
                     source, storage_location, run_id, run_link, status, status_message, model_id)
                 VALUES (\(bind: name), \(bind: version), \(bind: now), \(bind: now), \(bind: request.description ?? ""), NULL,
                     \(bind: ModelVersionStage.none.rawValue), \(bind: source), \(bind: storageLocation), \(bind: runId),
                     \(bind: request.runLink ?? ""), \(bind: ModelVersionStatus.ready.rawValue), NULL, \(bind: modelId))
-                """).run()
+                """
+            ).run()
             try await Self.upsertTags(sql, name: name, version: version, tags: tags)
             if let modelId {
                 try await SQLLoggedModelStore.appendModelVersionTag(sql, modelId: modelId, name: name, version: version)
@@ -110,10 +124,12 @@ extension SQLRegistryStore {
         let now = now()
         return try await database.transaction { sql in
             _ = try await Self.requireModelVersion(sql, name: name, version: number)
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE model_versions SET description = \(bind: description), last_updated_time = \(bind: now)
                 WHERE name = \(bind: name) AND version = \(bind: number)
-                """).run()
+                """
+            ).run()
             return try await Self.requireModelVersion(sql, name: name, version: number)
         }
     }
@@ -129,12 +145,14 @@ extension SQLRegistryStore {
             try await sql.raw("UPDATE registered_models SET last_updated_time = \(bind: now) WHERE name = \(bind: name)").run()
             try await sql.raw("DELETE FROM registered_model_aliases WHERE name = \(bind: name) AND version = \(bind: number)").run()
             try await sql.raw("DELETE FROM model_version_tags WHERE name = \(bind: name) AND version = \(bind: number)").run()
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE model_versions SET current_stage = \(bind: Self.deletedStage), last_updated_time = \(bind: now),
                     description = NULL, user_id = NULL, source = 'REDACTED-SOURCE-PATH', storage_location = 'REDACTED-SOURCE-PATH',
                     run_id = 'REDACTED-RUN-ID', run_link = 'REDACTED-RUN-LINK', status_message = NULL, model_id = NULL
                 WHERE name = \(bind: name) AND version = \(bind: number)
-                """).run()
+                """
+            ).run()
         }
     }
 
@@ -155,13 +173,17 @@ extension SQLRegistryStore {
         try TrackingValidation.validateKey(key, kind: "key")
         try await database.transaction { sql in
             _ = try await Self.requireModelVersion(sql, name: name, version: number)
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 DELETE FROM model_version_tags WHERE name = \(bind: name) AND version = \(bind: number) AND key = \(bind: key)
-                """).run()
+                """
+            ).run()
         }
     }
 
-    public func transitionModelVersionStage(name: String, version: String, stage: String, archiveExistingVersions: Bool) async throws -> ModelVersion {
+    public func transitionModelVersionStage(name: String, version: String, stage: String, archiveExistingVersions: Bool) async throws
+        -> ModelVersion
+    {
         let name = try RegistryValidation.validateModelName(name)
         let number = try RegistryValidation.validateVersion(version)
         let target = try ModelVersionStage.canonical(stage)
@@ -175,15 +197,19 @@ extension SQLRegistryStore {
         return try await database.transaction { sql in
             _ = try await Self.requireModelVersion(sql, name: name, version: number)
             if archiveExistingVersions {
-                try await sql.raw("""
+                try await sql.raw(
+                    """
                     UPDATE model_versions SET current_stage = \(bind: ModelVersionStage.archived.rawValue), last_updated_time = \(bind: now)
                     WHERE name = \(bind: name) AND version != \(bind: number) AND current_stage = \(bind: target.rawValue)
-                    """).run()
+                    """
+                ).run()
             }
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE model_versions SET current_stage = \(bind: target.rawValue), last_updated_time = \(bind: now)
                 WHERE name = \(bind: name) AND version = \(bind: number)
-                """).run()
+                """
+            ).run()
             try await sql.raw("UPDATE registered_models SET last_updated_time = \(bind: now) WHERE name = \(bind: name)").run()
             return try await Self.requireModelVersion(sql, name: name, version: number)
         }
@@ -201,13 +227,19 @@ extension SQLRegistryStore {
     // MARK: - Source resolution
 
     static func invalidSource(_ source: String, _ idName: String) -> CairnError {
-        .invalidParameter("Invalid model version source: '\(source)'. The \(idName) request parameter must identify the resource that contains the source.")
+        .invalidParameter(
+            "Invalid model version source: '\(source)'. The \(idName) request parameter must identify the resource that contains the source."
+        )
     }
 
     static func storageLocation(_ sql: any SQLDatabase, name: String, version: Int64) async throws -> String {
-        guard let row = try await sql.raw("""
-            SELECT source, storage_location FROM model_versions WHERE name = \(bind: name) AND version = \(bind: version)
-            """).first() else {
+        guard
+            let row = try await sql.raw(
+                """
+                SELECT source, storage_location FROM model_versions WHERE name = \(bind: name) AND version = \(bind: version)
+                """
+            ).first()
+        else {
             throw versionNotFound(name, version)
         }
         let location = try row.decode(column: "storage_location", as: String.self)
@@ -215,10 +247,14 @@ extension SQLRegistryStore {
     }
 
     static func liveLoggedModel(_ sql: any SQLDatabase, id: String) async throws -> LoggedModelInfo? {
-        guard let row = try await sql.raw("""
-            SELECT \(unsafeRaw: SQLLoggedModelStore.infoColumns) FROM logged_models lm
-            WHERE lm.model_id = \(bind: id) AND lm.lifecycle_stage = 'active'
-            """).first() else { return nil }
+        guard
+            let row = try await sql.raw(
+                """
+                SELECT \(unsafeRaw: SQLLoggedModelStore.infoColumns) FROM logged_models lm
+                WHERE lm.model_id = \(bind: id) AND lm.lifecycle_stage = 'active'
+                """
+            ).first()
+        else { return nil }
         return try SQLLoggedModelStore.info(from: row)
     }
 
@@ -234,7 +270,8 @@ extension SQLRegistryStore {
     static func resolveRegistered(_ sql: any SQLDatabase, name: String, selector: ModelURI.Selector) async throws -> ResolvedVersion {
         try await requireRegisteredModel(sql, name: name)
         if RegistryValidation.isPrompt(try await tags(sql, names: [name])[name] ?? []) {
-            throw CairnError.invalidParameter("Invalid model version source: 'models:/\(name)'. Prompt versions cannot be used as model version sources.")
+            throw CairnError.invalidParameter(
+                "Invalid model version source: 'models:/\(name)'. Prompt versions cannot be used as model version sources.")
         }
         let number: Int64
         switch selector {
@@ -251,9 +288,13 @@ extension SQLRegistryStore {
             }
             number = highest
         case .alias(let alias):
-            guard let row = try await sql.raw("""
-                SELECT version FROM registered_model_aliases WHERE name = \(bind: name) AND alias = \(bind: alias)
-                """).first() else {
+            guard
+                let row = try await sql.raw(
+                    """
+                    SELECT version FROM registered_model_aliases WHERE name = \(bind: name) AND alias = \(bind: alias)
+                    """
+                ).first()
+            else {
                 throw CairnError.invalidParameter("Registered model alias \(alias) not found.")
             }
             number = try row.decode(column: "version", as: Int64.self)
@@ -285,7 +326,8 @@ extension SQLRegistryStore {
         }
         if uri.isMlflowArtifacts {
             guard let runId, let row = try await sql.raw("SELECT artifact_uri FROM runs WHERE run_uuid = \(bind: runId)").first(),
-                  uri.isWithin(ModelSourceURI(try row.decode(column: "artifact_uri", as: String.self))) else {
+                uri.isWithin(ModelSourceURI(try row.decode(column: "artifact_uri", as: String.self)))
+            else {
                 throw invalidSource(source, "run_id")
             }
         }
@@ -329,7 +371,8 @@ struct ModelSourceURI {
         if let colon = rest.firstIndex(of: ":") {
             let candidate = rest[..<colon]
             if let first = candidate.first, first.isLetter, first.isASCII,
-               candidate.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == ".") }) {
+                candidate.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == ".") })
+            {
                 scheme = candidate.lowercased()
                 rest = rest[rest.index(after: colon)...]
             }
@@ -353,7 +396,9 @@ struct ModelSourceURI {
         return scheme.count == 1
     }
 
-    static let hostAddressedSchemes: Set<String> = ["ftp", "sftp", "hdfs", "viewfs", "http", "https", "mlflow-artifacts", "r2", "b2", "abfss"]
+    static let hostAddressedSchemes: Set<String> = [
+        "ftp", "sftp", "hdfs", "viewfs", "http", "https", "mlflow-artifacts", "r2", "b2", "abfss",
+    ]
 
     /// Schemes whose artifact repositories connect to the host in the URI (SSRF).
     var isHostAddressed: Bool {

@@ -26,11 +26,13 @@ public struct SQLRegistryStore: RegistryStore {
         let now = now()
         return try await database.transaction { sql in
             // RETURNING tells a fresh insert from a conflict without a racy pre-check.
-            let inserted = try await sql.raw("""
+            let inserted = try await sql.raw(
+                """
                 INSERT INTO registered_models (name, creation_time, last_updated_time, description)
                 VALUES (\(bind: name), \(bind: now), \(bind: now), \(bind: description))
                 ON CONFLICT (name) DO NOTHING RETURNING name
-                """).first()
+                """
+            ).first()
             guard inserted != nil else {
                 let existingTags = try await Self.tags(sql, names: [name])[name] ?? []
                 let existingIsPrompt = RegistryValidation.isPrompt(existingTags)
@@ -88,9 +90,11 @@ public struct SQLRegistryStore: RegistryStore {
         let now = now()
         return try await database.transaction { sql in
             try await Self.requireRegisteredModel(sql, name: name)
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE registered_models SET description = \(bind: description), last_updated_time = \(bind: now) WHERE name = \(bind: name)
-                """).run()
+                """
+            ).run()
             guard let model = try await Self.loadRegisteredModels(sql, where: "rm.name = \(bind: name)").first else {
                 throw Self.modelNotFound(name)
             }
@@ -151,10 +155,12 @@ public struct SQLRegistryStore: RegistryStore {
         let number = try RegistryValidation.validateVersion(version)
         try await database.transaction { sql in
             _ = try await Self.requireModelVersion(sql, name: name, version: number)
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 INSERT INTO registered_model_aliases (name, alias, version) VALUES (\(bind: name), \(bind: alias), \(bind: number))
                 ON CONFLICT (name, alias) DO UPDATE SET version = excluded.version
-                """).run()
+                """
+            ).run()
         }
     }
 
@@ -180,9 +186,13 @@ public struct SQLRegistryStore: RegistryStore {
                 }
                 number = latest
             } else {
-                guard let row = try await sql.raw("""
-                    SELECT version FROM registered_model_aliases WHERE name = \(bind: name) AND alias = \(bind: alias)
-                    """).first() else {
+                guard
+                    let row = try await sql.raw(
+                        """
+                        SELECT version FROM registered_model_aliases WHERE name = \(bind: name) AND alias = \(bind: alias)
+                        """
+                    ).first()
+                else {
                     // MLflow answers an unknown alias with 400, not 404.
                     throw CairnError.invalidParameter("Registered model alias \(alias) not found.")
                 }
@@ -210,7 +220,8 @@ public struct SQLRegistryStore: RegistryStore {
 
     /// A live (not deleted) version with its tags and aliases.
     static func requireModelVersion(_ sql: any SQLDatabase, name: String, version: Int64) async throws -> ModelVersion {
-        let condition: SQLQueryString = "mv.name = \(bind: name) AND mv.version = \(bind: version) AND mv.current_stage != \(bind: deletedStage)"
+        let condition: SQLQueryString =
+            "mv.name = \(bind: name) AND mv.version = \(bind: version) AND mv.current_stage != \(bind: deletedStage)"
         guard let found = try await loadModelVersions(sql, where: condition).first else {
             throw versionNotFound(name, version)
         }
@@ -220,7 +231,8 @@ public struct SQLRegistryStore: RegistryStore {
     /// Upserts registered-model tags (`version` nil) or model-version tags.
     static func upsertTags(_ sql: any SQLDatabase, name: String, version: Int64?, tags: [KeyValue]) async throws {
         for chunk in chunked(tags) {
-            var query: SQLQueryString = version == nil
+            var query: SQLQueryString =
+                version == nil
                 ? "INSERT INTO registered_model_tags (name, key, value) VALUES "
                 : "INSERT INTO model_version_tags (name, version, key, value) VALUES "
             for (index, tag) in chunk.enumerated() {
@@ -236,9 +248,10 @@ public struct SQLRegistryStore: RegistryStore {
                 query.appendInterpolation(bind: tag.value)
                 query.appendLiteral(")")
             }
-            query.appendLiteral(version == nil
-                ? " ON CONFLICT (name, key) DO UPDATE SET value = excluded.value"
-                : " ON CONFLICT (name, version, key) DO UPDATE SET value = excluded.value")
+            query.appendLiteral(
+                version == nil
+                    ? " ON CONFLICT (name, key) DO UPDATE SET value = excluded.value"
+                    : " ON CONFLICT (name, version, key) DO UPDATE SET value = excluded.value")
             try await sql.raw(query).run()
         }
     }
@@ -247,11 +260,15 @@ public struct SQLRegistryStore: RegistryStore {
     static func tags(_ sql: any SQLDatabase, names: [String]) async throws -> [String: [KeyValue]] {
         var result: [String: [KeyValue]] = [:]
         for chunk in chunked(Array(Set(names)).sorted()) {
-            for row in try await sql.raw("""
+            for row in try await sql.raw(
+                """
                 SELECT name, key, value FROM registered_model_tags WHERE name IN \(inList(Array(chunk))) ORDER BY key
-                """).all() {
+                """
+            ).all() {
                 result[try row.decode(column: "name", as: String.self), default: []]
-                    .append(KeyValue(key: try row.decode(column: "key", as: String.self), value: try row.decode(column: "value", as: String.self)))
+                    .append(
+                        KeyValue(
+                            key: try row.decode(column: "key", as: String.self), value: try row.decode(column: "value", as: String.self)))
             }
         }
         return result
@@ -261,13 +278,16 @@ public struct SQLRegistryStore: RegistryStore {
     static func aliases(_ sql: any SQLDatabase, names: [String]) async throws -> [String: [RegisteredModelAlias]] {
         var result: [String: [RegisteredModelAlias]] = [:]
         for chunk in chunked(Array(Set(names)).sorted()) {
-            for row in try await sql.raw("""
+            for row in try await sql.raw(
+                """
                 SELECT name, alias, version FROM registered_model_aliases WHERE name IN \(inList(Array(chunk))) ORDER BY alias
-                """).all() {
-                result[try row.decode(column: "name", as: String.self), default: []].append(RegisteredModelAlias(
-                    alias: try row.decode(column: "alias", as: String.self),
-                    version: String(try row.decode(column: "version", as: Int64.self))
-                ))
+                """
+            ).all() {
+                result[try row.decode(column: "name", as: String.self), default: []].append(
+                    RegisteredModelAlias(
+                        alias: try row.decode(column: "alias", as: String.self),
+                        version: String(try row.decode(column: "version", as: Int64.self))
+                    ))
             }
         }
         return result
@@ -282,7 +302,8 @@ public struct SQLRegistryStore: RegistryStore {
             condition.appendInterpolation(inList(Array(chunk)))
             condition.appendLiteral(" AND mv.current_stage != ")
             condition.appendInterpolation(bind: deletedStage)
-            condition.appendLiteral("""
+            condition.appendLiteral(
+                """
                  AND mv.version = (SELECT MAX(l.version) FROM model_versions l WHERE l.name = mv.name AND l.current_stage = mv.current_stage)
                 """)
             let suffix: SQLQueryString = """
@@ -299,7 +320,9 @@ public struct SQLRegistryStore: RegistryStore {
 
     /// Registered models matching `condition` (over `registered_models rm`), ordered and limited
     /// by `suffix`, with tags, aliases and latest versions.
-    static func loadRegisteredModels(_ sql: any SQLDatabase, where condition: SQLQueryString, suffix: SQLQueryString = "") async throws -> [RegisteredModel] {
+    static func loadRegisteredModels(_ sql: any SQLDatabase, where condition: SQLQueryString, suffix: SQLQueryString = "") async throws
+        -> [RegisteredModel]
+    {
         var query: SQLQueryString = "SELECT \(unsafeRaw: registeredModelColumns) FROM registered_models rm WHERE "
         query = query + condition
         query.appendLiteral(" ")
@@ -333,7 +356,9 @@ public struct SQLRegistryStore: RegistryStore {
 
     /// Model versions matching `condition` (over `model_versions mv`), ordered and limited by
     /// `suffix`, with tags and aliases.
-    static func loadModelVersions(_ sql: any SQLDatabase, where condition: SQLQueryString, suffix: SQLQueryString = "") async throws -> [ModelVersion] {
+    static func loadModelVersions(_ sql: any SQLDatabase, where condition: SQLQueryString, suffix: SQLQueryString = "") async throws
+        -> [ModelVersion]
+    {
         var query: SQLQueryString = "SELECT \(unsafeRaw: modelVersionColumns) FROM model_versions mv WHERE "
         query = query + condition
         query.appendLiteral(" ")
@@ -357,11 +382,15 @@ public struct SQLRegistryStore: RegistryStore {
         let names = versions.map(\.name)
         var tags: [String: [KeyValue]] = [:]
         for chunk in chunked(Array(Set(names)).sorted()) {
-            for row in try await sql.raw("""
+            for row in try await sql.raw(
+                """
                 SELECT name, version, key, value FROM model_version_tags WHERE name IN \(inList(Array(chunk))) ORDER BY key
-                """).all() {
-                let id = try row.decode(column: "name", as: String.self) + "\u{0}" + String(try row.decode(column: "version", as: Int64.self))
-                tags[id, default: []].append(KeyValue(key: try row.decode(column: "key", as: String.self), value: try row.decode(column: "value", as: String.self)))
+                """
+            ).all() {
+                let id =
+                    try row.decode(column: "name", as: String.self) + "\u{0}" + String(try row.decode(column: "version", as: Int64.self))
+                tags[id, default: []].append(
+                    KeyValue(key: try row.decode(column: "key", as: String.self), value: try row.decode(column: "value", as: String.self)))
             }
         }
         let aliases = try await aliases(sql, names: names)

@@ -10,7 +10,8 @@ extension SQLTrackingStore {
     }
 
     public func metricHistory(runId: String, key: String, maxResults: Int?, pageToken: String?) throws -> MetricHistoryCursor {
-        try metricHistory(runId: runId, key: key, maxResults: maxResults, pageToken: pageToken, chunkSize: MetricHistoryCursor.defaultChunkSize)
+        try metricHistory(
+            runId: runId, key: key, maxResults: maxResults, pageToken: pageToken, chunkSize: MetricHistoryCursor.defaultChunkSize)
     }
 
     func metricHistory(runId: String, key: String, maxResults: Int?, pageToken: String?, chunkSize: Int) throws -> MetricHistoryCursor {
@@ -44,11 +45,13 @@ extension SQLTrackingStore {
                 let steps = try await sql.raw(query).all().map { try $0.decode(column: "step", as: Int64.self) }
                 let sampled = Self.sampleSteps(steps, maxResults: maxResults)
                 guard !sampled.isEmpty else { continue }
-                let rows = try await sql.raw("""
+                let rows = try await sql.raw(
+                    """
                     SELECT key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest FROM metrics
                     WHERE run_uuid = \(bind: runId) AND key = \(bind: key) AND step IN \(inList(sampled))
                     ORDER BY step, timestamp, is_nan, value
-                    """).all()
+                    """
+                ).all()
                 for row in rows {
                     var metric = try Self.metric(from: row)
                     metric.runId = runId
@@ -165,16 +168,22 @@ public struct MetricHistoryCursor: Sendable {
             // Start at the group holding point `offset`, skipping the points of that group
             // that come before it; counting them walks only the index.
             let start: (timestamp: Int64, step: Int64, before: Int)? = try await database.read { sql in
-                guard let row = try await sql.raw("""
-                    SELECT timestamp, step FROM metrics WHERE run_uuid = \(bind: runId) AND key = \(bind: key)
-                    ORDER BY timestamp, step LIMIT 1 OFFSET \(bind: offset)
-                    """).first() else { return nil }
+                guard
+                    let row = try await sql.raw(
+                        """
+                        SELECT timestamp, step FROM metrics WHERE run_uuid = \(bind: runId) AND key = \(bind: key)
+                        ORDER BY timestamp, step LIMIT 1 OFFSET \(bind: offset)
+                        """
+                    ).first()
+                else { return nil }
                 let timestamp = try row.decode(column: "timestamp", as: Int64.self)
                 let step = try row.decode(column: "step", as: Int64.self)
-                let before = try await sql.raw("""
+                let before = try await sql.raw(
+                    """
                     SELECT COUNT(*) AS n FROM metrics WHERE run_uuid = \(bind: runId) AND key = \(bind: key)
                     AND (timestamp, step) < (\(bind: timestamp), \(bind: step))
-                    """).first()!.decode(column: "n", as: Int.self)
+                    """
+                ).first()!.decode(column: "n", as: Int.self)
                 return (timestamp, step, before)
             }
             guard let start else {
@@ -185,11 +194,13 @@ public struct MetricHistoryCursor: Sendable {
             return []
         case .group(let timestamp, let step, let inclusive, let skip):
             var points = try await database.read { sql in
-                try await sql.raw("""
+                try await sql.raw(
+                    """
                     SELECT \(unsafeRaw: Self.columns) FROM metrics WHERE run_uuid = \(bind: runId) AND key = \(bind: key)
                     AND (timestamp, step) \(unsafeRaw: inclusive ? ">=" : ">") (\(bind: timestamp), \(bind: step))
                     ORDER BY timestamp, step, is_nan, value LIMIT \(bind: limit)
-                    """).all().map(SQLTrackingStore.metric(from:))
+                    """
+                ).all().map(SQLTrackingStore.metric(from:))
             }
             if points.count < limit {
                 position = .end
@@ -202,11 +213,13 @@ public struct MetricHistoryCursor: Sendable {
                     position = .group(timestamp: last.timestamp, step: last.step, inclusive: true, skip: 0)
                 } else {
                     points = try await database.read { sql in
-                        try await sql.raw("""
+                        try await sql.raw(
+                            """
                             SELECT \(unsafeRaw: Self.columns) FROM metrics WHERE run_uuid = \(bind: runId) AND key = \(bind: key)
                             AND timestamp = \(bind: last.timestamp) AND step = \(bind: last.step)
                             ORDER BY is_nan, value
-                            """).all().map(SQLTrackingStore.metric(from:))
+                            """
+                        ).all().map(SQLTrackingStore.metric(from:))
                     }
                     position = .group(timestamp: last.timestamp, step: last.step, inclusive: false, skip: 0)
                 }

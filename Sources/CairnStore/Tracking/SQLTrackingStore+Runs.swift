@@ -22,22 +22,29 @@ extension SQLTrackingStore {
         storedTags.append(KeyValue(key: Self.runNameTag, value: runName))
         let tagsToStore = storedTags
         return try await database.transaction { sql in
-            guard let row = try await sql.raw("""
-                SELECT artifact_location, lifecycle_stage FROM experiments WHERE experiment_id = \(bind: experimentKey)
-                """).first() else {
+            guard
+                let row = try await sql.raw(
+                    """
+                    SELECT artifact_location, lifecycle_stage FROM experiments WHERE experiment_id = \(bind: experimentKey)
+                    """
+                ).first()
+            else {
                 throw CairnError.notFound("No Experiment with id=\(request.experimentId) exists")
             }
             let stage = try row.decode(column: "lifecycle_stage", as: String.self)
             guard stage == LifecycleStage.active.rawValue else {
-                throw CairnError.invalidParameter("The experiment \(request.experimentId) must be in the 'active' state. Current state is \(stage).")
+                throw CairnError.invalidParameter(
+                    "The experiment \(request.experimentId) must be in the 'active' state. Current state is \(stage).")
             }
             let location = try row.decode(column: "artifact_location", as: String.self)
             let artifactUri = Self.join(location, runId, "artifacts")
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, end_time, lifecycle_stage, artifact_uri)
                 VALUES (\(bind: runId), \(bind: experimentKey), \(bind: runName), \(bind: request.userId), 'RUNNING',
                         \(bind: request.startTime), NULL, 'active', \(bind: artifactUri))
-                """).run()
+                """
+            ).run()
             try await Self.upsertRunTags(sql, runId: runId, tags: tagsToStore)
             let info = RunInfo(
                 runId: runId, experimentId: request.experimentId, runName: runName, userId: request.userId,
@@ -68,10 +75,12 @@ extension SQLTrackingStore {
                 info.runName = runName
                 try await Self.upsertRunTags(sql, runId: id, tags: [KeyValue(key: Self.runNameTag, value: runName)])
             }
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE runs SET status = \(bind: info.status.rawValue), end_time = \(bind: info.endTime), name = \(bind: info.runName)
                 WHERE run_uuid = \(bind: id)
-                """).run()
+                """
+            ).run()
             return info
         }
     }
@@ -81,9 +90,11 @@ extension SQLTrackingStore {
         let now = now()
         try await database.transaction { sql in
             _ = try await Self.loadRunInfo(sql, id: id)
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = \(bind: now) WHERE run_uuid = \(bind: id)
-                """).run()
+                """
+            ).run()
         }
     }
 
@@ -98,8 +109,12 @@ extension SQLTrackingStore {
     public func logBatch(runId: String, metrics: [Metric], params: [KeyValue], tags: [KeyValue]) async throws {
         try TrackingValidation.validateRunId(runId)
         try Self.validateBatch(metrics: metrics, params: params, tags: tags)
-        let params = params.map { KeyValue(key: $0.key, value: TrackingValidation.truncated($0.value, limit: TrackingLimits.maxParamValueLength)) }
-        let tags = Self.lastWins(tags).map { KeyValue(key: $0.key, value: TrackingValidation.truncated($0.value, limit: TrackingLimits.maxTagValueLength)) }
+        let params = params.map {
+            KeyValue(key: $0.key, value: TrackingValidation.truncated($0.value, limit: TrackingLimits.maxParamValueLength))
+        }
+        let tags = Self.lastWins(tags).map {
+            KeyValue(key: $0.key, value: TrackingValidation.truncated($0.value, limit: TrackingLimits.maxTagValueLength))
+        }
         try await database.transaction { sql in
             _ = try await Self.requireActiveRun(sql, id: runId)
             if !params.isEmpty { try await Self.insertParams(sql, runId: runId, params: params) }
@@ -138,26 +153,34 @@ extension SQLTrackingStore {
                 let candidate = CairnID.make()
                 // The first log of a (name, digest) in an experiment defines the dataset;
                 // later logs reuse it, as MLflow does.
-                try await sql.raw("""
+                try await sql.raw(
+                    """
                     INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, source_type, source, schema, profile)
                     VALUES (\(bind: candidate), \(bind: experimentKey), \(bind: dataset.name), \(bind: dataset.digest),
                             \(bind: dataset.sourceType), \(bind: dataset.source), \(bind: dataset.schema), \(bind: dataset.profile))
                     ON CONFLICT (experiment_id, name, digest) DO NOTHING
-                    """).run()
-                let datasetId = try await sql.raw("""
+                    """
+                ).run()
+                let datasetId = try await sql.raw(
+                    """
                     SELECT dataset_uuid FROM datasets
                     WHERE experiment_id = \(bind: experimentKey) AND name = \(bind: dataset.name) AND digest = \(bind: dataset.digest)
-                    """).first()!.decode(column: "dataset_uuid", as: String.self)
-                try await sql.raw("""
+                    """
+                ).first()!.decode(column: "dataset_uuid", as: String.self)
+                try await sql.raw(
+                    """
                     INSERT INTO run_dataset_inputs (run_uuid, dataset_uuid) VALUES (\(bind: runId), \(bind: datasetId))
                     ON CONFLICT (run_uuid, dataset_uuid) DO NOTHING
-                    """).run()
+                    """
+                ).run()
                 for tag in Self.lastWins(input.tags) {
-                    try await sql.raw("""
+                    try await sql.raw(
+                        """
                         INSERT INTO run_dataset_input_tags (run_uuid, dataset_uuid, key, value)
                         VALUES (\(bind: runId), \(bind: datasetId), \(bind: tag.key), \(bind: tag.value))
                         ON CONFLICT (run_uuid, dataset_uuid, key) DO UPDATE SET value = excluded.value
-                        """).run()
+                        """
+                    ).run()
                 }
             }
             try await Self.linkModels(sql, runId: runId, models: models, direction: "input")
@@ -177,11 +200,13 @@ extension SQLTrackingStore {
     static func linkModels(_ sql: any SQLDatabase, runId: String, models: [ModelReference], direction: String) async throws {
         for model in models {
             guard !model.modelId.isEmpty else { throw CairnError.missingParameter("model_id") }
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 INSERT INTO run_model_links (run_uuid, model_id, direction, step)
                 VALUES (\(bind: runId), \(bind: model.modelId), \(bind: direction), \(bind: model.step))
                 ON CONFLICT (run_uuid, model_id, direction) DO UPDATE SET step = excluded.step
-                """).run()
+                """
+            ).run()
         }
     }
 
@@ -215,7 +240,9 @@ extension SQLTrackingStore {
         for param in params {
             try TrackingValidation.validateKey(param.key, kind: "key")
             guard paramKeys.insert(param.key).inserted else {
-                throw .invalidParameter("Duplicate parameter keys have been submitted: ['\(param.key)']. Please ensure the request contains only one param value per param key.")
+                throw .invalidParameter(
+                    "Duplicate parameter keys have been submitted: ['\(param.key)']. Please ensure the request contains only one param value per param key."
+                )
             }
         }
         for tag in tags { try TrackingValidation.validateKey(tag.key, kind: "key") }
@@ -223,7 +250,8 @@ extension SQLTrackingStore {
 
     /// Params are write-once: the same value again is accepted (clients retry), another is refused.
     static func insertParams(_ sql: any SQLDatabase, runId: String, params: [KeyValue]) async throws {
-        try await KeyValueRows.insertWriteOnce(sql, table: "run_params", ownerColumn: "run_uuid", owner: runId, pairs: params) { param, old in
+        try await KeyValueRows.insertWriteOnce(sql, table: "run_params", ownerColumn: "run_uuid", owner: runId, pairs: params) {
+            param, old in
             CairnError.invalidParameter(
                 "Changing param values is not allowed. Params were already logged='[{'key': '\(param.key)', 'old_value': '\(old)', 'new_value': '\(param.value)'}]' for run ID='\(runId)'."
             )
@@ -269,7 +297,8 @@ extension SQLTrackingStore {
                 query.appendInterpolation(bind: metric.datasetDigest)
                 query.appendLiteral(")")
             }
-            query.appendLiteral("""
+            query.appendLiteral(
+                """
                  ON CONFLICT (run_uuid, key, timestamp, step, value, is_nan) DO UPDATE SET model_id = excluded.model_id,
                     dataset_name = excluded.dataset_name, dataset_digest = excluded.dataset_digest
                  WHERE metrics.model_id IS NULL AND excluded.model_id IS NOT NULL
@@ -298,7 +327,8 @@ extension SQLTrackingStore {
             query.appendInterpolation(bind: metric.step)
             query.appendLiteral(")")
         }
-        query.appendLiteral("""
+        query.appendLiteral(
+            """
              ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan,
                 timestamp = excluded.timestamp, step = excluded.step
              WHERE excluded.step > latest_metrics.step
@@ -323,7 +353,9 @@ extension SQLTrackingStore {
         var result: [Metric] = []
         result.reserveCapacity(metrics.count)
         for metric in metrics {
-            let pointKey = PointKey(key: metric.key, timestamp: metric.timestamp, step: metric.step, value: storedValue(metric.value), isNaN: metric.value.isNaN)
+            let pointKey = PointKey(
+                key: metric.key, timestamp: metric.timestamp, step: metric.step, value: storedValue(metric.value), isNaN: metric.value.isNaN
+            )
             if let existing = index[pointKey] {
                 if result[existing].modelId == nil, metric.modelId != nil { result[existing] = metric }
             } else {
@@ -363,7 +395,8 @@ extension SQLTrackingStore {
     static func requireActiveRun(_ sql: any SQLDatabase, id: String) async throws -> RunInfo {
         let info = try await loadRunInfo(sql, id: id)
         guard info.lifecycleStage == .active else {
-            throw CairnError.invalidParameter("The run \(id) must be in the 'active' state. Current state is \(info.lifecycleStage.rawValue).")
+            throw CairnError.invalidParameter(
+                "The run \(id) must be in the 'active' state. Current state is \(info.lifecycleStage.rawValue).")
         }
         return info
     }
@@ -410,38 +443,49 @@ extension SQLTrackingStore {
         var runs: [String: Run] = [:]
         runs.reserveCapacity(infos.count)
         for info in infos { runs[info.runId] = Run(info: info) }
-        for row in try await sql.raw("""
+        for row in try await sql.raw(
+            """
             SELECT run_uuid, key, value, is_nan, timestamp, step FROM latest_metrics WHERE run_uuid IN \(idList) ORDER BY run_uuid, key
-            """).all() {
+            """
+        ).all() {
             let runId = try row.decode(column: "run_uuid", as: String.self)
             let isNaN = try row.decode(column: "is_nan", as: Bool.self)
-            runs[runId]?.data.metrics.append(Metric(
-                key: try row.decode(column: "key", as: String.self),
-                value: isNaN ? .nan : try row.decode(column: "value", as: Double.self),
-                timestamp: try row.decode(column: "timestamp", as: Int64.self),
-                step: try row.decode(column: "step", as: Int64.self)
-            ))
+            runs[runId]?.data.metrics.append(
+                Metric(
+                    key: try row.decode(column: "key", as: String.self),
+                    value: isNaN ? .nan : try row.decode(column: "value", as: Double.self),
+                    timestamp: try row.decode(column: "timestamp", as: Int64.self),
+                    step: try row.decode(column: "step", as: Int64.self)
+                ))
         }
-        for row in try await sql.raw("SELECT run_uuid, key, value FROM run_params WHERE run_uuid IN \(idList) ORDER BY run_uuid, key").all() {
+        for row in try await sql.raw("SELECT run_uuid, key, value FROM run_params WHERE run_uuid IN \(idList) ORDER BY run_uuid, key").all()
+        {
             let runId = try row.decode(column: "run_uuid", as: String.self)
-            runs[runId]?.data.params.append(KeyValue(key: try row.decode(column: "key", as: String.self), value: try row.decode(column: "value", as: String.self)))
+            runs[runId]?.data.params.append(
+                KeyValue(key: try row.decode(column: "key", as: String.self), value: try row.decode(column: "value", as: String.self)))
         }
         for row in try await sql.raw("SELECT run_uuid, key, value FROM run_tags WHERE run_uuid IN \(idList) ORDER BY run_uuid, key").all() {
             let runId = try row.decode(column: "run_uuid", as: String.self)
-            runs[runId]?.data.tags.append(KeyValue(key: try row.decode(column: "key", as: String.self), value: try row.decode(column: "value", as: String.self)))
+            runs[runId]?.data.tags.append(
+                KeyValue(key: try row.decode(column: "key", as: String.self), value: try row.decode(column: "value", as: String.self)))
         }
-        let inputRows = try await sql.raw("""
+        let inputRows = try await sql.raw(
+            """
             SELECT i.run_uuid, d.dataset_uuid, d.name, d.digest, d.source_type, d.source, d.schema, d.profile
             FROM run_dataset_inputs i JOIN datasets d ON d.dataset_uuid = i.dataset_uuid
             WHERE i.run_uuid IN \(idList) ORDER BY d.name, d.digest
-            """).all()
+            """
+        ).all()
         if !inputRows.isEmpty {
             var inputTags: [String: [KeyValue]] = [:]
-            for row in try await sql.raw("""
+            for row in try await sql.raw(
+                """
                 SELECT run_uuid, dataset_uuid, key, value FROM run_dataset_input_tags WHERE run_uuid IN \(idList) ORDER BY key
-                """).all() {
+                """
+            ).all() {
                 let id = try row.decode(column: "run_uuid", as: String.self) + "/" + row.decode(column: "dataset_uuid", as: String.self)
-                inputTags[id, default: []].append(KeyValue(key: try row.decode(column: "key", as: String.self), value: try row.decode(column: "value", as: String.self)))
+                inputTags[id, default: []].append(
+                    KeyValue(key: try row.decode(column: "key", as: String.self), value: try row.decode(column: "value", as: String.self)))
             }
             for row in inputRows {
                 let runId = try row.decode(column: "run_uuid", as: String.self)
@@ -457,11 +501,14 @@ extension SQLTrackingStore {
                 runs[runId]?.inputs.datasetInputs.append(DatasetInput(tags: inputTags[runId + "/" + datasetId] ?? [], dataset: dataset))
             }
         }
-        for row in try await sql.raw("""
+        for row in try await sql.raw(
+            """
             SELECT run_uuid, model_id, direction, step FROM run_model_links WHERE run_uuid IN \(idList) ORDER BY model_id
-            """).all() {
+            """
+        ).all() {
             let runId = try row.decode(column: "run_uuid", as: String.self)
-            let model = ModelReference(modelId: try row.decode(column: "model_id", as: String.self), step: try row.decode(column: "step", as: Int64?.self))
+            let model = ModelReference(
+                modelId: try row.decode(column: "model_id", as: String.self), step: try row.decode(column: "step", as: Int64?.self))
             if try row.decode(column: "direction", as: String.self) == "input" {
                 runs[runId]?.inputs.modelInputs.append(ModelReference(modelId: model.modelId))
             } else {

@@ -143,7 +143,8 @@ enum SearchSQL {
     static func runCondition(_ clause: FilterClause) throws -> SQLQueryString {
         switch clause.entity {
         case .metric:
-            var sql: SQLQueryString = "EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_uuid = r.run_uuid AND m.key = \(bind: clause.key) AND "
+            var sql: SQLQueryString =
+                "EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_uuid = r.run_uuid AND m.key = \(bind: clause.key) AND "
             sql = sql + (try metricComparison("m", clause))
             sql.appendLiteral(")")
             return sql
@@ -235,7 +236,10 @@ enum SearchSQL {
         func bindValue() throws {
             switch clause.value {
             case .number(let number):
-                guard numeric else { sql.appendInterpolation(bind: formatNumber(number)); return }
+                guard numeric else {
+                    sql.appendInterpolation(bind: formatNumber(number))
+                    return
+                }
                 if number == number.rounded(), let integer = Int64(exactly: number) {
                     sql.appendInterpolation(bind: integer)
                 } else {
@@ -256,14 +260,15 @@ enum SearchSQL {
         }
         switch clause.comparator {
         case .equal, .notEqual, .less, .lessOrEqual, .greater, .greaterOrEqual:
-            let op: String = switch clause.comparator {
-            case .equal: "="
-            case .notEqual: "!="
-            case .less: "<"
-            case .lessOrEqual: "<="
-            case .greater: ">"
-            default: ">="
-            }
+            let op: String =
+                switch clause.comparator {
+                case .equal: "="
+                case .notEqual: "!="
+                case .less: "<"
+                case .lessOrEqual: "<="
+                case .greater: ">"
+                default: ">="
+                }
             sql.appendLiteral("\(column) \(op) ")
             try bindValue()
         case .like:
@@ -280,10 +285,14 @@ enum SearchSQL {
             guard !items.isEmpty else { return clause.comparator == .in ? "1 = 0" : "1 = 1" }
             sql.appendLiteral("\(column) \(clause.comparator == .in ? "IN" : "NOT IN") ")
             if numeric {
-                sql.appendInterpolation(inList(try items.map { item -> Int64 in
-                    guard let value = Int64(item) else { throw CairnError.invalidParameter("Expected numeric values for '\(clause.key)'") }
-                    return value
-                }))
+                sql.appendInterpolation(
+                    inList(
+                        try items.map { item -> Int64 in
+                            guard let value = Int64(item) else {
+                                throw CairnError.invalidParameter("Expected numeric values for '\(clause.key)'")
+                            }
+                            return value
+                        }))
             } else {
                 sql.appendInterpolation(inList(items))
             }
@@ -309,12 +318,14 @@ enum SearchSQL {
             switch clause.entity {
             case .metric:
                 let alias = joins.add(table: "latest_metrics", key: clause.key)
-                var part: SQLQueryString = "CASE WHEN \(unsafeRaw: alias).value IS NULL THEN 2 WHEN \(unsafeRaw: alias).is_nan = \(bind: true) THEN 1 ELSE 0 END, "
+                var part: SQLQueryString =
+                    "CASE WHEN \(unsafeRaw: alias).value IS NULL THEN 2 WHEN \(unsafeRaw: alias).is_nan = \(bind: true) THEN 1 ELSE 0 END, "
                 part.appendLiteral("\(alias).value \(direction)")
                 parts.append(part)
             case .param, .tag:
                 let alias = joins.add(table: clause.entity == .param ? "run_params" : "run_tags", key: clause.key)
-                parts.append("CASE WHEN \(unsafeRaw: alias).value IS NULL THEN 1 ELSE 0 END, \(unsafeRaw: alias).value \(unsafeRaw: direction)")
+                parts.append(
+                    "CASE WHEN \(unsafeRaw: alias).value IS NULL THEN 1 ELSE 0 END, \(unsafeRaw: alias).value \(unsafeRaw: direction)")
             case .attribute:
                 guard let column = runNumericAttributes[clause.key] ?? runStringAttributes[clause.key] else {
                     throw CairnError.invalidParameter("Invalid order_by attribute '\(clause.key)'")

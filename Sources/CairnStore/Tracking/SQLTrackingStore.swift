@@ -27,10 +27,12 @@ public struct SQLTrackingStore: TrackingStore {
             let id = try await sql.raw("SELECT COALESCE(MAX(experiment_id), 0) + 1 AS next FROM experiments")
                 .first()!.decode(column: "next", as: Int64.self)
             let location = (artifactLocation?.isEmpty == false) ? artifactLocation! : "mlflow-artifacts:/\(id)"
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
                 VALUES (\(bind: id), \(bind: name), \(bind: location), 'active', \(bind: now), \(bind: now))
-                """).run()
+                """
+            ).run()
             for tag in Self.lastWins(tags) {
                 try await Self.upsertExperimentTag(sql, id: id, tag: tag)
             }
@@ -65,14 +67,17 @@ public struct SQLTrackingStore: TrackingStore {
                 throw CairnError.invalidParameter("Cannot rename a non-active experiment.")
             }
             if let row = try await sql.raw("SELECT experiment_id FROM experiments WHERE name = \(bind: newName)").first(),
-               try row.decode(column: "experiment_id", as: Int64.self) != numericId {
+                try row.decode(column: "experiment_id", as: Int64.self) != numericId
+            {
                 // MLflow surfaces the unique-constraint violation of a rename as BAD_REQUEST.
                 throw CairnError(.badRequest, "Experiment(name=\(newName)) already exists. Error: Experiment names must be unique.")
             }
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE experiments SET name = \(bind: newName), last_update_time = \(bind: now)
                 WHERE experiment_id = \(bind: numericId)
-                """).run()
+                """
+            ).run()
         }
     }
 
@@ -99,20 +104,26 @@ public struct SQLTrackingStore: TrackingStore {
             if current == stage {
                 throw CairnError.notFound("No Experiment with id=\(display) exists")
             }
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE experiments SET lifecycle_stage = \(bind: stage.rawValue), last_update_time = \(bind: now)
                 WHERE experiment_id = \(bind: id)
-                """).run()
+                """
+            ).run()
             if stage == .deleted {
-                try await sql.raw("""
+                try await sql.raw(
+                    """
                     UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = \(bind: now)
                     WHERE experiment_id = \(bind: id) AND lifecycle_stage = 'active'
-                    """).run()
+                    """
+                ).run()
             } else {
-                try await sql.raw("""
+                try await sql.raw(
+                    """
                     UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL
                     WHERE experiment_id = \(bind: id) AND lifecycle_stage = 'deleted'
-                    """).run()
+                    """
+                ).run()
             }
         }
     }
@@ -130,9 +141,13 @@ public struct SQLTrackingStore: TrackingStore {
         let numericId = try Self.experimentKey(id)
         try await database.transaction { sql in
             try await Self.requireActiveExperiment(sql, id: numericId, display: id)
-            guard try await sql.raw("""
-                SELECT key FROM experiment_tags WHERE experiment_id = \(bind: numericId) AND key = \(bind: key)
-                """).first() != nil else {
+            guard
+                try await sql.raw(
+                    """
+                    SELECT key FROM experiment_tags WHERE experiment_id = \(bind: numericId) AND key = \(bind: key)
+                    """
+                ).first() != nil
+            else {
                 throw CairnError.notFound("No tag with name: \(key) in experiment with id \(id)")
             }
             try await sql.raw("DELETE FROM experiment_tags WHERE experiment_id = \(bind: numericId) AND key = \(bind: key)").run()
@@ -147,10 +162,12 @@ public struct SQLTrackingStore: TrackingStore {
     }
 
     static func upsertExperimentTag(_ sql: any SQLDatabase, id: Int64, tag: KeyValue) async throws {
-        try await sql.raw("""
+        try await sql.raw(
+            """
             INSERT INTO experiment_tags (experiment_id, key, value) VALUES (\(bind: id), \(bind: tag.key), \(bind: tag.value))
             ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value
-            """).run()
+            """
+        ).run()
     }
 
     /// Experiment ids are integers, as MLflow 3 checks them: anything else is a 400, and an
@@ -176,11 +193,14 @@ public struct SQLTrackingStore: TrackingStore {
     static func requireActiveExperiment(_ sql: any SQLDatabase, id: Int64, display: String) async throws {
         let stage = try await experimentStage(sql, id: id, display: display)
         guard stage == .active else {
-            throw CairnError.invalidParameter("The experiment \(display) must be in the 'active' state. Current state is \(stage.rawValue).")
+            throw CairnError.invalidParameter(
+                "The experiment \(display) must be in the 'active' state. Current state is \(stage.rawValue).")
         }
     }
 
-    static func loadExperiments(_ sql: any SQLDatabase, where condition: SQLQueryString, suffix: SQLQueryString = "") async throws -> [Experiment] {
+    static func loadExperiments(_ sql: any SQLDatabase, where condition: SQLQueryString, suffix: SQLQueryString = "") async throws
+        -> [Experiment]
+    {
         var query: SQLQueryString = """
             SELECT e.experiment_id, e.name, e.artifact_location, e.lifecycle_stage, e.creation_time, e.last_update_time
             FROM experiments e WHERE
@@ -202,14 +222,17 @@ public struct SQLTrackingStore: TrackingStore {
         }
         guard !experiments.isEmpty else { return [] }
         let ids = experiments.compactMap { Int64($0.experimentId) }
-        let tagRows = try await sql.raw("""
+        let tagRows = try await sql.raw(
+            """
             SELECT experiment_id, key, value FROM experiment_tags WHERE experiment_id IN \(inList(ids))
             ORDER BY key
-            """).all()
+            """
+        ).all()
         var tagsById: [String: [KeyValue]] = [:]
         for row in tagRows {
             let id = String(try row.decode(column: "experiment_id", as: Int64.self))
-            tagsById[id, default: []].append(KeyValue(key: try row.decode(column: "key", as: String.self), value: try row.decode(column: "value", as: String.self)))
+            tagsById[id, default: []].append(
+                KeyValue(key: try row.decode(column: "key", as: String.self), value: try row.decode(column: "value", as: String.self)))
         }
         for index in experiments.indices {
             experiments[index].tags = tagsById[experiments[index].experimentId] ?? []

@@ -36,7 +36,8 @@ public protocol TrackingStore: Sendable {
     /// The same page as `getMetricHistory`, read in bounded chunks. Arguments are checked here,
     /// before the first read.
     func metricHistory(runId: String, key: String, maxResults: Int?, pageToken: String?) throws -> MetricHistoryCursor
-    func getMetricHistoryBulkInterval(runIds: [String], key: String, startStep: Int64?, endStep: Int64?, maxResults: Int) async throws -> [Metric]
+    func getMetricHistoryBulkInterval(runIds: [String], key: String, startStep: Int64?, endStep: Int64?, maxResults: Int) async throws
+        -> [Metric]
     func searchRuns(_ query: RunSearch) async throws -> Page<Run>
 }
 
@@ -80,7 +81,9 @@ public struct RunSearch: Sendable {
     public var maxResults: Int
     public var pageToken: String?
 
-    public init(experimentIds: [String], filter: SearchFilter, orderBy: [OrderByClause], viewType: ViewType, maxResults: Int, pageToken: String?) {
+    public init(
+        experimentIds: [String], filter: SearchFilter, orderBy: [OrderByClause], viewType: ViewType, maxResults: Int, pageToken: String?
+    ) {
         self.experimentIds = experimentIds
         self.filter = filter
         self.orderBy = orderBy
@@ -100,9 +103,9 @@ public enum PageToken {
     public static func decodeOffset(_ token: String?) throws(CairnError) -> Int {
         guard let token, !token.isEmpty else { return 0 }
         guard let bytes = Base64.decode(token),
-              case .object(let fields)? = try? JSONValue.parse(bytes),
-              case .number(let value, _)? = fields["offset"],
-              value >= 0, value <= Double(Int32.max), value == value.rounded()
+            case .object(let fields)? = try? JSONValue.parse(bytes),
+            case .number(let value, _)? = fields["offset"],
+            value >= 0, value <= Double(Int32.max), value == value.rounded()
         else {
             throw .invalidParameter("Invalid page token, could not base64-decode")
         }

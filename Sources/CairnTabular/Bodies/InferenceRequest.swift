@@ -51,7 +51,9 @@ public struct InferenceRequest: Sendable {
         var inputs: [Input] = []
         for entry in entries {
             guard case .string(let name)? = entry["name"] else { throw CairnError(.badRequest, "Every input needs a 'name'.") }
-            guard case .string(let datatype)? = entry["datatype"] else { throw CairnError(.badRequest, "Input '\(name)' needs a 'datatype'.") }
+            guard case .string(let datatype)? = entry["datatype"] else {
+                throw CairnError(.badRequest, "Input '\(name)' needs a 'datatype'.")
+            }
             guard case .array(let dims)? = entry["shape"] else { throw CairnError(.badRequest, "Input '\(name)' needs a 'shape'.") }
             var shape: [Int] = []
             var elements = 1

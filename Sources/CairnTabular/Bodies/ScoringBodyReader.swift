@@ -1,7 +1,7 @@
 import CairnCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads the common scoring bodies (`dataframe_split`, and `instances`/`inputs` as lists of
@@ -206,7 +206,10 @@ struct ScoringBodyReader {
         let start = index
         var cursor = index
         var negative = false
-        if bytes[cursor] == UInt8(ascii: "-") { negative = true; cursor += 1 }
+        if bytes[cursor] == UInt8(ascii: "-") {
+            negative = true
+            cursor += 1
+        }
         var mantissa: UInt64 = 0
         var digits = 0
         var fractionDigits = 0
@@ -291,7 +294,9 @@ struct ScoringBodyReader {
             default:
                 // Scalars and separators inside the value.
                 let byte = bytes[index]
-                if depth == 0 && (byte == UInt8(ascii: ",") || byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]")) { return index > start }
+                if depth == 0 && (byte == UInt8(ascii: ",") || byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]")) {
+                    return index > start
+                }
                 index += 1
             }
             skipWhitespace()

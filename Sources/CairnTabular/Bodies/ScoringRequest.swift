@@ -35,11 +35,17 @@ public struct ScoringRequest: Sendable {
             throw CairnError(.badRequest, "Invalid input. Ensure that input is a valid JSON formatted string. Error: \(error)")
         }
         guard case .object(let fields) = document else {
-            throw CairnError(.badRequest, "The input must be a JSON dictionary with exactly one of the input fields \(formatKeys(inputKeys)). Received a \(kind(of: document)).")
+            throw CairnError(
+                .badRequest,
+                "The input must be a JSON dictionary with exactly one of the input fields \(formatKeys(inputKeys)). Received a \(kind(of: document))."
+            )
         }
         let present = fields.keys.filter { $0 != "params" }.sorted()
         guard present.count == 1, let key = present.first, inputKeys.contains(key), let payload = fields[key] else {
-            throw CairnError(.badRequest, "The input must be a JSON dictionary with exactly one of the input fields \(formatKeys(inputKeys)). Received dictionary with input fields: \(formatKeys(present)).")
+            throw CairnError(
+                .badRequest,
+                "The input must be a JSON dictionary with exactly one of the input fields \(formatKeys(inputKeys)). Received dictionary with input fields: \(formatKeys(present))."
+            )
         }
         var params: [String: JSONValue] = [:]
         // A null `params` is no params, as MLflow reads it.
@@ -72,7 +78,8 @@ public struct ScoringRequest: Sendable {
             }
             if let index = split["index"], index != .null {
                 guard case .array(let labels) = index, labels.count == rows.count else {
-                    throw CairnError(.badRequest, "'dataframe_split.index' must be a list with one label per row of 'data' (\(rows.count)).")
+                    throw CairnError(
+                        .badRequest, "'dataframe_split.index' must be a list with one label per row of 'data' (\(rows.count)).")
                 }
             }
             return try fromRows(rows, names: names)

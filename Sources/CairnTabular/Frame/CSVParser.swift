@@ -35,7 +35,10 @@ public struct CSVParser: Sendable {
             if inQuotes {
                 if quoteInQuoted {
                     quoteInQuoted = false
-                    if byte == UInt8(ascii: "\"") { field.append(byte); continue }
+                    if byte == UInt8(ascii: "\"") {
+                        field.append(byte)
+                        continue
+                    }
                     inQuotes = false
                     // Falls through: the byte after a closing quote is a separator or an error.
                 } else if byte == UInt8(ascii: "\"") {
@@ -43,7 +46,9 @@ public struct CSVParser: Sendable {
                     continue
                 } else {
                     field.append(byte)
-                    guard field.count <= Self.maximumFieldBytes else { throw CairnError(.badRequest, "CSV field longer than \(Self.maximumFieldBytes) bytes.") }
+                    guard field.count <= Self.maximumFieldBytes else {
+                        throw CairnError(.badRequest, "CSV field longer than \(Self.maximumFieldBytes) bytes.")
+                    }
                     continue
                 }
             }
@@ -61,7 +66,9 @@ public struct CSVParser: Sendable {
             default:
                 if fieldWasQuoted { throw CairnError(.badRequest, "CSV: unexpected character after a closing quote.") }
                 field.append(byte)
-                guard field.count <= Self.maximumFieldBytes else { throw CairnError(.badRequest, "CSV field longer than \(Self.maximumFieldBytes) bytes.") }
+                guard field.count <= Self.maximumFieldBytes else {
+                    throw CairnError(.badRequest, "CSV field longer than \(Self.maximumFieldBytes) bytes.")
+                }
             }
         }
         return records.filter { !($0.count == 1 && $0[0].isEmpty) }
@@ -91,13 +98,16 @@ public struct CSVParser: Sendable {
     /// Columns named in `textColumns` (the signature's string columns) keep their cells as
     /// text, as pandas reads a CSV with the signature's dtypes: a code such as `007` or `123`
     /// stays the text it was.
-    public static func frame(header: [String], records: [[String]], firstRow: Int = 0, textColumns: Set<String> = []) throws(CairnError) -> DataFrame {
+    public static func frame(header: [String], records: [[String]], firstRow: Int = 0, textColumns: Set<String> = []) throws(CairnError)
+        -> DataFrame
+    {
         try DataFrame.refuseDuplicateNames(header, in: "the CSV header")
         var builders = header.map { ColumnBuilder(name: $0, capacity: records.count, firstRow: firstRow) }
         let isText = header.map { textColumns.contains($0) }
         for (index, record) in records.enumerated() {
             guard record.count == header.count else {
-                throw CairnError(.badRequest, "CSV data row \(firstRow + index) has \(record.count) fields; the header has \(header.count).")
+                throw CairnError(
+                    .badRequest, "CSV data row \(firstRow + index) has \(record.count) fields; the header has \(header.count).")
             }
             for column in header.indices {
                 let text = record[column]

@@ -18,7 +18,9 @@ enum Cell {
         case .bool(let flag): self = .bool(flag)
         case .string(let text): self = .string(text)
         case .number(let number, let raw):
-            if number.isFinite, abs(number) <= 9.0e15, !raw.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) {
+            if number.isFinite, abs(number) <= 9.0e15,
+                !raw.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") })
+            {
                 self = .int(Int64(number))
             } else if number.isFinite || JSONValue.isNonFiniteLiteral(raw) {
                 self = .double(number)
@@ -57,7 +59,8 @@ public struct ColumnBuilder {
         guard let cell = Cell(value) else {
             let row = firstRow + cells.count
             if case .number(_, let raw) = value {
-                throw CairnError(.invalidParameterValue, "Column '\(name)' at row \(row): \(raw.prefix(40)) is out of range for a 64-bit float.")
+                throw CairnError(
+                    .invalidParameterValue, "Column '\(name)' at row \(row): \(raw.prefix(40)) is out of range for a 64-bit float.")
             }
             throw CairnError(.badRequest, "Column '\(name)' at row \(row) holds a nested value; Cairn scores flat tabular rows only.")
         }
@@ -83,15 +86,16 @@ public struct ColumnBuilder {
 
     private func settledValues() -> ColumnValues {
         if sawString || (sawBool && (sawInteger || sawFraction)) {
-            return .string(cells.map { cell in
-                switch cell {
-                case .string(let text): text
-                case .int(let value): String(value)
-                case .double(let value): String(value)
-                case .bool(let flag): flag ? "True" : "False"
-                case .null: nil
-                }
-            })
+            return .string(
+                cells.map { cell in
+                    switch cell {
+                    case .string(let text): text
+                    case .int(let value): String(value)
+                    case .double(let value): String(value)
+                    case .bool(let flag): flag ? "True" : "False"
+                    case .null: nil
+                    }
+                })
         }
         if sawBool && !sawNull {
             return .bool(cells.map { if case .bool(let flag) = $0 { flag } else { false } })
@@ -99,13 +103,14 @@ public struct ColumnBuilder {
         if sawInteger && !sawFraction && !sawNull && !sawBool {
             return .int64(cells.map { if case .int(let value) = $0 { value } else { 0 } })
         }
-        return .double(cells.map { cell in
-            switch cell {
-            case .double(let value): value
-            case .int(let value): Double(value)
-            case .bool(let flag): flag ? 1 : 0
-            default: .nan
-            }
-        })
+        return .double(
+            cells.map { cell in
+                switch cell {
+                case .double(let value): value
+                case .int(let value): Double(value)
+                case .bool(let flag): flag ? 1 : 0
+                default: .nan
+                }
+            })
     }
 }

@@ -27,10 +27,11 @@ public struct DataFrame: Sendable, Equatable {
 
     /// Rows `range` of every column.
     public func rows(_ range: Range<Int>) -> DataFrame {
-        DataFrame(columns: columns.map { column in
-            let missing = column.missing.filter(range.contains).map { $0 - range.lowerBound }
-            return Column(name: column.name, values: column.values.slice(range), missing: missing)
-        }, rowCount: range.count)
+        DataFrame(
+            columns: columns.map { column in
+                let missing = column.missing.filter(range.contains).map { $0 - range.lowerBound }
+                return Column(name: column.name, values: column.values.slice(range), missing: missing)
+            }, rowCount: range.count)
     }
 
     /// Refuses a list of column names that holds one twice: which of the two would the model
@@ -50,7 +51,10 @@ public struct DataFrame: Sendable, Equatable {
         for column in columns {
             guard let row = column.missing.first else { continue }
             let more = column.missing.count > 1 ? " (and \(column.missing.count - 1) more rows)" : ""
-            throw CairnError(.invalidParameterValue, "Column '\(column.name)' has no value at row \(row + firstRow)\(more): null, an empty CSV cell or a missing key. The model needs a value in every row; send NaN for a value that is not a number, or mark the column optional (\"required\": false) in the model's signature.")
+            throw CairnError(
+                .invalidParameterValue,
+                "Column '\(column.name)' has no value at row \(row + firstRow)\(more): null, an empty CSV cell or a missing key. The model needs a value in every row; send NaN for a value that is not a number, or mark the column optional (\"required\": false) in the model's signature."
+            )
         }
     }
 
@@ -145,9 +149,15 @@ public enum ColumnValues: Sendable, Equatable {
             }
             return joined
         }
-        if let values = all({ (part: ColumnValues) -> [Double]? in if case .double(let v) = part { return v } else { return nil } }) { return .double(values) }
-        if let values = all({ (part: ColumnValues) -> [Int64]? in if case .int64(let v) = part { return v } else { return nil } }) { return .int64(values) }
-        if let values = all({ (part: ColumnValues) -> [Bool]? in if case .bool(let v) = part { return v } else { return nil } }) { return .bool(values) }
+        if let values = all({ (part: ColumnValues) -> [Double]? in if case .double(let v) = part { return v } else { return nil } }) {
+            return .double(values)
+        }
+        if let values = all({ (part: ColumnValues) -> [Int64]? in if case .int64(let v) = part { return v } else { return nil } }) {
+            return .int64(values)
+        }
+        if let values = all({ (part: ColumnValues) -> [Bool]? in if case .bool(let v) = part { return v } else { return nil } }) {
+            return .bool(values)
+        }
         // Mixed numeric kinds widen to double; anything with text becomes text.
         if let values = all({ $0.asDoubles }) { return .double(values) }
         return .string(parts.flatMap { $0.asStrings })

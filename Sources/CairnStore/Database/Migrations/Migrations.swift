@@ -28,14 +28,18 @@ public enum Migrations {
             if kind == .postgres {
                 try await sql.raw("SELECT pg_advisory_xact_lock(\(bind: advisoryLockKey))").run()
             }
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 CREATE TABLE IF NOT EXISTS cairn_migrations (
                     version BIGINT PRIMARY KEY,
                     name TEXT NOT NULL,
                     applied_at BIGINT NOT NULL
                 )
-                """).run()
-            let applied = try await sql.raw("SELECT version FROM cairn_migrations").all().map { try $0.decode(column: "version", as: Int.self) }
+                """
+            ).run()
+            let applied = try await sql.raw("SELECT version FROM cairn_migrations").all().map {
+                try $0.decode(column: "version", as: Int.self)
+            }
             let known = Set(all.map(\.version))
             if let unknown = applied.first(where: { !known.contains($0) }) {
                 throw CairnStoreError.migration("The database was migrated by a newer Cairn (migration \(unknown)); refusing to start.")
@@ -45,16 +49,20 @@ public enum Migrations {
                 for statement in migration.statements {
                     try await sql.raw(SQLQueryString(statement)).run()
                 }
-                try await sql.raw("""
+                try await sql.raw(
+                    """
                     INSERT INTO cairn_migrations (version, name, applied_at)
                     VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: now))
-                    """).run()
+                    """
+                ).run()
             }
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
                 VALUES (0, 'Default', 'mlflow-artifacts:/0', 'active', \(bind: now), \(bind: now))
                 ON CONFLICT (experiment_id) DO NOTHING
-                """).run()
+                """
+            ).run()
         }
     }
 }

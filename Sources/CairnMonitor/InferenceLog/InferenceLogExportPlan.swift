@@ -145,6 +145,15 @@ extension InferenceLogReader {
     /// The plan of an export of `query` in `format`: one pass over the segments in range,
     /// keeping where each selected record's line is (and, for CSV, which columns it has).
     /// Blocking: call it on the thread pool.
+    /// The index of `value` in `list`, appended the first time it is seen: each distinct set of
+    /// column names is kept once, and a record holds its index.
+    private static func intern<Value: Hashable>(_ value: Value, in index: inout [Value: Int32], _ list: inout [Value]) -> Int32 {
+        if let known = index[value] { return known }
+        list.append(value)
+        index[value] = Int32(list.count - 1)
+        return Int32(list.count - 1)
+    }
+
     public func exportPlan(_ query: InferenceLogQuery, format: InferenceLogExportFormat) throws -> InferenceLogExportPlan {
         // As `read`: newest segments first, so that records tied on time and id keep its order.
         let segments = try self.segments().reversed().filter { segment in query.since.map { segment.modified >= $0 } ?? true }
@@ -170,21 +179,9 @@ extension InferenceLogReader {
                                 width: frame.columns.count,
                                 reference: InferenceLogExportFormat.referenceKey(model: entry.model, version: entry.version))
                             : .named(frame.columns.map(\.name))
-                        located.inputs =
-                            inputIndex[names]
-                            ?? {
-                                plan.inputNames.append(names)
-                                inputIndex[names] = Int32(plan.inputNames.count - 1)
-                                return Int32(plan.inputNames.count - 1)
-                            }()
+                        located.inputs = Self.intern(names, in: &inputIndex, &plan.inputNames)
                         let outputs = (InferenceLogTable.outputs(entry.outputs, rows: frame.rowCount) ?? []).map(\.name)
-                        located.outputs =
-                            outputIndex[outputs]
-                            ?? {
-                                plan.outputNames.append(outputs)
-                                outputIndex[outputs] = Int32(plan.outputNames.count - 1)
-                                return Int32(plan.outputNames.count - 1)
-                            }()
+                        located.outputs = Self.intern(outputs, in: &outputIndex, &plan.outputNames)
                     }
                 }
                 plan.records.append(located)

@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "CairnStatistics", targets: ["CairnStatistics"]),
         .library(name: "CairnServing", targets: ["CairnServing"]),
         .library(name: "CairnMonitor", targets: ["CairnMonitor"]),
+        .library(name: "CairnPipelines", targets: ["CairnPipelines"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -165,6 +166,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "CairnPipelines",
+            dependencies: [
+                "CairnCore",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "cairn",
             dependencies: [
@@ -180,6 +189,11 @@ let package = Package(
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CairnPipelinesTests",
+            dependencies: ["CairnCore", "CairnPipelines"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

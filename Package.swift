@@ -169,7 +169,12 @@ let package = Package(
         .target(
             name: "CairnPipelines",
             dependencies: [
+                "CairnClient",
                 "CairnCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
@@ -193,7 +198,14 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnPipelinesTests",
-            dependencies: ["CairnCore", "CairnPipelines"],
+            dependencies: [
+                "CairnCore",
+                "CairnPipelines",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -321,6 +333,14 @@ if Context.environment["CAIRN_BENCH"] != nil {
             dependencies: ["CairnMonitor", "CairnStatistics", "CairnStore", .product(name: "Logging", package: "swift-log")],
             path: "bench/monitoring",
             exclude: ["run.sh", "evidently_drift.py", "requirements.txt", "big_requests.py"],
+            swiftSettings: swiftSettings
+        ),
+        // Times the pipeline executors per stage for bench/pipelines/executor-overhead.
+        .executableTarget(
+            name: "cairn-executor-bench",
+            dependencies: ["CairnPipelines"],
+            path: "bench/pipelines/executor-overhead",
+            exclude: ["run.sh"],
             swiftSettings: swiftSettings
         ),
     ]

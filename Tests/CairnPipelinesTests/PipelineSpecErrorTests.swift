@@ -1,3 +1,4 @@
+import CairnCore
 import Foundation
 import Testing
 
@@ -226,7 +227,7 @@ private func gate(_ metric: String) -> String {
         var files = example.files
         files["dvc.yaml"] = example.spec
         if files["holdout.csv"] == nil { files["holdout.csv"] = "y\n" }
-        let project = try ScratchProject(files)
+        let project = try SpecScratchProject(files)
         let error = try #require(project.refusal())
         #expect(error.reason.contains(example.reason), "\(error)")
         #expect(error.location.line == example.line, "\(error)")
@@ -236,13 +237,14 @@ private func gate(_ metric: String) -> String {
     }
 
     @Test func aProjectWithoutASpecIsRefused() throws {
-        let project = try ScratchProject(["readme": ""])
+        let project = try SpecScratchProject(["readme": ""])
         let error = try #require(project.refusal())
         #expect(error.reason == "no cairn.yaml or dvc.yaml in this directory")
+        #expect(error.cairnError == CairnError.invalidParameter(error.description))
     }
 
     @Test func anErrorInAParamsFileNamesThatFile() throws {
-        let project = try ScratchProject(["params.yaml": "a: [1\n", "dvc.yaml": "stages:\n  a:\n    cmd: x\n"])
+        let project = try SpecScratchProject(["params.yaml": "a: [1\n", "dvc.yaml": "stages:\n  a:\n    cmd: x\n"])
         let error = try #require(project.refusal())
         #expect(error.location.file == project.path + "/params.yaml" && error.location.line == 2 && error.reason.contains("malformed YAML"))
     }

@@ -4,7 +4,7 @@ import Testing
 @testable import CairnPipelines
 
 /// A project directory with the given files, removed when the value is dropped.
-final class ScratchProject {
+final class SpecScratchProject {
     let path: String
 
     init(_ files: [String: String]) throws {
@@ -47,7 +47,7 @@ private func commands(_ stage: StageSpec?) -> [String] {
 
 @Suite struct PipelineSpecLoaderTests {
     @Test func readsDVCsStageSchema() throws {
-        let project = try ScratchProject([
+        let project = try SpecScratchProject([
             "data/raw.csv": "x\n", "src/prepare.py": "", "params.yaml": "prepare:\n  split: 0.2\n  seed: 7\ntrain:\n  lr: 0.1\n",
             "other.json": #"{"a": {"b": 1}, "c": 2}"#,
             "dvc.yaml": """
@@ -121,7 +121,7 @@ private func commands(_ stage: StageSpec?) -> [String] {
     }
 
     @Test func cairnYamlWinsOverDvcYamlAndANamedFileIsRead() throws {
-        let project = try ScratchProject([
+        let project = try SpecScratchProject([
             "dvc.yaml": "stages:\n  a:\n    cmd: echo dvc\n", "cairn.yaml": "name: mine\nstages:\n  a:\n    cmd: echo cairn\n",
             "sub/other.yaml": "stages:\n  b:\n    cmd: echo other\n",
         ])
@@ -133,7 +133,7 @@ private func commands(_ stage: StageSpec?) -> [String] {
     }
 
     @Test func foreachOverListsAndDictsNamesStagesAsDVCDoes() throws {
-        let project = try ScratchProject([
+        let project = try SpecScratchProject([
             "params.yaml": "regions: [uk, us]\nmodels:\n  small: {size: 10, lr: 0.1}\n  big: {size: 100, lr: 1.0e-5}\n",
             "dvc.yaml": """
             stages:
@@ -170,7 +170,7 @@ private func commands(_ stage: StageSpec?) -> [String] {
     }
 
     @Test func matrixExpandsEveryCombinationInOrder() throws {
-        let project = try ScratchProject([
+        let project = try SpecScratchProject([
             "dvc.yaml": """
             vars:
             - archs: [{n: 1}, {n: 2}]
@@ -197,8 +197,39 @@ private func commands(_ stage: StageSpec?) -> [String] {
         #expect(commands(spec.stage(named: "arch@arch1-7")) == ["echo 2 7"])
     }
 
+    /// DVC names an item from a templated list with Python's `str()` (`True`) and one from a
+    /// literal list with its `to_str` (`true`); the commands say `true` either way.
+    @Test func booleanItemsAreNamedAsDVCNamesThem() throws {
+        let project = try SpecScratchProject([
+            "params.yaml": "flags: [true, false]\non: true\n",
+            "dvc.yaml": """
+            stages:
+              t:
+                foreach: ${flags}
+                do:
+                  cmd: echo ${item}
+              l:
+                foreach: [true]
+                do:
+                  cmd: echo ${item}
+              m:
+                matrix:
+                  a: ${flags}
+                  b: [false, "${on}"]
+                cmd: echo ${item.a}
+            """,
+        ])
+        let spec = try project.load()
+        #expect(
+            spec.stages.map(\.name) == [
+                "t@True", "t@False", "l@true", "m@True-false", "m@True-True", "m@False-false", "m@False-True",
+            ])
+        #expect(commands(spec.stage(named: "t@True")) == ["echo true"])
+        #expect(commands(spec.stage(named: "m@False-True")) == ["echo false"])
+    }
+
     @Test func varsComeFromParamsYamlInlineMappingsAndFilesAsDVCMergesThem() throws {
-        let project = try ScratchProject([
+        let project = try SpecScratchProject([
             "params.yaml": "lr: 0.5\nnested: {a: 1}\n",
             "config.yaml": "train: {epochs: 3}\nunused: {x: 1}\n",
             "sub/local.yaml": "here: 9\n",
@@ -223,8 +254,18 @@ private func commands(_ stage: StageSpec?) -> [String] {
         #expect(spec.stages.first?.workingDirectory == "sub")
     }
 
+    @Test func jsonParamsFilesAreReadInOrderAndIndexed() throws {
+        let project = try SpecScratchProject([
+            "p.json": #"{"b":[1,2],"a":{"z":"x y","y":true}}"#, "t.json": "{\n\t\"e\": 2\n}\n",
+            "dvc.yaml": "vars:\n- p.json\n- t.json:e\nstages:\n  a:\n    cmd: echo ${b[1]} ${a} ${e}\n    params:\n    - p.json: [a.z]\n",
+        ])
+        let stage = try #require(try project.load().stages.first)
+        #expect(commands(stage) == ["echo 2 --z 'x y' --y 2"])
+        #expect(stage.params == [.init(file: "p.json", keys: ["a.z"])])
+    }
+
     @Test func aWholeValueTemplateKeepsItsType() throws {
-        let project = try ScratchProject([
+        let project = try SpecScratchProject([
             "params.yaml": "freeze: true\ntries: 3\nlimit: 1h\ncpu: 2\n",
             "dvc.yaml": """
             stages:
@@ -241,7 +282,7 @@ private func commands(_ stage: StageSpec?) -> [String] {
     }
 
     @Test func aMappingInterpolatedIntoCmdBecomesFlagsAsInDVC() throws {
-        let project = try ScratchProject([
+        let project = try SpecScratchProject([
             "params.yaml": """
             args:
               epochs: 10
@@ -260,7 +301,7 @@ private func commands(_ stage: StageSpec?) -> [String] {
     }
 
     @Test func cairnsOwnStageKeys() throws {
-        let project = try ScratchProject([
+        let project = try SpecScratchProject([
             "dvc.yaml": """
             stages:
               a:
@@ -292,7 +333,7 @@ private func commands(_ stage: StageSpec?) -> [String] {
     }
 
     @Test func gateStagesAndTopLevelKeys() throws {
-        let project = try ScratchProject([
+        let project = try SpecScratchProject([
             "holdout.csv": "y\n",
             "dvc.yaml": """
             name: churn
@@ -340,7 +381,7 @@ private func commands(_ stage: StageSpec?) -> [String] {
     }
 
     @Test func pathsAreNormalised() throws {
-        let project = try ScratchProject([
+        let project = try SpecScratchProject([
             "in/a.txt": "", "dvc.yaml": "stages:\n  s:\n    cmd: x\n    deps: [./in//a.txt, in/./b/../a.txt]\n    outs: [out/, ./o2]\n",
         ])
         let stage = try #require(try project.load().stages.first)
@@ -349,7 +390,7 @@ private func commands(_ stage: StageSpec?) -> [String] {
     }
 
     @Test func theGraphLinksDepsToOutputsByPathPrefixAndRenders() throws {
-        let project = try ScratchProject([
+        let project = try SpecScratchProject([
             "raw/": "",
             "dvc.yaml": """
             stages:

@@ -77,6 +77,8 @@ def _dvc_resolution(root: Path) -> dict:
                 "params": sorted((_norm(d.def_path), tuple(sorted(d.params))) for d in stage.deps if isinstance(d, ParamsDependency) and d.params),
                 "outs": sorted(_norm(o.def_path) for o in stage.outs),
                 "upstream": sorted(s.name for s in graph.successors(stage)),
+                "frozen": stage.frozen,
+                "always_changed": stage.always_changed,
             })
         return {"stages": stages}
 
@@ -95,6 +97,8 @@ def _cairn_resolution(root: Path) -> dict:
             "params": sorted((p["file"], tuple(sorted(p["keys"]))) for p in stage["params"] if p["keys"]),
             "outs": sorted(stage["outs"] + stage["metrics"] + stage["plots"]),
             "upstream": sorted(stage["upstream"]),
+            "frozen": stage["frozen"],
+            "always_changed": stage["always_changed"],
         })
     return {"stages": stages}
 
@@ -204,6 +208,48 @@ stages:
 """
 
 
+THIRD = """\
+vars:
+  - lrs: [0.1, 1.0e-5, 2, 100000.0]
+    flags: [true, false]
+    dirs: {a: sub}
+    grid: [true]
+stages:
+  lr:
+    foreach: ${lrs}
+    do:
+      cmd: python fit.py --lr ${item}
+  flag:
+    foreach: ${flags}
+    do:
+      cmd: echo ${item}
+      always_changed: true
+  inner:
+    foreach: ${dirs}
+    do:
+      wdir: ${item}
+      cmd: echo ${key} in ${item}
+  literal:
+    foreach: [true, 1.5]
+    do:
+      cmd: echo ${item}
+  grid:
+    matrix:
+      on: ${grid}
+      off: [false]
+      both: ["${freeze}"]
+    cmd: echo ${item.on} ${key}
+  frozen:
+    cmd: echo frozen ${freeze}
+    frozen: true
+  dict_item:
+    foreach:
+      - {epochs: 1, name: a b, tags: [x, y]}
+    do:
+      cmd: python t.py ${item}
+"""
+
+
 def test_dvc_pipelines_resolve_the_same_under_cairn(project):
     _write(project, {
         "params.yaml": PARAMS, "config/extra.yaml": "features: {max: 100, ngrams: 2}\nother: 1\n", "dvc.yaml": PIPELINE,
@@ -225,6 +271,15 @@ def test_a_second_pipeline_with_json_vars_and_dict_foreach(project):
     _write(project, {"conf.json": SECOND_PARAMS, "dvc.yaml": SECOND, "raw/a.csv": "x\n", "work/.keep": ""})
     dvc = _dvc_resolution(project)
     assert [s["name"] for s in dvc["stages"]] == ["split@0", "split@1", "combine@left", "combine@right"]
+    assert _cairn_resolution(project) == dvc
+
+
+def test_scalar_names_typed_values_and_a_mapping_item(project):
+    _write(project, {"params.yaml": "freeze: true\n", "dvc.yaml": THIRD})
+    dvc = _dvc_resolution(project)
+    assert [s["name"] for s in dvc["stages"]] == [
+        "lr@0.1", "lr@1e-05", "lr@2", "lr@100000.0", "flag@True", "flag@False", "inner@a", "literal@true", "literal@1.5",
+        "grid@True-false-True", "frozen", "dict_item@0"]
     assert _cairn_resolution(project) == dvc
 
 

@@ -23,7 +23,8 @@ extension PipelineSpecLoader {
             return string
         }
         let model = try text("model", required: true)!
-        let candidate = try text("candidate", required: true)!
+        // A version number and an alias are left as they are by normalising; a file path loses `./`.
+        let candidate = SpecPath.normalize(try text("candidate", required: true)!)
         let data = SpecPath.normalize(try text("data", required: true)!)
         let target = try text("target", required: true)!
         guard let metrics = node["metrics"] else {

@@ -143,7 +143,7 @@ public struct PipelineSpecLoader: Sendable {
                 if list.contains(where: \.isContainer) {
                     items = list.enumerated().map { (String($0.offset), $0.element, false) }
                 } else {
-                    items = list.map { ($0.pythonString, $0, false) }
+                    items = list.map { ($0.itemName(inTemplatedList: data.fromTemplate), $0, false) }
                 }
             default:
                 throw PipelineSpecError(
@@ -162,6 +162,7 @@ public struct PipelineSpecLoader: Sendable {
             }
             try TemplateSyntax.check(matrix)
             var resolvedAxes: [(String, [SpecNode])] = []
+            var templatedAxes: Set<String> = []
             for axis in axes {
                 let values = try context.resolve(axis.value, stageKey: nil)
                 guard let list = values.items, !list.isEmpty else {
@@ -169,6 +170,7 @@ public struct PipelineSpecLoader: Sendable {
                         "'matrix.\(axis.key)' of stage '\(name)' must be a non-empty list, not \(values.typeName)", at: axis.value.location)
                 }
                 resolvedAxes.append((axis.key, list))
+                if values.fromTemplate { templatedAxes.insert(axis.key) }
             }
             var combinations: [[(String, Int, SpecNode)]] = [[]]
             for (axis, values) in resolvedAxes {
@@ -178,8 +180,10 @@ public struct PipelineSpecLoader: Sendable {
             try TemplateSyntax.check(template)
             var stages: [StageSpec] = []
             for combination in combinations {
-                let key = combination.map { axis, index, value in value.isContainer ? "\(axis)\(index)" : value.pythonString }
-                    .joined(separator: "-")
+                let key = combination.map { axis, index, value in
+                    value.isContainer ? "\(axis)\(index)" : value.itemName(inTemplatedList: templatedAxes.contains(axis))
+                }
+                .joined(separator: "-")
                 let item = SpecNode(
                     .dict(combination.map { SpecEntry(key: $0.0, keyLocation: matrix.location, value: $0.2) }), at: matrix.location)
                 let itemContext = context.with(item: item, key: key, at: matrix.location)
@@ -277,7 +281,7 @@ public struct PipelineSpecLoader: Sendable {
         let written = Set(stages.flatMap { stage in stage.writtenPaths.map { SpecPath.join(stage.workingDirectory, $0) } })
         return stages.map { stage in
             guard case .gate(let gate) = stage.kind else { return stage }
-            let candidate = SpecPath.normalize(gate.candidate)
+            let candidate = gate.candidate
             guard written.contains(SpecPath.join(stage.workingDirectory, candidate)), !stage.deps.contains(candidate) else { return stage }
             var linked = stage
             linked.deps.append(candidate)

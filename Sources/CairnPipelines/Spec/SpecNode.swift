@@ -19,11 +19,21 @@ struct SpecNode: Sendable {
     var location: SourceLocation
     /// A plain scalar on one line: a character's column is the scalar's column plus its offset.
     var isPlainOneLine: Bool = false
+    /// The value a whole-value `${…}` gave. DVC names a `foreach`/`matrix` item from such a
+    /// value with Python's `str()` (`True`), but from a literal with its own `to_str` (`true`).
+    var fromTemplate: Bool = false
 
     init(_ value: Value, at location: SourceLocation, isPlainOneLine: Bool = false) {
         self.value = value
         self.location = location
         self.isPlainOneLine = isPlainOneLine
+    }
+
+    /// The name DVC gives a `foreach`/`matrix` item with this value; `fromTemplate` when the
+    /// list it is in came from a template.
+    func itemName(inTemplatedList: Bool) -> String {
+        if case .bool(let flag) = value, fromTemplate || inTemplatedList { return flag ? "True" : "False" }
+        return pythonString
     }
 
     /// Python's type name, as DVC's messages say it.

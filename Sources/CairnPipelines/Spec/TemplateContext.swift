@@ -230,6 +230,7 @@ struct TemplateContext {
             var placed = value
             placed.location = node.location
             placed.isPlainOneLine = false
+            placed.fromTemplate = true
             return placed
         }
         let scalars = Array(text.unicodeScalars)

@@ -420,7 +420,7 @@ private func commands(_ stage: StageSpec?) -> [String] {
         #expect(graph.cycle() == nil)
         #expect(
             graph.dot() == """
-                strict digraph  {
+                strict digraph {
                 "evaluate";
                 "prepare";
                 "train";

@@ -294,6 +294,10 @@ def test_dag_renders_dot_and_mermaid_with_dvcs_edges(project):
     with dvc_repo.Repo(str(project)) as repo:
         expected = {f'"{up.name}" -> "{stage.name}"' for stage, up in repo.index.graph.edges}
     assert edges == expected
+    # Byte for byte what `dvc dag --dot` prints for the same project.
+    dvc_dot = _dvc("dag", "--dot", cwd=project)
+    assert dvc_dot.returncode == 0, dvc_dot.stderr
+    assert dot.stdout.strip() == dvc_dot.stdout.strip()
     mermaid = _cairn("pipeline", "dag", "--format", "mermaid", str(project))
     assert mermaid.returncode == 0 and mermaid.stdout.startswith("flowchart TD\n")
     assert mermaid.stdout.count("-->") == len(expected)

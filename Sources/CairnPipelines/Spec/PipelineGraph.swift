@@ -93,7 +93,7 @@ public struct PipelineGraph: Sendable, Equatable {
         func quoted(_ name: String) -> String {
             "\"" + name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
         }
-        var lines = ["strict digraph  {"]
+        var lines = ["strict digraph {"]
         lines += stages.map { "\(quoted($0.name));" }
         for stage in stages {
             for need in upstream[stage.name] ?? [] { lines.append("\(quoted(need)) -> \(quoted(stage.name));") }

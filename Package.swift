@@ -185,6 +185,7 @@ let package = Package(
                 "CairnClient",
                 "CairnCore",
                 "CairnMonitor",
+                "CairnPipelines",
                 "CairnServer",
                 "CairnServing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -148,6 +148,7 @@ let package = Package(
                 "CairnClient",
                 "CairnCore",
                 "CairnMonitor",
+                "CairnPipelines",
                 "CairnServing",
                 "CairnStatistics",
                 "CairnStore",
@@ -169,7 +170,16 @@ let package = Package(
         .target(
             name: "CairnPipelines",
             dependencies: [
+                "CairnClient",
                 "CairnCore",
+                "CairnServing",
+                "CairnStatistics",
+                "CairnStore",
+                "CairnTabular",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
@@ -194,6 +204,7 @@ let package = Package(
         .testTarget(
             name: "CairnPipelinesTests",
             dependencies: ["CairnCore", "CairnPipelines"],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

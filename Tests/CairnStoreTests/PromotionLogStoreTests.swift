@@ -1,4 +1,7 @@
 import CairnCore
+import Foundation
+import Logging
+import SQLKit
 import Testing
 
 @testable import CairnStore
@@ -133,6 +136,59 @@ import Testing
                 #expect(error.message.contains("moved outside the promotion log"))
             }
             #expect(try await Self.alias(stores, "champion") == "2")
+        }
+    }
+}
+
+/// Migration 6, the compare-and-set and the log on PostgreSQL, where two promotions racing on
+/// one alias meet the row lock: exactly one wins. In `PostgresStoreTests`' serialized suite
+/// because every test there wipes the one database.
+extension PostgresStoreTests {
+    @Test func promotionLogAndRacingCompareAndSet() async throws {
+        let url = ProcessInfo.processInfo.environment["CAIRN_TEST_POSTGRES_URL"]!
+        let logger = Logger(label: "test")
+        let database = try PostgresMetadataDatabase(url: url, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await database.run() }
+            defer { group.cancelAll() }
+
+            try await database.transaction { sql in
+                try await sql.raw("DROP SCHEMA public CASCADE").run()
+                try await sql.raw("CREATE SCHEMA public").run()
+            }
+            try await Migrations.run(on: database, logger: logger, now: 1)
+            let registry = SQLRegistryStore(database: database)
+            let log = SQLPromotionLogStore(database: database)
+            _ = try await registry.createRegisteredModel(name: "m", tags: [], description: nil)
+            for index in 1...4 { _ = try await registry.createModelVersion(CreateModelVersion(name: "m", source: "s3://b/\(index)")) }
+            try await registry.setRegisteredModelAlias(name: "m", alias: "champion", version: "1")
+
+            // Three gates read @champion = 1 and pass at once: one promotion, two refusals.
+            let outcomes = try await withThrowingTaskGroup(of: PromotionRecord.Outcome.self) { racing in
+                for candidate in ["2", "3", "4"] {
+                    racing.addTask {
+                        try await log.recordDecision(
+                            PromotionRecord(
+                                modelName: "m", kind: .decision, outcome: .promoted, alias: "champion", candidateVersion: candidate,
+                                championVersion: "1", candidateMetrics: ["accuracy_score": .nan], time: 5),
+                            keepPreviousAs: "previous"
+                        ).outcome
+                    }
+                }
+                return try await racing.reduce(into: []) { $0.append($1) }
+            }
+            #expect(outcomes.sorted { $0.rawValue < $1.rawValue } == [.promoted, .refused, .refused])
+            let entries = try await log.listPromotions(modelName: "m", maxResults: 10, pageToken: nil).items
+            #expect(entries.map(\.sequence) == [3, 2, 1])
+            let winner = try #require(entries.first { $0.outcome == .promoted })
+            #expect(winner.candidateMetrics["accuracy_score"]?.isNaN == true)
+            #expect(try await registry.getModelVersion(name: "m", alias: "champion").version == winner.candidateVersion)
+            #expect(try await registry.getModelVersion(name: "m", alias: "previous").version == "1")
+
+            let rolledBack = try await log.rollback(modelName: "m", alias: "champion", time: 6)
+            #expect(rolledBack.moves == [.init(alias: "champion", fromVersion: winner.candidateVersion, toVersion: "1")])
+            #expect(try await registry.getModelVersion(name: "m", alias: "champion").version == "1")
+            #expect(try await registry.setRegisteredModelAlias(name: "m", alias: "champion", version: "2", expectedCurrent: "3") == false)
         }
     }
 }

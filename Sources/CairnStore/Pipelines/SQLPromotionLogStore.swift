@@ -20,7 +20,9 @@ public struct SQLPromotionLogStore: PromotionLogStore {
             try RegistryValidation.validateAlias(keepPreviousAs)
             try RegistryValidation.validateAliasNotReserved(keepPreviousAs)
         }
+        let kind = database.kind
         return try await database.transaction { sql in
+            try await Self.lockModel(sql, name: name, kind: kind)
             var record = record
             record.modelName = name
             record.moves = []
@@ -61,7 +63,9 @@ public struct SQLPromotionLogStore: PromotionLogStore {
         let name = try RegistryValidation.validateModelName(modelName)
         try RegistryValidation.validateAlias(alias)
         try RegistryValidation.validateAliasNotReserved(alias)
+        let kind = database.kind
         return try await database.transaction { sql in
+            try await Self.lockModel(sql, name: name, kind: kind)
             try await SQLRegistryStore.requireRegisteredModel(sql, name: name)
             guard
                 let last = try await sql.raw(
@@ -135,6 +139,13 @@ public struct SQLPromotionLogStore: PromotionLogStore {
     }
 
     // MARK: - Rows
+
+    /// One writer per model's log at a time, so two entries never draw the same `seq`. SQLite
+    /// has one writer anyway; PostgreSQL takes a transaction-scoped advisory lock on the name.
+    static func lockModel(_ sql: any SQLDatabase, name: String, kind: DatabaseKind) async throws {
+        guard kind == .postgres else { return }
+        try await sql.raw("SELECT pg_advisory_xact_lock(hashtext(\(bind: "cairn.promotion_log/" + name)))").run()
+    }
 
     static func currentVersion(_ sql: any SQLDatabase, name: String, alias: String) async throws -> String? {
         try await sql.raw("SELECT version FROM registered_model_aliases WHERE name = \(bind: name) AND alias = \(bind: alias)").first()

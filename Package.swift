@@ -203,7 +203,13 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnPipelinesTests",
-            dependencies: ["CairnCore", "CairnPipelines"],
+            dependencies: [
+                "CairnClient",
+                "CairnCore",
+                "CairnPipelines",
+                "CairnStore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

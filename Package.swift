@@ -148,6 +148,7 @@ let package = Package(
                 "CairnClient",
                 "CairnCore",
                 "CairnMonitor",
+                "CairnPipelines",
                 "CairnServing",
                 "CairnStatistics",
                 "CairnStore",
@@ -171,10 +172,17 @@ let package = Package(
             dependencies: [
                 "CairnClient",
                 "CairnCore",
+                "CairnServing",
+                "CairnStatistics",
+                "CairnStore",
+                "CairnTabular",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
@@ -200,13 +208,17 @@ let package = Package(
         .testTarget(
             name: "CairnPipelinesTests",
             dependencies: [
+                "CairnClient",
                 "CairnCore",
                 "CairnPipelines",
+                "CairnStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,6 +1,8 @@
 import CairnArtifacts
+import CairnClient
 import CairnCore
 import CairnMonitor
+import CairnPipelines
 import CairnStore
 import Foundation
 import Hummingbird
@@ -24,12 +26,17 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     let monitoring = Monitoring(
         store: SQLMonitorStore(database: database.database), registry: registryStore,
         logDirectory: configuration.resolvedInferenceLogDirectory, metrics: registry, logger: logger)
+    // The gate scores models through this server's own API, as `cairn serve` would.
+    let promotions = Promotions(
+        store: SQLPromotionLogStore(database: database.database), registry: registryStore,
+        serverURI: configuration.selfURI, modelCacheDirectory: configuration.dataDirectory + "/gate-models", logger: logger)
     let router = buildRouter(
         store: SQLTrackingStore(database: database.database),
         registryStore: registryStore,
         loggedModelStore: SQLLoggedModelStore(database: database.database),
         artifacts: artifacts,
         monitoring: monitoring,
+        promotions: promotions,
         registry: registry,
         hostPolicy: HostPolicy(bindHost: configuration.host, allowedHosts: configuration.allowedHosts)
     )
@@ -76,6 +83,7 @@ public func buildRouter(
     loggedModelStore: (any LoggedModelStore)? = nil,
     artifacts: (any ArtifactRepository)? = nil,
     monitoring: Monitoring? = nil,
+    promotions: Promotions? = nil,
     registry: PrometheusCollectorRegistry,
     hostPolicy: HostPolicy = HostPolicy(bindHost: "127.0.0.1", allowedHosts: [])
 ) -> Router<AppRequestContext> {
@@ -102,7 +110,30 @@ public func buildRouter(
             signatures: RegisteredSignatures(registry: monitoring.registry, artifacts: artifacts), now: monitoring.now
         ).addRoutes(to: router.group("api/cairn/v1"))
     }
+    if let promotions {
+        PromotionsController(store: promotions.store, gate: promotions.gate, now: promotions.now).addRoutes(
+            to: router.group("api/cairn/v1"))
+    }
     return router
+}
+
+/// The evaluation gate and its promotion log. `gate` is what the pipeline engine calls for
+/// `gate:` stages (`GateEvaluating`).
+public struct Promotions: Sendable {
+    public let store: any PromotionLogStore
+    public let gate: EvaluationGate
+    public let now: WallClock
+
+    public init(
+        store: any PromotionLogStore, registry: any RegistryStore, serverURI: String, modelCacheDirectory: String, logger: Logger,
+        now: @escaping WallClock = SystemClock.now
+    ) {
+        self.store = store
+        self.now = now
+        gate = EvaluationGate(
+            registry: registry, promotions: store, tracking: ClientConfiguration(trackingURI: serverURI),
+            modelCacheDirectory: modelCacheDirectory, logger: logger, now: now)
+    }
 }
 
 /// The monitoring side of the server: its store, the log it reads and the service that runs

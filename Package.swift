@@ -148,10 +148,13 @@ let package = Package(
                 "CairnClient",
                 "CairnCore",
                 "CairnMonitor",
+                "CairnPipelines",
                 "CairnServing",
                 "CairnStatistics",
                 "CairnStore",
                 "CairnTabular",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -170,6 +173,11 @@ let package = Package(
             name: "CairnPipelines",
             dependencies: [
                 "CairnCore",
+                "CairnStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
@@ -193,7 +201,12 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnPipelinesTests",
-            dependencies: ["CairnCore", "CairnPipelines"],
+            dependencies: [
+                "CairnCore",
+                "CairnPipelines",
+                "CairnStore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

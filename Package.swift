@@ -298,6 +298,7 @@ let package = Package(
                 "CairnClient",
                 "CairnCore",
                 "CairnMonitor",
+                "CairnPipelines",
                 "CairnServer",
                 "CairnServing",
                 "CairnStore",

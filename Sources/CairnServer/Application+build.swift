@@ -45,6 +45,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         artifacts: artifacts,
         monitoring: monitoring,
         webhooks: webhooks,
+        triggering: triggering,
         registry: registry,
         hostPolicy: HostPolicy(bindHost: configuration.host, allowedHosts: configuration.allowedHosts)
     )
@@ -99,6 +100,7 @@ public func buildRouter(
     artifacts: (any ArtifactRepository)? = nil,
     monitoring: Monitoring? = nil,
     webhooks: Webhooks? = nil,
+    triggering: PipelineTriggering? = nil,
     registry: PrometheusCollectorRegistry,
     hostPolicy: HostPolicy = HostPolicy(bindHost: "127.0.0.1", allowedHosts: [])
 ) -> Router<AppRequestContext> {
@@ -126,6 +128,7 @@ public func buildRouter(
             signatures: RegisteredSignatures(registry: monitoring.registry, artifacts: artifacts), now: monitoring.now
         ).addRoutes(to: router.group("api/cairn/v1"))
     }
+    if let triggering { PipelineTriggersController(triggering: triggering).addRoutes(to: router.group("api/cairn/v1")) }
     return router
 }
 

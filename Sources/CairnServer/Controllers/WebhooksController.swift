@@ -14,19 +14,10 @@ struct WebhooksController<Context: CairnRequestContext>: Sendable {
     func addRoutes(to group: RouterGroup<Context>) {
         group.post("webhooks", use: mlflow(create))
         group.get("webhooks", use: mlflow(list))
-        group.get("webhooks/:webhook_id", use: withID(get))
-        group.patch("webhooks/:webhook_id", use: withID(update))
-        group.delete("webhooks/:webhook_id", use: withID(delete))
-        group.post("webhooks/:webhook_id/test", use: withID(test))
-    }
-
-    private func withID(
-        _ handler: @escaping @Sendable (String, RequestParameters) async throws -> JSONBody
-    ) -> @Sendable (Request, Context) async throws -> JSONBody {
-        { request, context in
-            let id = PercentDecoding.decodeLeniently(context.parameters.get("webhook_id") ?? "", mode: .path)
-            return try await handler(id, try await RequestParameters.from(request))
-        }
+        group.get("webhooks/{webhook_id}", use: mlflowWithPath(get))
+        group.patch("webhooks/{webhook_id}", use: mlflowWithPath(update))
+        group.delete("webhooks/{webhook_id}", use: mlflowWithPath(delete))
+        group.post("webhooks/{webhook_id}/test", use: mlflowWithPath(test))
     }
 
     @Sendable func create(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
@@ -66,7 +57,8 @@ struct WebhooksController<Context: CairnRequestContext>: Sendable {
         }
     }
 
-    @Sendable func get(_ id: String, _ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func get(_ parameters: RequestParameters, path: PathParameters, context: Context) async throws -> JSONBody {
+        let id = try path.required("webhook_id")
         let webhook = try await store.getWebhook(id: id)
         return .object {
             $0.key("webhook")
@@ -74,7 +66,8 @@ struct WebhooksController<Context: CairnRequestContext>: Sendable {
         }
     }
 
-    @Sendable func update(_ id: String, _ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func update(_ parameters: RequestParameters, path: PathParameters, context: Context) async throws -> JSONBody {
+        let id = try path.required("webhook_id")
         // As MLflow: an empty name, URL or event list leaves the field; a present description
         // or secret (even empty) replaces it; an unknown status name is ignored.
         let name = try parameters.string("name").flatMap { $0.isEmpty ? nil : $0 }
@@ -97,12 +90,14 @@ struct WebhooksController<Context: CairnRequestContext>: Sendable {
         }
     }
 
-    @Sendable func delete(_ id: String, _ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func delete(_ parameters: RequestParameters, path: PathParameters, context: Context) async throws -> JSONBody {
+        let id = try path.required("webhook_id")
         try await store.deleteWebhook(id: id, at: now())
         return .empty
     }
 
-    @Sendable func test(_ id: String, _ parameters: RequestParameters) async throws -> JSONBody {
+    @Sendable func test(_ parameters: RequestParameters, path: PathParameters, context: Context) async throws -> JSONBody {
+        let id = try path.required("webhook_id")
         let event = try parameters.object("event").map(Self.event)
         let webhook = try await store.getWebhook(id: id)
         let result = await service.test(webhook, event: event)

@@ -111,3 +111,39 @@ import Testing
         }
     }
 }
+
+extension MonitorsAPITests {
+    /// A monitor that names a pipeline starts it once per opened alert, and the start-up replay
+    /// of firing alerts starts nothing twice.
+    @Test func anOpenedAlertStartsTheMonitorsPipelines() async throws {
+        _ = try writeLog([("e1", 1_000, "1", 500), ("e2", 2_000, "1", 503), ("ok", 3_000, "1", 200)])
+        let triggering = Mutex<PipelineTriggering?>(nil)
+        let dispatcher = Mutex<PipelineTriggersAPITests.Dispatcher?>(nil)
+        try await withApp(alertListener: { database in
+            let store = SQLTriggerEventStore(database: database)
+            let made = PipelineTriggersAPITests.Dispatcher(store: store)
+            dispatcher.withLock { $0 = made }
+            let wired = PipelineTriggering(
+                store: store, dispatcher: made, registry: PipelineTriggersAPITests.Registry(), logger: Logger(label: "test"))
+            triggering.withLock { $0 = wired }
+            return wired.alertListener
+        }) { client, stores in
+            let created = try json(
+                try await client.post(
+                    "\(Self.api)/monitors",
+                    #"{"name": "errors", "model_name": "churn", "min_rows": 1, "pipelines": ["retrain"], "checks": [{"type": "error_rate", "threshold": 0.5}]}"#
+                ))
+            let id = try #require(Self.string(created["monitor"]?["monitor_id"]))
+            _ = try await client.post("\(Self.api)/monitors/\(id)/run", "")
+            _ = try await client.post("\(Self.api)/monitors/\(id)/run", "")
+            let alert = try #require(try await stores.monitors.listAlerts(monitorID: id, state: .firing, limit: 10).first)
+            let events = try #require(dispatcher.withLock { $0 }).events.withLock { $0 }
+            #expect(events.map(\.pipeline) == ["retrain"])
+            #expect(events.map(\.kind) == [.monitorAlert])
+            #expect(events.map(\.dedupeKey) == ["alert:\(alert.id)"])
+            let wired = try #require(triggering.withLock { $0 })
+            await wired.alertListener.replayFiringAlerts(store: stores.monitors, logger: Logger(label: "test"))
+            #expect(try #require(dispatcher.withLock { $0 }).events.withLock { $0 }.count == 1)
+        }
+    }
+}

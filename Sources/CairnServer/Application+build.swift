@@ -85,6 +85,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         webhooks.service.start()
         if let triggering {
             await triggering.alertListener.replayFiringAlerts(store: monitorStore, logger: logger)
+            await triggering.registrySource.reconcile(with: baseRegistryStore)
             triggering.scheduler.start()
         }
     }

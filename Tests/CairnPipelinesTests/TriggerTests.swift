@@ -240,4 +240,30 @@ struct TriggerHarness {
             #expect(h.dispatcher.events.count == 2)
         }
     }
+
+    @Test func aVersionRegisteredJustBeforeACrashStartsItsPipelineAtStartUp() async throws {
+        try await TriggerHarness.with { h in
+            let registry = SQLRegistryStore(database: h.database)
+            _ = try await registry.createRegisteredModel(name: "churn", tags: [], description: nil)
+            _ = try await registry.createModelVersion(CreateModelVersion(name: "churn", source: "s3://b/1"))
+            let source = RegistryTriggerSource(
+                recorder: h.recorder,
+                registry: InMemoryTriggerRegistry(pipelines: [
+                    PipelineTriggers(
+                        pipeline: "retrain", projectDirectory: "/p", schedule: nil, triggers: [.modelVersion(model: "churn", alias: nil)])
+                ]), logger: Logger(label: "test"))
+            // First sight: version 1 predates the trigger and is its baseline, not a run.
+            await source.reconcile(with: registry)
+            #expect(h.dispatcher.events.isEmpty)
+            // Version 2 committed, then the process died before its registry event was heard.
+            _ = try await registry.createModelVersion(CreateModelVersion(name: "churn", source: "s3://b/2"))
+            await source.reconcile(with: registry)
+            #expect(h.dispatcher.events.map(\.dedupeKey) == ["model:churn/2/"])
+            // Heard live as well (or reconciled again): still one run.
+            await source.registryEvent(
+                .modelVersionCreated(name: "churn", version: "2", source: "s3://b/2", runID: nil, tags: [], description: nil))
+            await source.reconcile(with: registry)
+            #expect(h.dispatcher.events.count == 1)
+        }
+    }
 }

@@ -37,21 +37,75 @@ public struct RegistryTriggerSource: RegistryEventListener {
                 return wantedAlias == alias
             }
             guard wanted else { continue }
-            var writer = JSONWriter()
-            writer.beginObject()
-            writer.key("model_name")
-            writer.string(model)
-            writer.key("version")
-            writer.string(version)
-            writer.key("alias")
-            if let alias { writer.string(alias) } else { writer.null() }
-            writer.endObject()
-            do {
-                try await recorder.fire(
-                    pipeline: pipeline.pipeline, kind: .modelVersion, dedupeKey: "model:\(model)/\(version)/\(alias ?? "")",
-                    payload: String(decoding: writer.bytes, as: UTF8.self))
-            } catch {
-                logger.error("Could not store a model trigger event", metadata: ["pipeline": "\(pipeline.pipeline)", "error": "\(error)"])
+            await fire(pipeline.pipeline, model: model, version: version, alias: alias)
+        }
+    }
+
+    private func fire(_ pipeline: String, model: String, version: String, alias: String?) async {
+        do {
+            try await recorder.fire(
+                pipeline: pipeline, kind: .modelVersion, dedupeKey: Self.dedupeKey(model: model, version: version, alias: alias),
+                payload: Self.payload(model: model, version: version, alias: alias))
+        } catch {
+            logger.error("Could not store a model trigger event", metadata: ["pipeline": "\(pipeline)", "error": "\(error)"])
+        }
+    }
+
+    static func dedupeKey(model: String, version: String, alias: String?) -> String { "model:\(model)/\(version)/\(alias ?? "")" }
+
+    static func payload(model: String, version: String, alias: String?) -> String {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("model_name")
+        writer.string(model)
+        writer.key("version")
+        writer.string(version)
+        writer.key("alias")
+        if let alias { writer.string(alias) } else { writer.null() }
+        writer.endObject()
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    /// Catches up with the registry at start-up: registry events reach this source after their
+    /// write committed, so a version registered (or an alias moved) just before a crash may
+    /// have no trigger event yet. For each model trigger, the newest version (or the alias's
+    /// version) gets its event now, de-duplicated against the one it may already have. A
+    /// pipeline that has never had an event for the model takes what it finds as its baseline
+    /// instead of starting a run for a version that predates it.
+    public func reconcile(with store: any RegistryStore) async {
+        let pipelines: [PipelineTriggers]
+        do {
+            pipelines = try await registry.pipelineTriggers()
+        } catch {
+            logger.error("Could not list pipelines' triggers to reconcile", metadata: ["error": "\(error)"])
+            return
+        }
+        for pipeline in pipelines {
+            for case .modelVersion(let model, let alias) in pipeline.triggers {
+                do {
+                    let version: String
+                    if let alias {
+                        guard let found = try? await store.getModelVersion(name: model, alias: alias) else { continue }
+                        version = found.version
+                    } else {
+                        let latest = (try? await store.getLatestVersions(name: model, stages: [])) ?? []
+                        guard let newest = latest.max(by: { (Int($0.version) ?? 0) < (Int($1.version) ?? 0) }) else { continue }
+                        version = newest.version
+                    }
+                    if try await recorder.hasEvents(pipeline: pipeline.pipeline, dedupePrefix: "model:\(model)/", kind: .modelVersion) {
+                        await fire(pipeline.pipeline, model: model, version: version, alias: alias)
+                    } else {
+                        try await recorder.recordBaseline(
+                            pipeline: pipeline.pipeline, kind: .modelVersion,
+                            dedupeKey: Self.dedupeKey(model: model, version: version, alias: alias),
+                            payload: Self.payload(model: model, version: version, alias: alias),
+                            reason: "the registry's state when the trigger was first seen; later versions trigger runs")
+                    }
+                } catch {
+                    logger.warning(
+                        "Could not reconcile a model trigger",
+                        metadata: ["pipeline": "\(pipeline.pipeline)", "model": "\(model)", "error": "\(error)"])
+                }
             }
         }
     }

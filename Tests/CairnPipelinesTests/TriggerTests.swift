@@ -7,12 +7,15 @@ import Testing
 
 @testable import CairnPipelines
 
-/// Records what it is asked to dispatch, and marks events started in the store as the
-/// engine's `PipelineService` does; `failing` makes it throw (a dispatcher that is down).
+/// Records what it is asked to dispatch and answers as the engine's `PipelineService` does:
+/// a run id, nil at the concurrency limit (`atLimit`), or an error (`failing`: down; `refusing`:
+/// a CairnError for good). It leaves recording the outcome on the event to the caller.
 final class RecordingDispatcher: PipelineDispatching {
     let store: any TriggerEventStore
     let dispatched = Mutex<[TriggerEvent]>([])
     let failing = Mutex(false)
+    let atLimit = Mutex(false)
+    let refusing = Mutex<CairnError?>(nil)
 
     init(store: any TriggerEventStore) {
         self.store = store
@@ -22,8 +25,10 @@ final class RecordingDispatcher: PipelineDispatching {
 
     func dispatch(_ event: TriggerEvent) async throws -> String? {
         if failing.withLock({ $0 }) { throw Down() }
+        if let error = refusing.withLock({ $0 }) { throw error }
+        if atLimit.withLock({ $0 }) { return nil }
         dispatched.withLock { $0.append(event) }
-        return try await store.markStarted(id: event.id, runID: "run-\(event.id)").runID
+        return "run-\(event.id)"
     }
 
     var events: [TriggerEvent] { dispatched.withLock { $0 } }
@@ -93,6 +98,24 @@ struct TriggerHarness {
             #expect(again.id == first.id)
             #expect(again.runID == first.runID)
             #expect(h.dispatcher.events.map(\.id) == [first.id])
+        }
+    }
+
+    @Test func theOutcomeOfADispatchIsRecordedOnTheEvent() async throws {
+        try await TriggerHarness.with { h in
+            h.dispatcher.atLimit.withLock { $0 = true }
+            let limited = try await h.recorder.fire(pipeline: "train", kind: .schedule, dedupeKey: "a", payload: "{}")
+            #expect(limited.state == .skipped)
+            #expect(try await h.store.get(id: limited.id).reason == "the pipeline is at its concurrency limit")
+            h.dispatcher.atLimit.withLock { $0 = false }
+            h.dispatcher.refusing.withLock { $0 = .notFound("Pipeline 'gone' does not exist.") }
+            let refused = try await h.recorder.fire(pipeline: "gone", kind: .schedule, dedupeKey: "b", payload: "{}")
+            #expect(refused.state == .skipped)
+            #expect(try await h.store.get(id: refused.id).reason == "Pipeline 'gone' does not exist.")
+            // Neither is replayed.
+            h.dispatcher.refusing.withLock { $0 = nil }
+            #expect(try await h.recorder.replayPending() == 0)
+            #expect(h.dispatcher.events.isEmpty)
         }
     }
 

@@ -27,18 +27,15 @@ public struct TriggerRecorder: Sendable {
         let candidate = TriggerEvent(
             id: UUID().uuidString.lowercased(), pipeline: pipeline, kind: kind, dedupeKey: dedupeKey, payload: payload, receivedAt: now())
         let (stored, inserted) = try await store.insertIfNew(candidate.stored)
-        guard var event = TriggerEvent(stored) else {
+        guard let event = TriggerEvent(stored) else {
             throw CairnError(
                 .internalError, "Trigger event '\(stored.id)' has kind '\(stored.kind)' or state '\(stored.state)' unknown here.")
         }
         guard inserted else { return event }
         logger.info(
             "Trigger event stored", metadata: ["pipeline": "\(pipeline)", "kind": "\(kind.rawValue)", "dedupe_key": "\(dedupeKey)"])
-        if let runID = await dispatch(event) {
-            event.runID = runID
-            event.state = .started
-        }
-        return event
+        _ = await dispatch(event)
+        return TriggerEvent(try await store.get(id: event.id)) ?? event
     }
 
     /// Stores a first observation without acting on it (a data trigger's baseline), so the
@@ -54,10 +51,25 @@ public struct TriggerRecorder: Sendable {
         try await store.hasEvent(pipeline: pipeline, kind: kind.rawValue, dedupePrefix: dedupePrefix)
     }
 
-    /// Dispatches the event; a failure is logged and leaves it pending for the next replay.
+    /// Dispatches the event and records the outcome on it: started with its run, or skipped
+    /// when the dispatcher starts none (the pipeline is at its concurrency limit) or refuses
+    /// the event for good (the pipeline does not exist, the event is invalid). Any other
+    /// failure is logged and leaves it pending for the next replay. Recording here as well as
+    /// in the dispatcher is harmless: a started event keeps its first run.
     func dispatch(_ event: TriggerEvent) async -> String? {
         do {
-            return try await dispatcher.dispatch(event)
+            guard let runID = try await dispatcher.dispatch(event) else {
+                _ = try await store.markSkipped(id: event.id, reason: "the pipeline is at its concurrency limit")
+                logger.info("Trigger event skipped: the pipeline is at its concurrency limit", metadata: ["pipeline": "\(event.pipeline)"])
+                return nil
+            }
+            return try await store.markStarted(id: event.id, runID: runID).runID
+        } catch let error as CairnError where error.code == .resourceDoesNotExist || error.code == .invalidParameterValue {
+            _ = try? await store.markSkipped(id: event.id, reason: error.message)
+            logger.warning(
+                "Trigger event refused",
+                metadata: ["pipeline": "\(event.pipeline)", "event_id": "\(event.id)", "error": "\(error.message)"])
+            return nil
         } catch {
             logger.error(
                 "Trigger event could not be dispatched; it stays pending until the next start-up",

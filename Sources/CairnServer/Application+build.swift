@@ -22,10 +22,23 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     let database = try await openDatabase(configuration, logger: logger)
     let artifacts = try LocalArtifactRepository(rootDirectory: configuration.resolvedArtifactsDestination)
     let registry = PrometheusCollectorRegistry()
-    let registryStore = SQLRegistryStore(database: database.database)
+    let baseRegistryStore = SQLRegistryStore(database: database.database)
+    let webhooks = Webhooks(store: SQLWebhookStore(database: database.database), logger: logger)
+    // Pipelines' triggers need the engine's `PipelineService` (issue 13), which dispatches
+    // events and lists pipelines' triggers: once it is built here, this becomes
+    // `PipelineTriggering(store: SQLTriggerEventStore(database: database.database),
+    // dispatcher: pipelineService, registry: pipelineService, logger: logger)`.
+    let triggering: PipelineTriggering? = nil
+    // Registry writes through the API announce themselves to MLflow webhooks and to
+    // pipelines' model triggers.
+    var registryListeners: [any RegistryEventListener] = [webhooks.outbox]
+    if let triggering { registryListeners.append(triggering.registrySource) }
+    let registryStore = EventEmittingRegistryStore(base: baseRegistryStore, listeners: registryListeners, logger: logger)
+    let monitorStore = SQLMonitorStore(database: database.database)
     let monitoring = Monitoring(
-        store: SQLMonitorStore(database: database.database), registry: registryStore,
-        logDirectory: configuration.resolvedInferenceLogDirectory, metrics: registry, logger: logger)
+        store: monitorStore, registry: baseRegistryStore,
+        logDirectory: configuration.resolvedInferenceLogDirectory, metrics: registry, logger: logger,
+        alertListener: triggering?.alertListener)
     // The gate scores models through this server's own API, as `cairn serve` would.
     let promotions = Promotions(
         store: SQLPromotionLogStore(database: database.database), registry: registryStore,
@@ -37,6 +50,8 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         artifacts: artifacts,
         monitoring: monitoring,
         promotions: promotions,
+        webhooks: webhooks,
+        triggering: triggering,
         registry: registry,
         hostPolicy: HostPolicy(bindHost: configuration.host, allowedHosts: configuration.allowedHosts)
     )
@@ -66,11 +81,19 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     if let service = database.service { app.addServices(service) }
     app.addServices(StaleUploadSweeper(repository: artifacts, logger: logger))
     app.addServices(monitoring.service)
+    app.addServices(webhooks.service)
+    if let triggering { app.addServices(triggering.scheduler) }
     // Migrations run once the services are up (PostgreSQL's pool must be running) and
     // before the server listens; a failure stops start-up.
     app.beforeServerStarts {
         try await Migrations.run(on: database.database, logger: logger, now: SystemClock.now())
         monitoring.service.start()
+        webhooks.service.start()
+        if let triggering {
+            await triggering.alertListener.replayFiringAlerts(store: monitorStore, logger: logger)
+            await triggering.registrySource.reconcile(with: baseRegistryStore)
+            triggering.scheduler.start()
+        }
     }
     return app
 }
@@ -84,6 +107,8 @@ public func buildRouter(
     artifacts: (any ArtifactRepository)? = nil,
     monitoring: Monitoring? = nil,
     promotions: Promotions? = nil,
+    webhooks: Webhooks? = nil,
+    triggering: PipelineTriggering? = nil,
     registry: PrometheusCollectorRegistry,
     hostPolicy: HostPolicy = HostPolicy(bindHost: "127.0.0.1", allowedHosts: [])
 ) -> Router<AppRequestContext> {
@@ -103,6 +128,7 @@ public func buildRouter(
         RunsController(store: store, now: SystemClock.now).addRoutes(to: group)
         if let registryStore { RegistryController(store: registryStore).addRoutes(to: group) }
         if let loggedModelStore { LoggedModelsController(store: loggedModelStore).addRoutes(to: group) }
+        if let webhooks { WebhooksController(store: webhooks.store, service: webhooks.service, now: webhooks.now).addRoutes(to: group) }
     }
     if let monitoring {
         MonitorsController(
@@ -114,6 +140,7 @@ public func buildRouter(
         PromotionsController(store: promotions.store, gate: promotions.gate, now: promotions.now).addRoutes(
             to: router.group("api/cairn/v1"))
     }
+    if let triggering { PipelineTriggersController(triggering: triggering).addRoutes(to: router.group("api/cairn/v1")) }
     return router
 }
 
@@ -148,7 +175,7 @@ public struct Monitoring: Sendable {
     public init(
         store: any MonitorStore, registry: any RegistryStore, logDirectory: String, metrics: PrometheusCollectorRegistry,
         options: MonitorService.Options = MonitorService.Options(), logger: Logger,
-        now: @escaping WallClock = SystemClock.now
+        now: @escaping WallClock = SystemClock.now, alertListener: (any MonitorAlertListener)? = nil
     ) {
         self.store = store
         self.registry = registry
@@ -156,7 +183,27 @@ public struct Monitoring: Sendable {
         self.now = now
         service = MonitorService(
             store: store, evaluator: MonitorEvaluator(store: store, registry: registry, log: log, now: now), registry: metrics,
-            options: options, logger: logger, now: now)
+            options: options, logger: logger, now: now, alertListener: alertListener)
+    }
+}
+
+/// MLflow 3 webhooks: their store, the outbox registry events fill and the service that
+/// delivers it. URLs follow MLflow's `MLFLOW_WEBHOOK_ALLOWED_SCHEMES` and
+/// `MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS`.
+public struct Webhooks: Sendable {
+    public let store: any WebhookStore
+    public let service: WebhookService
+    public let outbox: WebhookOutbox
+    public let now: WallClock
+
+    public init(
+        store: any WebhookStore, options: WebhookService.Options = WebhookService.Options(), maxAttempts: Int = 5, logger: Logger,
+        now: @escaping WallClock = SystemClock.now
+    ) {
+        self.store = store
+        self.now = now
+        service = WebhookService(store: store, policy: .fromEnvironment(), options: options, logger: logger, now: now)
+        outbox = WebhookOutbox(store: store, maxAttempts: maxAttempts, logger: logger, now: now)
     }
 }
 

@@ -41,7 +41,8 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         alertListener: triggering?.alertListener)
     // The gate scores models through this server's own API, as `cairn serve` would.
     let promotions = Promotions(
-        store: SQLPromotionLogStore(database: database.database), registry: registryStore,
+        store: AnnouncingPromotionLogStore(base: SQLPromotionLogStore(database: database.database), listeners: registryListeners),
+        registry: registryStore,
         serverURI: configuration.selfURI, modelCacheDirectory: configuration.dataDirectory + "/gate-models", logger: logger)
     let router = buildRouter(
         store: SQLTrackingStore(database: database.database),

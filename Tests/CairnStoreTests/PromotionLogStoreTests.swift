@@ -103,6 +103,31 @@ import Testing
         }
     }
 
+    /// Records the registry events it hears.
+    actor HeardEvents: RegistryEventListener {
+        var events: [RegistryEvent] = []
+        func registryEvent(_ event: RegistryEvent) async { events.append(event) }
+    }
+
+    @Test func aPromotionAndARollbackAnnounceTheirAliasMovesAndARejectionAnnouncesNothing() async throws {
+        try await RegistryFixture.with { stores in
+            try await Self.model(stores, versions: 2)
+            try await stores.registry.setRegisteredModelAlias(name: "m", alias: "champion", version: "1")
+            let heard = HeardEvents()
+            let log = AnnouncingPromotionLogStore(base: SQLPromotionLogStore(database: stores.registry.database), listeners: [heard])
+            _ = try await log.recordDecision(Self.decision(.rejected, candidate: "2", champion: "1"), keepPreviousAs: nil)
+            #expect(await heard.events.isEmpty)
+            _ = try await log.recordDecision(Self.decision(.promoted, candidate: "2", champion: "1"), keepPreviousAs: "previous")
+            #expect(
+                await heard.events == [
+                    .modelVersionAliasCreated(name: "m", alias: "champion", version: "2"),
+                    .modelVersionAliasCreated(name: "m", alias: "previous", version: "1"),
+                ])
+            _ = try await log.rollback(modelName: "m", alias: "champion", time: 20)
+            #expect(await heard.events.last == .modelVersionAliasCreated(name: "m", alias: "champion", version: "1"))
+        }
+    }
+
     @Test func rollbackGoesBackToThePreviousVersionAndIsLogged() async throws {
         try await RegistryFixture.with { stores in
             try await Self.model(stores, versions: 3)

@@ -96,6 +96,29 @@ func logEntry(
         #expect(all.rowCount == 6)
     }
 
+    @Test func theWindowsColumnsOfRequestsAgreeWithItsEntries() {
+        let two = #"{"dataframe_split": {"columns": ["a"], "data": [[1], [2]]}}"#
+        let window = MonitorWindow(
+            entries: [
+                logEntry("e1", at: 1, inputs: two, outputs: #"{"predictions": [1, 2]}"#),
+                logEntry("e2", at: 2, inputs: two, outputs: #"{"predictions": [3, 4]}"#),
+                logEntry("failed", at: 3, status: 500, inputs: two, outputs: #"{"error_code": "INTERNAL_ERROR"}"#),
+                logEntry("e2", at: 4, inputs: #"{"inputs": {"a": [5]}}"#, outputs: #"{"predictions": [5]}"#),
+            ], rowLimit: 3)
+        let entries = window.entries
+        #expect(entries.map(\.requestID) == ["e2", "failed", "e2"])
+        #expect(window.requestCount == entries.count)
+        #expect(window.requestIDs == entries.map(\.requestID))
+        #expect(window.firstTimestamp == 2 && window.lastTimestamp == 4)
+        #expect(window.statuses == entries.map(\.status) && window.latencies == entries.map(\.latencyMicroseconds))
+        #expect(window.rowSourceRequestIDs == ["e2", "e2"], "one per request that gave rows, a reused id once each")
+        #expect(window.rowRequestIDs == ["e2", "e2", "e2"])
+        #expect(window.requestRows == ["e2": 3])
+        #expect(
+            MonitorEvaluator.serviceStatistics(statuses: window.statuses, latencies: window.latencies)
+                == MonitorEvaluator.serviceStatistics(entries))
+    }
+
     @Test func failedRequestsCountAsEntriesButGiveNoRows() {
         let window = MonitorWindow(entries: [
             logEntry("ok", inputs: #"{"inputs": {"a": [1]}}"#, outputs: #"{"predictions": [1]}"#),

@@ -157,7 +157,7 @@ struct ThroughLogBench {
         for name in names { windowColumns[name] = window.featureColumn(name, kind: .numeric) }
         let detector = DriftDetector(reference: decoded.features, configuration: spec.drift)
         _ = try await stage("datasetDrift") { try await detector.datasetDrift(windowColumns) }
-        _ = await stage("store.feedback") { try? await store.feedback(requestIDs: Array(window.requestRows.keys)) }
+        _ = await stage("store.feedback") { try? await store.feedback(requestIDs: window.rowSourceRequestIDs) }
         let json = jsonRepeats > 0 ? try await evaluate(jsonDirectory, jsonRepeats) : nil
         try await database.shutdown()
         let report = sidecar.report

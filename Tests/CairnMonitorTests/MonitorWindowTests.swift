@@ -348,6 +348,23 @@ func logEntry(
         }
     }
 
+    /// Selection gives what a sort gives, whatever the order and however many ties.
+    @Test func nearestRanksEqualTheSortedValues() {
+        var generator = SystemRandomNumberGenerator()
+        let random: [Int64] = (0..<10_000).map { _ in Int64.random(in: 0..<1_000_000, using: &generator) }
+        var zigzag: [Int64] = []
+        for index in 0..<3_000 { zigzag.append(index % 2 == 0 ? Int64(index) : Int64(3_000 - index)) }
+        let few: [Int64] = (0..<5_000).map { Int64($0 % 7) }
+        let ascending: [Int64] = Array(0..<1_000)
+        let shapes: [[Int64]] = [[5], [3, 1], ascending, ascending.reversed(), [Int64](repeating: 9, count: 500), few, random, zigzag]
+        for values in shapes {
+            let sorted = values.sorted()
+            let ranks = [values.count / 2, values.count * 95 / 100, values.count - 1].sorted()
+            #expect(MonitorEvaluator.nearestRanks(values, ranks) == ranks.map { sorted[$0] }, "\(values.prefix(5)) × \(values.count)")
+            #expect(MonitorEvaluator.nearestRanks(values, [0, 0, values.count - 1]) == [sorted[0], sorted[0], sorted[values.count - 1]])
+        }
+    }
+
     @Test func serviceStatisticsUseNearestRankPercentiles() {
         // 1…100 ms, shuffled: the p-th percentile is the p-th value.
         let stats = MonitorEvaluator.serviceStatistics(Self.entries(latenciesMs: Array(1...100).reversed(), failing: 7))

@@ -211,7 +211,7 @@ extension MonitorWindow {
             let block = decodedBlocks[position]
             let first = decodedIndexes[position]
             let records = blocks[block]
-            guard Self.frameFits(records, first, positionalNames) else {
+            guard let names = Self.columnNames(records, first, positionalNames) else {
                 unreadableRequests += 1
                 position -= 1
                 continue
@@ -225,7 +225,7 @@ extension MonitorWindow {
                     last += 1
                 }
             }
-            appendRun(records, block: block, first...last, positionalNames: positionalNames)
+            appendRun(records, block: block, first...last, names: names)
             position -= last - first + 1
         }
     }
@@ -238,29 +238,40 @@ extension MonitorWindow {
         return positionalNames?.count == records.schemas[schema].fields.count
     }
 
+    /// The window's names for a record's input columns: its own, or `positionalNames` for a
+    /// positional record of that width; nil when they cannot be named (see `frameFits`).
+    static func columnNames(_ records: LoggedRecords, _ index: Int, _ positionalNames: [String]?) -> [String]? {
+        guard frameFits(records, index, positionalNames) else { return nil }
+        let schema = records.schemas[records.schemaIndexes[index]]
+        return schema.positional ? positionalNames : schema.fields.map(\.name)
+    }
+
     /// A schema that names a column twice is appended record by record, as each record's
     /// columns were before runs.
     static func namesAreDistinct(_ schema: LoggedRecords.Schema) -> Bool {
         Set(schema.fields.map(\.name)).count == schema.fields.count
     }
 
-    /// Appends the rows of records `run` (consecutive, one schema, all readable).
-    private mutating func appendRun(_ records: LoggedRecords, block: Int, _ run: ClosedRange<Int>, positionalNames: [String]?) {
+    /// Appends the rows of records `run` (consecutive, one schema, all readable), whose
+    /// columns the window calls `names`.
+    private mutating func appendRun(_ records: LoggedRecords, block: Int, _ run: ClosedRange<Int>, names: [String]) {
         let schemaIndex = records.schemaIndexes[run.lowerBound]
-        let schema = records.schemas[schemaIndex]
         let start = rowIndexes.count
         let firstCell = records.cellOffsets[run.lowerBound]
         let cellCount = run.reduce(0) { $0 + records.frameRows[$1] }
-        for (field, cells) in zip(schema.fields.indices, records.cells[schemaIndex]) {
-            let name = schema.positional ? positionalNames![field] : schema.fields[field].name
-            if columns[name] == nil {
-                // Sized for the window at once: growing a million-row column step by step
-                // copies it and faults its pages in again at each step.
-                var column = WindowColumn(nulls: rowIndexes.count)
-                column.reserve(rowIndexes.capacity)
-                columns[name] = column
-            }
-            columns[name]!.append(cells, firstCell..<(firstCell + cellCount))
+        for (name, cells) in zip(names, records.cells[schemaIndex]) {
+            // Taken out and put back, so the column's storage stays uniquely held and grows
+            // in place. A new one is sized for the window at once: growing a million-row
+            // column step by step copies it and faults its pages in again at each step.
+            var column =
+                columns.removeValue(forKey: name)
+                ?? {
+                    var column = WindowColumn(nulls: rowIndexes.count)
+                    column.reserve(rowIndexes.capacity)
+                    return column
+                }()
+            column.append(cells, firstCell..<(firstCell + cellCount))
+            columns[name] = column
         }
         for index in run {
             let frameRows = records.frameRows[index]
@@ -272,8 +283,11 @@ extension MonitorWindow {
             if frameRows == 1, sampleCount != 1 {
                 rowIndexes.append(0)
                 labelRows.append(1)
-                let outputs = records.predictions(of: index)
-                predictions.append(outputs?.count == 1 ? outputs![outputs!.startIndex] : nil)
+                if let outputs = records.predictions(of: index), outputs.count == 1 {
+                    predictions.append(outputs[outputs.startIndex])
+                } else {
+                    predictions.append(nil)
+                }
                 continue
             }
             if sampleCount == frameRows {
@@ -293,8 +307,8 @@ extension MonitorWindow {
         }
         let end = rowIndexes.count
         if end > start {
-            for name in columns.keys where columns[name]!.count < end {
-                columns[name]!.appendNulls(end - columns[name]!.count)
+            for name in Array(columns.keys) {
+                if let count = columns[name]?.count, count < end { columns[name]?.appendNulls(end - count) }
             }
         }
     }

@@ -182,7 +182,8 @@ public struct MonitorWindow: Sendable {
     /// A positional frame with its columns named in order, or nil when the names don't fit.
     static func named(_ frame: DataFrame?, _ names: [String]?) -> DataFrame? {
         guard let frame, let names, names.count == frame.columns.count else { return nil }
-        return DataFrame(columns: zip(names, frame.columns).map { Column(name: $0, values: $1.values) }, rowCount: frame.rowCount)
+        return DataFrame(
+            columns: zip(names, frame.columns).map { Column(name: $0, values: $1.values, missing: $1.missing) }, rowCount: frame.rowCount)
     }
 
     static func openInferenceFrame(_ inputs: ArraySlice<UInt8>) -> (frame: DataFrame, positional: Bool)? {
@@ -265,7 +266,8 @@ public struct MonitorWindow: Sendable {
                 }
                 return found
             }
-            return fields.count == 1 ? prediction(fields.values.first!) : nil
+            guard fields.count == 1, let only = fields.values.first else { return nil }
+            return prediction(only)
         case .null:
             return nil
         }
@@ -294,8 +296,13 @@ public struct WindowColumn: Sendable, Equatable {
         texts?.append(contentsOf: repeatElement(nil, count: count))
     }
 
-    private mutating func keepTexts() {
-        if texts == nil { texts = numbers.map { $0.isNaN ? nil : LoggedPrediction.format($0) } }
+    /// Appends `values` to the texts, first writing the numbers so far as text if the
+    /// column had none (a text or boolean cell after numeric ones). Call before appending the
+    /// same cells' numbers.
+    private mutating func appendTexts(_ values: some Collection<String?>) {
+        var kept = texts.take() ?? numbers.map { $0.isNaN ? nil : LoggedPrediction.format($0) }
+        kept.append(contentsOf: values)
+        texts = kept
     }
 
     /// Appends `range` of `cells`, typed as the request sent them.
@@ -311,14 +318,12 @@ public struct WindowColumn: Sendable, Equatable {
             texts?.append(contentsOf: v.map { String($0) })
         case .bool:
             let v = cells.bools[range]
-            keepTexts()
+            appendTexts(v.map { flag -> String? in flag ? "True" : "False" })
             numbers.append(contentsOf: v.map { $0 ? 1 : 0 })
-            texts!.append(contentsOf: v.map { $0 ? "True" : "False" })
         case .string:
             let v = cells.strings[range]
-            keepTexts()
+            appendTexts(v)
             numbers.append(contentsOf: v.map { $0.flatMap(Double.init) ?? .nan })
-            texts!.append(contentsOf: v)
         }
     }
 }

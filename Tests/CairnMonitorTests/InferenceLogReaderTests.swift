@@ -260,6 +260,24 @@ import Testing
                 == Array("request_id,timestamp_ms,model,version,status,latency_us,row,feedback_label\n".utf8))
     }
 
+    /// A NaN the client sent and a value it left out are told apart in the export, as in
+    /// the request: `NaN` and an empty cell (pandas reads both as NaN), positional columns too.
+    @Test func csvExportWritesASentNaNAsNaNAndAMissingValueAsEmpty() throws {
+        let log = try writer()
+        log.record(
+            record(
+                "named", at: 1_000, inputs: #"{"dataframe_split": {"columns": ["a"], "data": [[1.5], [NaN], [null], [-Infinity]]}}"#,
+                outputs: #"{"predictions": [0, 1, 0, 1]}"#))
+        log.record(record("positional", at: 2_000, inputs: #"{"inputs": [[NaN], [null]]}"#, outputs: #"{"predictions": [0, 1]}"#))
+        try log.flush()
+        let rows = try Self.parseCSV(String(decoding: InferenceLogExportFormat.csv.render(try read().entries), as: UTF8.self))
+        try #require(rows.count == 7)
+        let column = try #require(rows[0].firstIndex(of: "a"))
+        #expect(rows[1...4].map { $0[column] } == ["1.5", "NaN", "", "-inf"])
+        let positional = try #require(rows[0].firstIndex(of: "0"))
+        #expect(rows[5...6].map { $0[positional] } == ["NaN", ""])
+    }
+
     /// RFC 4180 as a spreadsheet reads it: quoted fields may hold commas, doubled quotes and
     /// line breaks; every record ends with a line break.
     static func parseCSV(_ text: String) throws -> [[String]] {

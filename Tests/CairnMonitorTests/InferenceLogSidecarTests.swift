@@ -159,20 +159,85 @@ import Testing
         Self.expectEqual(window, fromJSON)
     }
 
-    @Test func theSidecarIsWhatIsRead() throws {
+    func record(_ id: String, _ value: Int, at offset: Int64 = 0) -> InferenceRecord {
+        InferenceRecord(
+            requestID: id, timestamp: base + offset, model: "m", version: "1", inputs: Array(#"{"inputs": {"a": [\#(value)]}}"#.utf8),
+            outputs: Array(#"{"predictions": [0]}"#.utf8), latencyMicroseconds: 1, status: 200)
+    }
+
+    /// Rewrites the first `[from]` of a segment as `[to]` in place (same length), as an
+    /// editor or a redaction script writing into the file would, and moves its mtime a
+    /// second on, as any write after the writer's own clock tick does.
+    func editInPlace(_ segment: String, from: Int, to: Int) throws {
+        let content = try #require(FileManager.default.contents(atPath: segment))
+        let needle = Array("[\(from)]".utf8)
+        let at = try #require((0...(content.count - needle.count)).first { Array(content[$0..<($0 + needle.count)]) == needle })
+        let modified = try #require(try FileManager.default.attributesOfItem(atPath: segment)[.modificationDate] as? Date)
+        let handle = try #require(FileHandle(forUpdatingAtPath: segment))
+        try handle.seek(toOffset: UInt64(at))
+        try handle.write(contentsOf: Array("[\(to)]".utf8))
+        try handle.close()
+        try FileManager.default.setAttributes([.modificationDate: modified.addingTimeInterval(1)], ofItemAtPath: segment)
+        #expect(try FileManager.default.contents(atPath: segment)?.count == content.count)
+    }
+
+    @Test func anUntouchedSegmentIsReadFromItsSidecar() throws {
         let writer = try InferenceLogWriter(options: .init(directory: directory), logger: Logger(label: "test"))
-        writer.record(
-            InferenceRecord(
-                requestID: "r", timestamp: base, model: "m", version: "1", inputs: Array(#"{"inputs": {"a": [1]}}"#.utf8),
-                outputs: Array(#"{"predictions": [0]}"#.utf8), latencyMicroseconds: 1, status: 200))
+        writer.record(record("r", 1))
         try writer.flush()
-        // The same bytes, another value: only a read that skips the JSON still sees 1.
+        let logged = try InferenceLogReader(directory: directory).readWindow(InferenceLogQuery())
+        #expect(logged.blocks.count == 1)
+        #expect(logged.entries.isEmpty)
+        #expect(MonitorWindow(logged).columns["a"]?.numbers == [1])
+    }
+
+    /// A same-length edit keeps every block's range whole lines starting with the right id:
+    /// only the segment's mtime says the sidecar no longer describes it.
+    @Test func aSegmentEditedInPlaceIsReadFromItsJSON() throws {
+        let writer = try InferenceLogWriter(options: .init(directory: directory), logger: Logger(label: "test"))
+        writer.record(record("r", 1))
+        try writer.flush()
         let segment = try #require(try writer.segments().first)
-        let text = try String(contentsOfFile: segment, encoding: .utf8).replacingOccurrences(of: #"[1]"#, with: #"[7]"#)
-        try text.write(toFile: segment, atomically: false, encoding: .utf8)
-        let window = MonitorWindow(try InferenceLogReader(directory: directory).readWindow(InferenceLogQuery()))
-        #expect(window.columns["a"]?.numbers == [1])
+        try editInPlace(segment, from: 1, to: 7)
+        let logged = try InferenceLogReader(directory: directory).readWindow(InferenceLogQuery())
+        #expect(logged.blocks.isEmpty, "the edited segment's sidecar is not trusted")
+        #expect(MonitorWindow(logged).columns["a"]?.numbers == [7])
         #expect(try jsonWindow(Case(name: "", query: InferenceLogQuery())).columns["a"]?.numbers == [7])
+    }
+
+    /// An edit between two flushes: the writer sees its segment changed and starts a new one,
+    /// so the next block cannot vouch for the edited bytes.
+    @Test func aWriterLeavesASegmentSomeoneElseWroteTo() throws {
+        let writer = try InferenceLogWriter(options: .init(directory: directory), logger: Logger(label: "test"))
+        writer.record(record("r1", 1))
+        try writer.flush()
+        let first = try #require(try writer.segments().first)
+        try editInPlace(first, from: 1, to: 7)
+        writer.record(record("r2", 2, at: 10))
+        try writer.flush()
+        #expect(try writer.segments().count == 2)
+        let logged = try InferenceLogReader(directory: directory).readWindow(InferenceLogQuery())
+        #expect(logged.blocks.count == 1, "the new segment's sidecar is used")
+        #expect(logged.entries.count == 1, "the edited segment is parsed")
+        #expect(MonitorWindow(logged).columns["a"]?.numbers == [7, 2])
+    }
+
+    /// A block recorded the segment's mtime and inode: the same bytes in another file (a
+    /// copy put back in place) are not vouched for.
+    @Test func aSegmentReplacedByACopyIsReadFromItsJSON() throws {
+        let writer = try InferenceLogWriter(options: .init(directory: directory), logger: Logger(label: "test"))
+        writer.record(record("r", 1))
+        try writer.flush()
+        let segment = try #require(try writer.segments().first)
+        let copy = path("copy")
+        try FileManager.default.copyItem(atPath: segment, toPath: copy)
+        let modified = try FileManager.default.attributesOfItem(atPath: segment)[.modificationDate]
+        try FileManager.default.removeItem(atPath: segment)
+        try FileManager.default.moveItem(atPath: copy, toPath: segment)
+        if let modified { try FileManager.default.setAttributes([.modificationDate: modified], ofItemAtPath: segment) }
+        let logged = try InferenceLogReader(directory: directory).readWindow(InferenceLogQuery())
+        #expect(logged.blocks.isEmpty)
+        #expect(logged.entries.count == 1)
     }
 
     /// After a crash: the sidecar cut short, a block torn or zero-filled, lines that reached
@@ -227,12 +292,14 @@ import Testing
             builder.append(line: line[...])
         }
         builder.append(line: Array("not json".utf8)[...])
-        let block = InferenceLogSidecar.block(builder.records, segment: "s.jsonl", segmentRange: 0..<100)
+        let block = InferenceLogSidecar.block(
+            builder.records, segment: "s.jsonl", segmentRange: 0..<100, state: SegmentState(size: 100, modified: 1, inode: 2))
         let lineBreakAtTheEnd: (Int, Int) -> [UInt8] = { offset, _ in offset == 99 ? [0x0A] : [0x20] }
         let decoded = InferenceLogSidecar.blocks(block, segment: "s.jsonl", segmentBytes: 100, segmentBytesAt: lineBreakAtTheEnd)
         #expect(decoded.count == 1)
         #expect(decoded.first?.records == builder.records)
         #expect(decoded.first?.records.skippedLines == 1)
+        #expect(decoded.first?.state == SegmentState(size: 100, modified: 1, inode: 2))
         // A range that does not end on a line break, runs past the segment, or a block of
         // another segment is not trusted.
         #expect(InferenceLogSidecar.blocks(block, segment: "s.jsonl", segmentBytes: 100) { _, _ in [0x20] }.isEmpty)

@@ -96,6 +96,29 @@ func logEntry(
         #expect(all.rowCount == 6)
     }
 
+    @Test func theWindowsColumnsOfRequestsAgreeWithItsEntries() {
+        let two = #"{"dataframe_split": {"columns": ["a"], "data": [[1], [2]]}}"#
+        let window = MonitorWindow(
+            entries: [
+                logEntry("e1", at: 1, inputs: two, outputs: #"{"predictions": [1, 2]}"#),
+                logEntry("e2", at: 2, inputs: two, outputs: #"{"predictions": [3, 4]}"#),
+                logEntry("failed", at: 3, status: 500, inputs: two, outputs: #"{"error_code": "INTERNAL_ERROR"}"#),
+                logEntry("e2", at: 4, inputs: #"{"inputs": {"a": [5]}}"#, outputs: #"{"predictions": [5]}"#),
+            ], rowLimit: 3)
+        let entries = window.entries
+        #expect(entries.map(\.requestID) == ["e2", "failed", "e2"])
+        #expect(window.requestCount == entries.count)
+        #expect(window.requestIDs == entries.map(\.requestID))
+        #expect(window.firstTimestamp == 2 && window.lastTimestamp == 4)
+        #expect(window.statuses == entries.map(\.status) && window.latencies == entries.map(\.latencyMicroseconds))
+        #expect(window.rowSourceRequestIDs == ["e2", "e2"], "one per request that gave rows, a reused id once each")
+        #expect(window.rowRequestIDs == ["e2", "e2", "e2"])
+        #expect(window.requestRows == ["e2": 3])
+        #expect(
+            MonitorEvaluator.serviceStatistics(statuses: window.statuses, latencies: window.latencies)
+                == MonitorEvaluator.serviceStatistics(entries))
+    }
+
     @Test func failedRequestsCountAsEntriesButGiveNoRows() {
         let window = MonitorWindow(entries: [
             logEntry("ok", inputs: #"{"inputs": {"a": [1]}}"#, outputs: #"{"predictions": [1]}"#),
@@ -322,6 +345,23 @@ func logEntry(
             InferenceLogEntry(
                 requestID: "r\(index)", timestamp: Int64(index), model: "m", version: "1", status: index < failing ? 503 : 200,
                 latencyMicroseconds: ms * 1000, inputs: [], outputs: [], line: [])
+        }
+    }
+
+    /// Selection gives what a sort gives, whatever the order and however many ties.
+    @Test func nearestRanksEqualTheSortedValues() {
+        var generator = SystemRandomNumberGenerator()
+        let random: [Int64] = (0..<10_000).map { _ in Int64.random(in: 0..<1_000_000, using: &generator) }
+        var zigzag: [Int64] = []
+        for index in 0..<3_000 { zigzag.append(index % 2 == 0 ? Int64(index) : Int64(3_000 - index)) }
+        let few: [Int64] = (0..<5_000).map { Int64($0 % 7) }
+        let ascending: [Int64] = Array(0..<1_000)
+        let shapes: [[Int64]] = [[5], [3, 1], ascending, ascending.reversed(), [Int64](repeating: 9, count: 500), few, random, zigzag]
+        for values in shapes {
+            let sorted = values.sorted()
+            let ranks = [values.count / 2, values.count * 95 / 100, values.count - 1].sorted()
+            #expect(MonitorEvaluator.nearestRanks(values, ranks) == ranks.map { sorted[$0] }, "\(values.prefix(5)) × \(values.count)")
+            #expect(MonitorEvaluator.nearestRanks(values, [0, 0, values.count - 1]) == [sorted[0], sorted[0], sorted[values.count - 1]])
         }
     }
 

@@ -6,8 +6,8 @@ import Testing
 /// A metric history is read in bounded chunks, in MLflow's order, with the same pages and
 /// tokens as one query per page gave.
 @Suite struct MetricHistoryCursorTests {
-    /// 20 timestamps × 3 steps with up to three values each (a NaN among them, which sorts last
-    /// in its group although it is stored as 0), and one group of 30 points, larger than a chunk.
+    /// 20 timestamps × 3 steps with up to three values each (a NaN among them, which sorts as
+    /// the 0 it is stored as), and one group of 30 points, larger than a chunk.
     static func points() -> [Metric] {
         var points: [Metric] = []
         for timestamp in Int64(0)..<20 {
@@ -25,11 +25,34 @@ import Testing
         return points
     }
 
+    /// `mlflow server`'s order (its SQL store: `ORDER BY timestamp, step, value` over values
+    /// stored with a NaN as 0, and a stored 0 before a NaN).
     static func historyOrder(_ lhs: Metric, _ rhs: Metric) -> Bool {
         if lhs.timestamp != rhs.timestamp { return lhs.timestamp < rhs.timestamp }
         if lhs.step != rhs.step { return lhs.step < rhs.step }
-        if lhs.value.isNaN != rhs.value.isNaN { return !lhs.value.isNaN }
-        return lhs.value < rhs.value
+        let (left, right) = (lhs.value.isNaN ? 0 : lhs.value, rhs.value.isNaN ? 0 : rhs.value)
+        if left != right { return left < right }
+        return !lhs.value.isNaN && rhs.value.isNaN
+    }
+
+    /// What `mlflow server` 3.17.2 (SQLite) answered for these points logged with the stock
+    /// client's `log_metric`, one by one, at one timestamp and step: infinities come back as
+    /// the largest finite doubles, a NaN sits where a 0 would, after a real 0, and the latest
+    /// value is the largest.
+    @Test func tiedPointsWithNaNAndInfinitiesReadAsMLflowAnswers() async throws {
+        try await StoreFixture.with { store in
+            let run = try await store.createRun(CreateRun(experimentId: "0", userId: "u", runName: "t", startTime: 1, tags: []))
+            let id = run.info.runId
+            for value in [2.0, .nan, -1.0, .infinity, 0.0, -.infinity, 0.5] {
+                try await store.logBatch(runId: id, metrics: [Metric(key: "m", value: value, timestamp: 10, step: 1)], params: [], tags: [])
+            }
+            var cursor = try store.metricHistory(runId: id, key: "m", maxResults: nil, pageToken: nil)
+            var values: [Double] = []
+            while let chunk = try await cursor.next() { values += chunk.map(\.value) }
+            let max = Double.greatestFiniteMagnitude
+            #expect(values.map(\.bitPattern) == [-max, -1, 0, .nan, 0.5, 2, max].map(\.bitPattern))
+            #expect(try await store.getRun(id: id).data.metrics.map(\.value) == [max])
+        }
     }
 
     func logged(_ store: SQLTrackingStore) async throws -> (runId: String, expected: [Metric]) {

@@ -78,8 +78,9 @@ import Testing
                 ], params: [], tags: [])
             let metrics = try await store.getRun(id: id).data.metrics
             #expect(metrics.first { $0.key == "n" }?.value.isNaN == true)
-            #expect(metrics.first { $0.key == "p" }?.value == .infinity)
-            #expect(metrics.first { $0.key == "m" }?.value == -.infinity)
+            // As MLflow's SQL store keeps them: clamped to the largest finite doubles.
+            #expect(metrics.first { $0.key == "p" }?.value == .greatestFiniteMagnitude)
+            #expect(metrics.first { $0.key == "m" }?.value == -.greatestFiniteMagnitude)
             let history = try await store.getMetricHistory(runId: id, key: "n", maxResults: nil, pageToken: nil)
             #expect(history.items.count == 1 && history.items[0].value.isNaN)
         }

@@ -21,9 +21,13 @@ struct ThroughLogBench {
     /// A class per row, so prediction drift is computed too: whether f00 is above its mean.
     static func predictions(_ f00: [Double]) -> [Int] { f00.map { $0 > 0 ? 1 : 0 } }
 
-    func run(repeats: Int, jsonRepeats: Int) async throws -> [String: Any] {
-        let work = NSTemporaryDirectory() + "cairn-through-log-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: work) }
+    /// `logDirectory`: keep the logs there, and reuse them if a previous run left them (for
+    /// profiling the evaluation alone; they hold traffic of the hour before they were written).
+    func run(repeats: Int, jsonRepeats: Int, logDirectory: String? = nil) async throws -> [String: Any] {
+        let work = logDirectory ?? NSTemporaryDirectory() + "cairn-through-log-\(UUID().uuidString)"
+        defer { if logDirectory == nil { try? FileManager.default.removeItem(atPath: work) } }
+        let reuse = logDirectory != nil && FileManager.default.fileExists(atPath: work + "/log-json")
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: work + "/cairn.db" + suffix) }
         let columns = names.map { Self.values(current[$0]) }
         let rows = columns[0].count
         let rowsPerRequest = shape == "requests" ? 10_000 : 1
@@ -49,7 +53,7 @@ struct ThroughLogBench {
         var jsonFlushSeconds = 0.0
         var pendingBytes = 0
         let header = "{\"dataframe_split\": {\"columns\": [" + names.map { "\"\($0)\"" }.joined(separator: ", ") + "], \"data\": ["
-        for request in 0..<requests {
+        for request in 0..<(reuse ? 0 : requests) {
             let lower = request * rowsPerRequest
             let upper = min(rows, lower + rowsPerRequest)
             var inputs = header
@@ -157,7 +161,7 @@ struct ThroughLogBench {
         for name in names { windowColumns[name] = window.featureColumn(name, kind: .numeric) }
         let detector = DriftDetector(reference: decoded.features, configuration: spec.drift)
         _ = try await stage("datasetDrift") { try await detector.datasetDrift(windowColumns) }
-        _ = await stage("store.feedback") { try? await store.feedback(requestIDs: Array(window.requestRows.keys)) }
+        _ = await stage("store.feedback") { try? await store.feedback(requestIDs: window.rowSourceRequestIDs) }
         let json = jsonRepeats > 0 ? try await evaluate(jsonDirectory, jsonRepeats) : nil
         try await database.shutdown()
         let report = sidecar.report

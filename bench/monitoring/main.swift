@@ -91,6 +91,7 @@ func median(_ xs: [Double]) -> Double {
 
 // Through the real path, for bench/monitoring/run.sh (issue 12):
 //   cairn-monitor-bench --through-log requests|rows --reference FILE --current FILE --features N [--repeat 5] [--json-repeat 1]
+//     [--log-dir DIR]  (keep the logged records in DIR and reuse them on the next run)
 // Logs the current rows through InferenceLogWriter as 100 requests of 10k rows (`requests`) or
 // as one request per row (`rows`), then times MonitorEvaluator.evaluate over that window
 // against the reference stored in SQLite, as `cairn server` runs it. The same records are
@@ -100,7 +101,7 @@ if let shape = options["through-log"], let referencePath = options["reference"],
     let report = try await ThroughLogBench(
         shape: shape, reference: readColumns(referencePath, features: features), current: readColumns(currentPath, features: features),
         features: features
-    ).run(repeats: Int(options["repeat"] ?? "5")!, jsonRepeats: Int(options["json-repeat"] ?? "1")!)
+    ).run(repeats: Int(options["repeat"] ?? "5")!, jsonRepeats: Int(options["json-repeat"] ?? "1")!, logDirectory: options["log-dir"])
     let json = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
     print(String(decoding: json, as: UTF8.self))
     exit(0)

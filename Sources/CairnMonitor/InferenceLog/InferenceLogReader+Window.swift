@@ -88,34 +88,55 @@ extension InferenceLogReader {
             payloadOmitted: order.map { read.omitted[$0] }, skippedLines: read.skipped)
     }
 
-    /// The trustworthy blocks of a segment's sidecar (none when it has none). The sidecar
-    /// is read before the segment's size is taken: the writer appends lines before the
-    /// block that covers them, so every block read covers lines already there.
+    /// The trustworthy blocks of a segment's sidecar (none when it has none): all of them
+    /// while the segment is as the writer left it after the last one, none otherwise (see
+    /// `InferenceLogSidecar`). The sidecar is read before the segment is looked at: the
+    /// writer appends lines before the block that covers them, so every block read covers
+    /// lines already there, and a segment found longer than the last block is most likely a
+    /// flush in flight, whose block the next read of the sidecar finds.
     static func sidecarBlocks(segment: String) -> [InferenceLogSidecar.Block] {
         let path = InferenceLogSidecar.path(ofSegment: segment)
-        guard let sidecar = readWhole(path), !sidecar.isEmpty, let handle = FileHandle(forReadingAtPath: segment) else { return [] }
+        guard var sidecar = readWhole(path), !sidecar.isEmpty, let handle = FileHandle(forReadingAtPath: segment) else { return [] }
         defer { try? handle.close() }
-        guard let size = try? handle.seekToEnd() else { return [] }
         let name = (segment as NSString).lastPathComponent
-        return InferenceLogSidecar.blocks(sidecar, segment: name, segmentBytes: Int(size)) { offset, count in
-            guard (try? handle.seek(toOffset: UInt64(offset))) != nil, let bytes = try? handle.read(upToCount: count) else { return [] }
-            return Array(bytes)
+        var blocks: [InferenceLogSidecar.Block] = []
+        var parsed = 0
+        for _ in 0..<3 {
+            guard let state = SegmentState(descriptor: handle.fileDescriptor) else { return [] }
+            let (more, end) = InferenceLogSidecar.blocks(
+                sidecar[parsed...], after: blocks.last?.segmentRange.upperBound ?? 0, segment: name, segmentBytes: state.size
+            ) { offset, count in
+                guard (try? handle.seek(toOffset: UInt64(offset))) != nil, let bytes = try? handle.read(upToCount: count) else { return [] }
+                return Array(bytes)
+            }
+            blocks += more
+            parsed = end
+            guard let last = blocks.last else { return [] }
+            if last.state == state { return blocks }
+            // Written after its last block (an edit, a crash's tail) unless a flush is in
+            // flight: then the segment is longer, and its block (maybe half written when the
+            // sidecar was read) is about to follow.
+            guard state.size > last.segmentRange.upperBound, let appended = readWhole(path, from: sidecar.count), !appended.isEmpty
+            else { return [] }
+            sidecar += appended
         }
+        return []
     }
 
-    /// A file's bytes read straight into an array (no `Data` to copy out of: a sidecar is
-    /// hundreds of megabytes for a million-row window); nil when it cannot be opened.
-    static func readWhole(_ path: String) -> [UInt8]? {
+    /// A file's bytes from `offset` on, read straight into an array (no `Data` to copy out
+    /// of: a sidecar is hundreds of megabytes for a million-row window); nil when it cannot
+    /// be opened.
+    static func readWhole(_ path: String, from offset: Int = 0) -> [UInt8]? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { return nil }
-        let size = Int(status.st_size)
+        let size = max(0, Int(status.st_size) - offset)
         return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
             count = 0
             while count < size {
-                let read = Glibc.read(descriptor, buffer.baseAddress! + count, size - count)
+                let read = pread(descriptor, buffer.baseAddress! + count, size - count, off_t(offset + count))
                 if read < 0, errno == EINTR { continue }
                 guard read > 0 else { break }
                 count += read

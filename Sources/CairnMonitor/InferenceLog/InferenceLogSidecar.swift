@@ -1,6 +1,10 @@
 import CairnCore
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The columnar sidecar of one inference log segment (`inference-….jsonl` →
 /// `inference-….cols`): the segment's records as `LoggedRecords`, one block per flush of the
 /// writer, so a monitor reads a window without parsing its JSON. The JSON Lines segment stays
@@ -8,28 +12,41 @@ import Foundation
 ///
 /// A block is appended after its lines reach the segment, and is
 ///
-///     magic "CLR1" | payload bytes u64 | segment range start u64, end u64 | checksum u64 | payload
+///     magic "CLR2" | payload bytes u64 | segment range start u64, end u64 |
+///     segment mtime (ns) i64 | segment inode u64 | checksum u64 | payload
 ///
 /// (little-endian), where the range is the byte range of the segment its records were read
-/// from; the checksum is seeded with the segment's name, so a sidecar beside the wrong segment
-/// fails it. Appending with a checksum rather than writing a temporary file and renaming it per
-/// flush keeps a flush O(its records): a rename would rewrite the whole sidecar each time.
-/// Nothing is fsynced (the segment is not either); after a crash, a block that did not fully
-/// reach the disk fails its length or checksum and ends the sidecar there, and the reader
-/// parses the segment's JSON from the last good block on. A block whose range is not a run of
-/// whole lines of the segment as it is now, starting with its first record's id (a segment
-/// replaced or truncated), is not trusted either.
+/// from and the mtime and inode are the segment's, by `fstat`, just after those lines were
+/// written; the checksum is seeded with the segment's name, so a sidecar beside the wrong
+/// segment fails it. Appending with a checksum rather than writing a temporary file and
+/// renaming it per flush keeps a flush O(its records): a rename would rewrite the whole
+/// sidecar each time. Nothing is fsynced (the segment is not either); after a crash, a block
+/// that did not fully reach the disk fails its length or checksum and ends the sidecar there.
+///
+/// When a reader trusts it: only while the segment is exactly as the writer left it after the
+/// last block, that is its size is the last block's end and its mtime and inode are the ones
+/// the block recorded (`SegmentState`). Any write to the segment by anyone moves its mtime,
+/// so an edit in place, even of the same length, makes the whole segment read from its JSON.
+/// The writer keeps the chain unbroken between blocks: before each append it checks that its
+/// segment is still in the state it recorded, and starts a new segment if not, so an edit
+/// made before a later flush is not covered by that flush's block. A segment longer than its
+/// last block is a flush in flight (its block follows its lines at once, and the reader reads
+/// the sidecar again) or a crash's tail, which is read from the JSON, blocks and all, since
+/// nothing then tells the tail from a foreign write. Limit: a timestamp is only as fine as the
+/// kernel's clock for files; before Linux 6.13's multigrain timestamps an edit within the
+/// same tick (a few milliseconds) as the writer's last write could keep its mtime.
 enum InferenceLogSidecar {
     static let suffix = ".cols"
-    static let magic: [UInt8] = Array("CLR1".utf8)
-    static let headerBytes = 4 + 8 * 4
+    static let magic: [UInt8] = Array("CLR2".utf8)
+    static let headerBytes = 4 + 8 * 6
 
     static func path(ofSegment segment: String) -> String {
         String(segment.dropLast(".jsonl".count)) + suffix
     }
 
-    /// One block, ready to append.
-    static func block(_ records: LoggedRecords, segment: String, segmentRange: Range<Int>) -> [UInt8] {
+    /// One block, ready to append: `records` read from `segmentRange` of the segment, which
+    /// is in `state` once they are written (its size is the range's end).
+    static func block(_ records: LoggedRecords, segment: String, segmentRange: Range<Int>, state: SegmentState) -> [UInt8] {
         var payload = ByteWriter()
         encode(records, to: &payload)
         var block = ByteWriter(capacity: headerBytes + payload.bytes.count)
@@ -37,15 +54,24 @@ enum InferenceLogSidecar {
         block.int(payload.bytes.count)
         block.int(segmentRange.lowerBound)
         block.int(segmentRange.upperBound)
-        block.uint64(checksum(payload.bytes[...], segment: segment, segmentRange: segmentRange))
+        block.uint64(UInt64(bitPattern: state.modified))
+        block.uint64(state.inode)
+        block.uint64(
+            checksum(payload.bytes[...], segment: segment, segmentRange: segmentRange, modified: state.modified, inode: state.inode))
         block.bytes.append(contentsOf: payload.bytes)
         return block.bytes
     }
 
-    /// A block read back: its records and the segment bytes they cover.
+    /// A block read back: its records, the segment bytes they cover, and the segment's mtime
+    /// and inode once they were written.
     struct Block {
         var records: LoggedRecords
         var segmentRange: Range<Int>
+        var modified: Int64
+        var inode: UInt64
+
+        /// The segment as the writer left it after this block's lines.
+        var state: SegmentState { SegmentState(size: segmentRange.upperBound, modified: modified, inode: inode) }
     }
 
     /// The blocks of `sidecar` that can be trusted for the segment named `segment` of
@@ -54,28 +80,39 @@ enum InferenceLogSidecar {
     /// segment). Reading stops at the first block that does not; what it would have covered
     /// is read from the JSON.
     static func blocks(_ sidecar: [UInt8], segment: String, segmentBytes: Int, segmentBytesAt: (Int, Int) -> [UInt8]) -> [Block] {
+        blocks(sidecar[...], after: 0, segment: segment, segmentBytes: segmentBytes, segmentBytesAt: segmentBytesAt).blocks
+    }
+
+    /// `blocks` of a part of a sidecar whose earlier blocks covered the segment up to
+    /// `covered`; also returns where in `sidecar` the good blocks end.
+    static func blocks(
+        _ sidecar: ArraySlice<UInt8>, after covered: Int, segment: String, segmentBytes: Int, segmentBytesAt: (Int, Int) -> [UInt8]
+    ) -> (blocks: [Block], end: Int) {
         var blocks: [Block] = []
-        var reader = ByteReader(sidecar[...])
-        var covered = 0
+        var reader = ByteReader(sidecar)
+        var covered = covered
+        var good = sidecar.startIndex
         while reader.remaining > 0 {
             guard reader.remaining >= headerBytes, Array(reader.bytes(4) ?? []) == magic,
-                let length = reader.int(), let start = reader.int(), let end = reader.int(), let sum = reader.uint64(),
+                let length = reader.int(), let start = reader.int(), let end = reader.int(), let modified = reader.uint64(),
+                let inode = reader.uint64(), let sum = reader.uint64(),
                 length >= 0, length <= reader.remaining, let payload = reader.bytes(length),
                 start >= covered, start < end, end <= segmentBytes,
                 start == 0 || segmentBytesAt(start - 1, 1) == [UInt8(ascii: "\n")], segmentBytesAt(end - 1, 1) == [UInt8(ascii: "\n")],
-                checksum(payload, segment: segment, segmentRange: start..<end) == sum,
+                checksum(payload, segment: segment, segmentRange: start..<end, modified: Int64(bitPattern: modified), inode: inode) == sum,
                 let records = decode(payload), startsWithItsFirstRecord(records, segmentBytesAt(start, 4 << 10))
             else { break }
-            blocks.append(Block(records: records, segmentRange: start..<end))
+            blocks.append(Block(records: records, segmentRange: start..<end, modified: Int64(bitPattern: modified), inode: inode))
             covered = end
+            good = sidecar.endIndex - reader.remaining
         }
-        return blocks
+        return (blocks, good)
     }
 
     /// A 64-bit checksum over four independent multiply-mix lanes: a sidecar is read whole
     /// at every evaluation, and a byte-at-a-time CRC would cost more than the columns'
     /// copy. It guards against torn and zero-filled writes, not against an adversary.
-    static func checksum(_ bytes: ArraySlice<UInt8>, segment: String, segmentRange: Range<Int>) -> UInt64 {
+    static func checksum(_ bytes: ArraySlice<UInt8>, segment: String, segmentRange: Range<Int>, modified: Int64, inode: UInt64) -> UInt64 {
         func mix(_ lane: UInt64, _ word: UInt64) -> UInt64 {
             let x = (lane ^ word) &* 0xFF51_AFD7_ED55_8CCD
             return x ^ (x >> 29)
@@ -104,7 +141,7 @@ enum InferenceLogSidecar {
             for offset in (words * 8)..<raw.count { tail = tail << 8 | UInt64(raw[offset]) }
             lanes.1 = mix(lanes.1, tail)
         }
-        return mix(mix(mix(lanes.0, lanes.1), lanes.2), lanes.3)
+        return mix(mix(mix(mix(mix(lanes.0, lanes.1), lanes.2), lanes.3), UInt64(bitPattern: modified)), inode)
     }
 
     /// Whether the segment's bytes at a block's start begin with the line the writer wrote
@@ -283,6 +320,30 @@ enum InferenceLogSidecar {
             }
         }
         return true
+    }
+}
+
+/// A segment file as `fstat` describes it: what a sidecar block records after its lines
+/// were written, and what a reader compares it with (see `InferenceLogSidecar`).
+struct SegmentState: Equatable, Sendable {
+    var size: Int
+    /// The last modification, in nanoseconds since 1970.
+    var modified: Int64
+    var inode: UInt64
+
+    init(size: Int, modified: Int64, inode: UInt64) {
+        self.size = size
+        self.modified = modified
+        self.inode = inode
+    }
+
+    /// The state of the open file `descriptor`; nil when `fstat` fails.
+    init?(descriptor: Int32) {
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { return nil }
+        self.init(
+            size: Int(status.st_size), modified: Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec),
+            inode: UInt64(status.st_ino))
     }
 }
 

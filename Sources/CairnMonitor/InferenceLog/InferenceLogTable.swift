@@ -42,7 +42,7 @@ struct InferenceLogTable {
                 let names = positionalNames[InferenceLogExportFormat.referenceKey(model: entry.model, version: entry.version)]
                 let named = positional ? MonitorWindow.named(frame, names) ?? frame : frame
                 request.rows = named.rowCount
-                request.features = named.columns.map { ($0.name, Self.cells($0.values)) }
+                request.features = named.columns.map { ($0.name, Self.cells($0)) }
                 request.outputs = Self.outputs(entry.outputs, rows: named.rowCount) ?? []
             }
             for (name, _) in request.features where seenFeatures.insert(name).inserted { self.featureNames.append(name) }
@@ -88,14 +88,21 @@ struct InferenceLogTable {
         return out
     }
 
-    /// Cells as pandas writes them: missing as empty, booleans as True/False.
-    static func cells(_ values: ColumnValues) -> [String] {
-        switch values {
-        case .double(let v): v.map { $0.isNaN ? "" : "\($0)" }
-        case .int64(let v): v.map { String($0) }
-        case .bool(let v): v.map { $0 ? "True" : "False" }
-        case .string(let v): v.map { $0 ?? "" }
-        }
+    /// Cells as pandas writes them (booleans as True/False, infinities as `inf`), except that
+    /// a NaN the client sent is written `NaN` and only a missing value (null, an absent key,
+    /// an empty cell) is empty: pandas' `read_csv` reads both as NaN, as it does from
+    /// `to_csv`'s empty cells, while Cairn's CSV reader (`cairn predict`, references) keeps
+    /// them apart as it did in the request, where a missing value is refused and a NaN is not.
+    static func cells(_ column: Column) -> [String] {
+        var cells: [String] =
+            switch column.values {
+            case .double(let v): v.map { $0.isNaN ? "NaN" : "\($0)" }
+            case .int64(let v): v.map { String($0) }
+            case .bool(let v): v.map { $0 ? "True" : "False" }
+            case .string(let v): v.map { $0 ?? "" }
+            }
+        for row in column.missing where cells.indices.contains(row) { cells[row] = "" }
+        return cells
     }
 
     static func text(_ value: JSONValue) -> String {

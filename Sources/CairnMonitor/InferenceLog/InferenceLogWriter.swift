@@ -101,6 +101,9 @@ public final class InferenceLogWriter: Service, Sendable {
         /// read from the JSON).
         var sidecar: FileHandle?
         var bytes = 0
+        /// The segment as this writer left it after its last write: anything else found
+        /// before the next one means another process wrote to it.
+        var state: SegmentState?
         var opened = ContinuousClock.now
         var lastPrune: ContinuousClock.Instant?
         var spare: [UInt8] = []
@@ -235,6 +238,9 @@ public final class InferenceLogWriter: Service, Sendable {
                 segment.lastPrune = .now
             }
             guard records > 0 else { return }
+            // Decoded before the lines are written, so their block follows them at once: a
+            // reader that finds the segment longer than its sidecar waits for no decoding.
+            let decoded = options.sidecar ? Self.decode(lines) : nil
             let start: Int
             do {
                 start = try append(lines, to: &segment)
@@ -250,15 +256,12 @@ public final class InferenceLogWriter: Service, Sendable {
             }
             written.wrappingAdd(records, ordering: .relaxed)
             writtenCounter?.increment(by: Int64(records))
-            appendSidecar(lines, segmentRange: start..<segment.bytes, to: &segment)
+            if let decoded { appendSidecar(decoded, segmentRange: start..<segment.bytes, to: &segment) }
         }
     }
 
-    /// Decodes the lines just written and appends them to the segment's sidecar as one
-    /// block. Never fails the flush: the lines are safe in the segment, and a sidecar that
-    /// could not be written is only slower to read.
-    private func appendSidecar(_ lines: [UInt8], segmentRange: Range<Int>, to segment: inout Segment) {
-        guard let sidecar = segment.sidecar else { return }
+    /// The records of `lines` as the sidecar keeps them.
+    static func decode(_ lines: [UInt8]) -> LoggedRecords {
         var builder = LoggedRecordsBuilder()
         var start = lines.startIndex
         while start < lines.endIndex {
@@ -266,10 +269,19 @@ public final class InferenceLogWriter: Service, Sendable {
             if end > start { builder.append(line: lines[start..<end]) }
             start = end + 1
         }
+        return builder.records
+    }
+
+    /// Appends the records of the lines just written to the segment's sidecar as one block,
+    /// with the segment's state after them. Never fails the flush: the lines are safe in the
+    /// segment, and a sidecar that could not be written is only slower to read.
+    private func appendSidecar(_ records: LoggedRecords, segmentRange: Range<Int>, to segment: inout Segment) {
+        guard let sidecar = segment.sidecar else { return }
         do {
+            guard let state = segment.state else { throw CairnError(.internalError, "Cannot stat \(segment.path).") }
             try sidecar.write(
                 contentsOf: InferenceLogSidecar.block(
-                    builder.records, segment: (segment.path as NSString).lastPathComponent, segmentRange: segmentRange))
+                    records, segment: (segment.path as NSString).lastPathComponent, segmentRange: segmentRange, state: state))
         } catch {
             // A partial block ends the sidecar for readers; later blocks would not be read.
             try? sidecar.close()
@@ -281,7 +293,18 @@ public final class InferenceLogWriter: Service, Sendable {
     /// Appends to the open segment (a new one when it is full or old); returns the offset
     /// the lines start at.
     private func append(_ lines: [UInt8], to segment: inout Segment) throws -> Int {
-        if segment.handle == nil || segment.bytes >= options.segmentBytes || ContinuousClock.now - segment.opened >= options.segmentAge {
+        // A segment another process wrote to since this writer's last write is left as it is:
+        // its sidecar ends with the writer's last block, which readers no longer trust.
+        var touched = false
+        if let handle = segment.handle, SegmentState(descriptor: handle.fileDescriptor) != segment.state {
+            touched = true
+            logger.warning(
+                "The inference log segment was written to by another process; the next records go to a new segment",
+                metadata: ["path": "\(segment.path)"])
+        }
+        if touched || segment.handle == nil || segment.bytes >= options.segmentBytes
+            || ContinuousClock.now - segment.opened >= options.segmentAge
+        {
             try? segment.handle?.close()
             segment.handle = nil
             try? segment.sidecar?.close()
@@ -303,8 +326,11 @@ public final class InferenceLogWriter: Service, Sendable {
             }
         }
         let start = segment.bytes
+        segment.state = nil
         try segment.handle!.write(contentsOf: lines)
         segment.bytes += lines.count
+        // Longer than what this writer wrote: another process appended meanwhile.
+        segment.state = SegmentState(descriptor: segment.handle!.fileDescriptor).flatMap { $0.size == segment.bytes ? $0 : nil }
         return start
     }
 

@@ -95,6 +95,29 @@ public struct LoggedWindow: Sendable {
         return result
     }
 
+    /// One field of the records at `positions`: a block's column (`field`) or a JSON entry's
+    /// property (`property`), reaching into each block once per run of its records.
+    func values<T>(_ positions: Range<Int>, _ field: KeyPath<LoggedRecords, [T]>, _ property: KeyPath<InferenceLogEntry, T>) -> [T] {
+        var result: [T] = []
+        result.reserveCapacity(positions.count)
+        var cachedBlock = -1
+        var cached: [T] = []
+        for position in positions {
+            let block = blockOfRecord[position]
+            let index = indexOfRecord[position]
+            guard block >= 0 else {
+                result.append(entries[index][keyPath: property])
+                continue
+            }
+            if block != cachedBlock {
+                cached = blocks[block][keyPath: field]
+                cachedBlock = block
+            }
+            result.append(cached[index])
+        }
+        return result
+    }
+
     /// The newest record's version, for a monitor that follows whatever version has traffic.
     public var lastVersion: String? {
         guard count > 0 else { return nil }
@@ -116,9 +139,8 @@ extension MonitorWindow {
         var blocks = window.blocks
         var scratch = LoggedRecordsBuilder()
         let scratchBlock = blocks.count
-        // Positions kept, newest first; their entries are built once, oldest first, below.
-        var kept: [Int] = []
-        kept.reserveCapacity(window.count)
+        // The newest records kept (whole requests, up to `rowLimit` rows).
+        var kept = 0
         // Newest first: which records the limits keep, and which of them are decoded.
         var decodedBlocks: [Int] = []
         var decodedIndexes: [Int] = []
@@ -140,7 +162,7 @@ extension MonitorWindow {
                 cached = blocks[block]
                 cachedBlock = block
             }
-            kept.append(position)
+            kept += 1
             guard block >= 0 ? cached.succeeded(index) : window.entries[index].succeeded else { continue }
             if window.payloadOmitted[position] || maxRows.map({ rows >= $0 }) == true {
                 undecoded += 1
@@ -159,19 +181,29 @@ extension MonitorWindow {
             decodedIndexes.append(index)
         }
         cached = LoggedRecords()
-        blocks.append(scratch.records)
-        entries = window.metadata(positions: kept.reversed())
+        // The window keeps the records' metadata, not their rows (copied into columns below)
+        // nor their payload.
+        source = window
+        source.blocks.append(scratch.records)
+        for block in source.blocks.indices { source.blocks[block].releasePayload() }
+        for index in source.entries.indices {
+            source.entries[index].inputs = []
+            source.entries[index].outputs = []
+            source.entries[index].line = []
+        }
+        firstKept = window.count - kept
         undecodedRequests = undecoded
         columns = [:]
         predictions = []
-        rowRequestIDs = []
         rowIndexes = []
-        requestRows = [:]
         unreadableRequests = 0
         predictions.reserveCapacity(rows)
-        rowRequestIDs.reserveCapacity(rows)
         rowIndexes.reserveCapacity(rows)
-        requestRows.reserveCapacity(decodedIndexes.count)
+        rowSourceBlocks.reserveCapacity(decodedIndexes.count)
+        rowSourceIndexes.reserveCapacity(decodedIndexes.count)
+        labelRows.reserveCapacity(decodedIndexes.count)
+        windowRows.reserveCapacity(decodedIndexes.count)
+        blocks.append(scratch.records)
 
         // Oldest first: runs of consecutive records of one block and one schema.
         var position = decodedIndexes.count - 1
@@ -179,7 +211,7 @@ extension MonitorWindow {
             let block = decodedBlocks[position]
             let first = decodedIndexes[position]
             let records = blocks[block]
-            guard Self.frameFits(records, first, positionalNames) else {
+            guard let names = Self.columnNames(records, first, positionalNames) else {
                 unreadableRequests += 1
                 position -= 1
                 continue
@@ -193,7 +225,7 @@ extension MonitorWindow {
                     last += 1
                 }
             }
-            appendRun(records, first...last, positionalNames: positionalNames)
+            appendRun(records, block: block, first...last, names: names)
             position -= last - first + 1
         }
     }
@@ -206,52 +238,66 @@ extension MonitorWindow {
         return positionalNames?.count == records.schemas[schema].fields.count
     }
 
+    /// The window's names for a record's input columns: its own, or `positionalNames` for a
+    /// positional record of that width; nil when they cannot be named (see `frameFits`).
+    static func columnNames(_ records: LoggedRecords, _ index: Int, _ positionalNames: [String]?) -> [String]? {
+        guard frameFits(records, index, positionalNames) else { return nil }
+        let schema = records.schemas[records.schemaIndexes[index]]
+        return schema.positional ? positionalNames : schema.fields.map(\.name)
+    }
+
     /// A schema that names a column twice is appended record by record, as each record's
     /// columns were before runs.
     static func namesAreDistinct(_ schema: LoggedRecords.Schema) -> Bool {
         Set(schema.fields.map(\.name)).count == schema.fields.count
     }
 
-    /// Appends the rows of records `run` (consecutive, one schema, all readable).
-    private mutating func appendRun(_ records: LoggedRecords, _ run: ClosedRange<Int>, positionalNames: [String]?) {
+    /// Appends the rows of records `run` (consecutive, one schema, all readable), whose
+    /// columns the window calls `names`.
+    private mutating func appendRun(_ records: LoggedRecords, block: Int, _ run: ClosedRange<Int>, names: [String]) {
         let schemaIndex = records.schemaIndexes[run.lowerBound]
-        let schema = records.schemas[schemaIndex]
-        let start = rowRequestIDs.count
+        let start = rowIndexes.count
         let firstCell = records.cellOffsets[run.lowerBound]
         let cellCount = run.reduce(0) { $0 + records.frameRows[$1] }
-        for (field, cells) in zip(schema.fields.indices, records.cells[schemaIndex]) {
-            let name = schema.positional ? positionalNames![field] : schema.fields[field].name
-            if columns[name] == nil {
-                // Sized for the window at once: growing a million-row column step by step
-                // copies it and faults its pages in again at each step.
-                var column = WindowColumn(nulls: rowRequestIDs.count)
-                column.reserve(rowRequestIDs.capacity)
-                columns[name] = column
-            }
-            columns[name]!.append(cells, firstCell..<(firstCell + cellCount))
+        for (name, cells) in zip(names, records.cells[schemaIndex]) {
+            // Taken out and put back, so the column's storage stays uniquely held and grows
+            // in place. A new one is sized for the window at once: growing a million-row
+            // column step by step copies it and faults its pages in again at each step.
+            var column =
+                columns.removeValue(forKey: name)
+                ?? {
+                    var column = WindowColumn(nulls: rowIndexes.count)
+                    column.reserve(rowIndexes.capacity)
+                    return column
+                }()
+            column.append(cells, firstCell..<(firstCell + cellCount))
+            columns[name] = column
         }
         for index in run {
             let frameRows = records.frameRows[index]
-            let requestID = records.requestIDs[index]
             let sampleCount = records.sampleCounts[index]
+            rowSourceBlocks.append(block)
+            rowSourceIndexes.append(index)
+            windowRows.append(frameRows)
             // One-row requests (a million of them in a window) without the generic appends.
             if frameRows == 1, sampleCount != 1 {
                 rowIndexes.append(0)
-                requestRows[requestID, default: 0] += 1
-                rowRequestIDs.append(requestID)
-                let outputs = records.predictions(of: index)
-                predictions.append(outputs?.count == 1 ? outputs![outputs!.startIndex] : nil)
+                labelRows.append(1)
+                if let outputs = records.predictions(of: index), outputs.count == 1 {
+                    predictions.append(outputs[outputs.startIndex])
+                } else {
+                    predictions.append(nil)
+                }
                 continue
             }
             if sampleCount == frameRows {
                 let sampleStart = records.sampleStarts[index]
                 rowIndexes.append(contentsOf: records.sampleIndexes[sampleStart..<(sampleStart + sampleCount)])
-                requestRows[requestID, default: 0] += records.sampledRowCounts[index]
+                labelRows.append(records.sampledRowCounts[index])
             } else {
                 rowIndexes.append(contentsOf: 0..<frameRows)
-                requestRows[requestID, default: 0] += frameRows
+                labelRows.append(frameRows)
             }
-            rowRequestIDs.append(contentsOf: repeatElement(requestID, count: frameRows))
             // A row count that disagrees with the inputs means the output cannot be lined up.
             if let outputs = records.predictions(of: index), outputs.count == frameRows {
                 predictions.append(contentsOf: outputs)
@@ -259,10 +305,10 @@ extension MonitorWindow {
                 predictions.append(contentsOf: repeatElement(LoggedPrediction?.none, count: frameRows))
             }
         }
-        let end = rowRequestIDs.count
+        let end = rowIndexes.count
         if end > start {
-            for name in columns.keys where columns[name]!.count < end {
-                columns[name]!.appendNulls(end - columns[name]!.count)
+            for name in Array(columns.keys) {
+                if let count = columns[name]?.count, count < end { columns[name]?.appendNulls(end - count) }
             }
         }
     }

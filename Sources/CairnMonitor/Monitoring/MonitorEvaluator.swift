@@ -149,11 +149,11 @@ public struct MonitorEvaluator: Sendable {
 
         let (quality, labeled, qualityNotes) = try await self.quality(window, spec: spec)
         notes += qualityNotes
-        if version != nil, let start = window.entries.first?.timestamp ?? (spec.window.seconds.map { generatedAt - Int64($0) * 1000 }) {
+        if version != nil, let start = window.firstTimestamp ?? (spec.window.seconds.map { generatedAt - Int64($0) * 1000 }) {
             notes += try await unmatchedFeedback(since: start, until: generatedAt - Self.feedbackGraceMs, window: window)
         }
         if quality == nil, window.rowCount > 0 { notes.append("No ground truth has been sent for the window's requests yet.") }
-        let service = Self.serviceStatistics(window.entries)
+        let service = Self.serviceStatistics(statuses: window.statuses, latencies: window.latencies)
 
         let checks = spec.checks.map { check in
             Self.verdict(
@@ -164,8 +164,8 @@ public struct MonitorEvaluator: Sendable {
             monitorID: monitor.id, monitorName: spec.name, model: spec.modelName, alias: spec.alias, version: version,
             generatedAt: generatedAt,
             window: ReportWindow(
-                startMs: window.entries.first?.timestamp, endMs: window.entries.last?.timestamp,
-                requests: window.entries.count, rows: window.rowCount, labeledRows: labeled),
+                startMs: window.firstTimestamp, endMs: window.lastTimestamp,
+                requests: window.requestCount, rows: window.rowCount, labeledRows: labeled),
             referenceRows: reference?.rowCount, dataDrift: dataDrift, predictionDrift: predictionDrift, histograms: histograms,
             quality: quality, service: service, checks: checks, notes: notes)
     }
@@ -179,9 +179,11 @@ public struct MonitorEvaluator: Sendable {
     /// that does not match, or an id logged for more than one request in the window (its rows
     /// add up to more than any one request's), cannot be lined up with rows and is left out.
     func quality(_ window: MonitorWindow, spec: MonitorSpec) async throws -> (metrics: QualityMetrics?, labeled: Int, notes: [String]) {
-        let rowsByRequest = window.requestRows
-        let feedback = try await store.feedback(requestIDs: Array(rowsByRequest.keys))
+        // The id → rows map of a million one-row requests costs more than the lookup: it is
+        // built only once some feedback is found (an id repeated in the list finds the same).
+        let feedback = try await store.feedback(requestIDs: window.rowSourceRequestIDs)
         guard !feedback.isEmpty else { return (nil, 0, []) }
+        let rowsByRequest = window.requestRows
         var labelsByRequest: [String: [JSONValue]] = [:]
         var mismatched: [(id: String, labels: Int, rows: Int)] = []
         for (id, text) in feedback.sorted(by: { $0.key < $1.key }) {
@@ -198,8 +200,9 @@ public struct MonitorEvaluator: Sendable {
         }
         var labels: [JSONValue] = []
         var predictions: [LoggedPrediction] = []
+        let rowRequestIDs = window.rowRequestIDs
         for row in 0..<window.rowCount {
-            guard let prediction = window.predictions[row], let rowLabels = labelsByRequest[window.rowRequestIDs[row]] else { continue }
+            guard let prediction = window.predictions[row], let rowLabels = labelsByRequest[rowRequestIDs[row]] else { continue }
             let index = window.rowIndexes[row]
             guard index < rowLabels.count, rowLabels[index] != .null else { continue }
             labels.append(rowLabels[index])
@@ -265,7 +268,8 @@ public struct MonitorEvaluator: Sendable {
         guard until > since else { return [] }
         let received = try await store.feedbackIDs(receivedFrom: since, until: until, limit: 10_000)
         guard !received.isEmpty else { return [] }
-        let unknown = Set(received).subtracting(window.requestRows.keys).subtracting(window.entries.map(\.requestID))
+        // Every request that gave rows is in the window's requests.
+        let unknown = Set(received).subtracting(window.requestIDs)
         guard !unknown.isEmpty else { return [] }
         // Read no more of the log than an evaluation may decode: an id that was never logged
         // would otherwise cost a read of the whole log at every evaluation.
@@ -320,21 +324,78 @@ public struct MonitorEvaluator: Sendable {
     // MARK: - Service statistics and verdicts
 
     static func serviceStatistics(_ entries: [InferenceLogEntry]) -> ServiceStatistics {
-        guard !entries.isEmpty else {
+        serviceStatistics(statuses: entries.map(\.status), latencies: entries.map(\.latencyMicroseconds))
+    }
+
+    /// The statistics of requests given as columns: their statuses and latencies (µs).
+    static func serviceStatistics(statuses: [Int], latencies latenciesMicroseconds: [Int64]) -> ServiceStatistics {
+        guard !statuses.isEmpty else {
             return ServiceStatistics(requests: 0, errorRate: 0, latencyP50Ms: nil, latencyP95Ms: nil, latencyP99Ms: nil)
         }
         // A refused body (400, 413, 415) is the client's mistake, not the service failing.
-        let errors = entries.filter { $0.status >= 500 }.count
-        let clientErrors = entries.filter { (400..<500).contains($0.status) }.count
-        let latencies = entries.map { Double($0.latencyMicroseconds) / 1000 }.sorted()
+        let errors = statuses.count { $0 >= 500 }
+        let clientErrors = statuses.count { (400..<500).contains($0) }
         // Nearest rank, as Prometheus-style summaries and wrk report it.
-        func percentile(_ p: Double) -> Double {
-            latencies[min(latencies.count - 1, max(0, Int((p * Double(latencies.count)).rounded(.up)) - 1))]
+        func rank(_ p: Double) -> Int {
+            min(latenciesMicroseconds.count - 1, max(0, Int((p * Double(latenciesMicroseconds.count)).rounded(.up)) - 1))
         }
+        let ranked = nearestRanks(latenciesMicroseconds, [rank(0.50), rank(0.95), rank(0.99)]).map { Double($0) / 1000 }
         return ServiceStatistics(
-            requests: entries.count, errorRate: Double(errors) / Double(entries.count),
-            clientErrorRate: Double(clientErrors) / Double(entries.count),
-            latencyP50Ms: percentile(0.50), latencyP95Ms: percentile(0.95), latencyP99Ms: percentile(0.99))
+            requests: statuses.count, errorRate: Double(errors) / Double(statuses.count),
+            clientErrorRate: Double(clientErrors) / Double(statuses.count),
+            latencyP50Ms: ranked[0], latencyP95Ms: ranked[1], latencyP99Ms: ranked[2])
+    }
+
+    /// The values at 0-based `ranks` (ascending) of `values` in sorted order, by selection
+    /// rather than a sort: a window of a million one-row requests has a million latencies,
+    /// whose sort cost more than the rest of the service figures. Quickselect narrows to each
+    /// rank from the largest down, inside the part left of the previous one; a range that
+    /// keeps failing to shrink (an adversarial order) is sorted instead.
+    static func nearestRanks(_ values: [Int64], _ ranks: [Int]) -> [Int64] {
+        var values = values
+        var result = [Int64](repeating: 0, count: ranks.count)
+        var upper = values.count
+        for (position, rank) in ranks.enumerated().reversed() {
+            var low = 0
+            var high = upper - 1
+            var budget = 2 * (Int.bitWidth - values.count.leadingZeroBitCount) + 8
+            while low < high {
+                budget -= 1
+                if budget == 0 {
+                    values[low...high].sort()
+                    break
+                }
+                // Median of three as the pivot, then a three-way partition so runs of equal
+                // latencies (common: they are whole microseconds) end the search at once.
+                let middle = low + (high - low) / 2
+                let pivot = max(min(values[low], values[middle]), min(max(values[low], values[middle]), values[high]))
+                var less = low
+                var index = low
+                var greater = high
+                while index <= greater {
+                    if values[index] < pivot {
+                        values.swapAt(index, less)
+                        less += 1
+                        index += 1
+                    } else if values[index] > pivot {
+                        values.swapAt(index, greater)
+                        greater -= 1
+                    } else {
+                        index += 1
+                    }
+                }
+                if rank < less {
+                    high = less - 1
+                } else if rank > greater {
+                    low = greater + 1
+                } else {
+                    break
+                }
+            }
+            result[position] = values[rank]
+            upper = rank + 1
+        }
+        return result
     }
 
     static func verdict(

@@ -31,20 +31,47 @@ public struct LoggedPrediction: Sendable, Equatable {
 /// The rows of a window of logged traffic, decoded back into feature columns and predictions,
 /// with the request each row came from so ground truth can be joined on.
 public struct MonitorWindow: Sendable {
+    /// The records read, their rows released: the per-record and per-request fields below are
+    /// read from it when asked for, so a window of a million one-row requests holds no
+    /// million entries, id strings or dictionary keys unless a caller needs them.
+    var source: LoggedWindow
+    /// The window's records are `source`'s from this position on (whole requests, newest kept).
+    var firstKept: Int
+    /// Per request that gave the window rows, oldest first: its record (a block of `source`
+    /// and an index in it), the rows its feedback must label, and the rows it has here.
+    var rowSourceBlocks: [Int] = []
+    var rowSourceIndexes: [Int] = []
+    var labelRows: [Int] = []
+    var windowRows: [Int] = []
+
     /// Every logged request in the window, errors included (oldest first), without their
-    /// payload once decoded: the window keeps rows as columns, not as JSON.
-    public var entries: [InferenceLogEntry]
+    /// payload: built on each access.
+    public var entries: [InferenceLogEntry] { source.metadata(positions: firstKept..<source.count) }
     /// Feature name → cells, one per row of the successful requests.
     public var columns: [String: WindowColumn]
     /// One per row; nil where the response could not be read back.
     public var predictions: [LoggedPrediction?]
-    public var rowRequestIDs: [String]
+    /// Each row's request id: built on each access.
+    public var rowRequestIDs: [String] {
+        var ids: [String] = []
+        ids.reserveCapacity(rowCount)
+        let requestIDs = rowSourceRequestIDs
+        for (id, rows) in zip(requestIDs, windowRows) {
+            if rows == 1 { ids.append(id) } else { ids.append(contentsOf: repeatElement(id, count: rows)) }
+        }
+        return ids
+    }
     /// Each row's index within its request (the original index for a sampled record), for
     /// joining per-row labels.
     public var rowIndexes: [Int]
     /// The rows each request in the window carried, sampled-out rows included: what a
-    /// request's feedback must hold one label each for.
-    public var requestRows: [String: Int]
+    /// request's feedback must hold one label each for. Built on each access.
+    public var requestRows: [String: Int] {
+        var rows: [String: Int] = [:]
+        rows.reserveCapacity(labelRows.count)
+        for (id, count) in zip(rowSourceRequestIDs, labelRows) { rows[id, default: 0] += count }
+        return rows
+    }
     /// Requests whose inputs could not be read back (a positional body with no names to give
     /// its columns, a foreign format).
     public var unreadableRequests: Int
@@ -52,7 +79,34 @@ public struct MonitorWindow: Sendable {
     /// (`InferenceLogQuery.maxPayloadBytes`) or the window already held `maxRows` rows.
     public var undecodedRequests: Int
 
-    public var rowCount: Int { rowRequestIDs.count }
+    public var rowCount: Int { rowIndexes.count }
+
+    /// The requests in the window, errors included.
+    public var requestCount: Int { source.count - firstKept }
+    public var firstTimestamp: Int64? { requestCount > 0 ? source.timestamp(firstKept) : nil }
+    public var lastTimestamp: Int64? { requestCount > 0 ? source.timestamp(source.count - 1) : nil }
+    /// The request id of every request in the window, oldest first.
+    public var requestIDs: [String] { source.values(firstKept..<source.count, \.requestIDs, \.requestID) }
+    /// Every request's status and latency, oldest first: what the service statistics read.
+    public var statuses: [Int] { source.values(firstKept..<source.count, \.statuses, \.status) }
+    public var latencies: [Int64] { source.values(firstKept..<source.count, \.latencies, \.latencyMicroseconds) }
+
+    /// The ids of the requests that gave the window rows, oldest first (an id logged for
+    /// several requests appears once for each): what feedback is looked up for.
+    public var rowSourceRequestIDs: [String] {
+        var ids: [String] = []
+        ids.reserveCapacity(rowSourceBlocks.count)
+        var cachedBlock = -1
+        var cached: [String] = []
+        for (block, index) in zip(rowSourceBlocks, rowSourceIndexes) {
+            if block != cachedBlock {
+                cached = source.blocks[block].requestIDs
+                cachedBlock = block
+            }
+            ids.append(cached[index])
+        }
+        return ids
+    }
 
     /// Decodes `entries`; with `rowLimit` only the newest requests that together carry that
     /// many rows are kept (whole requests, so the window may hold a few more rows). A
@@ -128,7 +182,8 @@ public struct MonitorWindow: Sendable {
     /// A positional frame with its columns named in order, or nil when the names don't fit.
     static func named(_ frame: DataFrame?, _ names: [String]?) -> DataFrame? {
         guard let frame, let names, names.count == frame.columns.count else { return nil }
-        return DataFrame(columns: zip(names, frame.columns).map { Column(name: $0, values: $1.values) }, rowCount: frame.rowCount)
+        return DataFrame(
+            columns: zip(names, frame.columns).map { Column(name: $0, values: $1.values, missing: $1.missing) }, rowCount: frame.rowCount)
     }
 
     static func openInferenceFrame(_ inputs: ArraySlice<UInt8>) -> (frame: DataFrame, positional: Bool)? {
@@ -211,7 +266,8 @@ public struct MonitorWindow: Sendable {
                 }
                 return found
             }
-            return fields.count == 1 ? prediction(fields.values.first!) : nil
+            guard fields.count == 1, let only = fields.values.first else { return nil }
+            return prediction(only)
         case .null:
             return nil
         }
@@ -240,8 +296,13 @@ public struct WindowColumn: Sendable, Equatable {
         texts?.append(contentsOf: repeatElement(nil, count: count))
     }
 
-    private mutating func keepTexts() {
-        if texts == nil { texts = numbers.map { $0.isNaN ? nil : LoggedPrediction.format($0) } }
+    /// Appends `values` to the texts, first writing the numbers so far as text if the
+    /// column had none (a text or boolean cell after numeric ones). Call before appending the
+    /// same cells' numbers.
+    private mutating func appendTexts(_ values: some Collection<String?>) {
+        var kept = texts.take() ?? numbers.map { $0.isNaN ? nil : LoggedPrediction.format($0) }
+        kept.append(contentsOf: values)
+        texts = kept
     }
 
     /// Appends `range` of `cells`, typed as the request sent them.
@@ -257,14 +318,12 @@ public struct WindowColumn: Sendable, Equatable {
             texts?.append(contentsOf: v.map { String($0) })
         case .bool:
             let v = cells.bools[range]
-            keepTexts()
+            appendTexts(v.map { flag -> String? in flag ? "True" : "False" })
             numbers.append(contentsOf: v.map { $0 ? 1 : 0 })
-            texts!.append(contentsOf: v.map { $0 ? "True" : "False" })
         case .string:
             let v = cells.strings[range]
-            keepTexts()
+            appendTexts(v)
             numbers.append(contentsOf: v.map { $0.flatMap(Double.init) ?? .nan })
-            texts!.append(contentsOf: v)
         }
     }
 }

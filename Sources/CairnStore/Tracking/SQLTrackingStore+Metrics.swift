@@ -49,7 +49,7 @@ extension SQLTrackingStore {
                     """
                     SELECT key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest FROM metrics
                     WHERE run_uuid = \(bind: runId) AND key = \(bind: key) AND step IN \(inList(sampled))
-                    ORDER BY step, timestamp, is_nan, value
+                    ORDER BY step, timestamp, value, is_nan
                     """
                 ).all()
                 for row in rows {
@@ -89,15 +89,16 @@ extension SQLTrackingStore {
     }
 }
 
-/// One metric's history in MLflow's order (timestamp, step, NaN last, value), read from the
+/// One metric's history in MLflow's order (timestamp, step, value with a NaN as 0, then a
+/// NaN after a 0, as `mlflow server`'s SQL store answers), read from the
 /// database a bounded chunk at a time, so a history of millions of points is never in memory
 /// at once.
 ///
 /// Chunks after the first continue from the last (timestamp, step) read, which the unique
 /// index on (run, key, timestamp, step, value, is_nan) serves as a range; an `OFFSET` per
 /// chunk would rescan everything before it. A chunk never ends inside a (timestamp, step)
-/// group, since the order within a group (NaN last) is not the index's: a group that fills
-/// a whole chunk is read on its own, whatever its size.
+/// group, so the next one can start at the group after it: a group that fills a whole chunk
+/// is read on its own, whatever its size.
 public struct MetricHistoryCursor: Sendable {
     static let defaultChunkSize = 2_500
 
@@ -198,7 +199,7 @@ public struct MetricHistoryCursor: Sendable {
                     """
                     SELECT \(unsafeRaw: Self.columns) FROM metrics WHERE run_uuid = \(bind: runId) AND key = \(bind: key)
                     AND (timestamp, step) \(unsafeRaw: inclusive ? ">=" : ">") (\(bind: timestamp), \(bind: step))
-                    ORDER BY timestamp, step, is_nan, value LIMIT \(bind: limit)
+                    ORDER BY timestamp, step, value, is_nan LIMIT \(bind: limit)
                     """
                 ).all().map(SQLTrackingStore.metric(from:))
             }
@@ -217,7 +218,7 @@ public struct MetricHistoryCursor: Sendable {
                             """
                             SELECT \(unsafeRaw: Self.columns) FROM metrics WHERE run_uuid = \(bind: runId) AND key = \(bind: key)
                             AND timestamp = \(bind: last.timestamp) AND step = \(bind: last.step)
-                            ORDER BY is_nan, value
+                            ORDER BY value, is_nan
                             """
                         ).all().map(SQLTrackingStore.metric(from:))
                     }

@@ -367,8 +367,13 @@ extension SQLTrackingStore {
     }
 
     /// NaN has no SQL representation (SQLite turns it into NULL), so it is stored as 0 with
-    /// `is_nan` set; infinities are stored as they are.
-    static func storedValue(_ value: Double) -> Double { value.isNaN ? 0 : value }
+    /// `is_nan` set; infinities are stored as the largest finite doubles. Both as MLflow's SQL
+    /// store does (`sanitize_metric_value`), so a history, a latest value and a search read
+    /// back what `mlflow server` answers: ±1.7976931348623157e308 for ±inf, and a NaN in its
+    /// place among the points of one (timestamp, step) as if it were 0.
+    static func storedValue(_ value: Double) -> Double {
+        value.isNaN ? 0 : min(max(value, -.greatestFiniteMagnitude), .greatestFiniteMagnitude)
+    }
 
     static func isNewer(_ candidate: Metric, than current: Metric) -> Bool {
         if candidate.step != current.step { return candidate.step > current.step }

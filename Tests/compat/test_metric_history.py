@@ -73,7 +73,8 @@ def test_history_accepts_run_uuid_alias(client, api, exp_id):
 
 def test_history_is_streamed_in_order_across_chunks(client, api, exp_id):
     """A history longer than the server's read chunk (2,500 points), with many points per
-    (timestamp, step) and NaNs that sort last in their group although stored as 0: the unpaged
+    (timestamp, step) and NaNs that sort where their stored 0 goes, after a real 0, as
+    mlflow server's SQL store orders them (ORDER BY timestamp, step, value): the unpaged
     answer is streamed (chunked, no Content-Length) and equals the sorted history, and pages
     of any size add up to it."""
     rid = client.create_run(exp_id).info.run_id
@@ -94,14 +95,14 @@ def test_history_is_streamed_in_order_across_chunks(client, api, exp_id):
 
     def order(p):
         v, ts, s = p
-        return (ts, s, v != v, 0.0 if v != v else v)
+        return (ts, s, 0.0 if v != v else v, v != v)
 
     expected = [order(p) for p in sorted(points, key=order)]
 
     r = requests.get(f"{api}/metrics/get-history", params={"run_id": rid, "metric_key": "m"}, timeout=60)
     assert r.status_code == 200, r.text
     assert r.headers.get("Transfer-Encoding") == "chunked" and "Content-Length" not in r.headers
-    got = [(m["timestamp"], m["step"], m["value"] == "NaN", 0.0 if m["value"] == "NaN" else m["value"])
+    got = [(m["timestamp"], m["step"], 0.0 if m["value"] == "NaN" else m["value"], m["value"] == "NaN")
            for m in r.json()["metrics"]]
     assert "next_page_token" not in r.json()
     assert got == expected
@@ -115,7 +116,7 @@ def test_history_is_streamed_in_order_across_chunks(client, api, exp_id):
             body = requests.get(f"{api}/metrics/get-history", params=params, timeout=60).json()
             page = body.get("metrics", [])
             assert len(page) <= size
-            seen += [(m["timestamp"], m["step"], m["value"] == "NaN", 0.0 if m["value"] == "NaN" else m["value"])
+            seen += [(m["timestamp"], m["step"], 0.0 if m["value"] == "NaN" else m["value"], m["value"] == "NaN")
                      for m in page]
             token = body.get("next_page_token")
             if not token:

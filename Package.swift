@@ -148,6 +148,7 @@ let package = Package(
                 "CairnClient",
                 "CairnCore",
                 "CairnMonitor",
+                "CairnPipelines",
                 "CairnServing",
                 "CairnStatistics",
                 "CairnStore",
@@ -169,7 +170,15 @@ let package = Package(
         .target(
             name: "CairnPipelines",
             dependencies: [
+                "CairnArtifacts",
+                "CairnClient",
                 "CairnCore",
+                "CairnStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
@@ -193,7 +202,14 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnPipelinesTests",
-            dependencies: ["CairnCore", "CairnPipelines"],
+            dependencies: [
+                "CairnArtifacts",
+                "CairnCore",
+                "CairnPipelines",
+                "CairnStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -174,9 +174,11 @@ let package = Package(
                 "CairnClient",
                 "CairnCore",
                 "CairnStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
@@ -207,7 +209,10 @@ let package = Package(
                 "CairnCore",
                 "CairnPipelines",
                 "CairnStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
@@ -337,6 +342,14 @@ if Context.environment["CAIRN_BENCH"] != nil {
             dependencies: ["CairnMonitor", "CairnStatistics", "CairnStore", .product(name: "Logging", package: "swift-log")],
             path: "bench/monitoring",
             exclude: ["run.sh", "evidently_drift.py", "requirements.txt", "big_requests.py"],
+            swiftSettings: swiftSettings
+        ),
+        // Times the pipeline executors per stage for bench/pipelines/executor-overhead.
+        .executableTarget(
+            name: "cairn-executor-bench",
+            dependencies: ["CairnPipelines"],
+            path: "bench/pipelines/executor-overhead",
+            exclude: ["run.sh"],
             swiftSettings: swiftSettings
         ),
     ]

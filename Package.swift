@@ -191,6 +191,7 @@ let package = Package(
                 "CairnClient",
                 "CairnCore",
                 "CairnMonitor",
+                "CairnPipelines",
                 "CairnServer",
                 "CairnServing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -3,13 +3,15 @@ import CairnClient
 import CairnCore
 import Foundation
 
+/// `cairn pipeline …`: DVC-compatible pipelines (`cairn.yaml` or `dvc.yaml`) that a cairn
+/// server runs; each subcommand lives in its own `Pipeline*Command.swift`.
 struct PipelineCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pipeline",
-        abstract: "Run dvc.yaml-style pipelines on a cairn server: run, status, resume, list, show, logs, cancel.",
+        abstract: "Pipelines: DVC-compatible stages (cairn.yaml or dvc.yaml) run, cached and triggered by a cairn server.",
         subcommands: [
             PipelineRunCommand.self, PipelineStatusCommand.self, PipelineResumeCommand.self, PipelineListCommand.self,
-            PipelineShowCommand.self, PipelineLogsCommand.self, PipelineCancelCommand.self,
+            PipelineShowCommand.self, PipelineLogsCommand.self, PipelineCancelCommand.self, PipelineDagCommand.self,
         ]
     )
 }

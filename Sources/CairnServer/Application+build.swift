@@ -1,10 +1,12 @@
 import CairnArtifacts
 import CairnCore
 import CairnMonitor
+import CairnPipelines
 import CairnStore
 import Foundation
 import Hummingbird
 import Logging
+import NIOPosix
 import Prometheus
 import ServiceLifecycle
 
@@ -24,12 +26,16 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     let monitoring = Monitoring(
         store: SQLMonitorStore(database: database.database), registry: registryStore,
         logDirectory: configuration.resolvedInferenceLogDirectory, metrics: registry, logger: logger)
+    let trackingStore = SQLTrackingStore(database: database.database)
+    let pipelines = makePipelineService(
+        configuration, database: database.database, tracking: trackingStore, artifacts: artifacts, logger: logger)
     let router = buildRouter(
-        store: SQLTrackingStore(database: database.database),
+        store: trackingStore,
         registryStore: registryStore,
         loggedModelStore: SQLLoggedModelStore(database: database.database),
         artifacts: artifacts,
         monitoring: monitoring,
+        pipelines: pipelines,
         registry: registry,
         hostPolicy: HostPolicy(bindHost: configuration.host, allowedHosts: configuration.allowedHosts)
     )
@@ -59,11 +65,13 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     if let service = database.service { app.addServices(service) }
     app.addServices(StaleUploadSweeper(repository: artifacts, logger: logger))
     app.addServices(monitoring.service)
+    app.addServices(pipelines)
     // Migrations run once the services are up (PostgreSQL's pool must be running) and
     // before the server listens; a failure stops start-up.
     app.beforeServerStarts {
         try await Migrations.run(on: database.database, logger: logger, now: SystemClock.now())
         monitoring.service.start()
+        pipelines.start()
     }
     return app
 }
@@ -76,6 +84,7 @@ public func buildRouter(
     loggedModelStore: (any LoggedModelStore)? = nil,
     artifacts: (any ArtifactRepository)? = nil,
     monitoring: Monitoring? = nil,
+    pipelines: PipelineService? = nil,
     registry: PrometheusCollectorRegistry,
     hostPolicy: HostPolicy = HostPolicy(bindHost: "127.0.0.1", allowedHosts: [])
 ) -> Router<AppRequestContext> {
@@ -102,7 +111,39 @@ public func buildRouter(
             signatures: RegisteredSignatures(registry: monitoring.registry, artifacts: artifacts), now: monitoring.now
         ).addRoutes(to: router.group("api/cairn/v1"))
     }
+    if let pipelines {
+        PipelinesController(service: pipelines, store: pipelines.store, threadPool: .singleton).addRoutes(to: router.group("api/cairn/v1"))
+    }
     return router
+}
+
+/// The pipeline engine and its service: stages run by the local executor (the default) with
+/// the server's address as their `MLFLOW_TRACKING_URI`; file-state tables and stage logs
+/// under `<data-dir>/pipelines`.
+func makePipelineService(
+    _ configuration: ServerConfiguration, database: any MetadataDatabase, tracking: any TrackingStore,
+    artifacts: any ArtifactRepository, logger: Logger
+) -> PipelineService {
+    let dataDirectory =
+        configuration.dataDirectory.hasPrefix("/")
+        ? configuration.dataDirectory : FileManager.default.currentDirectoryPath + "/" + configuration.dataDirectory
+    let host = configuration.host == "0.0.0.0" || configuration.host == "::" ? "127.0.0.1" : configuration.host
+    let store = SQLPipelineStore(database: database)
+    let engine = PipelineEngine(
+        store: store, tracking: tracking, artifacts: artifacts, threadPool: .singleton, executors: [LocalExecutor()], gate: nil,
+        configuration: .init(stateDirectory: dataDirectory + "/pipelines", trackingURI: "http://\(host):\(configuration.port)"),
+        logger: logger)
+    return PipelineService(
+        engine: engine, store: store,
+        loadSpec: { directory in
+            try await NIOThreadPool.singleton.runIfActive {
+                do {
+                    return try PipelineSpecLoader().load(at: directory)
+                } catch let error as PipelineSpecError {
+                    throw error.cairnError
+                }
+            }
+        }, logger: logger)
 }
 
 /// The monitoring side of the server: its store, the log it reads and the service that runs

@@ -74,7 +74,7 @@ public struct PipelineEngine: Sendable {
     /// unknown stages.
     public func start(_ spec: PipelineSpec, options: PipelineRunOptions, trigger: TriggerEvent?) async throws -> StoredPipelineRun {
         try options.validate()
-        let selected = try StageGraph(spec.stages).select(options)
+        let selected = try StageGraph(spec).select(options)
         if let origin = options.resume {
             let originRun = try await store.getRun(id: origin)
             guard originRun.pipeline == spec.name else {
@@ -172,7 +172,7 @@ public struct PipelineEngine: Sendable {
 
     /// Runs the selected stages; returns the first failure's reason, or nil.
     func schedule(_ run: StoredPipelineRun, spec: PipelineSpec, options: PipelineRunOptions, cancel: CancelSignal) async throws -> String? {
-        let graph = StageGraph(spec.stages)
+        let graph = StageGraph(spec)
         let selected = try graph.select(options)
         let selectedNames = Set(selected.map(\.name))
         let workspace = try await workspaces.workspace(for: spec.projectDirectory)

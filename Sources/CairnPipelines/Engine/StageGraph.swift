@@ -1,47 +1,22 @@
-/// Which stage feeds which, from paths: a stage depends on another when one of its deps is one
-/// of the other's outs, inside one, or contains one (paths taken relative to the project).
-/// The loader has already refused cycles and two writers of one path.
+/// The run's view of `PipelineGraph`: the stages a run selects (DVC's rules) and the edges
+/// both ways for the scheduler.
 struct StageGraph: Sendable {
     let stages: [StageSpec]
     /// Stage name → the names of the stages it needs.
     let upstream: [String: Set<String>]
     let downstream: [String: Set<String>]
 
-    init(_ stages: [StageSpec]) {
-        self.stages = stages
-        var writers: [(path: String, stage: String)] = []
-        for stage in stages {
-            for path in stage.writtenPaths { writers.append((Self.projectPath(path, wdir: stage.workingDirectory), stage.name)) }
-        }
+    init(_ spec: PipelineSpec) {
+        let graph = PipelineGraph(spec)
+        self.stages = spec.stages
         var upstream: [String: Set<String>] = [:]
         var downstream: [String: Set<String>] = [:]
-        for stage in stages {
-            upstream[stage.name, default: []] = []
-            for dep in stage.deps {
-                let path = Self.projectPath(dep, wdir: stage.workingDirectory)
-                for writer in writers where writer.stage != stage.name {
-                    if writer.path == path || path.hasPrefix(writer.path + "/") || writer.path.hasPrefix(path + "/") {
-                        upstream[stage.name, default: []].insert(writer.stage)
-                        downstream[writer.stage, default: []].insert(stage.name)
-                    }
-                }
-            }
+        for stage in spec.stages {
+            upstream[stage.name] = Set(graph.upstream[stage.name] ?? [])
+            for needed in graph.upstream[stage.name] ?? [] { downstream[needed, default: []].insert(stage.name) }
         }
         self.upstream = upstream
         self.downstream = downstream
-    }
-
-    static func projectPath(_ path: String, wdir: String) -> String {
-        var parts: [Substring] = []
-        for part in ((wdir.isEmpty ? "" : wdir + "/") + path).split(separator: "/") {
-            if part == "." || part.isEmpty { continue }
-            if part == "..", !parts.isEmpty, parts.last != ".." {
-                parts.removeLast()
-            } else {
-                parts.append(part)
-            }
-        }
-        return parts.joined(separator: "/")
     }
 
     func closure(of names: Set<String>, along edges: [String: Set<String>]) -> Set<String> {
@@ -82,6 +57,6 @@ struct StageGraph: Sendable {
 extension PipelineEngine {
     /// Stage name → the stages it needs (for showing a pipeline).
     public static func upstream(of spec: PipelineSpec) -> [String: Set<String>] {
-        StageGraph(spec.stages).upstream
+        StageGraph(spec).upstream
     }
 }

@@ -26,6 +26,8 @@ import Testing
         let manifest = "a.txt\0\(sha256Hex(Array("hello\n".utf8)))\nsub/b.txt\0\(sha256Hex(Array("world\n".utf8)))\n"
         #expect(digest == sha256Hex(Array(manifest.utf8)))
         #expect(try await hasher.digest(of: "\(root)/absent") == .missing)
+        // Walked again unchanged: the remembered manifest, the same digest and entries.
+        #expect(try await hasher.digest(of: "\(root)/data") == .directory(digest: digest, files: files))
 
         // One changed file changes the directory's digest.
         try "world!\n".write(toFile: "\(root)/data/sub/b.txt", atomically: true, encoding: .utf8)

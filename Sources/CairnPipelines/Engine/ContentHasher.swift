@@ -61,7 +61,10 @@ public struct ContentHasher: Sendable {
     private enum Scan: Sendable {
         case missing
         case file(FileToHash)
-        case directory([(relative: String, file: FileToHash)])
+        /// The files sorted, and the walk's fingerprint (see `FileStateTable.DirectoryEntry`).
+        case directory(path: String, fingerprint: Int, files: [(relative: String, file: FileToHash)])
+        /// Unchanged since the last walk: the remembered digest and manifest.
+        case unchangedDirectory(digest: String, files: [ManifestEntry])
     }
 
     private struct FileToHash: Sendable {
@@ -79,7 +82,8 @@ public struct ContentHasher: Sendable {
             switch scan {
             case .missing: break
             case .file(let file): if file.digest == nil { pending.append(file) }
-            case .directory(let files): pending += files.lazy.map(\.file).filter { $0.digest == nil }
+            case .directory(_, _, let files): pending += files.lazy.map(\.file).filter { $0.digest == nil }
+            case .unchangedDirectory: break
             }
         }
         var computed: [String: String] = [:]
@@ -92,11 +96,15 @@ public struct ContentHasher: Sendable {
                 return .missing
             case .file(let file):
                 return .file(digest: file.digest ?? computed[file.path] ?? "", size: file.identity.size)
-            case .directory(let files):
+            case .directory(let path, let fingerprint, let files):
                 let entries = files.map {
                     ManifestEntry(path: $0.relative, digest: $0.file.digest ?? computed[$0.file.path] ?? "", size: $0.file.identity.size)
                 }
-                return .directory(digest: Self.directoryDigest(entries), files: entries)
+                let digest = Self.directoryDigest(entries)
+                state.remember(directory: path, fingerprint: fingerprint, digest: digest, files: entries)
+                return .directory(digest: digest, files: entries)
+            case .unchangedDirectory(let digest, let files):
+                return .directory(digest: digest, files: files)
             }
         }
     }
@@ -107,14 +115,16 @@ public struct ContentHasher: Sendable {
 
     /// sha256 over `relative path NUL digest LF` per file, sorted by the paths' bytes.
     public static func directoryDigest(_ sortedEntries: [ManifestEntry]) -> String {
-        var hasher = SHA256()
+        // One buffer, hashed once: a manifest of 100k lines is a few MB.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(sortedEntries.count * 100)
         for entry in sortedEntries {
-            hasher.update(data: Array(entry.path.utf8))
-            hasher.update(data: [0])
-            hasher.update(data: Array(entry.digest.utf8))
-            hasher.update(data: [10])
+            bytes.append(contentsOf: entry.path.utf8)
+            bytes.append(0)
+            bytes.append(contentsOf: entry.digest.utf8)
+            bytes.append(10)
         }
-        return Hex.encode(hasher.finalize())
+        return Hex.encode(SHA256.hash(data: bytes))
     }
 
     /// Hashes the files in `parallelism` interleaved shares, each one thread-pool job.
@@ -152,8 +162,21 @@ public struct ContentHasher: Sendable {
         if (status.st_mode & S_IFMT) == S_IFDIR {
             var files: [(relative: String, file: FileToHash)] = []
             try walk(directory: path, relative: "", state: state, into: &files)
+            // An unchanged directory (the same names and identities in the same walk order)
+            // skips the sort and the manifest's hash: a warm status over 100k files is then
+            // the walk's `stat` calls and this fingerprint.
+            var fingerprint = Hasher()
+            fingerprint.combine(files.count)
+            for file in files {
+                fingerprint.combine(file.relative)
+                fingerprint.combine(file.file.identity)
+            }
+            let walked = fingerprint.finalize()
+            if files.allSatisfy({ $0.file.digest != nil }), let known = state.directory(path, fingerprint: walked) {
+                return .unchangedDirectory(digest: known.digest, files: known.files)
+            }
             files.sort { $0.relative.utf8.lexicographicallyPrecedes($1.relative.utf8) }
-            return .directory(files)
+            return .directory(path: path, fingerprint: walked, files: files)
         }
         let identity = FileIdentity(status)
         return .file(FileToHash(path: path, identity: identity, digest: state.digest(for: path, identity: identity)))

@@ -49,6 +49,27 @@ public final class FileStateTable: Sendable {
         var digest: String
     }
 
+    /// A directory's last walk: a fingerprint of its files' relative paths and identities in
+    /// walk order (Swift's `Hasher`, seeded per process, so kept in memory only), with the
+    /// manifest digest and entries that walk produced.
+    struct DirectoryEntry: Sendable {
+        var fingerprint: Int
+        var digest: String
+        var files: [ManifestEntry]
+    }
+    private let directories = Mutex<[String: DirectoryEntry]>([:])
+
+    func directory(_ path: String, fingerprint: Int) -> DirectoryEntry? {
+        directories.withLock { entries in
+            guard let entry = entries[path], entry.fingerprint == fingerprint else { return nil }
+            return entry
+        }
+    }
+
+    func remember(directory path: String, fingerprint: Int, digest: String, files: [ManifestEntry]) {
+        directories.withLock { $0[path] = DirectoryEntry(fingerprint: fingerprint, digest: digest, files: files) }
+    }
+
     /// Where the table is saved; nil keeps it in memory only.
     public let file: String?
     private let state: Mutex<(entries: [String: Entry], dirty: Bool)>
@@ -84,6 +105,12 @@ public final class FileStateTable: Sendable {
         state.withLock { state in
             state.entries[path] = Entry(identity: identity, digest: digest)
             state.dirty = true
+        }
+        // A directory holding the file is not trusted from its last walk any more.
+        directories.withLock { entries in
+            if entries.keys.contains(where: { path.hasPrefix($0 + "/") }) {
+                entries = entries.filter { !path.hasPrefix($0.key + "/") }
+            }
         }
     }
 

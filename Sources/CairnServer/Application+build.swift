@@ -1,4 +1,5 @@
 import CairnArtifacts
+import CairnClient
 import CairnCore
 import CairnMonitor
 import CairnPipelines
@@ -22,13 +23,32 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     let database = try await openDatabase(configuration, logger: logger)
     let artifacts = try LocalArtifactRepository(rootDirectory: configuration.resolvedArtifactsDestination)
     let registry = PrometheusCollectorRegistry()
-    let registryStore = SQLRegistryStore(database: database.database)
+    let baseRegistryStore = SQLRegistryStore(database: database.database)
+    let webhooks = Webhooks(store: SQLWebhookStore(database: database.database), logger: logger)
+    // Pipelines' triggers need the engine's `PipelineService` (issue 13), which dispatches
+    // events and lists pipelines' triggers: once it is built here, this becomes
+    // `PipelineTriggering(store: SQLTriggerEventStore(database: database.database),
+    // dispatcher: pipelineService, registry: pipelineService, logger: logger)`.
+    let triggering: PipelineTriggering? = nil
+    // Registry writes through the API announce themselves to MLflow webhooks and to
+    // pipelines' model triggers.
+    var registryListeners: [any RegistryEventListener] = [webhooks.outbox]
+    if let triggering { registryListeners.append(triggering.registrySource) }
+    let registryStore = EventEmittingRegistryStore(base: baseRegistryStore, listeners: registryListeners, logger: logger)
+    let monitorStore = SQLMonitorStore(database: database.database)
     let monitoring = Monitoring(
-        store: SQLMonitorStore(database: database.database), registry: registryStore,
-        logDirectory: configuration.resolvedInferenceLogDirectory, metrics: registry, logger: logger)
+        store: monitorStore, registry: baseRegistryStore,
+        logDirectory: configuration.resolvedInferenceLogDirectory, metrics: registry, logger: logger,
+        alertListener: triggering?.alertListener)
+    // The gate scores models through this server's own API, as `cairn serve` would.
+    let promotions = Promotions(
+        store: AnnouncingPromotionLogStore(base: SQLPromotionLogStore(database: database.database), listeners: registryListeners),
+        registry: registryStore,
+        serverURI: configuration.selfURI, modelCacheDirectory: configuration.dataDirectory + "/gate-models", logger: logger)
     let trackingStore = SQLTrackingStore(database: database.database)
     let pipelines = makePipelineService(
-        configuration, database: database.database, tracking: trackingStore, artifacts: artifacts, logger: logger)
+        configuration, database: database.database, tracking: trackingStore, artifacts: artifacts, gate: promotions.gate,
+        logger: logger)
     let router = buildRouter(
         store: trackingStore,
         registryStore: registryStore,
@@ -36,6 +56,9 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         artifacts: artifacts,
         monitoring: monitoring,
         pipelines: pipelines,
+        promotions: promotions,
+        webhooks: webhooks,
+        triggering: triggering,
         registry: registry,
         hostPolicy: HostPolicy(bindHost: configuration.host, allowedHosts: configuration.allowedHosts)
     )
@@ -66,12 +89,20 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     app.addServices(StaleUploadSweeper(repository: artifacts, logger: logger))
     app.addServices(monitoring.service)
     app.addServices(pipelines)
+    app.addServices(webhooks.service)
+    if let triggering { app.addServices(triggering.scheduler) }
     // Migrations run once the services are up (PostgreSQL's pool must be running) and
     // before the server listens; a failure stops start-up.
     app.beforeServerStarts {
         try await Migrations.run(on: database.database, logger: logger, now: SystemClock.now())
         monitoring.service.start()
         pipelines.start()
+        webhooks.service.start()
+        if let triggering {
+            await triggering.alertListener.replayFiringAlerts(store: monitorStore, logger: logger)
+            await triggering.registrySource.reconcile(with: baseRegistryStore)
+            triggering.scheduler.start()
+        }
     }
     return app
 }
@@ -85,6 +116,9 @@ public func buildRouter(
     artifacts: (any ArtifactRepository)? = nil,
     monitoring: Monitoring? = nil,
     pipelines: PipelineService? = nil,
+    promotions: Promotions? = nil,
+    webhooks: Webhooks? = nil,
+    triggering: PipelineTriggering? = nil,
     registry: PrometheusCollectorRegistry,
     hostPolicy: HostPolicy = HostPolicy(bindHost: "127.0.0.1", allowedHosts: [])
 ) -> Router<AppRequestContext> {
@@ -104,6 +138,7 @@ public func buildRouter(
         RunsController(store: store, now: SystemClock.now).addRoutes(to: group)
         if let registryStore { RegistryController(store: registryStore).addRoutes(to: group) }
         if let loggedModelStore { LoggedModelsController(store: loggedModelStore).addRoutes(to: group) }
+        if let webhooks { WebhooksController(store: webhooks.store, service: webhooks.service, now: webhooks.now).addRoutes(to: group) }
     }
     if let monitoring {
         MonitorsController(
@@ -114,6 +149,11 @@ public func buildRouter(
     if let pipelines {
         PipelinesController(service: pipelines, store: pipelines.store, threadPool: .singleton).addRoutes(to: router.group("api/cairn/v1"))
     }
+    if let promotions {
+        PromotionsController(store: promotions.store, gate: promotions.gate, now: promotions.now).addRoutes(
+            to: router.group("api/cairn/v1"))
+    }
+    if let triggering { PipelineTriggersController(triggering: triggering).addRoutes(to: router.group("api/cairn/v1")) }
     return router
 }
 
@@ -122,7 +162,7 @@ public func buildRouter(
 /// under `<data-dir>/pipelines`.
 func makePipelineService(
     _ configuration: ServerConfiguration, database: any MetadataDatabase, tracking: any TrackingStore,
-    artifacts: any ArtifactRepository, logger: Logger
+    artifacts: any ArtifactRepository, gate: (any GateEvaluating)?, logger: Logger
 ) -> PipelineService {
     let dataDirectory =
         configuration.dataDirectory.hasPrefix("/")
@@ -130,7 +170,7 @@ func makePipelineService(
     let host = configuration.host == "0.0.0.0" || configuration.host == "::" ? "127.0.0.1" : configuration.host
     let store = SQLPipelineStore(database: database)
     let engine = PipelineEngine(
-        store: store, tracking: tracking, artifacts: artifacts, threadPool: .singleton, executors: [LocalExecutor()], gate: nil,
+        store: store, tracking: tracking, artifacts: artifacts, threadPool: .singleton, executors: [LocalExecutor()], gate: gate,
         configuration: .init(stateDirectory: dataDirectory + "/pipelines", trackingURI: "http://\(host):\(configuration.port)"),
         logger: logger)
     return PipelineService(
@@ -146,6 +186,25 @@ func makePipelineService(
         }, logger: logger)
 }
 
+/// The evaluation gate and its promotion log. `gate` is what the pipeline engine calls for
+/// `gate:` stages (`GateEvaluating`).
+public struct Promotions: Sendable {
+    public let store: any PromotionLogStore
+    public let gate: EvaluationGate
+    public let now: WallClock
+
+    public init(
+        store: any PromotionLogStore, registry: any RegistryStore, serverURI: String, modelCacheDirectory: String, logger: Logger,
+        now: @escaping WallClock = SystemClock.now
+    ) {
+        self.store = store
+        self.now = now
+        gate = EvaluationGate(
+            registry: registry, promotions: store, tracking: ClientConfiguration(trackingURI: serverURI),
+            modelCacheDirectory: modelCacheDirectory, logger: logger, now: now)
+    }
+}
+
 /// The monitoring side of the server: its store, the log it reads and the service that runs
 /// monitors on their schedules.
 public struct Monitoring: Sendable {
@@ -158,7 +217,7 @@ public struct Monitoring: Sendable {
     public init(
         store: any MonitorStore, registry: any RegistryStore, logDirectory: String, metrics: PrometheusCollectorRegistry,
         options: MonitorService.Options = MonitorService.Options(), logger: Logger,
-        now: @escaping WallClock = SystemClock.now
+        now: @escaping WallClock = SystemClock.now, alertListener: (any MonitorAlertListener)? = nil
     ) {
         self.store = store
         self.registry = registry
@@ -166,7 +225,27 @@ public struct Monitoring: Sendable {
         self.now = now
         service = MonitorService(
             store: store, evaluator: MonitorEvaluator(store: store, registry: registry, log: log, now: now), registry: metrics,
-            options: options, logger: logger, now: now)
+            options: options, logger: logger, now: now, alertListener: alertListener)
+    }
+}
+
+/// MLflow 3 webhooks: their store, the outbox registry events fill and the service that
+/// delivers it. URLs follow MLflow's `MLFLOW_WEBHOOK_ALLOWED_SCHEMES` and
+/// `MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS`.
+public struct Webhooks: Sendable {
+    public let store: any WebhookStore
+    public let service: WebhookService
+    public let outbox: WebhookOutbox
+    public let now: WallClock
+
+    public init(
+        store: any WebhookStore, options: WebhookService.Options = WebhookService.Options(), maxAttempts: Int = 5, logger: Logger,
+        now: @escaping WallClock = SystemClock.now
+    ) {
+        self.store = store
+        self.now = now
+        service = WebhookService(store: store, policy: .fromEnvironment(), options: options, logger: logger, now: now)
+        outbox = WebhookOutbox(store: store, maxAttempts: maxAttempts, logger: logger, now: now)
     }
 }
 

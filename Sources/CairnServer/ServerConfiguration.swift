@@ -33,6 +33,18 @@ public struct ServerConfiguration: Sendable {
         artifactsDestination ?? dataDirectory + "/artifacts"
     }
 
+    /// Where the server reaches itself (the evaluation gate downloads models through its own
+    /// API): a wildcard bind is reached on loopback, an IPv6 literal in brackets.
+    public var selfURI: String {
+        let reachable =
+            switch host {
+            case "0.0.0.0", "": "127.0.0.1"
+            case "::", "[::]": "[::1]"
+            default: host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+            }
+        return "http://\(reachable):\(port)"
+    }
+
     public var resolvedInferenceLogDirectory: String {
         inferenceLogDirectory ?? dataDirectory + "/inference-log"
     }

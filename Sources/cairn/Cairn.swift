@@ -7,6 +7,8 @@ struct Cairn: AsyncParsableCommand {
         commandName: "cairn",
         abstract: "Cairn: experiment tracking, model registry, serving and monitoring in one binary.",
         version: CairnVersion.current,
-        subcommands: [ServerCommand.self, ServeCommand.self, PredictCommand.self, MonitorCommand.self, PipelineCommand.self]
+        subcommands: [
+            ServerCommand.self, ServeCommand.self, PredictCommand.self, MonitorCommand.self, ModelCommand.self, PipelineCommand.self,
+        ]
     )
 }

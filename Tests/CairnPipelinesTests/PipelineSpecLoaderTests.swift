@@ -300,6 +300,17 @@ private func commands(_ stage: StageSpec?) -> [String] {
         #expect(commands(spec.stage(named: "t")) == [flags])
     }
 
+    @Test func dvcsParsingConfigDecidesFalseFlagsAndLists() throws {
+        let project = try SpecScratchProject([
+            "params.yaml": "args: {quiet: false, layers: [1, two]}\n", "dvc.yaml": "stages:\n  s:\n    cmd: run ${args}\n",
+            ".dvc/config": "[core]\n    remote = x\n[parsing]\n    bool = boolean_optional\n",
+            ".dvc/config.local": "[ parsing ]\nlist = append\n",
+        ])
+        #expect(commands(try project.load().stages.first) == ["run --no-quiet --layers 1 --layers two"])
+        try FileManager.default.removeItem(atPath: project.path + "/.dvc")
+        #expect(commands(try project.load().stages.first) == ["run --layers 1 two"])
+    }
+
     @Test func cairnsOwnStageKeys() throws {
         let project = try SpecScratchProject([
             "dvc.yaml": """

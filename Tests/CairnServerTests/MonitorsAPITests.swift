@@ -38,6 +38,7 @@ import Testing
     /// A router with monitoring mounted, and a registered model `churn` with version 1.
     func withApp(
         now: @escaping WallClock = SystemClock.now, artifacts: (any ArtifactRepository)? = nil,
+        alertListener: (@Sendable (any MetadataDatabase) -> any MonitorAlertListener)? = nil,
         _ body: @Sendable (any TestClientProtocol, Stores) async throws -> Void
     ) async throws {
         let logger = Logger(label: "test")
@@ -48,7 +49,8 @@ import Testing
         _ = try await stores.registry.createModelVersion(CreateModelVersion(name: "churn", source: "s3://bucket/churn/1"))
         let metrics = PrometheusCollectorRegistry()
         let monitoring = Monitoring(
-            store: stores.monitors, registry: stores.registry, logDirectory: logDirectory, metrics: metrics, logger: logger, now: now)
+            store: stores.monitors, registry: stores.registry, logDirectory: logDirectory, metrics: metrics, logger: logger, now: now,
+            alertListener: alertListener?(database))
         let router = buildRouter(
             store: SQLTrackingStore(database: database), registryStore: stores.registry, artifacts: artifacts, monitoring: monitoring,
             registry: metrics)

@@ -283,6 +283,16 @@ def test_scalar_names_typed_values_and_a_mapping_item(project):
     assert _cairn_resolution(project) == dvc
 
 
+def test_dvcs_parsing_config_shapes_a_mapping_in_cmd(project):
+    _write(project, {"params.yaml": PARAMS, "dvc.yaml": "stages:\n  s:\n    cmd: python log.py ${train.args}\n"})
+    for key, value in (("parsing.bool", "boolean_optional"), ("parsing.list", "append")):
+        assert _dvc("config", key, value, cwd=project).returncode == 0
+    dvc = _dvc_resolution(project)
+    assert dvc["stages"][0]["cmd"] == [
+        "python log.py --epochs 3 --name 'my model' --verbose --no-quiet --layers 1 --layers two --opt.lr 0.001"]
+    assert _cairn_resolution(project) == dvc
+
+
 def test_dag_renders_dot_and_mermaid_with_dvcs_edges(project):
     _write(project, {
         "params.yaml": PARAMS, "config/extra.yaml": "features: {max: 100, ngrams: 2}\n", "dvc.yaml": PIPELINE,

@@ -1,11 +1,10 @@
 import AsyncHTTPClient
+import CairnClient
 import CairnCore
 import CairnStatistics
 import CairnStore
 import Foundation
 import Logging
-import NIOCore
-import NIOHTTP1
 import Prometheus
 import ServiceLifecycle
 import Synchronization
@@ -16,6 +15,12 @@ import Synchronization
 /// Alerts are events: an alert opens when a check starts firing and resolves when it stops,
 /// each transition queued once per webhook. Deliveries live in the store, so a receiver that
 /// is down is retried with exponential backoff, across restarts, until `webhook_max_attempts`.
+/// Hears each alert that opens, after it is stored (the pipelines trigger: a monitor can name
+/// pipelines to run when a check fires).
+public protocol MonitorAlertListener: Sendable {
+    func alertOpened(_ alert: StoredAlert, monitorName: String, spec: MonitorSpec) async
+}
+
 public final class MonitorService: Service, Sendable {
     public struct Options: Sendable {
         /// How often due monitors and due deliveries are looked for.
@@ -43,6 +48,7 @@ public final class MonitorService: Service, Sendable {
     let options: Options
     let logger: Logger
     let now: WallClock
+    let alertListener: (any MonitorAlertListener)?
     /// Opened by `start()`: the store's tables exist only once migrations have run, which
     /// happens after services start.
     private let started: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation) = AsyncStream.makeStream()
@@ -69,8 +75,9 @@ public final class MonitorService: Service, Sendable {
 
     public init(
         store: any MonitorStore, evaluator: MonitorEvaluator, registry: PrometheusCollectorRegistry, client: HTTPClient = .shared,
-        options: Options = Options(), logger: Logger, now: @escaping WallClock
+        options: Options = Options(), logger: Logger, now: @escaping WallClock, alertListener: (any MonitorAlertListener)? = nil
     ) {
+        self.alertListener = alertListener
         self.store = store
         self.evaluator = evaluator
         self.registry = registry
@@ -165,6 +172,7 @@ public final class MonitorService: Service, Sendable {
         for alert in changed {
             logger.notice(
                 "Alert \(alert.state.rawValue)", metadata: ["monitor": "\(name)", "check": "\(alert.check)", "message": "\(alert.message)"])
+            if alert.state == .firing, let alertListener { await alertListener.alertOpened(alert, monitorName: name, spec: spec) }
         }
         return (report, changed)
     }
@@ -286,24 +294,15 @@ public final class MonitorService: Service, Sendable {
     func attempt(_ delivery: AlertDelivery) async {
         var delivery = delivery
         delivery.attempts += 1
-        var request = HTTPClientRequest(url: delivery.url)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "User-Agent", value: "cairn-monitor")
-        request.headers.add(name: "X-Cairn-Event", value: delivery.event)
-        request.body = .bytes(ByteBuffer(string: delivery.payload))
-        do {
-            let response = try await client.execute(
-                request, timeout: .nanoseconds(Int64(options.webhookTimeout.components.seconds) * 1_000_000_000))
-            _ = try? await response.body.collect(upTo: 64 << 10)
-            if (200..<300).contains(Int(response.status.code)) {
-                delivery.state = .delivered
-                delivery.lastError = nil
-            } else {
-                fail(&delivery, "HTTP \(response.status.code)")
-            }
-        } catch {
-            fail(&delivery, "\(error)")
+        let outcome = await WebhookPost.send(
+            client: client, url: delivery.url,
+            headers: [("Content-Type", "application/json"), ("User-Agent", "cairn-monitor"), ("X-Cairn-Event", delivery.event)],
+            body: Array(delivery.payload.utf8), timeout: options.webhookTimeout)
+        if outcome.delivered {
+            delivery.state = .delivered
+            delivery.lastError = nil
+        } else {
+            fail(&delivery, outcome.failure)
         }
         do {
             try await store.updateDelivery(delivery)
@@ -325,9 +324,7 @@ public final class MonitorService: Service, Sendable {
                 "Webhook delivery gave up", metadata: ["url": "\(delivery.url)", "attempts": "\(delivery.attempts)", "error": "\(error)"])
             return
         }
-        let base = Double(options.backoff.components.seconds) * 1000 + Double(options.backoff.components.attoseconds) / 1e15
-        let cap = Double(options.maxBackoff.components.seconds) * 1000
-        let delay = min(cap, base * pow(2, Double(delivery.attempts - 1)))
-        delivery.nextAttemptTime = now() + Int64(delay)
+        delivery.nextAttemptTime =
+            now() + WebhookPost.retryDelay(afterAttempts: delivery.attempts, backoff: options.backoff, maxBackoff: options.maxBackoff)
     }
 }

@@ -20,6 +20,9 @@ public struct MonitorSpec: Codable, Sendable, Equatable {
     public var webhooks: [String]
     /// Delivery attempts per webhook call before it is given up (with exponential backoff).
     public var webhookMaxAttempts: Int
+    /// Pipelines to run when an alert opens (a `monitor_alert` trigger event each, keyed by
+    /// the alert, so one alert starts each pipeline once).
+    public var pipelines: [String]
     /// `classification` or `regression`; inferred from the predictions when absent.
     public var task: QualityMetrics.Task?
     /// The class that counts as positive for binary precision, recall, F1 and ROC AUC.
@@ -75,7 +78,7 @@ public struct MonitorSpec: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, alias, window, checks, drift, webhooks, task
+        case name, alias, window, checks, drift, webhooks, task, pipelines
         case modelName = "model_name"
         case intervalSeconds = "interval_seconds"
         case webhookMaxAttempts = "webhook_max_attempts"
@@ -86,8 +89,9 @@ public struct MonitorSpec: Codable, Sendable, Equatable {
     public init(
         name: String, modelName: String, alias: String? = nil, window: Window = Window(seconds: 3600), intervalSeconds: Int = 60,
         checks: [Check] = [], drift: DriftConfiguration = DriftConfiguration(), webhooks: [String] = [], webhookMaxAttempts: Int = 5,
-        task: QualityMetrics.Task? = nil, positiveLabel: String? = nil, minRows: Int = 30
+        task: QualityMetrics.Task? = nil, positiveLabel: String? = nil, minRows: Int = 30, pipelines: [String] = []
     ) {
+        self.pipelines = pipelines
         self.name = name
         self.modelName = modelName
         self.alias = alias
@@ -113,6 +117,7 @@ public struct MonitorSpec: Codable, Sendable, Equatable {
         drift = try c.decodeIfPresent(DriftConfiguration.self, forKey: .drift) ?? DriftConfiguration()
         webhooks = try c.decodeIfPresent([String].self, forKey: .webhooks) ?? []
         webhookMaxAttempts = try c.decodeIfPresent(Int.self, forKey: .webhookMaxAttempts) ?? 5
+        pipelines = try c.decodeIfPresent([String].self, forKey: .pipelines) ?? []
         task = try c.decodeIfPresent(QualityMetrics.Task.self, forKey: .task)
         positiveLabel = try c.decodeIfPresent(String.self, forKey: .positiveLabel)
         minRows = try c.decodeIfPresent(Int.self, forKey: .minRows) ?? 30
@@ -193,7 +198,7 @@ public struct MonitorSpec: Codable, Sendable, Equatable {
             fields,
             Set([
                 "name", "model_name", "alias", "window", "interval_seconds", "checks", "drift", "webhooks",
-                "webhook_max_attempts", "task", "positive_label", "min_rows",
+                "webhook_max_attempts", "task", "positive_label", "min_rows", "pipelines",
             ]), in: "")
         try choice(fields["task"], "task", QualityMetrics.Task.self)
         if case .object(let window)? = fields["window"] { try refuse(window, ["seconds", "rows"], in: "window.") }
@@ -296,6 +301,13 @@ public struct MonitorSpec: Codable, Sendable, Equatable {
             }
         }
         try check((1...20).contains(webhookMaxAttempts), "'webhook_max_attempts' must be between 1 and 20.")
+        try check(pipelines.count <= 16, "A monitor runs at most 16 pipelines.")
+        for pipeline in pipelines {
+            try check(
+                !pipeline.isEmpty && pipeline.utf8.count <= 256 && !pipeline.contains(where: { $0.isNewline || $0 == "/" }),
+                "Pipeline '\(pipeline)' is not a pipeline name (1 to 256 characters on one line, no '/').")
+        }
+        try check(Set(pipelines).count == pipelines.count, "A monitor names each pipeline once.")
         try check((1...1_000_000).contains(minRows), "'min_rows' must be between 1 and 1000000.")
     }
 

@@ -6,7 +6,13 @@ final class ParamsFiles {
     let projectDirectory: String
     private var parsed: [String: SpecNode] = [:]
 
-    init(projectDirectory: String) { self.projectDirectory = projectDirectory }
+    /// How a mapping interpolated into `cmd` is written (the DVC repository's `parsing` config).
+    let flagStyle: CommandFlagStyle
+
+    init(projectDirectory: String) {
+        self.projectDirectory = projectDirectory
+        flagStyle = CommandFlagStyle.dvcConfig(around: projectDirectory)
+    }
 
     func absolute(_ path: String) -> String {
         path.hasPrefix("/") ? path : SpecPath.normalize(projectDirectory + "/" + path)

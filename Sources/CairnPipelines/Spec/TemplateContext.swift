@@ -225,7 +225,7 @@ struct TemplateContext {
             // `${x}` alone keeps x's type (a number stays a number, a list a list).
             let value = try lookUp(matches[0], in: node, stageKey: stageKey)
             if stageKey == "cmd", case .dict = value.value {
-                return SpecNode(.string(try Self.commandFlags(value, at: node.location)), at: node.location)
+                return SpecNode(.string(try Self.commandFlags(value, at: node.location, style: files.flagStyle)), at: node.location)
             }
             var placed = value
             placed.location = node.location
@@ -240,7 +240,9 @@ struct TemplateContext {
             output.append(contentsOf: scalars[index..<match.start])
             let value = try lookUp(match, in: node, stageKey: stageKey)
             if case .dict = value.value {
-                output.append(contentsOf: try Self.commandFlags(value, at: node.location(atOffset: match.start)).unicodeScalars)
+                output.append(
+                    contentsOf: try Self.commandFlags(value, at: node.location(atOffset: match.start), style: files.flagStyle)
+                        .unicodeScalars)
             } else {
                 output.append(contentsOf: value.pythonString.unicodeScalars)
             }
@@ -269,10 +271,13 @@ struct TemplateContext {
         return value
     }
 
-    /// A mapping interpolated into `cmd`, as DVC writes it (its default `parsing` config):
-    /// `--name value` per leaf (nested keys dotted), `--flag` for true, nothing for false, a
-    /// list as `--name a b`; strings shell-quoted.
-    static func commandFlags(_ node: SpecNode, at location: SourceLocation) throws(PipelineSpecError) -> String {
+    /// A mapping interpolated into `cmd`, as DVC writes it: `--name value` per leaf (nested
+    /// keys dotted), `--flag` for true, nothing for false (`--no-flag` with DVC's
+    /// `parsing.bool: boolean_optional`), a list as `--name a b` (`--name a --name b` with
+    /// `parsing.list: append`); strings shell-quoted.
+    static func commandFlags(_ node: SpecNode, at location: SourceLocation, style: CommandFlagStyle = CommandFlagStyle())
+        throws(PipelineSpecError) -> String
+    {
         var leaves: [(String, SpecNode)] = []
         func flatten(_ entries: [SpecEntry], _ prefix: String) {
             for entry in entries {
@@ -289,7 +294,11 @@ struct TemplateContext {
         for (name, value) in leaves {
             switch value.value {
             case .bool(let flag):
-                if flag { result += "--\(name) " }
+                if flag {
+                    result += "--\(name) "
+                } else if style.booleanOptional {
+                    result += "--no-\(name) "
+                }
             case .string(let text):
                 result += "--\(name) \(shellQuote(text)) "
             case .list(let items):
@@ -302,7 +311,7 @@ struct TemplateContext {
                     case .bool(let flag): text = flag ? "True" : "False"
                     default: text = item.pythonString
                     }
-                    result += position > 0 ? "\(text) " : "--\(name) \(text) "
+                    result += position > 0 && !style.listAppend ? "\(text) " : "--\(name) \(text) "
                 }
             case .dict:
                 break // an empty mapping has no leaves
@@ -421,6 +430,47 @@ enum TemplateSyntax {
                 try check(entry.value)
             }
         default: break
+        }
+    }
+}
+
+/// DVC's `parsing` settings (`.dvc/config`), which decide how a mapping interpolated into
+/// `cmd` writes false booleans and lists.
+struct CommandFlagStyle: Sendable, Equatable {
+    /// `parsing.bool: boolean_optional`: false is `--no-name` (default `store_true`: nothing).
+    var booleanOptional = false
+    /// `parsing.list: append`: `--name a --name b` (default `nargs`: `--name a b`).
+    var listAppend = false
+
+    /// The settings of the DVC repository holding `directory` (the nearest `.dvc/` at or
+    /// above it; `config.local` overriding `config`), or the defaults.
+    static func dvcConfig(around directory: String) -> CommandFlagStyle {
+        var style = CommandFlagStyle()
+        var current = directory
+        while true {
+            let dvc = current + "/.dvc"
+            if FileManager.default.fileExists(atPath: dvc) {
+                for name in ["config", "config.local"] {
+                    guard let text = try? String(contentsOfFile: dvc + "/" + name, encoding: .utf8) else { continue }
+                    var inParsing = false
+                    for raw in text.split(whereSeparator: \.isNewline) {
+                        let line = raw.trimmingCharacters(in: .whitespaces)
+                        if line.hasPrefix("[") {
+                            inParsing = line.replacingOccurrences(of: " ", with: "") == "[parsing]"
+                            continue
+                        }
+                        guard inParsing, let equals = line.firstIndex(of: "=") else { continue }
+                        let key = line[..<equals].trimmingCharacters(in: .whitespaces)
+                        let value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+                        if key == "bool" { style.booleanOptional = value == "boolean_optional" }
+                        if key == "list" { style.listAppend = value == "append" }
+                    }
+                }
+                return style
+            }
+            let parent = (current as NSString).deletingLastPathComponent
+            if parent == current || parent.isEmpty { return style }
+            current = parent
         }
     }
 }

@@ -49,9 +49,7 @@ public struct BatchPredictor: Sendable {
                 // order; without names, the file's column order is the feature order.
                 let frame = try CSVParser.frame(
                     header: header, records: records, firstRow: scored, textColumns: signature?.textColumns ?? [])
-                let conformed = try runtime.prepare(frame, positional: false, signature: signature, firstRow: scored)
-                guard let result = await runtime.predict([.frame(conformed)], params: [:]).first else { return }
-                let text = try writer.rows(for: try result.get(), expected: records.count)
+                let text = try writer.rows(for: try await score(frame, firstRow: scored), expected: records.count)
                 try output.write(contentsOf: Data(text.utf8))
                 scored += records.count
             }
@@ -89,6 +87,34 @@ public struct BatchPredictor: Sendable {
         return scored
     }
 
+    /// Scores rows already in memory, a chunk at a time, and returns each row's prediction
+    /// cells named as `cairn predict` names its output columns (`prediction`, or a native
+    /// model's outputs such as `output_label` and `output_probability_<class>`).
+    public func predictions(for frame: DataFrame) async throws -> [[(name: String, value: JSONValue)]] {
+        var rows: [[(name: String, value: JSONValue)]] = []
+        rows.reserveCapacity(frame.rowCount)
+        var start = 0
+        while start < frame.rowCount {
+            let end = min(start + chunkRows, frame.rowCount)
+            let cells = try PredictionCSVWriter.values(try await score(frame.rows(start..<end), firstRow: start))
+            guard cells.count == end - start else {
+                throw CairnError(.internalError, "The model returned \(cells.count) predictions for \(end - start) rows.")
+            }
+            rows += cells
+            start = end
+        }
+        return rows
+    }
+
+    /// One chunk through the runtime, conformed to the signature first.
+    func score(_ frame: DataFrame, firstRow: Int) async throws -> ModelOutput {
+        let conformed = try runtime.prepare(frame, positional: false, signature: signature, firstRow: firstRow)
+        guard let result = await runtime.predict([.frame(conformed)], params: [:]).first else {
+            throw CairnError(.internalError, "The model returned no result.")
+        }
+        return try result.get()
+    }
+
     /// The output path that means standard output.
     public static let standardOutput = "-"
 }
@@ -124,11 +150,15 @@ struct PredictionCSVWriter {
 
     /// Each row's cells as (column, text).
     static func cells(_ output: ModelOutput) throws -> [[(String, String)]] {
+        try values(output).map { row in row.map { ($0.name, text($0.value)) } }
+    }
+
+    static func values(_ output: ModelOutput) throws -> [[(name: String, value: JSONValue)]] {
         let document = try JSONValue.parse(PredictionWriter.mlflowBody(output))
         guard case .array(let predictions)? = document["predictions"] else {
             throw CairnError(.internalError, "The model's predictions are not a list.")
         }
-        return predictions.map { row in PredictionColumns.cells(row).map { ($0.name, text($0.value)) } }
+        return predictions.map(PredictionColumns.cells)
     }
 
     static func text(_ value: JSONValue) -> String {

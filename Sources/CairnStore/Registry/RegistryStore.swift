@@ -13,6 +13,10 @@ public protocol RegistryStore: Sendable {
     func setRegisteredModelTag(name: String, tag: KeyValue) async throws
     func deleteRegisteredModelTag(name: String, key: String) async throws
     func setRegisteredModelAlias(name: String, alias: String, version: String) async throws
+    /// Compare-and-set: points `alias` at `version` only if it still points at
+    /// `expectedCurrent` (nil: only if the alias is unset), in one transaction. Returns false,
+    /// changing nothing, when the alias moved since it was read.
+    func setRegisteredModelAlias(name: String, alias: String, version: String, expectedCurrent: String?) async throws -> Bool
     func deleteRegisteredModelAlias(name: String, alias: String) async throws
     func getModelVersion(name: String, alias: String) async throws -> ModelVersion
 

@@ -164,6 +164,40 @@ public struct SQLRegistryStore: RegistryStore {
         }
     }
 
+    public func setRegisteredModelAlias(name: String, alias: String, version: String, expectedCurrent: String?) async throws -> Bool {
+        let name = try RegistryValidation.validateModelName(name)
+        try RegistryValidation.validateAlias(alias)
+        try RegistryValidation.validateAliasNotReserved(alias)
+        let number = try RegistryValidation.validateVersion(version)
+        let expected = try expectedCurrent.map(RegistryValidation.validateVersion)
+        return try await database.transaction { sql in
+            _ = try await Self.requireModelVersion(sql, name: name, version: number)
+            return try await Self.compareAndSetAlias(sql, name: name, alias: alias, version: number, expected: expected)
+        }
+    }
+
+    /// The alias move of a compare-and-set, inside the caller's transaction. One conditional
+    /// statement each way, so two racing writers cannot both win, on SQLite or PostgreSQL
+    /// (where the row lock makes the loser re-check `version` after the winner commits).
+    static func compareAndSetAlias(_ sql: any SQLDatabase, name: String, alias: String, version: Int64, expected: Int64?) async throws
+        -> Bool
+    {
+        if let expected {
+            return try await sql.raw(
+                """
+                UPDATE registered_model_aliases SET version = \(bind: version)
+                WHERE name = \(bind: name) AND alias = \(bind: alias) AND version = \(bind: expected) RETURNING alias
+                """
+            ).first() != nil
+        }
+        return try await sql.raw(
+            """
+            INSERT INTO registered_model_aliases (name, alias, version) VALUES (\(bind: name), \(bind: alias), \(bind: version))
+            ON CONFLICT (name, alias) DO NOTHING RETURNING alias
+            """
+        ).first() != nil
+    }
+
     public func deleteRegisteredModelAlias(name: String, alias: String) async throws {
         let name = try RegistryValidation.validateModelName(name)
         try RegistryValidation.validateAlias(alias)

@@ -7,6 +7,7 @@ import CairnStore
 import Foundation
 import Hummingbird
 import Logging
+import NIOPosix
 import Prometheus
 import ServiceLifecycle
 
@@ -44,12 +45,17 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         store: AnnouncingPromotionLogStore(base: SQLPromotionLogStore(database: database.database), listeners: registryListeners),
         registry: registryStore,
         serverURI: configuration.selfURI, modelCacheDirectory: configuration.dataDirectory + "/gate-models", logger: logger)
+    let trackingStore = SQLTrackingStore(database: database.database)
+    let pipelines = makePipelineService(
+        configuration, database: database.database, tracking: trackingStore, artifacts: artifacts, gate: promotions.gate,
+        logger: logger)
     let router = buildRouter(
-        store: SQLTrackingStore(database: database.database),
+        store: trackingStore,
         registryStore: registryStore,
         loggedModelStore: SQLLoggedModelStore(database: database.database),
         artifacts: artifacts,
         monitoring: monitoring,
+        pipelines: pipelines,
         promotions: promotions,
         webhooks: webhooks,
         triggering: triggering,
@@ -82,6 +88,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     if let service = database.service { app.addServices(service) }
     app.addServices(StaleUploadSweeper(repository: artifacts, logger: logger))
     app.addServices(monitoring.service)
+    app.addServices(pipelines)
     app.addServices(webhooks.service)
     if let triggering { app.addServices(triggering.scheduler) }
     // Migrations run once the services are up (PostgreSQL's pool must be running) and
@@ -89,6 +96,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     app.beforeServerStarts {
         try await Migrations.run(on: database.database, logger: logger, now: SystemClock.now())
         monitoring.service.start()
+        pipelines.start()
         webhooks.service.start()
         if let triggering {
             await triggering.alertListener.replayFiringAlerts(store: monitorStore, logger: logger)
@@ -107,6 +115,7 @@ public func buildRouter(
     loggedModelStore: (any LoggedModelStore)? = nil,
     artifacts: (any ArtifactRepository)? = nil,
     monitoring: Monitoring? = nil,
+    pipelines: PipelineService? = nil,
     promotions: Promotions? = nil,
     webhooks: Webhooks? = nil,
     triggering: PipelineTriggering? = nil,
@@ -137,12 +146,44 @@ public func buildRouter(
             signatures: RegisteredSignatures(registry: monitoring.registry, artifacts: artifacts), now: monitoring.now
         ).addRoutes(to: router.group("api/cairn/v1"))
     }
+    if let pipelines {
+        PipelinesController(service: pipelines, store: pipelines.store, threadPool: .singleton).addRoutes(to: router.group("api/cairn/v1"))
+    }
     if let promotions {
         PromotionsController(store: promotions.store, gate: promotions.gate, now: promotions.now).addRoutes(
             to: router.group("api/cairn/v1"))
     }
     if let triggering { PipelineTriggersController(triggering: triggering).addRoutes(to: router.group("api/cairn/v1")) }
     return router
+}
+
+/// The pipeline engine and its service: stages run by the local executor (the default) with
+/// the server's address as their `MLFLOW_TRACKING_URI`; file-state tables and stage logs
+/// under `<data-dir>/pipelines`.
+func makePipelineService(
+    _ configuration: ServerConfiguration, database: any MetadataDatabase, tracking: any TrackingStore,
+    artifacts: any ArtifactRepository, gate: (any GateEvaluating)?, logger: Logger
+) -> PipelineService {
+    let dataDirectory =
+        configuration.dataDirectory.hasPrefix("/")
+        ? configuration.dataDirectory : FileManager.default.currentDirectoryPath + "/" + configuration.dataDirectory
+    let host = configuration.host == "0.0.0.0" || configuration.host == "::" ? "127.0.0.1" : configuration.host
+    let store = SQLPipelineStore(database: database)
+    let engine = PipelineEngine(
+        store: store, tracking: tracking, artifacts: artifacts, threadPool: .singleton, executors: [LocalExecutor()], gate: gate,
+        configuration: .init(stateDirectory: dataDirectory + "/pipelines", trackingURI: "http://\(host):\(configuration.port)"),
+        logger: logger)
+    return PipelineService(
+        engine: engine, store: store,
+        loadSpec: { directory in
+            try await NIOThreadPool.singleton.runIfActive {
+                do {
+                    return try PipelineSpecLoader().load(at: directory)
+                } catch let error as PipelineSpecError {
+                    throw error.cairnError
+                }
+            }
+        }, logger: logger)
 }
 
 /// The evaluation gate and its promotion log. `gate` is what the pipeline engine calls for

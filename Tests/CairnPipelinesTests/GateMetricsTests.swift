@@ -5,9 +5,40 @@ import Testing
 @Suite struct GateMetricsTests {
     @Test func shortNamesAreReadAsMLflowsAndTwoSpellingsOfOneMetricAreRefused() throws {
         let limit = MetricThreshold(threshold: 0.8, greaterIsBetter: true)
-        let canonical = try GateMetrics.canonical(["accuracy": limit, "rmse": limit, "my_metric": limit])
-        #expect(Set(canonical.keys) == ["accuracy_score", "root_mean_squared_error", "my_metric"])
+        let canonical = try GateMetrics.canonical(["accuracy": limit, "rmse": limit])
+        #expect(Set(canonical.keys) == ["accuracy_score", "root_mean_squared_error"])
         #expect(throws: CairnError.self) { try GateMetrics.canonical(["f1": limit, "f1_score": limit]) }
+    }
+
+    /// A misspelt metric is refused before anything is scored or logged (MLflow would log it
+    /// as missing from the candidate's results, a rejection).
+    @Test func anUnknownMetricIsRefusedNamingTheKnownOnes() {
+        let limit = MetricThreshold(threshold: 0.8, greaterIsBetter: true)
+        #expect {
+            try GateMetrics.canonical(["bogsu": limit])
+        } throws: { error in
+            (error as? CairnError)?.message.contains("Unknown metric 'bogsu'") == true
+                && (error as? CairnError)?.message.contains("accuracy_score") == true
+        }
+    }
+
+    /// scikit-learn refuses a NaN label and labels of another type than the predictions; so
+    /// does the gate, naming the row, instead of logging a decision on wrong numbers.
+    @Test func nanLabelsAndMismatchedLabelTypesAreRefused() {
+        let predictions = GateMetrics.Predictions([[("prediction", .number(1, raw: "1"))], [("prediction", .number(0, raw: "0"))]])
+        func message(_ target: [String?], _ task: GateMetrics.Task) -> String? {
+            do {
+                _ = try GateMetrics.compute(task: task, target: target, predictions: predictions)
+                return nil
+            } catch {
+                return error.message
+            }
+        }
+        #expect(message(["1", "NaN"], .classification)?.contains("data row 2") == true)
+        #expect(message(["1", ""], .regression)?.contains("data row 2") == true)
+        #expect(message(["yes", "no"], .classification)?.contains("different types") == true)
+        #expect(message(["151.5", "80.25"], .classification)?.contains("non-integer") == true)
+        #expect(message(["1", "0"], .classification) == nil)
     }
 
     @Test func theTaskFollowsTheThresholdsThenTheTarget() throws {

@@ -248,4 +248,32 @@ private func gate(_ metric: String) -> String {
         let error = try #require(project.refusal())
         #expect(error.location.file == project.path + "/params.yaml" && error.location.line == 2 && error.reason.contains("malformed YAML"))
     }
+
+    /// The server reads specs, so hostile YAML is refused before the composer recurses
+    /// thousands of levels (a stack overflow) or aliases expand without end.
+    @Test func hostileYAMLIsRefusedNotFollowed() throws {
+        let brackets = String(repeating: "[", count: 2000) + String(repeating: "]", count: 2000)
+        let deep = try SpecScratchProject(["dvc.yaml": "stages:\n  s:\n    cmd: echo\n    meta: \(brackets)\n"])
+        let nested = try #require(deep.refusal())
+        #expect(nested.reason.contains("nested brackets") && nested.location.line == 4, "\(nested)")
+
+        var indented = "stages:\n  s:\n    cmd: echo\n    meta:\n"
+        for level in 0..<300 { indented += String(repeating: " ", count: 6 + level) + "k\(level):\n" }
+        let tall = try #require(try SpecScratchProject(["dvc.yaml": indented]).refusal())
+        #expect(tall.reason.contains("columns deep"), "\(tall)")
+
+        var laughs = "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+        for level in 1..<9 {
+            laughs += "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 9).joined(separator: ", ") + "]\n"
+        }
+        laughs += "stages:\n  s:\n    cmd: echo\n    meta: *a8\n"
+        let bomb = try #require(try SpecScratchProject(["dvc.yaml": laughs]).refusal())
+        #expect(bomb.reason.contains("YAML nodes"), "\(bomb)")
+
+        // Real specs stay well inside the limits: anchors, merge keys and quoted brackets.
+        let fine = try SpecScratchProject([
+            "dvc.yaml": "stages:\n  a: &base\n    cmd: echo '[[[[' \"{{{{\"\n    outs: [a.txt]\n  b:\n    <<: *base\n    outs: [b.txt]\n"
+        ])
+        #expect(try fine.load().stages.map(\.name) == ["a", "b"])
+    }
 }

@@ -128,6 +128,22 @@ import Testing
         }
     }
 
+    /// Passing the version the alias already points at moves nothing, so nothing is recorded
+    /// as a move and a rollback still goes back to the version before the last real move.
+    @Test func aPassOfTheAliasesOwnVersionRecordsNoMove() async throws {
+        try await RegistryFixture.with { stores in
+            try await Self.model(stores, versions: 2)
+            try await stores.registry.setRegisteredModelAlias(name: "m", alias: "champion", version: "1")
+            let log = SQLPromotionLogStore(database: stores.registry.database)
+            _ = try await log.recordDecision(Self.decision(.promoted, candidate: "2", champion: "1"), keepPreviousAs: nil)
+            let again = try await log.recordDecision(Self.decision(.promoted, candidate: "2", champion: "2"), keepPreviousAs: "previous")
+            #expect(again.moves.isEmpty)
+            #expect(try await Self.alias(stores, "previous") == nil)
+            let back = try await log.rollback(modelName: "m", alias: "champion", time: 30)
+            #expect(back.moves == [.init(alias: "champion", fromVersion: "2", toVersion: "1")])
+        }
+    }
+
     @Test func rollbackGoesBackToThePreviousVersionAndIsLogged() async throws {
         try await RegistryFixture.with { stores in
             try await Self.model(stores, versions: 3)

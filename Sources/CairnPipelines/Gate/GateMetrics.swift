@@ -1,6 +1,7 @@
 import CairnCore
 import CairnStatistics
 import CairnTabular
+import Foundation
 
 /// The metrics the gate computes, named as `mlflow.models.evaluate` names them
 /// (`accuracy_score`, `roc_auc`, `root_mean_squared_error`…), so thresholds written for MLflow
@@ -29,6 +30,13 @@ public enum GateMetrics {
         var spelled: [String: String] = [:]
         for (name, limit) in thresholds.sorted(by: { $0.key < $1.key }) {
             let canonical = canonicalName(name)
+            // A misspelt name would otherwise be "missing from the candidate's results" and log
+            // a rejection; the gate knows every metric it computes, so it refuses instead.
+            guard classification.contains(canonical) || regression.contains(canonical) else {
+                throw CairnError.invalidParameter(
+                    "Unknown metric '\(name)'; the gate computes \((classification + regression).joined(separator: ", ")) (or their short names \(shortNames.keys.sorted().joined(separator: ", ")))."
+                )
+            }
             if let other = spelled[canonical] {
                 throw CairnError.invalidParameter("Thresholds '\(other)' and '\(name)' are the same metric (\(canonical)); keep one.")
             }
@@ -110,6 +118,37 @@ public enum GateMetrics {
 
     /// The metrics of `predictions` against `target`, under MLflow's names.
     public static func compute(task: Task, target: [String?], predictions: Predictions) throws(CairnError) -> [String: Double] {
+        // scikit-learn (and so mlflow.evaluate) refuses a NaN label and labels of another type
+        // than the predictions; scoring them anyway would log a decision on wrong numbers.
+        for (row, value) in target.enumerated() {
+            let text = value?.trimmingCharacters(in: .whitespaces) ?? ""
+            if text.isEmpty || text.lowercased() == "nan" || Double(text)?.isNaN == true {
+                throw CairnError.invalidParameter(
+                    "The held-out data's target has no value (empty or NaN) in data row \(row + 1); the gate needs a label for every row.")
+            }
+        }
+        let numericTarget = target.allSatisfy { Double($0 ?? "") != nil }
+        let numericPredictions = predictions.values.allSatisfy { Double($0) != nil }
+        switch task {
+        case .classification where numericTarget != numericPredictions:
+            let example = target.first { (Double($0 ?? "") != nil) != numericTarget } ?? target.first ?? nil
+            throw CairnError.invalidParameter(
+                "The target's labels (\(numericTarget ? "numbers" : "text, e.g. '\(example ?? "")'")) and the model's predictions (\(numericPredictions ? "numbers" : "text, e.g. '\(predictions.values.first { Double($0) == nil } ?? "")'")) are of different types, so no metric compares them."
+            )
+        case .classification where numericTarget && target.contains(where: { Double($0 ?? "").map { $0.rounded() != $0 } ?? false }):
+            throw CairnError.invalidParameter(
+                "Classification metrics need class labels, but the target holds non-integer numbers (a regression target?).")
+        case .regression where !numericTarget:
+            let bad = target.firstIndex { Double($0 ?? "") == nil } ?? 0
+            throw CairnError.invalidParameter(
+                "Regression metrics need a numeric target; data row \(bad + 1) has '\(target[bad] ?? "")'.")
+        case .regression where !numericPredictions:
+            throw CairnError.invalidParameter(
+                "Regression metrics need numeric predictions; the model predicted '\(predictions.values.first { Double($0) == nil } ?? "")' (a classifier?)."
+            )
+        default:
+            break
+        }
         switch task {
         case .classification:
             let labels = target.map { label($0 ?? "") }

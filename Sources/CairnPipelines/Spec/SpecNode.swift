@@ -94,6 +94,7 @@ extension SpecNode {
     /// Parses a YAML document; an empty document is `null`. Duplicate keys are refused, as
     /// ruamel (DVC's parser) refuses them.
     static func parseYAML(_ text: String, file: String) throws(PipelineSpecError) -> SpecNode {
+        try YAMLLimits.check(text, file: file)
         let node: Node?
         do {
             node = try Yams.compose(yaml: text, .basic)
@@ -103,7 +104,8 @@ extension SpecNode {
             throw PipelineSpecError("malformed YAML: \(error)", at: SourceLocation(file: file, line: 1))
         }
         guard let node else { return SpecNode(.null, at: SourceLocation(file: file, line: 1)) }
-        return try convert(node, file: file)
+        var budget = YAMLLimits.maxNodes(forBytes: text.utf8.count)
+        return try convert(node, file: file, budget: &budget)
     }
 
     private static func yamlError(_ error: YamlError, file: String) -> PipelineSpecError {
@@ -135,8 +137,15 @@ extension SpecNode {
         SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
     }
 
-    private static func convert(_ node: Node, file: String) throws(PipelineSpecError) -> SpecNode {
+    private static func convert(_ node: Node, file: String, budget: inout Int) throws(PipelineSpecError) -> SpecNode {
         let here = location(node.mark, file)
+        // Aliases are shared in the composed tree but copied here, so a few nested ones
+        // (a "billion laughs") would expand without end: the walk has a node budget.
+        budget -= 1
+        guard budget >= 0 else {
+            throw PipelineSpecError(
+                "the file expands to far more YAML nodes than it has bytes (aliases of aliases?); refusing to read it", at: here)
+        }
         switch node {
         case .scalar(let scalar):
             guard scalar.style == .plain || scalar.style == .any else { return SpecNode(.string(scalar.string), at: here) }
@@ -144,16 +153,16 @@ extension SpecNode {
             return SpecNode(resolvePlain(scalar.string), at: here, isPlainOneLine: oneLine)
         case .sequence(let sequence):
             var items: [SpecNode] = []
-            for item in sequence { items.append(try convert(item, file: file)) }
+            for item in sequence { items.append(try convert(item, file: file, budget: &budget)) }
             return SpecNode(.list(items), at: here)
         case .mapping(let mapping):
             var entries: [SpecEntry] = []
             var merged: [SpecEntry] = []
             for (key, value) in mapping {
-                let keyNode = try convert(key, file: file)
+                let keyNode = try convert(key, file: file, budget: &budget)
                 if case .scalar(let scalar) = key, scalar.style == .plain, scalar.string == "<<" {
                     // YAML merge keys (`<<: *defaults`), which ruamel's safe loader applies.
-                    let source = try convert(value, file: file)
+                    let source = try convert(value, file: file, budget: &budget)
                     let sources = source.items ?? [source]
                     for part in sources {
                         guard let partEntries = part.entries else {
@@ -174,7 +183,7 @@ extension SpecNode {
                     throw PipelineSpecError(
                         "duplicate key '\(text)' (first at line \(first.keyLocation.line))", at: keyNode.location)
                 }
-                entries.append(SpecEntry(key: text, keyLocation: keyNode.location, value: try convert(value, file: file)))
+                entries.append(SpecEntry(key: text, keyLocation: keyNode.location, value: try convert(value, file: file, budget: &budget)))
             }
             for entry in merged where !entries.contains(where: { $0.key == entry.key }) {
                 entries.append(entry)

@@ -33,7 +33,11 @@ public struct SQLPromotionLogStore: PromotionLogStore {
                 let number = try RegistryValidation.validateVersion(candidate)
                 let expected = try record.championVersion.map(RegistryValidation.validateVersion)
                 _ = try await SQLRegistryStore.requireModelVersion(sql, name: name, version: number)
-                if try await SQLRegistryStore.compareAndSetAlias(sql, name: name, alias: record.alias, version: number, expected: expected)
+                if expected == number, try await Self.currentVersion(sql, name: name, alias: record.alias) == String(number) {
+                    // The candidate already is the alias's version: a pass moves nothing, so no
+                    // move is recorded (a rollback would otherwise go "back" to the same version).
+                } else if try await SQLRegistryStore.compareAndSetAlias(
+                    sql, name: name, alias: record.alias, version: number, expected: expected)
                 {
                     record.moves.append(.init(alias: record.alias, fromVersion: record.championVersion, toVersion: candidate))
                     if let keepPreviousAs, let previous = expected {

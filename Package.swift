@@ -172,6 +172,7 @@ let package = Package(
         .target(
             name: "CairnPipelines",
             dependencies: [
+                "CairnArtifacts",
                 "CairnClient",
                 "CairnCore",
                 "CairnServing",
@@ -211,6 +212,7 @@ let package = Package(
         .testTarget(
             name: "CairnPipelinesTests",
             dependencies: [
+                "CairnArtifacts",
                 "CairnClient",
                 "CairnCore",
                 "CairnPipelines",

@@ -7,6 +7,7 @@ import CairnStore
 import Foundation
 import Hummingbird
 import Logging
+import NIOPosix
 import Prometheus
 import ServiceLifecycle
 
@@ -44,8 +45,11 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         store: AnnouncingPromotionLogStore(base: SQLPromotionLogStore(database: database.database), listeners: registryListeners),
         registry: registryStore,
         serverURI: configuration.selfURI, modelCacheDirectory: configuration.dataDirectory + "/gate-models", logger: logger)
+    let trackingStore = SQLTrackingStore(database: database.database)
+    let pipelines = makePipelineService(
+        configuration, database: database.database, tracking: trackingStore, artifacts: artifacts, gate: promotions.gate, logger: logger)
     let router = buildRouter(
-        store: SQLTrackingStore(database: database.database),
+        store: trackingStore,
         registryStore: registryStore,
         loggedModelStore: SQLLoggedModelStore(database: database.database),
         artifacts: artifacts,
@@ -53,6 +57,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         promotions: promotions,
         webhooks: webhooks,
         triggering: triggering,
+        pipelines: pipelines,
         registry: registry,
         hostPolicy: HostPolicy(bindHost: configuration.host, allowedHosts: configuration.allowedHosts)
     )
@@ -84,6 +89,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     app.addServices(monitoring.service)
     app.addServices(webhooks.service)
     if let triggering { app.addServices(triggering.scheduler) }
+    app.addServices(pipelines)
     // Migrations run once the services are up (PostgreSQL's pool must be running) and
     // before the server listens; a failure stops start-up.
     app.beforeServerStarts {
@@ -95,6 +101,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
             await triggering.registrySource.reconcile(with: baseRegistryStore)
             triggering.scheduler.start()
         }
+        pipelines.start()
     }
     return app
 }
@@ -110,6 +117,7 @@ public func buildRouter(
     promotions: Promotions? = nil,
     webhooks: Webhooks? = nil,
     triggering: PipelineTriggering? = nil,
+    pipelines: PipelineService? = nil,
     registry: PrometheusCollectorRegistry,
     hostPolicy: HostPolicy = HostPolicy(bindHost: "127.0.0.1", allowedHosts: [])
 ) -> Router<AppRequestContext> {
@@ -142,6 +150,9 @@ public func buildRouter(
             to: router.group("api/cairn/v1"))
     }
     if let triggering { PipelineTriggersController(triggering: triggering).addRoutes(to: router.group("api/cairn/v1")) }
+    if let pipelines {
+        PipelinesController(service: pipelines, store: pipelines.store, threadPool: .singleton).addRoutes(to: router.group("api/cairn/v1"))
+    }
     return router
 }
 
@@ -162,6 +173,35 @@ public struct Promotions: Sendable {
             registry: registry, promotions: store, tracking: ClientConfiguration(trackingURI: serverURI),
             modelCacheDirectory: modelCacheDirectory, logger: logger, now: now)
     }
+}
+
+/// The pipeline engine and its service: stages run by the local executor (the default) with
+/// the server's address as their `MLFLOW_TRACKING_URI`; file-state tables and stage logs
+/// under `<data-dir>/pipelines`.
+func makePipelineService(
+    _ configuration: ServerConfiguration, database: any MetadataDatabase, tracking: any TrackingStore,
+    artifacts: any ArtifactRepository, gate: (any GateEvaluating)?, logger: Logger
+) -> PipelineService {
+    let dataDirectory =
+        configuration.dataDirectory.hasPrefix("/")
+        ? configuration.dataDirectory : FileManager.default.currentDirectoryPath + "/" + configuration.dataDirectory
+    let host = configuration.host == "0.0.0.0" || configuration.host == "::" ? "127.0.0.1" : configuration.host
+    let store = SQLPipelineStore(database: database)
+    let engine = PipelineEngine(
+        store: store, tracking: tracking, artifacts: artifacts, threadPool: .singleton, executors: [LocalExecutor()], gate: gate,
+        configuration: .init(stateDirectory: dataDirectory + "/pipelines", trackingURI: "http://\(host):\(configuration.port)"),
+        logger: logger)
+    return PipelineService(
+        engine: engine, store: store,
+        loadSpec: { directory in
+            try await NIOThreadPool.singleton.runIfActive {
+                do {
+                    return try PipelineSpecLoader().load(at: directory)
+                } catch let error as PipelineSpecError {
+                    throw error.cairnError
+                }
+            }
+        }, logger: logger)
 }
 
 /// The monitoring side of the server: its store, the log it reads and the service that runs

@@ -61,6 +61,23 @@ struct PostgresStoreTests {
         }
     }
 
+    /// Migration 4 and the pipeline store on PostgreSQL.
+    @Test func pipelineStoreHonoursTheContract() async throws {
+        let url = ProcessInfo.processInfo.environment["CAIRN_TEST_POSTGRES_URL"]!
+        let logger = Logger(label: "test")
+        let database = try PostgresMetadataDatabase(url: url, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await database.run() }
+            defer { group.cancelAll() }
+            try await database.transaction { sql in
+                try await sql.raw("DROP SCHEMA public CASCADE").run()
+                try await sql.raw("CREATE SCHEMA public").run()
+            }
+            try await Migrations.run(on: database, logger: logger, now: 1)
+            try await PipelineStoreContract.check(SQLPipelineStore(database: database))
+        }
+    }
+
     /// Migration 2 and the registry and logged-model stores on PostgreSQL: cascading renames,
     /// RETURNING, upserts, the prompt anti-join and the metric-ordered logged-model search.
     @Test func registryAndLoggedModelsRoundTrip() async throws {

@@ -11,7 +11,7 @@ struct Migration: Sendable {
 }
 
 public enum Migrations {
-    static let all: [Migration] = [.tracking, .registry, .monitoring, .triggersWebhooks, .promotionLog]
+    static let all: [Migration] = [.tracking, .registry, .monitoring, .pipelines, .triggersWebhooks, .promotionLog]
 
     /// The key of the PostgreSQL advisory lock migrations hold ("cairn-mg" in ASCII): any
     /// constant works, as long as nothing else on the database uses it.

@@ -1,0 +1,194 @@
+import CairnCore
+import CairnStore
+import Foundation
+import Logging
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// Hosts pipeline runs in `cairn server`: each run is a child task of the task group `run()`
+/// owns, so a run never outlives the server and a graceful shutdown cancels them (their
+/// process groups killed). It is also where trigger sources dispatch (`PipelineDispatching`).
+///
+/// On start-up, runs a killed server left RUNNING are marked FAILED ("interrupted: the server
+/// stopped") after their stages' process groups are killed, so `resume` can pick them up.
+public final class PipelineService: Service, PipelineDispatching, Sendable {
+    /// Loads a project's spec (`PipelineSpecLoader`); throws `invalidParameterValue` with the
+    /// file, line and reason for a spec it refuses.
+    public typealias SpecLoader = @Sendable (_ projectDirectory: String) async throws -> PipelineSpec
+
+    public let engine: PipelineEngine
+    public let store: any PipelineStore
+    let loadSpec: SpecLoader
+    let logger: Logger
+    let now: WallClock
+
+    private struct Launch: Sendable {
+        var run: StoredPipelineRun
+        var spec: PipelineSpec
+        var cancel: CancelSignal
+    }
+
+    private let launches: (stream: AsyncStream<Launch>, continuation: AsyncStream<Launch>.Continuation) = AsyncStream.makeStream()
+    private let started: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation) = AsyncStream.makeStream()
+    /// Runs of this process still going, by id, with what cancels each.
+    private let active = Mutex<[String: CancelSignal]>([:])
+    /// Serialises starts so the concurrency check and the insert see each other.
+    private let startLock = AsyncSerialQueue()
+
+    public init(
+        engine: PipelineEngine, store: any PipelineStore, loadSpec: @escaping SpecLoader, logger: Logger,
+        now: @escaping WallClock = SystemClock.now
+    ) {
+        self.engine = engine
+        self.store = store
+        self.loadSpec = loadSpec
+        self.logger = logger
+        self.now = now
+    }
+
+    /// Lets `run()` begin: call once the store is migrated.
+    public func start() {
+        started.continuation.yield()
+        started.continuation.finish()
+    }
+
+    public func run() async throws {
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                try? await cancelWhenGracefulShutdown {
+                    for await _ in self.started.stream { break }
+                    do {
+                        try await self.recoverInterruptedRuns()
+                    } catch {
+                        self.logger.error("Could not recover interrupted pipeline runs", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
+            await withGracefulShutdownHandler {
+                for await launch in self.launches.stream {
+                    group.addTask { await self.host(launch) }
+                }
+            } onGracefulShutdown: {
+                self.launches.continuation.finish()
+                for signal in self.active.withLock({ Array($0.values) }) { signal.fire() }
+            }
+        }
+    }
+
+    /// One run, to its end. A cancel fires its signal rather than cancelling this task, so
+    /// the run's last records (stages KILLED, the MLflow runs ended) are still written.
+    private func host(_ launch: Launch) async {
+        _ = await engine.execute(launch.run, spec: launch.spec, cancel: launch.cancel)
+        _ = active.withLock { $0.removeValue(forKey: launch.run.id) }
+    }
+
+    // MARK: - Starting runs
+
+    /// Registers (or refreshes) the pipeline in `projectDirectory` from its spec file.
+    public func register(projectDirectory: String) async throws -> (StoredPipeline, PipelineSpec) {
+        let spec = try await loadSpec(projectDirectory)
+        return (try await engine.register(spec), spec)
+    }
+
+    /// The registered pipeline's current spec (read from its file again).
+    public func spec(of pipeline: String) async throws -> (StoredPipeline, PipelineSpec) {
+        let stored = try await store.getPipeline(name: pipeline)
+        return try await register(projectDirectory: stored.projectDirectory)
+    }
+
+    /// Starts a run of the registered pipeline; returns it as started (RUNNING).
+    public func startRun(pipeline: String, options: PipelineRunOptions, trigger: TriggerEvent? = nil) async throws -> StoredPipelineRun {
+        let (_, spec) = try await spec(of: pipeline)
+        return try await startRun(spec: spec, options: options, trigger: trigger)
+    }
+
+    public func startRun(spec: PipelineSpec, options: PipelineRunOptions, trigger: TriggerEvent? = nil) async throws -> StoredPipelineRun {
+        let run = try await startLock.run { try await self.engine.start(spec, options: options, trigger: trigger) }
+        let signal = CancelSignal()
+        active.withLock { $0[run.id] = signal }
+        launches.continuation.yield(Launch(run: run, spec: spec, cancel: signal))
+        return run
+    }
+
+    /// A new run reusing every finished stage of `runID` whose key still matches.
+    public func resume(runID: String, options: PipelineRunOptions = PipelineRunOptions()) async throws -> StoredPipelineRun {
+        let origin = try await store.getRun(id: runID)
+        var resumed = PipelineRunOptions.decode(origin.options)
+        resumed.resume = runID
+        resumed.force = false
+        if let jobs = options.jobs { resumed.jobs = jobs }
+        return try await startRun(pipeline: origin.pipeline, options: resumed)
+    }
+
+    /// Cancels a running run of this server; returns false when it is not running here.
+    @discardableResult
+    public func cancel(runID: String) async throws -> Bool {
+        let run = try await store.getRun(id: runID)
+        guard run.status == .running else { return false }
+        guard let signal = active.withLock({ $0[runID] }) else { return false }
+        signal.fire()
+        return true
+    }
+
+    /// Waits for a run of this server to end (tests, and `--wait` style callers).
+    public func isActive(runID: String) -> Bool { active.withLock { $0[runID] != nil } }
+
+    // MARK: - PipelineDispatching
+
+    /// Starts a run for the event; nil when the pipeline is at its concurrency limit (the
+    /// caller marks the event skipped with that reason). Idempotent: an event that already
+    /// started a run returns that run.
+    public func dispatch(_ event: TriggerEvent) async throws -> String? {
+        if let runID = event.runID, event.state == .started { return runID }
+        if let existing = try await store.run(triggerEventID: event.id) { return existing.id }
+        do {
+            return try await startRun(pipeline: event.pipeline, options: PipelineRunOptions(), trigger: event).id
+        } catch let error as CairnError where error.code == .resourceConflict {
+            logger.info(
+                "Trigger skipped: the pipeline is at its concurrency limit",
+                metadata: ["event": "\(event.id)", "pipeline": "\(event.pipeline)"])
+            return nil
+        }
+    }
+
+    // MARK: - Recovery
+
+    /// Runs left RUNNING by a server that did not stop cleanly.
+    func recoverInterruptedRuns() async throws {
+        let reason = "interrupted: the server stopped"
+        for run in try await store.listRuns(pipeline: nil, status: .running, limit: 10_000) where !isActive(runID: run.id) {
+            let killed = (try? await engine.threadPool.runIfActive { StageProcesses.kill(runID: run.id) }) ?? 0
+            if killed > 0 { logger.info("Killed processes an interrupted run left", metadata: ["run": "\(run.id)", "count": "\(killed)"]) }
+            for var stage in try await store.stageRuns(runID: run.id) where !stage.status.isTerminal {
+                stage.status = stage.status == .running ? .failed : .skipped
+                stage.reason = reason
+                stage.endTime = stage.status == .failed ? now() : nil
+                try await store.putStageRun(stage)
+                if stage.status == .failed, let mlflow = stage.mlflowRunID {
+                    try? await engine.recorder.finishRun(id: mlflow, status: .failed, tags: ["cairn.reason": reason])
+                }
+            }
+            try await store.finishRun(id: run.id, status: .failed, reason: reason, endTime: now())
+            try? await engine.recorder.finishRun(id: run.id, status: .failed, tags: ["cairn.reason": reason])
+            logger.notice("Marked an interrupted pipeline run FAILED", metadata: ["run": "\(run.id)", "pipeline": "\(run.pipeline)"])
+        }
+    }
+}
+
+/// Runs one closure at a time, in arrival order.
+actor AsyncSerialQueue {
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        if busy {
+            await withCheckedContinuation { waiting.append($0) }
+        }
+        busy = true
+        defer {
+            if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
+        }
+        return try await body()
+    }
+}

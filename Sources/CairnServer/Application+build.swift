@@ -25,29 +25,31 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     let registry = PrometheusCollectorRegistry()
     let baseRegistryStore = SQLRegistryStore(database: database.database)
     let webhooks = Webhooks(store: SQLWebhookStore(database: database.database), logger: logger)
-    // Pipelines' triggers need the engine's `PipelineService` (issue 13), which dispatches
-    // events and lists pipelines' triggers: once it is built here, this becomes
-    // `PipelineTriggering(store: SQLTriggerEventStore(database: database.database),
-    // dispatcher: pipelineService, registry: pipelineService, logger: logger)`.
-    let triggering: PipelineTriggering? = nil
+    // Triggers dispatch to the pipeline service, which is built below (it needs the gate, which
+    // needs the registry store these triggers listen to): they reach it through a reference
+    // bound once it exists.
+    let pipelineReference = PipelineServiceReference()
+    let triggering = PipelineTriggering(
+        store: SQLTriggerEventStore(database: database.database), dispatcher: pipelineReference, registry: pipelineReference,
+        logger: logger)
     // Registry writes through the API announce themselves to MLflow webhooks and to
     // pipelines' model triggers.
-    var registryListeners: [any RegistryEventListener] = [webhooks.outbox]
-    if let triggering { registryListeners.append(triggering.registrySource) }
+    let registryListeners: [any RegistryEventListener] = [webhooks.outbox, triggering.registrySource]
     let registryStore = EventEmittingRegistryStore(base: baseRegistryStore, listeners: registryListeners, logger: logger)
     let monitorStore = SQLMonitorStore(database: database.database)
     let monitoring = Monitoring(
         store: monitorStore, registry: baseRegistryStore,
         logDirectory: configuration.resolvedInferenceLogDirectory, metrics: registry, logger: logger,
-        alertListener: triggering?.alertListener)
+        alertListener: triggering.alertListener)
     // The gate scores models through this server's own API, as `cairn serve` would.
     let promotions = Promotions(
         store: AnnouncingPromotionLogStore(base: SQLPromotionLogStore(database: database.database), listeners: registryListeners),
         registry: registryStore,
         serverURI: configuration.selfURI, modelCacheDirectory: configuration.dataDirectory + "/gate-models", logger: logger)
     let trackingStore = SQLTrackingStore(database: database.database)
-    let pipelines = makePipelineService(
+    let pipelines = try await makePipelineService(
         configuration, database: database.database, tracking: trackingStore, artifacts: artifacts, gate: promotions.gate, logger: logger)
+    pipelineReference.bind(pipelines)
     let router = buildRouter(
         store: trackingStore,
         registryStore: registryStore,
@@ -88,7 +90,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     app.addServices(StaleUploadSweeper(repository: artifacts, logger: logger))
     app.addServices(monitoring.service)
     app.addServices(webhooks.service)
-    if let triggering { app.addServices(triggering.scheduler) }
+    app.addServices(triggering.scheduler)
     app.addServices(pipelines)
     // Migrations run once the services are up (PostgreSQL's pool must be running) and
     // before the server listens; a failure stops start-up.
@@ -96,11 +98,9 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         try await Migrations.run(on: database.database, logger: logger, now: SystemClock.now())
         monitoring.service.start()
         webhooks.service.start()
-        if let triggering {
-            await triggering.alertListener.replayFiringAlerts(store: monitorStore, logger: logger)
-            await triggering.registrySource.reconcile(with: baseRegistryStore)
-            triggering.scheduler.start()
-        }
+        await triggering.alertListener.replayFiringAlerts(store: monitorStore, logger: logger)
+        await triggering.registrySource.reconcile(with: baseRegistryStore)
+        triggering.scheduler.start()
         pipelines.start()
     }
     return app
@@ -175,20 +175,31 @@ public struct Promotions: Sendable {
     }
 }
 
-/// The pipeline engine and its service: stages run by the local executor (the default) with
-/// the server's address as their `MLFLOW_TRACKING_URI`; file-state tables and stage logs
-/// under `<data-dir>/pipelines`.
+/// The pipeline engine and its service: stages run by the local executor (the default), and by
+/// the Ray head at `configuration.ray` when one is given (checked, with its token, before the
+/// server starts), with the server's address as their `MLFLOW_TRACKING_URI`; file-state
+/// tables and stage logs under `<data-dir>/pipelines`.
 func makePipelineService(
     _ configuration: ServerConfiguration, database: any MetadataDatabase, tracking: any TrackingStore,
     artifacts: any ArtifactRepository, gate: (any GateEvaluating)?, logger: Logger
-) -> PipelineService {
+) async throws -> PipelineService {
     let dataDirectory =
         configuration.dataDirectory.hasPrefix("/")
         ? configuration.dataDirectory : FileManager.default.currentDirectoryPath + "/" + configuration.dataDirectory
     let host = configuration.host == "0.0.0.0" || configuration.host == "::" ? "127.0.0.1" : configuration.host
+    var executors: [any StageExecutor] = [LocalExecutor()]
+    if let ray = configuration.ray {
+        do {
+            let executor = try await RayJobsExecutor.connect(ray)
+            logger.info("Pipeline stages with executor: ray run on \(ray.address) (Ray \(executor.rayVersion ?? "unknown"))")
+            executors.append(executor)
+        } catch let error as StageExecutionError {
+            throw CairnError.invalidParameter("The Ray head at \(ray.address) cannot be used: \(error.reason)")
+        }
+    }
     let store = SQLPipelineStore(database: database)
     let engine = PipelineEngine(
-        store: store, tracking: tracking, artifacts: artifacts, threadPool: .singleton, executors: [LocalExecutor()], gate: gate,
+        store: store, tracking: tracking, artifacts: artifacts, threadPool: .singleton, executors: executors, gate: gate,
         configuration: .init(stateDirectory: dataDirectory + "/pipelines", trackingURI: "http://\(host):\(configuration.port)"),
         logger: logger)
     return PipelineService(

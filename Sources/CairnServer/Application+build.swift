@@ -25,40 +25,41 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     let registry = PrometheusCollectorRegistry()
     let baseRegistryStore = SQLRegistryStore(database: database.database)
     let webhooks = Webhooks(store: SQLWebhookStore(database: database.database), logger: logger)
-    // Pipelines' triggers need the engine's `PipelineService` (issue 13), which dispatches
-    // events and lists pipelines' triggers: once it is built here, this becomes
-    // `PipelineTriggering(store: SQLTriggerEventStore(database: database.database),
-    // dispatcher: pipelineService, registry: pipelineService, logger: logger)`.
-    let triggering: PipelineTriggering? = nil
+    // Triggers dispatch to the pipeline service, which is built below (it needs the gate, which
+    // needs the registry store these triggers listen to): they reach it through a reference
+    // bound once it exists.
+    let pipelineReference = PipelineServiceReference()
+    let triggering = PipelineTriggering(
+        store: SQLTriggerEventStore(database: database.database), dispatcher: pipelineReference, registry: pipelineReference,
+        logger: logger)
     // Registry writes through the API announce themselves to MLflow webhooks and to
     // pipelines' model triggers.
-    var registryListeners: [any RegistryEventListener] = [webhooks.outbox]
-    if let triggering { registryListeners.append(triggering.registrySource) }
+    let registryListeners: [any RegistryEventListener] = [webhooks.outbox, triggering.registrySource]
     let registryStore = EventEmittingRegistryStore(base: baseRegistryStore, listeners: registryListeners, logger: logger)
     let monitorStore = SQLMonitorStore(database: database.database)
     let monitoring = Monitoring(
         store: monitorStore, registry: baseRegistryStore,
         logDirectory: configuration.resolvedInferenceLogDirectory, metrics: registry, logger: logger,
-        alertListener: triggering?.alertListener)
+        alertListener: triggering.alertListener)
     // The gate scores models through this server's own API, as `cairn serve` would.
     let promotions = Promotions(
         store: AnnouncingPromotionLogStore(base: SQLPromotionLogStore(database: database.database), listeners: registryListeners),
         registry: registryStore,
         serverURI: configuration.selfURI, modelCacheDirectory: configuration.dataDirectory + "/gate-models", logger: logger)
     let trackingStore = SQLTrackingStore(database: database.database)
-    let pipelines = makePipelineService(
-        configuration, database: database.database, tracking: trackingStore, artifacts: artifacts, gate: promotions.gate,
-        logger: logger)
+    let pipelines = try await makePipelineService(
+        configuration, database: database.database, tracking: trackingStore, artifacts: artifacts, gate: promotions.gate, logger: logger)
+    pipelineReference.bind(pipelines)
     let router = buildRouter(
         store: trackingStore,
         registryStore: registryStore,
         loggedModelStore: SQLLoggedModelStore(database: database.database),
         artifacts: artifacts,
         monitoring: monitoring,
-        pipelines: pipelines,
         promotions: promotions,
         webhooks: webhooks,
         triggering: triggering,
+        pipelines: pipelines,
         registry: registry,
         hostPolicy: HostPolicy(bindHost: configuration.host, allowedHosts: configuration.allowedHosts)
     )
@@ -88,21 +89,19 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     if let service = database.service { app.addServices(service) }
     app.addServices(StaleUploadSweeper(repository: artifacts, logger: logger))
     app.addServices(monitoring.service)
-    app.addServices(pipelines)
     app.addServices(webhooks.service)
-    if let triggering { app.addServices(triggering.scheduler) }
+    app.addServices(triggering.scheduler)
+    app.addServices(pipelines)
     // Migrations run once the services are up (PostgreSQL's pool must be running) and
     // before the server listens; a failure stops start-up.
     app.beforeServerStarts {
         try await Migrations.run(on: database.database, logger: logger, now: SystemClock.now())
         monitoring.service.start()
-        pipelines.start()
         webhooks.service.start()
-        if let triggering {
-            await triggering.alertListener.replayFiringAlerts(store: monitorStore, logger: logger)
-            await triggering.registrySource.reconcile(with: baseRegistryStore)
-            triggering.scheduler.start()
-        }
+        await triggering.alertListener.replayFiringAlerts(store: monitorStore, logger: logger)
+        await triggering.registrySource.reconcile(with: baseRegistryStore)
+        triggering.scheduler.start()
+        pipelines.start()
     }
     return app
 }
@@ -115,10 +114,10 @@ public func buildRouter(
     loggedModelStore: (any LoggedModelStore)? = nil,
     artifacts: (any ArtifactRepository)? = nil,
     monitoring: Monitoring? = nil,
-    pipelines: PipelineService? = nil,
     promotions: Promotions? = nil,
     webhooks: Webhooks? = nil,
     triggering: PipelineTriggering? = nil,
+    pipelines: PipelineService? = nil,
     registry: PrometheusCollectorRegistry,
     hostPolicy: HostPolicy = HostPolicy(bindHost: "127.0.0.1", allowedHosts: [])
 ) -> Router<AppRequestContext> {
@@ -146,44 +145,15 @@ public func buildRouter(
             signatures: RegisteredSignatures(registry: monitoring.registry, artifacts: artifacts), now: monitoring.now
         ).addRoutes(to: router.group("api/cairn/v1"))
     }
-    if let pipelines {
-        PipelinesController(service: pipelines, store: pipelines.store, threadPool: .singleton).addRoutes(to: router.group("api/cairn/v1"))
-    }
     if let promotions {
         PromotionsController(store: promotions.store, gate: promotions.gate, now: promotions.now).addRoutes(
             to: router.group("api/cairn/v1"))
     }
     if let triggering { PipelineTriggersController(triggering: triggering).addRoutes(to: router.group("api/cairn/v1")) }
+    if let pipelines {
+        PipelinesController(service: pipelines, store: pipelines.store, threadPool: .singleton).addRoutes(to: router.group("api/cairn/v1"))
+    }
     return router
-}
-
-/// The pipeline engine and its service: stages run by the local executor (the default) with
-/// the server's address as their `MLFLOW_TRACKING_URI`; file-state tables and stage logs
-/// under `<data-dir>/pipelines`.
-func makePipelineService(
-    _ configuration: ServerConfiguration, database: any MetadataDatabase, tracking: any TrackingStore,
-    artifacts: any ArtifactRepository, gate: (any GateEvaluating)?, logger: Logger
-) -> PipelineService {
-    let dataDirectory =
-        configuration.dataDirectory.hasPrefix("/")
-        ? configuration.dataDirectory : FileManager.default.currentDirectoryPath + "/" + configuration.dataDirectory
-    let host = configuration.host == "0.0.0.0" || configuration.host == "::" ? "127.0.0.1" : configuration.host
-    let store = SQLPipelineStore(database: database)
-    let engine = PipelineEngine(
-        store: store, tracking: tracking, artifacts: artifacts, threadPool: .singleton, executors: [LocalExecutor()], gate: gate,
-        configuration: .init(stateDirectory: dataDirectory + "/pipelines", trackingURI: "http://\(host):\(configuration.port)"),
-        logger: logger)
-    return PipelineService(
-        engine: engine, store: store,
-        loadSpec: { directory in
-            try await NIOThreadPool.singleton.runIfActive {
-                do {
-                    return try PipelineSpecLoader().load(at: directory)
-                } catch let error as PipelineSpecError {
-                    throw error.cairnError
-                }
-            }
-        }, logger: logger)
 }
 
 /// The evaluation gate and its promotion log. `gate` is what the pipeline engine calls for
@@ -203,6 +173,46 @@ public struct Promotions: Sendable {
             registry: registry, promotions: store, tracking: ClientConfiguration(trackingURI: serverURI),
             modelCacheDirectory: modelCacheDirectory, logger: logger, now: now)
     }
+}
+
+/// The pipeline engine and its service: stages run by the local executor (the default), and by
+/// the Ray head at `configuration.ray` when one is given (checked, with its token, before the
+/// server starts), with the server's address as their `MLFLOW_TRACKING_URI`; file-state
+/// tables and stage logs under `<data-dir>/pipelines`.
+func makePipelineService(
+    _ configuration: ServerConfiguration, database: any MetadataDatabase, tracking: any TrackingStore,
+    artifacts: any ArtifactRepository, gate: (any GateEvaluating)?, logger: Logger
+) async throws -> PipelineService {
+    let dataDirectory =
+        configuration.dataDirectory.hasPrefix("/")
+        ? configuration.dataDirectory : FileManager.default.currentDirectoryPath + "/" + configuration.dataDirectory
+    let host = configuration.host == "0.0.0.0" || configuration.host == "::" ? "127.0.0.1" : configuration.host
+    var executors: [any StageExecutor] = [LocalExecutor()]
+    if let ray = configuration.ray {
+        do {
+            let executor = try await RayJobsExecutor.connect(ray)
+            logger.info("Pipeline stages with executor: ray run on \(ray.address) (Ray \(executor.rayVersion ?? "unknown"))")
+            executors.append(executor)
+        } catch let error as StageExecutionError {
+            throw CairnError.invalidParameter("The Ray head at \(ray.address) cannot be used: \(error.reason)")
+        }
+    }
+    let store = SQLPipelineStore(database: database)
+    let engine = PipelineEngine(
+        store: store, tracking: tracking, artifacts: artifacts, threadPool: .singleton, executors: executors, gate: gate,
+        configuration: .init(stateDirectory: dataDirectory + "/pipelines", trackingURI: "http://\(host):\(configuration.port)"),
+        logger: logger)
+    return PipelineService(
+        engine: engine, store: store,
+        loadSpec: { directory in
+            try await NIOThreadPool.singleton.runIfActive {
+                do {
+                    return try PipelineSpecLoader().load(at: directory)
+                } catch let error as PipelineSpecError {
+                    throw error.cairnError
+                }
+            }
+        }, logger: logger)
 }
 
 /// The monitoring side of the server: its store, the log it reads and the service that runs

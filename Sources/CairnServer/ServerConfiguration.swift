@@ -1,3 +1,5 @@
+import CairnPipelines
+
 /// Everything `cairn server` can be told on its command line.
 public struct ServerConfiguration: Sendable {
     public var host: String
@@ -14,13 +16,16 @@ public struct ServerConfiguration: Sendable {
     /// Where `cairn serve --inference-log` writes the log that monitors read; nil means
     /// `<data dir>/inference-log`.
     public var inferenceLogDirectory: String?
+    /// The Ray head that runs `executor: ray` stages; nil leaves pipelines on the local executor.
+    public var ray: RayJobsExecutor.Configuration?
 
     public init(
         host: String = "127.0.0.1", port: Int = 5000, dataDirectory: String = "./cairn-data",
         backendStoreURI: String? = nil, artifactsDestination: String? = nil, allowedHosts: [String] = [],
-        inferenceLogDirectory: String? = nil
+        inferenceLogDirectory: String? = nil, ray: RayJobsExecutor.Configuration? = nil
     ) {
         self.inferenceLogDirectory = inferenceLogDirectory
+        self.ray = ray
         self.allowedHosts = allowedHosts
         self.host = host
         self.port = port

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnCore
+import CairnPipelines
 import CairnServer
 import Foundation
 import Hummingbird
@@ -35,6 +36,15 @@ struct ServerCommand: AsyncParsableCommand {
     )
     var inferenceLogDir: String?
 
+    @Option(
+        help:
+            "Ray head dashboard address (http://host:8265) that runs pipeline stages with `executor: ray` (default: $CAIRN_RAY_ADDRESS)."
+    )
+    var rayAddress: String?
+
+    @Option(help: "File holding the Ray head's auth token (default: $RAY_AUTH_TOKEN, else the file $RAY_AUTH_TOKEN_PATH names).")
+    var rayTokenFile: String?
+
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel: Logger.Level = .info
 
@@ -49,10 +59,34 @@ struct ServerCommand: AsyncParsableCommand {
             host: host, port: port, dataDirectory: dataDir,
             backendStoreURI: backendStoreUri, artifactsDestination: artifactsDestination,
             allowedHosts: allowedHosts.map { $0.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) } } ?? [],
-            inferenceLogDirectory: inferenceLogDir
+            inferenceLogDirectory: inferenceLogDir, ray: try rayConfiguration()
         )
         let app = try await buildApplication(configuration, logger: logger)
         try await app.runService()
+    }
+}
+
+extension ServerCommand {
+    /// The Ray head from the flags or the environment, with its token read as Ray's clients
+    /// read it; nil when no address is given.
+    func rayConfiguration(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> RayJobsExecutor.Configuration? {
+        guard let address = rayAddress ?? environment["CAIRN_RAY_ADDRESS"].flatMap({ $0.isEmpty ? nil : $0 }) else {
+            if rayTokenFile != nil { throw ValidationError("--ray-token-file needs --ray-address (or CAIRN_RAY_ADDRESS).") }
+            return nil
+        }
+        var token: String?
+        if let rayTokenFile {
+            guard let data = FileManager.default.contents(atPath: rayTokenFile) else {
+                throw ValidationError("--ray-token-file \(rayTokenFile) cannot be read.")
+            }
+            token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        do {
+            return RayJobsExecutor.Configuration(
+                address: address, token: try RayJobsExecutor.Configuration.resolveToken(token, environment: environment))
+        } catch let error as StageExecutionError {
+            throw ValidationError(error.reason)
+        }
     }
 }
 

@@ -84,4 +84,18 @@ import Testing
             #expect(try await gate.promotions.listPromotions(modelName: "m", maxResults: 10, pageToken: nil).items.isEmpty)
         }
     }
+
+    @Test func aCandidateTheAliasAlreadyHoldsIsUpToDateWithoutJudgingOrLogging() async throws {
+        try await Self.withGate { gate, directory in
+            // No data file: an up-to-date candidate is not scored, so it needs none.
+            let spec = GateSpec(
+                model: "m", candidate: "2", alias: "challenger", data: "holdout.csv", target: "label",
+                thresholds: ["accuracy": MetricThreshold(threshold: 0.8, minAbsoluteChange: 0.01, greaterIsBetter: true)])
+            let decision = try await gate.evaluate(spec, runID: "r", stageRunID: "s", workingDirectory: directory)
+            #expect(decision.alreadyCurrent && decision.passed && !decision.promoted)
+            #expect(decision.candidateVersion == "2" && decision.championVersion == "2")
+            #expect(try await gate.promotions.listPromotions(modelName: "m", maxResults: 10, pageToken: nil).items.isEmpty)
+            #expect(try await gate.registry.getModelVersion(name: "m", alias: "challenger").version == "2")
+        }
+    }
 }

@@ -28,6 +28,12 @@ extension PipelineEngine {
             row.attempts = 1
             let decision = try await evaluator.evaluate(
                 gate, runID: context.run.id, stageRunID: row.mlflowRunID ?? context.run.id, workingDirectory: wdir)
+            if decision.alreadyCurrent {
+                // Up to date: the candidate already holds the alias (a rerun with nothing changed).
+                row.cacheHit = true
+                row.reason = "version \(decision.candidateVersion) is already @\(gate.alias)"
+                return .finished
+            }
             for (name, value) in decision.candidateMetrics { record.metrics["candidate.\(name)"] = value }
             for (name, value) in decision.championMetrics { record.metrics["champion.\(name)"] = value }
             record.tags["cairn.gate.candidate_version"] = decision.candidateVersion

@@ -39,7 +39,17 @@ public struct EvaluationGate: GateEvaluating {
     }
 
     public func evaluate(_ gate: GateSpec, runID: String, stageRunID: String, workingDirectory: String) async throws -> GateDecision {
-        try await judge(gate, runID: runID, stageRunID: stageRunID, workingDirectory: workingDirectory).decision
+        // A candidate the alias already holds has nothing to be judged against: judged against
+        // itself it would fail every change limit, so a pipeline rerun with nothing changed
+        // would fail. Nothing is scored or logged, and the alias stays.
+        let candidate = try await candidateVersion(gate, workingDirectory: workingDirectory)
+        let champion = try await registry.getRegisteredModel(name: gate.model).aliases.first { $0.alias == gate.alias }?.version
+        if candidate == champion {
+            return GateDecision(
+                passed: true, candidateVersion: candidate, championVersion: champion, datasetDigest: "", candidateMetrics: [:],
+                championMetrics: [:], failures: [], promoted: false, alreadyCurrent: true)
+        }
+        return try await judge(gate, runID: runID, stageRunID: stageRunID, workingDirectory: workingDirectory).decision
     }
 
     /// `evaluate`, also answering the log entry (for the API). `runID`/`stageRunID` are nil

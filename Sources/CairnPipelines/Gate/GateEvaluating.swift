@@ -26,11 +26,16 @@ public struct GateDecision: Sendable, Equatable {
     /// Whether the alias moved (a pass whose compare-and-set found the alias moved meanwhile
     /// is refused: `passed` true, `promoted` false, and a failure line saying so).
     public var promoted: Bool
+    /// The alias already points at the candidate: nothing was judged or logged (a pipeline
+    /// rerun whose model was promoted before is up to date, not compared with itself).
+    public var alreadyCurrent: Bool
 
     public init(
         passed: Bool, candidateVersion: String, championVersion: String?, datasetDigest: String,
-        candidateMetrics: [String: Double], championMetrics: [String: Double], failures: [String], promoted: Bool
+        candidateMetrics: [String: Double], championMetrics: [String: Double], failures: [String], promoted: Bool,
+        alreadyCurrent: Bool = false
     ) {
+        self.alreadyCurrent = alreadyCurrent
         self.passed = passed
         self.candidateVersion = candidateVersion
         self.championVersion = championVersion

@@ -104,11 +104,29 @@ public final class PipelineService: Service, PipelineDispatching, Sendable {
     }
 
     public func startRun(spec: PipelineSpec, options: PipelineRunOptions, trigger: TriggerEvent? = nil) async throws -> StoredPipelineRun {
+        try checkExecutors(spec)
         let run = try await startLock.run { try await self.engine.start(spec, options: options, trigger: trigger) }
         let signal = CancelSignal()
         active.withLock { $0[run.id] = signal }
         launches.continuation.yield(Launch(run: run, spec: spec, cancel: signal))
         return run
+    }
+
+    /// Refuses a spec whose stages name an executor this server lacks (`ray` without
+    /// `--ray-address`) before anything runs, naming the stages, rather than failing midway.
+    func checkExecutors(_ spec: PipelineSpec) throws {
+        var missing: [String] = []
+        for stage in spec.stages {
+            guard case .command = stage.kind, engine.executors[stage.executor] == nil else { continue }
+            missing.append("stage '\(stage.name)' (\(stage.location)) has executor '\(stage.executor)'")
+        }
+        guard !missing.isEmpty else { return }
+        let hint =
+            missing.contains { $0.hasSuffix("'ray'") }
+            ? "; start `cairn server` with --ray-address URL (or CAIRN_RAY_ADDRESS) to run stages on Ray" : ""
+        throw CairnError.invalidParameter(
+            "Pipeline '\(spec.name)': \(missing.joined(separator: ", ")), which this server does not have (it has: \(engine.executors.keys.sorted().joined(separator: ", ")))\(hint)."
+        )
     }
 
     /// A new run reusing every finished stage of `runID` whose key still matches.

@@ -1,0 +1,62 @@
+import CairnCore
+import CairnPipelines
+import CairnStore
+import Logging
+import Testing
+
+/// The pipeline service as the server wires it: the registry trigger sources read, and the
+/// executor check at run start.
+@Suite struct PipelineServiceTriggersTests {
+    static func service(_ fixture: EngineFixture, specs: [String: PipelineSpec]) -> PipelineService {
+        PipelineService(
+            engine: fixture.engine, store: fixture.store,
+            loadSpec: { directory in
+                guard let spec = specs[directory] else { throw CairnError.invalidParameter("\(directory)/cairn.yaml:1:1: unreadable") }
+                return spec
+            }, logger: Logger(label: "test"))
+    }
+
+    static func stage(_ name: String, executor: String = "local", line: Int) -> StageSpec {
+        StageSpec(
+            name: name, kind: .command(["echo \(name)"]), executor: executor, location: SourceLocation(file: "cairn.yaml", line: line))
+    }
+
+    @Test func registeredPipelinesTriggersAreReadFromTheirSpecsSkippingUnreadableOnes() async throws {
+        try await EngineFixture.with { fixture in
+            var retrain = fixture.spec([Self.stage("train", line: 3)], name: "retrain")
+            retrain.schedule = "0 * * * *"
+            retrain.triggers = [.monitorAlert(monitor: "watch"), .modelVersion(model: "m", alias: "champion")]
+            let broken = PipelineSpec(
+                name: "broken", projectDirectory: fixture.root + "/broken", file: "x", stages: [Self.stage("a", line: 1)])
+            _ = try await fixture.engine.register(retrain)
+            _ = try await fixture.engine.register(broken)
+            // Only `retrain` can be read now: `broken`'s project lost its spec.
+            let service = Self.service(fixture, specs: [retrain.projectDirectory: retrain])
+            let triggers = try await service.pipelineTriggers()
+            #expect(
+                triggers == [
+                    PipelineTriggers(
+                        pipeline: "retrain", projectDirectory: fixture.project, schedule: "0 * * * *",
+                        triggers: [.monitorAlert(monitor: "watch"), .modelVersion(model: "m", alias: "champion")])
+                ])
+        }
+    }
+
+    @Test func aStageNamingAnExecutorTheServerLacksIsRefusedAtRunStartNamingTheStage() async throws {
+        try await EngineFixture.with { fixture in
+            let spec = fixture.spec([Self.stage("prepare", line: 3), Self.stage("train", executor: "ray", line: 7)])
+            _ = try await fixture.engine.register(spec)
+            let service = Self.service(fixture, specs: [spec.projectDirectory: spec])
+            do {
+                _ = try await service.startRun(spec: spec, options: PipelineRunOptions())
+                Issue.record("a run started without a ray executor")
+            } catch let error as CairnError {
+                #expect(error.code == .invalidParameterValue)
+                #expect(error.message.contains("stage 'train' (cairn.yaml:7:1) has executor 'ray'"))
+                #expect(error.message.contains("--ray-address"))
+                #expect(!error.message.contains("'prepare'"))
+            }
+            #expect(try await fixture.store.listRuns(pipeline: "demo", status: nil, limit: 10).isEmpty)
+        }
+    }
+}

@@ -54,6 +54,16 @@ extension CairnClient {
         try await post("api/cairn/v1/pipelines/\(Self.encode(name))/runs", json: request.json, idempotent: false)
     }
 
+    /// One `backfill` trigger event per tick of the pipeline's schedule in `[from, to]`
+    /// (milliseconds since the epoch), each dispatched in order; answers `{"events": […]}`.
+    /// Not retried: a second call would store the same ticks again as one event each (they
+    /// are de-duplicated by tick), so it is safe, but it is the caller's choice.
+    public func backfillPipeline(_ name: String, from: Int64, to: Int64) async throws -> JSONValue {
+        try await post(
+            "api/cairn/v1/pipelines/\(Self.encode(name))/backfill",
+            json: .object(["from": .number(Double(from), raw: "\(from)"), "to": .number(Double(to), raw: "\(to)")]), idempotent: false)
+    }
+
     public func pipelineRuns(_ name: String, maxResults: Int = 100) async throws -> JSONValue {
         try await get("api/cairn/v1/pipelines/\(Self.encode(name))/runs", ["max_results": "\(maxResults)"])
     }

@@ -12,6 +12,7 @@ struct PipelineCommand: AsyncParsableCommand {
         subcommands: [
             PipelineRunCommand.self, PipelineStatusCommand.self, PipelineResumeCommand.self, PipelineListCommand.self,
             PipelineShowCommand.self, PipelineLogsCommand.self, PipelineCancelCommand.self, PipelineDagCommand.self,
+            PipelineBackfillCommand.self,
         ]
     )
 }

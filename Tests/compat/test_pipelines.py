@@ -311,3 +311,29 @@ def test_api_errors(server_url, project):
     ended = _wait(lambda: (lambda run: run if run["status"] != "RUNNING" else None)(run_of(server_url, run_id)), "the cancel")
     assert ended["status"] == "KILLED"
     assert api(server_url, f"pipelines/runs/{run_id}/stages/nope/logs").status_code == 404
+
+
+def test_backfill_stores_one_event_per_tick_and_the_first_runs(server_url, project):
+    """`cairn pipeline backfill` is the explicit catch-up a schedule never does by itself."""
+    write_project(project, """\
+        schedule: "0 * * * *"
+        stages:
+          hello:
+            cmd: echo hi > out.txt
+            outs: [out.txt]
+        """)
+    assert cairn(server_url, "pipeline", "run", cwd=project).returncode == 0
+    name = project.name
+    done = cairn(server_url, "pipeline", "backfill", name, "--from", "2026-12-01T00:00:00Z", "--to", "2026-12-01T02:30:00Z")
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[-1] == "3 ticks"
+    assert [line.split()[0] for line in lines[:3]] == [f"backfill:2026-12-01T0{h}:00Z" for h in range(3)]
+    assert lines[0].split()[1] == "started"
+    events = api(server_url, f"pipelines/{name}/events").json()["events"]
+    assert sum(e["kind"] == "backfill" for e in events) == 3
+
+    bad = cairn(server_url, "pipeline", "backfill", name, "--from", "yesterday", "--to", "today")
+    assert bad.returncode != 0 and "ISO 8601" in bad.stderr
+    missing = cairn(server_url, "pipeline", "backfill", "no-such-pipeline", "--from", "0", "--to", "1")
+    assert missing.returncode != 0 and "RESOURCE_DOES_NOT_EXIST" in missing.stderr

@@ -31,7 +31,6 @@ final class ProcessGroup: Sendable {
         var stderrPath: String
     }
 
-    /// Why a process could not be started (the reason names the path).
     struct Exit: Sendable {
         /// The leader's pid, which is the group's id.
         var pid: pid_t
@@ -39,6 +38,7 @@ final class ProcessGroup: Sendable {
         var status: Int32
     }
 
+    /// Why a process could not be started (the reason names the path).
     struct SpawnFailure: Error, Sendable {
         var reason: String
         /// Out of processes, memory or descriptors: may work later.
@@ -62,10 +62,10 @@ final class ProcessGroup: Sendable {
     }
 
     /// Runs the command and returns its exit status (128 + the signal when a signal ended it).
-    /// When the leader exits, anything left running in its group is killed: nothing the command
-    /// started may keep writing its outputs after they are hashed. On cancellation the group gets SIGTERM, and
-    /// SIGKILL once `grace` has passed if any member still lives; then this throws
-    /// `CancellationError`. `onSpawn` gets the pid (= the pgid) as soon as the group exists.
+    /// When the leader exits, anything left running in its group is killed: nothing the
+    /// command started may keep writing its outputs after they are hashed. On cancellation the
+    /// group gets SIGTERM, and SIGKILL once `grace` has passed if any member still lives; then
+    /// this throws `CancellationError`. `onSpawn` gets the pid (= the pgid) once the group exists.
     static func run(_ launch: Launch, grace: Duration, onSpawn: @escaping @Sendable (pid_t) -> Void) async throws -> Exit {
         let group = ProcessGroup(launch: launch, grace: grace)
         return try await withTaskCancellationHandler {

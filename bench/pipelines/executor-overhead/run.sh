@@ -56,7 +56,8 @@ PY
 
 python_ray="{}"
 if [ -n "$RAY_URL" ]; then
-  python_ray="$("$ROOT/.venv-ray/bin/python" - "$RAY_URL" "$RAY_JOBS" 2>/dev/null <<'PY'
+  # Ray's SDK sends its token only in token mode.
+  python_ray="$(RAY_AUTH_MODE="${RAY_AUTH_TOKEN:+token}" "$ROOT/.venv-ray/bin/python" - "$RAY_URL" "$RAY_JOBS" <<'PY'
 import json, sys, time, uuid
 from ray.job_submission import JobSubmissionClient
 url, n = sys.argv[1], int(sys.argv[2])

@@ -17,19 +17,22 @@ struct RefusedSpec: Sendable, CustomTestStringConvertible {
 
 private let refused: [RefusedSpec] = [
     RefusedSpec(label: "malformed YAML", spec: "stages:\n  a:\n    cmd: [echo\n", line: 4, reason: "malformed YAML"),
+    RefusedSpec(
+        label: "an unquoted template in a flow list", spec: "stages:\n  a:\n    cmd: x\n    outs: [data/${item}]\n", line: 4, column: 18,
+        reason: "quote a value holding ${...}"),
     RefusedSpec(label: "tab indentation", spec: "stages:\n\ta:\n", line: 2, reason: "malformed YAML"),
     RefusedSpec(label: "duplicate key", spec: "stages:\n  a:\n    cmd: x\n    cmd: y\n", line: 4, column: 5, reason: "duplicate key 'cmd'"),
     RefusedSpec(label: "not a mapping", spec: "- a\n", line: 1, reason: "must be a mapping"),
     RefusedSpec(label: "no stages", spec: "vars: []\n", line: 1, reason: "defines no stages"),
     RefusedSpec(
         label: "unknown top-level key", spec: "stages:\n  a:\n    cmd: x\nstagez: {}\n", line: 4, column: 1,
-        reason: "unknown key 'stagez' in the top level; allowed: stages, vars"),
+        reason: "unknown key 'stagez' in the top level (did you mean 'stages'?); allowed: stages, vars"),
     RefusedSpec(
         label: "unknown stage key", spec: "stages:\n  a:\n    cmd: x\n    dep: [a]\n", line: 4, column: 5,
-        reason: "unknown key 'dep' in stage 'a'; allowed: cmd, gate, wdir, deps"),
+        reason: "unknown key 'dep' in stage 'a' (did you mean 'deps'?); allowed: cmd, gate, wdir, deps"),
     RefusedSpec(
         label: "unknown out flag", spec: "stages:\n  a:\n    cmd: x\n    outs:\n    - o:\n        cash: false\n", line: 6, column: 9,
-        reason: "unknown key 'cash' in 'outs' entry 'o' of stage 'a'; allowed: cache, persist"),
+        reason: "unknown key 'cash' in 'outs' entry 'o' of stage 'a' (did you mean 'cache'?); allowed: cache, persist"),
     RefusedSpec(
         label: "unknown resource", spec: "stages:\n  a:\n    cmd: x\n    resources: {cpu: 1}\n", line: 4,
         reason: "unknown key 'cpu' in 'resources'"),

@@ -293,9 +293,26 @@ public struct PipelineSpecLoader: Sendable {
 
     static func checkKeys(_ entries: [SpecEntry], allowed: [String], in place: String) throws(PipelineSpecError) {
         for entry in entries where !allowed.contains(entry.key) {
+            let guess =
+                allowed.first { editDistance($0, entry.key) <= min(2, entry.key.count / 2) }.map { " (did you mean '\($0)'?)" } ?? ""
             throw PipelineSpecError(
-                "unknown key '\(entry.key)' in \(place); allowed: \(allowed.joined(separator: ", "))", at: entry.keyLocation)
+                "unknown key '\(entry.key)' in \(place)\(guess); allowed: \(allowed.joined(separator: ", "))", at: entry.keyLocation)
         }
+    }
+
+    /// Levenshtein distance, for suggesting the key a typo meant.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a)
+        let b = Array(b)
+        var previous = Array(0...b.count)
+        for (i, x) in a.enumerated() {
+            var current = [i + 1]
+            for (j, y) in b.enumerated() {
+                current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1)))
+            }
+            previous = current
+        }
+        return previous[b.count]
     }
 
     private static func commands(_ node: SpecNode, stage: String) throws(PipelineSpecError) -> [String] {

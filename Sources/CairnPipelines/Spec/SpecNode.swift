@@ -110,9 +110,15 @@ extension SpecNode {
 
     private static func yamlError(_ error: YamlError, file: String) -> PipelineSpecError {
         switch error {
-        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
-            .composer(let context, let problem, let mark, _):
-            let what = [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ", ")
+        case .scanner(let context, let problem, let mark, let yaml), .parser(let context, let problem, let mark, let yaml),
+            .composer(let context, let problem, let mark, let yaml):
+            var what = [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ", ")
+            // `[data/${item}]`: in a flow list or mapping `{` is YAML's, so a template must be quoted.
+            let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
+            let nearby = lines.indices.contains(mark.line - 1) ? lines[mark.line - 1] : ""
+            if what.contains("flow"), nearby.contains("${") {
+                what += " (inside [...] or {...}, quote a value holding ${...}: [\"data/${item}\"])"
+            }
             return PipelineSpecError("malformed YAML: \(what)", at: SourceLocation(file: file, line: mark.line, column: mark.column))
         case .reader(let problem, let offset, _, let yaml):
             var line = 1

@@ -144,7 +144,7 @@ import Testing
     }
 
     @Test func roundTripsThroughParser() throws {
-        let metric = Metric(key: "loss", value: 0.125, timestamp: 17, step: 3, modelId: "m-1")
+        let metric = Metric(key: "loss", value: 0.125, timestamp: 17, step: 3, modelID: "m-1")
         var writer = JSONWriter()
         writer.write(metric)
         let parsed = try JSONValue.parse(writer.bytes)

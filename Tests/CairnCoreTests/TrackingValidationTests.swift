@@ -30,10 +30,10 @@ import Testing
     }
 
     @Test func validatesIdentifiers() {
-        #expect(throws: Never.self) { try TrackingValidation.validateRunId("0123abcdef") }
-        #expect(throws: CairnError.self) { try TrackingValidation.validateRunId("../etc") }
-        #expect(throws: CairnError.self) { try TrackingValidation.validateRunId("_x") }
-        #expect(throws: CairnError.self) { try TrackingValidation.validateExperimentId(String(repeating: "1", count: 65)) }
+        #expect(throws: Never.self) { try TrackingValidation.validateRunID("0123abcdef") }
+        #expect(throws: CairnError.self) { try TrackingValidation.validateRunID("../etc") }
+        #expect(throws: CairnError.self) { try TrackingValidation.validateRunID("_x") }
+        #expect(throws: CairnError.self) { try TrackingValidation.validateExperimentID(String(repeating: "1", count: 65)) }
     }
 
     @Test func experimentNameRules() throws {

@@ -226,7 +226,7 @@ import Testing
             #expect(parent.data.tags.contains(KeyValue(key: "cairn.pipeline", value: "demo")))
             #expect(parent.data.tags.contains(KeyValue(key: "cairn.trigger", value: "manual")))
             let experiment = try #require(try await fixture.tracking.getExperiment(name: "pipeline/demo"))
-            #expect(experiment.experimentId == parent.info.experimentId)
+            #expect(experiment.experimentID == parent.info.experimentID)
             let train = try #require(try await fixture.stages(run)["train"]?.mlflowRunID)
             let child = try await fixture.tracking.getRun(id: train)
             let tags = Dictionary(uniqueKeysWithValues: child.data.tags.map { ($0.key, $0.value) })
@@ -236,7 +236,7 @@ import Testing
             #expect(tags["cairn.cache_key"]?.hasPrefix("v1:") == true)
             #expect(child.data.params == [KeyValue(key: "lr", value: "0.1")])
             #expect(Set(child.data.metrics.map(\.key)).isSuperset(of: ["acc", "nested.f1"]))
-            let listing = try await fixture.artifacts.list(try ArtifactPath("\(parent.info.experimentId)/\(train)/artifacts"))
+            let listing = try await fixture.artifacts.list(try ArtifactPath("\(parent.info.experimentID)/\(train)/artifacts"))
             #expect(Set(listing.map(\.name)).isSuperset(of: ["cairn.lock", "stdout.txt", "stderr.txt"]))
         }
     }

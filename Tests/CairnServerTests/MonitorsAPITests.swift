@@ -225,7 +225,7 @@ import Testing
             try mlmodel.write(toFile: model + "/MLmodel", atomically: true, encoding: .utf8)
             _ = try await stores.registry.createRegisteredModel(name: "scored", tags: [], description: nil)
             _ = try await stores.registry.createModelVersion(
-                CreateModelVersion(name: "scored", source: "mlflow-artifacts:/0/\(runID)/artifacts/model", runId: runID))
+                CreateModelVersion(name: "scored", source: "mlflow-artifacts:/0/\(runID)/artifacts/model", runID: runID))
             try await body(client, stores)
         }
     }

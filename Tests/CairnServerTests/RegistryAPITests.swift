@@ -172,17 +172,17 @@ import Testing
                     .status == .ok)
 
             let run = try json(try await client.post("\(api)/runs/create", #"{"experiment_id":"0"}"#))
-            guard case .string(let runId)? = run["run"]?["info"]?["run_id"] else {
+            guard case .string(let runID)? = run["run"]?["info"]?["run_id"] else {
                 Issue.record("no run")
                 return
             }
             #expect(
                 try await client.post(
                     "\(api)/runs/log-batch",
-                    #"{"run_id":"\#(runId)","metrics":[{"key":"loss","value":1.25,"timestamp":5,"step":0,"model_id":"\#(id)"}]}"#
+                    #"{"run_id":"\#(runID)","metrics":[{"key":"loss","value":1.25,"timestamp":5,"step":0,"model_id":"\#(id)"}]}"#
                 ).status == .ok)
             let withMetrics = try json(try await client.get("\(api)/logged-models/\(id)"))
-            #expect(withMetrics["model"]?["data"]?["metrics"]?[0]?["run_id"] == .string(runId))
+            #expect(withMetrics["model"]?["data"]?["metrics"]?[0]?["run_id"] == .string(runID))
 
             let search = try json(
                 try await client.post(
@@ -206,12 +206,12 @@ import Testing
         try await APIFixture.withApp { client in
             let api = "/api/2.0/mlflow"
             let run = try json(try await client.post("\(api)/runs/create", #"{"experiment_id":"0"}"#))
-            guard case .string(let runId)? = run["run"]?["info"]?["run_id"] else {
+            guard case .string(let runID)? = run["run"]?["info"]?["run_id"] else {
                 Issue.record("no run")
                 return
             }
             let created = try json(
-                try await client.post("\(api)/logged-models", #"{"experiment_id":"0","name":"model","source_run_id":"\#(runId)"}"#))
+                try await client.post("\(api)/logged-models", #"{"experiment_id":"0","name":"model","source_run_id":"\#(runID)"}"#))
             guard case .string(let id)? = created["model"]?["info"]?["model_id"] else {
                 Issue.record("no model id")
                 return
@@ -219,7 +219,7 @@ import Testing
             _ = try await client.post("\(api)/registered-models/create", #"{"name":"X"}"#)
             let version = try json(
                 try await client.post("\(api)/model-versions/create", #"{"name":"X","source":"models:/\#(id)","model_id":"\#(id)"}"#))
-            #expect(version["model_version"]?["run_id"] == .string(runId))
+            #expect(version["model_version"]?["run_id"] == .string(runID))
             let uri = try json(try await client.get("\(api)/model-versions/get-download-uri?name=X&version=1"))
             #expect(uri["artifact_uri"] == .string("mlflow-artifacts:/0/models/\(id)/artifacts"))
             let model = try json(try await client.get("\(api)/logged-models/\(id)"))

@@ -90,7 +90,7 @@ func expectError(_ response: TestResponse, _ code: ErrorCode, sourceLocation: So
         }
     }
 
-    @Test func experimentRoundTripWithStringIds() async throws {
+    @Test func experimentRoundTripWithStringIDs() async throws {
         try await APIFixture.withApp { client in
             let created = try await client.post("/api/2.0/mlflow/experiments/create", #"{"name":"exp","tags":[{"key":"k","value":"v"}]}"#)
             #expect(created.status == .ok)
@@ -156,16 +156,16 @@ func expectError(_ response: TestResponse, _ code: ErrorCode, sourceLocation: So
         try await APIFixture.withApp { client in
             let created = try json(
                 try await client.post("/api/2.0/mlflow/runs/create", #"{"experiment_id":"0","run_name":"r1","start_time":1000}"#))
-            guard case .string(let runId)? = created["run"]?["info"]?["run_id"] else {
+            guard case .string(let runID)? = created["run"]?["info"]?["run_id"] else {
                 Issue.record("no run id")
                 return
             }
             #expect(created["run"]?["info"]?["status"] == .string("RUNNING"))
 
             let batch =
-                #"{"run_id":"\#(runId)","metrics":[{"key":"loss","value":"NaN","timestamp":5,"step":1},{"key":"acc","value":0.5,"timestamp":"6"}],"params":[{"key":"lr","value":"0.1"}],"tags":[{"key":"t","value":"v"}]}"#
+                #"{"run_id":"\#(runID)","metrics":[{"key":"loss","value":"NaN","timestamp":5,"step":1},{"key":"acc","value":0.5,"timestamp":"6"}],"params":[{"key":"lr","value":"0.1"}],"tags":[{"key":"t","value":"v"}]}"#
             #expect(try await client.post("/api/2.0/mlflow/runs/log-batch", batch).status == .ok)
-            let run = try json(try await client.get("/api/2.0/mlflow/runs/get?run_uuid=\(runId)"))
+            let run = try json(try await client.get("/api/2.0/mlflow/runs/get?run_uuid=\(runID)"))
             guard case .array(let metrics)? = run["run"]?["data"]?["metrics"] else {
                 Issue.record("no metrics")
                 return
@@ -173,25 +173,25 @@ func expectError(_ response: TestResponse, _ code: ErrorCode, sourceLocation: So
             #expect(metrics.contains { $0["key"] == .string("loss") && $0["value"] == .string("NaN") })
 
             try expectError(
-                try await client.post("/api/2.0/mlflow/runs/log-parameter", #"{"run_id":"\#(runId)","key":"lr","value":"0.2"}"#),
+                try await client.post("/api/2.0/mlflow/runs/log-parameter", #"{"run_id":"\#(runID)","key":"lr","value":"0.2"}"#),
                 .invalidParameterValue)
             try expectError(
-                try await client.post("/api/2.0/mlflow/runs/log-metric", #"{"run_id":"\#(runId)","key":"m","value":"abc","timestamp":1}"#),
+                try await client.post("/api/2.0/mlflow/runs/log-metric", #"{"run_id":"\#(runID)","key":"m","value":"abc","timestamp":1}"#),
                 .invalidParameterValue)
             try expectError(
-                try await client.post("/api/2.0/mlflow/runs/log-metric", #"{"run_id":"\#(runId)","key":"m","value":1}"#),
+                try await client.post("/api/2.0/mlflow/runs/log-metric", #"{"run_id":"\#(runID)","key":"m","value":1}"#),
                 .invalidParameterValue)
             try expectError(
-                try await client.post("/api/2.0/mlflow/runs/log-metric", #"{"run_id":"\#(runId)","key":"m","value":true,"timestamp":1}"#),
+                try await client.post("/api/2.0/mlflow/runs/log-metric", #"{"run_id":"\#(runID)","key":"m","value":true,"timestamp":1}"#),
                 .invalidParameterValue)
 
             let updated = try json(
-                try await client.post("/api/2.0/mlflow/runs/update", #"{"run_id":"\#(runId)","status":"FINISHED","end_time":2000}"#))
+                try await client.post("/api/2.0/mlflow/runs/update", #"{"run_id":"\#(runID)","status":"FINISHED","end_time":2000}"#))
             #expect(updated["run_info"]?["status"] == .string("FINISHED"))
             #expect(updated["run_info"]?["end_time"] == .number(2000, raw: "2000"))
 
             let history = try json(
-                try await client.get("/api/2.0/mlflow/metrics/get-history?run_id=\(runId)&metric_key=acc&max_results=10"))
+                try await client.get("/api/2.0/mlflow/metrics/get-history?run_id=\(runID)&metric_key=acc&max_results=10"))
             guard case .array(let points)? = history["metrics"] else {
                 Issue.record("no history")
                 return
@@ -199,9 +199,9 @@ func expectError(_ response: TestResponse, _ code: ErrorCode, sourceLocation: So
             #expect(points.count == 1)
             #expect(history["next_page_token"] == nil)
 
-            #expect(try await client.post("/api/2.0/mlflow/runs/delete", #"{"run_id":"\#(runId)"}"#).status == .ok)
+            #expect(try await client.post("/api/2.0/mlflow/runs/delete", #"{"run_id":"\#(runID)"}"#).status == .ok)
             try expectError(
-                try await client.post("/api/2.0/mlflow/runs/set-tag", #"{"run_id":"\#(runId)","key":"a","value":"b"}"#),
+                try await client.post("/api/2.0/mlflow/runs/set-tag", #"{"run_id":"\#(runID)","key":"a","value":"b"}"#),
                 .invalidParameterValue)
             try expectError(try await client.get("/api/2.0/mlflow/runs/get?run_id=ffffffffffffffffffffffffffffffff"), .resourceDoesNotExist)
         }
@@ -213,9 +213,9 @@ func expectError(_ response: TestResponse, _ code: ErrorCode, sourceLocation: So
                 let created = try json(
                     try await client.post(
                         "/api/2.0/mlflow/runs/create", #"{"experiment_id":"0","run_name":"run\#(index)","start_time":\#(index)}"#))
-                guard case .string(let runId)? = created["run"]?["info"]?["run_id"] else { return }
+                guard case .string(let runID)? = created["run"]?["info"]?["run_id"] else { return }
                 _ = try await client.post(
-                    "/api/2.0/mlflow/runs/log-metric", #"{"run_id":"\#(runId)","key":"m","value":\#(index),"timestamp":1}"#)
+                    "/api/2.0/mlflow/runs/log-metric", #"{"run_id":"\#(runID)","key":"m","value":\#(index),"timestamp":1}"#)
             }
             let body = #"{"experiment_ids":["0"],"filter":"metrics.m >= 2","order_by":["metrics.m DESC"],"max_results":2}"#
             let page = try json(try await client.post("/api/2.0/mlflow/runs/search", body))

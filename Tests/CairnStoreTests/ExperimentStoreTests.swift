@@ -30,7 +30,7 @@ import Testing
             #expect(experiment.name == "exp")
             #expect(experiment.artifactLocation == "mlflow-artifacts:/1")
             #expect(experiment.tags == [KeyValue(key: "owner", value: "me")])
-            #expect(try await store.getExperiment(name: "exp")?.experimentId == id)
+            #expect(try await store.getExperiment(name: "exp")?.experimentID == id)
             let missing = try await store.getExperiment(name: "nope")
             #expect(missing == nil)
 
@@ -81,16 +81,16 @@ import Testing
     @Test func deleteCascadesToRunsAndRestoreBringsThemBack() async throws {
         try await StoreFixture.with { store in
             let id = try await store.createExperiment(name: "e", artifactLocation: nil, tags: [])
-            let run = try await store.createRun(CreateRun(experimentId: id, userId: "u", runName: nil, startTime: 5, tags: []))
+            let run = try await store.createRun(CreateRun(experimentID: id, userID: "u", runName: nil, startTime: 5, tags: []))
             try await store.deleteExperiment(id: id)
             #expect(try await store.getExperiment(id: id).lifecycleStage == .deleted)
-            #expect(try await store.getRun(id: run.info.runId).info.lifecycleStage == .deleted)
+            #expect(try await store.getRun(id: run.info.runID).info.lifecycleStage == .deleted)
             await expectCairnError(.invalidParameterValue) {
-                _ = try await store.createRun(CreateRun(experimentId: id, userId: "u", runName: nil, startTime: 5, tags: []))
+                _ = try await store.createRun(CreateRun(experimentID: id, userID: "u", runName: nil, startTime: 5, tags: []))
             }
             await expectCairnError(.resourceDoesNotExist) { try await store.deleteExperiment(id: id) }
             try await store.restoreExperiment(id: id)
-            #expect(try await store.getRun(id: run.info.runId).info.lifecycleStage == .active)
+            #expect(try await store.getRun(id: run.info.runID).info.lifecycleStage == .active)
         }
     }
 }

@@ -9,17 +9,17 @@ import Testing
             let experiment = try await stores.tracking.createExperiment(name: "e", artifactLocation: nil, tags: [])
             let model = try await stores.logged.createLoggedModel(
                 CreateLoggedModel(
-                    experimentId: experiment, name: "clf", modelType: "sklearn", sourceRunId: "r1",
+                    experimentID: experiment, name: "clf", modelType: "sklearn", sourceRunID: "r1",
                     params: [KeyValue(key: "alpha", value: "0.5")], tags: [KeyValue(key: "mlflow.user", value: "me")]
                 ))
-            let id = model.info.modelId
+            let id = model.info.modelID
             #expect(id.hasPrefix("m-") && id.count == 34 && id.dropFirst(2).allSatisfy(\.isHexDigit))
             #expect(model.info.status == .pending)
             #expect(model.info.artifactUri == "mlflow-artifacts:/\(experiment)/models/\(id)/artifacts")
-            #expect(model.info.experimentId == experiment)
+            #expect(model.info.experimentID == experiment)
 
             let fetched = try await stores.logged.getLoggedModel(id: id, allowDeleted: false)
-            #expect(fetched.info.name == "clf" && fetched.info.modelType == "sklearn" && fetched.info.sourceRunId == "r1")
+            #expect(fetched.info.name == "clf" && fetched.info.modelType == "sklearn" && fetched.info.sourceRunID == "r1")
             #expect(fetched.info.tags == [KeyValue(key: "mlflow.user", value: "me")])
             #expect(fetched.data.params == [KeyValue(key: "alpha", value: "0.5")])
 
@@ -38,7 +38,7 @@ import Testing
             }
             await expectCairnError(.resourceDoesNotExist) { try await stores.logged.deleteLoggedModel(id: "m-missing") }
 
-            let unnamed = try await stores.logged.createLoggedModel(CreateLoggedModel(experimentId: experiment))
+            let unnamed = try await stores.logged.createLoggedModel(CreateLoggedModel(experimentID: experiment))
             #expect(!unnamed.info.name.isEmpty)
         }
     }
@@ -46,32 +46,32 @@ import Testing
     @Test func createIsCheckedFirst() async throws {
         try await RegistryFixture.with { stores in
             await expectCairnError(.resourceDoesNotExist) {
-                _ = try await stores.logged.createLoggedModel(CreateLoggedModel(experimentId: "99"))
+                _ = try await stores.logged.createLoggedModel(CreateLoggedModel(experimentID: "99"))
             }
             await expectCairnError(.invalidParameterValue) {
-                _ = try await stores.logged.createLoggedModel(CreateLoggedModel(experimentId: "x y"))
+                _ = try await stores.logged.createLoggedModel(CreateLoggedModel(experimentID: "x y"))
             }
             for bad in ["", "a/b", "a.b", "a:b", "50%", "it's"] {
                 await expectCairnError(.invalidParameterValue) {
-                    _ = try await stores.logged.createLoggedModel(CreateLoggedModel(experimentId: "0", name: bad))
+                    _ = try await stores.logged.createLoggedModel(CreateLoggedModel(experimentID: "0", name: bad))
                 }
             }
             await expectCairnError(.invalidParameterValue) {
                 _ = try await stores.logged.createLoggedModel(
-                    CreateLoggedModel(experimentId: "0", params: [KeyValue(key: "a", value: "1"), KeyValue(key: "a", value: "2")]))
+                    CreateLoggedModel(experimentID: "0", params: [KeyValue(key: "a", value: "1"), KeyValue(key: "a", value: "2")]))
             }
             let experiment = try await stores.tracking.createExperiment(name: "gone", artifactLocation: nil, tags: [])
             try await stores.tracking.deleteExperiment(id: experiment)
             await expectCairnError(.invalidParameterValue) {
-                _ = try await stores.logged.createLoggedModel(CreateLoggedModel(experimentId: experiment))
+                _ = try await stores.logged.createLoggedModel(CreateLoggedModel(experimentID: experiment))
             }
-            #expect(try await stores.logged.searchLoggedModels(LoggedModelSearch(experimentIds: ["0", experiment])).items.isEmpty)
+            #expect(try await stores.logged.searchLoggedModels(LoggedModelSearch(experimentIDs: ["0", experiment])).items.isEmpty)
         }
     }
 
     @Test func tagsAndParams() async throws {
         try await RegistryFixture.with { stores in
-            let id = try await stores.logged.createLoggedModel(CreateLoggedModel(experimentId: "0", name: "m")).info.modelId
+            let id = try await stores.logged.createLoggedModel(CreateLoggedModel(experimentID: "0", name: "m")).info.modelID
             try await stores.logged.setLoggedModelTags(id: id, tags: [KeyValue(key: "a", value: "1"), KeyValue(key: "b", value: "2")])
             try await stores.logged.setLoggedModelTags(id: id, tags: [KeyValue(key: "a", value: "3")])
             #expect(
@@ -101,50 +101,50 @@ import Testing
 
     @Test func runMetricsWithModelIdBecomeModelMetrics() async throws {
         try await RegistryFixture.with { stores in
-            let run = try await stores.tracking.createRun(CreateRun(experimentId: "0", userId: "u", runName: "r", startTime: 1, tags: []))
-            let runId = run.info.runId
-            let id = try await stores.logged.createLoggedModel(CreateLoggedModel(experimentId: "0", name: "m", sourceRunId: runId)).info
-                .modelId
+            let run = try await stores.tracking.createRun(CreateRun(experimentID: "0", userID: "u", runName: "r", startTime: 1, tags: []))
+            let runID = run.info.runID
+            let id = try await stores.logged.createLoggedModel(CreateLoggedModel(experimentID: "0", name: "m", sourceRunID: runID)).info
+                .modelID
             try await stores.tracking.logBatch(
-                runId: runId, metrics: [Metric(key: "loss", value: 1.5, timestamp: 10, step: 0)], params: [], tags: [])
+                runID: runID, metrics: [Metric(key: "loss", value: 1.5, timestamp: 10, step: 0)], params: [], tags: [])
             // The client re-logs the run's metrics with the model id after logging a model.
             try await stores.tracking.logBatch(
-                runId: runId,
+                runID: runID,
                 metrics: [
-                    Metric(key: "loss", value: 1.5, timestamp: 10, step: 0, modelId: id),
-                    Metric(key: "loss", value: 1.5, timestamp: 10, step: 0, modelId: id),
-                    Metric(key: "acc", value: .nan, timestamp: 11, step: 1, modelId: id, datasetName: "train", datasetDigest: "abc"),
+                    Metric(key: "loss", value: 1.5, timestamp: 10, step: 0, modelID: id),
+                    Metric(key: "loss", value: 1.5, timestamp: 10, step: 0, modelID: id),
+                    Metric(key: "acc", value: .nan, timestamp: 11, step: 1, modelID: id, datasetName: "train", datasetDigest: "abc"),
                 ], params: [], tags: [])
             let metrics = try await stores.logged.getLoggedModel(id: id, allowDeleted: false).data.metrics
             #expect(metrics.count == 2)
-            #expect(metrics[0].key == "acc" && metrics[0].value.isNaN && metrics[0].datasetName == "train" && metrics[0].runId == runId)
-            #expect(metrics[1] == Metric(key: "loss", value: 1.5, timestamp: 10, step: 0, modelId: id, runId: runId))
+            #expect(metrics[0].key == "acc" && metrics[0].value.isNaN && metrics[0].datasetName == "train" && metrics[0].runID == runID)
+            #expect(metrics[1] == Metric(key: "loss", value: 1.5, timestamp: 10, step: 0, modelID: id, runID: runID))
             // The run's own history is unchanged in size.
-            #expect(try await stores.tracking.getMetricHistory(runId: runId, key: "loss", maxResults: nil, pageToken: nil).items.count == 1)
+            #expect(try await stores.tracking.getMetricHistory(runID: runID, key: "loss", maxResults: nil, pageToken: nil).items.count == 1)
         }
     }
 
     @Test func searchFiltersOrdersAndPages() async throws {
         try await RegistryFixture.with { stores in
             let other = try await stores.tracking.createExperiment(name: "other", artifactLocation: nil, tags: [])
-            let run = try await stores.tracking.createRun(CreateRun(experimentId: "0", userId: "u", runName: "r", startTime: 1, tags: []))
+            let run = try await stores.tracking.createRun(CreateRun(experimentID: "0", userID: "u", runName: "r", startTime: 1, tags: []))
             var ids: [String: String] = [:]
             for (name, experiment, accuracy) in [("a", "0", 0.9), ("b", "0", 0.5), ("c", other, 0.7), ("d", "0", Double.nan)] {
                 let model = try await stores.logged.createLoggedModel(
                     CreateLoggedModel(
-                        experimentId: experiment, name: name, modelType: name == "a" ? "special" : "",
+                        experimentID: experiment, name: name, modelType: name == "a" ? "special" : "",
                         params: [KeyValue(key: "p", value: name)], tags: [KeyValue(key: "t", value: name == "b" ? "x" : "y")]
                     ))
-                ids[name] = model.info.modelId
+                ids[name] = model.info.modelID
                 try await stores.tracking.logBatch(
-                    runId: run.info.runId,
+                    runID: run.info.runID,
                     metrics: [
                         Metric(
-                            key: "acc", value: accuracy, timestamp: 5, step: 0, modelId: model.info.modelId,
+                            key: "acc", value: accuracy, timestamp: 5, step: 0, modelID: model.info.modelID,
                             datasetName: name == "c" ? "eval" : "train")
                     ], params: [], tags: [])
             }
-            _ = try await stores.logged.createLoggedModel(CreateLoggedModel(experimentId: "0", name: "e"))
+            _ = try await stores.logged.createLoggedModel(CreateLoggedModel(experimentID: "0", name: "e"))
             _ = try await stores.logged.finalizeLoggedModel(id: ids["a"]!, status: .ready)
             try await stores.logged.deleteLoggedModel(id: ids["b"]!)
 
@@ -154,7 +154,7 @@ import Testing
             ) async throws -> Page<LoggedModel> {
                 try await stores.logged.searchLoggedModels(
                     LoggedModelSearch(
-                        experimentIds: experiments, filter: try SearchFilter.parse(filter, for: .loggedModels),
+                        experimentIDs: experiments, filter: try SearchFilter.parse(filter, for: .loggedModels),
                         datasets: datasets, orderBy: order, maxResults: max, pageToken: token
                     ))
             }

@@ -41,12 +41,12 @@ import Testing
     /// value is the largest.
     @Test func tiedPointsWithNaNAndInfinitiesReadAsMLflowAnswers() async throws {
         try await StoreFixture.with { store in
-            let run = try await store.createRun(CreateRun(experimentId: "0", userId: "u", runName: "t", startTime: 1, tags: []))
-            let id = run.info.runId
+            let run = try await store.createRun(CreateRun(experimentID: "0", userID: "u", runName: "t", startTime: 1, tags: []))
+            let id = run.info.runID
             for value in [2.0, .nan, -1.0, .infinity, 0.0, -.infinity, 0.5] {
-                try await store.logBatch(runId: id, metrics: [Metric(key: "m", value: value, timestamp: 10, step: 1)], params: [], tags: [])
+                try await store.logBatch(runID: id, metrics: [Metric(key: "m", value: value, timestamp: 10, step: 1)], params: [], tags: [])
             }
-            var cursor = try store.metricHistory(runId: id, key: "m", maxResults: nil, pageToken: nil)
+            var cursor = try store.metricHistory(runID: id, key: "m", maxResults: nil, pageToken: nil)
             var values: [Double] = []
             while let chunk = try await cursor.next() { values += chunk.map(\.value) }
             let max = Double.greatestFiniteMagnitude
@@ -55,20 +55,20 @@ import Testing
         }
     }
 
-    func logged(_ store: SQLTrackingStore) async throws -> (runId: String, expected: [Metric]) {
-        let run = try await store.createRun(CreateRun(experimentId: "0", userId: "u", runName: "h", startTime: 1, tags: []))
+    func logged(_ store: SQLTrackingStore) async throws -> (runID: String, expected: [Metric]) {
+        let run = try await store.createRun(CreateRun(experimentID: "0", userID: "u", runName: "h", startTime: 1, tags: []))
         let points = Self.points()
         // Logged in reverse, in two batches, so insertion order says nothing about history order.
         let reversed = Array(points.reversed())
-        try await store.logBatch(runId: run.info.runId, metrics: Array(reversed[..<100]), params: [], tags: [])
-        try await store.logBatch(runId: run.info.runId, metrics: Array(reversed[100...]), params: [], tags: [])
-        return (run.info.runId, points.sorted(by: Self.historyOrder))
+        try await store.logBatch(runID: run.info.runID, metrics: Array(reversed[..<100]), params: [], tags: [])
+        try await store.logBatch(runID: run.info.runID, metrics: Array(reversed[100...]), params: [], tags: [])
+        return (run.info.runID, points.sorted(by: Self.historyOrder))
     }
 
     @Test func chunksAreBoundedAndInHistoryOrder() async throws {
         try await StoreFixture.with { store in
-            let (runId, expected) = try await logged(store)
-            var cursor = try store.metricHistory(runId: runId, key: "m", maxResults: nil, pageToken: nil, chunkSize: 8)
+            let (runID, expected) = try await logged(store)
+            var cursor = try store.metricHistory(runID: runID, key: "m", maxResults: nil, pageToken: nil, chunkSize: 8)
             var chunks: [[Metric]] = []
             while let chunk = try await cursor.next() { chunks.append(chunk) }
             #expect(chunks.joined().elementsEqual(expected))
@@ -84,7 +84,7 @@ import Testing
 
     @Test func pagesMatchOffsetsWhateverTheChunkSize() async throws {
         try await StoreFixture.with { store in
-            let (runId, expected) = try await logged(store)
+            let (runID, expected) = try await logged(store)
             for chunkSize in [1, 3, 8, 1000] {
                 for pageSize in [1, 7, 8, 31, 500] {
                     var collected: [Metric] = []
@@ -92,7 +92,7 @@ import Testing
                     var offset = 0
                     repeat {
                         var cursor = try store.metricHistory(
-                            runId: runId, key: "m", maxResults: pageSize, pageToken: token, chunkSize: chunkSize)
+                            runID: runID, key: "m", maxResults: pageSize, pageToken: token, chunkSize: chunkSize)
                         var page: [Metric] = []
                         while let chunk = try await cursor.next() { page += chunk }
                         #expect(
@@ -111,14 +111,14 @@ import Testing
 
     @Test func unknownRunOrOffsetPastTheEndIsEmpty() async throws {
         try await StoreFixture.with { store in
-            let (runId, _) = try await logged(store)
-            var unknown = try store.metricHistory(runId: "deadbeef", key: "m", maxResults: nil, pageToken: nil, chunkSize: 8)
+            let (runID, _) = try await logged(store)
+            var unknown = try store.metricHistory(runID: "deadbeef", key: "m", maxResults: nil, pageToken: nil, chunkSize: 8)
             #expect(try await unknown.next() == nil)
             var past = try store.metricHistory(
-                runId: runId, key: "m", maxResults: 5, pageToken: PageToken.encode(offset: 10_000), chunkSize: 8)
+                runID: runID, key: "m", maxResults: 5, pageToken: PageToken.encode(offset: 10_000), chunkSize: 8)
             #expect(try await past.next() == nil)
             #expect(past.nextPageToken == nil)
-            #expect(throws: CairnError.self) { _ = try store.metricHistory(runId: runId, key: "m", maxResults: 0, pageToken: nil) }
+            #expect(throws: CairnError.self) { _ = try store.metricHistory(runID: runID, key: "m", maxResults: 0, pageToken: nil) }
         }
     }
 }

@@ -27,31 +27,31 @@ struct PostgresStoreTests {
             let store = SQLTrackingStore(database: database)
 
             #expect(try await store.getExperiment(id: "0").name == "Default")
-            let experimentId = try await store.createExperiment(name: "pg", artifactLocation: nil, tags: [KeyValue(key: "k", value: "v")])
-            let run = try await store.createRun(CreateRun(experimentId: experimentId, userId: "u", runName: "r", startTime: 5, tags: []))
+            let experimentID = try await store.createExperiment(name: "pg", artifactLocation: nil, tags: [KeyValue(key: "k", value: "v")])
+            let run = try await store.createRun(CreateRun(experimentID: experimentID, userID: "u", runName: "r", startTime: 5, tags: []))
             try await store.logBatch(
-                runId: run.info.runId,
+                runID: run.info.runID,
                 metrics: [Metric(key: "m", value: .nan, timestamp: 1, step: 0), Metric(key: "m", value: 0.5, timestamp: 2, step: 1)],
                 params: [KeyValue(key: "p", value: "a")], tags: [KeyValue(key: "t", value: "x")]
             )
             await expectCairnError(.invalidParameterValue) {
-                try await store.logBatch(runId: run.info.runId, metrics: [], params: [KeyValue(key: "p", value: "b")], tags: [])
+                try await store.logBatch(runID: run.info.runID, metrics: [], params: [KeyValue(key: "p", value: "b")], tags: [])
             }
-            let fetched = try await store.getRun(id: run.info.runId)
+            let fetched = try await store.getRun(id: run.info.runID)
             #expect(fetched.data.metrics.first?.value == 0.5)
-            let history = try await store.getMetricHistory(runId: run.info.runId, key: "m", maxResults: 1, pageToken: nil)
+            let history = try await store.getMetricHistory(runID: run.info.runID, key: "m", maxResults: 1, pageToken: nil)
             #expect(history.items.first?.value.isNaN == true)
             #expect(history.nextPageToken != nil)
 
             let page = try await store.searchRuns(
                 RunSearch(
-                    experimentIds: [experimentId],
+                    experimentIDs: [experimentID],
                     filter: try SearchFilter.parse(
                         "metrics.m > 0.1 and params.p = 'a' and tags.t LIKE 'x%' and attributes.run_name ILIKE 'R'", for: .runs),
                     orderBy: try OrderByClause.parseList(["metrics.m DESC"], for: .runs), viewType: .activeOnly, maxResults: 10,
                     pageToken: nil
                 ))
-            #expect(page.items.map(\.info.runId) == [run.info.runId])
+            #expect(page.items.map(\.info.runID) == [run.info.runID])
             let experiments = try await store.searchExperiments(
                 ExperimentSearch(
                     filter: try SearchFilter.parse("tags.k = 'v'", for: .experiments), orderBy: [], viewType: .all, maxResults: 10,
@@ -97,33 +97,33 @@ struct PostgresStoreTests {
             let registry = SQLRegistryStore(database: database)
             let logged = SQLLoggedModelStore(database: database)
 
-            let run = try await tracking.createRun(CreateRun(experimentId: "0", userId: "u", runName: "r", startTime: 1, tags: []))
+            let run = try await tracking.createRun(CreateRun(experimentID: "0", userID: "u", runName: "r", startTime: 1, tags: []))
             let model = try await logged.createLoggedModel(
                 CreateLoggedModel(
-                    experimentId: "0", name: "clf", sourceRunId: run.info.runId, params: [KeyValue(key: "a", value: "1")],
+                    experimentID: "0", name: "clf", sourceRunID: run.info.runID, params: [KeyValue(key: "a", value: "1")],
                     tags: [KeyValue(key: "t", value: "v")]
                 ))
-            let modelId = model.info.modelId
+            let modelID = model.info.modelID
             try await tracking.logBatch(
-                runId: run.info.runId, metrics: [Metric(key: "acc", value: 0.8, timestamp: 1, step: 0)], params: [], tags: [])
+                runID: run.info.runID, metrics: [Metric(key: "acc", value: 0.8, timestamp: 1, step: 0)], params: [], tags: [])
             try await tracking.logBatch(
-                runId: run.info.runId,
+                runID: run.info.runID,
                 metrics: [
-                    Metric(key: "acc", value: 0.8, timestamp: 1, step: 0, modelId: modelId),
-                    Metric(key: "acc", value: 0.8, timestamp: 1, step: 0, modelId: modelId),
+                    Metric(key: "acc", value: 0.8, timestamp: 1, step: 0, modelID: modelID),
+                    Metric(key: "acc", value: 0.8, timestamp: 1, step: 0, modelID: modelID),
                 ], params: [], tags: [])
-            _ = try await logged.finalizeLoggedModel(id: modelId, status: .ready)
-            try await logged.setLoggedModelTags(id: modelId, tags: [KeyValue(key: "t", value: "w")])
-            let fetched = try await logged.getLoggedModel(id: modelId, allowDeleted: false)
+            _ = try await logged.finalizeLoggedModel(id: modelID, status: .ready)
+            try await logged.setLoggedModelTags(id: modelID, tags: [KeyValue(key: "t", value: "w")])
+            let fetched = try await logged.getLoggedModel(id: modelID, allowDeleted: false)
             #expect(fetched.data.metrics.map(\.value) == [0.8])
             #expect(fetched.info.tags == [KeyValue(key: "t", value: "w")])
             let found = try await logged.searchLoggedModels(
                 LoggedModelSearch(
-                    experimentIds: ["0"],
+                    experimentIDs: ["0"],
                     filter: try SearchFilter.parse("metrics.acc > 0.5 AND params.a = '1' AND status = 'READY'", for: .loggedModels),
                     orderBy: [LoggedModelOrder(clause: try OrderByClause.loggedModelField("metrics.acc", ascending: false))]
                 ))
-            #expect(found.items.map(\.info.modelId) == [modelId])
+            #expect(found.items.map(\.info.modelID) == [modelID])
 
             _ = try await registry.createRegisteredModel(name: "m", tags: [KeyValue(key: "k", value: "v")], description: "d")
             await expectCairnError(.resourceAlreadyExists) {
@@ -132,8 +132,8 @@ struct PostgresStoreTests {
             _ = try await registry.createRegisteredModel(
                 name: "prompt", tags: [KeyValue(key: "mlflow.prompt.is_prompt", value: "true")], description: nil)
             let version = try await registry.createModelVersion(
-                CreateModelVersion(name: "m", source: "models:/\(modelId)", tags: [KeyValue(key: "vt", value: "1")], modelId: modelId))
-            #expect(version.version == "1" && version.runId == run.info.runId)
+                CreateModelVersion(name: "m", source: "models:/\(modelID)", tags: [KeyValue(key: "vt", value: "1")], modelID: modelID))
+            #expect(version.version == "1" && version.runID == run.info.runID)
             _ = try await registry.createModelVersion(CreateModelVersion(name: "m", source: "models:/m/1"))
             try await registry.setRegisteredModelAlias(name: "m", alias: "champion", version: "1")
             try await registry.setRegisteredModelAlias(name: "m", alias: "champion", version: "2")

@@ -262,23 +262,23 @@ struct RegistryFixture {
         try await RegistryFixture.with { stores in
             let experiment = try await stores.tracking.createExperiment(name: "e", artifactLocation: nil, tags: [])
             let run = try await stores.tracking.createRun(
-                CreateRun(experimentId: experiment, userId: "u", runName: "r", startTime: 1, tags: []))
-            let runId = run.info.runId
+                CreateRun(experimentID: experiment, userID: "u", runName: "r", startTime: 1, tags: []))
+            let runID = run.info.runID
             let model = try await stores.logged.createLoggedModel(
-                CreateLoggedModel(experimentId: experiment, name: "clf", sourceRunId: runId))
-            let modelId = model.info.modelId
+                CreateLoggedModel(experimentID: experiment, name: "clf", sourceRunID: runID))
+            let modelID = model.info.modelID
             _ = try await stores.registry.createRegisteredModel(name: "m", tags: [], description: nil)
 
             // models:/<model_id> resolves to the logged model's artifacts and lends its run.
             let fromModel = try await stores.registry.createModelVersion(
-                CreateModelVersion(name: "m", source: "models:/\(modelId)", modelId: modelId))
-            #expect(fromModel.runId == runId)
-            #expect(fromModel.modelId == modelId)
-            #expect(fromModel.source == "models:/\(modelId)")
+                CreateModelVersion(name: "m", source: "models:/\(modelID)", modelID: modelID))
+            #expect(fromModel.runID == runID)
+            #expect(fromModel.modelID == modelID)
+            #expect(fromModel.source == "models:/\(modelID)")
             #expect(
                 try await stores.registry.getModelVersionDownloadUri(name: "m", version: "1")
-                    == "mlflow-artifacts:/\(experiment)/models/\(modelId)/artifacts")
-            let tagged = try await stores.logged.getLoggedModel(id: modelId, allowDeleted: false)
+                    == "mlflow-artifacts:/\(experiment)/models/\(modelID)/artifacts")
+            let tagged = try await stores.logged.getLoggedModel(id: modelID, allowDeleted: false)
             #expect(tagged.info.tags.first { $0.key == "mlflow.modelVersions" }?.value == #"[{"name": "m", "version": 1}]"#)
 
             // models:/<name>/<version|alias|stage|latest> resolves to that version's location.
@@ -289,13 +289,13 @@ struct RegistryFixture {
             ] {
                 let version = try await stores.registry.createModelVersion(CreateModelVersion(name: "m", source: source))
                 #expect(version.source == resolved, "\(source)")
-                #expect(version.runId == runId)
+                #expect(version.runID == runID)
                 #expect(
                     try await stores.registry.getModelVersionDownloadUri(name: "m", version: version.version)
-                        == "mlflow-artifacts:/\(experiment)/models/\(modelId)/artifacts")
+                        == "mlflow-artifacts:/\(experiment)/models/\(modelID)/artifacts")
             }
             #expect(
-                try await stores.logged.getLoggedModel(id: modelId, allowDeleted: false).info.tags.first {
+                try await stores.logged.getLoggedModel(id: modelID, allowDeleted: false).info.tags.first {
                     $0.key == "mlflow.modelVersions"
                 }?.value
                     == #"[{"name": "m", "version": 1}, {"name": "m", "version": 2}, {"name": "m", "version": 3}, {"name": "m", "version": 4}, {"name": "m", "version": 5}]"#
@@ -303,25 +303,25 @@ struct RegistryFixture {
 
             // Other sources are their own location, after MLflow's checks.
             let fromRun = try await stores.registry.createModelVersion(
-                CreateModelVersion(name: "m", source: "runs:/\(runId)/model", runId: runId))
-            #expect(try await stores.registry.getModelVersionDownloadUri(name: "m", version: fromRun.version) == "runs:/\(runId)/model")
+                CreateModelVersion(name: "m", source: "runs:/\(runID)/model", runID: runID))
+            #expect(try await stores.registry.getModelVersionDownloadUri(name: "m", version: fromRun.version) == "runs:/\(runID)/model")
             _ = try await stores.registry.createModelVersion(
-                CreateModelVersion(name: "m", source: "\(run.info.artifactUri)/model", runId: runId))
+                CreateModelVersion(name: "m", source: "\(run.info.artifactUri)/model", runID: runID))
             _ = try await stores.registry.createModelVersion(
-                CreateModelVersion(name: "m", source: "\(model.info.artifactUri)/MLmodel", modelId: modelId))
+                CreateModelVersion(name: "m", source: "\(model.info.artifactUri)/MLmodel", modelID: modelID))
             let refused: [CreateModelVersion] = [
                 CreateModelVersion(name: "m", source: "/etc/passwd"),
                 CreateModelVersion(name: "m", source: "file:///tmp/model"),
-                CreateModelVersion(name: "m", source: "runs:/\(runId)/model"),
-                CreateModelVersion(name: "m", source: "runs:/\(runId)/model", runId: "other"),
-                CreateModelVersion(name: "m", source: "models:/\(modelId)"),
-                CreateModelVersion(name: "m", source: "models:/\(modelId)", modelId: "m-other"),
+                CreateModelVersion(name: "m", source: "runs:/\(runID)/model"),
+                CreateModelVersion(name: "m", source: "runs:/\(runID)/model", runID: "other"),
+                CreateModelVersion(name: "m", source: "models:/\(modelID)"),
+                CreateModelVersion(name: "m", source: "models:/\(modelID)", modelID: "m-other"),
                 CreateModelVersion(name: "m", source: "s3://bucket/../secret"),
                 CreateModelVersion(name: "m", source: "s3://bucket/%2E%2E/secret"),
                 CreateModelVersion(name: "m", source: "http://169.254.169.254/latest"),
-                CreateModelVersion(name: "m", source: "mlflow-artifacts:/\(experiment)/other/artifacts", runId: runId),
-                CreateModelVersion(name: "m", source: "mlflow-artifacts:/0/x", modelId: modelId),
-                CreateModelVersion(name: "m", source: "models:/m/1", runId: "different"),
+                CreateModelVersion(name: "m", source: "mlflow-artifacts:/\(experiment)/other/artifacts", runID: runID),
+                CreateModelVersion(name: "m", source: "mlflow-artifacts:/0/x", modelID: modelID),
+                CreateModelVersion(name: "m", source: "models:/m/1", runID: "different"),
                 CreateModelVersion(name: "m", source: "models://host/m/1"),
             ]
             for request in refused {
@@ -331,7 +331,7 @@ struct RegistryFixture {
                 _ = try await stores.registry.createModelVersion(CreateModelVersion(name: "m", source: "models:/nope/1"))
             }
             await expectCairnError(.resourceDoesNotExist) {
-                _ = try await stores.registry.createModelVersion(CreateModelVersion(name: "m", source: "s3://b/m", modelId: "m-unknown"))
+                _ = try await stores.registry.createModelVersion(CreateModelVersion(name: "m", source: "s3://b/m", modelID: "m-unknown"))
             }
             // None of the refused requests used up a version number.
             #expect(try await stores.registry.createModelVersion(CreateModelVersion(name: "m", source: "s3://b/m")).version == "9")

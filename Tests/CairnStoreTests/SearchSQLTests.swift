@@ -125,21 +125,21 @@ import Testing
             for (index, row) in rows.enumerated() {
                 let run = try await store.createRun(
                     CreateRun(
-                        experimentId: row.0, userId: "u", runName: row.1, startTime: Int64(index), tags: [KeyValue(key: "t", value: row.3)])
+                        experimentID: row.0, userID: "u", runName: row.1, startTime: Int64(index), tags: [KeyValue(key: "t", value: row.3)])
                 )
-                ids[row.1] = run.info.runId
+                ids[row.1] = run.info.runID
                 try await store.logBatch(
-                    runId: run.info.runId, metrics: [Metric(key: "m", value: row.2, timestamp: 1)],
+                    runID: run.info.runID, metrics: [Metric(key: "m", value: row.2, timestamp: 1)],
                     params: [KeyValue(key: "p", value: row.1)], tags: [])
             }
-            _ = try await store.createRun(CreateRun(experimentId: "0", userId: "u", runName: "no-metric", startTime: 9, tags: []))
+            _ = try await store.createRun(CreateRun(experimentID: "0", userID: "u", runName: "no-metric", startTime: 9, tags: []))
 
             func search(_ filter: String, _ order: [String] = [], max: Int = 100, token: String? = nil, view: ViewType = .activeOnly)
                 async throws -> Page<Run>
             {
                 try await store.searchRuns(
                     RunSearch(
-                        experimentIds: ["0", other], filter: try SearchFilter.parse(filter, for: .runs),
+                        experimentIDs: ["0", other], filter: try SearchFilter.parse(filter, for: .runs),
                         orderBy: try OrderByClause.parseList(order, for: .runs), viewType: view, maxResults: max, pageToken: token
                     ))
             }

@@ -36,8 +36,8 @@ public enum LoggedModelStatus: String, Sendable, Equatable, CaseIterable {
 
 public struct LoggedModelInfo: Sendable, Equatable, JSONWritable {
     /// `m-` followed by 32 lowercase hex digits.
-    public var modelId: String
-    public var experimentId: String
+    public var modelID: String
+    public var experimentID: String
     public var name: String
     public var creationTimestamp: Int64
     public var lastUpdatedTimestamp: Int64
@@ -46,17 +46,17 @@ public struct LoggedModelInfo: Sendable, Equatable, JSONWritable {
     public var status: LoggedModelStatus
     public var statusMessage: String?
     public var modelType: String
-    public var sourceRunId: String
+    public var sourceRunID: String
     public var tags: [KeyValue]
     public var lifecycleStage: LifecycleStage
 
     public init(
-        modelId: String, experimentId: String, name: String, creationTimestamp: Int64, lastUpdatedTimestamp: Int64,
+        modelID: String, experimentID: String, name: String, creationTimestamp: Int64, lastUpdatedTimestamp: Int64,
         artifactUri: String, status: LoggedModelStatus, statusMessage: String? = nil, modelType: String = "",
-        sourceRunId: String = "", tags: [KeyValue] = [], lifecycleStage: LifecycleStage = .active
+        sourceRunID: String = "", tags: [KeyValue] = [], lifecycleStage: LifecycleStage = .active
     ) {
-        self.modelId = modelId
-        self.experimentId = experimentId
+        self.modelID = modelID
+        self.experimentID = experimentID
         self.name = name
         self.creationTimestamp = creationTimestamp
         self.lastUpdatedTimestamp = lastUpdatedTimestamp
@@ -64,15 +64,15 @@ public struct LoggedModelInfo: Sendable, Equatable, JSONWritable {
         self.status = status
         self.statusMessage = statusMessage
         self.modelType = modelType
-        self.sourceRunId = sourceRunId
+        self.sourceRunID = sourceRunID
         self.tags = tags
         self.lifecycleStage = lifecycleStage
     }
 
     public func write(to writer: inout JSONWriter) {
         writer.beginObject()
-        writer.field("model_id", modelId)
-        writer.field("experiment_id", experimentId)
+        writer.field("model_id", modelID)
+        writer.field("experiment_id", experimentID)
         writer.field("name", name)
         writer.field("creation_timestamp_ms", creationTimestamp)
         writer.field("last_updated_timestamp_ms", lastUpdatedTimestamp)
@@ -80,7 +80,7 @@ public struct LoggedModelInfo: Sendable, Equatable, JSONWritable {
         writer.field("status", status.rawValue)
         writer.field("status_message", statusMessage)
         writer.field("model_type", modelType)
-        writer.field("source_run_id", sourceRunId)
+        writer.field("source_run_id", sourceRunID)
         writer.list("tags", tags)
         writer.endObject()
     }

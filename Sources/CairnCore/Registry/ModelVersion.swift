@@ -42,19 +42,19 @@ public struct ModelVersion: Sendable, Equatable, JSONWritable {
     /// Nil after an update that cleared it (MLflow then omits the field).
     public var description: String?
     public var source: String
-    public var runId: String?
+    public var runID: String?
     public var status: ModelVersionStatus
     public var runLink: String?
     public var tags: [KeyValue]
     public var aliases: [String]
     /// The MLflow 3 logged model this version was registered from, if any.
-    public var modelId: String?
+    public var modelID: String?
 
     public init(
         name: String, version: String, creationTimestamp: Int64, lastUpdatedTimestamp: Int64,
-        currentStage: ModelVersionStage = .none, description: String? = "", source: String, runId: String? = nil,
+        currentStage: ModelVersionStage = .none, description: String? = "", source: String, runID: String? = nil,
         status: ModelVersionStatus = .ready, runLink: String? = "", tags: [KeyValue] = [], aliases: [String] = [],
-        modelId: String? = nil
+        modelID: String? = nil
     ) {
         self.name = name
         self.version = version
@@ -63,12 +63,12 @@ public struct ModelVersion: Sendable, Equatable, JSONWritable {
         self.currentStage = currentStage
         self.description = description
         self.source = source
-        self.runId = runId
+        self.runID = runID
         self.status = status
         self.runLink = runLink
         self.tags = tags
         self.aliases = aliases
-        self.modelId = modelId
+        self.modelID = modelID
     }
 
     public func write(to writer: inout JSONWriter) {
@@ -80,7 +80,7 @@ public struct ModelVersion: Sendable, Equatable, JSONWritable {
         writer.field("current_stage", currentStage.rawValue)
         writer.field("description", description)
         writer.field("source", source)
-        writer.field("run_id", runId)
+        writer.field("run_id", runID)
         writer.field("status", status.rawValue)
         writer.field("run_link", runLink)
         writer.list("tags", tags)
@@ -90,7 +90,7 @@ public struct ModelVersion: Sendable, Equatable, JSONWritable {
             for alias in aliases { writer.string(alias) }
             writer.endArray()
         }
-        writer.field("model_id", modelId)
+        writer.field("model_id", modelID)
         writer.endObject()
     }
 }

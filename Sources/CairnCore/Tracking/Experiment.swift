@@ -1,5 +1,5 @@
 public struct Experiment: Sendable, Equatable, JSONWritable {
-    public var experimentId: String
+    public var experimentID: String
     public var name: String
     public var artifactLocation: String
     public var lifecycleStage: LifecycleStage
@@ -8,10 +8,10 @@ public struct Experiment: Sendable, Equatable, JSONWritable {
     public var tags: [KeyValue]
 
     public init(
-        experimentId: String, name: String, artifactLocation: String, lifecycleStage: LifecycleStage,
+        experimentID: String, name: String, artifactLocation: String, lifecycleStage: LifecycleStage,
         creationTime: Int64, lastUpdateTime: Int64, tags: [KeyValue] = []
     ) {
-        self.experimentId = experimentId
+        self.experimentID = experimentID
         self.name = name
         self.artifactLocation = artifactLocation
         self.lifecycleStage = lifecycleStage
@@ -22,7 +22,7 @@ public struct Experiment: Sendable, Equatable, JSONWritable {
 
     public func write(to writer: inout JSONWriter) {
         writer.beginObject()
-        writer.field("experiment_id", experimentId)
+        writer.field("experiment_id", experimentID)
         writer.field("name", name)
         writer.field("artifact_location", artifactLocation)
         writer.field("lifecycle_stage", lifecycleStage.rawValue)

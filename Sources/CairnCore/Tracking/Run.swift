@@ -1,8 +1,8 @@
 public struct RunInfo: Sendable, Equatable, JSONWritable {
-    public var runId: String
-    public var experimentId: String
+    public var runID: String
+    public var experimentID: String
     public var runName: String
-    public var userId: String
+    public var userID: String
     public var status: RunStatus
     public var startTime: Int64
     public var endTime: Int64?
@@ -10,13 +10,13 @@ public struct RunInfo: Sendable, Equatable, JSONWritable {
     public var lifecycleStage: LifecycleStage
 
     public init(
-        runId: String, experimentId: String, runName: String, userId: String, status: RunStatus,
+        runID: String, experimentID: String, runName: String, userID: String, status: RunStatus,
         startTime: Int64, endTime: Int64?, artifactUri: String, lifecycleStage: LifecycleStage
     ) {
-        self.runId = runId
-        self.experimentId = experimentId
+        self.runID = runID
+        self.experimentID = experimentID
         self.runName = runName
-        self.userId = userId
+        self.userID = userID
         self.status = status
         self.startTime = startTime
         self.endTime = endTime
@@ -27,11 +27,11 @@ public struct RunInfo: Sendable, Equatable, JSONWritable {
     public func write(to writer: inout JSONWriter) {
         writer.beginObject()
         // `run_uuid` is the deprecated twin of `run_id`; older clients still read it.
-        writer.field("run_uuid", runId)
-        writer.field("run_id", runId)
-        writer.field("experiment_id", experimentId)
+        writer.field("run_uuid", runID)
+        writer.field("run_id", runID)
+        writer.field("experiment_id", experimentID)
         writer.field("run_name", runName)
-        writer.field("user_id", userId)
+        writer.field("user_id", userID)
         writer.field("status", status.rawValue)
         writer.field("start_time", startTime)
         writer.field("end_time", endTime)
@@ -95,17 +95,17 @@ public struct RunOutputs: Sendable, Equatable, JSONWritable {
 
 /// A logged model used or produced by a run (`model_inputs` / `model_outputs`).
 public struct ModelReference: Sendable, Equatable, JSONWritable {
-    public var modelId: String
+    public var modelID: String
     public var step: Int64?
 
-    public init(modelId: String, step: Int64? = nil) {
-        self.modelId = modelId
+    public init(modelID: String, step: Int64? = nil) {
+        self.modelID = modelID
         self.step = step
     }
 
     public func write(to writer: inout JSONWriter) {
         writer.beginObject()
-        writer.field("model_id", modelId)
+        writer.field("model_id", modelID)
         writer.field("step", step)
         writer.endObject()
     }

@@ -84,15 +84,15 @@ public enum TrackingValidation {
         value.count <= limit ? value : String(value.prefix(limit))
     }
 
-    public static func validateRunId(_ runId: String) throws(CairnError) {
-        guard isIdentifier(runId, maxLength: 256) else {
-            throw .invalidParameter("Invalid run ID: '\(runId)'")
+    public static func validateRunID(_ runID: String) throws(CairnError) {
+        guard isIdentifier(runID, maxLength: 256) else {
+            throw .invalidParameter("Invalid run ID: '\(runID)'")
         }
     }
 
-    public static func validateExperimentId(_ experimentId: String) throws(CairnError) {
-        guard isIdentifier(experimentId, maxLength: 64) else {
-            throw .invalidParameter("Invalid experiment ID: '\(experimentId)'")
+    public static func validateExperimentID(_ experimentID: String) throws(CairnError) {
+        guard isIdentifier(experimentID, maxLength: 64) else {
+            throw .invalidParameter("Invalid experiment ID: '\(experimentID)'")
         }
     }
 

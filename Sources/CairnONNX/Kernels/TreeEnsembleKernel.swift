@@ -45,11 +45,11 @@ struct TreeEnsembleKernel: Kernel {
         let a = context.attributes
         let labels = try ClassLabels(a)
         guard labels.count >= 2 else { throw .invalidModel("a tree classifier needs at least two class labels") }
-        let classIds = try a.ints("class_ids") ?? []
+        let classIDs = try a.ints("class_ids") ?? []
         let weights = try a.floatsOrTensor("class_weights")?.values(as: Double.self) ?? []
         let info = Classifier(
             labels: labels,
-            binaryCase: labels.count == 2 && Set(classIds).count == 1,
+            binaryCase: labels.count == 2 && Set(classIDs).count == 1,
             weightsAllPositive: weights.allSatisfy { $0 >= 0 })
         return try legacy(context, prefix: "class", targetCount: labels.count, role: .classifier(info), aggregate: .sum)
     }
@@ -59,16 +59,16 @@ struct TreeEnsembleKernel: Kernel {
         _ context: NodeContext, prefix: String, targetCount: Int, role: Role, aggregate: TreeAggregate
     ) throws(ONNXError) -> TreeEnsembleKernel {
         let a = context.attributes
-        let treeIds = try a.requireInts("nodes_treeids")
-        let nodeIds = try a.requireInts("nodes_nodeids")
-        let featureIds = try a.requireInts("nodes_featureids")
+        let treeIDs = try a.requireInts("nodes_treeids")
+        let nodeIDs = try a.requireInts("nodes_nodeids")
+        let featureIDs = try a.requireInts("nodes_featureids")
         guard let modeNames = try a.strings("nodes_modes") else { throw .invalidModel("required attribute 'nodes_modes' is missing") }
-        let trueIds = try a.requireInts("nodes_truenodeids")
-        let falseIds = try a.requireInts("nodes_falsenodeids")
+        let trueIDs = try a.requireInts("nodes_truenodeids")
+        let falseIDs = try a.requireInts("nodes_falsenodeids")
         let missing = try a.ints("nodes_missing_value_tracks_true") ?? []
         guard let values = try a.floatsOrTensor("nodes_values") else { throw .invalidModel("required attribute 'nodes_values' is missing") }
-        let n = treeIds.count
-        guard [nodeIds.count, featureIds.count, modeNames.count, trueIds.count, falseIds.count, values.count].allSatisfy({ $0 == n }),
+        let n = treeIDs.count
+        guard [nodeIDs.count, featureIDs.count, modeNames.count, trueIDs.count, falseIDs.count, values.count].allSatisfy({ $0 == n }),
             missing.isEmpty || missing.count == n
         else { throw .invalidModel("the nodes_* attributes have different lengths") }
 
@@ -94,11 +94,11 @@ struct TreeEnsembleKernel: Kernel {
             index.reserveCapacity(n)
             var seenTrees = Set<Int64>()
             for i in 0..<n {
-                guard index.updateValue(i, forKey: TreeKey(tree: treeIds[i], node: nodeIds[i])) == nil else {
-                    throw .invalidModel("node \(nodeIds[i]) appears twice in tree \(treeIds[i])")
+                guard index.updateValue(i, forKey: TreeKey(tree: treeIDs[i], node: nodeIDs[i])) == nil else {
+                    throw .invalidModel("node \(nodeIDs[i]) appears twice in tree \(treeIDs[i])")
                 }
                 // A tree's root is its first node, the order converters write.
-                if seenTrees.insert(treeIds[i]).inserted { forest.roots.append(i) }
+                if seenTrees.insert(treeIDs[i]).inserted { forest.roots.append(i) }
             }
             var grouped = [[LeafWeight<T>]](repeating: [], count: n)
             let leafT: [T] = leafValues.values()
@@ -122,11 +122,11 @@ struct TreeEnsembleKernel: Kernel {
                     node.falseChild = Int32(grouped[i].count)
                     forest.weights.append(contentsOf: grouped[i])
                 } else {
-                    guard let t = index[TreeKey(tree: treeIds[i], node: trueIds[i])],
-                        let f = index[TreeKey(tree: treeIds[i], node: falseIds[i])]
-                    else { throw .invalidModel("node \(nodeIds[i]) of tree \(treeIds[i]) points at a child that does not exist") }
-                    guard let feature = Int32(exactly: featureIds[i]), feature >= 0 else {
-                        throw .invalidModel("node \(nodeIds[i]) of tree \(treeIds[i]) has feature id \(featureIds[i])")
+                    guard let t = index[TreeKey(tree: treeIDs[i], node: trueIDs[i])],
+                        let f = index[TreeKey(tree: treeIDs[i], node: falseIDs[i])]
+                    else { throw .invalidModel("node \(nodeIDs[i]) of tree \(treeIDs[i]) points at a child that does not exist") }
+                    guard let feature = Int32(exactly: featureIDs[i]), feature >= 0 else {
+                        throw .invalidModel("node \(nodeIDs[i]) of tree \(treeIDs[i]) has feature id \(featureIDs[i])")
                     }
                     node.feature = feature
                     node.trueChild = Int32(t)
@@ -150,9 +150,9 @@ struct TreeEnsembleKernel: Kernel {
         guard context.opset >= 5 else { throw .invalidModel("TreeEnsemble needs ai.onnx.ml opset 5") }
         let a = context.attributes
         let roots = try a.requireInts("tree_roots")
-        let featureIds = try a.requireInts("nodes_featureids")
-        let trueIds = try a.requireInts("nodes_truenodeids")
-        let falseIds = try a.requireInts("nodes_falsenodeids")
+        let featureIDs = try a.requireInts("nodes_featureids")
+        let trueIDs = try a.requireInts("nodes_truenodeids")
+        let falseIDs = try a.requireInts("nodes_falsenodeids")
         let trueLeafs = try a.ints("nodes_trueleafs") ?? []
         let falseLeafs = try a.ints("nodes_falseleafs") ?? []
         let missing = try a.ints("nodes_missing_value_tracks_true") ?? []
@@ -165,9 +165,9 @@ struct TreeEnsembleKernel: Kernel {
         guard targets > 0 else { throw .invalidModel("n_targets must be positive") }
         let aggregate = try TreeAggregate(code: a.int("aggregate_function", default: 1))
         let post = try PostTransform(code: a.int("post_transform", default: 0))
-        let n = featureIds.count
+        let n = featureIDs.count
         let leaves = leafTargets.count
-        guard [trueIds.count, falseIds.count, trueLeafs.count, falseLeafs.count, modeCodes.count, splits.count].allSatisfy({ $0 == n }),
+        guard [trueIDs.count, falseIDs.count, trueLeafs.count, falseLeafs.count, modeCodes.count, splits.count].allSatisfy({ $0 == n }),
             missing.isEmpty || missing.count == n, leafWeights.count == leaves
         else { throw .invalidModel("the nodes_* or leaf_* attributes have different lengths") }
         let modes = try modeCodes.map { code throws(ONNXError) in
@@ -193,13 +193,13 @@ struct TreeEnsembleKernel: Kernel {
                 return Int32(isLeaf != 0 ? n + Int(id) : Int(id))
             }
             for i in 0..<n {
-                guard let feature = Int32(exactly: featureIds[i]), feature >= 0 else {
-                    throw .invalidModel("node \(i) has feature id \(featureIds[i])")
+                guard let feature = Int32(exactly: featureIDs[i]), feature >= 0 else {
+                    throw .invalidModel("node \(i) has feature id \(featureIDs[i])")
                 }
                 forest.nodes.append(
                     TreeNode(
                         threshold: thresholds[i], feature: feature,
-                        trueChild: try child(trueIds[i], trueLeafs[i]), falseChild: try child(falseIds[i], falseLeafs[i]),
+                        trueChild: try child(trueIDs[i], trueLeafs[i]), falseChild: try child(falseIDs[i], falseLeafs[i]),
                         mode: modes[i], missingTracksTrue: !missing.isEmpty && missing[i] != 0))
                 forest.featureCount = max(forest.featureCount, Int(feature) + 1)
                 if modes[i] == .member {

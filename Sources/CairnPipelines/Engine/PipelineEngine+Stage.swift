@@ -17,7 +17,7 @@ extension PipelineEngine {
             let started = try await recorder.startStageRun(
                 experimentID: context.experimentID, parent: context.run.id, pipeline: context.spec.name, stage: stage.name)
             mlflowRun = started
-            row.mlflowRunID = started.info.runId
+            row.mlflowRunID = started.info.runID
             try await store.putStageRun(row)
             outcome = try await perform(stage, context, row: &row, record: &record)
         } catch is CancellationError {

@@ -97,7 +97,7 @@ public struct PipelineEngine: Sendable {
         let mlflowRun = try await recorder.startPipelineRun(
             experimentID: experiment, pipeline: spec.name, trigger: triggerText, options: options)
         let run = StoredPipelineRun(
-            id: mlflowRun.info.runId, pipeline: spec.name, status: .running, triggerKind: trigger?.kind.rawValue ?? "manual",
+            id: mlflowRun.info.runID, pipeline: spec.name, status: .running, triggerKind: trigger?.kind.rawValue ?? "manual",
             triggerEventID: trigger?.id, options: options.json, reason: nil, startTime: mlflowRun.info.startTime, endTime: nil,
             resumedFrom: options.resume)
         do {

@@ -22,8 +22,8 @@ struct RunRecorder: Sendable {
     func experiment(for pipeline: String) async throws -> String {
         let name = Self.experimentName(pipeline)
         if let existing = try await tracking.getExperiment(name: name) {
-            if existing.lifecycleStage == .deleted { try await tracking.restoreExperiment(id: existing.experimentId) }
-            return existing.experimentId
+            if existing.lifecycleStage == .deleted { try await tracking.restoreExperiment(id: existing.experimentID) }
+            return existing.experimentID
         }
         do {
             return try await tracking.createExperiment(
@@ -31,7 +31,7 @@ struct RunRecorder: Sendable {
         } catch let error as CairnError where error.code == .resourceAlreadyExists {
             // Created meanwhile by another run's first start.
             guard let existing = try await tracking.getExperiment(name: name) else { throw error }
-            return existing.experimentId
+            return existing.experimentID
         }
     }
 
@@ -44,13 +44,13 @@ struct RunRecorder: Sendable {
         ]
         if let resume = options.resume { tags.append(KeyValue(key: "cairn.resumed_from", value: resume)) }
         return try await tracking.createRun(
-            CreateRun(experimentId: experimentID, userId: "cairn", runName: "\(pipeline)", startTime: now(), tags: tags))
+            CreateRun(experimentID: experimentID, userID: "cairn", runName: "\(pipeline)", startTime: now(), tags: tags))
     }
 
     func startStageRun(experimentID: String, parent: String, pipeline: String, stage: String) async throws -> Run {
         try await tracking.createRun(
             CreateRun(
-                experimentId: experimentID, userId: "cairn", runName: stage, startTime: now(),
+                experimentID: experimentID, userID: "cairn", runName: stage, startTime: now(),
                 tags: [
                     KeyValue(key: "mlflow.parentRunId", value: parent),
                     KeyValue(key: "cairn.pipeline", value: pipeline),
@@ -93,7 +93,7 @@ struct RunRecorder: Sendable {
             let tagChunk = Array(tags.dropFirst(start).prefix(TrackingLimits.maxParamsTagsPerBatch))
             let metricChunk = start == 0 ? Array(metrics.prefix(TrackingLimits.maxMetricsPerBatch)) : []
             if paramChunk.isEmpty, tagChunk.isEmpty, metricChunk.isEmpty { continue }
-            try await tracking.logBatch(runId: run.info.runId, metrics: metricChunk, params: paramChunk, tags: tagChunk)
+            try await tracking.logBatch(runID: run.info.runID, metrics: metricChunk, params: paramChunk, tags: tagChunk)
         }
         if let directory = try? CairnClient.artifactsPath(run.info.artifactUri), run.info.artifactUri.hasPrefix("mlflow-artifacts:") {
             for (name, text) in record.texts.sorted(by: { $0.key < $1.key }) {
@@ -106,13 +106,13 @@ struct RunRecorder: Sendable {
                     try ArtifactPath("\(directory)/\(name)"), from: LocalFileChunks(path: file, threadPool: threadPool))
             }
         }
-        _ = try await tracking.updateRun(id: run.info.runId, status: record.status, endTime: now(), runName: nil)
+        _ = try await tracking.updateRun(id: run.info.runID, status: record.status, endTime: now(), runName: nil)
     }
 
     func finishRun(id: String, status: RunStatus, tags: [String: String] = [:]) async throws {
         if !tags.isEmpty {
             try await tracking.logBatch(
-                runId: id, metrics: [], params: [],
+                runID: id, metrics: [], params: [],
                 tags: tags.sorted(by: { $0.key < $1.key }).map {
                     KeyValue(key: $0.key, value: String($0.value.prefix(TrackingLimits.maxTagValueLength)))
                 })

@@ -20,10 +20,10 @@ struct LoggedModelsController<Context: CairnRequestContext>: Sendable {
     @Sendable func create(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let model = try await store.createLoggedModel(
             CreateLoggedModel(
-                experimentId: try parameters.requiredString("experiment_id"),
+                experimentID: try parameters.requiredString("experiment_id"),
                 name: try parameters.string("name").flatMap { $0.isEmpty ? nil : $0 },
                 modelType: try parameters.string("model_type"),
-                sourceRunId: try parameters.string("source_run_id"),
+                sourceRunID: try parameters.string("source_run_id"),
                 params: try parameters.keyValues("params"),
                 tags: try parameters.keyValues("tags")
             ))
@@ -104,7 +104,7 @@ struct LoggedModelsController<Context: CairnRequestContext>: Sendable {
         }
         let page = try await store.searchLoggedModels(
             LoggedModelSearch(
-                experimentIds: try parameters.strings("experiment_ids"),
+                experimentIDs: try parameters.strings("experiment_ids"),
                 filter: try SearchRequest.filter(try parameters.string("filter"), kind: .loggedModels),
                 datasets: datasets,
                 orderBy: orderBy,

@@ -49,10 +49,10 @@ enum PipelineAPI {
         var status: String
         var cacheHit: Bool
         @Nullable var cacheKey: String?
-        @Nullable var mlflowRunId: String?
+        @Nullable var mlflowRunID: String?
         @Nullable var sourceRun: String?
         var attempts: Int
-        @Nullable var jobId: String?
+        @Nullable var jobID: String?
         @Nullable var reason: String?
         @Nullable var startTime: Int64?
         @Nullable var endTime: Int64?
@@ -63,10 +63,10 @@ enum PipelineAPI {
             status = row.status.rawValue
             cacheHit = row.cacheHit
             cacheKey = row.cacheKey
-            mlflowRunId = row.mlflowRunID
+            mlflowRunID = row.mlflowRunID
             sourceRun = row.sourceRun
             attempts = row.attempts
-            jobId = row.jobID
+            jobID = row.jobID
             reason = row.reason
             startTime = row.startTime
             endTime = row.endTime
@@ -75,11 +75,11 @@ enum PipelineAPI {
     }
 
     struct Run: Encodable, Sendable {
-        var runId: String
+        var runID: String
         var pipeline: String
         var status: String
         var trigger: String
-        @Nullable var triggerEventId: String?
+        @Nullable var triggerEventID: String?
         var options: JSONValue
         @Nullable var reason: String?
         var startTime: Int64
@@ -88,11 +88,11 @@ enum PipelineAPI {
         @Nullable var stages: [StageRun]?
 
         init(_ run: StoredPipelineRun, stages: [StoredStageRun]?) {
-            runId = run.id
+            runID = run.id
             pipeline = run.pipeline
             status = run.status.rawValue
             trigger = run.triggerKind
-            triggerEventId = run.triggerEventID
+            triggerEventID = run.triggerEventID
             options = (try? JSONValue.parse(run.options)) ?? .object([:])
             reason = run.reason
             startTime = run.startTime
@@ -115,7 +115,7 @@ enum PipelineAPI {
     }
 
     struct Logs: Encodable, Sendable {
-        var runId: String
+        var runID: String
         var stage: String
         var stdout: String
         var stderr: String

@@ -135,7 +135,7 @@ struct PipelinesController<Context: CairnRequestContext>: Sendable {
             let err = Self.tail(files.stderr, limit: limit)
             return (out.text, err.text, out.truncated || err.truncated)
         }
-        return CairnAPIBody(PipelineAPI.Logs(runId: run.id, stage: stage, stdout: stdout, stderr: stderr, truncated: truncated))
+        return CairnAPIBody(PipelineAPI.Logs(runID: run.id, stage: stage, stdout: stdout, stderr: stderr, truncated: truncated))
     }
 
     /// The last `limit` bytes of a file ("" when absent). Blocking.

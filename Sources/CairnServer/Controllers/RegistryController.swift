@@ -155,11 +155,11 @@ struct RegistryController<Context: CairnRequestContext>: Sendable {
             CreateModelVersion(
                 name: try parameters.requiredString("name"),
                 source: try parameters.requiredString("source"),
-                runId: try parameters.string("run_id"),
+                runID: try parameters.string("run_id"),
                 tags: try parameters.keyValues("tags"),
                 runLink: try parameters.string("run_link"),
                 description: try parameters.string("description"),
-                modelId: try parameters.string("model_id")
+                modelID: try parameters.string("model_id")
             ))
         return .object {
             $0.key("model_version")

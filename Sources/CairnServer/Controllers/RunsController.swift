@@ -28,8 +28,8 @@ struct RunsController<Context: CairnRequestContext>: Sendable {
 
     @Sendable func create(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let request = CreateRun(
-            experimentId: try parameters.string("experiment_id").flatMap { $0.isEmpty ? nil : $0 } ?? "0",
-            userId: try parameters.string("user_id") ?? "",
+            experimentID: try parameters.string("experiment_id").flatMap { $0.isEmpty ? nil : $0 } ?? "0",
+            userID: try parameters.string("user_id") ?? "",
             runName: try parameters.string("run_name"),
             startTime: try parameters.int64("start_time") ?? now(),
             tags: try parameters.keyValues("tags")
@@ -80,7 +80,7 @@ struct RunsController<Context: CairnRequestContext>: Sendable {
             )
         }
         let query = RunSearch(
-            experimentIds: try parameters.strings("experiment_ids"),
+            experimentIDs: try parameters.strings("experiment_ids"),
             filter: try SearchRequest.filter(try parameters.string("filter"), kind: .runs),
             orderBy: try SearchRequest.orderBy(try parameters.strings("order_by"), kind: .runs),
             viewType: try parameters.enumValue("run_view_type", as: ViewType.self) ?? .activeOnly,
@@ -96,26 +96,26 @@ struct RunsController<Context: CairnRequestContext>: Sendable {
 
     @Sendable func logMetric(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let metric = try Self.metric(from: parameters)
-        try await store.logBatch(runId: try parameters.runID(), metrics: [metric], params: [], tags: [])
+        try await store.logBatch(runID: try parameters.runID(), metrics: [metric], params: [], tags: [])
         return .empty
     }
 
     @Sendable func logParameter(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let param = KeyValue(key: try parameters.requiredString("key"), value: try Self.requiredValue(parameters))
-        try await store.logBatch(runId: try parameters.runID(), metrics: [], params: [param], tags: [])
+        try await store.logBatch(runID: try parameters.runID(), metrics: [], params: [param], tags: [])
         return .empty
     }
 
     @Sendable func setTag(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let tag = KeyValue(key: try parameters.requiredString("key"), value: try Self.requiredValue(parameters))
-        try await store.logBatch(runId: try parameters.runID(), metrics: [], params: [], tags: [tag])
+        try await store.logBatch(runID: try parameters.runID(), metrics: [], params: [], tags: [tag])
         return .empty
     }
 
     @Sendable func logBatch(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let metrics = try parameters.objects("metrics").map(Self.metric(from:))
         try await store.logBatch(
-            runId: try parameters.runID(),
+            runID: try parameters.runID(),
             metrics: metrics,
             params: try parameters.keyValues("params"),
             tags: try parameters.keyValues("tags")
@@ -124,7 +124,7 @@ struct RunsController<Context: CairnRequestContext>: Sendable {
     }
 
     @Sendable func deleteTag(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
-        try await store.deleteTag(runId: try parameters.runID(), key: try parameters.requiredString("key"))
+        try await store.deleteTag(runID: try parameters.runID(), key: try parameters.requiredString("key"))
         return .empty
     }
 
@@ -146,17 +146,17 @@ struct RunsController<Context: CairnRequestContext>: Sendable {
                 ))
         }
         let models = try parameters.objects("models").map { model throws(CairnError) in
-            ModelReference(modelId: try model.requiredString("model_id"))
+            ModelReference(modelID: try model.requiredString("model_id"))
         }
-        try await store.logInputs(runId: try parameters.runID(), datasets: datasets, models: models)
+        try await store.logInputs(runID: try parameters.runID(), datasets: datasets, models: models)
         return .empty
     }
 
     @Sendable func logOutputs(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let models = try parameters.objects("models").map { model throws(CairnError) in
-            ModelReference(modelId: try model.requiredString("model_id"), step: try model.int64("step") ?? 0)
+            ModelReference(modelID: try model.requiredString("model_id"), step: try model.int64("step") ?? 0)
         }
-        try await store.logOutputs(runId: try parameters.runID(), models: models)
+        try await store.logOutputs(runID: try parameters.runID(), models: models)
         return .empty
     }
 
@@ -166,7 +166,7 @@ struct RunsController<Context: CairnRequestContext>: Sendable {
     /// read still gets MLflow's error shape.
     @Sendable func getHistory(_ parameters: RequestParameters, context: Context) async throws -> Response {
         var cursor = try store.metricHistory(
-            runId: try parameters.runID(),
+            runID: try parameters.runID(),
             key: try parameters.requiredString("metric_key"),
             maxResults: try parameters.int("max_results"),
             pageToken: try parameters.string("page_token")
@@ -196,11 +196,11 @@ struct RunsController<Context: CairnRequestContext>: Sendable {
     }
 
     @Sendable func getHistoryBulkInterval(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
-        let runIds = try parameters.strings("run_ids")
-        guard !runIds.isEmpty else { throw CairnError.missingParameter("run_ids") }
-        guard runIds.count <= TrackingLimits.maxRunIdsForBulkInterval else {
+        let runIDs = try parameters.strings("run_ids")
+        guard !runIDs.isEmpty else { throw CairnError.missingParameter("run_ids") }
+        guard runIDs.count <= TrackingLimits.maxRunIdsForBulkInterval else {
             throw CairnError.invalidParameter(
-                "GetMetricHistoryBulkInterval request must specify at most \(TrackingLimits.maxRunIdsForBulkInterval) run_ids. Received \(runIds.count) run_ids."
+                "GetMetricHistoryBulkInterval request must specify at most \(TrackingLimits.maxRunIdsForBulkInterval) run_ids. Received \(runIDs.count) run_ids."
             )
         }
         let startStep = try parameters.int64("start_step")
@@ -217,7 +217,7 @@ struct RunsController<Context: CairnRequestContext>: Sendable {
             throw CairnError.invalidParameter("max_results must be between 1 and 2500. Received \(maxResults).")
         }
         let metrics = try await store.getMetricHistoryBulkInterval(
-            runIds: runIds, key: try parameters.requiredString("metric_key"),
+            runIDs: runIDs, key: try parameters.requiredString("metric_key"),
             startStep: startStep, endStep: endStep, maxResults: maxResults
         )
         return .object { $0.list("metrics", metrics) }
@@ -236,7 +236,7 @@ struct RunsController<Context: CairnRequestContext>: Sendable {
             value: try parameters.requiredDouble("value"),
             timestamp: try parameters.requiredInt64("timestamp"),
             step: try parameters.int64("step") ?? 0,
-            modelId: try parameters.string("model_id"),
+            modelID: try parameters.string("model_id"),
             datasetName: try parameters.string("dataset_name"),
             datasetDigest: try parameters.string("dataset_digest")
         )

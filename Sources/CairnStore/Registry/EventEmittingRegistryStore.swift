@@ -45,7 +45,7 @@ public struct EventEmittingRegistryStore: RegistryStore {
         let version = try await base.createModelVersion(request)
         await emit(
             .modelVersionCreated(
-                name: version.name, version: version.version, source: version.source, runID: version.runId, tags: request.tags,
+                name: version.name, version: version.version, source: version.source, runID: version.runID, tags: request.tags,
                 description: request.description))
         return version
     }

@@ -15,22 +15,22 @@ public protocol LoggedModelStore: Sendable {
 }
 
 public struct CreateLoggedModel: Sendable {
-    public var experimentId: String
+    public var experimentID: String
     /// Generated when nil.
     public var name: String?
     public var modelType: String?
-    public var sourceRunId: String?
+    public var sourceRunID: String?
     public var params: [KeyValue]
     public var tags: [KeyValue]
 
     public init(
-        experimentId: String, name: String? = nil, modelType: String? = nil, sourceRunId: String? = nil, params: [KeyValue] = [],
+        experimentID: String, name: String? = nil, modelType: String? = nil, sourceRunID: String? = nil, params: [KeyValue] = [],
         tags: [KeyValue] = []
     ) {
-        self.experimentId = experimentId
+        self.experimentID = experimentID
         self.name = name
         self.modelType = modelType
-        self.sourceRunId = sourceRunId
+        self.sourceRunID = sourceRunID
         self.params = params
         self.tags = tags
     }
@@ -62,7 +62,7 @@ public struct LoggedModelOrder: Sendable, Equatable {
 }
 
 public struct LoggedModelSearch: Sendable {
-    public var experimentIds: [String]
+    public var experimentIDs: [String]
     public var filter: SearchFilter
     public var datasets: [LoggedModelDatasetFilter]
     public var orderBy: [LoggedModelOrder]
@@ -70,10 +70,10 @@ public struct LoggedModelSearch: Sendable {
     public var pageToken: String?
 
     public init(
-        experimentIds: [String], filter: SearchFilter = SearchFilter(), datasets: [LoggedModelDatasetFilter] = [],
+        experimentIDs: [String], filter: SearchFilter = SearchFilter(), datasets: [LoggedModelDatasetFilter] = [],
         orderBy: [LoggedModelOrder] = [], maxResults: Int = RegistryLimits.defaultLoggedModelSearchMaxResults, pageToken: String? = nil
     ) {
-        self.experimentIds = experimentIds
+        self.experimentIDs = experimentIDs
         self.filter = filter
         self.datasets = datasets
         self.orderBy = orderBy

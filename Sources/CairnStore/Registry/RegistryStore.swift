@@ -38,23 +38,23 @@ public struct CreateModelVersion: Sendable {
     public var source: String
     /// Nil when the request did not carry the field (which matters for `models:/` sources,
     /// whose lineage fills unset fields but must match set ones).
-    public var runId: String?
+    public var runID: String?
     public var tags: [KeyValue]
     public var runLink: String?
     public var description: String?
-    public var modelId: String?
+    public var modelID: String?
 
     public init(
-        name: String, source: String, runId: String? = nil, tags: [KeyValue] = [], runLink: String? = nil,
-        description: String? = nil, modelId: String? = nil
+        name: String, source: String, runID: String? = nil, tags: [KeyValue] = [], runLink: String? = nil,
+        description: String? = nil, modelID: String? = nil
     ) {
         self.name = name
         self.source = source
-        self.runId = runId
+        self.runID = runID
         self.tags = tags
         self.runLink = runLink
         self.description = description
-        self.modelId = modelId
+        self.modelID = modelID
     }
 }
 

@@ -8,7 +8,7 @@ extension SQLLoggedModelStore {
             throw CairnError.invalidParameter("`dataset_name` in the `datasets` clause must be specified.")
         }
         // An id that cannot exist in the SQL schema matches nothing rather than failing.
-        let experimentKeys = query.experimentIds.compactMap { try? SQLTrackingStore.experimentKey($0) }
+        let experimentKeys = query.experimentIDs.compactMap { try? SQLTrackingStore.experimentKey($0) }
         guard !experimentKeys.isEmpty else { return Page(items: [], nextPageToken: nil) }
 
         var sql: SQLQueryString = "SELECT lm.model_id FROM logged_models lm WHERE lm.lifecycle_stage = 'active' AND lm.experiment_id IN "
@@ -126,7 +126,7 @@ enum LoggedModelSearchSQL {
     static func order(_ orders: [LoggedModelOrder]) throws -> SQLQueryString {
         var parts: [SQLQueryString] = []
         var hasCreation = false
-        var hasModelId = false
+        var hasModelID = false
         for order in orders {
             let direction = order.clause.ascending ? "ASC" : "DESC"
             switch order.clause.entity {
@@ -135,7 +135,7 @@ enum LoggedModelSearchSQL {
                     throw CairnError.invalidParameter("Invalid order by field name: \(order.clause.key)")
                 }
                 if order.clause.key == "creation_timestamp" { hasCreation = true }
-                if order.clause.key == "model_id" { hasModelId = true }
+                if order.clause.key == "model_id" { hasModelID = true }
                 parts.append("CASE WHEN \(unsafeRaw: column) IS NULL THEN 1 ELSE 0 END, \(unsafeRaw: column) \(unsafeRaw: direction)")
             case .metric:
                 var latest: SQLQueryString =
@@ -161,7 +161,7 @@ enum LoggedModelSearchSQL {
             }
         }
         if !hasCreation { parts.append("lm.creation_timestamp_ms DESC") }
-        if !hasModelId { parts.append("lm.model_id ASC") }
+        if !hasModelID { parts.append("lm.model_id ASC") }
         return SearchSQL.join(parts)
     }
 }

@@ -15,16 +15,16 @@ public struct SQLLoggedModelStore: LoggedModelStore {
     }
 
     public func createLoggedModel(_ request: CreateLoggedModel) async throws -> LoggedModel {
-        let experimentKey = try SQLTrackingStore.experimentKey(request.experimentId)
+        let experimentKey = try SQLTrackingStore.experimentKey(request.experimentID)
         try RegistryValidation.validateLoggedModelName(request.name)
         let name = request.name ?? RunNameGenerator.generate()
         let modelType = request.modelType ?? ""
-        let sourceRunId = request.sourceRunId ?? ""
+        let sourceRunID = request.sourceRunID ?? ""
         try RegistryValidation.validateText(modelType, name: "model_type")
-        try RegistryValidation.validateText(sourceRunId, name: "source_run_id")
+        try RegistryValidation.validateText(sourceRunID, name: "source_run_id")
         let params = try Self.validatedParams(request.params)
         let tags = try Self.validatedTags(request.tags)
-        let modelId = CairnID.make(prefix: "m-")
+        let modelID = CairnID.make(prefix: "m-")
         let now = now()
         return try await database.transaction { sql in
             guard
@@ -34,29 +34,29 @@ public struct SQLLoggedModelStore: LoggedModelStore {
                     """
                 ).first()
             else {
-                throw CairnError.notFound("No Experiment with id=\(request.experimentId) exists")
+                throw CairnError.notFound("No Experiment with id=\(request.experimentID) exists")
             }
             let stage = try row.decode(column: "lifecycle_stage", as: String.self)
             guard stage == LifecycleStage.active.rawValue else {
                 throw CairnError.invalidParameter(
-                    "The experiment \(request.experimentId) must be in the 'active' state. Current state is \(stage).")
+                    "The experiment \(request.experimentID) must be in the 'active' state. Current state is \(stage).")
             }
             let location = SQLTrackingStore.join(
-                try row.decode(column: "artifact_location", as: String.self), "models", modelId, "artifacts")
+                try row.decode(column: "artifact_location", as: String.self), "models", modelID, "artifacts")
             try await sql.raw(
                 """
                 INSERT INTO logged_models (model_id, experiment_id, name, artifact_location, creation_timestamp_ms,
                     last_updated_timestamp_ms, status, status_message, model_type, source_run_id, lifecycle_stage)
-                VALUES (\(bind: modelId), \(bind: experimentKey), \(bind: name), \(bind: location), \(bind: now), \(bind: now),
-                    \(bind: LoggedModelStatus.pending.rawValue), NULL, \(bind: modelType), \(bind: sourceRunId), 'active')
+                VALUES (\(bind: modelID), \(bind: experimentKey), \(bind: name), \(bind: location), \(bind: now), \(bind: now),
+                    \(bind: LoggedModelStatus.pending.rawValue), NULL, \(bind: modelType), \(bind: sourceRunID), 'active')
                 """
             ).run()
-            try await Self.insertParams(sql, modelId: modelId, params: params)
-            try await Self.upsertTags(sql, modelId: modelId, tags: tags)
+            try await Self.insertParams(sql, modelID: modelID, params: params)
+            try await Self.upsertTags(sql, modelID: modelID, tags: tags)
             let info = LoggedModelInfo(
-                modelId: modelId, experimentId: String(experimentKey), name: name, creationTimestamp: now,
+                modelID: modelID, experimentID: String(experimentKey), name: name, creationTimestamp: now,
                 lastUpdatedTimestamp: now, artifactUri: location, status: .pending, modelType: modelType,
-                sourceRunId: sourceRunId, tags: tags.sorted { $0.key < $1.key }
+                sourceRunID: sourceRunID, tags: tags.sorted { $0.key < $1.key }
             )
             return LoggedModel(info: info, data: LoggedModelData(params: params.sorted { $0.key < $1.key }))
         }
@@ -105,7 +105,7 @@ public struct SQLLoggedModelStore: LoggedModelStore {
         let tags = try Self.validatedTags(tags)
         try await database.transaction { sql in
             try await Self.requireRecord(sql, id: id)
-            try await Self.upsertTags(sql, modelId: id, tags: tags)
+            try await Self.upsertTags(sql, modelID: id, tags: tags)
         }
     }
 
@@ -124,7 +124,7 @@ public struct SQLLoggedModelStore: LoggedModelStore {
         let params = try Self.validatedParams(params)
         try await database.transaction { sql in
             try await Self.requireRecord(sql, id: id)
-            try await Self.insertParams(sql, modelId: id, params: params)
+            try await Self.insertParams(sql, modelID: id, params: params)
         }
     }
 
@@ -172,26 +172,26 @@ public struct SQLLoggedModelStore: LoggedModelStore {
         return result
     }
 
-    static func insertParams(_ sql: any SQLDatabase, modelId: String, params: [KeyValue]) async throws {
-        try await KeyValueRows.insertWriteOnce(sql, table: "logged_model_params", ownerColumn: "model_id", owner: modelId, pairs: params) {
+    static func insertParams(_ sql: any SQLDatabase, modelID: String, params: [KeyValue]) async throws {
+        try await KeyValueRows.insertWriteOnce(sql, table: "logged_model_params", ownerColumn: "model_id", owner: modelID, pairs: params) {
             param, old in
             CairnError.invalidParameter(
-                "Changing param values is not allowed. Param with key='\(param.key)' was already logged with value='\(old)' for logged model ID='\(modelId)'. Attempted logging new value '\(param.value)'."
+                "Changing param values is not allowed. Param with key='\(param.key)' was already logged with value='\(old)' for logged model ID='\(modelID)'. Attempted logging new value '\(param.value)'."
             )
         }
     }
 
-    static func upsertTags(_ sql: any SQLDatabase, modelId: String, tags: [KeyValue]) async throws {
-        try await KeyValueRows.insert(sql, table: "logged_model_tags", ownerColumn: "model_id", owner: modelId, pairs: tags, upsert: true)
+    static func upsertTags(_ sql: any SQLDatabase, modelID: String, tags: [KeyValue]) async throws {
+        try await KeyValueRows.insert(sql, table: "logged_model_tags", ownerColumn: "model_id", owner: modelID, pairs: tags, upsert: true)
     }
 
     /// Records that `name`/`version` was registered from the model, in the logged-model tag
     /// `mlflow.modelVersions` (a JSON list, written like Python's `json.dumps` because the
     /// client reads and rewrites it).
-    static func appendModelVersionTag(_ sql: any SQLDatabase, modelId: String, name: String, version: Int64) async throws {
+    static func appendModelVersionTag(_ sql: any SQLDatabase, modelID: String, name: String, version: Int64) async throws {
         let row = try await sql.raw(
             """
-            SELECT value FROM logged_model_tags WHERE model_id = \(bind: modelId) AND key = \(bind: RegistryValidation.modelVersionsTagKey)
+            SELECT value FROM logged_model_tags WHERE model_id = \(bind: modelID) AND key = \(bind: RegistryValidation.modelVersionsTagKey)
             """
         ).first()
         let entry = JSONValue.object(["name": .string(name), "version": .number(Double(version), raw: String(version))])
@@ -203,7 +203,7 @@ public struct SQLLoggedModelStore: LoggedModelStore {
         }
         if !entries.contains(entry) { entries.append(entry) }
         let value = PythonJSON.dumps(.array(entries))
-        try await upsertTags(sql, modelId: modelId, tags: [KeyValue(key: RegistryValidation.modelVersionsTagKey, value: value)])
+        try await upsertTags(sql, modelID: modelID, tags: [KeyValue(key: RegistryValidation.modelVersionsTagKey, value: value)])
     }
 
     static let infoColumns = """
@@ -213,8 +213,8 @@ public struct SQLLoggedModelStore: LoggedModelStore {
 
     static func info(from row: any SQLRow) throws -> LoggedModelInfo {
         LoggedModelInfo(
-            modelId: try row.decode(column: "model_id", as: String.self),
-            experimentId: String(try row.decode(column: "experiment_id", as: Int64.self)),
+            modelID: try row.decode(column: "model_id", as: String.self),
+            experimentID: String(try row.decode(column: "experiment_id", as: Int64.self)),
             name: try row.decode(column: "name", as: String.self),
             creationTimestamp: try row.decode(column: "creation_timestamp_ms", as: Int64.self),
             lastUpdatedTimestamp: try row.decode(column: "last_updated_timestamp_ms", as: Int64.self),
@@ -222,7 +222,7 @@ public struct SQLLoggedModelStore: LoggedModelStore {
             status: LoggedModelStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .unspecified,
             statusMessage: try row.decode(column: "status_message", as: String?.self),
             modelType: try row.decode(column: "model_type", as: String.self),
-            sourceRunId: try row.decode(column: "source_run_id", as: String.self),
+            sourceRunID: try row.decode(column: "source_run_id", as: String.self),
             lifecycleStage: LifecycleStage(rawValue: try row.decode(column: "lifecycle_stage", as: String.self)) ?? .active
         )
     }
@@ -236,7 +236,7 @@ public struct SQLLoggedModelStore: LoggedModelStore {
             let idList = inList(Array(chunk))
             for row in try await sql.raw("SELECT \(unsafeRaw: infoColumns) FROM logged_models lm WHERE lm.model_id IN \(idList)").all() {
                 let info = try info(from: row)
-                models[info.modelId] = LoggedModel(info: info)
+                models[info.modelID] = LoggedModel(info: info)
             }
             for row in try await sql.raw("SELECT model_id, key, value FROM logged_model_tags WHERE model_id IN \(idList) ORDER BY key")
                 .all()
@@ -259,8 +259,8 @@ public struct SQLLoggedModelStore: LoggedModelStore {
                 """
             ).all() {
                 var metric = try SQLTrackingStore.metric(from: row)
-                metric.runId = try row.decode(column: "run_uuid", as: String.self)
-                if let id = metric.modelId { models[id]?.data.metrics.append(metric) }
+                metric.runID = try row.decode(column: "run_uuid", as: String.self)
+                if let id = metric.modelID { models[id]?.data.metrics.append(metric) }
             }
         }
         return ids.compactMap { models[$0] }

@@ -13,8 +13,8 @@ extension SQLRegistryStore {
         guard !request.source.isEmpty else { throw CairnError.missingParameter("source") }
         for tag in request.tags { try RegistryValidation.validateTag(tag) }
         for (field, value) in [
-            ("source", request.source), ("run_id", request.runId), ("run_link", request.runLink), ("description", request.description),
-            ("model_id", request.modelId),
+            ("source", request.source), ("run_id", request.runID), ("run_link", request.runLink), ("description", request.description),
+            ("model_id", request.modelID),
         ] {
             if let value { try RegistryValidation.validateText(value, name: field) }
         }
@@ -22,8 +22,8 @@ extension SQLRegistryStore {
         let now = now()
         return try await database.transaction { sql in
             var source = request.source
-            var runId = request.runId.flatMap { $0.isEmpty ? nil : $0 }
-            var modelId = request.modelId.flatMap { $0.isEmpty ? nil : $0 }
+            var runID = request.runID.flatMap { $0.isEmpty ? nil : $0 }
+            var modelID = request.modelID.flatMap { $0.isEmpty ? nil : $0 }
             var storageLocation = source
             let uri = ModelSourceURI(source)
             if uri.scheme == "models" {
@@ -38,44 +38,44 @@ extension SQLRegistryStore {
                     throw Self.invalidSource(source, "model_id")
                 }
                 switch reference {
-                case .loggedModel(let sourceModelId):
-                    guard let requested = modelId, requested == sourceModelId else { throw Self.invalidSource(source, "model_id") }
-                    guard let model = try await Self.liveLoggedModel(sql, id: sourceModelId) else {
+                case .loggedModel(let sourceModelID):
+                    guard let requested = modelID, requested == sourceModelID else { throw Self.invalidSource(source, "model_id") }
+                    guard let model = try await Self.liveLoggedModel(sql, id: sourceModelID) else {
                         throw CairnError.invalidParameter(
-                            "Unable to fetch model from model URI source artifact location '\(source)'.Error: Logged model with ID '\(sourceModelId)' not found."
+                            "Unable to fetch model from model URI source artifact location '\(source)'.Error: Logged model with ID '\(sourceModelID)' not found."
                         )
                     }
                     storageLocation = model.artifactUri
-                    if runId == nil, !model.sourceRunId.isEmpty { runId = model.sourceRunId }
+                    if runID == nil, !model.sourceRunID.isEmpty { runID = model.sourceRunID }
                 case .registered(let sourceName, let selector):
                     let resolved = try await Self.resolveRegistered(sql, name: sourceName, selector: selector)
                     // Set fields must agree with the referenced version; unset ones inherit.
-                    let runMismatch = request.runId != nil && (request.runId ?? "") != (resolved.runId ?? "")
-                    let modelMismatch = request.modelId != nil && (request.modelId ?? "") != (resolved.modelId ?? "")
+                    let runMismatch = request.runID != nil && (request.runID ?? "") != (resolved.runID ?? "")
+                    let modelMismatch = request.modelID != nil && (request.modelID ?? "") != (resolved.modelID ?? "")
                     if runMismatch || modelMismatch {
                         throw CairnError.invalidParameter(
                             "Invalid model version source: '\(source)'. The run_id and model_id request parameters must match the referenced model version."
                         )
                     }
                     source = "models:/\(resolved.name)/\(resolved.version)"
-                    if request.runId == nil { runId = resolved.runId }
-                    if request.modelId == nil { modelId = resolved.modelId }
+                    if request.runID == nil { runID = resolved.runID }
+                    if request.modelID == nil { modelID = resolved.modelID }
                     storageLocation = try await Self.storageLocation(sql, name: resolved.name, version: resolved.number)
                 case .run, .localDirectory:
                     // A models: URI parses to neither.
                     throw Self.invalidSource(source, "model_id")
                 }
-            } else if let modelId {
-                try await Self.validateSource(sql, source: source, uri: uri, modelId: modelId)
+            } else if let modelID {
+                try await Self.validateSource(sql, source: source, uri: uri, modelID: modelID)
             } else {
-                try await Self.validateSource(sql, source: source, uri: uri, runId: runId)
+                try await Self.validateSource(sql, source: source, uri: uri, runID: runID)
             }
-            if let modelId {
+            if let modelID {
                 // The logged model lends its run and receives the `mlflow.modelVersions` tag.
-                guard let model = try await Self.liveLoggedModel(sql, id: modelId) else {
-                    throw SQLLoggedModelStore.notFound(modelId)
+                guard let model = try await Self.liveLoggedModel(sql, id: modelID) else {
+                    throw SQLLoggedModelStore.notFound(modelID)
                 }
-                if runId == nil, !model.sourceRunId.isEmpty { runId = model.sourceRunId }
+                if runID == nil, !model.sourceRunID.isEmpty { runID = model.sourceRunID }
             }
 
             // Touching the model first also locks its row on PostgreSQL, which serialises
@@ -96,13 +96,13 @@ extension SQLRegistryStore {
                 INSERT INTO model_versions (name, version, creation_time, last_updated_time, description, user_id, current_stage,
                     source, storage_location, run_id, run_link, status, status_message, model_id)
                 VALUES (\(bind: name), \(bind: version), \(bind: now), \(bind: now), \(bind: request.description ?? ""), NULL,
-                    \(bind: ModelVersionStage.none.rawValue), \(bind: source), \(bind: storageLocation), \(bind: runId),
-                    \(bind: request.runLink ?? ""), \(bind: ModelVersionStatus.ready.rawValue), NULL, \(bind: modelId))
+                    \(bind: ModelVersionStage.none.rawValue), \(bind: source), \(bind: storageLocation), \(bind: runID),
+                    \(bind: request.runLink ?? ""), \(bind: ModelVersionStatus.ready.rawValue), NULL, \(bind: modelID))
                 """
             ).run()
             try await Self.upsertTags(sql, name: name, version: version, tags: tags)
-            if let modelId {
-                try await SQLLoggedModelStore.appendModelVersionTag(sql, modelId: modelId, name: name, version: version)
+            if let modelID {
+                try await SQLLoggedModelStore.appendModelVersionTag(sql, modelID: modelID, name: name, version: version)
             }
             return try await Self.requireModelVersion(sql, name: name, version: version)
         }
@@ -262,8 +262,8 @@ extension SQLRegistryStore {
         var name: String
         var number: Int64
         var version: String { String(number) }
-        var runId: String?
-        var modelId: String?
+        var runID: String?
+        var modelID: String?
     }
 
     /// Resolves `models:/<name>/<selector>` to one live version, refusing prompts.
@@ -300,16 +300,16 @@ extension SQLRegistryStore {
             number = try row.decode(column: "version", as: Int64.self)
         }
         let version = try await requireModelVersion(sql, name: name, version: number)
-        return ResolvedVersion(name: name, number: number, runId: version.runId, modelId: version.modelId)
+        return ResolvedVersion(name: name, number: number, runID: version.runID, modelID: version.modelID)
     }
 
     /// MLflow's `_validate_source_model`: a source registered with a `model_id` must lie in
     /// that model's artifacts (or be a non-local URI the server never reads).
-    static func validateSource(_ sql: any SQLDatabase, source: String, uri: ModelSourceURI, modelId: String) async throws {
+    static func validateSource(_ sql: any SQLDatabase, source: String, uri: ModelSourceURI, modelID: String) async throws {
         try validateCommon(source: source, uri: uri, idName: "model_id")
         if uri.scheme == "runs" { throw invalidSource(source, "model_id") }
         if uri.isMlflowArtifacts {
-            guard let model = try await liveLoggedModel(sql, id: modelId), uri.isWithin(ModelSourceURI(model.artifactUri)) else {
+            guard let model = try await liveLoggedModel(sql, id: modelID), uri.isWithin(ModelSourceURI(model.artifactUri)) else {
                 throw invalidSource(source, "model_id")
             }
         }
@@ -317,15 +317,15 @@ extension SQLRegistryStore {
 
     /// MLflow's `_validate_source_run`: `runs:/<id>/…` must name the request's run, and proxied
     /// artifact URIs must lie in that run's artifacts.
-    static func validateSource(_ sql: any SQLDatabase, source: String, uri: ModelSourceURI, runId: String?) async throws {
+    static func validateSource(_ sql: any SQLDatabase, source: String, uri: ModelSourceURI, runID: String?) async throws {
         try validateCommon(source: source, uri: uri, idName: "run_id")
         if uri.scheme == "runs" {
-            guard uri.authority == nil, case .run(let sourceRun, _)? = try? ModelURI(parsing: source), let runId, sourceRun == runId else {
+            guard uri.authority == nil, case .run(let sourceRun, _)? = try? ModelURI(parsing: source), let runID, sourceRun == runID else {
                 throw invalidSource(source, "run_id")
             }
         }
         if uri.isMlflowArtifacts {
-            guard let runId, let row = try await sql.raw("SELECT artifact_uri FROM runs WHERE run_uuid = \(bind: runId)").first(),
+            guard let runID, let row = try await sql.raw("SELECT artifact_uri FROM runs WHERE run_uuid = \(bind: runID)").first(),
                 uri.isWithin(ModelSourceURI(try row.decode(column: "artifact_uri", as: String.self)))
             else {
                 throw invalidSource(source, "run_id")

@@ -406,10 +406,10 @@ public struct SQLRegistryStore: RegistryStore {
                 currentStage: ModelVersionStage(rawValue: try row.decode(column: "current_stage", as: String.self)) ?? .none,
                 description: try row.decode(column: "description", as: String?.self),
                 source: try row.decode(column: "source", as: String.self),
-                runId: try row.decode(column: "run_id", as: String?.self),
+                runID: try row.decode(column: "run_id", as: String?.self),
                 status: ModelVersionStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .ready,
                 runLink: try row.decode(column: "run_link", as: String?.self),
-                modelId: try row.decode(column: "model_id", as: String?.self)
+                modelID: try row.decode(column: "model_id", as: String?.self)
             )
         }
         guard !versions.isEmpty else { return [] }

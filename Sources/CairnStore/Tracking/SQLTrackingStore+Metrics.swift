@@ -2,38 +2,38 @@ import CairnCore
 import SQLKit
 
 extension SQLTrackingStore {
-    public func getMetricHistory(runId: String, key: String, maxResults: Int?, pageToken: String?) async throws -> Page<Metric> {
-        var cursor = try metricHistory(runId: runId, key: key, maxResults: maxResults, pageToken: pageToken)
+    public func getMetricHistory(runID: String, key: String, maxResults: Int?, pageToken: String?) async throws -> Page<Metric> {
+        var cursor = try metricHistory(runID: runID, key: key, maxResults: maxResults, pageToken: pageToken)
         var metrics: [Metric] = []
         while let chunk = try await cursor.next() { metrics += chunk }
         return Page(items: metrics, nextPageToken: cursor.nextPageToken)
     }
 
-    public func metricHistory(runId: String, key: String, maxResults: Int?, pageToken: String?) throws -> MetricHistoryCursor {
+    public func metricHistory(runID: String, key: String, maxResults: Int?, pageToken: String?) throws -> MetricHistoryCursor {
         try metricHistory(
-            runId: runId, key: key, maxResults: maxResults, pageToken: pageToken, chunkSize: MetricHistoryCursor.defaultChunkSize)
+            runID: runID, key: key, maxResults: maxResults, pageToken: pageToken, chunkSize: MetricHistoryCursor.defaultChunkSize)
     }
 
-    func metricHistory(runId: String, key: String, maxResults: Int?, pageToken: String?, chunkSize: Int) throws -> MetricHistoryCursor {
-        try TrackingValidation.validateRunId(runId)
+    func metricHistory(runID: String, key: String, maxResults: Int?, pageToken: String?, chunkSize: Int) throws -> MetricHistoryCursor {
+        try TrackingValidation.validateRunID(runID)
         let offset = try PageToken.decodeOffset(pageToken)
         if let maxResults, maxResults < 1 {
             throw CairnError.invalidParameter("max_results must be a positive integer, got \(maxResults)")
         }
         // An unknown run or key has an empty history, as in MLflow.
-        return MetricHistoryCursor(database: database, runId: runId, key: key, maxResults: maxResults, offset: offset, chunkSize: chunkSize)
+        return MetricHistoryCursor(database: database, runID: runID, key: key, maxResults: maxResults, offset: offset, chunkSize: chunkSize)
     }
 
     public func getMetricHistoryBulkInterval(
-        runIds: [String], key: String, startStep: Int64?, endStep: Int64?, maxResults: Int
+        runIDs: [String], key: String, startStep: Int64?, endStep: Int64?, maxResults: Int
     ) async throws -> [Metric] {
-        for runId in runIds { try TrackingValidation.validateRunId(runId) }
+        for runID in runIDs { try TrackingValidation.validateRunID(runID) }
         return try await database.read { sql in
             var result: [Metric] = []
-            for runId in runIds {
-                _ = try await Self.loadRunInfo(sql, id: runId)
+            for runID in runIDs {
+                _ = try await Self.loadRunInfo(sql, id: runID)
                 var query: SQLQueryString = """
-                    SELECT DISTINCT step FROM metrics WHERE run_uuid = \(bind: runId) AND key = \(bind: key)
+                    SELECT DISTINCT step FROM metrics WHERE run_uuid = \(bind: runID) AND key = \(bind: key)
                     """
                 if let startStep, let endStep {
                     query.appendLiteral(" AND step >= ")
@@ -48,13 +48,13 @@ extension SQLTrackingStore {
                 let rows = try await sql.raw(
                     """
                     SELECT key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest FROM metrics
-                    WHERE run_uuid = \(bind: runId) AND key = \(bind: key) AND step IN \(inList(sampled))
+                    WHERE run_uuid = \(bind: runID) AND key = \(bind: key) AND step IN \(inList(sampled))
                     ORDER BY step, timestamp, value, is_nan
                     """
                 ).all()
                 for row in rows {
                     var metric = try Self.metric(from: row)
-                    metric.runId = runId
+                    metric.runID = runID
                     result.append(metric)
                 }
             }
@@ -82,7 +82,7 @@ extension SQLTrackingStore {
             value: isNaN ? .nan : try row.decode(column: "value", as: Double.self),
             timestamp: try row.decode(column: "timestamp", as: Int64.self),
             step: try row.decode(column: "step", as: Int64.self),
-            modelId: try row.decode(column: "model_id", as: String?.self),
+            modelID: try row.decode(column: "model_id", as: String?.self),
             datasetName: try row.decode(column: "dataset_name", as: String?.self),
             datasetDigest: try row.decode(column: "dataset_digest", as: String?.self)
         )
@@ -103,7 +103,7 @@ public struct MetricHistoryCursor: Sendable {
     static let defaultChunkSize = 2_500
 
     private let database: any MetadataDatabase
-    private let runId: String
+    private let runID: String
     private let key: String
     private let maxResults: Int?
     private let offset: Int
@@ -123,9 +123,9 @@ public struct MetricHistoryCursor: Sendable {
     /// points past `maxResults`.
     public private(set) var nextPageToken: String?
 
-    init(database: any MetadataDatabase, runId: String, key: String, maxResults: Int?, offset: Int, chunkSize: Int) {
+    init(database: any MetadataDatabase, runID: String, key: String, maxResults: Int?, offset: Int, chunkSize: Int) {
         self.database = database
-        self.runId = runId
+        self.runID = runID
         self.key = key
         self.maxResults = maxResults
         self.offset = offset
@@ -157,7 +157,7 @@ public struct MetricHistoryCursor: Sendable {
 
     /// Reads from `position` and moves it on; nil when the history is exhausted.
     private mutating func readChunk() async throws -> [Metric]? {
-        let (runId, key, limit) = (runId, key, chunkSize)
+        let (runID, key, limit) = (runID, key, chunkSize)
         switch position {
         case .end:
             return nil
@@ -172,7 +172,7 @@ public struct MetricHistoryCursor: Sendable {
                 guard
                     let row = try await sql.raw(
                         """
-                        SELECT timestamp, step FROM metrics WHERE run_uuid = \(bind: runId) AND key = \(bind: key)
+                        SELECT timestamp, step FROM metrics WHERE run_uuid = \(bind: runID) AND key = \(bind: key)
                         ORDER BY timestamp, step LIMIT 1 OFFSET \(bind: offset)
                         """
                     ).first()
@@ -181,7 +181,7 @@ public struct MetricHistoryCursor: Sendable {
                 let step = try row.decode(column: "step", as: Int64.self)
                 let before = try await sql.raw(
                     """
-                    SELECT COUNT(*) AS n FROM metrics WHERE run_uuid = \(bind: runId) AND key = \(bind: key)
+                    SELECT COUNT(*) AS n FROM metrics WHERE run_uuid = \(bind: runID) AND key = \(bind: key)
                     AND (timestamp, step) < (\(bind: timestamp), \(bind: step))
                     """
                 ).first()!.decode(column: "n", as: Int.self)
@@ -197,7 +197,7 @@ public struct MetricHistoryCursor: Sendable {
             var points = try await database.read { sql in
                 try await sql.raw(
                     """
-                    SELECT \(unsafeRaw: Self.columns) FROM metrics WHERE run_uuid = \(bind: runId) AND key = \(bind: key)
+                    SELECT \(unsafeRaw: Self.columns) FROM metrics WHERE run_uuid = \(bind: runID) AND key = \(bind: key)
                     AND (timestamp, step) \(unsafeRaw: inclusive ? ">=" : ">") (\(bind: timestamp), \(bind: step))
                     ORDER BY timestamp, step, value, is_nan LIMIT \(bind: limit)
                     """
@@ -216,7 +216,7 @@ public struct MetricHistoryCursor: Sendable {
                     points = try await database.read { sql in
                         try await sql.raw(
                             """
-                            SELECT \(unsafeRaw: Self.columns) FROM metrics WHERE run_uuid = \(bind: runId) AND key = \(bind: key)
+                            SELECT \(unsafeRaw: Self.columns) FROM metrics WHERE run_uuid = \(bind: runID) AND key = \(bind: key)
                             AND timestamp = \(bind: last.timestamp) AND step = \(bind: last.step)
                             ORDER BY value, is_nan
                             """

@@ -6,7 +6,7 @@ extension SQLTrackingStore {
     static let runNameTag = "mlflow.runName"
 
     public func createRun(_ request: CreateRun) async throws -> Run {
-        let experimentKey = try Self.experimentKey(request.experimentId)
+        let experimentKey = try Self.experimentKey(request.experimentID)
         let tags = Self.lastWins(request.tags)
         for tag in tags { try TrackingValidation.validateKey(tag.key, kind: "key") }
         let taggedName = tags.first(where: { $0.key == Self.runNameTag })?.value
@@ -16,7 +16,7 @@ extension SQLTrackingStore {
             )
         }
         let runName = request.runName.flatMap { $0.isEmpty ? nil : $0 } ?? taggedName ?? RunNameGenerator.generate()
-        let runId = CairnID.make()
+        let runID = CairnID.make()
         var storedTags = tags.filter { $0.key != Self.runNameTag }
             .map { KeyValue(key: $0.key, value: TrackingValidation.truncated($0.value, limit: TrackingLimits.maxTagValueLength)) }
         storedTags.append(KeyValue(key: Self.runNameTag, value: runName))
@@ -29,25 +29,25 @@ extension SQLTrackingStore {
                     """
                 ).first()
             else {
-                throw CairnError.notFound("No Experiment with id=\(request.experimentId) exists")
+                throw CairnError.notFound("No Experiment with id=\(request.experimentID) exists")
             }
             let stage = try row.decode(column: "lifecycle_stage", as: String.self)
             guard stage == LifecycleStage.active.rawValue else {
                 throw CairnError.invalidParameter(
-                    "The experiment \(request.experimentId) must be in the 'active' state. Current state is \(stage).")
+                    "The experiment \(request.experimentID) must be in the 'active' state. Current state is \(stage).")
             }
             let location = try row.decode(column: "artifact_location", as: String.self)
-            let artifactUri = Self.join(location, runId, "artifacts")
+            let artifactUri = Self.join(location, runID, "artifacts")
             try await sql.raw(
                 """
                 INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, end_time, lifecycle_stage, artifact_uri)
-                VALUES (\(bind: runId), \(bind: experimentKey), \(bind: runName), \(bind: request.userId), 'RUNNING',
+                VALUES (\(bind: runID), \(bind: experimentKey), \(bind: runName), \(bind: request.userID), 'RUNNING',
                         \(bind: request.startTime), NULL, 'active', \(bind: artifactUri))
                 """
             ).run()
-            try await Self.upsertRunTags(sql, runId: runId, tags: tagsToStore)
+            try await Self.upsertRunTags(sql, runID: runID, tags: tagsToStore)
             let info = RunInfo(
-                runId: runId, experimentId: request.experimentId, runName: runName, userId: request.userId,
+                runID: runID, experimentID: request.experimentID, runName: runName, userID: request.userID,
                 status: .running, startTime: request.startTime, endTime: nil, artifactUri: artifactUri, lifecycleStage: .active
             )
             return Run(info: info, data: RunData(tags: tagsToStore.sorted { $0.key < $1.key }))
@@ -55,7 +55,7 @@ extension SQLTrackingStore {
     }
 
     public func getRun(id: String) async throws -> Run {
-        try TrackingValidation.validateRunId(id)
+        try TrackingValidation.validateRunID(id)
         let runs = try await database.read { sql in
             try await Self.loadRuns(sql, ids: [id])
         }
@@ -66,14 +66,14 @@ extension SQLTrackingStore {
     }
 
     public func updateRun(id: String, status: RunStatus?, endTime: Int64?, runName: String?) async throws -> RunInfo {
-        try TrackingValidation.validateRunId(id)
+        try TrackingValidation.validateRunID(id)
         return try await database.transaction { sql in
             var info = try await Self.requireActiveRun(sql, id: id)
             if let status { info.status = status }
             if let endTime { info.endTime = endTime }
             if let runName, !runName.isEmpty {
                 info.runName = runName
-                try await Self.upsertRunTags(sql, runId: id, tags: [KeyValue(key: Self.runNameTag, value: runName)])
+                try await Self.upsertRunTags(sql, runID: id, tags: [KeyValue(key: Self.runNameTag, value: runName)])
             }
             try await sql.raw(
                 """
@@ -86,7 +86,7 @@ extension SQLTrackingStore {
     }
 
     public func deleteRun(id: String) async throws {
-        try TrackingValidation.validateRunId(id)
+        try TrackingValidation.validateRunID(id)
         let now = now()
         try await database.transaction { sql in
             _ = try await Self.loadRunInfo(sql, id: id)
@@ -99,15 +99,15 @@ extension SQLTrackingStore {
     }
 
     public func restoreRun(id: String) async throws {
-        try TrackingValidation.validateRunId(id)
+        try TrackingValidation.validateRunID(id)
         try await database.transaction { sql in
             _ = try await Self.loadRunInfo(sql, id: id)
             try await sql.raw("UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL WHERE run_uuid = \(bind: id)").run()
         }
     }
 
-    public func logBatch(runId: String, metrics: [Metric], params: [KeyValue], tags: [KeyValue]) async throws {
-        try TrackingValidation.validateRunId(runId)
+    public func logBatch(runID: String, metrics: [Metric], params: [KeyValue], tags: [KeyValue]) async throws {
+        try TrackingValidation.validateRunID(runID)
         try Self.validateBatch(metrics: metrics, params: params, tags: tags)
         let params = params.map {
             KeyValue(key: $0.key, value: TrackingValidation.truncated($0.value, limit: TrackingLimits.maxParamValueLength))
@@ -116,38 +116,38 @@ extension SQLTrackingStore {
             KeyValue(key: $0.key, value: TrackingValidation.truncated($0.value, limit: TrackingLimits.maxTagValueLength))
         }
         try await database.transaction { sql in
-            _ = try await Self.requireActiveRun(sql, id: runId)
-            if !params.isEmpty { try await Self.insertParams(sql, runId: runId, params: params) }
+            _ = try await Self.requireActiveRun(sql, id: runID)
+            if !params.isEmpty { try await Self.insertParams(sql, runID: runID, params: params) }
             if !tags.isEmpty {
-                try await Self.upsertRunTags(sql, runId: runId, tags: tags)
+                try await Self.upsertRunTags(sql, runID: runID, tags: tags)
                 if let name = tags.last(where: { $0.key == Self.runNameTag })?.value {
-                    try await sql.raw("UPDATE runs SET name = \(bind: name) WHERE run_uuid = \(bind: runId)").run()
+                    try await sql.raw("UPDATE runs SET name = \(bind: name) WHERE run_uuid = \(bind: runID)").run()
                 }
             }
-            if !metrics.isEmpty { try await Self.insertMetrics(sql, runId: runId, metrics: metrics) }
+            if !metrics.isEmpty { try await Self.insertMetrics(sql, runID: runID, metrics: metrics) }
         }
     }
 
-    public func deleteTag(runId: String, key: String) async throws {
-        try TrackingValidation.validateRunId(runId)
+    public func deleteTag(runID: String, key: String) async throws {
+        try TrackingValidation.validateRunID(runID)
         try await database.transaction { sql in
-            _ = try await Self.requireActiveRun(sql, id: runId)
-            guard try await sql.raw("SELECT key FROM run_tags WHERE run_uuid = \(bind: runId) AND key = \(bind: key)").first() != nil else {
-                throw CairnError.notFound("No tag with name: \(key) in run with id \(runId)")
+            _ = try await Self.requireActiveRun(sql, id: runID)
+            guard try await sql.raw("SELECT key FROM run_tags WHERE run_uuid = \(bind: runID) AND key = \(bind: key)").first() != nil else {
+                throw CairnError.notFound("No tag with name: \(key) in run with id \(runID)")
             }
-            try await sql.raw("DELETE FROM run_tags WHERE run_uuid = \(bind: runId) AND key = \(bind: key)").run()
+            try await sql.raw("DELETE FROM run_tags WHERE run_uuid = \(bind: runID) AND key = \(bind: key)").run()
         }
     }
 
-    public func logInputs(runId: String, datasets: [DatasetInput], models: [ModelReference]) async throws {
-        try TrackingValidation.validateRunId(runId)
+    public func logInputs(runID: String, datasets: [DatasetInput], models: [ModelReference]) async throws {
+        try TrackingValidation.validateRunID(runID)
         for input in datasets {
             try TrackingValidation.validateDataset(input.dataset)
             for tag in input.tags { try TrackingValidation.validateInputTag(tag) }
         }
         try await database.transaction { sql in
-            let info = try await Self.requireActiveRun(sql, id: runId)
-            let experimentKey = try Self.experimentKey(info.experimentId)
+            let info = try await Self.requireActiveRun(sql, id: runID)
+            let experimentKey = try Self.experimentKey(info.experimentID)
             for input in datasets {
                 let dataset = input.dataset
                 let candidate = CairnID.make()
@@ -161,7 +161,7 @@ extension SQLTrackingStore {
                     ON CONFLICT (experiment_id, name, digest) DO NOTHING
                     """
                 ).run()
-                let datasetId = try await sql.raw(
+                let datasetID = try await sql.raw(
                     """
                     SELECT dataset_uuid FROM datasets
                     WHERE experiment_id = \(bind: experimentKey) AND name = \(bind: dataset.name) AND digest = \(bind: dataset.digest)
@@ -169,7 +169,7 @@ extension SQLTrackingStore {
                 ).first()!.decode(column: "dataset_uuid", as: String.self)
                 try await sql.raw(
                     """
-                    INSERT INTO run_dataset_inputs (run_uuid, dataset_uuid) VALUES (\(bind: runId), \(bind: datasetId))
+                    INSERT INTO run_dataset_inputs (run_uuid, dataset_uuid) VALUES (\(bind: runID), \(bind: datasetID))
                     ON CONFLICT (run_uuid, dataset_uuid) DO NOTHING
                     """
                 ).run()
@@ -177,33 +177,33 @@ extension SQLTrackingStore {
                     try await sql.raw(
                         """
                         INSERT INTO run_dataset_input_tags (run_uuid, dataset_uuid, key, value)
-                        VALUES (\(bind: runId), \(bind: datasetId), \(bind: tag.key), \(bind: tag.value))
+                        VALUES (\(bind: runID), \(bind: datasetID), \(bind: tag.key), \(bind: tag.value))
                         ON CONFLICT (run_uuid, dataset_uuid, key) DO UPDATE SET value = excluded.value
                         """
                     ).run()
                 }
             }
-            try await Self.linkModels(sql, runId: runId, models: models, direction: "input")
+            try await Self.linkModels(sql, runID: runID, models: models, direction: "input")
         }
     }
 
-    public func logOutputs(runId: String, models: [ModelReference]) async throws {
-        try TrackingValidation.validateRunId(runId)
+    public func logOutputs(runID: String, models: [ModelReference]) async throws {
+        try TrackingValidation.validateRunID(runID)
         try await database.transaction { sql in
-            _ = try await Self.requireActiveRun(sql, id: runId)
-            try await Self.linkModels(sql, runId: runId, models: models, direction: "output")
+            _ = try await Self.requireActiveRun(sql, id: runID)
+            try await Self.linkModels(sql, runID: runID, models: models, direction: "output")
         }
     }
 
     // MARK: - Helpers
 
-    static func linkModels(_ sql: any SQLDatabase, runId: String, models: [ModelReference], direction: String) async throws {
+    static func linkModels(_ sql: any SQLDatabase, runID: String, models: [ModelReference], direction: String) async throws {
         for model in models {
-            guard !model.modelId.isEmpty else { throw CairnError.missingParameter("model_id") }
+            guard !model.modelID.isEmpty else { throw CairnError.missingParameter("model_id") }
             try await sql.raw(
                 """
                 INSERT INTO run_model_links (run_uuid, model_id, direction, step)
-                VALUES (\(bind: runId), \(bind: model.modelId), \(bind: direction), \(bind: model.step))
+                VALUES (\(bind: runID), \(bind: model.modelID), \(bind: direction), \(bind: model.step))
                 ON CONFLICT (run_uuid, model_id, direction) DO UPDATE SET step = excluded.step
                 """
             ).run()
@@ -249,17 +249,17 @@ extension SQLTrackingStore {
     }
 
     /// Params are write-once: the same value again is accepted (clients retry), another is refused.
-    static func insertParams(_ sql: any SQLDatabase, runId: String, params: [KeyValue]) async throws {
-        try await KeyValueRows.insertWriteOnce(sql, table: "run_params", ownerColumn: "run_uuid", owner: runId, pairs: params) {
+    static func insertParams(_ sql: any SQLDatabase, runID: String, params: [KeyValue]) async throws {
+        try await KeyValueRows.insertWriteOnce(sql, table: "run_params", ownerColumn: "run_uuid", owner: runID, pairs: params) {
             param, old in
             CairnError.invalidParameter(
-                "Changing param values is not allowed. Params were already logged='[{'key': '\(param.key)', 'old_value': '\(old)', 'new_value': '\(param.value)'}]' for run ID='\(runId)'."
+                "Changing param values is not allowed. Params were already logged='[{'key': '\(param.key)', 'old_value': '\(old)', 'new_value': '\(param.value)'}]' for run ID='\(runID)'."
             )
         }
     }
 
-    static func upsertRunTags(_ sql: any SQLDatabase, runId: String, tags: [KeyValue]) async throws {
-        try await KeyValueRows.insert(sql, table: "run_tags", ownerColumn: "run_uuid", owner: runId, pairs: tags, upsert: true)
+    static func upsertRunTags(_ sql: any SQLDatabase, runID: String, tags: [KeyValue]) async throws {
+        try await KeyValueRows.insert(sql, table: "run_tags", ownerColumn: "run_uuid", owner: runID, pairs: tags, upsert: true)
     }
 
     /// Inserts metric points (a retried point is a no-op) and moves each key's latest value
@@ -268,7 +268,7 @@ extension SQLTrackingStore {
     /// A point re-logged with a `model_id` (the client does this when a model is logged in a
     /// run) links the existing point to that logged model, whose metrics are exactly the
     /// points carrying its id.
-    static func insertMetrics(_ sql: any SQLDatabase, runId: String, metrics: [Metric]) async throws {
+    static func insertMetrics(_ sql: any SQLDatabase, runID: String, metrics: [Metric]) async throws {
         let points = distinctPoints(metrics)
         // SQLite and PostgreSQL cap bound parameters per statement; 100 rows of 9 stay far below.
         for chunkStart in stride(from: 0, to: points.count, by: 100) {
@@ -278,7 +278,7 @@ extension SQLTrackingStore {
                 """
             for (index, metric) in chunk.enumerated() {
                 query.appendLiteral(index > 0 ? ", (" : " (")
-                query.appendInterpolation(bind: runId)
+                query.appendInterpolation(bind: runID)
                 query.appendLiteral(", ")
                 query.appendInterpolation(bind: metric.key)
                 query.appendLiteral(", ")
@@ -290,7 +290,7 @@ extension SQLTrackingStore {
                 query.appendLiteral(", ")
                 query.appendInterpolation(bind: metric.value.isNaN)
                 query.appendLiteral(", ")
-                query.appendInterpolation(bind: metric.modelId)
+                query.appendInterpolation(bind: metric.modelID)
                 query.appendLiteral(", ")
                 query.appendInterpolation(bind: metric.datasetName)
                 query.appendLiteral(", ")
@@ -314,7 +314,7 @@ extension SQLTrackingStore {
         var query: SQLQueryString = "INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES "
         for (index, metric) in latest.values.enumerated() {
             query.appendLiteral(index > 0 ? ", (" : "(")
-            query.appendInterpolation(bind: runId)
+            query.appendInterpolation(bind: runID)
             query.appendLiteral(", ")
             query.appendInterpolation(bind: metric.key)
             query.appendLiteral(", ")
@@ -357,7 +357,7 @@ extension SQLTrackingStore {
                 key: metric.key, timestamp: metric.timestamp, step: metric.step, value: storedValue(metric.value), isNaN: metric.value.isNaN
             )
             if let existing = index[pointKey] {
-                if result[existing].modelId == nil, metric.modelId != nil { result[existing] = metric }
+                if result[existing].modelID == nil, metric.modelID != nil { result[existing] = metric }
             } else {
                 index[pointKey] = result.count
                 result.append(metric)
@@ -408,10 +408,10 @@ extension SQLTrackingStore {
 
     static func runInfo(from row: any SQLRow) throws -> RunInfo {
         RunInfo(
-            runId: try row.decode(column: "run_uuid", as: String.self),
-            experimentId: String(try row.decode(column: "experiment_id", as: Int64.self)),
+            runID: try row.decode(column: "run_uuid", as: String.self),
+            experimentID: String(try row.decode(column: "experiment_id", as: Int64.self)),
             runName: try row.decode(column: "name", as: String.self),
-            userId: try row.decode(column: "user_id", as: String.self),
+            userID: try row.decode(column: "user_id", as: String.self),
             status: RunStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .running,
             startTime: try row.decode(column: "start_time", as: Int64.self),
             endTime: try row.decode(column: "end_time", as: Int64?.self),
@@ -433,7 +433,7 @@ extension SQLTrackingStore {
         var infos: [String: RunInfo] = [:]
         for row in try await sql.raw("SELECT \(unsafeRaw: runInfoColumns()) FROM runs WHERE run_uuid IN \(inList(ids))").all() {
             let info = try runInfo(from: row)
-            infos[info.runId] = info
+            infos[info.runID] = info
         }
         return try await loadRuns(sql, infos: ids.compactMap { infos[$0] })
     }
@@ -444,18 +444,18 @@ extension SQLTrackingStore {
     /// metrics, params and tags are in key order, as MLflow lists them.
     static func loadRuns(_ sql: any SQLDatabase, infos: [RunInfo]) async throws -> [Run] {
         guard !infos.isEmpty else { return [] }
-        let idList = inList(infos.map(\.runId))
+        let idList = inList(infos.map(\.runID))
         var runs: [String: Run] = [:]
         runs.reserveCapacity(infos.count)
-        for info in infos { runs[info.runId] = Run(info: info) }
+        for info in infos { runs[info.runID] = Run(info: info) }
         for row in try await sql.raw(
             """
             SELECT run_uuid, key, value, is_nan, timestamp, step FROM latest_metrics WHERE run_uuid IN \(idList) ORDER BY run_uuid, key
             """
         ).all() {
-            let runId = try row.decode(column: "run_uuid", as: String.self)
+            let runID = try row.decode(column: "run_uuid", as: String.self)
             let isNaN = try row.decode(column: "is_nan", as: Bool.self)
-            runs[runId]?.data.metrics.append(
+            runs[runID]?.data.metrics.append(
                 Metric(
                     key: try row.decode(column: "key", as: String.self),
                     value: isNaN ? .nan : try row.decode(column: "value", as: Double.self),
@@ -465,13 +465,13 @@ extension SQLTrackingStore {
         }
         for row in try await sql.raw("SELECT run_uuid, key, value FROM run_params WHERE run_uuid IN \(idList) ORDER BY run_uuid, key").all()
         {
-            let runId = try row.decode(column: "run_uuid", as: String.self)
-            runs[runId]?.data.params.append(
+            let runID = try row.decode(column: "run_uuid", as: String.self)
+            runs[runID]?.data.params.append(
                 KeyValue(key: try row.decode(column: "key", as: String.self), value: try row.decode(column: "value", as: String.self)))
         }
         for row in try await sql.raw("SELECT run_uuid, key, value FROM run_tags WHERE run_uuid IN \(idList) ORDER BY run_uuid, key").all() {
-            let runId = try row.decode(column: "run_uuid", as: String.self)
-            runs[runId]?.data.tags.append(
+            let runID = try row.decode(column: "run_uuid", as: String.self)
+            runs[runID]?.data.tags.append(
                 KeyValue(key: try row.decode(column: "key", as: String.self), value: try row.decode(column: "value", as: String.self)))
         }
         let inputRows = try await sql.raw(
@@ -493,8 +493,8 @@ extension SQLTrackingStore {
                     KeyValue(key: try row.decode(column: "key", as: String.self), value: try row.decode(column: "value", as: String.self)))
             }
             for row in inputRows {
-                let runId = try row.decode(column: "run_uuid", as: String.self)
-                let datasetId = try row.decode(column: "dataset_uuid", as: String.self)
+                let runID = try row.decode(column: "run_uuid", as: String.self)
+                let datasetID = try row.decode(column: "dataset_uuid", as: String.self)
                 let dataset = Dataset(
                     name: try row.decode(column: "name", as: String.self),
                     digest: try row.decode(column: "digest", as: String.self),
@@ -503,7 +503,7 @@ extension SQLTrackingStore {
                     schema: try row.decode(column: "schema", as: String?.self),
                     profile: try row.decode(column: "profile", as: String?.self)
                 )
-                runs[runId]?.inputs.datasetInputs.append(DatasetInput(tags: inputTags[runId + "/" + datasetId] ?? [], dataset: dataset))
+                runs[runID]?.inputs.datasetInputs.append(DatasetInput(tags: inputTags[runID + "/" + datasetID] ?? [], dataset: dataset))
             }
         }
         for row in try await sql.raw(
@@ -511,15 +511,15 @@ extension SQLTrackingStore {
             SELECT run_uuid, model_id, direction, step FROM run_model_links WHERE run_uuid IN \(idList) ORDER BY model_id
             """
         ).all() {
-            let runId = try row.decode(column: "run_uuid", as: String.self)
+            let runID = try row.decode(column: "run_uuid", as: String.self)
             let model = ModelReference(
-                modelId: try row.decode(column: "model_id", as: String.self), step: try row.decode(column: "step", as: Int64?.self))
+                modelID: try row.decode(column: "model_id", as: String.self), step: try row.decode(column: "step", as: Int64?.self))
             if try row.decode(column: "direction", as: String.self) == "input" {
-                runs[runId]?.inputs.modelInputs.append(ModelReference(modelId: model.modelId))
+                runs[runID]?.inputs.modelInputs.append(ModelReference(modelID: model.modelID))
             } else {
-                runs[runId]?.outputs.modelOutputs.append(model)
+                runs[runID]?.outputs.modelOutputs.append(model)
             }
         }
-        return infos.compactMap { runs[$0.runId] }
+        return infos.compactMap { runs[$0.runID] }
     }
 }

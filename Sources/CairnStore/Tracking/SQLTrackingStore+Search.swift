@@ -4,9 +4,9 @@ import SQLKit
 extension SQLTrackingStore {
     public func searchRuns(_ query: RunSearch) async throws -> Page<Run> {
         let offset = try PageToken.decodeOffset(query.pageToken)
-        guard !query.experimentIds.isEmpty else { return Page(items: [], nextPageToken: nil) }
+        guard !query.experimentIDs.isEmpty else { return Page(items: [], nextPageToken: nil) }
         var experimentKeys: [Int64] = []
-        for id in query.experimentIds {
+        for id in query.experimentIDs {
             // An id that cannot exist in the SQL schema matches nothing rather than failing.
             if let key = try? Self.experimentKey(id) { experimentKeys.append(key) }
         }

@@ -41,9 +41,9 @@ public struct SQLTrackingStore: TrackingStore {
     }
 
     public func getExperiment(id: String) async throws -> Experiment {
-        let numericId = try Self.experimentKey(id)
+        let numericID = try Self.experimentKey(id)
         let experiments = try await database.read { sql in
-            try await Self.loadExperiments(sql, where: "e.experiment_id = \(bind: numericId)")
+            try await Self.loadExperiments(sql, where: "e.experiment_id = \(bind: numericID)")
         }
         guard let experiment = experiments.first else {
             throw CairnError.notFound("No Experiment with id=\(id) exists")
@@ -59,15 +59,15 @@ public struct SQLTrackingStore: TrackingStore {
 
     public func renameExperiment(id: String, newName: String) async throws {
         let newName = try TrackingValidation.validateExperimentName(newName)
-        let numericId = try Self.experimentKey(id)
+        let numericID = try Self.experimentKey(id)
         let now = now()
         try await database.transaction { sql in
-            let stage = try await Self.experimentStage(sql, id: numericId, display: id)
+            let stage = try await Self.experimentStage(sql, id: numericID, display: id)
             guard stage == .active else {
                 throw CairnError.invalidParameter("Cannot rename a non-active experiment.")
             }
             if let row = try await sql.raw("SELECT experiment_id FROM experiments WHERE name = \(bind: newName)").first(),
-                try row.decode(column: "experiment_id", as: Int64.self) != numericId
+                try row.decode(column: "experiment_id", as: Int64.self) != numericID
             {
                 // MLflow surfaces the unique-constraint violation of a rename as BAD_REQUEST.
                 throw CairnError(.badRequest, "Experiment(name=\(newName)) already exists. Error: Experiment names must be unique.")
@@ -75,18 +75,18 @@ public struct SQLTrackingStore: TrackingStore {
             try await sql.raw(
                 """
                 UPDATE experiments SET name = \(bind: newName), last_update_time = \(bind: now)
-                WHERE experiment_id = \(bind: numericId)
+                WHERE experiment_id = \(bind: numericID)
                 """
             ).run()
         }
     }
 
     public func deleteExperiment(id: String) async throws {
-        let numericId = try Self.experimentKey(id)
-        guard numericId != 0 else {
+        let numericID = try Self.experimentKey(id)
+        guard numericID != 0 else {
             throw CairnError.invalidParameter("Cannot delete the default experiment '0'. This is an internally reserved experiment.")
         }
-        try await setExperimentStage(numericId, display: id, to: .deleted)
+        try await setExperimentStage(numericID, display: id, to: .deleted)
     }
 
     public func restoreExperiment(id: String) async throws {
@@ -130,27 +130,27 @@ public struct SQLTrackingStore: TrackingStore {
 
     public func setExperimentTag(id: String, tag: KeyValue) async throws {
         try Self.validateExperimentTag(tag)
-        let numericId = try Self.experimentKey(id)
+        let numericID = try Self.experimentKey(id)
         try await database.transaction { sql in
-            try await Self.requireActiveExperiment(sql, id: numericId, display: id)
-            try await Self.upsertExperimentTag(sql, id: numericId, tag: tag)
+            try await Self.requireActiveExperiment(sql, id: numericID, display: id)
+            try await Self.upsertExperimentTag(sql, id: numericID, tag: tag)
         }
     }
 
     public func deleteExperimentTag(id: String, key: String) async throws {
-        let numericId = try Self.experimentKey(id)
+        let numericID = try Self.experimentKey(id)
         try await database.transaction { sql in
-            try await Self.requireActiveExperiment(sql, id: numericId, display: id)
+            try await Self.requireActiveExperiment(sql, id: numericID, display: id)
             guard
                 try await sql.raw(
                     """
-                    SELECT key FROM experiment_tags WHERE experiment_id = \(bind: numericId) AND key = \(bind: key)
+                    SELECT key FROM experiment_tags WHERE experiment_id = \(bind: numericID) AND key = \(bind: key)
                     """
                 ).first() != nil
             else {
                 throw CairnError.notFound("No tag with name: \(key) in experiment with id \(id)")
             }
-            try await sql.raw("DELETE FROM experiment_tags WHERE experiment_id = \(bind: numericId) AND key = \(bind: key)").run()
+            try await sql.raw("DELETE FROM experiment_tags WHERE experiment_id = \(bind: numericID) AND key = \(bind: key)").run()
         }
     }
 
@@ -212,7 +212,7 @@ public struct SQLTrackingStore: TrackingStore {
         let rows = try await sql.raw(query).all()
         var experiments = try rows.map { row in
             Experiment(
-                experimentId: String(try row.decode(column: "experiment_id", as: Int64.self)),
+                experimentID: String(try row.decode(column: "experiment_id", as: Int64.self)),
                 name: try row.decode(column: "name", as: String.self),
                 artifactLocation: try row.decode(column: "artifact_location", as: String.self),
                 lifecycleStage: LifecycleStage(rawValue: try row.decode(column: "lifecycle_stage", as: String.self)) ?? .active,
@@ -221,21 +221,21 @@ public struct SQLTrackingStore: TrackingStore {
             )
         }
         guard !experiments.isEmpty else { return [] }
-        let ids = experiments.compactMap { Int64($0.experimentId) }
+        let ids = experiments.compactMap { Int64($0.experimentID) }
         let tagRows = try await sql.raw(
             """
             SELECT experiment_id, key, value FROM experiment_tags WHERE experiment_id IN \(inList(ids))
             ORDER BY key
             """
         ).all()
-        var tagsById: [String: [KeyValue]] = [:]
+        var tagsByID: [String: [KeyValue]] = [:]
         for row in tagRows {
             let id = String(try row.decode(column: "experiment_id", as: Int64.self))
-            tagsById[id, default: []].append(
+            tagsByID[id, default: []].append(
                 KeyValue(key: try row.decode(column: "key", as: String.self), value: try row.decode(column: "value", as: String.self)))
         }
         for index in experiments.indices {
-            experiments[index].tags = tagsById[experiments[index].experimentId] ?? []
+            experiments[index].tags = tagsByID[experiments[index].experimentID] ?? []
         }
         return experiments
     }

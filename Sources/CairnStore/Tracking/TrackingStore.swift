@@ -28,29 +28,29 @@ public protocol TrackingStore: Sendable {
     func updateRun(id: String, status: RunStatus?, endTime: Int64?, runName: String?) async throws -> RunInfo
     func deleteRun(id: String) async throws
     func restoreRun(id: String) async throws
-    func logBatch(runId: String, metrics: [Metric], params: [KeyValue], tags: [KeyValue]) async throws
-    func deleteTag(runId: String, key: String) async throws
-    func logInputs(runId: String, datasets: [DatasetInput], models: [ModelReference]) async throws
-    func logOutputs(runId: String, models: [ModelReference]) async throws
-    func getMetricHistory(runId: String, key: String, maxResults: Int?, pageToken: String?) async throws -> Page<Metric>
+    func logBatch(runID: String, metrics: [Metric], params: [KeyValue], tags: [KeyValue]) async throws
+    func deleteTag(runID: String, key: String) async throws
+    func logInputs(runID: String, datasets: [DatasetInput], models: [ModelReference]) async throws
+    func logOutputs(runID: String, models: [ModelReference]) async throws
+    func getMetricHistory(runID: String, key: String, maxResults: Int?, pageToken: String?) async throws -> Page<Metric>
     /// The same page as `getMetricHistory`, read in bounded chunks. Arguments are checked here,
     /// before the first read.
-    func metricHistory(runId: String, key: String, maxResults: Int?, pageToken: String?) throws -> MetricHistoryCursor
-    func getMetricHistoryBulkInterval(runIds: [String], key: String, startStep: Int64?, endStep: Int64?, maxResults: Int) async throws
+    func metricHistory(runID: String, key: String, maxResults: Int?, pageToken: String?) throws -> MetricHistoryCursor
+    func getMetricHistoryBulkInterval(runIDs: [String], key: String, startStep: Int64?, endStep: Int64?, maxResults: Int) async throws
         -> [Metric]
     func searchRuns(_ query: RunSearch) async throws -> Page<Run>
 }
 
 public struct CreateRun: Sendable {
-    public var experimentId: String
-    public var userId: String
+    public var experimentID: String
+    public var userID: String
     public var runName: String?
     public var startTime: Int64
     public var tags: [KeyValue]
 
-    public init(experimentId: String, userId: String, runName: String?, startTime: Int64, tags: [KeyValue]) {
-        self.experimentId = experimentId
-        self.userId = userId
+    public init(experimentID: String, userID: String, runName: String?, startTime: Int64, tags: [KeyValue]) {
+        self.experimentID = experimentID
+        self.userID = userID
         self.runName = runName
         self.startTime = startTime
         self.tags = tags
@@ -74,7 +74,7 @@ public struct ExperimentSearch: Sendable {
 }
 
 public struct RunSearch: Sendable {
-    public var experimentIds: [String]
+    public var experimentIDs: [String]
     public var filter: SearchFilter
     public var orderBy: [OrderByClause]
     public var viewType: ViewType
@@ -82,9 +82,9 @@ public struct RunSearch: Sendable {
     public var pageToken: String?
 
     public init(
-        experimentIds: [String], filter: SearchFilter, orderBy: [OrderByClause], viewType: ViewType, maxResults: Int, pageToken: String?
+        experimentIDs: [String], filter: SearchFilter, orderBy: [OrderByClause], viewType: ViewType, maxResults: Int, pageToken: String?
     ) {
-        self.experimentIds = experimentIds
+        self.experimentIDs = experimentIDs
         self.filter = filter
         self.orderBy = orderBy
         self.viewType = viewType

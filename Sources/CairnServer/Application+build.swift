@@ -146,12 +146,19 @@ public func buildRouter(
         ).addRoutes(to: router.group("api/cairn/v1"))
     }
     if let promotions {
-        PromotionsController(store: promotions.store, gate: promotions.gate, now: promotions.now).addRoutes(
+        PromotionsController(store: promotions.store, registry: promotions.registry, gate: promotions.gate, now: promotions.now).addRoutes(
             to: router.group("api/cairn/v1"))
     }
     if let triggering { PipelineTriggersController(triggering: triggering).addRoutes(to: router.group("api/cairn/v1")) }
     if let pipelines {
         PipelinesController(service: pipelines, store: pipelines.store, threadPool: .singleton).addRoutes(to: router.group("api/cairn/v1"))
+    }
+    if let registryStore {
+        LineageController(
+            reader: LineageReader(
+                tracking: store, registry: registryStore, pipelines: pipelines?.store, promotions: promotions?.store,
+                monitors: monitoring?.store)
+        ).addRoutes(to: router.group("api/cairn/v1"))
     }
     return router
 }
@@ -160,6 +167,7 @@ public func buildRouter(
 /// `gate:` stages (`GateEvaluating`).
 public struct Promotions: Sendable {
     public let store: any PromotionLogStore
+    public let registry: any RegistryStore
     public let gate: EvaluationGate
     public let now: WallClock
 
@@ -168,6 +176,7 @@ public struct Promotions: Sendable {
         now: @escaping WallClock = SystemClock.now
     ) {
         self.store = store
+        self.registry = registry
         self.now = now
         gate = EvaluationGate(
             registry: registry, promotions: store, tracking: ClientConfiguration(trackingURI: serverURI),
@@ -203,7 +212,7 @@ func makePipelineService(
         configuration: .init(stateDirectory: dataDirectory + "/pipelines", trackingURI: "http://\(host):\(configuration.port)"),
         logger: logger)
     return PipelineService(
-        engine: engine, store: store,
+        engine: engine, store: store, triggerEvents: SQLTriggerEventStore(database: database),
         loadSpec: { directory in
             try await NIOThreadPool.singleton.runIfActive {
                 do {

@@ -29,8 +29,10 @@ import Testing
     /// Waits (no time limit: a lost tick hangs the test rather than passing it) until no event
     /// is pending and no run is active, then returns the runs oldest tick first.
     static func settledRuns(_ fixture: EngineFixture, _ events: SQLTriggerEventStore) async throws -> [(String, StoredPipelineRun)] {
-        while try await !events.pending(limit: 10).isEmpty || !fixture.store.listRuns(pipeline: "demo", status: .running, limit: 1).isEmpty
-        {
+        while true {
+            let pending = try await events.pending(limit: 10)
+            let running = try await fixture.store.listRuns(pipeline: "demo", status: .running, limit: 1)
+            if pending.isEmpty && running.isEmpty { break }
             try await Task.sleep(for: .milliseconds(20))
         }
         var result: [(String, StoredPipelineRun)] = []

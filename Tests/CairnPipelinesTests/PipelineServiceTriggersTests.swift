@@ -78,8 +78,10 @@ import Testing
             _ = try await events.markStarted(id: tick.id, runID: scheduled.id)
             let manual = try await fixture.engine.start(spec, options: PipelineRunOptions(), trigger: nil)
 
+            let loaded = spec
             let service = PipelineService(
-                engine: fixture.engine, store: fixture.store, triggerEvents: events, loadSpec: { _ in spec }, logger: Logger(label: "test"))
+                engine: fixture.engine, store: fixture.store, triggerEvents: events, loadSpec: { _ in loaded },
+                logger: Logger(label: "test"))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await service.run() }
                 try await service.recoverInterruptedRuns()

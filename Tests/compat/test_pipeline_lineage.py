@@ -98,6 +98,13 @@ def test_a_model_registered_inside_a_stage_links_to_the_stage_and_its_lineage_wa
     assert decision["pipeline_run_id"] == pipeline_run_id
     assert [(m["alias"], m["from_version"], m["to_version"]) for m in lineage["alias_moves"]] == [("champion", None, "1")]
     assert lineage["monitors"] == []
+    # A monitor following @champion watches this version.
+    created = requests.post(f"{server_url}/api/cairn/v1/monitors", timeout=30, json={
+        "name": f"watch-{unique}", "model_name": name, "alias": "champion", "window": {"rows": 100},
+        "interval_seconds": 3600, "checks": [{"type": "feature_drift"}]})
+    assert created.status_code == 200, created.text
+    watched = requests.get(f"{server_url}/api/cairn/v1/lineage/model-versions/{name}/1", timeout=30).json()["monitors"]
+    assert [(m["name"], m["alias"]) for m in watched] == [(f"watch-{unique}", "champion")]
 
     # The reverse: from the pipeline run to its stages and the version made in one of them.
     back = requests.get(f"{server_url}/api/cairn/v1/lineage/runs/{pipeline_run_id}", timeout=30).json()
@@ -109,7 +116,10 @@ def test_a_model_registered_inside_a_stage_links_to_the_stage_and_its_lineage_wa
     printed = cairn(server_url, "model", "lineage", f"models:/{name}/1")
     assert printed.returncode == 0, printed.stdout + printed.stderr
     for expected in (f"models:/{name}/1", "@champion", stage_run_id, dataset.digest, f"pipeline     lineage-{unique}",
-                     "stage        train", "decision promoted @champion", "@champion: (none) -> 1"):
+                     "stage        train", "decision promoted @champion", "@champion: (none) -> 1",
+                     f"monitor      watch-{unique}  (@champion)"):
         assert expected in printed.stdout, printed.stdout
+    reverse = cairn(server_url, "model", "lineage", "--run", pipeline_run_id)
+    assert reverse.returncode == 0 and f"registered   models:/{name}/1  @champion" in reverse.stdout, reverse.stdout
     unknown = requests.get(f"{server_url}/api/cairn/v1/lineage/model-versions/{name}/9", timeout=30)
     assert unknown.status_code == 404 and unknown.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"

@@ -51,15 +51,17 @@ import Testing
         }
     }
 
-    static func slowSpec(_ fixture: EngineFixture) -> PipelineSpec {
-        var slow = stage("work", "sleep 0.3")
-        slow.alwaysChanged = true
-        return fixture.spec([slow])
+    /// One stage that waits for the file `release`, so a run stays active for as long as a
+    /// test needs it to.
+    static func gatedSpec(_ fixture: EngineFixture) -> PipelineSpec {
+        var gated = stage("work", "while [ ! -e release ]; do sleep 0.05; done")
+        gated.alwaysChanged = true
+        return fixture.spec([gated])
     }
 
     @Test func backfillTicksAtTheLimitQueueAndRunInTickOrderWhileAScheduleTickIsSkipped() async throws {
         try await EngineFixture.with { fixture in
-            try await Self.withService(fixture, Self.slowSpec(fixture)) { recorder, events in
+            try await Self.withService(fixture, Self.gatedSpec(fixture)) { recorder, events in
                 var fired: [TriggerEvent] = []
                 for hour in 1...3 {
                     fired.append(try await recorder.fire(pipeline: "demo", kind: .backfill, dedupeKey: Self.tick(hour), payload: "{}"))
@@ -68,6 +70,7 @@ import Testing
                 // A scheduled tick meeting the limit is coalesced into the running run.
                 let scheduled = try await recorder.fire(pipeline: "demo", kind: .schedule, dedupeKey: "schedule:x", payload: "{}")
                 #expect(scheduled.state == .skipped)
+                try fixture.write("release", "")
                 let runs = try await Self.settledRuns(fixture, events)
                 Self.expectOneAfterAnother(runs, ticks: (1...3).map(Self.tick))
                 #expect(fixture.executor.maxRunning == 1)
@@ -86,7 +89,8 @@ import Testing
                         id: "e\(hour)", pipeline: "demo", kind: "backfill", dedupeKey: Self.tick(hour), payload: "{}",
                         receivedAt: Int64(index)))
             }
-            try await Self.withService(fixture, Self.slowSpec(fixture)) { recorder, events in
+            try fixture.write("release", "")
+            try await Self.withService(fixture, Self.gatedSpec(fixture)) { recorder, events in
                 #expect(try await recorder.replayPending() == 3)
                 Self.expectOneAfterAnother(try await Self.settledRuns(fixture, events), ticks: (1...3).map(Self.tick))
             }

@@ -99,7 +99,8 @@ enum LineageAPI {
     struct Monitor: Encodable, Sendable {
         var monitorID: String
         var name: String
-        /// The alias it follows; nil when it watches the model's traffic whatever the version.
+        /// The alias it follows (now on this version); nil when it follows the newest version
+        /// with traffic, which may be this one.
         @Nullable var alias: String?
     }
 

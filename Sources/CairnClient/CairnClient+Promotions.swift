@@ -24,3 +24,17 @@ extension CairnClient {
         try await post("api/cairn/v1/models/\(Self.encode(model))/evaluate", json: request, idempotent: false)
     }
 }
+
+/// Cairn's lineage API, as `cairn model lineage` uses it.
+extension CairnClient {
+    /// A model version's lineage: its run and datasets, the pipeline and stage runs that made
+    /// it, the gate's decisions and alias moves, the monitors watching it.
+    public func modelVersionLineage(name: String, version: String) async throws -> JSONValue {
+        try await get("api/cairn/v1/lineage/model-versions/\(Self.encode(name))/\(Self.encode(version))", [:])
+    }
+
+    /// A run's lineage: the pipeline and stage run it belongs to, and the versions registered from it.
+    public func runLineage(runID: String) async throws -> JSONValue {
+        try await get("api/cairn/v1/lineage/runs/\(Self.encode(runID))", [:])
+    }
+}

@@ -151,12 +151,19 @@ public func buildRouter(
         ).addRoutes(to: root.group("api/cairn/v1"))
     }
     if let promotions {
-        PromotionsController(store: promotions.store, gate: promotions.gate, now: promotions.now).addRoutes(
+        PromotionsController(store: promotions.store, registry: promotions.registry, gate: promotions.gate, now: promotions.now).addRoutes(
             to: root.group("api/cairn/v1"))
     }
     if let triggering { PipelineTriggersController(triggering: triggering).addRoutes(to: root.group("api/cairn/v1")) }
     if let pipelines {
         PipelinesController(service: pipelines, store: pipelines.store, threadPool: .singleton).addRoutes(to: root.group("api/cairn/v1"))
+    }
+    if let registryStore {
+        LineageController(
+            reader: LineageReader(
+                tracking: store, registry: registryStore, pipelines: pipelines?.store, promotions: promotions?.store,
+                monitors: monitoring?.store)
+        ).addRoutes(to: root.group("api/cairn/v1"))
     }
     // The web UI: pages render their errors as HTML. Each area registers its controller here.
     let ui = UIPages(staticPrefix: staticPrefix)
@@ -170,6 +177,7 @@ public func buildRouter(
 /// `gate:` stages (`GateEvaluating`).
 public struct Promotions: Sendable {
     public let store: any PromotionLogStore
+    public let registry: any RegistryStore
     public let gate: EvaluationGate
     public let now: WallClock
 
@@ -178,6 +186,7 @@ public struct Promotions: Sendable {
         now: @escaping WallClock = SystemClock.now
     ) {
         self.store = store
+        self.registry = registry
         self.now = now
         gate = EvaluationGate(
             registry: registry, promotions: store, tracking: ClientConfiguration(trackingURI: serverURI),
@@ -214,7 +223,7 @@ func makePipelineService(
             stateDirectory: dataDirectory + "/pipelines", trackingURI: "http://\(host):\(configuration.port)\(configuration.staticPrefix)"),
         logger: logger)
     return PipelineService(
-        engine: engine, store: store,
+        engine: engine, store: store, triggerEvents: SQLTriggerEventStore(database: database),
         loadSpec: { directory in
             try await NIOThreadPool.singleton.runIfActive {
                 do {

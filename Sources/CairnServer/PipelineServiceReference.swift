@@ -21,7 +21,7 @@ final class PipelineServiceReference: PipelineDispatching, PipelineTriggerRegist
         return service
     }
 
-    func dispatch(_ event: TriggerEvent) async throws -> String? {
+    func dispatch(_ event: TriggerEvent) async throws -> DispatchOutcome {
         try await bound().dispatch(event)
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CairnClient
 import CairnCore
+import CairnPipelines
 import Foundation
 
 struct ModelEvaluateCommand: AsyncParsableCommand {
@@ -9,7 +10,8 @@ struct ModelEvaluateCommand: AsyncParsableCommand {
         abstract: "Run the evaluation gate: score a candidate and the alias's version on held-out data, and move the alias if it passes.",
         discussion: """
             Each --metric is NAME>=THRESHOLD (greater is better), NAME<=THRESHOLD (lower is better) or a bare NAME, then
-            comma-separated limits: min_absolute_change=X, min_relative_change=X, greater_is_better=true|false.
+            comma-separated limits: min_absolute_change=X, min_relative_change=X, greater_is_better=true|false (a bare NAME needs
+            greater_is_better and a limit; thresholds are inclusive, so > and < are refused).
             Example: --metric 'accuracy_score>=0.8,min_absolute_change=0.01'. Names are MLflow's (accuracy_score, precision_score,
             recall_score, f1_score, roc_auc, mean_absolute_error, mean_squared_error, root_mean_squared_error, r2_score) or
             short (accuracy, precision, recall, f1, auc, mae, mse, rmse, r2). Exits 1 when the alias did not move.
@@ -67,45 +69,14 @@ struct ModelEvaluateCommand: AsyncParsableCommand {
         if !promoted { throw ExitCode(1) }
     }
 
-    /// `accuracy_score>=0.8,min_absolute_change=0.01` → ("accuracy_score", {threshold, …}).
+    /// `accuracy_score>=0.8,min_absolute_change=0.01` → ("accuracy_score", {threshold, …}); a
+    /// threshold MLflow could not mean is a usage error, before anything is sent.
     static func parseMetric(_ text: String) throws -> (String, JSONValue) {
-        var parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-        let head = parts.removeFirst()
-        var limit = JSONObject()
-        var name = head
-        for (marker, greater) in [(">=", true), ("<=", false)] {
-            guard let range = head.range(of: marker) else { continue }
-            name = String(head[..<range.lowerBound]).trimmingCharacters(in: .whitespaces)
-            let value = String(head[range.upperBound...]).trimmingCharacters(in: .whitespaces)
-            guard let number = Double(value) else { throw CairnError.invalidParameter("--metric '\(text)': '\(value)' is not a number.") }
-            limit["threshold"] = .number(number, raw: value)
-            limit["greater_is_better"] = .bool(greater)
-            break
+        do {
+            return try MetricThresholdArgument.parse(text)
+        } catch {
+            throw ValidationError(error.message)
         }
-        guard !name.isEmpty, !name.contains("=") else {
-            throw CairnError.invalidParameter("--metric '\(text)': start with NAME>=X, NAME<=X or NAME.")
-        }
-        for part in parts {
-            let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard pair.count == 2 else { throw CairnError.invalidParameter("--metric '\(text)': '\(part)' is not KEY=VALUE.") }
-            switch pair[0] {
-            case "min_absolute_change", "min_relative_change", "threshold":
-                guard let number = Double(pair[1]) else {
-                    throw CairnError.invalidParameter("--metric '\(text)': \(pair[0]) '\(pair[1])' is not a number.")
-                }
-                limit[pair[0]] = .number(number, raw: pair[1])
-            case "greater_is_better":
-                guard let flag = ["true": true, "false": false][pair[1].lowercased()] else {
-                    throw CairnError.invalidParameter("--metric '\(text)': greater_is_better is true or false.")
-                }
-                limit["greater_is_better"] = .bool(flag)
-            default:
-                throw CairnError.invalidParameter(
-                    "--metric '\(text)': unknown limit '\(pair[0])' (threshold, min_absolute_change, min_relative_change, greater_is_better)."
-                )
-            }
-        }
-        return (name, .object(limit))
     }
 }
 

@@ -4,7 +4,8 @@ import CairnCore
 import Foundation
 
 /// `cairn pipeline backfill NAME --from T --to T`: the explicit catch-up a schedule never does
-/// by itself (one run per missed tick, in order, each a stored `backfill` event).
+/// by itself (one run per missed tick, in order, each a stored `backfill` event; ticks beyond the
+/// pipeline's `concurrency` are queued and run one after another).
 struct PipelineBackfillCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backfill", abstract: "Run a scheduled pipeline once per tick of its schedule between two times (UTC).")
@@ -28,7 +29,9 @@ struct PipelineBackfillCommand: AsyncParsableCommand {
         let answer = try await server.client().backfillPipeline(pipeline, from: start, to: end)
         let events = answer["events"]?.items ?? []
         for event in events {
-            var line = "\(event["dedupe_key"]?.text ?? "?")  \(event["state"]?.text ?? "?")"
+            // A pending backfill tick is queued: it runs, in tick order, when the pipeline has a free slot.
+            let state = event["state"]?.text.map { $0 == "pending" ? "queued" : $0 } ?? "?"
+            var line = "\(event["dedupe_key"]?.text ?? "?")  \(state)"
             if let run = event["run_id"]?.text { line += "  run \(run)" }
             if let reason = event["reason"]?.text { line += "  — \(reason)" }
             print(line)

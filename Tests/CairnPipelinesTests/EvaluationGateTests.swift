@@ -98,4 +98,27 @@ import Testing
             #expect(try await gate.registry.getModelVersion(name: "m", alias: "challenger").version == "2")
         }
     }
+
+    @Test func aCandidateThatLosesTheAliasRaceIsTaggedRefusedNotPassed() async throws {
+        try await Self.withGate { gate, _ in
+            // Read while @champion was unset; another promotion moved it to 1 meanwhile.
+            try await gate.registry.setRegisteredModelAlias(name: "m", alias: "champion", version: "1")
+            let lost = try await gate.promotions.recordDecision(
+                PromotionRecord(
+                    modelName: "m", kind: .decision, outcome: .promoted, alias: "champion", candidateVersion: "3", championVersion: nil,
+                    time: 5),
+                keepPreviousAs: nil)
+            #expect(lost.outcome == .refused)
+            let tags = Dictionary(uniqueKeysWithValues: EvaluationGate.candidateTags(lost, runID: "r").map { ($0.key, $0.value) })
+            #expect(tags["cairn.gate"] == "refused")
+            #expect(tags["cairn.gate.outcome"] == "refused")
+            #expect(tags["cairn.gate.run_id"] == "r")
+            let won = try await gate.promotions.recordDecision(
+                PromotionRecord(
+                    modelName: "m", kind: .decision, outcome: .promoted, alias: "champion", candidateVersion: "3", championVersion: "1",
+                    time: 6),
+                keepPreviousAs: nil)
+            #expect(EvaluationGate.candidateTags(won, runID: nil).first { $0.key == "cairn.gate" }?.value == "passed")
+        }
+    }
 }

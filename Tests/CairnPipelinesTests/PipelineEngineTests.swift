@@ -15,6 +15,32 @@ import Testing
         ]
     }
 
+    @Test func aPipelineWithNoStagesRunsNothingAndHasAnEmptyStatus() async throws {
+        try await EngineFixture.with { fixture in
+            let spec = fixture.spec([])
+            let run = try await fixture.run(spec)
+            #expect(run.status == .finished, "\(run.reason ?? "")")
+            #expect(try await fixture.stages(run).isEmpty)
+            #expect(try await fixture.engine.status(spec, why: true).isEmpty)
+            #expect(fixture.executor.total == 0)
+        }
+    }
+
+    @Test func aStageProcessIsGivenItsMLflowRunSoStartRunResumesIt() async throws {
+        try await EngineFixture.with { fixture in
+            let spec = fixture.spec([
+                stage(
+                    "train", "printf '%s %s %s' \"$MLFLOW_RUN_ID\" \"$MLFLOW_EXPERIMENT_ID\" \"$CAIRN_STAGE_RUN_ID\" > ids.txt",
+                    outs: ["ids.txt"])
+            ])
+            let run = try await fixture.run(spec)
+            #expect(run.status == .finished, "\(run.reason ?? "")")
+            let stageRun = try #require(try await fixture.stages(run)["train"]?.mlflowRunID)
+            let experiment = try await fixture.tracking.getRun(id: stageRun).info.experimentID
+            #expect(fixture.read("ids.txt") == "\(stageRun) \(experiment) \(stageRun)")
+        }
+    }
+
     @Test func aSecondRunWithNothingChangedExecutesNoStage() async throws {
         try await EngineFixture.with { fixture in
             try fixture.write("data.txt", "abc\n")

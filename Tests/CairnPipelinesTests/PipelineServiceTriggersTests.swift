@@ -1,15 +1,16 @@
 import CairnCore
-import CairnPipelines
 import CairnStore
 import Logging
 import Testing
+
+@testable import CairnPipelines
 
 /// The pipeline service as the server wires it: the registry trigger sources read, and the
 /// executor check at run start.
 @Suite struct PipelineServiceTriggersTests {
     static func service(_ fixture: EngineFixture, specs: [String: PipelineSpec]) -> PipelineService {
         PipelineService(
-            engine: fixture.engine, store: fixture.store,
+            engine: fixture.engine, store: fixture.store, triggerEvents: SQLTriggerEventStore(database: fixture.database),
             loadSpec: { directory in
                 guard let spec = specs[directory] else { throw CairnError.invalidParameter("\(directory)/cairn.yaml:1:1: unreadable") }
                 return spec
@@ -57,6 +58,46 @@ import Testing
                 #expect(!error.message.contains("'prepare'"))
             }
             #expect(try await fixture.store.listRuns(pipeline: "demo", status: nil, limit: 10).isEmpty)
+        }
+    }
+
+    @Test func aTriggeredRunAKilledServerLeftIsResumedAtStartUpAndAManualOneIsNot() async throws {
+        try await EngineFixture.with { fixture in
+            var spec = fixture.spec([
+                CairnPipelinesTests.stage("a", "echo a > a.txt", outs: ["a.txt"]),
+                CairnPipelinesTests.stage("b", "cat a.txt > b.txt", deps: ["a.txt"], outs: ["b.txt"]),
+            ])
+            spec.concurrency = 2
+            _ = try await fixture.engine.register(spec)
+            let events = SQLTriggerEventStore(database: fixture.database)
+            let tick = TriggerEvent(
+                id: "tick", pipeline: "demo", kind: .schedule, dedupeKey: "schedule:2026-01-01T00:00Z", payload: "{}", receivedAt: 1)
+            _ = try await events.insertIfNew(tick.stored)
+            // What a server killed with -9 leaves: two RUNNING runs nobody hosts.
+            let scheduled = try await fixture.engine.start(spec, options: PipelineRunOptions(), trigger: tick)
+            _ = try await events.markStarted(id: tick.id, runID: scheduled.id)
+            let manual = try await fixture.engine.start(spec, options: PipelineRunOptions(), trigger: nil)
+
+            let loaded = spec
+            let service = PipelineService(
+                engine: fixture.engine, store: fixture.store, triggerEvents: events, loadSpec: { _ in loaded },
+                logger: Logger(label: "test"))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await service.run() }
+                try await service.recoverInterruptedRuns()
+                #expect(try await fixture.store.getRun(id: scheduled.id).status == .failed)
+                #expect(try await fixture.store.getRun(id: manual.id).status == .failed)
+                let runs = try await fixture.store.listRuns(pipeline: "demo", status: nil, limit: 10)
+                let resumed = try #require(runs.first { $0.resumedFrom == scheduled.id })
+                #expect(resumed.triggerEventID == tick.id && resumed.triggerKind == "schedule")
+                #expect(!runs.contains { $0.resumedFrom == manual.id })
+                while try await fixture.store.getRun(id: resumed.id).status == .running { try await Task.sleep(for: .milliseconds(20)) }
+                #expect(try await fixture.store.getRun(id: resumed.id).status == .finished)
+                #expect(fixture.read("b.txt") == "a\n")
+                // The event keeps its first run.
+                #expect(try await events.get(id: tick.id).runID == scheduled.id)
+                group.cancelAll()
+            }
         }
     }
 }

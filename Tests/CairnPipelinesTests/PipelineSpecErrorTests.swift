@@ -23,7 +23,6 @@ private let refused: [RefusedSpec] = [
     RefusedSpec(label: "tab indentation", spec: "stages:\n\ta:\n", line: 2, reason: "malformed YAML"),
     RefusedSpec(label: "duplicate key", spec: "stages:\n  a:\n    cmd: x\n    cmd: y\n", line: 4, column: 5, reason: "duplicate key 'cmd'"),
     RefusedSpec(label: "not a mapping", spec: "- a\n", line: 1, reason: "must be a mapping"),
-    RefusedSpec(label: "no stages", spec: "vars: []\n", line: 1, reason: "defines no stages"),
     RefusedSpec(
         label: "unknown top-level key", spec: "stages:\n  a:\n    cmd: x\nstagez: {}\n", line: 4, column: 1,
         reason: "unknown key 'stagez' in the top level (did you mean 'stages'?); allowed: stages, vars"),

@@ -46,6 +46,43 @@ private func commands(_ stage: StageSpec?) -> [String] {
 }
 
 @Suite struct PipelineSpecLoaderTests {
+    /// A chain of 4000 stages and one stage reading their folder: every edge found, and the
+    /// whole-spec checks still refuse a clash at the far end. (Reading it was quadratic; see
+    /// `PathOverlapIndex`. No time limit here: the bench measures, the test checks results.)
+    @Test func aSpecOfFourThousandStagesLoadsWithEveryEdge() throws {
+        let count = 4000
+        var text = "stages:\n  s0:\n    cmd: echo 0 > out/0.txt\n    deps: [data.txt]\n    outs: [out/0.txt]\n"
+        for index in 1..<count {
+            text +=
+                "  s\(index):\n    cmd: echo \(index) > out/\(index).txt\n    deps: [out/\(index - 1).txt]\n    outs: [out/\(index).txt]\n"
+        }
+        text += "  collect:\n    cmd: ls out > all.txt\n    deps: [out]\n    outs: [all.txt]\n"
+        let project = try SpecScratchProject(["data.txt": "x\n", "dvc.yaml": text])
+        let spec = try project.load()
+        #expect(spec.stages.count == count + 1)
+        let graph = PipelineGraph(spec)
+        #expect(graph.upstream["s0"] == [])
+        #expect((1..<count).allSatisfy { graph.upstream["s\($0)"] == ["s\($0 - 1)"] })
+        #expect(graph.upstream["collect"] == (0..<count).map { "s\($0)" })
+        #expect(graph.downstream(of: "s17") == ["s18", "collect"])
+        #expect(graph.cycle() == nil)
+
+        try project.write(["dvc.yaml": text + "  late:\n    cmd: echo\n    outs: [out/17.txt]\n"])
+        #expect(project.refusal()?.reason.contains("output 'out/17.txt' of stage 'late' is also written by stage 's17'") == true)
+        try project.write(["dvc.yaml": text + "  wide:\n    cmd: echo\n    outs: [out]\n"])
+        #expect(project.refusal()?.reason.contains("overlaps output 'out/0.txt' of stage 's0'") == true)
+    }
+
+    /// DVC reads an empty `dvc.yaml`, `stages: {}` and a file with no `stages:` as a pipeline
+    /// with nothing to run.
+    @Test(arguments: ["", "\n", "stages: {}\n", "stages:\n", "vars: []\n", "# nothing yet\nname: empty\n"])
+    func aSpecWithoutStagesIsAnEmptyPipeline(text: String) throws {
+        let project = try SpecScratchProject(["dvc.yaml": text])
+        let spec = try project.load()
+        #expect(spec.stages.isEmpty)
+        #expect(spec.file.hasSuffix("/dvc.yaml"))
+    }
+
     @Test func readsDVCsStageSchema() throws {
         let project = try SpecScratchProject([
             "data/raw.csv": "x\n", "src/prepare.py": "", "params.yaml": "prepare:\n  split: 0.2\n  seed: 7\ntrain:\n  lr: 0.1\n",

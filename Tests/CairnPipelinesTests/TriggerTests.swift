@@ -8,7 +8,7 @@ import Testing
 @testable import CairnPipelines
 
 /// Records what it is asked to dispatch and answers as the engine's `PipelineService` does:
-/// a run id, nil at the concurrency limit (`atLimit`), or an error (`failing`: down; `refusing`:
+/// a run id, skipped at the concurrency limit (`atLimit`), or an error (`failing`: down; `refusing`:
 /// a CairnError for good). It leaves recording the outcome on the event to the caller.
 final class RecordingDispatcher: PipelineDispatching {
     let store: any TriggerEventStore
@@ -23,12 +23,12 @@ final class RecordingDispatcher: PipelineDispatching {
 
     struct Down: Error {}
 
-    func dispatch(_ event: TriggerEvent) async throws -> String? {
+    func dispatch(_ event: TriggerEvent) async throws -> DispatchOutcome {
         if failing.withLock({ $0 }) { throw Down() }
         if let error = refusing.withLock({ $0 }) { throw error }
-        if atLimit.withLock({ $0 }) { return nil }
+        if atLimit.withLock({ $0 }) { return .skipped(reason: "the pipeline is at its concurrency limit") }
         dispatched.withLock { $0.append(event) }
-        return "run-\(event.id)"
+        return .started(runID: "run-\(event.id)")
     }
 
     var events: [TriggerEvent] { dispatched.withLock { $0 } }

@@ -30,9 +30,10 @@ import Testing
         let store: any TriggerEventStore
         let events = Mutex<[TriggerEvent]>([])
         init(store: any TriggerEventStore) { self.store = store }
-        func dispatch(_ event: TriggerEvent) async throws -> String? {
+        func dispatch(_ event: TriggerEvent) async throws -> DispatchOutcome {
             events.withLock { $0.append(event) }
-            return try await store.markStarted(id: event.id, runID: "run-\(events.withLock { $0.count })").runID
+            let runID = try await store.markStarted(id: event.id, runID: "run-\(events.withLock { $0.count })").runID
+            return runID.map { .started(runID: $0) } ?? .queued
         }
     }
 

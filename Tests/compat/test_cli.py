@@ -262,3 +262,19 @@ def test_predict_to_a_closed_pipe_stops_quietly(model_dir, scratch):
     # Ended by SIGPIPE like any Unix filter, or (where SIGPIPE is ignored) exited 0 on EPIPE.
     assert proc.returncode in (0, -signal.SIGPIPE), err.decode(errors="replace")[-2000:]
     assert b"Error" not in err and b"Fatal" not in err, err.decode(errors="replace")[-2000:]
+
+
+@pytest.mark.cairn_only  # `cairn model evaluate`'s own argument parsing
+@pytest.mark.parametrize("metric,reason", [
+    ("accuracy>0.8", "inclusive"),
+    ("accuracy>=nan", "not a finite number"),
+    ("accuracy>=inf", "not a finite number"),
+    ("accuracy>=0.8,greater_is_better=false", "says greater is better"),
+    ("accuracy", "say which way is better"),
+])
+def test_a_metric_threshold_mlflow_cannot_mean_is_a_usage_error(metric, reason, tmp_path):
+    # Refused before anything is read or sent: the data file does not exist and no server runs.
+    done = _run("model", "evaluate", "m", "--candidate", "1", "--data", str(tmp_path / "absent.csv"), "--target", "y",
+                "--metric", metric, "--tracking-uri", "http://127.0.0.1:9")
+    assert done.returncode == 64, done.stdout + done.stderr
+    assert f"--metric '{metric}'" in done.stderr and reason in done.stderr, done.stderr

@@ -184,3 +184,14 @@ def test_bad_requests_are_clear_errors(server_url, client, holdout, unique):
     response = requests.post(f"{server_url}/api/cairn/v1/models/{name}/aliases/champion/rollback", timeout=30)
     assert response.status_code == 400 and "no recorded move" in response.json()["message"]
     assert _alias(client, name, "champion") is None
+
+
+def test_promotions_of_an_unknown_model_is_not_found(server_url, unique):
+    # MLflow answers RESOURCE_DOES_NOT_EXIST (404) for a model it does not have; an empty log
+    # would read as "never judged".
+    response = requests.get(f"{server_url}/api/cairn/v1/promotions", params={"model": f"nosuch-{unique}"}, timeout=30)
+    assert response.status_code == 404, response.text
+    assert response.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+    done = subprocess.run([_binary(), "model", "promotions", f"nosuch-{unique}"],
+                          env=dict(os.environ, MLFLOW_TRACKING_URI=server_url), capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "RESOURCE_DOES_NOT_EXIST" in done.stderr + done.stdout

@@ -40,8 +40,10 @@ if flip:
 model = LogisticRegression().fit(X, y)
 onx = to_onnx(model, X.head(2).to_numpy(dtype=np.float32), options={"zipmap": False})
 signature = mlflow.models.infer_signature(X.astype("float32").head(5), model.predict(X.head(5)))
-mlflow.set_experiment(f"train-{name}")
-with mlflow.start_run(tags={"cairn.stage_run": os.environ.get("CAIRN_STAGE_RUN_ID", "")}):
+# No set_experiment: as under `mlflow run`, MLFLOW_RUN_ID names the stage's run, which
+# start_run() resumes (its experiment is `pipeline/<name>`).
+with mlflow.start_run() as run:
+    assert run.info.run_id == os.environ["CAIRN_STAGE_RUN_ID"]
     mlflow.log_input(mlflow.data.from_pandas(frame, source=os.path.abspath("data.csv"), targets="y"), context="training")
     mlflow.log_param("flip", flip)
     info = mlflow.onnx.log_model(onx, name="model", registered_model_name=name, signature=signature)

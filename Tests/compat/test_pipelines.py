@@ -330,8 +330,20 @@ def test_backfill_stores_one_event_per_tick_and_the_first_runs(server_url, proje
     assert lines[-1] == "3 ticks"
     assert [line.split()[0] for line in lines[:3]] == [f"backfill:2026-12-01T0{h}:00Z" for h in range(3)]
     assert lines[0].split()[1] == "started"
-    events = api(server_url, f"pipelines/{name}/events").json()["events"]
-    assert sum(e["kind"] == "backfill" for e in events) == 3
+    # Concurrency 1: the later ticks queue behind the first, then every tick runs, in tick order.
+    assert [line.split()[1] for line in lines[1:3]] == ["queued", "queued"], done.stdout
+
+    def all_ran():
+        events = [e for e in api(server_url, f"pipelines/{name}/events").json()["events"] if e["kind"] == "backfill"]
+        assert all(e["state"] != "skipped" for e in events), events
+        if len(events) != 3 or any(e["state"] != "started" for e in events):
+            return None
+        runs = [run_of(server_url, e["run_id"]) for e in sorted(events, key=lambda e: e["dedupe_key"])]
+        return runs if all(r["status"] != "RUNNING" for r in runs) else None
+
+    runs = _wait(all_ran, "every backfill tick to run")
+    assert [r["status"] for r in runs] == ["FINISHED"] * 3
+    assert all(earlier["end_time"] <= later["start_time"] for earlier, later in zip(runs, runs[1:])), runs
 
     bad = cairn(server_url, "pipeline", "backfill", name, "--from", "yesterday", "--to", "today")
     assert bad.returncode != 0 and "ISO 8601" in bad.stderr

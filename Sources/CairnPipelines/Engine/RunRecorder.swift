@@ -71,13 +71,16 @@ struct RunRecorder: Sendable {
     }
 
     /// Logs everything about a finished stage and ends its run. Best effort per part: a param
-    /// MLflow would refuse is left out rather than losing the rest.
+    /// MLflow would refuse is left out rather than losing the rest. The stage's script may have
+    /// resumed the run (`MLFLOW_RUN_ID`), logged params and ended it: a param it already logged
+    /// keeps the script's value (MLflow refuses changing one), and the status is set again.
     func finishStageRun(_ run: Run, _ record: StageRecord) async throws {
         let time = now()
+        let logged = Set(try await tracking.getRun(id: run.info.runID).data.params.map(\.key))
         var params: [KeyValue] = []
         for (name, json) in record.params.sorted(by: { $0.key < $1.key }) {
             let key = name.hasPrefix("params.yaml:") ? String(name.dropFirst("params.yaml:".count)) : name
-            guard (try? TrackingValidation.validateKey(key, kind: "key")) != nil else { continue }
+            guard !logged.contains(key), (try? TrackingValidation.validateKey(key, kind: "key")) != nil else { continue }
             params.append(KeyValue(key: key, value: String(Self.paramValue(json).prefix(TrackingLimits.maxParamValueLength))))
         }
         var metrics: [Metric] = []

@@ -13,7 +13,7 @@ import Prometheus
 /// CSV through the resolver, loader and runtime `cairn serve` and `cairn predict` use, judges
 /// with `ThresholdValidation`, logs the decision and, on a pass, moves the alias with a
 /// compare-and-set (all in `PromotionLogStore.recordDecision`). The candidate is tagged
-/// `cairn.gate` = `passed`/`rejected`, `cairn.gate.outcome` and `cairn.gate.run_id`.
+/// `cairn.gate` = `passed`/`rejected`/`refused`, `cairn.gate.outcome` and `cairn.gate.run_id`.
 public struct EvaluationGate: GateEvaluating {
     public let registry: any RegistryStore
     public let promotions: any PromotionLogStore
@@ -36,6 +36,26 @@ public struct EvaluationGate: GateEvaluating {
         self.python = python
         self.now = now
         self.logger = logger
+    }
+
+    /// What the candidate is tagged with: what happened to it, from the log entry as stored. A
+    /// candidate that passed its thresholds but lost the alias race (the alias moved while it
+    /// was scored) is `refused`, not `passed`: it holds no alias.
+    static func candidateTags(_ record: PromotionRecord, runID: String?) -> [KeyValue] {
+        let verdict =
+            switch record.outcome {
+            case .promoted: "passed"
+            case .rejected: "rejected"
+            case .refused: "refused"
+            case .rolledBack: "rolled_back"
+            }
+        var tags = [
+            KeyValue(key: "cairn.gate", value: verdict),
+            KeyValue(key: "cairn.gate.outcome", value: record.outcome.rawValue),
+            KeyValue(key: "cairn.gate.entry_id", value: record.id),
+        ]
+        if let runID { tags.append(KeyValue(key: "cairn.gate.run_id", value: runID)) }
+        return tags
     }
 
     public func evaluate(_ gate: GateSpec, runID: String, stageRunID: String, workingDirectory: String) async throws -> GateDecision {
@@ -93,13 +113,9 @@ public struct EvaluationGate: GateEvaluating {
                 championMetrics: championMetrics ?? [:], thresholds: try Self.encode(thresholds), failures: failures,
                 datasetDigest: digest, datasetPath: dataPath, pipelineRunID: runID, stageRunID: stageRunID, time: now()),
             keepPreviousAs: gate.keepPreviousAs)
-        var tags = [
-            KeyValue(key: "cairn.gate", value: passed ? "passed" : "rejected"),
-            KeyValue(key: "cairn.gate.outcome", value: record.outcome.rawValue),
-            KeyValue(key: "cairn.gate.entry_id", value: record.id),
-        ]
-        if let runID { tags.append(KeyValue(key: "cairn.gate.run_id", value: runID)) }
-        for tag in tags { try await registry.setModelVersionTag(name: gate.model, version: candidate, tag: tag) }
+        for tag in Self.candidateTags(record, runID: runID) {
+            try await registry.setModelVersionTag(name: gate.model, version: candidate, tag: tag)
+        }
         logger.info(
             "Gate decision",
             metadata: [

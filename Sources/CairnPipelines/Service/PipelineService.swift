@@ -11,7 +11,14 @@ import Synchronization
 /// process groups killed). It is also where trigger sources dispatch (`PipelineDispatching`).
 ///
 /// On start-up, runs a killed server left RUNNING are marked FAILED ("interrupted: the server
-/// stopped") after their stages' process groups are killed, so `resume` can pick them up.
+/// stopped") after their stages' process groups are killed. A run a trigger started (schedule,
+/// backfill tick, alert, model or data event) is then resumed at once, as a new run of the same
+/// event reusing the finished stages, since nobody is there to type `resume` and its event
+/// must not be lost; a manual run is left FAILED for its person to `resume` (or not).
+///
+/// Backfill ticks queue (see `DispatchOutcome`): a tick that meets the concurrency limit stays
+/// pending in the trigger-event store, and each run's end (and start-up, after the recovery)
+/// starts the pipeline's pending ticks in tick order while it has free slots.
 public final class PipelineService: Service, PipelineDispatching, Sendable {
     /// Loads a project's spec (`PipelineSpecLoader`); throws `invalidParameterValue` with the
     /// file, line and reason for a spec it refuses.
@@ -19,6 +26,8 @@ public final class PipelineService: Service, PipelineDispatching, Sendable {
 
     public let engine: PipelineEngine
     public let store: any PipelineStore
+    /// Where queued backfill ticks wait (the trigger sources' store).
+    let triggerEvents: any TriggerEventStore
     let loadSpec: SpecLoader
     let logger: Logger
     let now: WallClock
@@ -35,13 +44,18 @@ public final class PipelineService: Service, PipelineDispatching, Sendable {
     private let active = Mutex<[String: CancelSignal]>([:])
     /// Serialises starts so the concurrency check and the insert see each other.
     private let startLock = AsyncSerialQueue()
+    /// Serialises queue drains so queued ticks start in tick order.
+    private let queueLock = AsyncSerialQueue()
+    /// Set at graceful shutdown: no queued tick starts then (its run would have no host).
+    private let stopping = Mutex(false)
 
     public init(
-        engine: PipelineEngine, store: any PipelineStore, loadSpec: @escaping SpecLoader, logger: Logger,
-        now: @escaping WallClock = SystemClock.now
+        engine: PipelineEngine, store: any PipelineStore, triggerEvents: any TriggerEventStore, loadSpec: @escaping SpecLoader,
+        logger: Logger, now: @escaping WallClock = SystemClock.now
     ) {
         self.engine = engine
         self.store = store
+        self.triggerEvents = triggerEvents
         self.loadSpec = loadSpec
         self.logger = logger
         self.now = now
@@ -63,6 +77,8 @@ public final class PipelineService: Service, PipelineDispatching, Sendable {
                     } catch {
                         self.logger.error("Could not recover interrupted pipeline runs", metadata: ["error": "\(error)"])
                     }
+                    // The slots interrupted runs held are free now.
+                    await self.startQueuedEverywhere()
                 }
             }
             await withGracefulShutdownHandler {
@@ -70,6 +86,7 @@ public final class PipelineService: Service, PipelineDispatching, Sendable {
                     group.addTask { await self.host(launch) }
                 }
             } onGracefulShutdown: {
+                self.stopping.withLock { $0 = true }
                 self.launches.continuation.finish()
                 for signal in self.active.withLock({ Array($0.values) }) { signal.fire() }
             }
@@ -81,6 +98,7 @@ public final class PipelineService: Service, PipelineDispatching, Sendable {
     private func host(_ launch: Launch) async {
         _ = await engine.execute(launch.run, spec: launch.spec, cancel: launch.cancel)
         _ = active.withLock { $0.removeValue(forKey: launch.run.id) }
+        await startQueuedLogging(pipeline: launch.run.pipeline)
     }
 
     // MARK: - Starting runs
@@ -129,14 +147,17 @@ public final class PipelineService: Service, PipelineDispatching, Sendable {
         )
     }
 
-    /// A new run reusing every finished stage of `runID` whose key still matches.
-    public func resume(runID: String, options: PipelineRunOptions = PipelineRunOptions()) async throws -> StoredPipelineRun {
+    /// A new run reusing every finished stage of `runID` whose key still matches. `trigger` is
+    /// the event the new run is named for (the origin's, when the server resumes a triggered run).
+    public func resume(runID: String, options: PipelineRunOptions = PipelineRunOptions(), trigger: TriggerEvent? = nil) async throws
+        -> StoredPipelineRun
+    {
         let origin = try await store.getRun(id: runID)
         var resumed = PipelineRunOptions.decode(origin.options)
         resumed.resume = runID
         resumed.force = false
         if let jobs = options.jobs { resumed.jobs = jobs }
-        return try await startRun(pipeline: origin.pipeline, options: resumed)
+        return try await startRun(pipeline: origin.pipeline, options: resumed, trigger: trigger)
     }
 
     /// Cancels a running run of this server; returns false when it is not running here.
@@ -154,28 +175,84 @@ public final class PipelineService: Service, PipelineDispatching, Sendable {
 
     // MARK: - PipelineDispatching
 
-    /// Starts a run for the event; nil when the pipeline is at its concurrency limit (the
-    /// caller marks the event skipped with that reason). Idempotent: an event that already
-    /// started a run returns that run.
-    public func dispatch(_ event: TriggerEvent) async throws -> String? {
-        if let runID = event.runID, event.state == .started { return runID }
-        if let existing = try await store.run(triggerEventID: event.id) { return existing.id }
+    /// Starts a run for the event, or says why not: at the concurrency limit a backfill tick is
+    /// queued and any other event skipped (`DispatchOutcome`). Idempotent: an event that
+    /// already started a run returns that run.
+    public func dispatch(_ event: TriggerEvent) async throws -> DispatchOutcome {
+        if let runID = event.runID, event.state == .started { return .started(runID: runID) }
+        if let existing = try await store.run(triggerEventID: event.id) { return .started(runID: existing.id) }
+        if event.kind == .backfill {
+            // Through the queue, so an older tick still waiting goes first.
+            try await startQueued(pipeline: event.pipeline)
+            let current = try await triggerEvents.get(id: event.id)
+            if let runID = current.runID, current.state == TriggerEvent.State.started.rawValue { return .started(runID: runID) }
+            if current.state == TriggerEvent.State.skipped.rawValue {
+                throw CairnError.invalidParameter(current.reason ?? "The backfill tick was refused.")
+            }
+            return .queued
+        }
         do {
-            return try await startRun(pipeline: event.pipeline, options: PipelineRunOptions(), trigger: event).id
+            return .started(runID: try await startRun(pipeline: event.pipeline, options: PipelineRunOptions(), trigger: event).id)
         } catch let error as CairnError where error.code == .resourceConflict {
-            logger.info(
-                "Trigger skipped: the pipeline is at its concurrency limit",
-                metadata: ["event": "\(event.id)", "pipeline": "\(event.pipeline)"])
-            return nil
+            return .skipped(reason: "the pipeline is at its concurrency limit")
+        }
+    }
+
+    /// Starts the pipeline's pending backfill ticks, oldest tick first, until it is at its
+    /// concurrency limit. A tick refused for good (the pipeline is gone, its spec is invalid)
+    /// is marked skipped so it does not block the ones after it.
+    func startQueued(pipeline: String) async throws {
+        try await queueLock.run {
+            for stored in try await self.triggerEvents.pending(pipeline: pipeline, kind: TriggerEvent.Kind.backfill.rawValue, limit: 10_000)
+            {
+                guard !self.stopping.withLock({ $0 }) else { return }
+                guard let event = TriggerEvent(stored) else { continue }
+                if let existing = try await self.store.run(triggerEventID: event.id) {
+                    _ = try await self.triggerEvents.markStarted(id: event.id, runID: existing.id)
+                    continue
+                }
+                do {
+                    let run = try await self.startRun(pipeline: pipeline, options: PipelineRunOptions(), trigger: event)
+                    _ = try await self.triggerEvents.markStarted(id: event.id, runID: run.id)
+                } catch let error as CairnError where error.code == .resourceConflict {
+                    return
+                } catch let error as CairnError where error.code == .resourceDoesNotExist || error.code == .invalidParameterValue {
+                    _ = try await self.triggerEvents.markSkipped(id: event.id, reason: error.message)
+                }
+            }
+        }
+    }
+
+    private func startQueuedLogging(pipeline: String) async {
+        do {
+            try await startQueued(pipeline: pipeline)
+        } catch {
+            logger.error(
+                "Could not start queued backfill ticks; they stay pending until the next start-up",
+                metadata: ["pipeline": "\(pipeline)", "error": "\(error)"])
+        }
+    }
+
+    /// Every pipeline's queue (start-up).
+    func startQueuedEverywhere() async {
+        do {
+            let pipelines = Set(
+                try await triggerEvents.pending(limit: 100_000).filter { $0.kind == TriggerEvent.Kind.backfill.rawValue }.map(\.pipeline))
+            for pipeline in pipelines.sorted() { await startQueuedLogging(pipeline: pipeline) }
+        } catch {
+            logger.error("Could not read queued backfill ticks", metadata: ["error": "\(error)"])
         }
     }
 
     // MARK: - Recovery
 
-    /// Runs left RUNNING by a server that did not stop cleanly.
+    /// Runs left RUNNING by a server that did not stop cleanly: each marked FAILED, then the
+    /// triggered ones resumed.
     func recoverInterruptedRuns() async throws {
         let reason = "interrupted: the server stopped"
+        var triggered: [StoredPipelineRun] = []
         for run in try await store.listRuns(pipeline: nil, status: .running, limit: 10_000) where !isActive(runID: run.id) {
+            if run.triggerEventID != nil, run.triggerKind != TriggerEvent.Kind.manual.rawValue { triggered.append(run) }
             let killed = (try? await engine.threadPool.runIfActive { StageProcesses.kill(runID: run.id) }) ?? 0
             if killed > 0 { logger.info("Killed processes an interrupted run left", metadata: ["run": "\(run.id)", "count": "\(killed)"]) }
             for var stage in try await store.stageRuns(runID: run.id) where !stage.status.isTerminal {
@@ -190,6 +267,20 @@ public final class PipelineService: Service, PipelineDispatching, Sendable {
             try await store.finishRun(id: run.id, status: .failed, reason: reason, endTime: now())
             try? await engine.recorder.finishRun(id: run.id, status: .failed, tags: ["cairn.reason": reason])
             logger.notice("Marked an interrupted pipeline run FAILED", metadata: ["run": "\(run.id)", "pipeline": "\(run.pipeline)"])
+        }
+        for run in triggered.sorted(by: { $0.startTime < $1.startTime }) {
+            do {
+                var event: TriggerEvent?
+                if let id = run.triggerEventID { event = TriggerEvent(try await triggerEvents.get(id: id)) }
+                let resumed = try await resume(runID: run.id, trigger: event)
+                logger.notice(
+                    "Resumed an interrupted triggered pipeline run",
+                    metadata: ["run": "\(run.id)", "resumed_as": "\(resumed.id)", "pipeline": "\(run.pipeline)"])
+            } catch {
+                logger.error(
+                    "Could not resume an interrupted triggered pipeline run; `cairn pipeline resume` can",
+                    metadata: ["run": "\(run.id)", "pipeline": "\(run.pipeline)", "error": "\(error)"])
+            }
         }
     }
 }

@@ -11,16 +11,21 @@ public struct PipelineGraph: Sendable, Equatable {
     public init(_ spec: PipelineSpec) {
         stages = spec.stages
         var upstream: [String: [String]] = [:]
-        let written = spec.stages.map { stage in stage.writtenPaths.map { SpecPath.join(stage.workingDirectory, $0) } }
-        for stage in spec.stages {
-            let reads = Self.readPaths(of: stage)
-            var needs: [String] = []
-            for (index, other) in spec.stages.enumerated() where other.name != stage.name {
-                if reads.contains(where: { read in written[index].contains { Self.overlap(read, $0) } }) {
-                    needs.append(other.name)
-                }
+        // Each written path with the index of the stage writing it.
+        var written = PathOverlapIndex()
+        var writer: [Int] = []
+        for (index, stage) in spec.stages.enumerated() {
+            for path in stage.writtenPaths {
+                written.insert(SpecPath.join(stage.workingDirectory, path))
+                writer.append(index)
             }
-            upstream[stage.name] = needs
+        }
+        for (index, stage) in spec.stages.enumerated() {
+            var needs = Set<Int>()
+            for read in Self.readPaths(of: stage) {
+                for entry in written.overlapping(read) where writer[entry] != index { needs.insert(writer[entry]) }
+            }
+            upstream[stage.name] = needs.sorted().map { spec.stages[$0].name }
         }
         self.upstream = upstream
     }

@@ -58,8 +58,10 @@ public struct PipelineSpecLoader: Sendable {
     /// Loads spec text as if read from `file` (absolute; its directory is the project directory).
     public func load(text: String, file: String) throws(PipelineSpecError) -> PipelineSpec {
         let projectDirectory = (file as NSString).deletingLastPathComponent
-        let root = try SpecNode.parseYAML(text, file: file)
+        let parsed = try SpecNode.parseYAML(text, file: file)
         let start = SourceLocation(file: file, line: 1)
+        // An empty file is an empty pipeline, as DVC reads it: nothing to run.
+        let root = parsed.isNull ? SpecNode(.dict([]), at: parsed.location) : parsed
         guard let entries = root.entries else {
             throw PipelineSpecError("the spec must be a mapping with 'stages:', not \(root.typeName)", at: root.location)
         }
@@ -70,9 +72,9 @@ public struct PipelineSpecLoader: Sendable {
         try context.loadDefaultParams(directory: "", at: start)
         if let vars = root["vars"] { try context.load(vars: vars, directory: "", stage: nil) }
 
-        guard let stagesNode = root["stages"] else {
-            throw PipelineSpecError("the spec defines no stages ('stages:' is missing)", at: start)
-        }
+        // No `stages:` (or `stages: {}`, or `stages:` left empty) is a pipeline with nothing
+        // to run, which DVC accepts: `repro` does nothing and `status` is empty.
+        let stagesNode = root["stages"].flatMap { $0.isNull ? nil : $0 } ?? SpecNode(.dict([]), at: start)
         guard let stageEntries = stagesNode.entries else {
             throw PipelineSpecError(
                 "'stages' must be a mapping of stage names to stages, not \(stagesNode.typeName)", at: stagesNode.location)

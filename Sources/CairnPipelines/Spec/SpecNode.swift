@@ -164,6 +164,9 @@ extension SpecNode {
         case .mapping(let mapping):
             var entries: [SpecEntry] = []
             var merged: [SpecEntry] = []
+            // Key → its entry's index: a linear search per key made a mapping of thousands of
+            // stages quadratic.
+            var positions: [String: Int] = [:]
             for (key, value) in mapping {
                 let keyNode = try convert(key, file: file, budget: &budget)
                 if case .scalar(let scalar) = key, scalar.style == .plain, scalar.string == "<<" {
@@ -185,13 +188,15 @@ extension SpecNode {
                 if case .dict = keyNode.value {
                     throw PipelineSpecError("a mapping key must be a scalar", at: keyNode.location)
                 }
-                if let first = entries.first(where: { $0.key == text }) {
+                if let first = positions[text] {
                     throw PipelineSpecError(
-                        "duplicate key '\(text)' (first at line \(first.keyLocation.line))", at: keyNode.location)
+                        "duplicate key '\(text)' (first at line \(entries[first].keyLocation.line))", at: keyNode.location)
                 }
+                positions[text] = entries.count
                 entries.append(SpecEntry(key: text, keyLocation: keyNode.location, value: try convert(value, file: file, budget: &budget)))
             }
-            for entry in merged where !entries.contains(where: { $0.key == entry.key }) {
+            for entry in merged where positions[entry.key] == nil {
+                positions[entry.key] = entries.count
                 entries.append(entry)
             }
             return SpecNode(.dict(entries), at: here)

@@ -26,6 +26,9 @@ struct SpecValidation {
 
     func check() throws(PipelineSpecError) {
         var written: [(stage: StageSpec, path: String, asWritten: String, at: SourceLocation)] = []
+        // The same paths, indexed: each check below looks up what overlaps one path instead of
+        // walking every output (which made thousands of stages quadratic).
+        var index = PathOverlapIndex()
         for stage in spec.stages {
             var seen: [String: Int] = [:]
             for path in stage.writtenPaths {
@@ -35,29 +38,29 @@ struct SpecValidation {
                 if inProject.hasPrefix("/") || inProject == ".." || inProject.hasPrefix("../") || inProject.isEmpty {
                     throw PipelineSpecError("output '\(path)' of stage '\(stage.name)' is outside the project directory", at: at)
                 }
-                for earlier in written {
+                if let first = index.overlapping(inProject).first {
+                    let earlier = written[first]
                     if earlier.path == inProject {
                         let who = earlier.stage.name == stage.name ? "stage '\(stage.name)' itself" : "stage '\(earlier.stage.name)'"
                         throw PipelineSpecError(
                             "output '\(inProject)' of stage '\(stage.name)' is also written by \(who) (at \(earlier.at))",
                             at: at)
                     }
-                    if PipelineGraph.overlap(earlier.path, inProject) {
-                        let (inner, outer) =
-                            SpecPath.isWithin(inProject, earlier.path) ? (inProject, earlier.path) : (earlier.path, inProject)
-                        throw PipelineSpecError(
-                            "output '\(inProject)' of stage '\(stage.name)' overlaps output '\(earlier.path)' of stage '\(earlier.stage.name)' (at \(earlier.at)): '\(inner)' is inside '\(outer)'",
-                            at: at)
-                    }
+                    let (inner, outer) =
+                        SpecPath.isWithin(inProject, earlier.path) ? (inProject, earlier.path) : (earlier.path, inProject)
+                    throw PipelineSpecError(
+                        "output '\(inProject)' of stage '\(stage.name)' overlaps output '\(earlier.path)' of stage '\(earlier.stage.name)' (at \(earlier.at)): '\(inner)' is inside '\(outer)'",
+                        at: at)
                 }
                 written.append((stage, inProject, path, at))
+                index.insert(inProject)
             }
         }
         for stage in spec.stages {
             for dep in stage.deps where !SpecPath.isURL(dep) {
                 let inProject = SpecPath.join(stage.workingDirectory, dep)
                 let at = locations.location(stage, .dep, dep)
-                let makers = written.filter { PipelineGraph.overlap($0.path, inProject) }
+                let makers = index.overlapping(inProject).map { written[$0] }
                 if let own = makers.first(where: { $0.stage.name == stage.name }) {
                     throw PipelineSpecError(
                         "'\(dep)' is both a dep and an output ('\(own.asWritten)') of stage '\(stage.name)'", at: at)
@@ -71,7 +74,7 @@ struct SpecValidation {
             for reference in stage.params {
                 let inProject = SpecPath.join(stage.workingDirectory, reference.file)
                 let at = locations.location(stage, .params, reference.file)
-                if written.contains(where: { $0.path == inProject }) { continue }
+                if !index.equal(to: inProject).isEmpty { continue }
                 guard files.exists(inProject) else {
                     throw PipelineSpecError(
                         "params file '\(reference.file)' of stage '\(stage.name)' is made by no stage and does not exist (\(files.absolute(inProject)))",

@@ -51,19 +51,27 @@ public struct TriggerRecorder: Sendable {
         try await store.hasEvent(pipeline: pipeline, kind: kind.rawValue, dedupePrefix: dedupePrefix)
     }
 
-    /// Dispatches the event and records the outcome on it: started with its run, or skipped
-    /// when the dispatcher starts none (the pipeline is at its concurrency limit) or refuses
-    /// the event for good (the pipeline does not exist, the event is invalid). Any other
-    /// failure is logged and leaves it pending for the next replay. Recording here as well as
-    /// in the dispatcher is harmless: a started event keeps its first run.
+    /// Dispatches the event and records the outcome on it: started with its run, skipped with
+    /// the dispatcher's reason (the pipeline is at its concurrency limit), left pending when the
+    /// dispatcher queued it (a backfill tick waiting for a free slot), or skipped when refused for
+    /// good (the pipeline does not exist, the event is invalid). Any other failure is logged and
+    /// leaves it pending for the next replay. Recording here as well as in the dispatcher is
+    /// harmless: a started event keeps its first run.
     func dispatch(_ event: TriggerEvent) async -> String? {
         do {
-            guard let runID = try await dispatcher.dispatch(event) else {
-                _ = try await store.markSkipped(id: event.id, reason: "the pipeline is at its concurrency limit")
-                logger.info("Trigger event skipped: the pipeline is at its concurrency limit", metadata: ["pipeline": "\(event.pipeline)"])
+            switch try await dispatcher.dispatch(event) {
+            case .started(let runID):
+                return try await store.markStarted(id: event.id, runID: runID).runID
+            case .skipped(let reason):
+                _ = try await store.markSkipped(id: event.id, reason: reason)
+                logger.info("Trigger event skipped", metadata: ["pipeline": "\(event.pipeline)", "reason": "\(reason)"])
+                return nil
+            case .queued:
+                logger.info(
+                    "Trigger event queued until the pipeline has a free slot",
+                    metadata: ["pipeline": "\(event.pipeline)", "event_id": "\(event.id)"])
                 return nil
             }
-            return try await store.markStarted(id: event.id, runID: runID).runID
         } catch let error as CairnError where error.code == .resourceDoesNotExist || error.code == .invalidParameterValue {
             _ = try? await store.markSkipped(id: event.id, reason: error.message)
             logger.warning(

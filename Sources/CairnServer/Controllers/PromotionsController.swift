@@ -7,6 +7,7 @@ import Hummingbird
 /// demand (`cairn model evaluate`), outside a pipeline.
 struct PromotionsController<Context: CairnRequestContext>: Sendable {
     let store: any PromotionLogStore
+    let registry: any RegistryStore
     let gate: EvaluationGate
     let now: WallClock
 
@@ -16,9 +17,11 @@ struct PromotionsController<Context: CairnRequestContext>: Sendable {
         group.post("models/{name}/evaluate", use: mlflowWithPath(evaluate))
     }
 
-    /// `?model=NAME[&max_results=N&page_token=T]`, newest first.
+    /// `?model=NAME[&max_results=N&page_token=T]`, newest first; RESOURCE_DOES_NOT_EXIST for a
+    /// model the registry does not have, as MLflow answers for an unknown model.
     @Sendable func list(_ parameters: RequestParameters, context: Context) async throws -> CairnAPIBody<PromotionAPI.Entries> {
         let model = try parameters.requiredString("model")
+        _ = try await registry.getRegisteredModel(name: model)
         let page = try await store.listPromotions(
             modelName: model, maxResults: try parameters.int("max_results") ?? 100, pageToken: try parameters.string("page_token"))
         return CairnAPIBody(PromotionAPI.Entries(promotions: page.items.map(PromotionAPI.Entry.init), nextPageToken: page.nextPageToken))

@@ -109,8 +109,15 @@ struct WebhooksController<Context: CairnRequestContext>: Sendable {
 
     // MARK: - Fields
 
+    /// The `events` list; one listed twice is INVALID_PARAMETER_VALUE (MLflow's store refuses
+    /// it too, through its (webhook, entity, action) key, as a 400 BAD_REQUEST with the SQL error).
     static func events(_ parameters: RequestParameters) throws -> [WebhookEvent] {
-        try parameters.objects("events").map(event)
+        let events = try parameters.objects("events").map(event)
+        var seen = Set<WebhookEvent>()
+        for event in events where !seen.insert(event).inserted {
+            throw CairnError.invalidParameter("Webhook events must not repeat an event: \(event) is listed more than once.")
+        }
+        return events
     }
 
     /// One `{entity, action}`: proto enum names (or numbers), checked as MLflow's

@@ -89,7 +89,8 @@ public final class WebhookService: Service, Sendable {
             outcome = WebhookPost.Outcome(status: nil, body: nil, error: delivery.lastError)
         } else {
             delivery.attempts += 1
-            outcome = await send(event: delivery.event, data: delivery.payload, deliveryID: delivery.id, to: webhook)
+            outcome = await send(
+                event: delivery.event, data: delivery.payload, deliveryID: delivery.id, eventTime: delivery.creationTime, to: webhook)
             if outcome.delivered {
                 delivery.state = .delivered
                 delivery.lastError = nil
@@ -114,8 +115,13 @@ public final class WebhookService: Service, Sendable {
         }
     }
 
-    /// Posts MLflow's envelope `{"entity", "action", "timestamp", "data"}` for one event.
-    func send(event: WebhookEvent, data: String, deliveryID: String, to webhook: Webhook) async -> WebhookPost.Outcome {
+    /// Posts MLflow's envelope `{"entity", "action", "timestamp", "data"}` for one event. The
+    /// body's `timestamp` is when the event happened (`eventTime`), so every retry of a delivery
+    /// sends the same body, as MLflow's retries resend theirs; the `X-MLflow-Timestamp` header
+    /// (and the signature over it) is the attempt's, so a receiver's replay window still holds.
+    func send(event: WebhookEvent, data: String, deliveryID: String, eventTime: Int64, to webhook: Webhook) async
+        -> WebhookPost.Outcome
+    {
         do {
             try await policy.validate(webhook.url)
         } catch let error as CairnError {
@@ -131,7 +137,7 @@ public final class WebhookService: Service, Sendable {
         writer.key("action")
         writer.string(event.action.rawValue)
         writer.key("timestamp")
-        writer.string(Self.isoTimestamp(milliseconds: time))
+        writer.string(Self.isoTimestamp(milliseconds: eventTime))
         writer.key("data")
         writer.raw(data)
         writer.endObject()
@@ -146,7 +152,8 @@ public final class WebhookService: Service, Sendable {
         guard let event = event ?? webhook.events.first, let example = RegistryEvent.example(for: event) else {
             return WebhookTestResult(success: false, errorMessage: "Failed to test webhook: no event to test.")
         }
-        let outcome = await send(event: event, data: example.payload, deliveryID: UUID().uuidString.lowercased(), to: webhook)
+        let outcome = await send(
+            event: event, data: example.payload, deliveryID: UUID().uuidString.lowercased(), eventTime: now(), to: webhook)
         guard let status = outcome.status else {
             return WebhookTestResult(success: false, errorMessage: "Failed to test webhook: \(outcome.failure)")
         }

@@ -45,6 +45,17 @@ public struct SQLTriggerEventStore: TriggerEventStore {
         }
     }
 
+    public func pending(pipeline: String, kind: String, limit: Int) async throws -> [StoredTriggerEvent] {
+        try await database.read { sql in
+            try await sql.raw(
+                """
+                SELECT * FROM cairn_trigger_events WHERE state = 'pending' AND pipeline = \(bind: pipeline) AND kind = \(bind: kind)
+                ORDER BY dedupe_key, received_at LIMIT \(bind: limit)
+                """
+            ).all().map(Self.event)
+        }
+    }
+
     public func get(id: String) async throws -> StoredTriggerEvent {
         try await database.read { sql in
             guard let row = try await sql.raw("SELECT * FROM cairn_trigger_events WHERE event_id = \(bind: id)").first() else {

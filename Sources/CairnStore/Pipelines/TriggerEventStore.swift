@@ -39,6 +39,9 @@ public protocol TriggerEventStore: Sendable {
     func insertIfNew(_ event: StoredTriggerEvent) async throws -> (event: StoredTriggerEvent, inserted: Bool)
     /// Pending events, oldest first.
     func pending(limit: Int) async throws -> [StoredTriggerEvent]
+    /// The pipeline's pending events of `kind` in dedupe-key order (a backfill's key is its
+    /// tick, `backfill:2026-01-31T12:05Z`, so this is tick order).
+    func pending(pipeline: String, kind: String, limit: Int) async throws -> [StoredTriggerEvent]
     /// Throws `resourceDoesNotExist` for an unknown id.
     func get(id: String) async throws -> StoredTriggerEvent
     /// The pipeline's events, newest first.

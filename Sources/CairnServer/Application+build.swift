@@ -170,6 +170,7 @@ public func buildRouter(
     let pages = root.pages("", staticPrefix: staticPrefix)
     UIAssetsController().addRoutes(to: pages)
     ExperimentPagesController(store: store, artifacts: artifacts, ui: ui, now: SystemClock.now).addRoutes(to: pages)
+    RunsTablePagesController(store: store, ui: ui, now: SystemClock.now).addRoutes(to: pages)
     if let registryStore {
         ModelPagesController(
             registry: registryStore, tracking: store, signatures: RegisteredSignatures(registry: registryStore, artifacts: artifacts),

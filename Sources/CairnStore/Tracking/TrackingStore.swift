@@ -45,6 +45,8 @@ public protocol TrackingStore: Sendable {
     func getMetricHistoryBulkInterval(runIDs: [String], key: String, startStep: Int64?, endStep: Int64?, maxResults: Int) async throws
         -> [Metric]
     func searchRuns(_ query: RunSearch) async throws -> Page<Run>
+    /// Minimum, maximum and point count of every metric of each run, NaN points apart.
+    func metricSummaries(runIDs: [String]) async throws -> [MetricSummary]
 }
 
 /// What purging an experiment removed, and the artifact locations that held its files.

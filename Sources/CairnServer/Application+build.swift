@@ -163,6 +163,10 @@ public func buildRouter(
     let pages = root.pages("", staticPrefix: staticPrefix)
     UIAssetsController().addRoutes(to: pages)
     ExperimentPagesController(store: store, artifacts: artifacts, ui: ui, now: SystemClock.now).addRoutes(to: pages)
+    RunPagesController(
+        ui: ui, store: store, registry: registryStore, loggedModels: loggedModelStore, artifacts: artifacts, now: SystemClock.now
+    ).addRoutes(to: pages)
+    ComparePagesController(ui: ui, store: store).addRoutes(to: pages)
     return router
 }
 

@@ -39,6 +39,9 @@ public protocol TrackingStore: Sendable {
     func getMetricHistoryBulkInterval(runIDs: [String], key: String, startStep: Int64?, endStep: Int64?, maxResults: Int) async throws
         -> [Metric]
     func searchRuns(_ query: RunSearch) async throws -> Page<Run>
+    /// Every point of one metric (within `xRange` of the axis when given) as columns, for
+    /// charts that bucket series of millions of points. An unknown run is RESOURCE_DOES_NOT_EXIST.
+    func metricSeries(runID: String, key: String, axis: MetricSeriesAxis, xRange: ClosedRange<Int64>?) async throws -> MetricSeries
 }
 
 public struct CreateRun: Sendable {

@@ -17,11 +17,17 @@ public protocol TrackingStore: Sendable {
     func getExperiment(id: String) async throws -> Experiment
     func getExperiment(name: String) async throws -> Experiment?
     func searchExperiments(_ query: ExperimentSearch) async throws -> Page<Experiment>
+    /// How many experiments `query`'s filter and view match (its order and page are ignored).
+    func countExperiments(_ query: ExperimentSearch) async throws -> Int
     func renameExperiment(id: String, newName: String) async throws
     func deleteExperiment(id: String) async throws
     func restoreExperiment(id: String) async throws
     func setExperimentTag(id: String, tag: KeyValue) async throws
     func deleteExperimentTag(id: String, key: String) async throws
+    /// Removes a deleted experiment for good, with its runs and everything logged to them, as
+    /// `mlflow gc --experiment-ids` does, in one transaction; answers the artifact locations
+    /// the caller then deletes.
+    func purgeExperiment(id: String) async throws -> ExperimentPurge
 
     func createRun(_ request: CreateRun) async throws -> Run
     func getRun(id: String) async throws -> Run
@@ -42,6 +48,20 @@ public protocol TrackingStore: Sendable {
     /// Every point of one metric (within `xRange` of the axis when given) as columns, for
     /// charts that bucket series of millions of points. An unknown run is RESOURCE_DOES_NOT_EXIST.
     func metricSeries(runID: String, key: String, axis: MetricSeriesAxis, xRange: ClosedRange<Int64>?) async throws -> MetricSeries
+}
+
+/// What purging an experiment removed, and the artifact locations that held its files.
+public struct ExperimentPurge: Sendable, Equatable {
+    public var runCount: Int
+    public var loggedModelCount: Int
+    /// The runs' and logged models' artifact URIs (`mlflow-artifacts:/1/<run>/artifacts`).
+    public var artifactLocations: [String]
+
+    public init(runCount: Int, loggedModelCount: Int, artifactLocations: [String]) {
+        self.runCount = runCount
+        self.loggedModelCount = loggedModelCount
+        self.artifactLocations = artifactLocations
+    }
 }
 
 public struct CreateRun: Sendable {

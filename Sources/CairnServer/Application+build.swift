@@ -167,6 +167,7 @@ public func buildRouter(
         ui: ui, store: store, registry: registryStore, loggedModels: loggedModelStore, artifacts: artifacts, now: SystemClock.now
     ).addRoutes(to: pages)
     ComparePagesController(ui: ui, store: store).addRoutes(to: pages)
+    ChartPagesController(store: store).addRoutes(to: pages)
     return router
 }
 

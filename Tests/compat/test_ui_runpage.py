@@ -88,7 +88,10 @@ def test_overview_shows_the_logged_run(server_url, exp_id, logged):
     assert ">alpha<" in html and ">0.5<" in html
     # loss: last 0.7, min 0.4, max 0.9 over three points
     assert re.search(r">0\.7</td><td class=\"num\">2</td><td class=\"num\">0\.4</td><td class=\"num\">0\.9</td><td class=\"num\">3</td>", html), html
-    assert f"/charts/metric.svg?runs={logged['parent']}&amp;key=loss" in html
+    chart = f"/charts/metric.svg?runs={logged['parent']}&key=loss&width=300&height=120"
+    assert chart.replace("&", "&amp;") in html
+    drawn = _get(f"{server_url}{chart}")
+    assert drawn.status_code == 200 and drawn.headers["Content-Type"].startswith("image/svg+xml"), drawn.text[:300]
     assert ">vision<" in html
     assert "<h1>Notes</h1>" in html and "<strong>good</strong>" in html
     # Everything the client wrote is inert.
@@ -115,7 +118,7 @@ def test_artifacts_preview_and_download(server_url, logged):
     config = _get(page, tab="artifacts", path="config.json").text
     assert "&quot;layers&quot;: [\n    64,\n    32\n  ]" in config
     table = _get(page, tab="artifacts", path="table.csv").text
-    assert '<th scope="col">name</th><th scope="col">score</th>' in table
+    assert '<th scope="col" style="text-transform:none">name</th><th scope="col" style="text-transform:none">score</th>' in table
     assert "<td>&lt;script&gt;x&lt;/script&gt;</td>" in table
     image = _get(page, tab="artifacts", path="plot.png").text
     assert f'<img src="/experiments/' in image and "/artifacts/download?path=plot.png" in image
@@ -142,7 +145,7 @@ def test_logged_model_signature(server_url, logged):
     assert ">MLmodel</a>" in models.text
     mlmodel = _get(page, tab="artifacts", model=logged["model_id"], path="MLmodel").text
     assert "<caption>Inputs</caption>" in mlmodel
-    assert '<th scope="row">sepal length (cm)</th><td>double</td>' in mlmodel
+    assert '<td class="mono">sepal length (cm)</td><td>double</td>' in mlmodel
     assert "<caption>Outputs</caption>" in mlmodel
     model_file = _get(f"{page}/artifacts/download", path="MLmodel", model=logged["model_id"])
     assert model_file.status_code == 200 and b"signature" in model_file.content

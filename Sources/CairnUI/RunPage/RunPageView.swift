@@ -276,7 +276,7 @@ public struct MetricRow: Sendable {
         maximum = summary?.maximum.map(UIFormat.metric) ?? (summary.map { $0.count > 0 ? "NaN" : "—" } ?? "—")
         points = summary.map { String($0.count) } ?? "—"
         let query = "runs=\(UIFormat.queryValue(runID))&key=\(UIFormat.queryValue(metric.key))"
-        chartURL = "\(prefix)/charts/metric.svg?\(query)&width=240&height=72"
+        chartURL = "\(prefix)/charts/metric.svg?\(query)&width=300&height=120"
         largeChartURL = "\(prefix)/charts/metric.svg?\(query)&width=640&height=240"
     }
 }

@@ -13,10 +13,10 @@ extension UITemplates {
               {{#hasParams}}
               <div class="table-wrap"><table>
                 <caption class="muted small">Rows whose values differ are marked; choose a parameter to plot it</caption>
-                <thead><tr><th scope="col">Parameter</th>{{#columns}}<th scope="col"><a href="{{url}}">{{name}}</a></th>{{/columns}}</tr></thead>
+                <thead><tr><th scope="col">Parameter</th>{{#columns}}<th scope="col" style="text-transform:none"><a href="{{url}}">{{name}}</a></th>{{/columns}}</tr></thead>
                 <tbody>
                 {{#params}}
-                  <tr{{#differs}} class="differs"{{/differs}}><th scope="row"><a href="{{chooseURL}}"{{#isChosen}} aria-current="true"{{/isChosen}}>{{key}}</a>{{#differs}} <span class="badge warn">differs</span>{{/differs}}</th>{{#cells}}<td{{#missing}} class="muted"{{/missing}}>{{#differs}}<mark>{{value}}</mark>{{/differs}}{{^differs}}{{value}}{{/differs}}</td>{{/cells}}</tr>
+                  <tr{{#differs}} class="differs"{{/differs}}><td class="mono"><a href="{{chooseURL}}"{{#isChosen}} aria-current="true"{{/isChosen}}>{{key}}</a>{{#differs}} <span class="badge warn">differs</span>{{/differs}}</td>{{#cells}}<td{{#missing}} class="muted"{{/missing}}>{{#differs}}<mark>{{value}}</mark>{{/differs}}{{^differs}}{{value}}{{/differs}}</td>{{/cells}}</tr>
                 {{/params}}
                 </tbody>
               </table></div>
@@ -28,10 +28,10 @@ extension UITemplates {
               {{#hasMetrics}}
               <div class="table-wrap"><table>
                 <caption class="muted small">Latest value of each metric; choose one to plot the parameters against it</caption>
-                <thead><tr><th scope="col">Metric</th>{{#columns}}<th scope="col"><a href="{{url}}">{{name}}</a></th>{{/columns}}</tr></thead>
+                <thead><tr><th scope="col">Metric</th>{{#columns}}<th scope="col" style="text-transform:none"><a href="{{url}}">{{name}}</a></th>{{/columns}}</tr></thead>
                 <tbody>
                 {{#metrics}}
-                  <tr><th scope="row"><a href="{{chooseURL}}"{{#isChosen}} aria-current="true"{{/isChosen}}>{{key}}</a></th>{{#cells}}<td class="num{{#missing}} muted{{/missing}}">{{value}}</td>{{/cells}}</tr>
+                  <tr><td class="mono"><a href="{{chooseURL}}"{{#isChosen}} aria-current="true"{{/isChosen}}>{{key}}</a></td>{{#cells}}<td class="num{{#missing}} muted{{/missing}}">{{value}}</td>{{/cells}}</tr>
                 {{/metrics}}
                 </tbody>
               </table></div>
@@ -41,7 +41,7 @@ extension UITemplates {
             {{#hasMetrics}}
             <div class="grid">
             {{#charts}}
-              <figure class="card"><img src="{{url}}" alt="{{key}} of the compared runs by step" width="480" height="220" style="max-width:100%;height:auto" loading="lazy"><figcaption>{{key}}</figcaption></figure>
+              <figure class="card" style="margin:0"><a href="{{url}}" title="Open the chart to zoom"><img src="{{url}}" alt="{{key}} of the compared runs by step" width="480" height="220" style="max-width:100%;height:auto" loading="lazy"></a><figcaption>{{key}}</figcaption></figure>
             {{/charts}}
             </div>
             {{/hasMetrics}}
@@ -53,7 +53,7 @@ extension UITemplates {
               <div class="table-wrap"><table>
                 <caption class="muted small">{{chosenParam}} and {{chosenMetric}} of each run</caption>
                 <thead><tr><th scope="col">Run</th><th scope="col">{{chosenParam}}</th><th scope="col" class="num">{{chosenMetric}}</th></tr></thead>
-                <tbody>{{#points}}<tr><th scope="row">{{run}}</th><td>{{param}}</td><td class="num">{{metric}}</td></tr>{{/points}}</tbody>
+                <tbody>{{#points}}<tr><td>{{run}}</td><td>{{param}}</td><td class="num">{{metric}}</td></tr>{{/points}}</tbody>
               </table></div>
               {{/hasPoints}}
               {{^hasPoints}}<p class="muted">Choose a parameter and a metric that the runs have to plot one against the other.</p>{{/hasPoints}}

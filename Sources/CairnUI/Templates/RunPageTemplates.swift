@@ -57,7 +57,7 @@ extension UITemplates {
               {{#hasDatasets}}
               <div class="table-wrap"><table>
                 <thead><tr><th scope="col">Name</th><th scope="col">Digest</th><th scope="col">Context</th><th scope="col">Source</th></tr></thead>
-                <tbody>{{#datasets}}<tr><th scope="row">{{name}}</th><td><code>{{digest}}</code></td><td>{{context}}</td><td><span class="muted">{{sourceType}}</span> {{source}}</td></tr>{{/datasets}}</tbody>
+                <tbody>{{#datasets}}<tr><td>{{name}}</td><td><code>{{digest}}</code></td><td>{{context}}</td><td><span class="muted">{{sourceType}}</span> {{source}}</td></tr>{{/datasets}}</tbody>
               </table></div>
               {{/hasDatasets}}
               {{^hasDatasets}}<p class="muted">No datasets were logged as inputs of this run.</p>{{/hasDatasets}}
@@ -67,7 +67,7 @@ extension UITemplates {
               {{#hasParams}}
               <div class="table-wrap"><table>
                 <thead><tr><th scope="col">Name</th><th scope="col">Value</th></tr></thead>
-                <tbody>{{#params}}<tr><th scope="row">{{key}}</th><td>{{value}}</td></tr>{{/params}}</tbody>
+                <tbody>{{#params}}<tr><td class="mono">{{key}}</td><td>{{value}}</td></tr>{{/params}}</tbody>
               </table></div>
               {{/hasParams}}
               {{^hasParams}}<p class="muted">No parameters.</p>{{/hasParams}}
@@ -83,7 +83,7 @@ extension UITemplates {
                 <thead><tr><th scope="col">Key</th><th scope="col">Value</th><th scope="col"><span class="muted">Actions</span></th></tr></thead>
                 <tbody>
                 {{#tags}}
-                  <tr><th scope="row">{{key}}</th><td>{{value}}</td>
+                  <tr><td class="mono">{{key}}</td><td>{{value}}</td>
                   <td><form method="post" action="{{deleteTagAction}}" class="inline">{{> csrf_field}}<input type="hidden" name="key" value="{{key}}"><button class="link danger" type="submit" aria-label="Delete tag {{key}}">Delete</button></form></td></tr>
                 {{/tags}}
                 </tbody>
@@ -100,7 +100,7 @@ extension UITemplates {
               <details>
                 <summary class="muted">System tags</summary>
                 <div class="table-wrap"><table>
-                  <tbody>{{#systemTags}}<tr><th scope="row">{{key}}</th><td>{{value}}</td></tr>{{/systemTags}}</tbody>
+                  <tbody>{{#systemTags}}<tr><td class="mono">{{key}}</td><td>{{value}}</td></tr>{{/systemTags}}</tbody>
                 </table></div>
               </details>
               {{/hasSystemTags}}
@@ -115,7 +115,7 @@ extension UITemplates {
               <thead><tr><th scope="col">Name</th><th scope="col" class="num">Last</th><th scope="col" class="num">Step</th><th scope="col" class="num">Min</th><th scope="col" class="num">Max</th><th scope="col" class="num">Points</th><th scope="col">Chart</th></tr></thead>
               <tbody>
               {{#metrics}}
-                <tr><th scope="row">{{key}}</th><td class="num" title="{{lastExact}}">{{last}}</td><td class="num">{{step}}</td><td class="num">{{minimum}}</td><td class="num">{{maximum}}</td><td class="num">{{points}}</td><td><img src="{{chartURL}}" alt="{{key}} by step" width="240" height="72" loading="lazy"></td></tr>
+                <tr><td class="mono">{{key}}</td><td class="num" title="{{lastExact}}">{{last}}</td><td class="num">{{step}}</td><td class="num">{{minimum}}</td><td class="num">{{maximum}}</td><td class="num">{{points}}</td><td><img src="{{chartURL}}" alt="{{key}} by step" width="200" height="80" loading="lazy"></td></tr>
               {{/metrics}}
               </tbody>
             </table></div>
@@ -132,7 +132,7 @@ extension UITemplates {
             </section>
             <div class="grid">
             {{#metrics}}
-              <figure class="card"><img src="{{largeChartURL}}" alt="{{key}} by step" width="640" height="240" style="max-width:100%;height:auto" loading="lazy"><figcaption>{{key}}</figcaption></figure>
+              <figure class="card" style="margin:0"><a href="{{largeChartURL}}" title="Open the chart to zoom"><img src="{{largeChartURL}}" alt="{{key}} by step" width="640" height="240" style="max-width:100%;height:auto" loading="lazy"></a><figcaption>{{key}}</figcaption></figure>
             {{/metrics}}
             </div>
             """#
@@ -168,13 +168,13 @@ extension UITemplates {
               {{#signature}}
                 <h4>Signature</h4>
                 {{#hasInputs}}<div class="table-wrap"><table><caption>Inputs</caption><thead><tr><th scope="col">Name</th><th scope="col">Type</th><th scope="col">Required</th></tr></thead>
-                <tbody>{{#inputs}}<tr><th scope="row">{{name}}</th><td>{{type}}</td><td>{{required}}</td></tr>{{/inputs}}</tbody></table></div>{{/hasInputs}}
+                <tbody>{{#inputs}}<tr><td class="mono">{{name}}</td><td>{{type}}</td><td>{{required}}</td></tr>{{/inputs}}</tbody></table></div>{{/hasInputs}}
                 {{#hasOutputs}}<div class="table-wrap"><table><caption>Outputs</caption><thead><tr><th scope="col">Name</th><th scope="col">Type</th><th scope="col">Required</th></tr></thead>
-                <tbody>{{#outputs}}<tr><th scope="row">{{name}}</th><td>{{type}}</td><td>{{required}}</td></tr>{{/outputs}}</tbody></table></div>{{/hasOutputs}}
+                <tbody>{{#outputs}}<tr><td class="mono">{{name}}</td><td>{{type}}</td><td>{{required}}</td></tr>{{/outputs}}</tbody></table></div>{{/hasOutputs}}
               {{/signature}}
               {{#isTable}}{{#table}}
                 <div class="table-wrap"><table>
-                  <thead><tr>{{#header}}<th scope="col">{{.}}</th>{{/header}}</tr></thead>
+                  <thead><tr>{{#header}}<th scope="col" style="text-transform:none">{{.}}</th>{{/header}}</tr></thead>
                   <tbody>{{#rows}}<tr>{{#cells}}<td>{{.}}</td>{{/cells}}</tr>{{/rows}}</tbody>
                 </table></div>
                 {{#note}}<p class="muted small">{{note}}</p>{{/note}}

@@ -1,6 +1,7 @@
 import CairnCore
 import Foundation
 import Logging
+import SQLKit
 import Testing
 
 @testable import CairnStore

@@ -107,8 +107,10 @@ def test_zoom_links_rerender_the_range_at_full_resolution(server_url, big_run):
     line = next(p for p in root.iter(f"{SVG}path") if p.get("class") == "line")
     points = vertices(line.get("d"))
     assert len(points) >= 700
-    assert min(value(y) for _, y in points) > 0.5
-    assert max(value(y) for _, y in points) == pytest.approx(SPIKE, abs=0.05)
+    drawn = sorted(value(y) for _, y in points)
+    # The curve is about 0.28 there, plus at most 0.05; the spike is the one point above it.
+    assert drawn[0] > 0.2 and drawn[-2] < 0.4
+    assert drawn[-1] == pytest.approx(SPIKE, abs=0.05)
 
 
 def test_options_render(server_url, big_run):

@@ -451,7 +451,7 @@ public struct LineChart: Sendable {
         guard legendHeight > 0 else { return }
         var entries: [(name: String, title: String, color: String, dash: String, band: Bool)] = []
         if grouped {
-            entries.append(("\(series.count) runs: min–max per column", "Band over every run's values", "#8c959f", "", true))
+            entries.append(("\(series.count) runs, min–max", "The band spans every run's values in each pixel column", "#8c959f", "", true))
         }
         for (index, entry) in drawnSeries {
             entries.append((entry.name, "\(entry.name) (\(entry.id))", ChartStyle.color(index), ChartStyle.dash(index), false))

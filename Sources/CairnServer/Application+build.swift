@@ -187,6 +187,12 @@ public func buildRouter(
             now: SystemClock.now
         ).addRoutes(to: pages)
     }
+
+    RunPagesController(
+        ui: ui, store: store, registry: registryStore, loggedModels: loggedModelStore, artifacts: artifacts, now: SystemClock.now
+    ).addRoutes(to: pages)
+    ComparePagesController(ui: ui, store: store).addRoutes(to: pages)
+    ChartPagesController(store: store).addRoutes(to: pages)
     return router
 }
 

@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "CairnServing", targets: ["CairnServing"]),
         .library(name: "CairnMonitor", targets: ["CairnMonitor"]),
         .library(name: "CairnPipelines", targets: ["CairnPipelines"]),
+        .library(name: "CairnUI", targets: ["CairnUI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -44,6 +45,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.24.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         .target(
@@ -141,6 +143,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The web UI's views: templates, renderer, page chrome and embedded assets; no HTTP, no database.
+        .target(
+            name: "CairnUI",
+            dependencies: [
+                "CairnCore",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "CairnServer",
             dependencies: [
@@ -153,6 +164,7 @@ let package = Package(
                 "CairnStatistics",
                 "CairnStore",
                 "CairnTabular",
+                "CairnUI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -224,6 +236,11 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CairnUITests",
+            dependencies: ["CairnCore", "CairnUI"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

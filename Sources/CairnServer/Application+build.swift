@@ -61,7 +61,8 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         triggering: triggering,
         pipelines: pipelines,
         registry: registry,
-        hostPolicy: HostPolicy(bindHost: configuration.host, allowedHosts: configuration.allowedHosts)
+        hostPolicy: HostPolicy(bindHost: configuration.host, allowedHosts: configuration.allowedHosts),
+        staticPrefix: configuration.staticPrefix
     )
 
     // Hummingbird announces its own start at info level; Cairn's line below is the one
@@ -106,8 +107,10 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     return app
 }
 
-/// The router with every API mounted; separate from `buildApplication` so tests can drive it
-/// without a socket. The registry and logged-model APIs are mounted when their stores are given.
+/// The router with every API and page mounted; separate from `buildApplication` so tests can
+/// drive it without a socket. The registry and logged-model APIs are mounted when their stores
+/// are given. With a static prefix (`/sub`), every route, the APIs' included, is under it, as
+/// with MLflow's `--static-prefix`.
 public func buildRouter(
     store: any TrackingStore,
     registryStore: (any RegistryStore)? = nil,
@@ -119,20 +122,22 @@ public func buildRouter(
     triggering: PipelineTriggering? = nil,
     pipelines: PipelineService? = nil,
     registry: PrometheusCollectorRegistry,
-    hostPolicy: HostPolicy = HostPolicy(bindHost: "127.0.0.1", allowedHosts: [])
+    hostPolicy: HostPolicy = HostPolicy(bindHost: "127.0.0.1", allowedHosts: []),
+    staticPrefix: String = ""
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: RequestMetricsMiddleware(registry: registry))
     router.add(middleware: ErrorRenderingMiddleware(.mlflowJSON))
     router.add(middleware: HostOriginMiddleware(policy: hostPolicy))
+    let root = router.group(RouterPath(staticPrefix))
     let multipart = artifacts as? any MultipartArtifactRepository
-    ServiceController(registry: registry, servesArtifacts: artifacts != nil, multipartUploads: multipart != nil).addRoutes(to: router)
-    if let artifacts { ArtifactsController(repository: artifacts).addRoutes(to: router) }
-    if let multipart { MultipartUploadsController(repository: multipart).addRoutes(to: router) }
+    ServiceController(registry: registry, servesArtifacts: artifacts != nil, multipartUploads: multipart != nil).addRoutes(to: root)
+    if let artifacts { ArtifactsController(repository: artifacts).addRoutes(to: root) }
+    if let multipart { MultipartUploadsController(repository: multipart).addRoutes(to: root) }
     // The web UI talks to the same API under /ajax-api.
     for prefix in ["api/2.0/mlflow", "ajax-api/2.0/mlflow"] {
-        let group = router.group(RouterPath(prefix))
+        let group = root.group(RouterPath(prefix))
         ExperimentsController(store: store).addRoutes(to: group)
         RunsController(store: store, now: SystemClock.now).addRoutes(to: group)
         if let registryStore { RegistryController(store: registryStore).addRoutes(to: group) }
@@ -143,16 +148,21 @@ public func buildRouter(
         MonitorsController(
             store: monitoring.store, registry: monitoring.registry, service: monitoring.service, log: monitoring.log,
             signatures: RegisteredSignatures(registry: monitoring.registry, artifacts: artifacts), now: monitoring.now
-        ).addRoutes(to: router.group("api/cairn/v1"))
+        ).addRoutes(to: root.group("api/cairn/v1"))
     }
     if let promotions {
         PromotionsController(store: promotions.store, gate: promotions.gate, now: promotions.now).addRoutes(
-            to: router.group("api/cairn/v1"))
+            to: root.group("api/cairn/v1"))
     }
-    if let triggering { PipelineTriggersController(triggering: triggering).addRoutes(to: router.group("api/cairn/v1")) }
+    if let triggering { PipelineTriggersController(triggering: triggering).addRoutes(to: root.group("api/cairn/v1")) }
     if let pipelines {
-        PipelinesController(service: pipelines, store: pipelines.store, threadPool: .singleton).addRoutes(to: router.group("api/cairn/v1"))
+        PipelinesController(service: pipelines, store: pipelines.store, threadPool: .singleton).addRoutes(to: root.group("api/cairn/v1"))
     }
+    // The web UI: pages render their errors as HTML. Each area registers its controller here.
+    let ui = UIPages(staticPrefix: staticPrefix)
+    let pages = root.pages("", staticPrefix: staticPrefix)
+    UIAssetsController().addRoutes(to: pages)
+    ExperimentPagesController(store: store, artifacts: artifacts, ui: ui, now: SystemClock.now).addRoutes(to: pages)
     return router
 }
 
@@ -200,7 +210,8 @@ func makePipelineService(
     let store = SQLPipelineStore(database: database)
     let engine = PipelineEngine(
         store: store, tracking: tracking, artifacts: artifacts, threadPool: .singleton, executors: executors, gate: gate,
-        configuration: .init(stateDirectory: dataDirectory + "/pipelines", trackingURI: "http://\(host):\(configuration.port)"),
+        configuration: .init(
+            stateDirectory: dataDirectory + "/pipelines", trackingURI: "http://\(host):\(configuration.port)\(configuration.staticPrefix)"),
         logger: logger)
     return PipelineService(
         engine: engine, store: store,

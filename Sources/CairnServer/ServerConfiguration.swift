@@ -18,12 +18,16 @@ public struct ServerConfiguration: Sendable {
     public var inferenceLogDirectory: String?
     /// The Ray head that runs `executor: ray` stages; nil leaves pipelines on the local executor.
     public var ray: RayJobsExecutor.Configuration?
+    /// The path every route is served under (`/sub` behind a proxy), as MLflow's
+    /// `--static-prefix`; `""` for the root.
+    public var staticPrefix: String
 
     public init(
         host: String = "127.0.0.1", port: Int = 5000, dataDirectory: String = "./cairn-data",
         backendStoreURI: String? = nil, artifactsDestination: String? = nil, allowedHosts: [String] = [],
-        inferenceLogDirectory: String? = nil, ray: RayJobsExecutor.Configuration? = nil
+        inferenceLogDirectory: String? = nil, ray: RayJobsExecutor.Configuration? = nil, staticPrefix: String = ""
     ) {
+        self.staticPrefix = staticPrefix
         self.inferenceLogDirectory = inferenceLogDirectory
         self.ray = ray
         self.allowedHosts = allowedHosts
@@ -47,7 +51,7 @@ public struct ServerConfiguration: Sendable {
             case "::", "[::]": "[::1]"
             default: host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
             }
-        return "http://\(reachable):\(port)"
+        return "http://\(reachable):\(port)\(staticPrefix)"
     }
 
     public var resolvedInferenceLogDirectory: String {

@@ -45,11 +45,33 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "File holding the Ray head's auth token (default: $RAY_AUTH_TOKEN, else the file $RAY_AUTH_TOKEN_PATH names).")
     var rayTokenFile: String?
 
+    @Option(
+        help:
+            "Path prefix every route (UI, API, assets) is served under, behind a proxy: '/sub' (default: $MLFLOW_STATIC_PREFIX, as mlflow server)."
+    )
+    var staticPrefix: String?
+
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel: Logger.Level = .info
 
     func validate() throws {
         try validateListenAddress(host: host, port: port)
+        _ = try resolvedStaticPrefix()
+    }
+
+    /// The flag, else `MLFLOW_STATIC_PREFIX`, checked as `mlflow server` checks it.
+    func resolvedStaticPrefix(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
+        guard let value = staticPrefix ?? environment["MLFLOW_STATIC_PREFIX"], !value.isEmpty else { return "" }
+        guard value.hasPrefix("/") else { throw ValidationError("--static-prefix must begin with a '/'.") }
+        guard !value.hasSuffix("/") else { throw ValidationError("--static-prefix should not end with a '/'.") }
+        // Route patterns read braces and colons; a prefix is plain path segments.
+        let allowed = value.split(separator: "/", omittingEmptySubsequences: false).dropFirst().allSatisfy { segment in
+            !segment.isEmpty && segment.allSatisfy { $0.isLetter || $0.isNumber || "-._~".contains($0) }
+        }
+        guard allowed else {
+            throw ValidationError("--static-prefix must be path segments of letters, digits, '-', '.', '_' or '~' (e.g. /mlflow).")
+        }
+        return value
     }
 
     func run() async throws {
@@ -59,7 +81,7 @@ struct ServerCommand: AsyncParsableCommand {
             host: host, port: port, dataDirectory: dataDir,
             backendStoreURI: backendStoreUri, artifactsDestination: artifactsDestination,
             allowedHosts: allowedHosts.map { $0.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) } } ?? [],
-            inferenceLogDirectory: inferenceLogDir, ray: try rayConfiguration()
+            inferenceLogDirectory: inferenceLogDir, ray: try rayConfiguration(), staticPrefix: try resolvedStaticPrefix()
         )
         let app = try await buildApplication(configuration, logger: logger)
         try await app.runService()

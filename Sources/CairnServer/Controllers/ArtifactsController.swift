@@ -12,7 +12,7 @@ struct ArtifactsController<Context: CairnRequestContext>: Sendable {
 
     static var prefix: String { "/api/2.0/mlflow-artifacts/artifacts" }
 
-    func addRoutes(to router: Router<Context>) {
+    func addRoutes(to router: some RouterMethods<Context>) {
         router.get("api/2.0/mlflow-artifacts/artifacts", use: list)
         router.get("api/2.0/mlflow-artifacts/artifacts/**", use: download)
         router.put("api/2.0/mlflow-artifacts/artifacts/**", use: upload)

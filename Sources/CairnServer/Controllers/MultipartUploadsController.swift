@@ -20,7 +20,7 @@ struct MultipartUploadsController<Context: CairnRequestContext>: Sendable {
     static var prefix: String { "/api/2.0/mlflow-artifacts/mpu" }
     static var partsPrefix: String { "/api/cairn/v1/artifacts/mpu" }
 
-    func addRoutes(to router: Router<Context>) {
+    func addRoutes(to router: some RouterMethods<Context>) {
         router.post("api/2.0/mlflow-artifacts/mpu/create/**", use: create)
         router.post("api/2.0/mlflow-artifacts/mpu/complete/**", use: complete)
         router.post("api/2.0/mlflow-artifacts/mpu/abort/**", use: abort)

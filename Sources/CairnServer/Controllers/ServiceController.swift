@@ -15,7 +15,7 @@ struct ServiceController<Context: CairnRequestContext>: Sendable {
 
     static var version: String { CairnVersion.current }
 
-    func addRoutes(to router: Router<Context>) {
+    func addRoutes(to router: some RouterMethods<Context>) {
         router.get("health") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain"], body: ResponseBody(byteBuffer: ByteBuffer(string: "OK")))
         }

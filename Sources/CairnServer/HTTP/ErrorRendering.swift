@@ -1,4 +1,5 @@
 import CairnCore
+import CairnUI
 import HTTPTypes
 import Hummingbird
 
@@ -7,24 +8,27 @@ import Hummingbird
 /// The status is MLflow's mapping of the error code either way.
 enum ErrorRendering: Sendable {
     case mlflowJSON
-    case htmlPage
+    /// The UI's error page, its links under the server's static prefix.
+    case htmlPage(staticPrefix: String)
 
     func response(for error: CairnError) -> Response {
         let status = Self.status(code: error.code.httpStatus)
         switch self {
         case .mlflowJSON:
             return JSONBody.error(error).response(status: status)
-        case .htmlPage:
-            let title = HTMLText.escape("\(status.code) \(status.reasonPhrase)")
-            let page = """
-                <!doctype html>
-                <html lang="en"><head><meta charset="utf-8"><title>\(title) · Cairn</title></head>
-                <body><h1>\(title)</h1><p>\(HTMLText.escape(error.message))</p><p><code>\(HTMLText.escape(error.code.rawValue))</code></p></body></html>
-
-                """
-            var headers: HTTPFields = [.contentType: "text/html; charset=utf-8"]
-            headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
-            return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: page)))
+        case .htmlPage(let staticPrefix):
+            // The page has the UI's layout and stylesheet; every value goes through Mustache's escaping.
+            let heading = "\(status.code) \(status.reasonPhrase)"
+            let html: String
+            do {
+                html = try UIRenderer.standard.render(
+                    page: "error_page", title: heading,
+                    content: ErrorPageView(heading: heading, message: error.message, code: error.code.rawValue),
+                    chrome: PageChrome(staticPrefix: staticPrefix))
+            } catch {
+                html = "<!doctype html><title>Error</title><h1>\(HTMLText.escape(heading))</h1>"
+            }
+            return UIPages.html(html, status: status)
         }
     }
 

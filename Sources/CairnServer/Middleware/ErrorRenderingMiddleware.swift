@@ -52,13 +52,13 @@ struct ErrorRenderingMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-extension Router {
+extension RouterMethods {
     /// A group of pages a person reads in a browser: its errors render as an HTML page, where
     /// the rest of the router's render as MLflow JSON. Pages are mounted through this, so the
     /// choice is made once per area.
-    func pages(_ path: RouterPath) -> RouterGroup<Context> {
+    func pages(_ path: RouterPath, staticPrefix: String = "") -> RouterGroup<Context> {
         let group = self.group(path)
-        group.add(middleware: ErrorRenderingMiddleware(.htmlPage))
+        group.add(middleware: ErrorRenderingMiddleware(.htmlPage(staticPrefix: staticPrefix)))
         return group
     }
 }

@@ -44,12 +44,7 @@ extension SQLTrackingStore {
 
     public func searchExperiments(_ query: ExperimentSearch) async throws -> Page<Experiment> {
         let offset = try PageToken.decodeOffset(query.pageToken)
-        var condition: SQLQueryString = "e.lifecycle_stage IN "
-        condition.appendInterpolation(inList(query.viewType.stages.map(\.rawValue)))
-        for clause in query.filter.clauses {
-            condition.appendLiteral(" AND ")
-            condition = condition + (try SearchSQL.experimentCondition(clause))
-        }
+        let condition = try Self.experimentCondition(query)
         var suffix: SQLQueryString = "ORDER BY "
         suffix = suffix + (try SearchSQL.experimentOrder(query.orderBy))
         let limit = query.maxResults
@@ -59,6 +54,26 @@ extension SQLTrackingStore {
             let experiments = try await Self.loadExperiments(db, where: where_, suffix: orderAndLimit)
             return PageToken.page(experiments, limit: limit, offset: offset)
         }
+    }
+
+    public func countExperiments(_ query: ExperimentSearch) async throws -> Int {
+        var count: SQLQueryString = "SELECT COUNT(*) AS n FROM experiments e WHERE "
+        count = count + (try Self.experimentCondition(query))
+        let statement = count
+        return try await database.read { db in
+            Int(try await db.raw(statement).first()?.decode(column: "n", as: Int64.self) ?? 0)
+        }
+    }
+
+    /// The WHERE condition of an experiment search: its view, then its filter's clauses.
+    static func experimentCondition(_ query: ExperimentSearch) throws -> SQLQueryString {
+        var condition: SQLQueryString = "e.lifecycle_stage IN "
+        condition.appendInterpolation(inList(query.viewType.stages.map(\.rawValue)))
+        for clause in query.filter.clauses {
+            condition.appendLiteral(" AND ")
+            condition = condition + (try SearchSQL.experimentCondition(clause))
+        }
+        return condition
     }
 }
 

@@ -17,11 +17,17 @@ public protocol TrackingStore: Sendable {
     func getExperiment(id: String) async throws -> Experiment
     func getExperiment(name: String) async throws -> Experiment?
     func searchExperiments(_ query: ExperimentSearch) async throws -> Page<Experiment>
+    /// How many experiments `query`'s filter and view match (its order and page are ignored).
+    func countExperiments(_ query: ExperimentSearch) async throws -> Int
     func renameExperiment(id: String, newName: String) async throws
     func deleteExperiment(id: String) async throws
     func restoreExperiment(id: String) async throws
     func setExperimentTag(id: String, tag: KeyValue) async throws
     func deleteExperimentTag(id: String, key: String) async throws
+    /// Removes a deleted experiment for good, with its runs and everything logged to them, as
+    /// `mlflow gc --experiment-ids` does, in one transaction; answers the artifact locations
+    /// the caller then deletes.
+    func purgeExperiment(id: String) async throws -> ExperimentPurge
 
     func createRun(_ request: CreateRun) async throws -> Run
     func getRun(id: String) async throws -> Run
@@ -39,6 +45,20 @@ public protocol TrackingStore: Sendable {
     func getMetricHistoryBulkInterval(runIDs: [String], key: String, startStep: Int64?, endStep: Int64?, maxResults: Int) async throws
         -> [Metric]
     func searchRuns(_ query: RunSearch) async throws -> Page<Run>
+}
+
+/// What purging an experiment removed, and the artifact locations that held its files.
+public struct ExperimentPurge: Sendable, Equatable {
+    public var runCount: Int
+    public var loggedModelCount: Int
+    /// The runs' and logged models' artifact URIs (`mlflow-artifacts:/1/<run>/artifacts`).
+    public var artifactLocations: [String]
+
+    public init(runCount: Int, loggedModelCount: Int, artifactLocations: [String]) {
+        self.runCount = runCount
+        self.loggedModelCount = loggedModelCount
+        self.artifactLocations = artifactLocations
+    }
 }
 
 public struct CreateRun: Sendable {

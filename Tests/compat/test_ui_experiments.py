@@ -1,0 +1,208 @@
+"""The web UI's experiments pages against a live `cairn server`: experiments made with the
+stock mlflow client appear in the pages `requests` fetches, and the pages' forms (with the
+CSRF cookie and token a browser would send) change what the client then reads. Error paths:
+a form without the token, a cross-site origin, an unknown experiment, a bad query, a purge of
+an active experiment. `--static-prefix` puts pages, assets and API under one path.
+
+Cairn only: MLflow's own UI is a JavaScript application with other routes.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import mlflow
+import pytest
+import requests
+from mlflow import MlflowClient
+
+from compat_helpers import raises_mlflow
+from conftest import REPO_ROOT, _free_port, _stop, _tail
+
+pytestmark = pytest.mark.cairn_only
+
+TOKEN = re.compile(r'name="csrf_token" value="([0-9a-f]{32})"')
+
+
+def _browser(server_url: str) -> tuple[requests.Session, str]:
+    """A session that has loaded the list once: it holds the cookie, the page holds the token."""
+    session = requests.Session()
+    page = session.get(f"{server_url}/experiments", timeout=30)
+    assert page.status_code == 200
+    assert "cairn_csrf" in session.cookies
+    token = TOKEN.search(page.text).group(1)
+    assert token == session.cookies["cairn_csrf"]
+    return session, token
+
+
+def _post(session, url, token, **fields):
+    return session.post(url, data={"csrf_token": token, **fields}, allow_redirects=False, timeout=30)
+
+
+def test_experiments_made_by_the_client_are_listed_escaped(server_url, client, unique):
+    hostile = f"<script>alert('{unique}')</script>"
+    exp_id = client.create_experiment(hostile)
+    plain = client.create_experiment(f"ui-plain-{unique}")
+    for path in ("/", "/experiments", f"/experiments?q={unique}&view=all&order=-created"):
+        page = requests.get(f"{server_url}{path}", timeout=30)
+        assert page.status_code == 200, path
+        assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+        assert f"<script>alert('{unique}')" not in page.text
+        assert html.escape(hostile, quote=True).replace("&#x27;", "&#39;") in page.text
+        assert f'href="/experiments/{exp_id}"' in page.text
+        assert f'href="/experiments/{plain}"' in page.text
+    # The assets the layout links are served, cacheable.
+    page = requests.get(f"{server_url}/experiments", timeout=30).text
+    css = re.search(r'href="(/static-files/cairn\.css\?v=[0-9a-f]+)"', page).group(1)
+    asset = requests.get(f"{server_url}{css}", timeout=30)
+    assert asset.status_code == 200 and "prefers-color-scheme" in asset.text
+    assert "immutable" in asset.headers["Cache-Control"]
+
+
+def test_forms_create_rename_delete_restore(server_url, client, unique):
+    session, token = _browser(server_url)
+    created = _post(session, f"{server_url}/experiments", token, name=f"ui-form-{unique}")
+    assert created.status_code == 303
+    experiment = client.get_experiment_by_name(f"ui-form-{unique}")
+    assert created.headers["Location"] == f"/experiments/{experiment.experiment_id}"
+    base = f"{server_url}/experiments/{experiment.experiment_id}"
+
+    renamed = _post(session, f"{base}/rename", token, new_name=f"ui-renamed-{unique}", back="/experiments?order=name")
+    assert renamed.status_code == 303
+    assert renamed.headers["Location"] == "/experiments?order=name&done=renamed"
+    assert client.get_experiment(experiment.experiment_id).name == f"ui-renamed-{unique}"
+
+    # The API's own refusal, shown on the page with a 4xx.
+    other = client.create_experiment(f"ui-other-{unique}")
+    clash = _post(session, f"{server_url}/experiments/{other}/rename", token, new_name=f"ui-renamed-{unique}")
+    assert clash.status_code == 400
+    assert "already exists" in clash.text
+    assert client.get_experiment(other).name == f"ui-other-{unique}"
+
+    confirm = session.get(f"{base}/delete", timeout=30)
+    assert confirm.status_code == 200 and f'action="/experiments/{experiment.experiment_id}/delete"' in confirm.text
+    assert _post(session, f"{base}/delete", token).status_code == 303
+    assert client.get_experiment(experiment.experiment_id).lifecycle_stage == "deleted"
+    assert f"ui-renamed-{unique}" in session.get(f"{server_url}/experiments?view=deleted", timeout=30).text
+    assert _post(session, f"{base}/restore", token).status_code == 303
+    assert client.get_experiment(experiment.experiment_id).lifecycle_stage == "active"
+
+
+def test_purge_removes_runs_and_artifacts(server_url, client, unique, tmp_path):
+    exp_id = client.create_experiment(f"ui-purge-{unique}")
+    file = tmp_path / "notes.txt"
+    file.write_text("weights")
+    with mlflow.start_run(experiment_id=exp_id) as run:
+        mlflow.log_param("p", 1)
+        mlflow.log_metric("m", 0.5, step=3)
+        mlflow.set_tag("t", "v")
+        mlflow.log_artifact(str(file))
+    run_id = run.info.run_id
+    assert [f.path for f in client.list_artifacts(run_id)] == ["notes.txt"]
+
+    session, token = _browser(server_url)
+    refused = _post(session, f"{server_url}/experiments/{exp_id}/purge", token)
+    assert refused.status_code == 400 and "deleted lifecycle stage" in refused.text
+    assert client.get_run(run_id).data.params == {"p": "1"}
+
+    client.delete_experiment(exp_id)
+    confirm = session.get(f"{server_url}/experiments/{exp_id}/purge", timeout=30)
+    assert confirm.status_code == 200 and "cannot be undone" in confirm.text
+    purged = _post(session, f"{server_url}/experiments/{exp_id}/purge", token, back="/experiments?view=deleted")
+    assert purged.status_code == 303
+    assert purged.headers["Location"] == "/experiments?view=deleted&done=purged&runs=1"
+    with raises_mlflow("RESOURCE_DOES_NOT_EXIST"):
+        client.get_experiment(exp_id)
+    with raises_mlflow("RESOURCE_DOES_NOT_EXIST"):
+        client.get_run(run_id)
+    listing = requests.get(f"{server_url}/api/2.0/mlflow-artifacts/artifacts", params={"path": f"{exp_id}/{run_id}/artifacts"}, timeout=30)
+    assert listing.json().get("files", []) == []
+    # The name is free again, as after `mlflow gc`.
+    assert client.create_experiment(f"ui-purge-{unique}")
+
+
+def test_error_paths_are_pages_with_4xx(server_url, client, unique):
+    session, token = _browser(server_url)
+    # No token, a token that is not the cookie's, and no cookie: refused, nothing created.
+    name = f"ui-refused-{unique}"
+    assert session.post(f"{server_url}/experiments", data={"name": name}, allow_redirects=False, timeout=30).status_code == 403
+    assert _post(session, f"{server_url}/experiments", "0" * 32, name=name).status_code == 403
+    bare = requests.post(f"{server_url}/experiments", data={"name": name, "csrf_token": token}, allow_redirects=False, timeout=30)
+    assert bare.status_code == 403 and bare.headers["Content-Type"] == "text/html; charset=utf-8"
+    # A page of another site cannot post, even with a token (the host/origin check in front of every write).
+    foreign = session.post(f"{server_url}/experiments", data={"name": name, "csrf_token": token},
+                           headers={"Origin": "https://evil.example"}, allow_redirects=False, timeout=30)
+    assert foreign.status_code == 403
+    assert client.get_experiment_by_name(name) is None
+
+    for path, status, text in [
+        ("/experiments/987654/delete", 404, "No Experiment with id=987654 exists"),
+        ("/experiments?view=nope", 400, "Unknown view"),
+        ("/experiments?page=-1", 400, "Invalid page"),
+        ("/experiments/abc/purge", 400, "Invalid experiment ID"),
+    ]:
+        page = requests.get(f"{server_url}{path}", timeout=30)
+        assert page.status_code == status, path
+        assert page.headers["Content-Type"] == "text/html; charset=utf-8", path
+        assert text in page.text, path
+    assert _post(session, f"{server_url}/experiments/0/delete", token).status_code == 400
+
+
+@pytest.fixture
+def prefixed_server():
+    binary = Path(os.environ.get("CAIRN_BIN", ".build/debug/cairn"))
+    binary = binary if binary.is_absolute() else REPO_ROOT / binary
+    port = _free_port()
+    data = Path(tempfile.mkdtemp(prefix="cairn-ui-prefix-"))
+    log = data / "server.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([str(binary), "server", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data),
+                                 "--static-prefix", "/sub"], stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, _tail(log, 40)
+            try:
+                if requests.get(f"{url}/sub/health", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline, _tail(log, 40)
+            time.sleep(0.25)
+        yield url
+    finally:
+        _stop(proc)
+
+
+def test_static_prefix_serves_everything_under_it(prefixed_server, unique):
+    # The client is pointed at the prefixed URL, as behind a proxy; MLflow prefixes its API too.
+    client = MlflowClient(tracking_uri=f"{prefixed_server}/sub")
+    exp_id = client.create_experiment(f"ui-prefix-{unique}")
+    page = requests.get(f"{prefixed_server}/sub/", timeout=30)
+    assert page.status_code == 200
+    assert f'href="/sub/experiments/{exp_id}"' in page.text
+    assert 'href="/sub/static-files/cairn.css?v=' in page.text
+    assert 'data-prefix="/sub"' in page.text
+    assert requests.get(f"{prefixed_server}/experiments", timeout=30).status_code == 404
+    session = requests.Session()
+    token = TOKEN.search(session.get(f"{prefixed_server}/sub/experiments", timeout=30).text).group(1)
+    created = session.post(f"{prefixed_server}/sub/experiments", data={"csrf_token": token, "name": f"ui-prefix-form-{unique}"},
+                           allow_redirects=False, timeout=30)
+    assert created.status_code == 303 and created.headers["Location"].startswith("/sub/experiments/")
+    assert client.get_experiment_by_name(f"ui-prefix-form-{unique}") is not None
+
+
+def test_server_refuses_a_malformed_static_prefix():
+    binary = Path(os.environ.get("CAIRN_BIN", ".build/debug/cairn"))
+    binary = binary if binary.is_absolute() else REPO_ROOT / binary
+    for prefix in ("sub", "/sub/", "/a/{b}"):
+        done = subprocess.run([str(binary), "server", "--static-prefix", prefix, "--port", "0"], capture_output=True, text=True, timeout=60)
+        assert done.returncode != 0, prefix
+        assert "--static-prefix" in done.stderr, prefix

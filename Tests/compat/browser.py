@@ -78,6 +78,11 @@ class Page:
         self.test = re.sub(r"[^A-Za-z0-9_.-]+", "_", test_name)
         self.console: list[dict] = []
         self.shots: list[Path] = []
+        self.allowed: list[re.Pattern] = []
+
+    def allow(self, pattern: str) -> None:
+        """Accept console errors matching `pattern` (e.g. Chromium's line for a page that answers 400 on purpose)."""
+        self.allowed.append(re.compile(pattern))
 
     def open(self, path: str):
         self.driver.get(path if path.startswith("http") else f"{self.base}{path}")
@@ -107,7 +112,8 @@ class Page:
 
     def errors(self) -> list[dict]:
         self.collect()
-        return [e for e in self.console if e.get("level") == "SEVERE"]
+        return [e for e in self.console if e.get("level") == "SEVERE"
+                and not any(p.search(e.get("message", "")) for p in self.allowed)]
 
 
 @pytest.fixture

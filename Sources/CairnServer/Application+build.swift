@@ -163,6 +163,7 @@ public func buildRouter(
     let pages = root.pages("", staticPrefix: staticPrefix)
     UIAssetsController().addRoutes(to: pages)
     ExperimentPagesController(store: store, artifacts: artifacts, ui: ui, now: SystemClock.now).addRoutes(to: pages)
+    RunsTablePagesController(store: store, ui: ui, now: SystemClock.now).addRoutes(to: pages)
     return router
 }
 

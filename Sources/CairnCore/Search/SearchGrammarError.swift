@@ -26,10 +26,21 @@ public struct SearchGrammarError: Error, Sendable, Hashable, CustomStringConvert
 
     public var reason: Reason
     public var message: String
+    /// The UTF-8 byte offset in the input the error is about, when it is about one place
+    /// (a stray character, the clause or value that is wrong): a page points at it.
+    public var position: Int?
 
-    public init(_ reason: Reason, _ message: String) {
+    public init(_ reason: Reason, _ message: String, at position: Int? = nil) {
         self.reason = reason
         self.message = message
+        self.position = position
+    }
+
+    /// The same error placed at `offset`, unless a more precise place is already known.
+    func at(_ offset: Int) -> SearchGrammarError {
+        var located = self
+        if located.position == nil { located.position = offset }
+        return located
     }
 
     public var description: String { message }

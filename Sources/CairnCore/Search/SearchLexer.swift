@@ -168,7 +168,8 @@ enum SearchLexer {
         if let close = fallbackClose { return (close, close + 1) }
         let what = quote == UInt8(ascii: "`") ? "quoted name" : "string"
         throw SearchGrammarError(
-            .syntax, "Unterminated \(what) starting at position \(start): \(SearchGrammarError.excerpt(text(bytes, start, count)))")
+            .syntax, "Unterminated \(what) starting at position \(start): \(SearchGrammarError.excerpt(text(bytes, start, count)))",
+            at: start)
     }
 
     /// Scans a number starting at a digit, `-` or `.`; returns the offset past it.
@@ -204,7 +205,7 @@ enum SearchLexer {
             var end = index
             while end < count, isWordContinue(bytes[end]) || bytes[end] == UInt8(ascii: ".") || bytes[end] == UInt8(ascii: "+") { end += 1 }
             throw SearchGrammarError(
-                .syntax, "Invalid number '\(SearchGrammarError.excerpt(text(bytes, start, end)))' at position \(start)")
+                .syntax, "Invalid number '\(SearchGrammarError.excerpt(text(bytes, start, end)))' at position \(start)", at: start)
         }
         return index
     }
@@ -218,7 +219,7 @@ enum SearchLexer {
     static func unexpected(_ bytes: [UInt8], at index: Int) -> SearchGrammarError {
         let byte = bytes[index]
         let shown = byte >= 0x20 && byte < 0x7F ? String(UnicodeScalar(byte)) : "\\u{\(String(byte, radix: 16, uppercase: true))}"
-        return SearchGrammarError(.syntax, "Invalid character '\(shown)' at position \(index)")
+        return SearchGrammarError(.syntax, "Invalid character '\(shown)' at position \(index)", at: index)
     }
 
     static func text(_ bytes: [UInt8], _ start: Int, _ end: Int) -> String {

@@ -91,11 +91,27 @@ struct SearchParser {
         }
     }
 
+    /// Each failure is placed at the part of the clause it is about: the identifier for an
+    /// unknown entity or key, the comparator, or the value (the end of input when it is missing).
     mutating func parseClause() throws(SearchGrammarError) -> FilterClause {
-        let identifier = try parseIdentifier(allowAlias: true)
-        let comparator = try parseComparator(after: identifier)
-        let value = try parseValue(for: comparator, after: identifier)
-        return try validate(identifier, comparator, value)
+        let start = tokens[position].start
+        let identifier: RawIdentifier
+        do { identifier = try parseIdentifier(allowAlias: true) } catch { throw error.at(start) }
+        let comparatorStart = peek()?.start ?? bytes.count
+        let comparator: RawComparator
+        do { comparator = try parseComparator(after: identifier) } catch { throw error.at(comparatorStart) }
+        let valueStart = peek()?.start ?? bytes.count
+        let value: RawValue
+        do { value = try parseValue(for: comparator, after: identifier) } catch { throw error.at(valueStart) }
+        do {
+            return try validate(identifier, comparator, value)
+        } catch {
+            switch error.reason {
+            case .invalidEntity, .invalidKey: throw error.at(start)
+            case .invalidComparator: throw error.at(comparatorStart)
+            default: throw error.at(valueStart)
+            }
+        }
     }
 
     mutating func parseComparator(after identifier: RawIdentifier) throws(SearchGrammarError) -> RawComparator {
@@ -600,6 +616,7 @@ struct SearchParser {
     }
 
     func invalidClause(_ token: SearchToken) -> SearchGrammarError {
-        SearchGrammarError(.invalidClause, "Invalid clause(s) in filter string: '\(SearchGrammarError.excerpt(source(token)))'")
+        SearchGrammarError(
+            .invalidClause, "Invalid clause(s) in filter string: '\(SearchGrammarError.excerpt(source(token)))'", at: token.start)
     }
 }

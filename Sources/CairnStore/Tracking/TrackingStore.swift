@@ -45,6 +45,10 @@ public protocol TrackingStore: Sendable {
     func getMetricHistoryBulkInterval(runIDs: [String], key: String, startStep: Int64?, endStep: Int64?, maxResults: Int) async throws
         -> [Metric]
     func searchRuns(_ query: RunSearch) async throws -> Page<Run>
+    /// A page of the web UI's runs table: only the chosen columns, nested runs under their parents.
+    func runTable(_ query: RunTableQuery) async throws -> RunTablePage
+    /// The param, metric and tag keys logged in the experiments, for a column picker.
+    func runColumnKeys(experimentIDs: [String], viewType: ViewType, limit: Int) async throws -> RunColumnKeys
 }
 
 /// What purging an experiment removed, and the artifact locations that held its files.

@@ -144,6 +144,7 @@ public func buildRouter(
         if let loggedModelStore { LoggedModelsController(store: loggedModelStore).addRoutes(to: group) }
         if let webhooks { WebhooksController(store: webhooks.store, service: webhooks.service, now: webhooks.now).addRoutes(to: group) }
     }
+    ChartPagesController(store: store).addRoutes(to: router.pages("charts"))
     if let monitoring {
         MonitorsController(
             store: monitoring.store, registry: monitoring.registry, service: monitoring.service, log: monitoring.log,

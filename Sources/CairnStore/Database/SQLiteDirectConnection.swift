@@ -63,45 +63,10 @@ final class SQLiteDirectConnection: Sendable {
     /// Runs one statement, calling `onRow` for each result row.
     func execute(_ sql: String, _ binds: [SQLiteData], _ onRow: (SQLiteDirectRow) -> Void) throws {
         try state.withLock { state in
-            guard let handle = state.handle else {
-                throw SQLiteDirectError(code: SQLITE_MISUSE, message: "The SQLite connection is closed")
-            }
-            let statement: OpaquePointer
-            if let cached = state.statements[sql] {
-                statement = cached
-            } else {
-                var prepared: OpaquePointer?
-                let status = sqlite_nio_sqlite3_prepare_v2(handle, sql, -1, &prepared, nil)
-                guard status == SQLITE_OK, let prepared else {
-                    throw SQLiteDirectError(code: status, message: String(cString: sqlite_nio_sqlite3_errmsg(handle)))
-                }
-                if state.statements.count >= Self.statementCacheLimit {
-                    for old in state.statements.values { sqlite_nio_sqlite3_finalize(old) }
-                    state.statements.removeAll(keepingCapacity: true)
-                }
-                state.statements[sql] = prepared
-                statement = prepared
-            }
+            let (handle, statement) = try Self.prepare(&state, sql, binds)
             defer {
                 sqlite_nio_sqlite3_reset(statement)
                 sqlite_nio_sqlite3_clear_bindings(statement)
-            }
-            for (offset, bind) in binds.enumerated() {
-                let index = Int32(offset + 1)
-                let status: Int32
-                switch bind {
-                case .integer(let value): status = sqlite_nio_sqlite3_bind_int64(statement, index, Int64(value))
-                case .float(let value): status = sqlite_nio_sqlite3_bind_double(statement, index, value)
-                case .text(let value): status = sqlite_nio_sqlite3_bind_text(statement, index, value, -1, Self.transient)
-                case .blob(let buffer):
-                    status = buffer.withUnsafeReadableBytes {
-                        sqlite_nio_sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), Self.transient)
-                    }
-                case .null: status = sqlite_nio_sqlite3_bind_null(statement, index)
-                }
-                guard status == SQLITE_OK else {
-                    throw SQLiteDirectError(code: status, message: String(cString: sqlite_nio_sqlite3_errmsg(handle)))
-                }
             }
             var columns: SQLiteDirectRow.Columns?
             while true {
@@ -139,6 +104,73 @@ final class SQLiteDirectConnection: Sendable {
                     }
                 }
                 onRow(SQLiteDirectRow(columns: columns!, values: values))
+            }
+        }
+    }
+
+    /// The statement for `sql` from the cache (prepared on first use) with `binds` bound.
+    private static func prepare(_ state: inout State, _ sql: String, _ binds: [SQLiteData]) throws -> (OpaquePointer, OpaquePointer) {
+        guard let handle = state.handle else {
+            throw SQLiteDirectError(code: SQLITE_MISUSE, message: "The SQLite connection is closed")
+        }
+        let statement: OpaquePointer
+        if let cached = state.statements[sql] {
+            statement = cached
+        } else {
+            var prepared: OpaquePointer?
+            let status = sqlite_nio_sqlite3_prepare_v2(handle, sql, -1, &prepared, nil)
+            guard status == SQLITE_OK, let prepared else {
+                throw SQLiteDirectError(code: status, message: String(cString: sqlite_nio_sqlite3_errmsg(handle)))
+            }
+            if state.statements.count >= Self.statementCacheLimit {
+                for old in state.statements.values { sqlite_nio_sqlite3_finalize(old) }
+                state.statements.removeAll(keepingCapacity: true)
+            }
+            state.statements[sql] = prepared
+            statement = prepared
+        }
+        for (offset, bind) in binds.enumerated() {
+            let index = Int32(offset + 1)
+            let status: Int32
+            switch bind {
+            case .integer(let value): status = sqlite_nio_sqlite3_bind_int64(statement, index, Int64(value))
+            case .float(let value): status = sqlite_nio_sqlite3_bind_double(statement, index, value)
+            case .text(let value): status = sqlite_nio_sqlite3_bind_text(statement, index, value, -1, Self.transient)
+            case .blob(let buffer):
+                status = buffer.withUnsafeReadableBytes {
+                    sqlite_nio_sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), Self.transient)
+                }
+            case .null: status = sqlite_nio_sqlite3_bind_null(statement, index)
+            }
+            guard status == SQLITE_OK else {
+                let error = SQLiteDirectError(code: status, message: String(cString: sqlite_nio_sqlite3_errmsg(handle)))
+                sqlite_nio_sqlite3_reset(statement)
+                sqlite_nio_sqlite3_clear_bindings(statement)
+                throw error
+            }
+        }
+        return (handle, statement)
+    }
+
+    /// Runs a statement whose rows are (integer, real, integer) and hands each row's values
+    /// straight over: a chart reads a million points, and a boxed row per point would cost
+    /// more than SQLite's own work.
+    func scanSeries(_ sql: String, _ binds: [SQLiteData], _ onRow: (Int64, Double, Bool) -> Void) throws {
+        try state.withLock { state in
+            let (handle, statement) = try Self.prepare(&state, sql, binds)
+            defer {
+                sqlite_nio_sqlite3_reset(statement)
+                sqlite_nio_sqlite3_clear_bindings(statement)
+            }
+            while true {
+                let status = sqlite_nio_sqlite3_step(statement)
+                if status == SQLITE_DONE { return }
+                guard status == SQLITE_ROW else {
+                    throw SQLiteDirectError(code: status, message: String(cString: sqlite_nio_sqlite3_errmsg(handle)))
+                }
+                onRow(
+                    sqlite_nio_sqlite3_column_int64(statement, 0), sqlite_nio_sqlite3_column_double(statement, 1),
+                    sqlite_nio_sqlite3_column_int64(statement, 2) != 0)
             }
         }
     }

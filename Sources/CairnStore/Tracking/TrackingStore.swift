@@ -49,6 +49,9 @@ public protocol TrackingStore: Sendable {
     func runTable(_ query: RunTableQuery) async throws -> RunTablePage
     /// The param, metric and tag keys logged in the experiments, for a column picker.
     func runColumnKeys(experimentIDs: [String], viewType: ViewType, limit: Int) async throws -> RunColumnKeys
+    /// Every point of one metric (within `xRange` of the axis when given) as columns, for
+    /// charts that bucket series of millions of points. An unknown run is RESOURCE_DOES_NOT_EXIST.
+    func metricSeries(runID: String, key: String, axis: MetricSeriesAxis, xRange: ClosedRange<Int64>?) async throws -> MetricSeries
 }
 
 /// What purging an experiment removed, and the artifact locations that held its files.

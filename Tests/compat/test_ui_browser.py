@@ -237,26 +237,30 @@ def test_clicking_a_header_sorts_and_clicking_again_reverses(logged, browser):  
 
 
 def test_column_picker_loads_only_the_chosen_columns(logged, browser):  # noqa: F811
+    from selenium.webdriver.support.expected_conditions import staleness_of
+
     driver = browser.open(f"/experiments/{logged['exp_id']}")
-    picker = driver.find_elements("css selector", "details.columns, details#columns, details")
-    for d in picker:
-        if d.find_elements("css selector", "input[name=cols]"):
-            if not d.get_attribute("open"):
-                d.find_element("css selector", "summary").click()
-            form = d
-            break
-    else:
-        pytest.fail("no column picker (a form with cols checkboxes)")
-    for box in form.find_elements("css selector", "input[name=cols]"):
-        wanted = box.get_attribute("value") in ("params.lr", "metrics.acc")
-        if box.is_selected() != wanted:
+    opener = [a for a in driver.find_elements("css selector", "a") if a.text.strip() == "Columns"]
+    assert opener, "no Columns link"
+    opener[0].click()
+    _wait(driver, lambda d: d.find_elements("css selector", "form input[name=col]"), "the column picker")
+    boxes = driver.find_elements("css selector", "form input[name=col]")
+    assert {"params.lr", "params.optimizer", "metrics.acc", "metrics.loss", "tags.team"} <= {b.get_attribute("value") for b in boxes}
+    for box in boxes:
+        if box.is_selected() != (box.get_attribute("value") in ("params.lr", "metrics.acc")):
             box.click()
-    form.find_element("css selector", "button[type=submit], input[type=submit]").click()
-    _wait(driver, lambda d: "cols=" in d.current_url, "cols in the URL")
+    browser.shot("column-picker")
+    form = boxes[0].find_element("xpath", "ancestor::form")
+    form.find_element("css selector", "button[type=submit]").click()
+    _wait(driver, staleness_of(form), "the page with the chosen columns")
+    assert {"col", "cols"} & set(_query(driver)), driver.current_url
     browser.shot("columns")
-    headers = " ".join(th.text for th in driver.find_elements("css selector", "thead th"))
-    assert "lr" in headers and "acc" in headers
-    assert "optimizer" not in headers and "epochs" not in headers and "loss" not in headers
+    headers = " ".join(th.text for th in driver.find_elements("css selector", "table.runs thead th"))
+    assert "lr" in headers and "acc" in headers, headers
+    assert "optimizer" not in headers and "epochs" not in headers and "loss" not in headers, headers
+    # The view is a link: reloading its URL shows the same columns.
+    driver.get(driver.current_url)
+    assert " ".join(th.text for th in driver.find_elements("css selector", "table.runs thead th")) == headers
 
 
 def test_select_two_runs_and_compare(logged, browser):  # noqa: F811

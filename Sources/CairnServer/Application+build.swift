@@ -128,7 +128,7 @@ public func buildRouter(
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: RequestMetricsMiddleware(registry: registry))
-    router.add(middleware: ErrorRenderingMiddleware(.mlflowJSON))
+    router.add(middleware: ErrorRenderingMiddleware(.mlflowJSON, pagesPrefix: staticPrefix))
     router.add(middleware: HostOriginMiddleware(policy: hostPolicy))
     let root = router.group(RouterPath(staticPrefix))
     let multipart = artifacts as? any MultipartArtifactRepository

@@ -28,7 +28,10 @@ public struct Pager: Sendable {
         let last = min(total, page * pageSize)
         summary =
             total == 0 ? "No results" : first > total ? "Page \(page) of \(pageCount) (\(total) in all)" : "\(first)–\(last) of \(total)"
-        let shown = Set([1, pageCount] + Array(max(1, page - 2)...max(1, min(pageCount, page + 2)))).filter { $0 <= pageCount }.sorted()
+        // A page past the end (a stale link) shows the last pages around where it would be.
+        let low = max(1, min(page - 2, pageCount))
+        let high = max(low, min(pageCount, page + 2))
+        let shown = Set([1, pageCount] + Array(low...high)).sorted()
         var items: [Item] = []
         var previous = 0
         for number in shown {

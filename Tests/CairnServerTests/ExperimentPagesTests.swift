@@ -112,7 +112,7 @@ struct BrowserSession {
             let second = Self.html(try await client.get("/experiments?order=name&size=10&page=2"))
             #expect(second.contains("11–14 of 14") && second.contains(">other<") && !second.contains(">exp-09<"))
             // The sorted column links to the reverse order.
-            #expect(first.contains(#"<a href="/experiments?order=-name&amp;size=10" aria-sort="ascending">Name</a>"#))
+            #expect(first.contains(#"<th aria-sort="ascending"><a href="/experiments?order=-name&amp;size=10">Name</a></th>"#))
 
             let descending = Self.html(try await client.get("/experiments?order=-name&size=10"))
             #expect(descending.range(of: ">other<")!.lowerBound < descending.range(of: ">exp-12<")!.lowerBound)
@@ -302,6 +302,14 @@ struct BrowserSession {
             #expect(try await client.get("/sub/health").status == .ok)
             #expect(try await client.get("/experiments").status == .notFound)
             #expect(try await client.get("/api/2.0/mlflow/experiments/search").status == .notFound)
+            // A browser asking for a page no route matches gets the UI's page; the API keeps MLflow's JSON.
+            let browser = try await client.execute(uri: "/sub/no/such/page", method: .get, headers: [.accept: "text/html,*/*;q=0.8"])
+            #expect(browser.status == .notFound)
+            #expect(Self.html(browser).contains("There is no page at /sub/no/such/page."))
+            #expect(Self.html(browser).contains(#"href="/sub/static-files/cairn.css?v="#))
+            let api = try await client.execute(uri: "/sub/api/2.0/mlflow/nope", method: .get, headers: [.accept: "text/html"])
+            try expectError(api, .endpointNotFound)
+            try expectError(try await client.get("/sub/no/such/page"), .endpointNotFound)
 
             let session = try await BrowserSession.start(client, prefix: "/sub")
             let renamed = try await session.post(client, "/sub/experiments/\(id)/rename", [("new_name", "moved")])

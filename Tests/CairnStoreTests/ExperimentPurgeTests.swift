@@ -1,4 +1,5 @@
 import CairnCore
+import SQLKit
 import Testing
 
 @testable import CairnStore
@@ -42,11 +43,11 @@ import Testing
             #expect(purge.loggedModelCount == 1)
             #expect(
                 Set(purge.artifactLocations)
-                    == Set(runIDs.prefix(2).map { "mlflow-artifacts:/\(gone)/\($0)/artifacts" } + [model.artifactLocation]))
+                    == Set(runIDs.prefix(2).map { "mlflow-artifacts:/\(gone)/\($0)/artifacts" } + [model.info.artifactUri]))
 
             await #expect(throws: CairnError.self) { try await store.getExperiment(id: gone) }
             for run in runIDs.prefix(2) { await #expect(throws: CairnError.self) { try await store.getRun(id: run) } }
-            await #expect(throws: CairnError.self) { try await models.getLoggedModel(id: model.modelID, allowDeleted: true) }
+            await #expect(throws: CairnError.self) { try await models.getLoggedModel(id: model.info.modelID, allowDeleted: true) }
             let purgedRuns = runIDs.prefix(2).map { "'\($0)'" }.joined(separator: ",")
             for table in [
                 "runs", "run_params", "run_tags", "metrics", "latest_metrics", "run_dataset_inputs", "run_dataset_input_tags",

@@ -10,8 +10,10 @@ Cairn only: MLflow's own UI is a JavaScript application with other routes.
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 import time
@@ -206,3 +208,43 @@ def test_server_refuses_a_malformed_static_prefix():
         done = subprocess.run([str(binary), "server", "--static-prefix", prefix, "--port", "0"], capture_output=True, text=True, timeout=60)
         assert done.returncode != 0, prefix
         assert "--static-prefix" in done.stderr, prefix
+
+
+FRAGMENT_HARNESS = r"""
+const vm = require("vm");
+const [source, prefix, hash] = [process.argv[1], process.argv[2], process.argv[3]];
+let replaced = null;
+const window = {location: {hash: hash, pathname: "/", search: "", replace: (url) => { replaced = url; }},
+                sessionStorage: null, setInterval: () => {}, scrollTo: () => {}};
+const document = {documentElement: {getAttribute: () => prefix}, body: {getAttribute: () => null},
+                  addEventListener: () => {}, visibilityState: "visible"};
+vm.runInNewContext(source, {window, document});
+process.stdout.write(JSON.stringify(replaced));
+"""
+
+
+@pytest.mark.parametrize("prefix", ["", "/sub"])
+def test_mlflow_fragment_links_are_sent_to_the_real_pages(server_url, prefix):
+    """The layout's script, run as a browser would on `/`, rewrites MLflow's hash routes."""
+    node = shutil.which("node") or shutil.which("nodejs")
+    if node is None:
+        pytest.skip("node is not installed; the browser tests cover the redirect")
+    page = requests.get(f"{server_url}/", timeout=30).text
+    script_path = re.search(r'src="(/static-files/cairn\.js\?v=[0-9a-f]+)"', page).group(1)
+    source = requests.get(f"{server_url}{script_path}", timeout=30).text
+    cases = {
+        "#/experiments/1/runs/0123abcd": "/experiments/1/runs/0123abcd",
+        "#/experiments/1/runs/0123abcd/artifacts": "/experiments/1/runs/0123abcd",
+        "#/experiments/7": "/experiments/7",
+        "#/experiments/7/runs": "/experiments/7",
+        "#/models/churn%20model/versions/3": "/models/churn%20model/versions/3",
+        "#/models/churn": "/models/churn",
+        "#/compare-runs?runs=[%22a%22,%22b%22]&experiments=[%221%22]": "/compare?runs=a,b",
+        "#/metric/x": None,
+        "": None,
+        "#/models/%E0%A4%A": None,
+    }
+    for fragment, expected in cases.items():
+        done = subprocess.run([node, "-e", FRAGMENT_HARNESS, source, prefix, fragment], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout) == (prefix + expected if expected else None), fragment

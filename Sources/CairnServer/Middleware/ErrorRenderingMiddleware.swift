@@ -1,4 +1,5 @@
 import CairnCore
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
@@ -11,17 +12,37 @@ import NIOCore
 /// reach the API's.
 struct ErrorRenderingMiddleware<Context: RequestContext>: RouterMiddleware {
     let rendering: ErrorRendering
+    /// The UI's static prefix when the router serves pages: a browser asking for a path no
+    /// route matches (outside the APIs) gets the UI's 404 page instead of MLflow's JSON.
+    let pagesPrefix: String?
 
-    init(_ rendering: ErrorRendering = .mlflowJSON) {
+    init(_ rendering: ErrorRendering = .mlflowJSON, pagesPrefix: String? = nil) {
         self.rendering = rendering
+        self.pagesPrefix = pagesPrefix
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch {
-            return rendering.response(for: Self.cairnError(error, request: request, logger: context.logger))
+            let failure = Self.cairnError(error, request: request, logger: context.logger)
+            if let pagesPrefix, failure.code == .endpointNotFound, Self.isBrowserPage(request, prefix: pagesPrefix) {
+                return ErrorRendering.htmlPage(staticPrefix: pagesPrefix).response(
+                    for: CairnError(
+                        .resourceDoesNotExist, "There is no page at \(PercentDecoding.decodeLeniently(request.uri.path, mode: .path))."))
+            }
+            return rendering.response(for: failure)
         }
+    }
+
+    /// A GET a browser sent for a page (it asks for HTML), outside the API paths, where the
+    /// MLflow client's fallbacks expect ENDPOINT_NOT_FOUND in JSON.
+    static func isBrowserPage(_ request: Request, prefix: String) -> Bool {
+        guard request.method == .get || request.method == .head, request.headers[.accept]?.contains("text/html") == true else {
+            return false
+        }
+        let path = request.uri.path.hasPrefix(prefix) ? String(request.uri.path.dropFirst(prefix.count)) : request.uri.path
+        return !["/api/", "/ajax-api/", "/graphql"].contains { path.hasPrefix($0) }
     }
 
     static func cairnError(_ error: any Error, request: Request, logger: Logger) -> CairnError {

@@ -71,8 +71,8 @@ enum Stylesheet {
         th, td { padding: 8px 12px; text-align: left; border-bottom: 1px solid var(--border); vertical-align: top; }
         th { font-size: 12px; font-weight: 600; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; background: var(--surface-2); white-space: nowrap; }
         th a { color: inherit; }
-        th a[aria-sort]::after { content: " ↓"; }
-        th a[aria-sort="ascending"]::after { content: " ↑"; }
+        th[aria-sort] a::after { content: " ↓"; }
+        th[aria-sort="ascending"] a::after { content: " ↑"; }
         tbody tr:last-child td { border-bottom: none; }
         tbody tr:hover td { background: var(--surface-2); }
         td.empty { text-align: center; color: var(--muted); padding: 28px; }

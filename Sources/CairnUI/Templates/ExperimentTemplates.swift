@@ -25,7 +25,7 @@ extension UITemplates {
             <nav class="toolbar" aria-label="Which experiments">{{#tabs}}{{#current}}<span class="badge info" aria-current="page">{{title}}</span>{{/current}}{{^current}}<a class="badge" href="{{href}}">{{title}}</a>{{/current}}{{/tabs}}</nav>
             <div class="table-wrap">
             <table>
-              <thead><tr><th class="num">ID</th>{{#headers}}<th><a href="{{href}}"{{#sort}} aria-sort="{{sort}}"{{/sort}}>{{title}}</a></th>{{/headers}}<th>State</th><th>Actions</th></tr></thead>
+              <thead><tr><th class="num">ID</th>{{#headers}}<th{{#sort}} aria-sort="{{sort}}"{{/sort}}><a href="{{href}}">{{title}}</a></th>{{/headers}}<th>State</th><th>Actions</th></tr></thead>
               <tbody>
               {{#rows}}
               <tr>

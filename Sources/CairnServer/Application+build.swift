@@ -144,7 +144,6 @@ public func buildRouter(
         if let loggedModelStore { LoggedModelsController(store: loggedModelStore).addRoutes(to: group) }
         if let webhooks { WebhooksController(store: webhooks.store, service: webhooks.service, now: webhooks.now).addRoutes(to: group) }
     }
-    ChartPagesController(store: store).addRoutes(to: router.pages("charts"))
     if let monitoring {
         MonitorsController(
             store: monitoring.store, registry: monitoring.registry, service: monitoring.service, log: monitoring.log,
@@ -165,6 +164,7 @@ public func buildRouter(
     UIAssetsController().addRoutes(to: pages)
     ExperimentPagesController(store: store, artifacts: artifacts, ui: ui, now: SystemClock.now).addRoutes(to: pages)
     RunsTablePagesController(store: store, ui: ui, now: SystemClock.now).addRoutes(to: pages)
+    ChartPagesController(store: store).addRoutes(to: pages)
     return router
 }
 

@@ -149,7 +149,7 @@ public struct LineChart: Sendable {
         var description = "\(metric) against \(xAxis.label), \(runsText), \(points) points"
         let ranges = (group.map { [$0] } ?? visible).compactMap { $0.valueRange }
         if let low = ranges.map({ $0.min }).min(), let high = ranges.map({ $0.max }).max() {
-            description += ", values from \(ChartFormat.exact(low)) to \(ChartFormat.exact(high))"
+            description += ", values from \(UIFormat.metric(low)) to \(UIFormat.metric(high))"
         }
         if nonFinite.nan > 0 { description += ", \(nonFinite.nan) NaN" }
         if nonFinite.positive > 0 { description += ", \(nonFinite.positive) +∞" }
@@ -194,7 +194,7 @@ public struct LineChart: Sendable {
             switch xAxis {
             case .step: label = ChartFormat.step(tick)
             case .wall: label = ChartFormat.wallTime(tick, span: span)
-            case .relative: label = ChartFormat.duration(tick)
+            case .relative: label = Self.duration(tick)
             }
             svg.element("text", ["x": x1, "y": SVGWriter.number(plotBottom + 14), "text-anchor": "middle"], text: label)
         }
@@ -380,7 +380,7 @@ public struct LineChart: Sendable {
                 svg.open(
                     "rect",
                     ["class": "mark-inf", "x": SVGWriter.number(x - 1), "y": SVGWriter.number(bottom - 2), "width": "2", "height": "2"])
-                svg.element("title", text: "values ≤ 0 (not drawn on a log scale), down to \(ChartFormat.exact(bucket.min))")
+                svg.element("title", text: "values ≤ 0 (not drawn on a log scale), down to \(UIFormat.metric(bucket.min))")
                 svg.close("rect")
             }
         }
@@ -416,8 +416,14 @@ public struct LineChart: Sendable {
         switch xAxis {
         case .step: ChartFormat.step(x)
         case .wall: ChartFormat.wallTime(x, span: 0)
-        case .relative: ChartFormat.duration(x)
+        case .relative: Self.duration(x)
         }
+    }
+
+    /// Elapsed milliseconds as the rest of the UI writes durations (a pan can go below 0).
+    static func duration(_ milliseconds: Double) -> String {
+        let whole = Int64(min(abs(milliseconds), 9e15).rounded())
+        return (milliseconds < 0 ? "-" : "") + UIFormat.duration(milliseconds: whole)
     }
 
     /// Pan, zoom out and reset links in the top right corner.

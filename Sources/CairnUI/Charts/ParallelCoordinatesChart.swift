@@ -151,7 +151,7 @@ public struct ParallelCoordinatesChart: Sendable {
             svg.open("path", ["class": "pc-line", "stroke": color(row), "d": path, "data-run": row.id])
             let described = zip(axes, row.values).map { name, value -> String in
                 switch value {
-                case .number(let number)?: "\(name)=\(ChartFormat.exact(number))"
+                case .number(let number)?: "\(name)=\(UIFormat.metric(number))"
                 case .category(let text)?: "\(name)=\(text)"
                 case nil: "\(name)=—"
                 }

@@ -91,10 +91,10 @@ public struct ScatterChart: Sendable {
                 ])
             let xText: String
             switch point.x {
-            case .number(let number): xText = ChartFormat.exact(number)
+            case .number(let number): xText = UIFormat.metric(number)
             case .category(let text): xText = text
             }
-            svg.element("title", text: "\(point.name): \(xLabel)=\(xText), \(yLabel)=\(ChartFormat.exact(point.y))")
+            svg.element("title", text: "\(point.name): \(xLabel)=\(xText), \(yLabel)=\(UIFormat.metric(point.y))")
             svg.close("circle")
         }
         svg.end()

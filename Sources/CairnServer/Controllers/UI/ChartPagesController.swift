@@ -16,9 +16,9 @@ struct ChartPagesController: Sendable {
     static let widths = 200...4000
     static let heights = 120...2000
 
-    /// Mounted under the pages area (`router.pages("charts")`).
+    /// Mounted in the pages area, whose errors are HTML pages.
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
-        group.get("metric.svg") { request, _ in try await metricChart(request) }
+        group.get("charts/metric.svg") { request, _ in try await metricChart(request) }
     }
 
     struct Options: Sendable, Equatable {
@@ -169,36 +169,21 @@ struct ChartPagesController: Sendable {
     static func link(path: String, query: [(String, String)], range: (min: Double, max: Double)?) -> String {
         var parts = query.filter { $0.0 != "x_min" && $0.0 != "x_max" }
         if let range {
-            parts.append(("x_min", ChartFormat.exact(range.min)))
-            parts.append(("x_max", ChartFormat.exact(range.max)))
+            parts.append(("x_min", queryNumber(range.min)))
+            parts.append(("x_max", queryNumber(range.max)))
         }
-        let encoded = parts.map { percentEncode($0.0) + "=" + percentEncode($0.1) }.joined(separator: "&")
+        let encoded = parts.map { UIFormat.queryValue($0.0) + "=" + UIFormat.queryValue($0.1) }.joined(separator: "&")
         return encoded.isEmpty ? path : path + "?" + encoded
     }
 
-    private static let unreserved = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~,".utf8)
-
-    static func percentEncode(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            if unreserved.contains(byte) {
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            } else {
-                out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
-            }
-        }
-        return out
+    /// Whole steps and milliseconds as integers; anything else exactly, as `Double` reads it back.
+    static func queryNumber(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : "\(value)"
     }
 
     static func milliseconds(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         let ms = Double(seconds) * 1000 + Double(attoseconds) / 1e15
         return String((ms * 10).rounded() / 10)
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count < width ? String(repeating: "0", count: width - count) + self : self
     }
 }

@@ -63,7 +63,8 @@ def _row_names(driver) -> list[str]:
     names = []
     for row in _run_rows(driver):
         link = row.find_elements("css selector", "a[href*='/runs/']")
-        names.append(link[0].text.strip() if link else row.text.split("\n")[0])
+        # textContent: the data, whatever case or truncation the stylesheet shows it in
+        names.append((link[0] if link else row).get_attribute("textContent").strip())
     return names
 
 
@@ -255,12 +256,12 @@ def test_column_picker_loads_only_the_chosen_columns(logged, browser):  # noqa: 
     _wait(driver, staleness_of(form), "the page with the chosen columns")
     assert {"col", "cols"} & set(_query(driver)), driver.current_url
     browser.shot("columns")
-    headers = " ".join(th.text for th in driver.find_elements("css selector", "table.runs thead th"))
+    headers = " ".join(th.get_attribute("textContent") for th in driver.find_elements("css selector", "table.runs thead th"))
     assert "lr" in headers and "acc" in headers, headers
     assert "optimizer" not in headers and "epochs" not in headers and "loss" not in headers, headers
     # The view is a link: reloading its URL shows the same columns.
     driver.get(driver.current_url)
-    assert " ".join(th.text for th in driver.find_elements("css selector", "table.runs thead th")) == headers
+    assert " ".join(th.get_attribute("textContent") for th in driver.find_elements("css selector", "table.runs thead th")) == headers
 
 
 def test_select_two_runs_and_compare(logged, browser):  # noqa: F811

@@ -63,6 +63,8 @@ import Testing
         #expect(html.contains(#"<li><a href="/sub/models">Models</a></li><li><span aria-current="page">churn</span></li>"#))
         #expect(html.contains(#"<body data-refresh="30">"#))
         #expect(html.hasPrefix("<!doctype html>"))
+        // An inline icon: no request for /favicon.ico, so no 404 in a browser's console.
+        #expect(html.contains(#"<link rel="icon" href="data:image/svg+xml,"#))
     }
 
     @Test func anUnknownTemplateIsAnError() throws {

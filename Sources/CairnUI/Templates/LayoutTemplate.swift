@@ -1,5 +1,6 @@
 /// The document around every page: header navigation, breadcrumbs, the page, the footer.
-/// `content` is the page's HTML, rendered (and escaped) before it reaches this slot.
+/// `content` is the page's HTML, rendered (and escaped) before it reaches this slot. The icon
+/// is inline, so no page asks the server for `/favicon.ico`.
 enum LayoutTemplate {
     static let source = #"""
         <!doctype html>
@@ -9,6 +10,7 @@ enum LayoutTemplate {
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <meta name="color-scheme" content="light dark">
         <title>{{title}} · Cairn</title>
+        <link rel="icon" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Crect x='3' y='3' width='10' height='10' rx='2' transform='rotate(45 8 8)' fill='%232563eb'/%3E%3C/svg%3E">
         <link rel="stylesheet" href="{{stylesheetURL}}">
         <script src="{{scriptURL}}" defer></script>
         </head>

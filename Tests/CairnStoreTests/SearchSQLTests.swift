@@ -76,8 +76,9 @@ import Testing
         #expect(binds == ["training"])
     }
 
-    /// Metrics, params and tags that must exist become inner joins placed before the ORDER BY
-    /// joins, so SQLite can start from the most selective one; IS NULL and attributes stay in WHERE.
+    /// Metrics, params and tags that must exist become inner joins placed before the runs and
+    /// the ORDER BY joins, so SQLite can start from the most selective one and reads a run's
+    /// row only once it passed them all; IS NULL and attributes stay in WHERE.
     @Test func requiredKeysBecomeInnerJoins() throws {
         let clauses = try SearchFilter.parse(
             "metrics.m != 0.5 and params.p = 'a' and tags.t IS NOT NULL and tags.u IS NULL and attributes.status = 'FINISHED'",
@@ -87,28 +88,31 @@ import Testing
         var conditions: [SQLQueryString] = []
         for clause in clauses { try SearchSQL.addRunFilter(clause, joins: &joins, conditions: &conditions) }
         _ = try SearchSQL.runOrder([OrderByClause(entity: .metric, key: "m", ascending: true)], joins: &joins)
-        var query = joins.sql + " WHERE "
-        for (index, condition) in conditions.enumerated() {
-            if index > 0 { query.appendLiteral(" AND ") }
+        var query = joins.from + " WHERE " + (try #require(joins.conditions))
+        for condition in conditions {
+            query.appendLiteral(" AND ")
             query = query + condition
         }
         let (sql, binds) = database.serialize(query)
         #expect(
-            sql == " JOIN latest_metrics f0 ON f0.run_uuid = r.run_uuid AND f0.key = ?1 AND (f0.is_nan = ?2 OR f0.value != ?3)"
-                + " JOIN run_params f1 ON f1.run_uuid = r.run_uuid AND f1.key = ?4 AND f1.value = ?5"
-                + " JOIN run_tags f2 ON f2.run_uuid = r.run_uuid AND f2.key = ?6"
-                + " LEFT JOIN latest_metrics o0 ON o0.run_uuid = r.run_uuid AND o0.key = ?7"
-                + " WHERE NOT EXISTS (SELECT 1 FROM run_tags kv WHERE kv.run_uuid = r.run_uuid AND kv.key = ?8) AND r.status = ?9")
-        #expect(binds.map { "\($0)" } == ["m", "true", "0.5", "p", "a", "t", "m", "u", "FINISHED"])
+            sql == " FROM latest_metrics f0"
+                + " JOIN run_params f1 ON f1.run_uuid = f0.run_uuid AND f1.key = ?1 AND f1.value = ?2"
+                + " JOIN run_tags f2 ON f2.run_uuid = f0.run_uuid AND f2.key = ?3"
+                + " CROSS JOIN runs r"
+                + " LEFT JOIN latest_metrics o0 ON o0.run_uuid = r.run_uuid AND o0.key = ?4"
+                + " WHERE r.run_uuid = f0.run_uuid AND f0.key = ?5 AND (f0.is_nan = ?6 OR f0.value != ?7)"
+                + " AND NOT EXISTS (SELECT 1 FROM run_tags kv WHERE kv.run_uuid = r.run_uuid AND kv.key = ?8) AND r.status = ?9")
+        #expect(binds.map { "\($0)" } == ["p", "a", "t", "m", "m", "true", "0.5", "u", "FINISHED"])
     }
 
     @Test func orderPutsMissingLastAndAddsTieBreaks() throws {
         var joins = SearchSQL.Joins()
         let order = try SearchSQL.runOrder([OrderByClause(entity: .metric, key: "acc", ascending: false)], joins: &joins)
-        let (sql, binds) = database.serialize(joins.sql + " ORDER BY " + order)
+        #expect(joins.conditions == nil)
+        let (sql, binds) = database.serialize(joins.from + " ORDER BY " + order)
         #expect(
             sql
-                == " LEFT JOIN latest_metrics o0 ON o0.run_uuid = r.run_uuid AND o0.key = ?1 ORDER BY CASE WHEN o0.value IS NULL THEN 2 WHEN o0.is_nan = ?2 THEN 1 ELSE 0 END, o0.value DESC, r.start_time DESC, r.run_uuid ASC"
+                == " FROM runs r LEFT JOIN latest_metrics o0 ON o0.run_uuid = r.run_uuid AND o0.key = ?1 ORDER BY CASE WHEN o0.value IS NULL THEN 2 WHEN o0.is_nan = ?2 THEN 1 ELSE 0 END, o0.value DESC, r.start_time DESC, r.run_uuid ASC"
         )
         #expect(binds.map { "\($0)" } == ["acc", "true"])
     }

@@ -14,15 +14,20 @@ extension SQLTrackingStore {
 
         // The page's runs come back with their info columns, so loading the page needs no
         // second query on `runs`.
-        var sql: SQLQueryString = "SELECT \(unsafeRaw: Self.runInfoColumns(prefix: "r.")) FROM runs r"
+        var sql: SQLQueryString = "SELECT \(unsafeRaw: Self.runInfoColumns(prefix: "r."))"
         var joins = SearchSQL.Joins()
         var conditions: [SQLQueryString] = []
         for clause in query.filter.clauses {
             try SearchSQL.addRunFilter(clause, joins: &joins, conditions: &conditions)
         }
         let order = try SearchSQL.runOrder(query.orderBy, joins: &joins)
-        sql = sql + joins.sql
-        sql.appendLiteral(" WHERE r.experiment_id IN ")
+        sql = sql + joins.from
+        sql.appendLiteral(" WHERE ")
+        if let joinConditions = joins.conditions {
+            sql = sql + joinConditions
+            sql.appendLiteral(" AND ")
+        }
+        sql.appendLiteral("r.experiment_id IN ")
         sql.appendInterpolation(inList(experimentKeys))
         sql.appendLiteral(" AND r.lifecycle_stage IN ")
         sql.appendInterpolation(inList(query.viewType.stages.map(\.rawValue)))
@@ -80,17 +85,45 @@ extension SQLTrackingStore {
 /// Translation of parsed MLflow search clauses into SQL over the tracking schema. Every
 /// value is a bound parameter; keys and comparators come from the parser's closed sets.
 enum SearchSQL {
-    /// LEFT JOINs that ORDER BY on metrics, params or tags needs, one alias per clause.
     /// The joins a run search needs: inner joins for filters on metrics, params and tags,
     /// then LEFT JOINs for ORDER BY on them, one alias per clause.
     struct Joins {
-        /// Filter joins go before the ORDER BY joins: SQLite does not move a table written
-        /// after a LEFT JOIN ahead of it, and starting from the most selective filter is the point.
-        var sql: SQLQueryString { filters + orders }
-        private var filters: SQLQueryString = ""
+        private var filters: [(table: String, alias: String, key: String, condition: SQLQueryString?)] = []
         private var orders: SQLQueryString = ""
         private var count = 0
-        private var filterCount = 0
+
+        /// ` FROM …`: the runs alone, or with filters, the filter tables first (SQLite
+        /// starts from whichever it guesses most selective), then `CROSS JOIN runs r`, which
+        /// SQLite never moves ahead of a table written before it, so a run's row is looked up
+        /// once it passed every filter rather than after the first one (111 rather than 667
+        /// of 2,000 runs for three clauses that each keep a third); then the ORDER BY joins,
+        /// after the filters: SQLite does not move a table written after a LEFT JOIN ahead
+        /// of it. PostgreSQL plans its joins whatever the order.
+        var from: SQLQueryString {
+            guard let first = filters.first else { return " FROM runs r" + orders }
+            var sql: SQLQueryString = " FROM \(unsafeRaw: first.table) \(unsafeRaw: first.alias)"
+            for filter in filters.dropFirst() {
+                sql.appendLiteral(" JOIN \(filter.table) \(filter.alias) ON \(filter.alias).run_uuid = \(first.alias).run_uuid AND ")
+                sql = sql + Self.condition(filter)
+            }
+            sql.appendLiteral(" CROSS JOIN runs r")
+            return sql + orders
+        }
+
+        /// What `from` leaves to WHERE: the first filter's condition and the runs' join on it.
+        var conditions: SQLQueryString? {
+            guard let first = filters.first else { return nil }
+            return "r.run_uuid = \(unsafeRaw: first.alias).run_uuid AND " + Self.condition(first)
+        }
+
+        private static func condition(_ filter: (table: String, alias: String, key: String, condition: SQLQueryString?)) -> SQLQueryString {
+            var sql: SQLQueryString = "\(unsafeRaw: filter.alias).key = \(bind: filter.key)"
+            if let extra = filter.condition {
+                sql.appendLiteral(" AND ")
+                sql = sql + extra
+            }
+            return sql
+        }
 
         mutating func add(table: String, key: String) -> String {
             let alias = "o\(count)"
@@ -100,16 +133,10 @@ enum SearchSQL {
             return alias
         }
 
-        /// ` JOIN table fN ON fN.run_uuid = r.run_uuid AND fN.key = ? AND <condition(fN)>`.
+        /// A filter that is an inner join: `table fN` where `fN.key = key AND <condition(fN)>`.
         mutating func addFilter(table: String, key: String, condition: (String) throws -> SQLQueryString?) rethrows {
-            let alias = "f\(filterCount)"
-            filterCount += 1
-            filters.appendLiteral(" JOIN \(table) \(alias) ON \(alias).run_uuid = r.run_uuid AND \(alias).key = ")
-            filters.appendInterpolation(bind: key)
-            if let extra = try condition(alias) {
-                filters.appendLiteral(" AND ")
-                filters = filters + extra
-            }
+            let alias = "f\(filters.count)"
+            filters.append((table, alias, key, try condition(alias)))
         }
     }
 

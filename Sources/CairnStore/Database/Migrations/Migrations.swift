@@ -8,10 +8,13 @@ struct Migration: Sendable {
     let version: Int
     let name: String
     let statements: [String]
+    /// Statements for one database only, run after `statements`: a storage layout the other
+    /// database has no word for.
+    var statementsFor: [DatabaseKind: [String]] = [:]
 }
 
 public enum Migrations {
-    static let all: [Migration] = [.tracking, .registry, .monitoring, .pipelines, .triggersWebhooks, .promotionLog]
+    static let all: [Migration] = [.tracking, .registry, .monitoring, .pipelines, .triggersWebhooks, .promotionLog, .runKeys]
 
     /// The key of the PostgreSQL advisory lock migrations hold ("cairn-mg" in ASCII): any
     /// constant works, as long as nothing else on the database uses it.
@@ -46,7 +49,7 @@ public enum Migrations {
             }
             for migration in all where !applied.contains(migration.version) {
                 logger.info("Applying migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
-                for statement in migration.statements {
+                for statement in migration.statements + (migration.statementsFor[kind] ?? []) {
                     try await sql.raw(SQLQueryString(statement)).run()
                 }
                 try await sql.raw(

@@ -165,6 +165,10 @@ public func buildRouter(
     ExperimentPagesController(store: store, artifacts: artifacts, ui: ui, now: SystemClock.now).addRoutes(to: pages)
     RunsTablePagesController(store: store, ui: ui, now: SystemClock.now).addRoutes(to: pages)
     ChartPagesController(store: store).addRoutes(to: pages)
+    RunPagesController(
+        ui: ui, store: store, registry: registryStore, loggedModels: loggedModelStore, artifacts: artifacts, now: SystemClock.now
+    ).addRoutes(to: pages)
+    ComparePagesController(ui: ui, store: store).addRoutes(to: pages)
     return router
 }
 

@@ -53,7 +53,12 @@ struct ArtifactsController<Context: CairnRequestContext>: Sendable {
     }
 
     @Sendable func download(_ request: Request, context: Context) async throws -> Response {
-        let path = try Self.path(of: request)
+        try await Self.attachment(repository: repository, path: try Self.path(of: request))
+    }
+
+    /// The file at `path` streamed as a download, never rendered in place: the API's and the
+    /// UI's downloads answer alike.
+    static func attachment(repository: any ArtifactRepository, path: ArtifactPath) async throws -> Response {
         let contents = try await repository.read(path)
         let name = path.name ?? "artifact"
         var headers: HTTPFields = [

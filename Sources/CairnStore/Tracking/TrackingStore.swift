@@ -52,6 +52,8 @@ public protocol TrackingStore: Sendable {
     /// Every point of one metric (within `xRange` of the axis when given) as columns, for
     /// charts that bucket series of millions of points. An unknown run is RESOURCE_DOES_NOT_EXIST.
     func metricSeries(runID: String, key: String, axis: MetricSeriesAxis, xRange: ClosedRange<Int64>?) async throws -> MetricSeries
+    /// Minimum, maximum and point count of every metric of each run, NaN points apart.
+    func metricSummaries(runIDs: [String]) async throws -> [MetricSummary]
 }
 
 /// What purging an experiment removed, and the artifact locations that held its files.

@@ -1,0 +1,123 @@
+import Ink
+
+/// Markdown a user wrote (a run's description, the `mlflow.note.content` tag) as HTML that can
+/// only ever be markup Cairn chose.
+///
+/// Ink passes raw HTML through, copies link targets and a code block's language into
+/// attributes unescaped, and lets any `&…;` run through as an entity, so its output alone is
+/// not safe. The source is escaped before Ink reads it instead: with every `<`, `&` and `"`
+/// written as a character reference there is no tag, entity or attribute quote left for it to
+/// pass through, and the only markup in the result is what Ink generates. Ink escapes `&` in
+/// code once more, which the code modifiers undo one level so code reads as it was written.
+/// Link and image targets keep only safe schemes: a `javascript:` (or any other) target
+/// leaves its text without a link.
+public enum MarkdownHTML {
+    /// Longest source rendered; past it the text is shown as it is (escaped), which keeps a
+    /// hostile tag value from costing more than a bounded parse.
+    public static let maximumSourceLength = 64 * 1024
+
+    public static func render(_ markdown: String) -> String {
+        guard markdown.utf8.count <= maximumSourceLength else {
+            return "<pre>" + escapeSource(markdown) + "</pre>"
+        }
+        let parser = MarkdownParser(modifiers: [
+            Modifier(target: .codeBlocks) { input in codeBlock(input.html) },
+            Modifier(target: .inlineCode) { input in unescapeOnce(input.html) },
+            Modifier(target: .links) { input in link(input.html) },
+            Modifier(target: .images) { input in image(input.html) },
+        ])
+        return parser.html(from: escapeSource(markdown))
+    }
+
+    /// `<`, `&` and `"` as references; control characters other than line breaks and tabs
+    /// (parse errors in HTML) as U+FFFD.
+    static func escapeSource(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case "\"": out += "&quot;"
+            case _ where (scalar.value < 0x20 && !["\n", "\r", "\t"].contains(scalar)) || scalar.value == 0x7F: out += "\u{FFFD}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    /// Ink's code escaping applied to already-escaped source: `&amp;amp;` back to `&amp;`,
+    /// `&amp;lt;` to `&lt;`, `&amp;quot;` to `&quot;`, in one left-to-right pass so a
+    /// reference the user typed (`&lt;` in code) stays visible as typed.
+    static func unescapeOnce(_ html: String) -> String {
+        let doubled = ["&amp;amp;": "&amp;", "&amp;lt;": "&lt;", "&amp;quot;": "&quot;"]
+        var out = ""
+        var rest = Substring(html)
+        while let ampersand = rest.firstIndex(of: "&") {
+            out += rest[..<ampersand]
+            rest = rest[ampersand...]
+            if let match = doubled.first(where: { rest.hasPrefix($0.key) }) {
+                out += match.value
+                rest = rest.dropFirst(match.key.count)
+            } else {
+                out += "&"
+                rest = rest.dropFirst()
+            }
+        }
+        return out + rest
+    }
+
+    /// A code block without its language class (the only attribute Ink gives it, copied
+    /// from the source); the code itself holds no raw `>`, so the last one before it ends the
+    /// opening tag.
+    static func codeBlock(_ html: String) -> String {
+        let suffix = "</code></pre>"
+        guard html.hasPrefix("<pre><code"), html.hasSuffix(suffix) else { return "<pre><code></code></pre>" }
+        let head = html.dropLast(suffix.count)
+        guard let end = head.lastIndex(of: ">") else { return "<pre><code></code></pre>" }
+        return "<pre><code>" + unescapeOnce(String(head[head.index(after: end)...])) + suffix
+    }
+
+    /// `<a href="URL">TEXT</a>` from Ink, where URL holds no raw `"` (escaped in the source).
+    static func link(_ html: String) -> String {
+        let prefix = "<a href=\""
+        guard html.hasPrefix(prefix), html.hasSuffix("</a>") else { return "" }
+        let afterPrefix = html.dropFirst(prefix.count)
+        guard let quote = afterPrefix.firstIndex(of: "\"") else { return "" }
+        let url = afterPrefix[..<quote]
+        var text = afterPrefix[afterPrefix.index(after: quote)...].dropLast("</a>".count)
+        guard text.hasPrefix(">") else { return "" }
+        text = text.dropFirst()
+        guard isSafeURL(url) else { return String(text) }
+        return "<a href=\"\(url)\" rel=\"nofollow noopener noreferrer\">\(text)</a>"
+    }
+
+    /// `<img src="URL" alt="TEXT"/>` from Ink; an unsafe target leaves the alt text.
+    static func image(_ html: String) -> String {
+        let prefix = "<img src=\""
+        guard html.hasPrefix(prefix) else { return "" }
+        let afterPrefix = html.dropFirst(prefix.count)
+        guard let quote = afterPrefix.firstIndex(of: "\"") else { return "" }
+        let url = afterPrefix[..<quote]
+        var alt = ""
+        let rest = afterPrefix[afterPrefix.index(after: quote)...]
+        if rest.hasPrefix(" alt=\""), let end = rest.dropFirst(6).firstIndex(of: "\"") {
+            alt = String(rest.dropFirst(6)[..<end])
+        }
+        guard isSafeURL(url) else { return alt }
+        return "<img src=\"\(url)\" alt=\"\(alt)\" loading=\"lazy\">"
+    }
+
+    /// A relative reference, or an absolute one with http, https or mailto. Browsers drop
+    /// tabs and line breaks inside a URL and ignore leading spaces, so the scheme is read with
+    /// them removed; a character reference (`&#106;avascript:`) cannot appear, since every `&`
+    /// in the source became `&amp;`.
+    static func isSafeURL(_ url: Substring) -> Bool {
+        let compact = String(url.unicodeScalars.filter { $0.value > 0x20 && $0.value != 0x7F }).lowercased()
+        guard let colon = compact.firstIndex(of: ":") else { return true }
+        let beforeColon = compact[..<colon]
+        // A ':' after a path, query or fragment start is not a scheme separator.
+        if beforeColon.contains(where: { "/?#".contains($0) }) { return true }
+        return ["http", "https", "mailto"].contains(String(beforeColon))
+    }
+}

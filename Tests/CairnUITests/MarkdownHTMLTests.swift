@@ -1,0 +1,73 @@
+import Testing
+
+@testable import CairnUI
+
+/// A run's description is markdown anyone who can log to the server wrote: it renders as
+/// markup Cairn chose, never as the author's HTML or script.
+@Suite struct MarkdownHTMLTests {
+    @Test func rendersCommonMarkdown() {
+        let html = MarkdownHTML.render("# Title\n\nSome **bold** and *italic* text with `code`.\n\n- one\n- two\n\n> quoted\n")
+        #expect(html.contains("<h1>Title</h1>"))
+        #expect(html.contains("<strong>bold</strong>"))
+        #expect(html.contains("<em>italic</em>"))
+        #expect(html.contains("<code>code</code>"))
+        #expect(html.contains("<li>one</li>"))
+        #expect(html.contains("<blockquote>"))
+    }
+
+    @Test func htmlInMarkdownIsShownAsText() {
+        let html = MarkdownHTML.render("Hi <script>alert(1)</script> and <img src=x onerror=alert(2)>\n\n<div onclick=\"x()\">block</div>")
+        #expect(!html.contains("<script"))
+        #expect(!html.contains("<img"))
+        #expect(!html.contains("<div"))
+        #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+        #expect(html.contains("&lt;div onclick=&quot;x()&quot;&gt;block&lt;/div&gt;"))
+    }
+
+    @Test func entityRunsCannotSmuggleMarkup() {
+        // Ink passes any `&…;` run through verbatim; the source's `&` is escaped first.
+        let html = MarkdownHTML.render("&<img/src=x/onerror=alert(1)>; &amp; &#60;b&#62;")
+        #expect(!html.contains("<img"))
+        #expect(!html.contains("&#60;b"))
+        #expect(html.contains("&amp;amp;"))
+    }
+
+    @Test func unsafeLinkTargetsLoseTheirLink() {
+        let html = MarkdownHTML.render(
+            "[a](javascript:alert(1)) [b](JaVaScRiPt:alert(2)) [c](java\tscript:alert(3)) [d](data:text/html,x) [e](vbscript:x)")
+        #expect(!html.lowercased().contains("href=\"java"))
+        #expect(!html.contains("href=\"data:"))
+        #expect(!html.contains("href=\"vbscript:"))
+        #expect(!html.contains("<a "))
+        for text in ["a", "b", "c", "d", "e"] { #expect(html.contains(text)) }
+    }
+
+    @Test func safeLinksKeepTheirTargetAndCannotBreakTheAttribute() {
+        let html = MarkdownHTML.render("[docs](https://example.com/a?b=1&c=2) [rel](runs/1) [q](x\" onmouseover=\"alert(1))")
+        #expect(html.contains("<a href=\"https://example.com/a?b=1&amp;c=2\" rel=\"nofollow noopener noreferrer\">docs</a>"))
+        #expect(html.contains("<a href=\"runs/1\""))
+        #expect(!html.contains("\" onmouseover=\""))
+        #expect(html.contains("&quot; onmouseover=&quot;"))
+    }
+
+    @Test func imagesWithUnsafeTargetsAreDropped() {
+        let html = MarkdownHTML.render("![alt text](javascript:alert(1)) ![ok](https://example.com/p.png)")
+        #expect(!html.contains("javascript"))
+        #expect(html.contains("alt text"))
+        #expect(html.contains("<img src=\"https://example.com/p.png\" alt=\"ok\" loading=\"lazy\">"))
+    }
+
+    @Test func codeShowsWhatWasWritten() {
+        let html = MarkdownHTML.render("Inline `a < b && \"c\" &lt;`\n\n```python\" onclick=\"x\nif a < b and c & d: print(\"<b>\")\n```\n")
+        #expect(html.contains("<code>a &lt; b &amp;&amp; &quot;c&quot; &amp;lt;</code>"))
+        #expect(html.contains("<pre><code>if a &lt; b and c &amp; d: print(&quot;&lt;b&gt;&quot;)\n</code></pre>"))
+        #expect(!html.contains("onclick"))
+    }
+
+    @Test func hugeSourceIsShownEscaped() {
+        let text = String(repeating: "<b>x</b>", count: MarkdownHTML.maximumSourceLength / 4)
+        let html = MarkdownHTML.render(text)
+        #expect(html.hasPrefix("<pre>"))
+        #expect(!html.contains("<b>"))
+    }
+}

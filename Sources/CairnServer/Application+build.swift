@@ -169,6 +169,22 @@ public func buildRouter(
         ui: ui, store: store, registry: registryStore, loggedModels: loggedModelStore, artifacts: artifacts, now: SystemClock.now
     ).addRoutes(to: pages)
     ComparePagesController(ui: ui, store: store).addRoutes(to: pages)
+    if let registryStore {
+        ModelPagesController(
+            registry: registryStore, tracking: store, signatures: RegisteredSignatures(registry: registryStore, artifacts: artifacts),
+            promotions: promotions?.store, monitors: monitoring?.store, pipelines: pipelines?.store, ui: ui, now: SystemClock.now
+        ).addRoutes(to: pages)
+    }
+    if let monitoring {
+        MonitorPagesController(store: monitoring.store, service: monitoring.service, log: monitoring.log, ui: ui, now: monitoring.now)
+            .addRoutes(to: pages)
+    }
+    if let pipelines {
+        PipelinePagesController(
+            service: pipelines, store: pipelines.store, tracking: store, promotions: promotions?.store, threadPool: .singleton, ui: ui,
+            now: SystemClock.now
+        ).addRoutes(to: pages)
+    }
     return router
 }
 

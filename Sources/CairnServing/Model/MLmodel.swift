@@ -9,6 +9,11 @@ public struct MLmodel: Sendable {
     /// The ONNX file relative to the model directory, when the model has the `onnx` flavor.
     public var onnxPath: String?
     public var signature: ModelSignature?
+    /// The output side of the signature, for showing it (serving never checks outputs, so one
+    /// that does not parse is left out rather than refusing the model).
+    public var outputSignature: ModelSignature?
+    /// The logged input example's file, relative to the model directory (inside it).
+    public var inputExamplePath: String?
     public var runID: String?
     public var modelID: String?
     public var mlflowVersion: String?
@@ -41,6 +46,14 @@ public struct MLmodel: Sendable {
         }
         if let signatureTable = root["signature"] as? [String: Any], let inputs = signatureTable["inputs"] as? String {
             signature = try ModelSignature.parse(inputsJSON: inputs)
+        }
+        if let signatureTable = root["signature"] as? [String: Any], let outputs = signatureTable["outputs"] as? String {
+            outputSignature = try? ModelSignature.parse(inputsJSON: outputs)
+        }
+        if let example = root["saved_input_example_info"] as? [String: Any], let path = example["artifact_path"] as? String,
+            !path.hasPrefix("/"), !path.split(separator: "/").contains("..")
+        {
+            inputExamplePath = path
         }
         runID = root["run_id"] as? String
         modelID = root["model_id"] as? String

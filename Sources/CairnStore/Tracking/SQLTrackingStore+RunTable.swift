@@ -83,9 +83,8 @@ struct RunTableSQL: Sendable {
         _ = try selection(ordered: true)
     }
 
-    /// ` FROM runs r <joins> WHERE <selection>` and the ORDER BY terms, for `r`; with
-    /// `withParentTag`, each run's parent tag is joined as `pt`.
-    func selection(ordered: Bool, withParentTag: Bool = false) throws -> (from: SQLQueryString, order: SQLQueryString) {
+    /// ` FROM … runs r … WHERE <selection>` (the search's joins) and the ORDER BY terms, for `r`.
+    func selection(ordered: Bool) throws -> (from: SQLQueryString, order: SQLQueryString) {
         var joins = SearchSQL.Joins()
         var conditions: [SQLQueryString] = []
         for clause in query.filter.clauses {
@@ -105,13 +104,13 @@ struct RunTableSQL: Sendable {
                 order = try SearchSQL.runOrder(query.order.map { [$0] } ?? [], joins: &joins)
             }
         }
-        var from: SQLQueryString = " FROM runs r"
-        if withParentTag {
-            from.appendLiteral(" JOIN run_tags pt ON pt.run_uuid = r.run_uuid AND pt.key = ")
-            from.appendInterpolation(bind: SQLTrackingStore.parentRunTag)
+        var from = joins.from
+        from.appendLiteral(" WHERE ")
+        if let joined = joins.conditions {
+            from = from + joined
+            from.appendLiteral(" AND ")
         }
-        from = from + joins.sql
-        from.appendLiteral(" WHERE r.experiment_id IN ")
+        from.appendLiteral("r.experiment_id IN ")
         from.appendInterpolation(inList(experiments))
         from.appendLiteral(" AND r.lifecycle_stage IN ")
         from.appendInterpolation(inList(query.viewType.stages.map(\.rawValue)))
@@ -194,13 +193,19 @@ struct RunTableSQL: Sendable {
         var omitted = false
         var depth = 1
         while !level.isEmpty, budget > 0, depth <= RunTableQuery.maxDepth {
-            // Each run comes with its parent tag, read through the tag's (key, value) index.
-            let (from, order) = try selection(ordered: true, withParentTag: true)
-            var sql: SQLQueryString = "SELECT \(unsafeRaw: SQLTrackingStore.runInfoColumns(prefix: "r.")), pt.value AS parent_run"
+            // The children come from the parent tags' (key, value) index; the selection and
+            // order apply to them as to top-level runs.
+            let (from, order) = try selection(ordered: true)
+            var sql: SQLQueryString = "SELECT \(unsafeRaw: SQLTrackingStore.runInfoColumns(prefix: "r.")), "
+            sql.appendLiteral("(SELECT c.value FROM run_tags c WHERE c.run_uuid = r.run_uuid AND c.key = ")
+            sql.appendInterpolation(bind: SQLTrackingStore.parentRunTag)
+            sql.appendLiteral(") AS parent_run")
             sql = sql + from
+            sql.appendLiteral(" AND r.run_uuid IN (SELECT pt.run_uuid FROM run_tags pt WHERE pt.key = ")
+            sql.appendInterpolation(bind: SQLTrackingStore.parentRunTag)
             sql.appendLiteral(" AND pt.value IN ")
             sql.appendInterpolation(inList(level))
-            sql.appendLiteral(" AND pt.value != r.run_uuid ORDER BY ")
+            sql.appendLiteral(" AND pt.value != pt.run_uuid) ORDER BY ")
             sql = sql + order
             sql.appendLiteral(" LIMIT \(budget + 1)")
             var next: [String] = []

@@ -223,7 +223,10 @@ def test_clicking_a_header_sorts_and_clicking_again_reverses(logged, browser):  
     assert sorted(_row_names(driver)) == ["alpha", "beta"]
 
     def header(key):
-        links = [a for a in driver.find_elements("css selector", "thead a") if key in urllib.parse.unquote_plus(a.get_attribute("href") or "")]
+        entity, name = key.split(".", 1)
+        pattern = re.compile(rf"[?&]order={re.escape(entity)}\.`?{re.escape(name)}`?[ &]|[?&]order={re.escape(entity)}\.`?{re.escape(name)}`?$")
+        links = [a for a in driver.find_elements("css selector", "thead a")
+                 if pattern.search(urllib.parse.unquote_plus(a.get_attribute("href") or ""))]
         assert links, f"no sortable header for {key}"
         return links[0]
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -104,6 +105,11 @@ class Page:
             "return Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0)")
         self.driver.set_window_size(WINDOW[0], min(max(int(height or 0) + 120, WINDOW[1]), 6000))
         try:
+            # Lazy images (the charts) load once the taller window shows them: wait for them.
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and not self.driver.execute_script(
+                    "return Array.prototype.every.call(document.images || [], function (i) { return i.complete; })"):
+                time.sleep(0.1)
             self.driver.save_screenshot(str(path))
         finally:
             self.driver.set_window_size(*WINDOW)

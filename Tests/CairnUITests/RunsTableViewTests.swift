@@ -66,6 +66,9 @@ import Testing
         #expect(model.columnHeaders.map(\.label) == ["differs", "partly"])
         #expect(model.equalColumnsHidden == 2)
         #expect(model.rows[1].cells.map(\.text) == ["y", "—"])
+        #expect(model.rows[1].cellsHTML == #"<td class="" title="y">y</td><td class="muted" title="not logged">—</td>"#)
+        let hostile = RunsTableView.cellsHTML([RunsTableView.cell(.text("<b title=\"x\">&'"))])
+        #expect(hostile == #"<td class="" title="&lt;b title=&quot;x&quot;&gt;&amp;&#39;">&lt;b title=&quot;x&quot;&gt;&amp;&#39;</td>"#)
     }
 
     @Test func nestedRowsKeepTheirDepthAndMetricsTheirAggregate() {

@@ -11,10 +11,13 @@ extension SQLTrackingStore {
         let experiments = Self.experimentKeys(query.experimentIDs)
         guard !experiments.isEmpty, query.limit > 0 else { return RunTablePage(rows: [], columns: query.columns ?? [], total: 0) }
         let selection = try RunTableSQL(query: query, experiments: experiments)
-        return try await database.read { db in
-            let nested = query.nested ? try await selection.hasNestedRuns(db) : false
+        let nested = query.nested ? try await database.read { try await selection.hasNestedRuns($0) } : false
+        // The count reads every selected run, the page only its own: they run side by side on
+        // two of SQLite's reader connections (each its own snapshot, so a run logged between
+        // them can be counted and not shown, or shown and not counted, until the next load).
+        async let total = query.counts ? database.read { try await selection.count($0, nested: nested) } : 0
+        let (rows, columns, omitted) = try await database.read { db in
             var page = try await selection.topLevelRows(db, nested: nested)
-            let total = query.counts ? try await selection.count(db, nested: nested) : 0
             var omitted = false
             if !page.isEmpty {
                 try await selection.loadParents(db, rows: &page)
@@ -23,8 +26,9 @@ extension SQLTrackingStore {
             var columns = query.columns ?? []
             if query.columns == nil { columns = try await selection.defaultColumns(db, runIDs: page.map(\.info.runID)) }
             try await selection.loadValues(db, rows: &page, columns: columns)
-            return RunTablePage(rows: page, columns: columns, total: total, omittedNested: omitted)
+            return (page, columns, omitted)
         }
+        return RunTablePage(rows: rows, columns: columns, total: try await total, omittedNested: omitted)
     }
 
     /// Every param, metric and tag key logged in the experiments, sorted, up to `limit` each.

@@ -1,5 +1,6 @@
 extension UITemplates {
-    /// The runs table (`RunsTableView`). Every value goes through `{{…}}`, so Mustache escapes it.
+    /// The runs table (`RunsTableView`). Every value goes through `{{…}}`, so Mustache escapes
+    /// it, except the rows' cells, which the view builds from `HTMLText.escape`d parts.
     static let runs: [(name: String, source: String)] = [
         (
             "runs-table",
@@ -32,7 +33,7 @@ extension UITemplates {
             <caption class="muted small">{{caption}}</caption>
             <thead><tr><th scope="col"><span class="muted">Select</span></th>{{#attributeHeaders}}<th scope="col" class="{{kind}}{{#numeric}} num{{/numeric}}"{{#ariaSort}} aria-sort="{{ariaSort}}"{{/ariaSort}}>{{#sortHref}}<a href="{{sortHref}}">{{label}} <span aria-hidden="true">{{arrow}}</span></a>{{/sortHref}}{{^sortHref}}{{label}}{{/sortHref}}</th>{{/attributeHeaders}}{{#severalExperiments}}<th scope="col">Experiment</th>{{/severalExperiments}}{{#columnHeaders}}<th scope="col" class="{{kind}}{{#numeric}} num{{/numeric}}"{{#ariaSort}} aria-sort="{{ariaSort}}"{{/ariaSort}}><a href="{{sortHref}}"><span class="muted small">{{kind}}</span> {{label}} <span aria-hidden="true">{{arrow}}</span></a></th>{{/columnHeaders}}</tr></thead>
             <tbody>
-            {{#rows}}<tr class="depth-{{depth}}{{#deleted}} deleted{{/deleted}}"><td><input type="checkbox" name="runs" value="{{runID}}" aria-label="{{selectLabel}}"></td><th scope="row" class="nowrap"><span class="muted">{{indent}}</span><a href="{{href}}">{{name}}</a></th><td class="nowrap"><time title="{{startedTitle}}">{{started}}</time></td><td class="num nowrap">{{duration}}</td><td><span class="badge {{statusClass}}">{{status}}</span></td><td>{{user}}</td>{{#experimentName}}<td>{{experimentName}}</td>{{/experimentName}}{{#cells}}<td class="{{#numeric}}num mono{{/numeric}}{{#missing}} muted{{/missing}}" title="{{title}}">{{text}}</td>{{/cells}}</tr>
+            {{#rows}}<tr class="depth-{{depth}}{{#deleted}} deleted{{/deleted}}"><td><input type="checkbox" name="runs" value="{{runID}}" aria-label="{{selectLabel}}"></td><th scope="row" class="nowrap"><span class="muted">{{indent}}</span><a href="{{href}}">{{name}}</a></th><td class="nowrap"><time title="{{startedTitle}}">{{started}}</time></td><td class="num nowrap">{{duration}}</td><td><span class="badge {{statusClass}}">{{status}}</span></td><td>{{user}}</td>{{#experimentName}}<td>{{experimentName}}</td>{{/experimentName}}{{{cellsHTML}}}</tr>
             {{/rows}}
             {{^hasRows}}<tr><td class="empty" colspan="6">No runs match.</td></tr>{{/hasRows}}
             </tbody>

@@ -288,8 +288,22 @@ import Testing
             #expect(page.contains("/charts/metric.svg?runs=\(first),\(second)&amp;key=acc"))
             #expect(page.contains("<td>0.2</td><td class=\"num\">0.9</td>"))
 
+            // Both plots are drawn, inline SVG.
+            #expect(page.components(separatedBy: "<svg").count == 3)
+
             let only = Self.html(try await client.get("/compare?runs=\(first),\(second)&diff=1"))
             #expect(!only.contains(">depth</a>"))
+
+            // Names and values the runs were logged with stay text in the tables and the plots.
+            let (_, hostile) = try await Self.makeRun(
+                client, name: "x\\u003cscript\\u003ealert(1)\\u003c/script\\u003e",
+                batch:
+                    #""params":[{"key":"lr","value":"\u003cscript\u003ealert(2)\u003c/script\u003e"}],"metrics":[{"key":"acc","value":0.5,"timestamp":1,"step":0}]"#
+            )
+            let inert = Self.html(try await client.get("/compare?runs=\(first),\(hostile)&param=lr&metric=acc"))
+            #expect(inert.contains("<svg"))
+            #expect(!inert.contains("<script>"))
+            #expect(inert.contains("&lt;script&gt;alert(2)&lt;/script&gt;"))
 
             let unknown = try await client.get("/compare?runs=\(first),fedcba9876543210fedcba9876543210")
             #expect(unknown.status == .notFound)

@@ -62,10 +62,7 @@ public struct ComparePageView: Sendable {
 
     /// - Parameters:
     ///   - runs: the runs in the order the query names them.
-    public init(
-        prefix: String, runs: [Run], metric: String?, param: String?, onlyDifferences: Bool, parallelSVG: String? = nil,
-        scatterSVG: String? = nil
-    ) {
+    public init(prefix: String, runs: [Run], metric: String?, param: String?, onlyDifferences: Bool) {
         let ids = runs.map(\.info.runID)
         let runsQuery = "runs=\(ids.map(UIFormat.queryValue).joined(separator: ","))"
         func url(metric: String?, param: String?, differences: Bool) -> String {
@@ -130,7 +127,10 @@ public struct ComparePageView: Sendable {
         }
         self.points = points
         hasPoints = !points.isEmpty
-        self.parallelSVG = parallelSVG
-        self.scatterSVG = scatterSVG
+        let differing = paramRows.filter(\.differs).map(\.key)
+        parallelSVG = chosenMetric.flatMap {
+            ComparePlots.parallel(runs: runs, paramKeys: differing.isEmpty ? paramKeys : differing, metric: $0)
+        }
+        scatterSVG = chosenMetric.flatMap { metric in chosenParam.flatMap { ComparePlots.scatter(runs: runs, param: $0, metric: metric) } }
     }
 }

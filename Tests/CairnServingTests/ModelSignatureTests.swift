@@ -54,3 +54,32 @@ import Testing
         #expect(throws: CairnError.self) { try signature.conform(DataFrame(columns: [frame.columns[0]]), positional: true) }
     }
 }
+
+extension ModelSignatureTests {
+    /// The output side and the input example are read for showing only: an output schema that
+    /// does not parse leaves the model loadable, and an example path outside the model
+    /// directory is not taken.
+    @Test func outputsAndTheInputExampleAreReadForShowing() throws {
+        let model = try MLmodel(
+            yaml: """
+                flavors: {python_function: {loader_module: mlflow.sklearn}}
+                saved_input_example_info: {artifact_path: input_example.json, type: dataframe}
+                signature:
+                  inputs: '[{"type": "double", "name": "a"}]'
+                  outputs: '[{"type": "long", "required": true}]'
+                """)
+        #expect(model.outputSignature == ModelSignature(inputs: .columns([.init(name: nil, type: "long", required: true)])))
+        #expect(model.inputExamplePath == "input_example.json")
+        let odd = try MLmodel(
+            yaml: """
+                flavors: {python_function: {loader_module: mlflow.sklearn}}
+                saved_input_example_info: {artifact_path: ../../secrets.json}
+                signature:
+                  inputs: '[{"type": "double", "name": "a"}]'
+                  outputs: 'not json'
+                """)
+        #expect(odd.outputSignature == nil)
+        #expect(odd.inputExamplePath == nil)
+        #expect(odd.signature != nil)
+    }
+}

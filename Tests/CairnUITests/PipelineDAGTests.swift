@@ -24,6 +24,15 @@ import Testing
         #expect(dag.edges.allSatisfy { dag.boxes[$0.from].x < dag.boxes[$0.to].x })
         // Two stages of one layer never overlap.
         #expect(dag.boxes[0].y != dag.boxes[4].y)
+        // The edge that skips two layers arcs over the boxes between its ends, inside the drawing.
+        let svgText = dag.svg(title: "t")
+        let (x1, y1) = (dag.boxes[0].x + PipelineDAG.boxWidth, dag.boxes[0].y + PipelineDAG.boxHeight / 2)
+        let x2 = dag.boxes[3].x
+        #expect(svgText.contains("M\(x1),\(y1) C\(x1 + 16),\(y1 - PipelineDAG.arcLift) \(x2 - 16),"))
+        #expect(y1 - PipelineDAG.arcLift >= 0)
+        // An edge to the next layer stays level.
+        let (x3, y3) = (dag.boxes[1].x + PipelineDAG.boxWidth, dag.boxes[1].y + PipelineDAG.boxHeight / 2)
+        #expect(svgText.contains("M\(x3),\(y3) C\(x3 + PipelineDAG.columnGap / 2),\(y3) "))
         let svg = dag.svg(title: "t")
         #expect(Self.count("<rect class=\"dag-box\"", in: svg) == 5)
         #expect(Self.count("class=\"dag-edge\"", in: svg) == 4)

@@ -36,6 +36,11 @@ public struct PipelineDAG: Sendable, Equatable {
     static let columnGap = 56
     static let rowGap = 20
     static let margin = 8
+    /// How far an edge that skips a layer rises: it arcs over the boxes between its ends
+    /// (a straight path would run behind them and look like the chain through them).
+    static let arcLift = 56
+    /// Room above the first row for those arcs.
+    static let arcRoom = 36
     /// Characters of a name drawn in a box; the full name is in its tooltip.
     static let visibleCharacters = 20
 
@@ -84,11 +89,6 @@ public struct PipelineDAG: Sendable, Equatable {
             }
             for (row, i) in columns[l].enumerated() { rows[i] = row }
         }
-        boxes = stages.indices.map { i in
-            Box(
-                stage: stages[i], layer: layerOf[i], x: Self.margin + layerOf[i] * (Self.boxWidth + Self.columnGap),
-                y: Self.margin + rows[i] * (Self.boxHeight + Self.rowGap))
-        }
         var edges: [(from: Int, to: Int)] = []
         for (i, stage) in stages.enumerated() {
             var seen = Set<Int>()
@@ -98,9 +98,15 @@ public struct PipelineDAG: Sendable, Equatable {
             }
         }
         self.edges = edges
+        let top = Self.margin + (edges.contains { layerOf[$0.to] - layerOf[$0.from] > 1 } ? Self.arcRoom : 0)
+        boxes = stages.indices.map { i in
+            Box(
+                stage: stages[i], layer: layerOf[i], x: Self.margin + layerOf[i] * (Self.boxWidth + Self.columnGap),
+                y: top + rows[i] * (Self.boxHeight + Self.rowGap))
+        }
         let tallest = columns.map(\.count).max() ?? 0
         width = Self.margin * 2 + max(0, layerCount * Self.boxWidth + (layerCount - 1) * Self.columnGap)
-        height = Self.margin * 2 + max(0, tallest * Self.boxHeight + (tallest - 1) * Self.rowGap)
+        height = top + Self.margin + max(0, tallest * Self.boxHeight + (tallest - 1) * Self.rowGap)
     }
 
     /// Fill and stroke for a state, readable in light and dark themes (dark text on a pale fill).
@@ -130,9 +136,13 @@ public struct PipelineDAG: Sendable, Equatable {
             let (a, b) = (boxes[edge.from], boxes[edge.to])
             let (x1, y1) = (a.x + Self.boxWidth, a.y + Self.boxHeight / 2)
             let (x2, y2) = (b.x, b.y + Self.boxHeight / 2)
-            let bend = max(16, (x2 - x1) / 2)
+            let skips = b.layer - a.layer > 1
+            // An arc rises steeply at its ends (control points near them) to clear the corners
+            // of the boxes it passes over.
+            let bend = skips ? 16 : max(16, (x2 - x1) / 2)
+            let lift = skips ? Self.arcLift : 0
             out += """
-                <path class="dag-edge" d="M\(x1),\(y1) C\(x1 + bend),\(y1) \(x2 - bend),\(y2) \(x2),\(y2)" fill="none" \
+                <path class="dag-edge" d="M\(x1),\(y1) C\(x1 + bend),\(y1 - lift) \(x2 - bend),\(y2 - lift) \(x2),\(y2)" fill="none" \
                 stroke="#7a828c" stroke-width="1.5" marker-end="url(#dag-arrow)"><title>\(e(a.stage.name)) → \(e(b.stage.name))</title></path>
                 """
         }

@@ -20,6 +20,7 @@ public struct PipelineRunView: Sendable {
         public var stderr: String
         public var logsTruncated: Bool
         public var hasLogs: Bool
+        public var hasStdout: Bool
         public var hasStderr: Bool
 
         public init(
@@ -41,6 +42,7 @@ public struct PipelineRunView: Sendable {
             self.stderr = stderr
             self.logsTruncated = logsTruncated
             self.hasLogs = !stdout.isEmpty || !stderr.isEmpty
+            self.hasStdout = !stdout.isEmpty
             self.hasStderr = !stderr.isEmpty
         }
     }

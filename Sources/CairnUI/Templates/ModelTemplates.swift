@@ -17,7 +17,7 @@ extension UITemplates {
               <thead><tr><th scope="col">Name</th><th scope="col">Latest version</th><th scope="col">Aliases</th><th scope="col">Description</th><th scope="col">Updated</th></tr></thead>
               <tbody>
               {{#rows}}
-                <tr><th scope="row"><a href="{{href}}">{{name}}</a></th><td class="num">{{latestVersion}}</td><td>{{aliases}}</td><td>{{description}}</td><td><time title="{{updatedTitle}}">{{updated}}</time></td></tr>
+                <tr><td class="nowrap"><strong><a href="{{href}}">{{name}}</a></strong></td><td class="num">{{latestVersion}}</td><td>{{aliases}}</td><td>{{description}}</td><td><time title="{{updatedTitle}}">{{updated}}</time></td></tr>
               {{/rows}}
               </tbody>
             </table></div>
@@ -69,7 +69,7 @@ extension UITemplates {
             {{/hasVersions}}
               {{#versions}}
                 <tr>
-                  <th scope="row"><a href="{{href}}">{{version}}</a></th>
+                  <td class="nowrap"><strong><a href="{{href}}">{{version}}</a></strong></td>
                   <td>{{#aliases}}<span class="alias">@{{.}}</span> {{/aliases}}</td>
                   <td>{{stage}}</td>
                   <td>{{status}}</td>
@@ -119,7 +119,7 @@ extension UITemplates {
               {{#tensor}}<tr><td colspan="3">{{tensor}}</td></tr>{{/tensor}}</tbody>
             </table></div>
             {{/outputs}}
-            {{#inputExample}}<h2>Input example</h2><pre class="code">{{inputExample}}</pre>{{/inputExample}}
+            {{#inputExample}}<h2>Input example</h2><pre class="code" style="white-space: pre-wrap; word-break: break-all">{{inputExample}}</pre>{{/inputExample}}
             {{#mlmodel}}<h2><code>MLmodel</code></h2><pre class="code">{{mlmodel}}</pre>{{/mlmodel}}
             {{#aliasForm}}{{> alias-form}}{{/aliasForm}}
             <h2>Promotion log</h2>

@@ -12,7 +12,7 @@ extension UITemplates {
               <thead><tr><th scope="col">Name</th><th scope="col">Model</th><th scope="col">Alias</th><th scope="col">Checks</th><th scope="col">Last evaluation</th><th scope="col">Open alerts</th></tr></thead>
               <tbody>
               {{#rows}}
-                <tr{{#firing}} class="firing"{{/firing}}><th scope="row"><a href="{{href}}">{{name}}</a></th><td>{{#model}}<a href="{{href}}">{{text}}</a>{{/model}}</td><td>{{#alias}}@{{alias}}{{/alias}}</td><td>{{checks}}</td><td><time title="{{lastRunTitle}}">{{lastRun}}</time></td><td class="num">{{#firing}}<strong class="badge firing">{{openAlerts}} firing</strong>{{/firing}}{{^firing}}0{{/firing}}</td></tr>
+                <tr{{#firing}} class="firing"{{/firing}}><td class="nowrap"><strong><a href="{{href}}">{{name}}</a></strong></td><td>{{#model}}<a href="{{href}}">{{text}}</a>{{/model}}</td><td>{{#alias}}@{{alias}}{{/alias}}</td><td>{{checks}}</td><td><time title="{{lastRunTitle}}">{{lastRun}}</time></td><td class="num">{{#firing}}<strong class="badge firing">{{openAlerts}} firing</strong>{{/firing}}{{^firing}}0{{/firing}}</td></tr>
               {{/rows}}
               </tbody>
             </table></div>

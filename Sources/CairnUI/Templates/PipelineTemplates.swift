@@ -12,7 +12,7 @@ extension UITemplates {
               <thead><tr><th scope="col">Name</th><th scope="col">Last run</th><th scope="col">State</th><th scope="col">Trigger</th><th scope="col">Started</th><th scope="col">Project</th></tr></thead>
               <tbody>
               {{#rows}}
-                <tr><th scope="row"><a href="{{href}}">{{name}}</a></th><td>{{#lastRun}}<a href="{{href}}">{{text}}</a>{{/lastRun}}{{^lastRun}}never run{{/lastRun}}</td><td><span class="badge {{state}}">{{state}}</span></td><td>{{trigger}}</td><td><time title="{{startedTitle}}">{{started}}</time></td><td><code>{{projectDirectory}}</code></td></tr>
+                <tr><td class="nowrap"><strong><a href="{{href}}">{{name}}</a></strong></td><td>{{#lastRun}}<a href="{{href}}">{{text}}</a>{{/lastRun}}{{^lastRun}}never run{{/lastRun}}</td><td><span class="badge {{state}}">{{state}}</span></td><td>{{trigger}}</td><td><time title="{{startedTitle}}">{{started}}</time></td><td><code>{{projectDirectory}}</code></td></tr>
               {{/rows}}
               </tbody>
             </table></div>
@@ -32,7 +32,7 @@ extension UITemplates {
             {{#hasRuns}}
             <div class="table-wrap"><table class="data runs"><caption>Runs of {{name}}, newest first</caption>
               <thead><tr><th scope="col">Run</th><th scope="col">Status</th><th scope="col">Trigger</th><th scope="col">Event</th><th scope="col">Started</th><th scope="col">Duration</th><th scope="col">Reason</th></tr></thead><tbody>
-            {{#runs}}<tr><th scope="row"><a href="{{href}}"><code>{{id}}</code></a></th><td><span class="badge {{status}}">{{status}}</span></td><td>{{trigger}}</td><td><code>{{triggerEvent}}</code></td><td><time title="{{startedTitle}}">{{started}}</time></td><td class="num">{{duration}}</td><td>{{reason}}</td></tr>{{/runs}}
+            {{#runs}}<tr><td class="nowrap"><strong><a href="{{href}}"><code>{{id}}</code></a></strong></td><td><span class="badge {{status}}">{{status}}</span></td><td>{{trigger}}</td><td><code>{{triggerEvent}}</code></td><td><time title="{{startedTitle}}">{{started}}</time></td><td class="num">{{duration}}</td><td>{{reason}}</td></tr>{{/runs}}
             </tbody></table></div>
             {{/hasRuns}}
             """#
@@ -52,14 +52,14 @@ extension UITemplates {
             <figure class="dag">{{{dagSVG}}}</figure>
             <h2>Stages</h2>
             <div class="table-wrap"><table class="data stages"><thead><tr><th scope="col">Stage</th><th scope="col">Status</th><th scope="col">Cache</th><th scope="col">Attempts</th><th scope="col">Started</th><th scope="col">Duration</th><th scope="col">MLflow run</th><th scope="col">Reason</th></tr></thead><tbody>
-            {{#stages}}<tr><th scope="row"><a href="#{{anchor}}">{{name}}</a></th><td><span class="badge {{status}}">{{status}}</span></td><td>{{#cacheHit}}hit{{#sourceRun}} (from <code>{{sourceRun}}</code>){{/sourceRun}}{{/cacheHit}}{{^cacheHit}}miss{{/cacheHit}}</td><td class="num">{{attempts}}</td><td>{{started}}</td><td class="num">{{duration}}</td><td>{{#stageRun}}<a href="{{href}}">{{text}}</a>{{/stageRun}}</td><td>{{stageReason}}</td></tr>{{/stages}}
+            {{#stages}}<tr><td class="nowrap"><strong><a href="#{{anchor}}">{{name}}</a></strong></td><td><span class="badge {{status}}">{{status}}</span></td><td>{{#cacheHit}}hit{{#sourceRun}} (from <code>{{sourceRun}}</code>){{/sourceRun}}{{/cacheHit}}{{^cacheHit}}miss{{/cacheHit}}</td><td class="num">{{attempts}}</td><td>{{started}}</td><td class="num">{{duration}}</td><td>{{#stageRun}}<a href="{{href}}">{{text}}</a>{{/stageRun}}</td><td>{{stageReason}}</td></tr>{{/stages}}
             </tbody></table></div>
             <h2>Logs</h2>
             {{#stages}}
             <section class="stage-logs" id="{{anchor}}"><h3>{{name}}</h3>
               {{^hasLogs}}<p class="muted">No output.</p>{{/hasLogs}}
               {{#logsTruncated}}<p class="note">Only the end of each stream is shown.</p>{{/logsTruncated}}
-              {{#hasLogs}}<details open><summary>stdout</summary><pre class="log">{{stdout}}</pre></details><details{{#hasStderr}} open{{/hasStderr}}><summary>stderr</summary><pre class="log">{{stderr}}</pre></details>{{/hasLogs}}
+              {{#hasLogs}}{{#hasStdout}}<details open><summary>stdout</summary><pre class="log">{{stdout}}</pre></details>{{/hasStdout}}{{#hasStderr}}<details open><summary>stderr</summary><pre class="log">{{stderr}}</pre></details>{{/hasStderr}}{{/hasLogs}}
             </section>
             {{/stages}}
             <h2>Promotion log</h2>

@@ -11,8 +11,8 @@ page, watches the DOM (MutationObserver, plus a 5 ms poll for what mutates no no
 image finishing) and stores ``performance.now()`` (milliseconds since navigationStart) the first
 time the page's "ready" predicate holds:
   table  at least ROWS run rows in the table (MLflow: AG Grid rows; Cairn: rows of the runs table)
-  chart  the metric's chart drawn (MLflow: Plotly's line path; Cairn: every chart <img> of the
-         first screen loaded)
+  chart  the metric's chart drawn (MLflow: Plotly's line path; Cairn: the first <figure>'s chart
+         <img> loaded)
 Also recorded: first-contentful-paint, and once the network has been quiet for 2 s, the page
 weight: transferSize of the document and of every resource timing entry (what went over the
 wire, compressed or not as the server sent it), and decodedBodySize.
@@ -35,12 +35,11 @@ READY = {
     ("mlflow", "table"): "document.querySelectorAll('.ag-center-cols-container .ag-row').length >= ROWS",
     ("cairn", "table"): "document.querySelectorAll('table.runs tbody tr, table#runs tbody tr').length >= ROWS",
     ("mlflow", "chart"): "document.querySelector('.js-plotly-plot .scatterlayer .trace path.js-line') !== null",
-    # Cairn's run page draws each chart as an <img> of /charts/metric.svg (lazy below the fold):
-    # drawn = every chart image in the first screen has loaded.
+    # Cairn's run page draws each metric's chart as an <img> of /charts/metric.svg in a <figure>
+    # (beside a small one in the metrics table): drawn = the first figure's image has loaded.
     ("cairn", "chart"): (
-        "(function(){var i=[].slice.call(document.querySelectorAll('img[src*=\"metric.svg\"]'))"
-        ".filter(function(x){return x.getBoundingClientRect().top < innerHeight});"
-        "return i.length > 0 && i.every(function(x){return x.complete && x.naturalWidth > 0})})()"),
+        "(function(){var i=document.querySelector('figure img[src*=\"metric.svg\"]');"
+        "return i !== null && i.complete && i.naturalWidth > 0})()"),
 }
 
 PATHS = {

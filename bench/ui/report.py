@@ -47,11 +47,12 @@ def main() -> None:
     m, c = res.get("mlflow"), res.get("cairn")
     any_r = m or c
     seed = any_r["seed"]
-    build = "release" if "/release/" in a.cairn_bin else "debug" if "/debug/" in a.cairn_bin else a.cairn_bin
+    build = ("release build" if "/release/" in a.cairn_bin else "debug build" if "/debug/" in a.cairn_bin
+             else f"binary {a.cairn_bin}")
     print(f"### Web UI in headless Chromium: {seed['runs']:,} runs × {seed['params']} params × "
           f"{seed['metrics']} metrics, and a {seed['history']:,}-step metric\n")
     print(f"`{a.cmdline}` — {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {cpu()}, "
-          f"Chromium headless {any_r.get('window', '1366×900')}, medians of {any_r['reps']} runs; Cairn {build} build, "
+          f"Chromium headless {any_r.get('window', '1366×900')}, medians of {any_r['reps']} runs; Cairn {build}, "
           "both servers on SQLite, one at a time.\n")
     print("| page | measure | MLflow 3.17.2 UI | Cairn | MLflow / Cairn |")
     print("|---|---|---:|---:|---:|")

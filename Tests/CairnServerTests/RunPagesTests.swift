@@ -211,7 +211,7 @@ import Testing
             #expect(text.contains("\(page)/artifacts/download?path=notes.txt"))
 
             let csv = Self.html(try await client.get("\(page)?tab=artifacts&path=data/table.csv"))
-            let header = "<th scope=\"col\" style=\"text-transform:none\">"
+            let header = "<th scope=\"col\" class=\"verbatim\">"
             #expect(csv.contains("\(header)a</th>\(header)b</th>"))
             #expect(csv.contains("<td>&lt;i&gt;x&lt;/i&gt;</td>"))
 
@@ -314,6 +314,54 @@ import Testing
             #expect(unknown.status == .notFound)
             #expect(Self.html(unknown).contains("fedcba9876543210fedcba9876543210"))
             #expect(try await client.get("/compare").status == .badRequest)
+        }
+    }
+
+    /// The runs table's compare form sends one `runs` per checked box; a shared link names them
+    /// comma-separated. Both, and a mix, name the same runs once each in the order given.
+    @Test func compareTakesRepeatedAndCommaSeparatedRuns() async throws {
+        try await withApp { client in
+            let (_, first) = try await Self.makeRun(client, name: "first", batch: #""params":[{"key":"lr","value":"0.1"}]"#)
+            let (_, second) = try await Self.makeRun(client, name: "second", batch: #""params":[{"key":"lr","value":"0.2"}]"#)
+            let (_, third) = try await Self.makeRun(client, name: "third", batch: #""params":[{"key":"lr","value":"0.3"}]"#)
+            for query in ["runs=\(first)&runs=\(second)&runs=\(third)", "runs=\(first),\(second)&runs=\(third)&runs=\(first)"] {
+                let response = try await client.get("/compare?\(query)")
+                #expect(response.status == .ok)
+                let page = Self.html(response)
+                #expect(page.contains("Compare 3 runs"))
+                #expect(page.contains("/compare?runs=\(first),\(second),\(third)&amp;"))
+            }
+        }
+    }
+
+    /// The parallel-coordinates plot is of the params that tell the runs apart: one equal in
+    /// every run is an axis that says nothing.
+    @Test func parallelCoordinatesLeaveOutParamsEqualInEveryRun() async throws {
+        try await withApp { client in
+            let batch = { (lr: String) in
+                #""params":[{"key":"lr","value":"\#(lr)"},{"key":"epochs","value":"10"}],"metrics":[{"key":"acc","value":0.8,"timestamp":1,"step":0}]"#
+            }
+            let (_, first) = try await Self.makeRun(client, name: "first", batch: batch("0.1"))
+            let (_, second) = try await Self.makeRun(client, name: "second", batch: batch("0.2"))
+            let page = Self.html(try await client.get("/compare?runs=\(first),\(second)&metric=acc"))
+            let parallel = try #require(
+                page.components(separatedBy: "<svg").dropFirst().first { $0.contains("parallel") }?.components(separatedBy: "</svg>").first)
+            #expect(parallel.contains(">lr<"))
+            #expect(!parallel.contains("epochs"))
+        }
+    }
+
+    /// Each metric's small chart on the run page is a link to the large chart, where it zooms.
+    @Test func aMetricsSmallChartLinksToTheZoomableChart() async throws {
+        try await withApp { client in
+            let (experimentID, runID) = try await Self.makeRun(
+                client,
+                batch: #""metrics":[{"key":"loss","value":0.5,"timestamp":1,"step":0},{"key":"loss","value":0.4,"timestamp":2,"step":1}]"#)
+            let page = Self.html(try await client.get("/experiments/\(experimentID)/runs/\(runID)"))
+            #expect(
+                page.contains(
+                    "<a href=\"/charts/metric.svg?runs=\(runID)&amp;key=loss&amp;width=640&amp;height=240\" title=\"Open the chart to zoom\"><img src=\"/charts/metric.svg?runs=\(runID)&amp;key=loss&amp;width=300&amp;height=120\""
+                ))
         }
     }
 }

@@ -48,6 +48,12 @@ import Testing
             #expect(page.headers[HTTPField.Name("Server-Timing")!]?.hasPrefix("db;dur=") == true)
             let text = Self.html(page)
             #expect(text.contains(">second</a>") && text.contains(">first</a>"))
+            // A long name is cut by the stylesheet and stays whole in the title; the sort links draw
+            // their own arrow (the stylesheet's is for links without one).
+            #expect(text.contains(#"<a class="run-name" href="/experiments/\#(experiment)/runs/"#))
+            #expect(text.contains(#"" title="first">first</a>"#))
+            #expect(text.contains(#"<a class="has-arrow" href="#))
+            #expect(!text.contains(#"<th scope="col" class="attribute" aria-sort="descending"><a href="#))
             // Newest first, and the default columns are the metrics and params the runs logged.
             #expect(text.range(of: ">second</a>")!.lowerBound < text.range(of: ">first</a>")!.lowerBound)
             #expect(text.contains("<span class=\"muted small\">metric</span> m"))

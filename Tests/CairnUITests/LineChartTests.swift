@@ -71,6 +71,36 @@ struct DrawnChart {
         #expect(chart.svg.contains("1000000 points"))
     }
 
+    /// The spike's column is drawn with a stroke at least a pixel wide, not as fill alone: a
+    /// one-column sliver of translucent fill is a hairline the eye misses.
+    @Test func theSpikesBandIsStrokedVisibly() throws {
+        let (xs, values) = SeriesBucketerTests.spikySeries(count: 1_000_000, spikeStep: 612_345)
+        let svg = LineChart(metric: "loss", series: [.init(id: "r1", name: "run", buckets: bucketed(xs, values))]).svg()
+        let tag = try #require(svg.components(separatedBy: "<path class=\"band\"").dropFirst().first?.split(separator: ">").first)
+        func attribute(_ name: String) -> Double? {
+            guard let range = tag.range(of: " \(name)=\"") else { return nil }
+            return Double(tag[range.upperBound...].prefix { $0 != "\"" })
+        }
+        #expect(tag.contains(" stroke=\"#"))
+        #expect((attribute("stroke-width") ?? 0) >= 1)
+        #expect((attribute("stroke-opacity") ?? 0) >= 0.5)
+        #expect((attribute("fill-opacity") ?? 0) >= 0.3)
+        #expect(!svg.contains(".band{stroke:none"))
+    }
+
+    /// A metric logged once is a marker at its value; a path of one vertex would draw nothing.
+    @Test func aSinglePointIsDrawnAsAMarker() throws {
+        let chart = DrawnChart(svg: LineChart(metric: "acc", series: [.init(id: "r1", name: "run", buckets: bucketed([7], [0.25]))]).svg())
+        #expect(chart.count(of: "<circle class=\"marker\"") == 1)
+        let marker = try #require(chart.svg.components(separatedBy: "<circle class=\"marker\"").dropFirst().first)
+        let cy = try #require(marker.components(separatedBy: "cy=\"").dropFirst().first.flatMap { Double($0.prefix { $0 != "\"" }) })
+        #expect(abs(chart.value(atY: cy) - 0.25) < 0.01)
+        // Two points make a line and no marker.
+        let two = DrawnChart(
+            svg: LineChart(metric: "acc", series: [.init(id: "r1", name: "run", buckets: bucketed([0, 9], [0.25, 0.5]))]).svg())
+        #expect(two.count(of: "<circle class=\"marker\"") == 0)
+    }
+
     @Test func textChosenByClientsIsEscaped() {
         let hostile = "<script>alert('x')</script>&\""
         let chart = LineChart(

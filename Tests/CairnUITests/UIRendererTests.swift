@@ -1,4 +1,5 @@
 import CairnCore
+import Foundation
 import Testing
 
 @testable import CairnUI
@@ -71,6 +72,25 @@ import Testing
         #expect(throws: UIRenderer.Failure.self) {
             try Self.renderer().render(page: "nope", title: "", content: Greeting(name: "", items: []), chrome: PageChrome())
         }
+    }
+
+    /// Column headers are small grey capitals; row headers (run names, param and metric keys,
+    /// model names) keep their case, and only links without their own arrow get the CSS one.
+    @Test func headerStylesReachOnlyColumnHeaders() {
+        let rules = UIAsset.stylesheet.body.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+            !$0.hasPrefix("/*")
+        }
+        let upperCased = rules.filter { $0.contains("text-transform: uppercase") }
+        #expect(!upperCased.isEmpty)
+        for rule in upperCased + rules.filter({ $0.contains("::after") && $0.contains("aria-sort") }) {
+            let selectors = rule.prefix { $0 != "{" }.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            #expect(selectors.allSatisfy { $0.hasPrefix("thead th") || !$0.contains("th") }, "\(rule)")
+        }
+        #expect(rules.contains { $0.hasPrefix("thead th[aria-sort] a:not(.has-arrow)::after") })
+        // User text in a column header keeps its case through one class, not inline styles.
+        #expect(rules.contains { $0.hasPrefix("thead th.verbatim {") && $0.contains("text-transform: none") })
+        #expect(UITemplates.all.allSatisfy { !$0.source.contains("text-transform") })
+        #expect(rules.contains { $0.hasPrefix(".run-name {") && $0.contains("text-overflow: ellipsis") && $0.contains("max-width") })
     }
 
     @Test func assetsAreVersionedByContent() {

@@ -118,7 +118,7 @@ def test_artifacts_preview_and_download(server_url, logged):
     config = _get(page, tab="artifacts", path="config.json").text
     assert "&quot;layers&quot;: [\n    64,\n    32\n  ]" in config
     table = _get(page, tab="artifacts", path="table.csv").text
-    assert '<th scope="col" style="text-transform:none">name</th><th scope="col" style="text-transform:none">score</th>' in table
+    assert '<th scope="col" class="verbatim">name</th><th scope="col" class="verbatim">score</th>' in table
     assert "<td>&lt;script&gt;x&lt;/script&gt;</td>" in table
     image = _get(page, tab="artifacts", path="plot.png").text
     assert f'<img src="/experiments/' in image and "/artifacts/download?path=plot.png" in image

@@ -69,10 +69,16 @@ enum Stylesheet {
         .table-wrap { overflow-x: auto; background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); box-shadow: var(--shadow); }
         table { border-collapse: collapse; width: 100%; }
         th, td { padding: 8px 12px; text-align: left; border-bottom: 1px solid var(--border); vertical-align: top; }
-        th { font-size: 12px; font-weight: 600; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; background: var(--surface-2); white-space: nowrap; }
-        th a { color: inherit; }
-        th[aria-sort] a::after { content: " ↓"; }
-        th[aria-sort="ascending"] a::after { content: " ↑"; }
+        /* Column headers only: a row header (`th scope="row"`) holds a run name or a key, whose case matters. */
+        thead th { font-size: 12px; font-weight: 600; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; background: var(--surface-2); white-space: nowrap; }
+        thead th a { color: inherit; }
+        /* A column header that is user data (a run name over its column, a CSV file's own header) keeps its case too. */
+        thead th.verbatim { text-transform: none; letter-spacing: normal; }
+        /* A header link that draws its own arrow (the runs table's) gets no second one. */
+        thead th[aria-sort] a:not(.has-arrow)::after { content: " ↓"; }
+        thead th[aria-sort="ascending"] a:not(.has-arrow)::after { content: " ↑"; }
+        /* Long run names end in an ellipsis (the full name is the link's title) so params and metrics stay in view. */
+        .run-name { display: inline-block; max-width: 28ch; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; vertical-align: bottom; }
         tbody tr:last-child td { border-bottom: none; }
         tbody tr:hover td { background: var(--surface-2); }
         td.empty { text-align: center; color: var(--muted); padding: 28px; }

@@ -217,8 +217,18 @@ public struct LineChart: Sendable {
         }
         for (index, entry) in drawnSeries {
             let color = ChartStyle.color(index)
-            drawBand(&svg, entry.buckets, color: color, opacity: grouped ? 0.3 : 0.22, xScale: xScale, yScale: yScale, id: entry.id)
+            drawBand(&svg, entry.buckets, color: color, opacity: grouped ? 0.35 : 0.3, xScale: xScale, yScale: yScale, id: entry.id)
             let line = linePath(entry.buckets, xScale: xScale, yScale: yScale) { $0.last }
+            // A point with no neighbour to join (a metric logged once) is a marker: a path of one
+            // vertex draws nothing.
+            for (x, y) in Self.loneVertices(line) {
+                svg.empty(
+                    "circle",
+                    [
+                        "class": "marker", "cx": SVGWriter.number(x), "cy": SVGWriter.number(y), "r": "3", "fill": color,
+                        "data-run": entry.id,
+                    ])
+            }
             if smoothing > 0 {
                 svg.empty("path", ["class": "raw", "stroke": color, "d": line, "data-run": entry.id])
                 let smoothed = Self.exponentialMovingAverage(entry.buckets.buckets, weight: smoothing)
@@ -299,7 +309,14 @@ public struct LineChart: Sendable {
         }
         flush()
         guard !path.isEmpty else { return }
-        svg.empty("path", ["class": "band", "fill": color, "fill-opacity": "\(opacity)", "d": path, "data-run": id])
+        // The outline is stroked a pixel wide: a one-column spike among a million points is
+        // otherwise a faint hairline of fill that the eye misses.
+        svg.empty(
+            "path",
+            [
+                "class": "band", "fill": color, "fill-opacity": "\(opacity)", "stroke": color, "stroke-opacity": "0.6",
+                "stroke-width": "1", "d": path, "data-run": id,
+            ])
     }
 
     /// The line through each column's last value (at that value's own x).
@@ -318,6 +335,15 @@ public struct LineChart: Sendable {
             pendingMove = false
         }
         return path
+    }
+
+    /// The vertices of `path` (as `linePath` writes it) that start a stretch no `L` continues.
+    static func loneVertices(_ path: String) -> [(Double, Double)] {
+        path.split(separator: "M").compactMap { stretch in
+            guard !stretch.contains("L") else { return nil }
+            let numbers = stretch.split(separator: " ").compactMap { Double($0) }
+            return numbers.count == 2 ? (numbers[0], numbers[1]) : nil
+        }
     }
 
     private func smoothedPath(_ buckets: SeriesBucketer, values: [Double], xScale: ChartScale, yScale: ChartScale) -> String {

@@ -63,7 +63,8 @@ enum ChartStyle {
         .cairn-chart .muted{fill:var(--muted)}
         .cairn-chart .grid{stroke:var(--grid);stroke-width:1}
         .cairn-chart .frame{stroke:var(--frame);fill:none}
-        .cairn-chart .band{stroke:none;pointer-events:none}
+        .cairn-chart .band{stroke-linejoin:round;pointer-events:none}
+        .cairn-chart .marker{pointer-events:none}
         .cairn-chart .line{fill:none;stroke-width:1.5;stroke-linejoin:round;pointer-events:none}
         .cairn-chart .raw{fill:none;stroke-width:1;opacity:.35;pointer-events:none}
         .cairn-chart .zoom{fill:transparent;cursor:zoom-in}

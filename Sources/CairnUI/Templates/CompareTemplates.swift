@@ -13,7 +13,7 @@ extension UITemplates {
               {{#hasParams}}
               <div class="table-wrap"><table>
                 <caption class="muted small">Rows whose values differ are marked; choose a parameter to plot it</caption>
-                <thead><tr><th scope="col">Parameter</th>{{#columns}}<th scope="col" style="text-transform:none"><a href="{{url}}">{{name}}</a></th>{{/columns}}</tr></thead>
+                <thead><tr><th scope="col">Parameter</th>{{#columns}}<th scope="col" class="verbatim"><a href="{{url}}">{{name}}</a></th>{{/columns}}</tr></thead>
                 <tbody>
                 {{#params}}
                   <tr{{#differs}} class="differs"{{/differs}}><td class="mono"><a href="{{chooseURL}}"{{#isChosen}} aria-current="true"{{/isChosen}}>{{key}}</a>{{#differs}} <span class="badge warn">differs</span>{{/differs}}</td>{{#cells}}<td{{#missing}} class="muted"{{/missing}}>{{#differs}}<mark>{{value}}</mark>{{/differs}}{{^differs}}{{value}}{{/differs}}</td>{{/cells}}</tr>
@@ -28,7 +28,7 @@ extension UITemplates {
               {{#hasMetrics}}
               <div class="table-wrap"><table>
                 <caption class="muted small">Latest value of each metric; choose one to plot the parameters against it</caption>
-                <thead><tr><th scope="col">Metric</th>{{#columns}}<th scope="col" style="text-transform:none"><a href="{{url}}">{{name}}</a></th>{{/columns}}</tr></thead>
+                <thead><tr><th scope="col">Metric</th>{{#columns}}<th scope="col" class="verbatim"><a href="{{url}}">{{name}}</a></th>{{/columns}}</tr></thead>
                 <tbody>
                 {{#metrics}}
                   <tr><td class="mono"><a href="{{chooseURL}}"{{#isChosen}} aria-current="true"{{/isChosen}}>{{key}}</a></td>{{#cells}}<td class="num{{#missing}} muted{{/missing}}">{{value}}</td>{{/cells}}</tr>

@@ -115,7 +115,7 @@ extension UITemplates {
               <thead><tr><th scope="col">Name</th><th scope="col" class="num">Last</th><th scope="col" class="num">Step</th><th scope="col" class="num">Min</th><th scope="col" class="num">Max</th><th scope="col" class="num">Points</th><th scope="col">Chart</th></tr></thead>
               <tbody>
               {{#metrics}}
-                <tr><td class="mono">{{key}}</td><td class="num" title="{{lastExact}}">{{last}}</td><td class="num">{{step}}</td><td class="num">{{minimum}}</td><td class="num">{{maximum}}</td><td class="num">{{points}}</td><td><img src="{{chartURL}}" alt="{{key}} by step" width="200" height="80" loading="lazy"></td></tr>
+                <tr><td class="mono">{{key}}</td><td class="num" title="{{lastExact}}">{{last}}</td><td class="num">{{step}}</td><td class="num">{{minimum}}</td><td class="num">{{maximum}}</td><td class="num">{{points}}</td><td><a href="{{largeChartURL}}" title="Open the chart to zoom"><img src="{{chartURL}}" alt="{{key}} by step" width="200" height="80" loading="lazy"></a></td></tr>
               {{/metrics}}
               </tbody>
             </table></div>
@@ -174,7 +174,7 @@ extension UITemplates {
               {{/signature}}
               {{#isTable}}{{#table}}
                 <div class="table-wrap"><table>
-                  <thead><tr>{{#header}}<th scope="col" style="text-transform:none">{{.}}</th>{{/header}}</tr></thead>
+                  <thead><tr>{{#header}}<th scope="col" class="verbatim">{{.}}</th>{{/header}}</tr></thead>
                   <tbody>{{#rows}}<tr>{{#cells}}<td>{{.}}</td>{{/cells}}</tr>{{/rows}}</tbody>
                 </table></div>
                 {{#note}}<p class="muted small">{{note}}</p>{{/note}}

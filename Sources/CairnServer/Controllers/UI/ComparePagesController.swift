@@ -20,7 +20,7 @@ struct ComparePagesController: Sendable {
 
     @Sendable func page(_ request: Request, context: AppRequestContext) async throws -> Response {
         let query = PageForm.query(of: request)
-        let ids = Self.runIDs(query.string("runs") ?? "")
+        let ids = Self.runIDs(query.fields["runs"] ?? [])
         guard !ids.isEmpty else {
             throw CairnError.invalidParameter("Name the runs to compare: /compare?runs=RUN_ID,RUN_ID")
         }
@@ -43,11 +43,12 @@ struct ComparePagesController: Sendable {
         return try ui.page("compare", title: "Compare \(runs.count) runs", content: view, chrome: chrome, request: request)
     }
 
-    /// The comma-separated ids, trimmed, without blanks or repeats, in the order given.
-    static func runIDs(_ text: String) -> [String] {
+    /// The ids of every `runs` value, each value comma-separated (`runs=A,B`, or `runs=A&runs=B`
+    /// as the runs table's checkboxes send them), trimmed, without blanks or repeats, in the order given.
+    static func runIDs(_ values: [String]) -> [String] {
         var seen: Set<String> = []
         var ids: [String] = []
-        for part in text.split(separator: ",") {
+        for part in values.flatMap({ $0.split(separator: ",") }) {
             let id = part.trimmingCharacters(in: .whitespaces)
             guard !id.isEmpty, seen.insert(id).inserted else { continue }
             ids.append(id)

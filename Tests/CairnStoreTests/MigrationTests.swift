@@ -85,6 +85,35 @@ struct MigrationTests {
         }
     }
 
+    /// Migration 8: counting an experiment's runs reads the runs' index alone, and the column
+    /// picker walks the metric keys through latest_metrics' (key, value) index; a run joined by
+    /// id still goes through the primary key, not a scan of the experiment's index.
+    @Test func runTableIndexesServeTheCountAndThePicker() async throws {
+        let fixture = try await StoreFixture.make()
+        do {
+            func plan(_ statement: String) async throws -> String {
+                try await fixture.database.read { sql in
+                    try await sql.raw("EXPLAIN QUERY PLAN \(unsafeRaw: statement)").all()
+                        .map { try $0.decode(column: "detail", as: String.self) }.joined(separator: "\n")
+                }
+            }
+            let count = try await plan("SELECT COUNT(*) FROM runs r WHERE r.experiment_id IN (0) AND r.lifecycle_stage IN ('active')")
+            #expect(count.contains("COVERING INDEX runs_experiment_start_stage"))
+            let keys = try await plan("SELECT MIN(key) FROM latest_metrics WHERE key > 'a'")
+            #expect(keys.contains("COVERING INDEX latest_metrics_key_value"))
+            let joined = try await plan(
+                """
+                SELECT r.name FROM latest_metrics m CROSS JOIN runs r WHERE m.key = 'm' AND r.run_uuid = m.run_uuid
+                AND r.experiment_id IN (0) AND r.lifecycle_stage IN ('active')
+                """)
+            #expect(joined.contains("sqlite_autoindex_runs_1 (run_uuid=?)"))
+            try await fixture.close()
+        } catch {
+            try? await fixture.close()
+            throw error
+        }
+    }
+
     @Test func duplicateInsertIsAlreadyExistsOnSQLite() async throws {
         let fixture = try await StoreFixture.make()
         do {

@@ -37,8 +37,8 @@ extension SQLTrackingStore {
         guard !experiments.isEmpty else { return RunColumnKeys() }
         let stages = viewType.stages.map(\.rawValue)
         return try await database.read { db in
-            // Params, tags and latest metrics have a (key, value) index: walking its distinct keys and asking
-            // each for one run of these experiments reads a few rows per key, not every row.
+            // Params, tags and latest metrics have an index by key: walking its distinct keys and
+            // asking each for one run of these experiments reads a few rows per key, not every row.
             func indexedKeys(_ table: String) async throws -> [String] {
                 try await db.raw(
                     """

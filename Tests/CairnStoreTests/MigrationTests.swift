@@ -85,6 +85,42 @@ struct MigrationTests {
         }
     }
 
+    /// Migration 8: counting an experiment's runs reads the runs' index alone, and the column
+    /// picker walks the metric keys through latest_metrics' key index; a filter by a param's value
+    /// still starts from the param; a run joined by id still goes through the primary key, not a scan of the experiment's index.
+    @Test func runTableIndexesServeTheCountAndThePicker() async throws {
+        let fixture = try await StoreFixture.make()
+        do {
+            func plan(_ statement: String) async throws -> String {
+                try await fixture.database.read { sql in
+                    try await sql.raw("EXPLAIN QUERY PLAN \(unsafeRaw: statement)").all()
+                        .map { try $0.decode(column: "detail", as: String.self) }.joined(separator: "\n")
+                }
+            }
+            let count = try await plan("SELECT COUNT(*) FROM runs r WHERE r.experiment_id IN (0) AND r.lifecycle_stage IN ('active')")
+            #expect(count.contains("COVERING INDEX runs_experiment_start_stage"))
+            let keys = try await plan("SELECT MIN(key) FROM latest_metrics WHERE key > 'a'")
+            #expect(keys.contains("COVERING INDEX latest_metrics_key"))
+            // A search filtered by a param's value and a metric's range starts from the param.
+            let filtered = try await plan(
+                """
+                SELECT r.name FROM run_params f0 JOIN latest_metrics f1 ON f1.run_uuid = f0.run_uuid AND f1.key = 'm' AND f1.value > 0.5
+                CROSS JOIN runs r WHERE r.run_uuid = f0.run_uuid AND f0.key = 'p' AND f0.value = 'x'
+                """)
+            #expect(filtered.hasPrefix("SEARCH f0 USING COVERING INDEX run_params_key_value (key=? AND value=?)"))
+            let joined = try await plan(
+                """
+                SELECT r.name FROM latest_metrics m CROSS JOIN runs r WHERE m.key = 'm' AND r.run_uuid = m.run_uuid
+                AND r.experiment_id IN (0) AND r.lifecycle_stage IN ('active')
+                """)
+            #expect(joined.contains("sqlite_autoindex_runs_1 (run_uuid=?)"))
+            try await fixture.close()
+        } catch {
+            try? await fixture.close()
+            throw error
+        }
+    }
+
     @Test func duplicateInsertIsAlreadyExistsOnSQLite() async throws {
         let fixture = try await StoreFixture.make()
         do {

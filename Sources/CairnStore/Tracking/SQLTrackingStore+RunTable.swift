@@ -37,8 +37,8 @@ extension SQLTrackingStore {
         guard !experiments.isEmpty else { return RunColumnKeys() }
         let stages = viewType.stages.map(\.rawValue)
         return try await database.read { db in
-            // Params and tags have a (key, value) index: walking its distinct keys and asking
-            // each for one run of these experiments reads a few rows per key, not every row.
+            // Params, tags and latest metrics have an index by key: walking its distinct keys and
+            // asking each for one run of these experiments reads a few rows per key, not every row.
             func indexedKeys(_ table: String) async throws -> [String] {
                 try await db.raw(
                     """
@@ -54,16 +54,9 @@ extension SQLTrackingStore {
                     """
                 ).all().map { try $0.decode(column: "key", as: String.self) }
             }
-            // latest_metrics is keyed by (run, key) and has no index by key, so its keys come
-            // from a scan of the experiments' rows.
-            let metrics = try await db.raw(
-                """
-                SELECT DISTINCT m.key FROM runs r JOIN latest_metrics m ON m.run_uuid = r.run_uuid
-                WHERE r.experiment_id IN \(inList(experiments)) AND r.lifecycle_stage IN \(inList(stages))
-                ORDER BY m.key LIMIT \(bind: limit)
-                """
-            ).all().map { try $0.decode(column: "key", as: String.self) }
-            return RunColumnKeys(params: try await indexedKeys("run_params"), metrics: metrics, tags: try await indexedKeys("run_tags"))
+            return RunColumnKeys(
+                params: try await indexedKeys("run_params"), metrics: try await indexedKeys("latest_metrics"),
+                tags: try await indexedKeys("run_tags"))
         }
     }
 

@@ -14,7 +14,9 @@ struct Migration: Sendable {
 }
 
 public enum Migrations {
-    static let all: [Migration] = [.tracking, .registry, .monitoring, .pipelines, .triggersWebhooks, .promotionLog, .runKeys]
+    static let all: [Migration] = [
+        .tracking, .registry, .monitoring, .pipelines, .triggersWebhooks, .promotionLog, .runKeys, .runTableIndexes,
+    ]
 
     /// The key of the PostgreSQL advisory lock migrations hold ("cairn-mg" in ASCII): any
     /// constant works, as long as nothing else on the database uses it.

@@ -134,7 +134,7 @@ public func buildRouter(
     let multipart = artifacts as? any MultipartArtifactRepository
     ServiceController(registry: registry, servesArtifacts: artifacts != nil, multipartUploads: multipart != nil).addRoutes(to: root)
     if let artifacts { ArtifactsController(repository: artifacts).addRoutes(to: root) }
-    if let multipart { MultipartUploadsController(repository: multipart).addRoutes(to: root) }
+    if let multipart { MultipartUploadsController(repository: multipart, staticPrefix: staticPrefix).addRoutes(to: root) }
     // The web UI talks to the same API under /ajax-api.
     for prefix in ["api/2.0/mlflow", "ajax-api/2.0/mlflow"] {
         let group = root.group(RouterPath(prefix))

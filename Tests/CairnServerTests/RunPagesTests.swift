@@ -158,6 +158,27 @@ import Testing
 
     // MARK: - Forms
 
+    @Test func headForAPageAnswersAsItsGetWithoutABody() async throws {
+        try await withApp { client in
+            let (experimentID, runID) = try await Self.makeRun(client)
+            for path in ["/", "/experiments/\(experimentID)", "/experiments/\(experimentID)/runs/\(runID)"] {
+                let get = try await client.execute(uri: path, method: .get)
+                let head = try await client.execute(uri: path, method: .head)
+                #expect(get.status == .ok, "\(path)")
+                #expect(head.status == .ok, "\(path)")
+                #expect(head.headers[.contentType] == get.headers[.contentType])
+                #expect(head.body.readableBytes == 0)
+            }
+            let missing = try await client.execute(uri: "/experiments/999999", method: .head)
+            #expect(missing.status == .notFound)
+            #expect(missing.body.readableBytes == 0)
+            // An API GET route too, as MLflow's Flask routes answer HEAD.
+            let api = try await client.execute(uri: "\(Self.api)/experiments/get?experiment_id=\(experimentID)", method: .head)
+            #expect(api.status == .ok)
+            #expect(api.body.readableBytes == 0)
+        }
+    }
+
     @Test func descriptionFromTheFormIsStoredWithLFLineEndings() async throws {
         try await withApp { client in
             let (experimentID, runID) = try await Self.makeRun(client)

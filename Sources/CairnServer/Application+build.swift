@@ -125,7 +125,9 @@ public func buildRouter(
     hostPolicy: HostPolicy = HostPolicy(bindHost: "127.0.0.1", allowedHosts: []),
     staticPrefix: String = ""
 ) -> Router<AppRequestContext> {
-    let router = Router(context: AppRequestContext.self)
+    // HEAD answers as GET without the body, for pages (`curl -I`, link checkers) and, as
+    // MLflow's Flask routes do, for the API's GET routes.
+    let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: RequestMetricsMiddleware(registry: registry))
     router.add(middleware: ErrorRenderingMiddleware(.mlflowJSON, pagesPrefix: staticPrefix))
@@ -134,7 +136,7 @@ public func buildRouter(
     let multipart = artifacts as? any MultipartArtifactRepository
     ServiceController(registry: registry, servesArtifacts: artifacts != nil, multipartUploads: multipart != nil).addRoutes(to: root)
     if let artifacts { ArtifactsController(repository: artifacts).addRoutes(to: root) }
-    if let multipart { MultipartUploadsController(repository: multipart).addRoutes(to: root) }
+    if let multipart { MultipartUploadsController(repository: multipart, staticPrefix: staticPrefix).addRoutes(to: root) }
     // The web UI talks to the same API under /ajax-api.
     for prefix in ["api/2.0/mlflow", "ajax-api/2.0/mlflow"] {
         let group = root.group(RouterPath(prefix))

@@ -48,4 +48,27 @@ import Testing
             try expectError(missing, .resourceDoesNotExist)
         }
     }
+
+    @Test func aCrossSiteFormPostToAPageIsRefusedWithAPage() async throws {
+        try await APIFixture.withApp { client in
+            let form = try await client.execute(
+                uri: "/experiments", method: .post,
+                headers: [
+                    .contentType: "application/x-www-form-urlencoded", .origin: "https://attacker.example",
+                    .accept: "text/html,application/xhtml+xml,*/*;q=0.8",
+                ],
+                body: ByteBuffer(string: "name=csrf")
+            )
+            #expect(form.status == .forbidden)
+            #expect(form.headers[.contentType]?.hasPrefix("text/html") == true)
+            #expect(String(buffer: form.body).contains("Cross-origin request"))
+            // An API client's refusal stays MLflow's JSON even if it accepts HTML.
+            let api = try await client.execute(
+                uri: "/api/2.0/mlflow/experiments/create", method: .post,
+                headers: [.contentType: "application/json", .origin: "https://attacker.example", .accept: "text/html"],
+                body: ByteBuffer(string: #"{"name":"csrf"}"#)
+            )
+            try expectError(api, .permissionDenied)
+        }
+    }
 }

@@ -158,6 +158,44 @@ import Testing
 
     // MARK: - Forms
 
+    @Test func headForAPageAnswersAsItsGetWithoutABody() async throws {
+        try await withApp { client in
+            let (experimentID, runID) = try await Self.makeRun(client)
+            for path in ["/", "/experiments/\(experimentID)", "/experiments/\(experimentID)/runs/\(runID)"] {
+                let get = try await client.execute(uri: path, method: .get)
+                let head = try await client.execute(uri: path, method: .head)
+                #expect(get.status == .ok, "\(path)")
+                #expect(head.status == .ok, "\(path)")
+                #expect(head.headers[.contentType] == get.headers[.contentType])
+                #expect(head.body.readableBytes == 0)
+            }
+            let missing = try await client.execute(uri: "/experiments/999999", method: .head)
+            #expect(missing.status == .notFound)
+            #expect(missing.body.readableBytes == 0)
+            // An API GET route too, as MLflow's Flask routes answer HEAD.
+            let api = try await client.execute(uri: "\(Self.api)/experiments/get?experiment_id=\(experimentID)", method: .head)
+            #expect(api.status == .ok)
+            #expect(api.body.readableBytes == 0)
+        }
+    }
+
+    @Test func descriptionFromTheFormIsStoredWithLFLineEndings() async throws {
+        try await withApp { client in
+            let (experimentID, runID) = try await Self.makeRun(client)
+            let page = "/experiments/\(experimentID)/runs/\(runID)"
+            // What a browser submits for a textarea: CRLF line endings.
+            let described = try await Self.form(client, "\(page)/description", "value=%23+Notes%0D%0A%60%60%60%0D%0Ax%0D%0A%60%60%60")
+            #expect(described.status == .seeOther)
+            let run = try json(try await client.get("\(Self.api)/runs/get?run_id=\(runID)"))
+            guard case .array(let tags)? = run["run"]?["data"]?["tags"] else {
+                Issue.record("the run has no tags")
+                return
+            }
+            let note = tags.first { $0["key"] == .string("mlflow.note.content") }?["value"]
+            #expect(note == .string("# Notes\n```\nx\n```"))
+        }
+    }
+
     @Test func tagsAndDescriptionAreEditedThroughCSRFCheckedForms() async throws {
         try await withApp { client in
             let (experimentID, runID) = try await Self.makeRun(client)

@@ -56,6 +56,15 @@ struct DrawnChart {
         return bucketer
     }
 
+    @Test func aChartOpenedOnItsOwnPaintsTheBackgroundOfItsColorScheme() throws {
+        // Opened directly the SVG is the document's root on the browser's white canvas; dark
+        // mode's light text needs its own dark background there.
+        let css = LineChart(metric: "loss", series: [.init(id: "r1", name: "run", buckets: bucketed([0, 1], [1, 2]))]).svg()
+        let dark = try #require(css.range(of: "@media (prefers-color-scheme: dark)"))
+        #expect(css[..<dark.lowerBound].contains(".cairn-chart:root{background:#ffffff"))
+        #expect(css[dark.upperBound...].contains(".cairn-chart:root{background:#0f1419"))
+    }
+
     @Test func theDrawnBandReachesAOneStepSpikeAmongAMillionPoints() {
         let (xs, values) = SeriesBucketerTests.spikySeries(count: 1_000_000, spikeStep: 612_345)
         let chart = DrawnChart(svg: LineChart(metric: "loss", series: [.init(id: "r1", name: "run", buckets: bucketed(xs, values))]).svg())

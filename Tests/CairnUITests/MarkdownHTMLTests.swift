@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import CairnUI
@@ -13,6 +14,19 @@ import Testing
         #expect(html.contains("<code>code</code>"))
         #expect(html.contains("<li>one</li>"))
         #expect(html.contains("<blockquote>"))
+    }
+
+    @Test func crlfAndCRLineEndingsRenderAsLF() {
+        // A browser's textarea sends CRLF; an API client may too.
+        for newline in ["\r\n", "\r"] {
+            let source = ["# Title", "Body line", "", "```", "let x = 1", "```", "", "after"].joined(separator: newline)
+            let html = MarkdownHTML.render(source)
+            #expect(html == MarkdownHTML.render(source.replacingOccurrences(of: newline, with: "\n")))
+            #expect(html.contains("<h1>Title</h1>"))
+            #expect(html.contains("<pre><code>let x = 1\n</code></pre>"))
+            #expect(html.contains("<p>after</p>"))
+            #expect(!html.contains("\r"))
+        }
     }
 
     @Test func htmlInMarkdownIsShownAsText() {

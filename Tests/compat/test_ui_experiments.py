@@ -201,6 +201,29 @@ def test_static_prefix_serves_everything_under_it(prefixed_server, unique):
     assert client.get_experiment_by_name(f"ui-prefix-form-{unique}") is not None
 
 
+def test_static_prefix_proxies_artifacts_plain_and_multipart(prefixed_server, unique, tmp_path, monkeypatch):
+    # The artifact path is what the route captured, not the request path with the prefix in
+    # front; multipart part URLs the server hands out carry the prefix too.
+    client = MlflowClient(tracking_uri=f"{prefixed_server}/sub")
+    exp_id = client.create_experiment(f"ui-prefix-artifacts-{unique}")
+    run_id = client.create_run(exp_id).info.run_id
+    plot = tmp_path / "plot.png"
+    plot.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(2048))
+    client.log_artifact(run_id, str(plot))
+    monkeypatch.setenv("MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE", str(1024 * 1024))
+    monkeypatch.setenv("MLFLOW_MULTIPART_UPLOAD_CHUNK_SIZE", str(1024 * 1024))
+    big = tmp_path / "weights.bin"
+    big.write_bytes(os.urandom(3 * 1024 * 1024 + 7))
+    client.log_artifact(run_id, str(big), artifact_path="model")
+    listed = sorted((f.path, f.is_dir) for f in client.list_artifacts(run_id))
+    assert listed == [("model", True), ("plot.png", False)]
+    assert [(f.path, f.file_size) for f in client.list_artifacts(run_id, "model")] == [("model/weights.bin", big.stat().st_size)]
+    out = Path(client.download_artifacts(run_id, "plot.png", str(tmp_path / "out")))
+    assert out.read_bytes() == plot.read_bytes()
+    out = Path(client.download_artifacts(run_id, "model/weights.bin", str(tmp_path / "out")))
+    assert out.read_bytes() == big.read_bytes()
+
+
 def test_server_refuses_a_malformed_static_prefix():
     binary = Path(os.environ.get("CAIRN_BIN", ".build/debug/cairn"))
     binary = binary if binary.is_absolute() else REPO_ROOT / binary

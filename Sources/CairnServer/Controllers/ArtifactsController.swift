@@ -36,24 +36,24 @@ struct ArtifactsController<Context: CairnRequestContext>: Sendable {
         }
     }
 
-    /// The artifact path named by the request URL below `prefix`, percent-decoded once (a
-    /// path's `+` is literal) and validated.
-    static func path(of request: Request, under prefix: String = prefix) throws -> ArtifactPath {
-        let raw = request.uri.path
-        guard raw.hasPrefix(prefix + "/") else { throw ArtifactPath.invalid }
-        guard let decoded = try? PercentDecoding.decode(raw.dropFirst(prefix.count + 1), mode: .path) else { throw ArtifactPath.invalid }
+    /// The artifact path the route's `**` captured, percent-decoded once (a path's `+` is
+    /// literal) and validated. The capture, not the request path, so a server mounted under a
+    /// static prefix reads the same path.
+    static func path(capturedBy context: Context) throws -> ArtifactPath {
+        guard let raw = context.parameters[Parameters.recursiveCaptureKey] else { throw ArtifactPath.invalid }
+        guard let decoded = try? PercentDecoding.decode(raw, mode: .path) else { throw ArtifactPath.invalid }
         return try ArtifactPath(decoded)
     }
 
     @Sendable func upload(_ request: Request, context: Context) async throws -> JSONBody {
-        let path = try Self.path(of: request)
+        let path = try Self.path(capturedBy: context)
         guard !path.isRoot else { throw ArtifactPath.invalid }
         try await repository.write(path, from: request.body)
         return .empty
     }
 
     @Sendable func download(_ request: Request, context: Context) async throws -> Response {
-        try await Self.attachment(repository: repository, path: try Self.path(of: request))
+        try await Self.attachment(repository: repository, path: try Self.path(capturedBy: context))
     }
 
     /// The file at `path` streamed as a download, never rendered in place: the API's and the
@@ -97,7 +97,7 @@ struct ArtifactsController<Context: CairnRequestContext>: Sendable {
     }
 
     @Sendable func delete(_ request: Request, context: Context) async throws -> JSONBody {
-        let path = try Self.path(of: request)
+        let path = try Self.path(capturedBy: context)
         guard !path.isRoot else { throw ArtifactPath.invalid }
         try await repository.delete(path)
         return .empty

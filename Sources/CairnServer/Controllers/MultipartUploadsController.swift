@@ -16,8 +16,9 @@ import Hummingbird
 /// signature would.
 struct MultipartUploadsController<Context: CairnRequestContext>: Sendable {
     let repository: any MultipartArtifactRepository
+    /// The server's `--static-prefix`: the part URLs the client calls back must carry it.
+    var staticPrefix = ""
 
-    static var prefix: String { "/api/2.0/mlflow-artifacts/mpu" }
     static var partsPrefix: String { "/api/cairn/v1/artifacts/mpu" }
 
     func addRoutes(to router: some RouterMethods<Context>) {
@@ -29,7 +30,7 @@ struct MultipartUploadsController<Context: CairnRequestContext>: Sendable {
 
     @Sendable func create(_ request: Request, context: Context) async throws -> JSONBody {
         let parameters = try await RequestParameters.from(request)
-        let destination = try Self.multipartDestination(of: request, under: Self.prefix + "/create", parameters)
+        let destination = try Self.multipartDestination(capturedBy: context, parameters)
         let parts = try parameters.int("num_parts") ?? 0
         guard (0...MultipartUpload.maxParts).contains(parts) else {
             throw CairnError.invalidParameter("num_parts must be between 0 and \(MultipartUpload.maxParts)")
@@ -45,7 +46,7 @@ struct MultipartUploadsController<Context: CairnRequestContext>: Sendable {
             for number in 0..<parts {
                 writer.beginObject()
                 writer.key("url")
-                writer.string("\(origin)\(Self.partsPrefix)/\(upload)/parts/\(number + 1)")
+                writer.string("\(origin)\(staticPrefix)\(Self.partsPrefix)/\(upload)/parts/\(number + 1)")
                 writer.key("part_number")
                 writer.int(Int64(number + 1))
                 writer.endObject()
@@ -67,7 +68,7 @@ struct MultipartUploadsController<Context: CairnRequestContext>: Sendable {
 
     @Sendable func complete(_ request: Request, context: Context) async throws -> JSONBody {
         let parameters = try await RequestParameters.from(request)
-        let destination = try Self.multipartDestination(of: request, under: Self.prefix + "/complete", parameters)
+        let destination = try Self.multipartDestination(capturedBy: context, parameters)
         let upload = try MultipartUploadID(parameters.requiredString("upload_id"))
         guard parameters.fields["parts"] != nil else { throw CairnError.missingParameter("parts") }
         var parts: [MultipartPart] = []
@@ -84,7 +85,7 @@ struct MultipartUploadsController<Context: CairnRequestContext>: Sendable {
 
     @Sendable func abort(_ request: Request, context: Context) async throws -> JSONBody {
         let parameters = try await RequestParameters.from(request)
-        let destination = try Self.multipartDestination(of: request, under: Self.prefix + "/abort", parameters)
+        let destination = try Self.multipartDestination(capturedBy: context, parameters)
         let upload = try MultipartUploadID(parameters.requiredString("upload_id"))
         try await repository.abortMultipartUpload(upload, at: destination)
         return .empty
@@ -93,8 +94,8 @@ struct MultipartUploadsController<Context: CairnRequestContext>: Sendable {
     /// The artifact a multipart request is about: the directory in the URL joined with the
     /// base name of `path`, the client's local file, as MLflow's repositories join them. Both
     /// separators end a directory, so a Windows client's path works too.
-    static func multipartDestination(of request: Request, under prefix: String, _ parameters: RequestParameters) throws -> ArtifactPath {
-        let directory = try ArtifactsController<Context>.path(of: request, under: prefix)
+    static func multipartDestination(capturedBy context: Context, _ parameters: RequestParameters) throws -> ArtifactPath {
+        let directory = try ArtifactsController<Context>.path(capturedBy: context)
         let local = try parameters.requiredString("path")
         let name = local.split(omittingEmptySubsequences: false) { $0 == "/" || $0 == "\\" }.last ?? ""
         let file = try ArtifactPath(String(name))

@@ -31,6 +31,13 @@ struct ErrorRenderingMiddleware<Context: RequestContext>: RouterMiddleware {
                     for: CairnError(
                         .resourceDoesNotExist, "There is no page at \(PercentDecoding.decodeLeniently(request.uri.path, mode: .path))."))
             }
+            // A refusal before any route (HostOriginMiddleware's) of a browser's form post or
+            // page load: the browser shows it as a page, not as MLflow's JSON.
+            if let pagesPrefix, failure.code == .permissionDenied, Self.acceptsHTML(request),
+                !Self.isAPIPath(request.uri.path, prefix: pagesPrefix)
+            {
+                return ErrorRendering.htmlPage(staticPrefix: pagesPrefix).response(for: failure)
+            }
             return rendering.response(for: failure)
         }
     }
@@ -38,11 +45,16 @@ struct ErrorRenderingMiddleware<Context: RequestContext>: RouterMiddleware {
     /// A GET a browser sent for a page (it asks for HTML), outside the API paths, where the
     /// MLflow client's fallbacks expect ENDPOINT_NOT_FOUND in JSON.
     static func isBrowserPage(_ request: Request, prefix: String) -> Bool {
-        guard request.method == .get || request.method == .head, request.headers[.accept]?.contains("text/html") == true else {
-            return false
-        }
-        let path = request.uri.path.hasPrefix(prefix) ? String(request.uri.path.dropFirst(prefix.count)) : request.uri.path
-        return !["/api/", "/ajax-api/", "/graphql"].contains { path.hasPrefix($0) }
+        guard request.method == .get || request.method == .head, acceptsHTML(request) else { return false }
+        return !isAPIPath(request.uri.path, prefix: prefix)
+    }
+
+    static func acceptsHTML(_ request: Request) -> Bool { request.headers[.accept]?.contains("text/html") == true }
+
+    /// A path under the APIs (below the static prefix when there is one), not a page's.
+    static func isAPIPath(_ requestPath: String, prefix: String) -> Bool {
+        let path = requestPath.hasPrefix(prefix) ? String(requestPath.dropFirst(prefix.count)) : requestPath
+        return ["/api/", "/ajax-api/", "/graphql"].contains { path.hasPrefix($0) }
     }
 
     static func cairnError(_ error: any Error, request: Request, logger: Logger) -> CairnError {

@@ -53,12 +53,16 @@ struct SVGWriter {
 }
 
 /// The charts' colours and strokes, light and dark following the OS, scoped to `.cairn-chart`
-/// so an inline chart does not restyle the page around it.
+/// so an inline chart does not restyle the page around it. A chart opened on its own is the
+/// document's root (`:root`) and paints its own background: the browser's default canvas is
+/// white, which would leave dark mode's light text unreadable; inline it stays transparent.
 enum ChartStyle {
     static let css = """
         <style>
         .cairn-chart{color:#1f2328;--grid:#d0d7de;--frame:#8c959f;--bg:transparent;--muted:#57606a}
-        @media (prefers-color-scheme: dark){.cairn-chart{color:#e6edf3;--grid:#30363d;--frame:#6e7681;--muted:#8d96a0}}
+        .cairn-chart:root{background:#ffffff;--bg:#ffffff}
+        @media (prefers-color-scheme: dark){.cairn-chart{color:#e6edf3;--grid:#30363d;--frame:#6e7681;--muted:#8d96a0}
+        .cairn-chart:root{background:#0f1419;--bg:#0f1419}}
         .cairn-chart text{fill:currentColor}
         .cairn-chart .muted{fill:var(--muted)}
         .cairn-chart .grid{stroke:var(--grid);stroke-width:1}

@@ -29,17 +29,35 @@ public enum MarkdownHTML {
         return parser.html(from: escapeSource(markdown))
     }
 
+    /// The text with CRLF and lone CR as LF. A browser's textarea sends CRLF and Ink only
+    /// knows LF: left as they are, a heading swallows the next lines and a code fence never
+    /// closes.
+    public static func normalizingLineEndings(_ text: String) -> String {
+        guard text.utf8.contains(UInt8(ascii: "\r")) else { return text }
+        var out = String.UnicodeScalarView()
+        var afterCR = false
+        for scalar in text.unicodeScalars {
+            defer { afterCR = scalar == "\r" }
+            switch scalar {
+            case "\r": out.append("\n")
+            case "\n" where afterCR: continue
+            default: out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+
     /// `<`, `&` and `"` as references; control characters other than line breaks and tabs
-    /// (parse errors in HTML) as U+FFFD.
+    /// (parse errors in HTML) as U+FFFD; line endings as LF.
     static func escapeSource(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
+        for scalar in normalizingLineEndings(text).unicodeScalars {
             switch scalar {
             case "&": out += "&amp;"
             case "<": out += "&lt;"
             case "\"": out += "&quot;"
-            case _ where (scalar.value < 0x20 && !["\n", "\r", "\t"].contains(scalar)) || scalar.value == 0x7F: out += "\u{FFFD}"
+            case _ where (scalar.value < 0x20 && !["\n", "\t"].contains(scalar)) || scalar.value == 0x7F: out += "\u{FFFD}"
             default: out.unicodeScalars.append(scalar)
             }
         }

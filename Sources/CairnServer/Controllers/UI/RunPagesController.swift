@@ -197,10 +197,11 @@ struct RunPagesController: Sendable {
     }
 
     /// `POST …/description`: sets `mlflow.note.content` as MLflow's UI does; an empty text
-    /// deletes it.
+    /// deletes it. Stored with LF line endings, as MLflow's UI (which reads the textarea's
+    /// value, not the CRLF a form submission sends) stores it.
     @Sendable func setDescription(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await action(request, context) { run, form in
-            let text = form.string("value") ?? ""
+            let text = MarkdownHTML.normalizingLineEndings(form.string("value") ?? "")
             if text.allSatisfy(\.isWhitespace) {
                 if run.data.tags.contains(where: { $0.key == RunPageView.descriptionTag }) {
                     try await store.deleteTag(runID: run.info.runID, key: RunPageView.descriptionTag)

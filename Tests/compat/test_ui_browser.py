@@ -146,7 +146,8 @@ def _pages(d) -> list[tuple[str, str, list[str]]]:
         ("run-artifact-json", f"{alpha}?tab=artifacts&path=config.json", ["optimizer", "adam"]),
         ("run-parent", f"/experiments/{e}/runs/{r['gamma']}", ["gamma", "gamma-child"]),
         ("compare", f"/compare?runs={r['alpha']},{r['beta']}", ["alpha", "beta", "lr", "optimizer"]),
-        ("models", "/models", [d["model"]]),
+        # The list pages 50 models at a time by name; the whole suite registers many, so search.
+        ("models", f"/models?q={d['model']}", [d["model"]]),
         ("model", f"/models/{d['model']}", [d["model"], "champion"]),
         ("model-version", f"/models/{d['model']}/versions/1", [d["model"], "champion", d["monitor"]]),
         ("monitors", "/monitors", [d["monitor"]]),

@@ -101,21 +101,7 @@ struct RunTableSQL: Sendable {
                 order = try SearchSQL.runOrder(query.order.map { [$0] } ?? [], joins: &joins)
             }
         }
-        var from = joins.from
-        from.appendLiteral(" WHERE ")
-        if let joined = joins.conditions {
-            from = from + joined
-            from.appendLiteral(" AND ")
-        }
-        from.appendLiteral("r.experiment_id IN ")
-        from.appendInterpolation(inList(experiments))
-        from.appendLiteral(" AND r.lifecycle_stage IN ")
-        from.appendInterpolation(inList(query.viewType.stages.map(\.rawValue)))
-        for condition in conditions {
-            from.appendLiteral(" AND ")
-            from = from + condition
-        }
-        return (from, order)
+        return (SearchSQL.runSelection(joins: joins, conditions: conditions, experiments: experiments, viewType: query.viewType), order)
     }
 
     /// `EXISTS (…)`: the run whose id is `parentColumn` is selected too.

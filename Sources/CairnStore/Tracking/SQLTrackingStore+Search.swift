@@ -21,20 +21,7 @@ extension SQLTrackingStore {
             try SearchSQL.addRunFilter(clause, joins: &joins, conditions: &conditions)
         }
         let order = try SearchSQL.runOrder(query.orderBy, joins: &joins)
-        sql = sql + joins.from
-        sql.appendLiteral(" WHERE ")
-        if let joinConditions = joins.conditions {
-            sql = sql + joinConditions
-            sql.appendLiteral(" AND ")
-        }
-        sql.appendLiteral("r.experiment_id IN ")
-        sql.appendInterpolation(inList(experimentKeys))
-        sql.appendLiteral(" AND r.lifecycle_stage IN ")
-        sql.appendInterpolation(inList(query.viewType.stages.map(\.rawValue)))
-        for condition in conditions {
-            sql.appendLiteral(" AND ")
-            sql = sql + condition
-        }
+        sql = sql + SearchSQL.runSelection(joins: joins, conditions: conditions, experiments: experimentKeys, viewType: query.viewType)
         sql.appendLiteral(" ORDER BY ")
         sql = sql + order
         let limit = query.maxResults
@@ -85,6 +72,27 @@ extension SQLTrackingStore {
 /// Translation of parsed MLflow search clauses into SQL over the tracking schema. Every
 /// value is a bound parameter; keys and comparators come from the parser's closed sets.
 enum SearchSQL {
+    /// ` FROM … runs r … WHERE …`: the search's joins, the runs of the experiments in the view's
+    /// lifecycle stages, and the filter's other conditions. The API's search and the UI's runs
+    /// table select runs through this one clause.
+    static func runSelection(joins: Joins, conditions: [SQLQueryString], experiments: [Int64], viewType: ViewType) -> SQLQueryString {
+        var sql = joins.from
+        sql.appendLiteral(" WHERE ")
+        if let joinConditions = joins.conditions {
+            sql = sql + joinConditions
+            sql.appendLiteral(" AND ")
+        }
+        sql.appendLiteral("r.experiment_id IN ")
+        sql.appendInterpolation(inList(experiments))
+        sql.appendLiteral(" AND r.lifecycle_stage IN ")
+        sql.appendInterpolation(inList(viewType.stages.map(\.rawValue)))
+        for condition in conditions {
+            sql.appendLiteral(" AND ")
+            sql = sql + condition
+        }
+        return sql
+    }
+
     /// The joins a run search needs: inner joins for filters on metrics, params and tags,
     /// then LEFT JOINs for ORDER BY on them, one alias per clause.
     struct Joins {

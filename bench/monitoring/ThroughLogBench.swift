@@ -1,4 +1,5 @@
 import CairnMonitor
+import CairnStatistics
 import CairnStore
 import Foundation
 import Logging

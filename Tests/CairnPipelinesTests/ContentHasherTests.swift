@@ -34,6 +34,39 @@ import Testing
         #expect(try await hasher.digest(of: "\(root)/data").digest != digest)
     }
 
+    /// A folder big enough to be `stat`ed in several shares: the manifest is the same whatever
+    /// the parallelism, links to files are followed, links to folders and non-files left out.
+    @Test func aLargeFolderIsWalkedInSharesWithTheSameManifest() async throws {
+        let root = try directory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var expected: [(String, String)] = []
+        for index in 0..<6000 {
+            let relative = index % 3 == 0 ? "sub/f\(index).txt" : "f\(index).txt"
+            try "\(index)\n".write(toFile: "\(root)/data/\(relative)", atomically: false, encoding: .utf8)
+            expected.append((relative, sha256Hex(Array("\(index)\n".utf8))))
+        }
+        try "linked\n".write(toFile: "\(root)/target.txt", atomically: false, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: "\(root)/data/link.txt", withDestinationPath: "\(root)/target.txt")
+        try FileManager.default.createSymbolicLink(atPath: "\(root)/data/loop", withDestinationPath: "\(root)/data")
+        #expect(mkfifo("\(root)/data/pipe", 0o600) == 0)
+        expected.append(("link.txt", sha256Hex(Array("linked\n".utf8))))
+        expected.sort { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
+
+        for parallelism in [1, 2, 3] {
+            let hasher = ContentHasher(threadPool: .singleton, state: FileStateTable(), parallelism: parallelism)
+            guard case .directory(let digest, let files) = try await hasher.digest(of: "\(root)/data") else {
+                Issue.record("not a directory")
+                return
+            }
+            #expect(files.map(\.path) == expected.map(\.0))
+            #expect(files.map(\.digest) == expected.map(\.1))
+            let manifest = expected.map { "\($0.0)\0\($0.1)\n" }.joined()
+            #expect(digest == sha256Hex(Array(manifest.utf8)))
+            // Warm: the same answer from the remembered walk.
+            #expect(try await hasher.digest(of: "\(root)/data") == .directory(digest: digest, files: files))
+        }
+    }
+
     @Test func unchangedFilesAreNotReadAgainAndTheTableSurvivesARestart() async throws {
         let root = try directory()
         defer { try? FileManager.default.removeItem(atPath: root) }

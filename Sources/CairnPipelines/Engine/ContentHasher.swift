@@ -58,6 +58,12 @@ public struct ContentHasher: Sendable {
         self.parallelism = max(1, parallelism)
     }
 
+    /// `readdir`'s `d_type` values (the same on Linux and the BSDs).
+    private enum DirectoryEntryType {
+        static let directory: UInt8 = 4
+        static let regular: UInt8 = 8
+    }
+
     private enum Scan: Sendable {
         case missing
         case file(FileToHash)
@@ -76,7 +82,16 @@ public struct ContentHasher: Sendable {
 
     /// The digest of each absolute path, in order. Unreadable files throw.
     public func digests(of paths: [String]) async throws -> [PathDigest] {
-        let scans = try await threadPool.runIfActive { [state] in try paths.map { try Self.scan($0, state: state) } }
+        let listings = try await threadPool.runIfActive { [state] in try paths.map { try Self.list($0, state: state) } }
+        var scans: [Scan] = []
+        scans.reserveCapacity(listings.count)
+        for listing in listings {
+            switch listing {
+            case .missing: scans.append(.missing)
+            case .file(let file): scans.append(.file(file))
+            case .directory(let path, let tree): scans.append(try await scan(directory: path, tree))
+            }
+        }
         var pending: [FileToHash] = []
         for scan in scans {
             switch scan {
@@ -107,6 +122,59 @@ public struct ContentHasher: Sendable {
                 return .directory(digest: digest, files: files)
             }
         }
+    }
+
+    /// A listed directory's files `stat`ed in `parallelism` contiguous shares, each one
+    /// thread-pool job (the `stat` calls are most of a warm status over 100k files, and the
+    /// kernel serves them in parallel), then compared with its last walk.
+    private func scan(directory path: String, _ tree: DirectoryTree) async throws -> Scan {
+        let shares = max(1, min(parallelism, tree.names.count / 2048))
+        let size = (tree.names.count + shares - 1) / shares
+        let parts = try await withThrowingTaskGroup(of: (Int, StatedShare).self) { group in
+            for share in 0..<shares {
+                let range = (share * size)..<min(tree.names.count, (share + 1) * size)
+                group.addTask { [threadPool] in
+                    (share, try await threadPool.runIfActive { try Self.statFiles(tree, range) })
+                }
+            }
+            var parts = [StatedShare](repeating: StatedShare(), count: shares)
+            for try await (share, stated) in group { parts[share] = stated }
+            return parts
+        }
+        // An unchanged directory (the same names and identities in the same walk order) is
+        // answered from its last walk, which holds every file's digest: a warm status over
+        // 100k files is then the walk's `stat` calls and these fingerprints, with no per-file
+        // path or lookup.
+        var fingerprint = Hasher()
+        fingerprint.combine(tree.names.count)
+        for part in parts { fingerprint.combine(part.fingerprint) }
+        let walked = fingerprint.finalize()
+        if let remembered = state.directory(path, fingerprint: walked) {
+            return .unchangedDirectory(digest: remembered.digest, files: remembered.files)
+        }
+        let known = state.snapshot()
+        return try await threadPool.runIfActive {
+            var files: [(relative: String, file: FileToHash)] = []
+            files.reserveCapacity(tree.names.count)
+            for part in parts {
+                for (index, identity) in part.files {
+                    let (directory, name) = tree.names[index]
+                    let absolute = "\(tree.directories[directory])/\(name)"
+                    let relative = tree.relatives[directory].isEmpty ? name : "\(tree.relatives[directory])/\(name)"
+                    let digest = known.digest(for: absolute, identity: identity)
+                    files.append((relative, FileToHash(path: absolute, identity: identity, digest: digest)))
+                }
+            }
+            files.sort { $0.relative.utf8.lexicographicallyPrecedes($1.relative.utf8) }
+            return .directory(path: path, fingerprint: walked, files: files)
+        }
+    }
+
+    /// One share of a directory's files as `stat`ed (the index of each regular file in the
+    /// tree's names, with its identity) and a fingerprint of them in walk order.
+    private struct StatedShare: Sendable {
+        var files: [(index: Int, identity: FileIdentity)] = []
+        var fingerprint = 0
     }
 
     public func digest(of path: String) async throws -> PathDigest {
@@ -153,76 +221,110 @@ public struct ContentHasher: Sendable {
 
     // MARK: - Blocking work (thread pool only)
 
-    private static func scan(_ path: String, state: FileStateTable) throws -> Scan {
+    /// A directory's walk before its files are `stat`ed: every directory under it (the first is
+    /// the root) with its path relative to the root, and, in walk order, each candidate file's
+    /// directory and name.
+    private struct DirectoryTree: Sendable {
+        var directories: [String] = []
+        var relatives: [String] = []
+        var names: [(directory: Int, name: String)] = []
+    }
+
+    private enum Listing: Sendable {
+        case missing
+        case file(FileToHash)
+        case directory(path: String, DirectoryTree)
+    }
+
+    private static func list(_ path: String, state: FileStateTable) throws -> Listing {
         var status = stat()
         guard stat(path, &status) == 0 else {
             if errno == ENOENT || errno == ENOTDIR { return .missing }
             throw POSIXFailure(call: "stat", path: path)
         }
         if (status.st_mode & S_IFMT) == S_IFDIR {
-            var files: [(relative: String, file: FileToHash)] = []
-            try walk(directory: path, relative: "", state: state, into: &files)
-            // An unchanged directory (the same names and identities in the same walk order)
-            // skips the sort and the manifest's hash: a warm status over 100k files is then
-            // the walk's `stat` calls and this fingerprint.
-            var fingerprint = Hasher()
-            fingerprint.combine(files.count)
-            for file in files {
-                fingerprint.combine(file.relative)
-                fingerprint.combine(file.file.identity)
-            }
-            let walked = fingerprint.finalize()
-            if files.allSatisfy({ $0.file.digest != nil }), let known = state.directory(path, fingerprint: walked) {
-                return .unchangedDirectory(digest: known.digest, files: known.files)
-            }
-            files.sort { $0.relative.utf8.lexicographicallyPrecedes($1.relative.utf8) }
-            return .directory(path: path, fingerprint: walked, files: files)
+            var tree = DirectoryTree()
+            try walk(directory: path, relative: "", into: &tree)
+            return .directory(path: path, tree)
         }
         let identity = FileIdentity(status)
         return .file(FileToHash(path: path, identity: identity, digest: state.digest(for: path, identity: identity)))
     }
 
-    /// Every regular file under `directory` (symbolic links to files followed, to directories
-    /// not, so a link loop cannot hang a walk).
-    private static func walk(
-        directory: String, relative: String, state: FileStateTable, into files: inout [(relative: String, file: FileToHash)]
-    ) throws {
+    /// Lists every regular file under `directory` by the type `readdir` reports, `stat`ing only
+    /// what it cannot tell (symbolic links, file systems without `d_type`): symbolic links to
+    /// files are followed, to directories not, so a link loop cannot hang a walk.
+    private static func walk(directory: String, relative: String, into tree: inout DirectoryTree) throws {
         guard let handle = opendir(directory) else { throw POSIXFailure(call: "opendir", path: directory) }
         defer { closedir(handle) }
         let descriptor = dirfd(handle)
+        let index = tree.directories.count
+        tree.directories.append(directory)
+        tree.relatives.append(relative)
         var subdirectories: [String] = []
         while let entry = readdir(handle) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
             if name == "." || name == ".." { continue }
-            var status = stat()
-            guard fstatat(descriptor, name, &status, AT_SYMLINK_NOFOLLOW) == 0 else {
-                if errno == ENOENT { continue }
-                throw POSIXFailure(call: "stat", path: "\(directory)/\(name)")
+            var kind = entry.pointee.d_type
+            if kind != DirectoryEntryType.directory && kind != DirectoryEntryType.regular {
+                var status = stat()
+                guard fstatat(descriptor, name, &status, AT_SYMLINK_NOFOLLOW) == 0 else {
+                    if errno == ENOENT { continue }
+                    throw POSIXFailure(call: "stat", path: "\(directory)/\(name)")
+                }
+                var mode = status.st_mode & S_IFMT
+                if mode == S_IFLNK {
+                    guard fstatat(descriptor, name, &status, 0) == 0 else { continue }
+                    mode = status.st_mode & S_IFMT
+                    if mode == S_IFDIR { continue }
+                }
+                kind = mode == S_IFDIR ? DirectoryEntryType.directory : mode == S_IFREG ? DirectoryEntryType.regular : 0
             }
-            var kind = status.st_mode & S_IFMT
-            if kind == S_IFLNK {
-                guard fstatat(descriptor, name, &status, 0) == 0 else { continue }
-                kind = status.st_mode & S_IFMT
-                if kind == S_IFDIR { continue }
-            }
-            if kind == S_IFDIR {
+            if kind == DirectoryEntryType.directory {
                 subdirectories.append(name)
-            } else if kind == S_IFREG {
-                let path = "\(directory)/\(name)"
-                let identity = FileIdentity(status)
-                files.append(
-                    (
-                        relative.isEmpty ? name : "\(relative)/\(name)",
-                        FileToHash(path: path, identity: identity, digest: state.digest(for: path, identity: identity))
-                    ))
+            } else if kind == DirectoryEntryType.regular {
+                tree.names.append((index, name))
             }
         }
         for name in subdirectories {
-            try walk(
-                directory: "\(directory)/\(name)", relative: relative.isEmpty ? name : "\(relative)/\(name)", state: state, into: &files)
+            try walk(directory: "\(directory)/\(name)", relative: relative.isEmpty ? name : "\(relative)/\(name)", into: &tree)
         }
+    }
+
+    /// `stat`s `range` of a tree's files (following links; a file gone since the listing, or no
+    /// longer a regular file, is left out), fingerprinting their names and identities.
+    private static func statFiles(_ tree: DirectoryTree, _ range: Range<Int>) throws -> StatedShare {
+        var descriptors: [Int: Int32] = [:]
+        defer { for descriptor in descriptors.values { close(descriptor) } }
+        var share = StatedShare()
+        share.files.reserveCapacity(range.count)
+        var fingerprint = Hasher()
+        for index in range {
+            let (directory, name) = tree.names[index]
+            let descriptor: Int32
+            if let open = descriptors[directory] {
+                descriptor = open
+            } else {
+                descriptor = open(tree.directories[directory], O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                guard descriptor >= 0 else { throw POSIXFailure(call: "open", path: tree.directories[directory]) }
+                descriptors[directory] = descriptor
+            }
+            var status = stat()
+            guard fstatat(descriptor, name, &status, 0) == 0 else {
+                if errno == ENOENT { continue }
+                throw POSIXFailure(call: "stat", path: "\(tree.directories[directory])/\(name)")
+            }
+            guard (status.st_mode & S_IFMT) == S_IFREG else { continue }
+            let identity = FileIdentity(status)
+            fingerprint.combine(directory)
+            fingerprint.combine(name)
+            fingerprint.combine(identity)
+            share.files.append((index, identity))
+        }
+        share.fingerprint = fingerprint.finalize()
+        return share
     }
 
     /// The file's sha256, read in 1 MiB chunks, and its identity as opened.

@@ -101,6 +101,19 @@ public final class FileStateTable: Sendable {
         }
     }
 
+    /// The remembered entries as they are now, for a directory walk's many lookups from
+    /// several threads without taking the lock for each (the dictionary is shared, not copied).
+    func snapshot() -> Snapshot { Snapshot(entries: state.withLock { $0.entries }) }
+
+    struct Snapshot: Sendable {
+        let entries: [String: Entry]
+
+        func digest(for path: String, identity: FileIdentity) -> String? {
+            guard let entry = entries[path], entry.identity == identity else { return nil }
+            return entry.digest
+        }
+    }
+
     public func record(_ path: String, identity: FileIdentity, digest: String) {
         state.withLock { state in
             state.entries[path] = Entry(identity: identity, digest: digest)

@@ -52,7 +52,7 @@ enum Stylesheet {
 
         .card { background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); box-shadow: var(--shadow); padding: 16px; margin-bottom: 16px; }
         .card > h2:first-child, .card > h3:first-child { margin-top: 0; }
-        .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(280px, 1fr)); gap: 16px; }
+        .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(280px, 1fr)); gap: 16px; margin-bottom: 16px; }
         .muted { color: var(--muted); }
         .small { font-size: 12.5px; }
         .nowrap { white-space: nowrap; }

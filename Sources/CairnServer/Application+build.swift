@@ -50,6 +50,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     let pipelines = try await makePipelineService(
         configuration, database: database.database, tracking: trackingStore, artifacts: artifacts, gate: promotions.gate, logger: logger)
     pipelineReference.bind(pipelines)
+    let pageRoutes = PageRouteTable()
     let router = buildRouter(
         store: trackingStore,
         registryStore: registryStore,
@@ -62,7 +63,8 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         pipelines: pipelines,
         registry: registry,
         hostPolicy: HostPolicy(bindHost: configuration.host, allowedHosts: configuration.allowedHosts),
-        staticPrefix: configuration.staticPrefix
+        staticPrefix: configuration.staticPrefix,
+        pageRoutes: pageRoutes
     )
 
     // Hummingbird announces its own start at info level; Cairn's line below is the one
@@ -73,7 +75,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         router: router,
         // Limits vary by route (artifact uploads stream without one), so they are checked
         // where bodies are read; the connection closes after any 413.
-        server: .cairnHTTP1(),
+        server: .cairnHTTP1(pages: (configuration.staticPrefix, pageRoutes)),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "cairn"),
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
@@ -123,14 +125,15 @@ public func buildRouter(
     pipelines: PipelineService? = nil,
     registry: PrometheusCollectorRegistry,
     hostPolicy: HostPolicy = HostPolicy(bindHost: "127.0.0.1", allowedHosts: []),
-    staticPrefix: String = ""
+    staticPrefix: String = "",
+    pageRoutes: PageRouteTable = PageRouteTable()
 ) -> Router<AppRequestContext> {
     // HEAD answers as GET without the body, for pages (`curl -I`, link checkers) and, as
     // MLflow's Flask routes do, for the API's GET routes.
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: RequestMetricsMiddleware(registry: registry))
-    router.add(middleware: ErrorRenderingMiddleware(.mlflowJSON, pagesPrefix: staticPrefix))
+    router.add(middleware: ErrorRenderingMiddleware(.mlflowJSON, pagesPrefix: staticPrefix, pageRoutes: pageRoutes))
     router.add(middleware: HostOriginMiddleware(policy: hostPolicy))
     let root = router.group(RouterPath(staticPrefix))
     let multipart = artifacts as? any MultipartArtifactRepository
@@ -142,6 +145,7 @@ public func buildRouter(
         let group = root.group(RouterPath(prefix))
         ExperimentsController(store: store).addRoutes(to: group)
         RunsController(store: store, now: SystemClock.now).addRoutes(to: group)
+        RunArtifactsController(store: store, artifacts: artifacts).addRoutes(to: group)
         if let registryStore { RegistryController(store: registryStore).addRoutes(to: group) }
         if let loggedModelStore { LoggedModelsController(store: loggedModelStore).addRoutes(to: group) }
         if let webhooks { WebhooksController(store: webhooks.store, service: webhooks.service, now: webhooks.now).addRoutes(to: group) }
@@ -169,7 +173,7 @@ public func buildRouter(
     }
     // The web UI: pages render their errors as HTML. Each area registers its controller here.
     let ui = UIPages(staticPrefix: staticPrefix)
-    let pages = root.pages("", staticPrefix: staticPrefix)
+    let pages = root.pages("", staticPrefix: staticPrefix, routes: pageRoutes)
     UIAssetsController().addRoutes(to: pages)
     ExperimentPagesController(store: store, artifacts: artifacts, ui: ui, now: SystemClock.now).addRoutes(to: pages)
     RunsTablePagesController(store: store, ui: ui, now: SystemClock.now).addRoutes(to: pages)

@@ -17,6 +17,8 @@ public struct Pager: Sendable {
     /// More than one page: the links are worth showing.
     public var hasPages: Bool
     public var pageCount: Int
+    /// The page asked for is past the last one (a stale or hand-edited link): nothing to show.
+    public var pastEnd: Bool
 
     /// - Parameters:
     ///   - page: the current page, from 1.
@@ -26,8 +28,11 @@ public struct Pager: Sendable {
         self.pageCount = pageCount
         let first = (page - 1) * pageSize + 1
         let last = min(total, page * pageSize)
+        pastEnd = page > pageCount
         summary =
-            total == 0 ? "No results" : first > total ? "Page \(page) of \(pageCount) (\(total) in all)" : "\(first)–\(last) of \(total)"
+            pastEnd
+            ? "No page \(page): \(pageCount) page\(pageCount == 1 ? "" : "s"), \(total) in all"
+            : total == 0 ? "No results" : "\(first)–\(last) of \(total)"
         // A page past the end (a stale link) shows the last pages around where it would be.
         let low = max(1, min(page - 2, pageCount))
         let high = max(low, min(pageCount, page + 2))
@@ -41,6 +46,7 @@ public struct Pager: Sendable {
         self.items = items
         previousHref = page > 1 ? href(min(page - 1, pageCount)) : nil
         nextHref = page < pageCount ? href(page + 1) : nil
-        hasPages = pageCount > 1
+        // Past the end, the links lead back even when there is one page.
+        hasPages = pageCount > 1 || pastEnd
     }
 }

@@ -42,6 +42,23 @@ import Testing
         #expect(throws: CairnError.self) { try TrackingValidation.validateExperimentName(String(repeating: "x", count: 501)) }
     }
 
+    @Test func nulIsRefusedInEveryNameAndValue() {
+        let checks: [(String, () throws -> Void)] = [
+            ("experiment name", { _ = try TrackingValidation.validateExperimentName("a\u{0}b") }),
+            ("run name", { try TrackingValidation.validateRunName("run\u{0}") }),
+            ("tag value", { try TrackingValidation.validateKeyValue(KeyValue(key: "k", value: "\u{0}")) }),
+            ("tag key", { try TrackingValidation.validateKeyValue(KeyValue(key: "k\u{0}", value: "v")) }),
+            ("model name", { _ = try RegistryValidation.validateModelName("m\u{0}") }),
+            ("dataset", { try TrackingValidation.validateDataset(Dataset(name: "d\u{0}", digest: "1", sourceType: "s", source: "x")) }),
+        ]
+        for (label, check) in checks {
+            let error = #expect(throws: CairnError.self, "\(label)") { try check() }
+            #expect(error?.code == .invalidParameterValue, "\(label)")
+        }
+        #expect(throws: Never.self) { try TrackingValidation.validateRunName("ordinary run") }
+        #expect(throws: Never.self) { try TrackingValidation.validateKeyValue(KeyValue(key: "k", value: "v with \u{1} control")) }
+    }
+
     @Test func truncatesLongValues() {
         #expect(TrackingValidation.truncated(String(repeating: "v", count: 9000), limit: 8000).count == 8000)
         #expect(TrackingValidation.truncated("short", limit: 8000) == "short")

@@ -262,7 +262,7 @@ import Testing
             #expect(!Self.html(binary).contains("artifact-text"))
 
             let image = Self.html(try await client.get("\(page)?tab=artifacts&path=plot.png"))
-            #expect(image.contains("<img src=\"\(page)/artifacts/download?path=plot.png\""))
+            #expect(image.contains("<img class=\"fit\" src=\"\(page)/artifacts/download?path=plot.png\""))
 
             #expect(try await client.get("\(page)?tab=artifacts&path=missing.txt").status == .notFound)
         }

@@ -14,6 +14,29 @@ import Testing
         }
     }
 
+    @Test func containsTextMatchesTheTextLiterally() async throws {
+        try await StoreFixture.with { store in
+            for name in ["a_b", "axb", "50%", "500", "back\\slash", "backXslash", "Mixed_Case"] {
+                _ = try await store.createExperiment(name: name, artifactLocation: nil, tags: [])
+            }
+            func names(containing text: String) async throws -> [String] {
+                let filter = SearchFilter(clauses: [
+                    FilterClause(entity: .attribute, key: "name", comparator: .containsText, value: .string(text))
+                ])
+                let search = ExperimentSearch(filter: filter, orderBy: [], viewType: .all, maxResults: 100, pageToken: nil)
+                #expect(try await store.countExperiments(search) == (try await store.searchExperiments(search)).items.count)
+                return try await store.searchExperiments(search).items.map(\.name).sorted()
+            }
+            #expect(try await names(containing: "a_b") == ["a_b"])
+            #expect(try await names(containing: "50%") == ["50%"])
+            #expect(try await names(containing: "%") == ["50%"])
+            #expect(try await names(containing: "_") == ["Mixed_Case", "a_b"])
+            #expect(try await names(containing: "k\\s") == ["back\\slash"])
+            #expect(try await names(containing: "mixed_c") == ["Mixed_Case"])
+        }
+        #expect(SearchComparator.likeLiteral(#"a_b%c\d"#) == #"a\_b\%c\\d"#)
+    }
+
     @Test func migrationsAreIdempotent() async throws {
         let fixture = try await StoreFixture.make()
         try await Migrations.run(on: fixture.database, logger: .init(label: "test"), now: 2)

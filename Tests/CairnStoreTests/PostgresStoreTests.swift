@@ -58,6 +58,21 @@ struct PostgresStoreTests {
                     pageToken: nil
                 ))
             #expect(experiments.items.map(\.name) == ["pg"])
+
+            // The UI's literal name search, and NUL refused before PostgreSQL would fail on it.
+            for name in ["a_b%c\\d", "aXbYc\\d"] { _ = try await store.createExperiment(name: name, artifactLocation: nil, tags: []) }
+            let literal = try await store.searchExperiments(
+                ExperimentSearch(
+                    filter: SearchFilter(clauses: [
+                        FilterClause(entity: .attribute, key: "name", comparator: .containsText, value: .string("A_B%C\\"))
+                    ]), orderBy: [], viewType: .all, maxResults: 10, pageToken: nil))
+            #expect(literal.items.map(\.name) == ["a_b%c\\d"])
+            await expectCairnError(.invalidParameterValue) {
+                _ = try await store.createExperiment(name: "nul\u{0}", artifactLocation: nil, tags: [])
+            }
+            await expectCairnError(.invalidParameterValue) {
+                try await store.logBatch(runID: run.info.runID, metrics: [], params: [], tags: [KeyValue(key: "t2", value: "a\u{0}")])
+            }
         }
     }
 

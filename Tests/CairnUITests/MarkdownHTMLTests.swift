@@ -65,10 +65,49 @@ import Testing
     }
 
     @Test func imagesWithUnsafeTargetsAreDropped() {
-        let html = MarkdownHTML.render("![alt text](javascript:alert(1)) ![ok](https://example.com/p.png)")
+        let html = MarkdownHTML.render("![alt text](javascript:alert(1)) ![ok](plots/p.png)")
         #expect(!html.contains("javascript"))
         #expect(html.contains("alt text"))
-        #expect(html.contains("<img src=\"https://example.com/p.png\" alt=\"ok\" loading=\"lazy\">"))
+        #expect(html.contains("<img src=\"plots/p.png\" alt=\"ok\" loading=\"lazy\">"))
+    }
+
+    @Test func imagesOnOtherSitesAreLinksNotLoads() {
+        let html = MarkdownHTML.render("![tracker](https://evil.example/pixel.gif) ![](//cdn.example/x.png)")
+        #expect(!html.contains("<img"))
+        #expect(
+            html.contains(
+                "<a href=\"https://evil.example/pixel.gif\" title=\"External image, not loaded: https://evil.example/pixel.gif\" rel=\"nofollow noopener noreferrer\">🖼 tracker</a>"
+            ))
+        #expect(html.contains("<a href=\"//cdn.example/x.png\""))
+    }
+
+    @Test func aTargetsTitleIsATitleNotPartOfTheURL() {
+        let html = MarkdownHTML.render(
+            "![chart](plots/loss.png \"Loss curve\") [docs](https://example.com/d 'The docs') [x](a.html (paren title)) [y](b.html junk)")
+        #expect(html.contains("<img src=\"plots/loss.png\" alt=\"chart\" title=\"Loss curve\" loading=\"lazy\">"), "\(html)")
+        #expect(html.contains("<a href=\"https://example.com/d\" title=\"The docs\" rel=\"nofollow noopener noreferrer\">docs</a>"))
+        #expect(html.contains("<a href=\"a.html\" title=\"paren title\""))
+        #expect(html.contains("<a href=\"b.html junk\" rel="))
+        #expect(!html.contains("%22") && !html.contains("src=\"plots/loss.png &quot;"))
+        // A title cannot break out of its attribute.
+        let hostile = MarkdownHTML.render("[t](u.html \"a\" onmouseover=\"x\")")
+        #expect(!hostile.contains("\" onmouseover=\""))
+    }
+
+    @Test func autolinksBecomeLinks() {
+        let html = MarkdownHTML.render(
+            "See <https://example.com/a?b=1&c=2> or <mailto:me@example.com> or <me@example.com>, not <javascript:alert(1)> nor <b>.\n\n`<https://in.code>`"
+        )
+        #expect(
+            html.contains(
+                "<a href=\"https://example.com/a?b=1&amp;c=2\" rel=\"nofollow noopener noreferrer\">https://example.com/a?b=1&amp;c=2</a>"),
+            "\(html)")
+        #expect(html.contains("<a href=\"mailto:me@example.com\" rel=\"nofollow noopener noreferrer\">mailto:me@example.com</a>"))
+        #expect(html.contains("<a href=\"mailto:me@example.com\" rel=\"nofollow noopener noreferrer\">me@example.com</a>"))
+        #expect(!html.contains("href=\"javascript"))
+        #expect(html.contains("&lt;b"))
+        #expect(html.contains("<code>&lt;https://in.code"))
+        #expect(!html.contains("href=\"https://in.code"))
     }
 
     @Test func codeShowsWhatWasWritten() {

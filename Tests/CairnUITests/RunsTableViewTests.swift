@@ -23,22 +23,46 @@ import Testing
             orderError: nil, paths: Self.paths, now: 120_000)
     }
 
-    @Test func stateRoundTripsThroughItsURL() {
+    @Test func stateRoundTripsThroughItsURL() throws {
         let state = RunsTableState(
             experimentIDs: ["1", "2"], filter: "params.a = 'x y' AND metrics.m > 0.5", order: "metrics.`loss` DESC",
             columns: [RunColumn(.param, "a"), RunColumn(.metric, "loss"), RunColumn(.tag, "mlflow.source.name")], aggregate: .min,
             page: 3, pageSize: 100, diff: true, view: .all, nested: false, picker: true)
         var fields: [String: [String]] = [:]
         for (name, value) in state.queryItems(includeExperiments: true) { fields[name, default: []].append(value) }
-        let read = RunsTableState(experimentIDs: ["1", "2"], values: { fields[$0] ?? [] })
+        let read = try RunsTableState(experimentIDs: ["1", "2"], values: { fields[$0] ?? [] })
         #expect(read == state)
         #expect(RunsTableState.queryString([("filter", "a = 'x&y' ü")]) == "?filter=a%20%3D%20%27x%26y%27%20%C3%BC")
-        // Hand-edited nonsense falls back to defaults instead of failing the page.
-        let lenient = RunsTableState(experimentIDs: ["1"]) { name in
-            ["page": ["-4"], "size": ["7"], "agg": ["median"], "view": ["gone"], "col": ["params.a", "bogus", "metrics.m"]][name] ?? []
+        // Blank fields are the defaults; unknown column names are left out.
+        let blank = try RunsTableState(experimentIDs: ["1"]) { name in
+            ["page": [""], "size": [""], "agg": [""], "view": [""], "col": ["params.a", "bogus", "metrics.m"]][name] ?? []
         }
-        #expect(lenient.page == 1 && lenient.pageSize == 50 && lenient.aggregate == .last && lenient.view == .activeOnly)
-        #expect(lenient.columns == [RunColumn(.param, "a"), RunColumn(.metric, "m")])
+        #expect(blank.page == 1 && blank.pageSize == 50 && blank.aggregate == .last && blank.view == .activeOnly)
+        #expect(blank.columns == [RunColumn(.param, "a"), RunColumn(.metric, "m")])
+    }
+
+    @Test(arguments: [
+        ("page", "-4", "Invalid page '-4'"), ("page", "two", "Invalid page 'two'"), ("page", "0", "Invalid page '0'"),
+        ("page", "99999999999999999999", "Invalid page"), ("size", "7", "Invalid page size '7': use 25, 50, 100 or 200."),
+        ("size", "lots", "Invalid page size 'lots'"), ("agg", "median", "Unknown agg 'median'"), ("view", "gone", "Unknown view 'gone'"),
+    ])
+    func outOfRangeStateIsRefusedNamingTheValue(_ name: String, _ value: String, _ message: String) {
+        let error = #expect(throws: CairnError.self) { _ = try RunsTableState(experimentIDs: ["1"]) { $0 == name ? [value] : [] } }
+        #expect(error?.code == .invalidParameterValue)
+        #expect(error?.message.hasPrefix(message) == true, "\(error?.message ?? "")")
+    }
+
+    @Test func aPagePastTheEndSaysWhatThereIs() {
+        let page = RunTablePage(rows: [], columns: [], total: 120)
+        let model = view(RunsTableState(experimentIDs: ["1"], page: 9), page: page)
+        #expect(model.pager.pastEnd)
+        #expect(model.pager.summary == "No page 9: 3 pages, 120 in all")
+        #expect(model.pageError?.message == "There is no page 9 of this view: it has 3 pages of up to 50 (120 top-level runs).")
+        #expect(model.pageError?.lastPageHref == "/ui/experiments/1?page=3")
+        let empty = view(RunsTableState(experimentIDs: ["1"], page: 2), page: RunTablePage(rows: [], columns: [], total: 0))
+        #expect(empty.pageError?.lastPageHref == "/ui/experiments/1")
+        #expect(empty.pager.hasPages)
+        #expect(view(RunsTableState(experimentIDs: ["1"]), page: RunTablePage(rows: [], columns: [], total: 0)).pageError == nil)
     }
 
     @Test func headersLinkToTheirSortAndMarkTheCurrentOne() {

@@ -124,7 +124,8 @@ import Testing
         #expect(last.summary == "51–60 of 60")
         #expect(last.nextHref == nil)
         let beyond = Pager(page: 9, pageSize: 25, total: 60) { "\($0)" }
-        #expect(beyond.summary == "Page 9 of 3 (60 in all)")
+        #expect(beyond.summary == "No page 9: 3 pages, 60 in all")
+        #expect(beyond.pastEnd && !last.pastEnd && !empty.pastEnd)
         #expect(beyond.previousHref == "3")
     }
 }

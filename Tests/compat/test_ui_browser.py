@@ -317,3 +317,155 @@ def test_the_mlflow_fragment_link_lands_on_the_run_page(logged, browser):  # noq
     _wait(driver, lambda d: urllib.parse.urlsplit(d.current_url).path.endswith(want), want)
     assert "alpha" in _text(driver)
     browser.shot("fragment-link")
+
+
+def test_mlflow_fragment_routes_open_the_matching_page(logged, browser):  # noqa: F811
+    """MLflow 3's fragment routes (its routes.ts): metric page, run tabs, artifacts, run by id,
+    the experiment page's searchFilter, compare; followed on load and on `hashchange`."""
+    e, r = logged["exp_id"], logged["runs"]
+    alpha = f"/experiments/{e}/runs/{r['alpha']}"
+
+    def lands(fragment: str, path: str, query: dict[str, list[str]] | None = None, text: str | None = None, start="/"):
+        driver = browser.open(start + fragment)
+
+        def there(d):
+            url = urllib.parse.urlsplit(d.current_url)
+            return url.path == path and (query is None or urllib.parse.parse_qs(url.query) == query)
+
+        _wait(driver, there, f"{fragment} -> {path} {query}")
+        if text:
+            assert text in _text(driver), fragment
+        return driver
+
+    runs_json = urllib.parse.quote(f'["{r["alpha"]}","{r["beta"]}"]')
+    lands(f'#/metric?runs=["{r["alpha"]}"]&metric=%22loss%22&experiments=["{e}"]&plot_metric_keys=%5B%22loss%22%5D',
+          alpha, {"tab": ["metrics"]}, "loss")
+    lands(f"#/metric?runs={runs_json}&metric=%22loss%22&experiments=[\"{e}\"]&x_axis=step", "/compare",
+          {"runs": [f"{r['alpha']},{r['beta']}"], "metric": ["loss"]}, "beta")
+    lands(f"#/experiments/{e}/runs/{r['alpha']}/artifacts/notes.txt", alpha,
+          {"tab": ["artifacts"], "path": ["notes.txt"]}, "hello from the artifacts tab")
+    lands(f"#/experiments/{e}/runs/{r['alpha']}/artifactPath/config.json", alpha,
+          {"tab": ["artifacts"], "path": ["config.json"]}, "optimizer")
+    lands(f"#/experiments/{e}/runs/{r['alpha']}/model-metrics", alpha, {"tab": ["metrics"]})
+    lands(f"#/runs/{r['alpha']}", alpha, {}, "alpha")
+    driver = lands(f"#/experiments/{e}?searchFilter=params.optimizer+%3D+%27adam%27&orderByKey=attributes.start_time"
+                   "&orderByAsc=false&lifecycleFilter=Active", f"/experiments/{e}",
+                   {"filter": ["params.optimizer = 'adam'"]})
+    assert _row_names(driver) == ["alpha"]
+    lands(f"#/compare-runs?runs={runs_json}&experiments=[\"{e}\"]", "/compare", {"runs": [f"{r['alpha']},{r['beta']}"]})
+    browser.shot("fragment-compare")
+
+    # A fragment set while a page is open changes only the hash: followed on hashchange.
+    driver = browser.open("/")
+    driver.execute_script(f"window.location.hash = '#/experiments/{e}/runs/{r['beta']}';")
+    _wait(driver, lambda d: urllib.parse.urlsplit(d.current_url).path == f"/experiments/{e}/runs/{r['beta']}",
+          "the run page after hashchange")
+    assert "beta" in _text(driver)
+    # Hashes that are not MLflow routes stay where they are.
+    driver = browser.open(f"{alpha}#tags")
+    time.sleep(0.3)
+    assert urllib.parse.urlsplit(driver.current_url).path == alpha
+
+
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'self'; "
+       "form-action 'self'")
+
+
+def test_every_page_carries_the_csp_and_breaks_none_of_it(server_url, logged, browser):  # noqa: F811
+    """The pages' Content-Security-Policy, and no page (scripts, styles, inline charts, the
+    description's markdown) tripping it: Chromium logs each violation as a console error,
+    which the fixture fails on."""
+    from mlflow import MlflowClient
+
+    e, r = logged["exp_id"], logged["runs"]
+    MlflowClient(server_url).set_tag(
+        r["beta"], "mlflow.note.content",
+        "# Notes\n\nSee <https://example.com/docs> and ![plot](https://evil.example/pixel.gif \"tracker\").\n")
+    for _, path, _ in _pages(logged) + [("", f"/experiments/{e}/runs/{r['beta']}", []),
+                                       ("", f"/compare?runs={r['alpha']},{r['beta']}&metric=acc&param=lr", [])]:
+        answer = requests.get(server_url + path, timeout=30)
+        assert answer.headers.get("Content-Security-Policy") == CSP, path
+        driver = browser.open(path)
+        assert not driver.execute_script(
+            "return Array.prototype.some.call(document.querySelectorAll('[style]'), function () { return true; })"), path
+    driver = browser.open(f"/experiments/{e}/runs/{r['beta']}")
+    links = [a.get_attribute("href") for a in driver.find_elements("css selector", "a")]
+    assert "https://example.com/docs" in links
+    assert "https://evil.example/pixel.gif" in links  # the external image is a link, not a load
+    assert not driver.find_elements("css selector", "img[src*='evil.example']")
+    browser.shot("description-csp")
+    # A 404 page carries it too.
+    assert requests.get(f"{server_url}/experiments/999999", timeout=30).headers.get("Content-Security-Policy") == CSP
+
+
+PHONE = (390, 844)
+
+
+def _phone_shot(driver, name: str) -> None:
+    from browser import SCREENSHOTS
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(PHONE[0], min(max(int(height or 0) + 120, PHONE[1]), 5000))
+    driver.save_screenshot(str(SCREENSHOTS / f"phone-{name}.png"))
+    driver.set_window_size(*PHONE)
+
+
+def test_pages_fit_a_phone_without_scrolling_sideways(server_url, logged):
+    """At 390 px the page itself never scrolls sideways: wide tables scroll inside their own
+    container and the header wraps."""
+    from browser import require_browser, start_chrome
+
+    require_browser()
+    driver = start_chrome(window=PHONE)
+    try:
+        problems = []
+        for name, path, _ in _pages(logged):
+            driver.get(server_url + path)
+            # The layout viewport's width, as the page sees it on a phone.
+            widths = driver.execute_script(
+                "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+            if widths[0] > widths[1] + 1:
+                wide = driver.execute_script(
+                    "var w = document.documentElement.clientWidth; return Array.prototype.filter.call("
+                    "document.querySelectorAll('body *'), function (e) { var r = e.getBoundingClientRect();"
+                    " return r.right > w + 1 && !e.closest('.table-wrap, pre'); }).slice(0, 5).map(function (e) {"
+                    " return e.tagName + '.' + e.className; })")
+                problems.append(f"{path}: {widths[0]} px wide at {widths[1]}: {wide}")
+            _phone_shot(driver, name)
+        assert not problems, "\n".join(problems)
+        # The runs table is wider than the phone: it scrolls inside its own container.
+        driver.get(f"{server_url}/experiments/{logged['exp_id']}")
+        wrap = driver.find_element("css selector", ".table-wrap")
+        assert driver.execute_script("return arguments[0].scrollWidth > arguments[0].clientWidth", wrap)
+        assert driver.execute_script("return getComputedStyle(arguments[0]).overflowX", wrap) == "auto"
+    finally:
+        driver.quit()
+
+
+def test_model_pages_in_dark_mode(server_url, logged, browser):  # noqa: F811
+    """The registry's pages with prefers-color-scheme: dark: dark surfaces, light text, and the
+    alias form's fields and the aliases drawn in the dark palette too."""
+    driver = browser.driver
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+    model = logged["model"]
+
+    def luminance(css: str) -> float:
+        parts = [float(x) for x in re.findall(r"[\d.]+", css)[:3]]
+        return sum(p * w for p, w in zip(parts, (0.2126, 0.7152, 0.0722))) / 255
+
+    for name, path in (("models", f"/models?q={model}"), ("model", f"/models/{model}"),
+                       ("model-version", f"/models/{model}/versions/1")):
+        driver = browser.open(path)
+        assert driver.execute_script("return matchMedia('(prefers-color-scheme: dark)').matches")
+        body = driver.execute_script("var s = getComputedStyle(document.body); return [s.backgroundColor, s.color]")
+        assert luminance(body[0]) < 0.2 and luminance(body[1]) > 0.7, (path, body)
+        # Every text field and every alias chip: light text on a dark ground.
+        for element in driver.find_elements("css selector", "input:not([type=hidden]), .alias, table td, caption"):
+            colors = driver.execute_script(
+                "var e = arguments[0], s = getComputedStyle(e), bg = s.backgroundColor;"
+                "while (bg === 'rgba(0, 0, 0, 0)' && e.parentElement) { e = e.parentElement; bg = getComputedStyle(e).backgroundColor; }"
+                "return [s.color, bg]", element)
+            assert luminance(colors[0]) - luminance(colors[1]) > 0.35, (path, element.tag_name,
+                                                                        element.get_attribute("class"), colors)
+        browser.shot(f"dark-{name}")

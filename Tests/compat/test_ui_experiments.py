@@ -240,7 +240,7 @@ const vm = require("vm");
 const [source, prefix, hash] = [process.argv[1], process.argv[2], process.argv[3]];
 let replaced = null;
 const window = {location: {hash: hash, pathname: "/", search: "", replace: (url) => { replaced = url; }},
-                sessionStorage: null, setInterval: () => {}, scrollTo: () => {}};
+                sessionStorage: null, setInterval: () => {}, scrollTo: () => {}, addEventListener: () => {}};
 const document = {documentElement: {getAttribute: () => prefix}, body: {getAttribute: () => null},
                   addEventListener: () => {}, visibilityState: "visible"};
 vm.runInNewContext(source, {window, document});
@@ -259,7 +259,20 @@ def test_mlflow_fragment_links_are_sent_to_the_real_pages(server_url, prefix):
     source = requests.get(f"{server_url}{script_path}", timeout=30).text
     cases = {
         "#/experiments/1/runs/0123abcd": "/experiments/1/runs/0123abcd",
-        "#/experiments/1/runs/0123abcd/artifacts": "/experiments/1/runs/0123abcd",
+        "#/experiments/1/runs/0123abcd/artifacts": "/experiments/1/runs/0123abcd?tab=artifacts",
+        "#/experiments/1/runs/0123abcd/artifacts/dir/a%20b.txt": "/experiments/1/runs/0123abcd?tab=artifacts&path=dir%2Fa%20b.txt",
+        "#/experiments/1/runs/0123abcd/artifactPath/model/MLmodel":
+            "/experiments/1/runs/0123abcd?tab=artifacts&path=model%2FMLmodel",
+        "#/experiments/1/runs/0123abcd/model-metrics": "/experiments/1/runs/0123abcd?tab=metrics",
+        "#/runs/0123abcd": "/experiments/0/runs/0123abcd",
+        "#/experiments/7?searchFilter=metrics.rmse+%3C+1&orderByKey=metrics.%60rmse%60&orderByAsc=true&lifecycleFilter=Deleted":
+            "/experiments/7?filter=metrics.rmse%20%3C%201&order=metrics.%60rmse%60%20ASC&view=deleted",
+        "#/experiments/7?searchFilter=&orderByKey=attributes.start_time&orderByAsc=false&lifecycleFilter=Active":
+            "/experiments/7",
+        '#/metric?runs=["a"]&metric=%22loss%22&experiments=["3"]': "/experiments/3/runs/a?tab=metrics",
+        '#/metric?runs=["a","b"]&metric=%22val%20loss%22&experiments=["3"]&x_axis=step': "/compare?runs=a,b&metric=val%20loss",
+        "#/compare-experiments/s?experiments=[%221%22,%222%22]&searchFilter=params.a%3D%27x%27":
+            "/runs?experiments=1,2&filter=params.a%3D'x'",
         "#/experiments/7": "/experiments/7",
         "#/experiments/7/runs": "/experiments/7",
         "#/models/churn%20model/versions/3": "/models/churn%20model/versions/3",

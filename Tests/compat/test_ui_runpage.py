@@ -121,7 +121,7 @@ def test_artifacts_preview_and_download(server_url, logged):
     assert '<th scope="col" class="verbatim">name</th><th scope="col" class="verbatim">score</th>' in table
     assert "<td>&lt;script&gt;x&lt;/script&gt;</td>" in table
     image = _get(page, tab="artifacts", path="plot.png").text
-    assert f'<img src="/experiments/' in image and "/artifacts/download?path=plot.png" in image
+    assert '<img class="fit" src="/experiments/' in image and "/artifacts/download?path=plot.png" in image
 
     for name, data in logged["files"].items():
         download = _get(f"{page}/artifacts/download", path=name)

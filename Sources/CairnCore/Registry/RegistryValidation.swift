@@ -34,7 +34,7 @@ public enum RegistryValidation {
     /// Registered model names: non-empty, no `/` or `:`, and path-unique.
     public static func validateModelName(_ name: String?, parameter: String = "name") throws(CairnError) -> String {
         guard let name, !name.trimmingWhitespace.isEmpty else { throw .missingParameter(parameter) }
-        try validateText(name, name: parameter)
+        try TrackingValidation.validateText(name, name: parameter)
         if name.contains("/") || name.contains(":") {
             throw .invalidParameter("Invalid model name '\(name)'. Names cannot contain '/' or ':'.")
         }
@@ -51,7 +51,7 @@ public enum RegistryValidation {
     public static func validateTag(_ tag: KeyValue) throws(CairnError) {
         try TrackingValidation.validateKey(tag.key, kind: "key")
         try TrackingValidation.validateLength(tag.value, limit: RegistryLimits.maxTagValueLength, name: "value")
-        try validateText(tag.value, name: "value")
+        try TrackingValidation.validateText(tag.value, name: "value")
     }
 
     /// Versions are integers sent as strings (`"3"`); anything else is refused.
@@ -105,14 +105,6 @@ public enum RegistryValidation {
                 "Invalid model name ('\(name)') provided. Model name must be a non-empty string and cannot contain the following characters: ('/', ':', '.', '%', '\"', \"'\")"
             )
         }
-        try validateText(name, name: "name")
-    }
-
-    /// Text that reaches the database may not contain NUL: PostgreSQL's text type refuses it,
-    /// which would otherwise surface as a server error instead of a 400.
-    public static func validateText(_ value: String, name: String) throws(CairnError) {
-        if value.utf8.contains(0) {
-            throw .invalidParameter("Invalid value for parameter '\(name)': NUL characters are not allowed.")
-        }
+        try TrackingValidation.validateText(name, name: "name")
     }
 }

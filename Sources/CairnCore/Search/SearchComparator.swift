@@ -22,4 +22,18 @@ public enum SearchComparator: String, Sendable, Hashable, CaseIterable {
     case isNull = "IS NULL"
     /// Value is always `.none`: the key is present.
     case isNotNull = "IS NOT NULL"
+    /// Not MLflow's, and no filter text parses to it: a case-insensitive substring test where
+    /// `%` and `_` are the characters themselves. The UI's name searches use it, so a search
+    /// for `a_b` or `50%` finds exactly that text.
+    case containsText = "CONTAINS"
+
+    /// `text` as a `LIKE` pattern of itself under `ESCAPE '\'`: `\`, `%` and `_` escaped.
+    public static func likeLiteral(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            if character == "\\" || character == "%" || character == "_" { out.append("\\") }
+            out.append(character)
+        }
+        return out
+    }
 }

@@ -73,6 +73,26 @@ public enum TrackingValidation {
         return joined.isEmpty ? "." : joined
     }
 
+    /// Text that reaches the database may not contain NUL: SQLite would cut the text at it and
+    /// PostgreSQL's text type refuses it, so a name with one would be stored truncated or fail
+    /// as a server error. Every name, key and value a client sends is checked here.
+    public static func validateText(_ value: String, name: String) throws(CairnError) {
+        if value.utf8.contains(0) {
+            throw .invalidParameter("Invalid value for parameter '\(name)': NUL characters are not allowed.")
+        }
+    }
+
+    /// Run names (`run_name`, the `mlflow.runName` tag): any text but NUL, as MLflow sets no other bound.
+    public static func validateRunName(_ name: String) throws(CairnError) {
+        try validateText(name, name: "run_name")
+    }
+
+    /// A run tag or param: a valid key and a value without NUL (length is MLflow's truncation, elsewhere).
+    public static func validateKeyValue(_ pair: KeyValue) throws(CairnError) {
+        try validateKey(pair.key, kind: "key")
+        try validateText(pair.value, name: "value")
+    }
+
     public static func validateLength(_ value: String, limit: Int, name: String) throws(CairnError) {
         guard value.count <= limit else {
             throw .invalidParameter("'\(name)' exceeds the maximum length of \(limit) characters")
@@ -113,6 +133,7 @@ public enum TrackingValidation {
         guard name.count <= TrackingLimits.maxExperimentNameLength else {
             throw .invalidParameter("Experiment name exceeds the maximum length of \(TrackingLimits.maxExperimentNameLength) characters")
         }
+        try validateText(name, name: "name")
         return name
     }
 
@@ -123,6 +144,12 @@ public enum TrackingValidation {
     }
 
     public static func validateDataset(_ dataset: Dataset) throws(CairnError) {
+        for (value, name) in [
+            (dataset.name, "name"), (dataset.digest, "digest"), (dataset.sourceType, "source_type"), (dataset.source, "source"),
+            (dataset.schema ?? "", "schema"), (dataset.profile ?? "", "profile"),
+        ] {
+            try validateText(value, name: name)
+        }
         try validateLength(dataset.name, limit: TrackingLimits.maxDatasetNameLength, name: "name")
         try validateLength(dataset.digest, limit: TrackingLimits.maxDatasetDigestLength, name: "digest")
         try validateLength(dataset.source, limit: TrackingLimits.maxDatasetSourceLength, name: "source")
@@ -133,6 +160,8 @@ public enum TrackingValidation {
     public static func validateInputTag(_ tag: KeyValue) throws(CairnError) {
         try validateLength(tag.key, limit: TrackingLimits.maxInputTagKeyLength, name: "key")
         try validateLength(tag.value, limit: TrackingLimits.maxInputTagValueLength, name: "value")
+        try validateText(tag.key, name: "key")
+        try validateText(tag.value, name: "value")
     }
 }
 

@@ -11,24 +11,27 @@ enum ErrorRendering: Sendable {
     /// The UI's error page, its links under the server's static prefix.
     case htmlPage(staticPrefix: String)
 
-    func response(for error: CairnError) -> Response {
-        let status = Self.status(code: error.code.httpStatus)
+    /// `status` overrides the error code's mapping, for the statuses no MLflow code has (405, 414).
+    func response(for error: CairnError, status: HTTPResponse.Status? = nil) -> Response {
+        let status = status ?? Self.status(code: error.code.httpStatus)
         switch self {
         case .mlflowJSON:
             return JSONBody.error(error).response(status: status)
         case .htmlPage(let staticPrefix):
-            // The page has the UI's layout and stylesheet; every value goes through Mustache's escaping.
-            let heading = "\(status.code) \(status.reasonPhrase)"
-            let html: String
-            do {
-                html = try UIRenderer.standard.render(
-                    page: "error_page", title: heading,
-                    content: ErrorPageView(heading: heading, message: error.message, code: error.code.rawValue),
-                    chrome: PageChrome(staticPrefix: staticPrefix))
-            } catch {
-                html = "<!doctype html><title>Error</title><h1>\(HTMLText.escape(heading))</h1>"
-            }
-            return UIPages.html(html, status: status)
+            return UIPages.html(Self.htmlDocument(for: error, status: status, staticPrefix: staticPrefix), status: status)
+        }
+    }
+
+    /// The UI's error page: the layout and stylesheet, every value through Mustache's escaping.
+    static func htmlDocument(for error: CairnError, status: HTTPResponse.Status, staticPrefix: String) -> String {
+        let heading = "\(status.code) \(status.reasonPhrase)"
+        do {
+            return try UIRenderer.standard.render(
+                page: "error_page", title: heading,
+                content: ErrorPageView(heading: heading, message: error.message, code: error.code.rawValue),
+                chrome: PageChrome(staticPrefix: staticPrefix))
+        } catch {
+            return "<!doctype html><title>Error</title><h1>\(HTMLText.escape(heading))</h1>"
         }
     }
 

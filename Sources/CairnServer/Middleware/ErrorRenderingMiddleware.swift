@@ -15,10 +15,13 @@ struct ErrorRenderingMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The UI's static prefix when the router serves pages: a browser asking for a path no
     /// route matches (outside the APIs) gets the UI's 404 page instead of MLflow's JSON.
     let pagesPrefix: String?
+    /// The pages' routes: a page path asked with a method it does not take is a 405 page.
+    let pageRoutes: PageRouteTable?
 
-    init(_ rendering: ErrorRendering = .mlflowJSON, pagesPrefix: String? = nil) {
+    init(_ rendering: ErrorRendering = .mlflowJSON, pagesPrefix: String? = nil, pageRoutes: PageRouteTable? = nil) {
         self.rendering = rendering
         self.pagesPrefix = pagesPrefix
+        self.pageRoutes = pageRoutes
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -26,6 +29,19 @@ struct ErrorRenderingMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch {
             let failure = Self.cairnError(error, request: request, logger: context.logger)
+            if let pagesPrefix, failure.code == .endpointNotFound, let allowed = pageMethods(request, prefix: pagesPrefix),
+                !allowed.contains(request.method)
+            {
+                let path = PercentDecoding.decodeLeniently(request.uri.path, mode: .path)
+                var response = ErrorRendering.htmlPage(staticPrefix: pagesPrefix).response(
+                    for: CairnError(
+                        .badRequest,
+                        "The page \(path) does not take \(request.method.rawValue) requests; it takes \(PageRouteTable.allowHeader(allowed))."
+                    ),
+                    status: .methodNotAllowed)
+                response.headers[.allow] = PageRouteTable.allowHeader(allowed)
+                return response
+            }
             if let pagesPrefix, failure.code == .endpointNotFound, Self.isBrowserPage(request, prefix: pagesPrefix) {
                 return ErrorRendering.htmlPage(staticPrefix: pagesPrefix).response(
                     for: CairnError(
@@ -47,6 +63,14 @@ struct ErrorRenderingMiddleware<Context: RequestContext>: RouterMiddleware {
     static func isBrowserPage(_ request: Request, prefix: String) -> Bool {
         guard request.method == .get || request.method == .head, acceptsHTML(request) else { return false }
         return !isAPIPath(request.uri.path, prefix: prefix)
+    }
+
+    /// The methods the page at the request's path takes, nil outside the pages (the APIs keep
+    /// MLflow's ENDPOINT_NOT_FOUND, which the client's fallbacks read).
+    func pageMethods(_ request: Request, prefix: String) -> Set<HTTPRequest.Method>? {
+        guard let pageRoutes, !Self.isAPIPath(request.uri.path, prefix: prefix) else { return nil }
+        guard prefix.isEmpty || request.uri.path == prefix || request.uri.path.hasPrefix(prefix + "/") else { return nil }
+        return pageRoutes.methods(at: String(request.uri.path.dropFirst(prefix.count)))
     }
 
     static func acceptsHTML(_ request: Request) -> Bool { request.headers[.accept]?.contains("text/html") == true }
@@ -88,9 +112,10 @@ struct ErrorRenderingMiddleware<Context: RequestContext>: RouterMiddleware {
 extension RouterMethods {
     /// A group of pages a person reads in a browser: its errors render as an HTML page, where
     /// the rest of the router's render as MLflow JSON. Pages are mounted through this, so the
-    /// choice is made once per area.
-    func pages(_ path: RouterPath, staticPrefix: String = "") -> RouterGroup<Context> {
-        let group = self.group(path)
+    /// choice is made once per area; their routes are recorded in `routes` (for the 405 of a
+    /// page asked with a method it does not take).
+    func pages(_ path: RouterPath, staticPrefix: String = "", routes: PageRouteTable? = nil) -> RouterGroup<Context> {
+        let group = routes.map { PageRouteRecorder(parent: self, table: $0).group(path) } ?? self.group(path)
         group.add(middleware: ErrorRenderingMiddleware(.htmlPage(staticPrefix: staticPrefix)))
         return group
     }

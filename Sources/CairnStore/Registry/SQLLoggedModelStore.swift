@@ -20,8 +20,8 @@ public struct SQLLoggedModelStore: LoggedModelStore {
         let name = request.name ?? RunNameGenerator.generate()
         let modelType = request.modelType ?? ""
         let sourceRunID = request.sourceRunID ?? ""
-        try RegistryValidation.validateText(modelType, name: "model_type")
-        try RegistryValidation.validateText(sourceRunID, name: "source_run_id")
+        try TrackingValidation.validateText(modelType, name: "model_type")
+        try TrackingValidation.validateText(sourceRunID, name: "source_run_id")
         let params = try Self.validatedParams(request.params)
         let tags = try Self.validatedTags(request.tags)
         let modelID = CairnID.make(prefix: "m-")
@@ -145,7 +145,7 @@ public struct SQLLoggedModelStore: LoggedModelStore {
     static func validatedTags(_ tags: [KeyValue]) throws(CairnError) -> [KeyValue] {
         for tag in tags {
             try TrackingValidation.validateKey(tag.key, kind: "key")
-            try RegistryValidation.validateText(tag.value, name: "value")
+            try TrackingValidation.validateText(tag.value, name: "value")
         }
         return SQLTrackingStore.lastWins(tags)
     }
@@ -157,7 +157,7 @@ public struct SQLLoggedModelStore: LoggedModelStore {
         var result: [KeyValue] = []
         for param in params {
             try TrackingValidation.validateKey(param.key, kind: "key")
-            try RegistryValidation.validateText(param.value, name: "value")
+            try TrackingValidation.validateText(param.value, name: "value")
             if let previous = seen[param.key] {
                 guard previous == param.value else {
                     throw .invalidParameter(

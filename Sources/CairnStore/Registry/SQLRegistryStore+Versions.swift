@@ -16,7 +16,7 @@ extension SQLRegistryStore {
             ("source", request.source), ("run_id", request.runID), ("run_link", request.runLink), ("description", request.description),
             ("model_id", request.modelID),
         ] {
-            if let value { try RegistryValidation.validateText(value, name: field) }
+            if let value { try TrackingValidation.validateText(value, name: field) }
         }
         let tags = SQLTrackingStore.lastWins(request.tags)
         let now = now()
@@ -120,7 +120,7 @@ extension SQLRegistryStore {
     public func updateModelVersion(name: String, version: String, description: String?) async throws -> ModelVersion {
         let name = try RegistryValidation.validateModelName(name)
         let number = try RegistryValidation.validateVersion(version)
-        if let description { try RegistryValidation.validateText(description, name: "description") }
+        if let description { try TrackingValidation.validateText(description, name: "description") }
         let now = now()
         return try await database.transaction { sql in
             _ = try await Self.requireModelVersion(sql, name: name, version: number)

@@ -21,7 +21,7 @@ public struct SQLRegistryStore: RegistryStore {
     public func createRegisteredModel(name: String, tags: [KeyValue], description: String?) async throws -> RegisteredModel {
         let name = try RegistryValidation.validateModelName(name)
         for tag in tags { try RegistryValidation.validateTag(tag) }
-        if let description { try RegistryValidation.validateText(description, name: "description") }
+        if let description { try TrackingValidation.validateText(description, name: "description") }
         let tags = SQLTrackingStore.lastWins(tags)
         let now = now()
         return try await database.transaction { sql in
@@ -86,7 +86,7 @@ public struct SQLRegistryStore: RegistryStore {
 
     public func updateRegisteredModel(name: String, description: String?) async throws -> RegisteredModel {
         let name = try RegistryValidation.validateModelName(name)
-        if let description { try RegistryValidation.validateText(description, name: "description") }
+        if let description { try TrackingValidation.validateText(description, name: "description") }
         let now = now()
         return try await database.transaction { sql in
             try await Self.requireRegisteredModel(sql, name: name)

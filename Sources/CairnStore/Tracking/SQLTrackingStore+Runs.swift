@@ -8,7 +8,9 @@ extension SQLTrackingStore {
     public func createRun(_ request: CreateRun) async throws -> Run {
         let experimentKey = try Self.experimentKey(request.experimentID)
         let tags = Self.lastWins(request.tags)
-        for tag in tags { try TrackingValidation.validateKey(tag.key, kind: "key") }
+        for tag in tags { try TrackingValidation.validateKeyValue(tag) }
+        if let runName = request.runName { try TrackingValidation.validateRunName(runName) }
+        try TrackingValidation.validateText(request.userID, name: "user_id")
         let taggedName = tags.first(where: { $0.key == Self.runNameTag })?.value
         if let runName = request.runName, let taggedName, runName != taggedName {
             throw CairnError.invalidParameter(
@@ -67,6 +69,7 @@ extension SQLTrackingStore {
 
     public func updateRun(id: String, status: RunStatus?, endTime: Int64?, runName: String?) async throws -> RunInfo {
         try TrackingValidation.validateRunID(id)
+        if let runName { try TrackingValidation.validateRunName(runName) }
         return try await database.transaction { sql in
             var info = try await Self.requireActiveRun(sql, id: id)
             if let status { info.status = status }
@@ -238,14 +241,14 @@ extension SQLTrackingStore {
         }
         var paramKeys: Set<String> = []
         for param in params {
-            try TrackingValidation.validateKey(param.key, kind: "key")
+            try TrackingValidation.validateKeyValue(param)
             guard paramKeys.insert(param.key).inserted else {
                 throw .invalidParameter(
                     "Duplicate parameter keys have been submitted: ['\(param.key)']. Please ensure the request contains only one param value per param key."
                 )
             }
         }
-        for tag in tags { try TrackingValidation.validateKey(tag.key, kind: "key") }
+        for tag in tags { try TrackingValidation.validateKeyValue(tag) }
     }
 
     /// Params are write-once: the same value again is accepted (clients retry), another is refused.

@@ -328,6 +328,15 @@ enum SearchSQL {
             sql.appendLiteral("LOWER(\(column)) LIKE LOWER(")
             try bindValue()
             sql.appendLiteral(")")
+        case .containsText:
+            // ESCAPE, which both dialects take, makes the escaped pattern literal (PostgreSQL's
+            // LIKE has `\` as its default escape, SQLite's none).
+            guard case .string(let text) = clause.value else {
+                throw CairnError.invalidParameter("Invalid value for comparator on '\(clause.key)'")
+            }
+            sql.appendLiteral("LOWER(\(column)) LIKE LOWER(")
+            sql.appendInterpolation(bind: "%" + SearchComparator.likeLiteral(text) + "%")
+            sql.appendLiteral(") ESCAPE '\\'")
         case .in, .notIn:
             guard case .list(let items) = clause.value else {
                 throw CairnError.invalidParameter("Expected a list of values for '\(clause.key)'")

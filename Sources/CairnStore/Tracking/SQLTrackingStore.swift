@@ -157,7 +157,7 @@ public struct SQLTrackingStore: TrackingStore {
     // MARK: - Experiment helpers
 
     static func validateExperimentTag(_ tag: KeyValue) throws(CairnError) {
-        try TrackingValidation.validateKey(tag.key, kind: "key")
+        try TrackingValidation.validateKeyValue(tag)
         try TrackingValidation.validateLength(tag.value, limit: TrackingLimits.maxExperimentTagValueLength, name: "value")
     }
 

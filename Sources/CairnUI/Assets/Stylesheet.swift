@@ -2,7 +2,10 @@
 /// classes (`.card`, `.badge`, `.muted`, `.notice`, `.actions`, `.pager`), light and dark
 /// following the OS.
 enum Stylesheet {
-    static let css = #"""
+    /// The page rules, then the charts' (`ChartStyle`), which charts drawn inside a page use.
+    static let css = page + ChartStyle.rules + "\n"
+
+    static let page = #"""
         :root {
           color-scheme: light dark;
           --bg: #f7f8fa; --surface: #ffffff; --surface-2: #f1f3f6; --border: #dde1e7;
@@ -49,7 +52,7 @@ enum Stylesheet {
 
         .card { background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); box-shadow: var(--shadow); padding: 16px; margin-bottom: 16px; }
         .card > h2:first-child, .card > h3:first-child { margin-top: 0; }
-        .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(280px, 1fr)); gap: 16px; }
+        .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(280px, 1fr)); gap: 16px; margin-bottom: 16px; }
         .muted { color: var(--muted); }
         .small { font-size: 12.5px; }
         .nowrap { white-space: nowrap; }
@@ -91,7 +94,7 @@ enum Stylesheet {
         .toolbar { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; margin-bottom: 12px; }
         .toolbar .grow { flex: 1 1 240px; }
         label { font-size: 13px; color: var(--muted); }
-        input[type=text], input[type=search], input[type=number], select, textarea {
+        input:not([type]), input[type=text], input[type=search], input[type=number], select, textarea {
           font: inherit; color: var(--text); background: var(--surface); border: 1px solid var(--border);
           border-radius: 6px; padding: 6px 10px; min-height: 34px; max-width: 100%;
         }
@@ -118,10 +121,38 @@ enum Stylesheet {
         .pager .gap { border: none; background: none; }
         .pager .summary { border: none; background: none; color: var(--muted); margin-right: auto; }
 
-        svg text { fill: var(--text); }
+        /* Inline drawings that colour their own text (the pipeline DAG's boxes are light in both themes). */
+        svg text:not([fill]) { fill: var(--text); }
+        caption { caption-side: top; text-align: left; color: var(--muted); font-size: 12.5px; padding: 8px 12px; }
+        mark { background: var(--warn-bg); color: var(--text); padding: 0 2px; border-radius: 3px; }
+
+        /* The model registry's pages. */
+        .alias, .tag, .dataset { display: inline-block; padding: 0 6px; border-radius: 4px; font-size: 12px; white-space: nowrap;
+          background: var(--surface-2); color: var(--text); border: 1px solid var(--border); }
+        .alias { font-family: var(--mono); font-weight: 600; background: var(--info-bg); color: var(--accent); border-color: transparent; }
+        ul.aliases { list-style: none; padding: 0; margin: 0 0 8px; display: flex; flex-wrap: wrap; gap: 8px 16px; }
+        form.search { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; margin: 8px 0 16px; }
+        .alias-form { background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); box-shadow: var(--shadow); padding: 4px 16px 12px; margin: 16px 0; }
+        .alias-form h2 { margin-top: 12px; }
+        .alias-form form { display: flex; flex-wrap: wrap; gap: 8px 12px; align-items: center; margin: 8px 0; }
+        tr.current td { background: var(--info-bg); }
+        p.description { white-space: pre-wrap; }
+        figure.chart { margin: 0; }
+        figure.chart img, img.fit { max-width: 100%; height: auto; }
+        pre.wrap { white-space: pre-wrap; word-break: break-all; }
+        /* A grid or flex item holding a wide table shrinks to its track; the table scrolls in its .table-wrap. */
+        .grid > *, .page-head > *, .toolbar > * { min-width: 0; }
+        figure svg, .card svg { max-width: 100%; height: auto; }
+        h1, h2, dl.facts dd, .page-head p { overflow-wrap: anywhere; }
         @media (max-width: 720px) {
-          header.site .bar { gap: 12px; padding: 0 12px; overflow-x: auto; }
+          /* A phone: the header wraps onto lines of its own instead of scrolling the page sideways. */
+          header.site .bar { flex-wrap: wrap; height: auto; gap: 0 12px; padding: 6px 12px; }
+          header.site nav { flex-wrap: wrap; height: auto; }
+          header.site nav a { padding: 6px 8px; }
           main { padding: 16px 12px 32px; }
+          footer.site { padding: 0 12px 24px; }
+          .grid { grid-template-columns: minmax(0, 1fr); }
+          dl.facts { grid-template-columns: minmax(0, max-content) minmax(0, 1fr); }
         }
 
         """#

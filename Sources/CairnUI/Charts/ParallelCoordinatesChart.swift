@@ -103,7 +103,8 @@ public struct ParallelCoordinatesChart: Sendable {
         self.height = height
     }
 
-    public func svg() -> String {
+    /// `embedded`: drawn inside a page, whose stylesheet holds the chart rules.
+    public func svg(embedded: Bool = false) -> String {
         let top = 40.0
         let bottom = Double(height - 24)
         let left = 60.0
@@ -113,7 +114,8 @@ public struct ParallelCoordinatesChart: Sendable {
         svg.begin(
             width: width, height: height, className: "parallel-chart",
             title: "Parallel coordinates of \(axes.dropLast().joined(separator: ", ")) against \(metric)",
-            description: "\(rows.count) runs, \(axes.count) axes; each run is a line across the axes, coloured by \(metric)")
+            description: "\(rows.count) runs, \(axes.count) axes; each run is a line across the axes, coloured by \(metric)",
+            embedded: embedded)
         guard !axes.isEmpty else {
             svg.end()
             return svg.text

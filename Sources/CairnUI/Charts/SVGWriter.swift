@@ -40,13 +40,15 @@ struct SVGWriter {
         open(name, attributes, selfClosing: true)
     }
 
-    /// The root element with the accessible name and description every chart carries.
-    mutating func begin(width: Int, height: Int, className: String, title: String, description: String) {
+    /// The root element with the accessible name and description every chart carries. A chart
+    /// `embedded` in a page gets its rules from the page's stylesheet (the page's CSP allows no
+    /// inline `<style>`); one served as its own document carries them.
+    mutating func begin(width: Int, height: Int, className: String, title: String, description: String, embedded: Bool = false) {
         text += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\""
         text += " role=\"img\" class=\"cairn-chart " + Self.escape(className) + "\" font-family=\"system-ui, sans-serif\" font-size=\"11\">"
         element("title", text: title)
         element("desc", text: description)
-        raw(ChartStyle.css)
+        if !embedded { raw("<style>" + ChartStyle.rules + "</style>") }
     }
 
     mutating func end() { text += "</svg>\n" }
@@ -57,8 +59,7 @@ struct SVGWriter {
 /// document's root (`:root`) and paints its own background: the browser's default canvas is
 /// white, which would leave dark mode's light text unreadable; inline it stays transparent.
 enum ChartStyle {
-    static let css = """
-        <style>
+    static let rules = """
         .cairn-chart{color:#1f2328;--grid:#d0d7de;--frame:#8c959f;--bg:transparent;--muted:#57606a}
         .cairn-chart:root{background:#ffffff;--bg:#ffffff}
         @media (prefers-color-scheme: dark){.cairn-chart{color:#e6edf3;--grid:#30363d;--frame:#6e7681;--muted:#8d96a0}
@@ -79,7 +80,6 @@ enum ChartStyle {
         .cairn-chart .point{stroke:var(--bg);stroke-width:.5}
         .cairn-chart .pc-line{fill:none;stroke-width:1.2;opacity:.75}
         .cairn-chart .pc-line:hover{stroke-width:3;opacity:1}
-        </style>
         """
 
     /// Ten distinct hues (Tableau 10); past ten, runs also differ by dash pattern so colour is

@@ -31,7 +31,8 @@ public struct ScatterChart: Sendable {
         self.logScale = logScale
     }
 
-    public func svg() -> String {
+    /// `embedded`: drawn inside a page, whose stylesheet holds the chart rules.
+    public func svg(embedded: Bool = false) -> String {
         let left = 64.0
         let right = Double(width - 16)
         let top = 16.0
@@ -43,7 +44,9 @@ public struct ScatterChart: Sendable {
         var svg = SVGWriter()
         var description = "\(yLabel) against \(xLabel) for \(points.count) runs"
         if drawable.count < points.count { description += "; \(points.count - drawable.count) not drawn (NaN, ±∞ or ≤ 0 on a log scale)" }
-        svg.begin(width: width, height: height, className: "scatter-chart", title: "\(yLabel) against \(xLabel)", description: description)
+        svg.begin(
+            width: width, height: height, className: "scatter-chart", title: "\(yLabel) against \(xLabel)", description: description,
+            embedded: embedded)
         let yScale = ChartScale(kind: logScale ? .log : .linear, domain: (ys.min() ?? 0, ys.max() ?? 1), range: (bottom, top)).niced(
             count: 5)
         let xLayout = ChartAxisLayout(values: drawable.map(\.x), range: (left + 8, right - 8))

@@ -57,6 +57,11 @@ public struct ComparePageView: Sendable {
     public var parallelSVG: String?
     public var scatterSVG: String?
 
+    /// The param and metric keys any of `runs` logged, sorted: what `param=` and `metric=` may name.
+    public static func keys(of runs: [Run]) -> (params: [String], metrics: [String]) {
+        (Set(runs.flatMap { $0.data.params.map(\.key) }).sorted(), Set(runs.flatMap { $0.data.metrics.map(\.key) }).sorted())
+    }
+
     /// Most metric charts a page draws; the table still lists every metric.
     public static let maximumCharts = 24
 
@@ -83,15 +88,18 @@ public struct ComparePageView: Sendable {
         let metricValues = runs.map { Dictionary($0.data.metrics.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last }) }
         let paramKeys = Set(paramValues.flatMap(\.keys)).sorted()
         let metricKeys = Set(metricValues.flatMap(\.keys)).sorted()
+        // A param equal in every run is a scatter of one column: the default is the first that
+        // tells the runs apart (the first of all when none does).
+        let differingKeys = paramKeys.filter { key in Set(paramValues.map { $0[key] ?? "\u{0}missing" }).count > 1 }
         let chosenMetric = metric.flatMap { metricKeys.contains($0) ? $0 : nil } ?? metricKeys.first
-        let chosenParam = param.flatMap { paramKeys.contains($0) ? $0 : nil } ?? paramKeys.first
+        let chosenParam = param.flatMap { paramKeys.contains($0) ? $0 : nil } ?? differingKeys.first ?? paramKeys.first
         self.chosenMetric = chosenMetric
         self.chosenParam = chosenParam
 
         var paramRows: [Row] = []
         for key in paramKeys {
             let values = paramValues.map { $0[key] }
-            let differs = Set(values.map { $0 ?? "\u{0}missing" }).count > 1
+            let differs = differingKeys.contains(key)
             paramRows.append(
                 Row(
                     key: key, cells: values.map { Cell(value: $0 ?? "—", missing: $0 == nil) }, differs: differs,
@@ -127,10 +135,20 @@ public struct ComparePageView: Sendable {
         }
         self.points = points
         hasPoints = !points.isEmpty
-        let differing = paramRows.filter(\.differs).map(\.key)
         parallelSVG = chosenMetric.flatMap {
-            ComparePlots.parallel(runs: runs, paramKeys: differing.isEmpty ? paramKeys : differing, metric: $0)
+            ComparePlots.parallel(runs: runs, paramKeys: differingKeys.isEmpty ? paramKeys : differingKeys, metric: $0)
         }
         scatterSVG = chosenMetric.flatMap { metric in chosenParam.flatMap { ComparePlots.scatter(runs: runs, param: $0, metric: metric) } }
+    }
+}
+
+/// The compare page when fewer than two runs were selected: what to do, and the way back.
+public struct CompareSelectionView: Sendable {
+    public var hasOne: Bool
+    public var backURL: String
+
+    public init(selected: Int, backURL: String) {
+        hasOne = selected == 1
+        self.backURL = backURL
     }
 }

@@ -18,7 +18,7 @@ enum ComparePlots {
                 values: axes.map { params[$0].map(ChartValue.init(param:)) } + [.number(value)])
         }
         guard !rows.isEmpty else { return nil }
-        return ParallelCoordinatesChart(axes: axes + [metric], rows: rows).svg()
+        return ParallelCoordinatesChart(axes: axes + [metric], rows: rows).svg(embedded: true)
     }
 
     static func scatter(runs: [Run], param: String, metric: String) -> String? {
@@ -29,7 +29,7 @@ enum ComparePlots {
             return ScatterChart.Point(id: run.info.runID, name: name(of: run), x: ChartValue(param: x), y: y)
         }
         guard !points.isEmpty else { return nil }
-        return ScatterChart(xLabel: param, yLabel: metric, points: points).svg()
+        return ScatterChart(xLabel: param, yLabel: metric, points: points).svg(embedded: true)
     }
 
     static func name(of run: Run) -> String { run.info.runName.isEmpty ? run.info.runID : run.info.runName }

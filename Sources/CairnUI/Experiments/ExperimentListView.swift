@@ -45,6 +45,7 @@ public struct ExperimentListView: Sendable {
         /// The state a query string asks for; a value out of its set is refused, naming it.
         public init(query: (String) -> String?) throws(CairnError) {
             self.query = query("q") ?? ""
+            try TrackingValidation.validateText(self.query, name: "q")
             if let view = query("view"), !view.isEmpty {
                 guard let value = View(rawValue: view) else {
                     throw .invalidParameter("Unknown view '\(view)': use active, deleted or all.")

@@ -1,9 +1,10 @@
 import CairnCore
 
 /// Everything a runs-table view shows, read from and written back to its URL, so a view is a
-/// link: `?filter=&order=&cols=&agg=&page=&size=&diff=1&view=&nested=0&picker=1`. Reading is
-/// lenient (an unknown `agg` or a page of `-3` falls back to the default) except for the
-/// filter and the order, which the page parses and reports at the position they fail.
+/// link: `?filter=&order=&cols=&agg=&page=&size=&diff=1&view=&nested=0&picker=1`. A `page`,
+/// `size`, `view` or `agg` outside its set is refused, naming it (a page that silently showed
+/// something else would be a link that lies); the filter and the order are parsed by the page,
+/// which reports them at the position they fail.
 public struct RunsTableState: Sendable, Equatable {
     public static let pageSizes = [25, 50, 100, 200]
     public static let defaultPageSize = 50
@@ -44,21 +45,47 @@ public struct RunsTableState: Sendable, Equatable {
     /// Reads the state from query parameters: `values(name)` lists every value of `name` in
     /// the URL, in order. Columns come as `cols=a,b` (links) or repeated `col=` (the picker's
     /// checkboxes); both together are merged.
-    public init(experimentIDs: [String], values: (String) -> [String]) {
-        func last(_ name: String) -> String? { values(name).last }
+    /// An empty value (`page=`) is the default, as a form's blank field means.
+    public init(experimentIDs: [String], values: (String) -> [String]) throws(CairnError) {
+        func last(_ name: String) -> String? { values(name).last.flatMap { $0.isEmpty ? nil : $0 } }
         self.init(experimentIDs: experimentIDs)
-        filter = last("filter") ?? ""
-        order = last("order") ?? ""
+        filter = values("filter").last ?? ""
+        order = values("order").last ?? ""
         let named = values("cols") + values("col")
         if !named.isEmpty { columns = RunColumn.list(named.joined(separator: ",")) }
-        aggregate = last("agg").flatMap(MetricAggregate.init(rawValue:)) ?? .last
-        if let text = last("page"), let number = Int(text), number >= 1 { page = number }
-        if let text = last("size"), let number = Int(text), Self.pageSizes.contains(number) { pageSize = number }
+        if let text = last("agg") {
+            guard let value = MetricAggregate(rawValue: text) else {
+                throw .invalidParameter("Unknown agg '\(text)': metric columns show last, min or max.")
+            }
+            aggregate = value
+        }
+        if let text = last("page") {
+            guard let number = Int(text), number >= 1, number <= Self.maxPage else {
+                throw .invalidParameter("Invalid page '\(text)': a page is a number from 1.")
+            }
+            page = number
+        }
+        if let text = last("size") {
+            guard let number = Int(text), Self.pageSizes.contains(number) else {
+                throw .invalidParameter(
+                    "Invalid page size '\(text)': use \(Self.pageSizes.dropLast().map(String.init).joined(separator: ", ")) or \(Self.pageSizes.last!)."
+                )
+            }
+            pageSize = number
+        }
+        if let text = last("view") {
+            guard let value = Self.viewType(named: text) else {
+                throw .invalidParameter("Unknown view '\(text)': use active, deleted or all.")
+            }
+            view = value
+        }
         diff = last("diff") == "1"
-        view = last("view").flatMap(Self.viewType(named:)) ?? .activeOnly
         nested = last("nested") != "0"
         picker = last("picker") == "1"
     }
+
+    /// Far past any table (200 runs a page), low enough that the offset cannot overflow.
+    public static let maxPage = 10_000_000
 
     static func viewType(named name: String) -> ViewType? {
         switch name {

@@ -67,6 +67,12 @@ public struct RunsTableView: Sendable {
         public var selected: Bool
     }
 
+    public struct PageError: Sendable, Equatable {
+        public var message: String
+        public var lastPageText: String
+        public var lastPageHref: String
+    }
+
     public struct Hidden: Sendable, Equatable {
         public var name: String
         public var value: String
@@ -108,6 +114,8 @@ public struct RunsTableView: Sendable {
     public var total: Int
     /// Page links over the top-level runs.
     public var pager: Pager
+    /// The page asked for is past the end (the page answers 404): what there is instead.
+    public var pageError: PageError?
     public var csvHref: String
     public var compareAction: String
     public var pickerHref: String
@@ -220,6 +228,15 @@ extension RunsTableView {
         let hidden = columns.count - shownColumns.count
         let total = page?.total ?? 0
         let pager = Pager(page: state.page, pageSize: state.pageSize, total: total) { number in link { $0.page = number } }
+        var pageError: PageError?
+        if page != nil, pager.pastEnd {
+            let runs = "\(grouped(total)) \(state.nested ? "top-level run" : "run")\(total == 1 ? "" : "s")"
+            pageError = PageError(
+                message:
+                    "There is no page \(state.page) of this view: it has \(pager.pageCount) page\(pager.pageCount == 1 ? "" : "s") of up to \(state.pageSize) (\(runs)).",
+                lastPageText: pager.pageCount == 1 ? "Go to the first page" : "Go to the last page, \(pager.pageCount)",
+                lastPageHref: link { $0.page = pager.pageCount })
+        }
 
         var formHidden: [Hidden] = []
         if !paths.single { formHidden.append(Hidden(name: "experiments", value: state.experimentIDs.joined(separator: ","))) }
@@ -272,7 +289,7 @@ extension RunsTableView {
             diff: state.diff, nested: state.nested, attributeHeaders: attributeHeaders, columnHeaders: columnHeaders, rows: viewRows,
             hasRows: !viewRows.isEmpty, equalColumnsHidden: hidden,
             equalColumnsNote: hidden == 0 ? nil : "\(hidden) column\(hidden == 1 ? "" : "s") equal across these runs hidden",
-            omittedNested: page?.omittedNested ?? false, total: total, pager: pager,
+            omittedNested: page?.omittedNested ?? false, total: total, pager: pager, pageError: pageError,
             csvHref: paths.csv(state)
                 + RunsTableState.queryString(
                     state.queryItems(includeExperiments: !paths.single).filter { $0.0 != "page" && $0.0 != "picker" }),

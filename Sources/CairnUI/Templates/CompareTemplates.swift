@@ -2,6 +2,16 @@ extension UITemplates {
     /// The compare page.
     static let compare: [(name: String, source: String)] = [
         (
+            "compare_selection",
+            #"""
+            <div class="page-head"><div><h1>Select runs to compare</h1></div></div>
+            <div class="card">
+            <p>Select at least two runs to compare{{#hasOne}}: only one was selected{{/hasOne}}. Tick the runs' boxes in a runs table, then press “Compare selected runs”.</p>
+            <p><a class="button" href="{{backURL}}">Back to the runs</a></p>
+            </div>
+            """#
+        ),
+        (
             "compare",
             #"""
             <div class="page-head"><div><h1>Compare {{runCount}} runs</h1>
@@ -41,7 +51,7 @@ extension UITemplates {
             {{#hasMetrics}}
             <div class="grid">
             {{#charts}}
-              <figure class="card" style="margin:0"><a href="{{url}}" title="Open the chart to zoom"><img src="{{url}}" alt="{{key}} of the compared runs by step" width="480" height="220" style="max-width:100%;height:auto" loading="lazy"></a><figcaption>{{key}}</figcaption></figure>
+              <figure class="card chart"><a href="{{url}}" title="Open the chart to zoom"><img src="{{url}}" alt="{{key}} of the compared runs by step" width="480" height="220" loading="lazy"></a><figcaption>{{key}}</figcaption></figure>
             {{/charts}}
             </div>
             {{/hasMetrics}}
@@ -59,6 +69,6 @@ extension UITemplates {
               {{^hasPoints}}<p class="muted">Choose a parameter and a metric that the runs have to plot one against the other.</p>{{/hasPoints}}
             </section>
             """#
-        )
+        ),
     ]
 }

@@ -119,7 +119,7 @@ extension UITemplates {
               {{#tensor}}<tr><td colspan="3">{{tensor}}</td></tr>{{/tensor}}</tbody>
             </table></div>
             {{/outputs}}
-            {{#inputExample}}<h2>Input example</h2><pre class="code" style="white-space: pre-wrap; word-break: break-all">{{inputExample}}</pre>{{/inputExample}}
+            {{#inputExample}}<h2>Input example</h2><pre class="code wrap">{{inputExample}}</pre>{{/inputExample}}
             {{#mlmodel}}<h2><code>MLmodel</code></h2><pre class="code">{{mlmodel}}</pre>{{/mlmodel}}
             {{#aliasForm}}{{> alias-form}}{{/aliasForm}}
             <h2>Promotion log</h2>

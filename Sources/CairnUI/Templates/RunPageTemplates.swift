@@ -132,7 +132,7 @@ extension UITemplates {
             </section>
             <div class="grid">
             {{#metrics}}
-              <figure class="card" style="margin:0"><a href="{{largeChartURL}}" title="Open the chart to zoom"><img src="{{largeChartURL}}" alt="{{key}} by step" width="640" height="240" style="max-width:100%;height:auto" loading="lazy"></a><figcaption>{{key}}</figcaption></figure>
+              <figure class="card chart"><a href="{{largeChartURL}}" title="Open the chart to zoom"><img src="{{largeChartURL}}" alt="{{key}} by step" width="640" height="240" loading="lazy"></a><figcaption>{{key}}</figcaption></figure>
             {{/metrics}}
             </div>
             """#
@@ -164,7 +164,7 @@ extension UITemplates {
               <p class="muted small">{{size}} · <a href="{{downloadURL}}" download>Download</a></p>
               {{#preview}}
               {{#notice}}<p class="notice warn">{{notice}}</p>{{/notice}}
-              {{#isImage}}<img src="{{imageURL}}" alt="{{name}}" style="max-width:100%;height:auto">{{/isImage}}
+              {{#isImage}}<img class="fit" src="{{imageURL}}" alt="{{name}}">{{/isImage}}
               {{#signature}}
                 <h4>Signature</h4>
                 {{#hasInputs}}<div class="table-wrap"><table><caption>Inputs</caption><thead><tr><th scope="col">Name</th><th scope="col">Type</th><th scope="col">Required</th></tr></thead>

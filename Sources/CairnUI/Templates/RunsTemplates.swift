@@ -20,6 +20,7 @@ extension UITemplates {
             {{#filterError}}<div id="runs-filter-error" class="notice error filter-error" role="alert"><p>{{message}}</p>
             {{#caret}}<pre><code>{{line}}
             {{caret}}</code></pre>{{/caret}}</div>{{/filterError}}
+            {{#pageError}}<div class="notice error" role="alert">{{message}} <a href="{{lastPageHref}}">{{lastPageText}}</a></div>{{/pageError}}
             {{#orderError}}<div class="notice warn" role="alert">{{orderError}} The default order is used.</div>{{/orderError}}
             {{#equalColumnsNote}}<p class="muted small">{{equalColumnsNote}}</p>{{/equalColumnsNote}}
             {{#pickerOpen}}<form class="card runs-picker" method="get">

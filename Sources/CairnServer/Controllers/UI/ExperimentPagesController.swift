@@ -113,9 +113,12 @@ struct ExperimentPagesController<Context: CairnRequestContext>: Sendable {
 
     @Sendable func purge(_ request: Request, context: Context) async throws -> Response {
         let form = try await PageForm.read(request)
+        let id = try context.parameters.require("experiment_id")
+        // Read before the rows go: where the experiment's own folder is, to remove it once empty.
+        let experimentRoot = (try? await store.getExperiment(id: id)).flatMap { Self.storedPath($0.artifactLocation) }
         let purged: ExperimentPurge
         do {
-            purged = try await store.purgeExperiment(id: try context.parameters.require("experiment_id"))
+            purged = try await store.purgeExperiment(id: id)
         } catch let error as CairnError {
             return try await listPage(request, state: Self.state(back: form), error: error)
         }
@@ -123,22 +126,68 @@ struct ExperimentPagesController<Context: CairnRequestContext>: Sendable {
         // logged and left, as `mlflow gc` leaves what it cannot resolve.
         var kept = 0
         if let artifacts {
+            var removed: [ArtifactPath] = []
             for location in purged.artifactLocations {
                 // Only what this server stores is deleted: a location a client chose is not Cairn's to remove.
-                guard location.hasPrefix("mlflow-artifacts:"), let directory = try? CairnClient.artifactsPath(location),
-                    !directory.isEmpty, let path = try? ArtifactPath(directory)
-                else { continue }
+                guard let path = Self.storedPath(location) else { continue }
                 do {
                     _ = try await artifacts.delete(path)
+                    removed.append(path)
                 } catch {
                     kept += 1
                     context.logger.warning(
                         "Purged experiment's artifacts not removed", metadata: ["location": "\(location)", "error": "\(error)"])
                 }
             }
+            await Self.removeEmptyFolders(
+                Self.foldersLeft(by: removed, experimentRoot: experimentRoot), in: artifacts, logger: context.logger)
         }
         let target = Self.back(form, done: "purged") + "&runs=\(purged.runCount)" + (kept > 0 ? "&kept=\(kept)" : "")
         return ui.redirect(to: target)
+    }
+
+    /// The path in the artifact store of a location this server stores (`mlflow-artifacts:/…`);
+    /// nil for one a client chose elsewhere, or the store's root.
+    static func storedPath(_ location: String) -> ArtifactPath? {
+        guard location.hasPrefix("mlflow-artifacts:"), let directory = try? CairnClient.artifactsPath(location), !directory.isEmpty,
+            let path = try? ArtifactPath(directory)
+        else { return nil }
+        return path
+    }
+
+    /// The folders a purge leaves behind, deepest first: each removed run's or model's own
+    /// folder (`<exp>/<run>` above `<exp>/<run>/artifacts`) and, up to it, the folders inside
+    /// the experiment's, then the experiment's folder itself. Only folders inside the
+    /// experiment's are climbed: a run stored elsewhere loses its own folder, nothing above it.
+    static func foldersLeft(by removed: [ArtifactPath], experimentRoot: ArtifactPath?) -> [ArtifactPath] {
+        var folders: Set<ArtifactPath> = []
+        for path in removed {
+            guard var folder = path.parent, !folder.isRoot else { continue }
+            if let experimentRoot, folder.hasPrefix(experimentRoot) {
+                while folder.hasPrefix(experimentRoot), !folder.isRoot {
+                    folders.insert(folder)
+                    guard let parent = folder.parent else { break }
+                    folder = parent
+                }
+            } else if experimentRoot.map({ !$0.hasPrefix(folder) }) ?? true {
+                folders.insert(folder)
+            }
+        }
+        if let experimentRoot, !experimentRoot.isRoot { folders.insert(experimentRoot) }
+        return folders.sorted { ($0.segments.count, $0.description) > ($1.segments.count, $1.description) }
+    }
+
+    /// Removes each of `folders` (deepest first) that is an empty folder: what holds anything
+    /// (another run's files under a shared location) stays.
+    static func removeEmptyFolders(_ folders: [ArtifactPath], in artifacts: any ArtifactRepository, logger: Logger) async {
+        for folder in folders {
+            do {
+                guard try await artifacts.status(of: folder) == .directory, try await artifacts.list(folder).isEmpty else { continue }
+                _ = try await artifacts.delete(folder)
+            } catch {
+                logger.warning("Purged experiment's empty folder not removed", metadata: ["folder": "\(folder)", "error": "\(error)"])
+            }
+        }
     }
 
     // MARK: - Pages
@@ -175,10 +224,12 @@ struct ExperimentPagesController<Context: CairnRequestContext>: Sendable {
             "confirm", title: title, content: confirm, chrome: chrome, request: request, status: confirm.error == nil ? .ok : .badRequest)
     }
 
-    /// MLflow's UI searches `name ILIKE '%text%'`; so does this list (its `%` and `_` stay wildcards, as there).
+    /// The names holding the text, in any case: the box promises a search by name, so the
+    /// text is matched as written (`%` and `_` are not wildcards, as they would be in MLflow's
+    /// `name ILIKE '%text%'`).
     static func nameContains(_ text: String) -> SearchFilter {
         guard !text.isEmpty else { return SearchFilter() }
-        return SearchFilter(clauses: [FilterClause(entity: .attribute, key: "name", comparator: .ilike, value: .string("%\(text)%"))])
+        return SearchFilter(clauses: [FilterClause(entity: .attribute, key: "name", comparator: .containsText, value: .string(text))])
     }
 
     /// The list a form came from: its `back` field when it is a path of the list, else the list.

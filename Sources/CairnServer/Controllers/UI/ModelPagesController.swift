@@ -43,10 +43,12 @@ struct ModelPagesController: Sendable {
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let query = try RequestParameters(query: request.uri.query)
         let text = try query.string("q")?.trimmingCharacters(in: .whitespaces) ?? ""
+        try TrackingValidation.validateText(text, name: "q")
         let page = try Self.pageNumber(query)
         var filter = SearchFilter()
         if !text.isEmpty {
-            filter.clauses.append(FilterClause(entity: .attribute, key: "name", comparator: .ilike, value: .string("%\(text)%")))
+            // As written: `%` and `_` are characters of the name, not wildcards.
+            filter.clauses.append(FilterClause(entity: .attribute, key: "name", comparator: .containsText, value: .string(text)))
         }
         let found = try await registry.searchRegisteredModels(
             RegisteredModelSearch(
@@ -332,6 +334,12 @@ struct ModelPagesController: Sendable {
         do {
             guard !alias.isEmpty else { throw CairnError.missingParameter("alias") }
             if delete {
+                // The API deletes an absent alias silently, as MLflow's does; a person who
+                // pressed Delete is told it was not there instead of shown a success.
+                let model = try await registry.getRegisteredModel(name: name)
+                guard model.aliases.contains(where: { $0.alias == alias }) else {
+                    throw CairnError.notFound("Model '\(name)' has no alias '@\(alias)': nothing was deleted.")
+                }
                 try await registry.deleteRegisteredModelAlias(name: name, alias: alias)
             } else {
                 guard !version.isEmpty else { throw CairnError.missingParameter("version") }

@@ -63,7 +63,7 @@ struct RunsTablePagesController<Context: CairnRequestContext>: Sendable {
 
     func resolve(_ request: Request, experimentIDs: [String]) async throws -> Resolved {
         let fields = PageForm.query(of: request).fields
-        let state = RunsTableState(experimentIDs: experimentIDs) { fields[$0] ?? [] }
+        let state = try RunsTableState(experimentIDs: experimentIDs) { fields[$0] ?? [] }
         var experiments: [Experiment] = []
         for id in experimentIDs { experiments.append(try await store.getExperiment(id: id)) }
         let filter: Result<SearchFilter, SearchGrammarError>
@@ -116,7 +116,7 @@ struct RunsTablePagesController<Context: CairnRequestContext>: Sendable {
         let chrome = ui.chrome(for: request, section: .experiments, breadcrumbs: breadcrumbs(resolved, single: single))
         var response = try ui.page(
             "runs-table", title: view.title, content: view, chrome: chrome, request: request,
-            status: filterError == nil ? .ok : .badRequest)
+            status: filterError != nil ? .badRequest : view.pageError != nil ? .notFound : .ok)
         response.headers[HTTPField.Name("Server-Timing")!] =
             "db;dur=\(Self.milliseconds(queried - started)), render;dur=\(Self.milliseconds(clock.now - queried))"
         return response

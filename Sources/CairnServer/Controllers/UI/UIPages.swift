@@ -53,12 +53,25 @@ public struct UIPages: Sendable {
         Response(status: .seeOther, headers: [.location: url(path)])
     }
 
+    /// What a page may load: its own stylesheet, script, images and frames, and `data:` images
+    /// (the layout's icon). No inline script or style runs (the pages have none: charts drawn
+    /// inside a page take their rules from the stylesheet), an image a description points
+    /// elsewhere is not fetched, and forms post only here.
+    public static let contentSecurityPolicy =
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'self'; form-action 'self'"
+
     /// A finished HTML document as a response: never sniffed, never framed by another site.
     static func html(_ html: String, status: HTTPResponse.Status) -> Response {
         var headers: HTTPFields = [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"]
+        addSecurityHeaders(&headers)
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// The headers every HTML page carries, whoever writes it.
+    static func addSecurityHeaders(_ headers: inout HTTPFields) {
+        headers[.contentSecurityPolicy] = contentSecurityPolicy
         headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
         headers[HTTPField.Name("X-Frame-Options")!] = "SAMEORIGIN"
         headers[HTTPField.Name("Referrer-Policy")!] = "same-origin"
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
     }
 }

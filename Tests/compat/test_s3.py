@@ -417,12 +417,10 @@ def test_an_unreachable_store_is_503_and_recovers(scratch):
 
 
 @pytest.mark.cairn_only  # Checks Cairn's own SigV4 code; MLflow's is boto3's.
-def test_moto_verifies_every_signature(moto, scratch, tmp_path, monkeypatch):
+def test_moto_verifies_every_signature(moto, scratch, tmp_path):
     """With moto's authentication on, each request is checked by botocore's SigV4 code: the
-    server works with the right secret, and refuses to start with a wrong one."""
-    # Downloads through the server (header-signed GetObject); moto cannot check presigned URLs
-    # while its authentication is on.
-    monkeypatch.setenv("MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD", "false")
+    server works with the right secret (HeadBucket, PutObject, a multipart upload,
+    HeadObject, GetObject), and refuses to start with a wrong one."""
     iam = moto.iam()
     bucket = f"signed-{uuid.uuid4().hex[:8]}"
     moto.s3().create_bucket(Bucket=bucket)
@@ -439,13 +437,17 @@ def test_moto_verifies_every_signature(moto, scratch, tmp_path, monkeypatch):
         try:
             client = MlflowClient(tracking_uri=server.url)
             run = client.create_run(client.create_experiment(f"signed-{uuid.uuid4().hex[:6]}"))
-            data = _file(tmp_path / "x.bin", 9 << 20)  # a PutObject... then a multipart upload
+            data = _file(tmp_path / "x.bin", 9 << 20)  # over one 8 MiB part: a multipart upload
             client.log_artifact(run.info.run_id, str(tmp_path / "x.bin"))
-            _file(tmp_path / "small.txt", 10)
+            small = _file(tmp_path / "small.txt", 10)
             client.log_artifact(run.info.run_id, str(tmp_path / "small.txt"), "dir")
-            assert [f.path for f in client.list_artifacts(run.info.run_id)] == ["dir", "x.bin"]
-            back = client.download_artifacts(run.info.run_id, "x.bin", str(tmp_path / "back"))
-            assert _sha(Path(back).read_bytes()) == _sha(data)
+            # Downloads by plain GET (HeadObject, GetObject): moto's verifier miscomputes the
+            # signature of any GET with a query string, so ListObjectsV2 cannot be checked here.
+            directory = run.info.artifact_uri[len("mlflow-artifacts:"):].lstrip("/")
+            for path, expected in (("x.bin", data), ("dir/small.txt", small)):
+                got = requests.get(f"{server.url}/api/2.0/mlflow-artifacts/artifacts/{directory}/{path}", timeout=60)
+                assert got.status_code == 200, got.text
+                assert _sha(got.content) == _sha(expected), path
         finally:
             _stop(server.proc)
         wrong = dict(credentials, AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"] + "x")

@@ -327,16 +327,17 @@ def test_downloads_are_presigned_and_proxied(s3_server, s3_client, s3_run, moto,
     back = s3_client.download_artifacts(s3_run.info.run_id, "d.bin", str(tmp_path / "proxied"))
     assert _sha(Path(back).read_bytes()) == _sha(data)
     whole = requests.get(f"{s3_server.url}/api/2.0/mlflow-artifacts/artifacts/{directory}/d.bin", timeout=30)
-    assert whole.status_code == 200 and whole.headers["Content-Length"] == str(len(data))
-    assert _sha(whole.content) == _sha(data)
+    assert whole.status_code == 200 and _sha(whole.content) == _sha(data)
+    if SERVER_KIND == "cairn":  # MLflow streams the proxied download chunked, without a length.
+        assert whole.headers["Content-Length"] == str(len(data))
 
 
+@pytest.mark.cairn_only  # MLflow answers a missing S3 object with a 500 INTERNAL_ERROR.
 def test_missing_artifact_is_resource_does_not_exist(s3_server, s3_run):
     directory = s3_run.info.artifact_uri[len("mlflow-artifacts:"):].lstrip("/")
     response = requests.get(f"{s3_server.url}/api/2.0/mlflow-artifacts/artifacts/{directory}/nope.txt", timeout=30)
     assert response.status_code == 404, response.text
-    if SERVER_KIND == "cairn":
-        assert response.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+    assert response.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
 
 
 def _interrupted_put(server_url: str, path: str, declared: int, sent: int) -> None:

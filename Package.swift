@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "CairnCore", targets: ["CairnCore"]),
         .library(name: "CairnStore", targets: ["CairnStore"]),
         .library(name: "CairnArtifacts", targets: ["CairnArtifacts"]),
+        .library(name: "CairnS3", targets: ["CairnS3"]),
         .library(name: "CairnClient", targets: ["CairnClient"]),
         .library(name: "CairnServer", targets: ["CairnServer"]),
         .library(name: "CairnONNX", targets: ["CairnONNX"]),
@@ -76,6 +77,19 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Artifacts in an S3 bucket: SigV4 signing, AWS credentials and config, the S3 calls.
+        .target(
+            name: "CairnS3",
+            dependencies: [
+                "CairnArtifacts",
+                "CairnCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -162,6 +176,7 @@ let package = Package(
                 "CairnCore",
                 "CairnMonitor",
                 "CairnPipelines",
+                "CairnS3",
                 "CairnServing",
                 "CairnStatistics",
                 "CairnStore",
@@ -267,6 +282,16 @@ let package = Package(
             dependencies: [
                 "CairnArtifacts",
                 "CairnCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CairnS3Tests",
+            dependencies: [
+                "CairnArtifacts",
+                "CairnCore",
+                "CairnS3",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

@@ -238,6 +238,8 @@ extension ArtifactRoot {
 
     /// The upload `id`, or `nil` when it does not exist (or its creation never finished).
     func existingStagedUpload(_ id: MultipartUploadID) throws -> StagedUpload? {
+        // Only Cairn's own ids name a staging directory; an object store's form never does.
+        guard MultipartUploadID.isValid(id.rawValue) else { return nil }
         let staging: Directory
         do {
             (staging, _) = try walk([Self.multipartDirectory], missing: .fail)

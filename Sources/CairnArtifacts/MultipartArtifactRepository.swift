@@ -6,9 +6,20 @@ import NIOCore
 /// `mpu/abort`). The server advertises `multipart_uploads_enabled` exactly when its repository
 /// conforms, as MLflow does for its `MultipartUploadMixin`.
 ///
-/// Parts reach the repository through the server, not through an object store's presigned
-/// URLs; an S3 repository would hand out its own URLs and need a different shape.
+/// Parts reach the repository through the server (`writePart`), or, for an object store, go
+/// straight to it through the presigned URLs `partUploadURLs` hands out.
 public protocol MultipartArtifactRepository: ArtifactRepository {
+    /// Validates an upload id a client sent back, in the form this repository issues. The
+    /// default accepts only Cairn's own ids (`MultipartUploadID.init(_:)`); an object store
+    /// accepts its own.
+    /// - Throws: INVALID_PARAMETER_VALUE for anything else.
+    func uploadID(_ string: String) throws -> MultipartUploadID
+
+    /// Where the client sends each of the `parts` parts of `upload` (part 1 first), when
+    /// that is not this server: an object store's presigned URLs. `nil` (the default) means
+    /// the server's own part route, which calls `writePart`.
+    func partUploadURLs(for upload: MultipartUploadID, at path: ArtifactPath, parts: Int) async throws -> [String]?
+
     /// Starts an upload that will become the file at `path` and may have up to `parts` parts.
     /// Refuses early what writing `path` would refuse (a directory in the way, a file where a
     /// directory is needed).
@@ -33,6 +44,16 @@ public protocol MultipartArtifactRepository: ArtifactRepository {
     /// completed or aborted) is not an error, because clients abort after failures of any
     /// kind, including a lost answer to `complete`.
     func abortMultipartUpload(_ upload: MultipartUploadID, at path: ArtifactPath) async throws
+}
+
+extension MultipartArtifactRepository {
+    public func uploadID(_ string: String) throws -> MultipartUploadID {
+        try MultipartUploadID(string)
+    }
+
+    public func partUploadURLs(for upload: MultipartUploadID, at path: ArtifactPath, parts: Int) async throws -> [String]? {
+        nil
+    }
 }
 
 /// Limits shared by every implementation.
@@ -80,6 +101,20 @@ public struct MultipartUploadID: Sendable, Hashable, CustomStringConvertible {
         self.rawValue = string
     }
 
+    /// An object store's own upload id (S3's are opaque, URL-safe base64-like text). It only
+    /// ever travels in a query string, encoded; it never names a file.
+    /// - Throws: INVALID_PARAMETER_VALUE for an empty or over-long id, or one with characters
+    ///   outside `A-Z a-z 0-9 - _ . ~ + / =`; the input is not echoed.
+    public init(objectStoreID string: String) throws(CairnError) {
+        guard (1...1024).contains(string.utf8.count),
+            string.utf8.allSatisfy({ byte in
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || "-_.~+/=".utf8.contains(byte)
+            })
+        else { throw .invalidParameter("Invalid multipart upload id") }
+        self.rawValue = string
+    }
+
     private init(unchecked: String) {
         self.rawValue = unchecked
     }
@@ -100,7 +135,8 @@ public struct MultipartUploadID: Sendable, Hashable, CustomStringConvertible {
 /// One uploaded part: its number and the ETag its upload answered with.
 public struct MultipartPart: Sendable, Hashable {
     public var number: Int
-    /// The SHA-256 of the part's bytes in hex, without the quotes of the `ETag` header.
+    /// The ETag without the quotes of the `ETag` header: for parts stored by Cairn the SHA-256
+    /// of the part's bytes in hex, for an object store its own.
     public var etag: String
 
     public init(number: Int, etag: String) {

@@ -3,6 +3,7 @@ import CairnClient
 import CairnCore
 import CairnMonitor
 import CairnPipelines
+import CairnS3
 import CairnStore
 import Foundation
 import Hummingbird
@@ -19,9 +20,10 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     try await ListenAddress(host: configuration.host, port: configuration.port).checkAvailable()
     try DataDirectory.prepare(configuration.dataDirectory, role: "data directory")
     let lock = try DataDirectoryLock(directory: configuration.dataDirectory)
-    try DataDirectory.prepare(configuration.resolvedArtifactsDestination, role: "artifacts destination")
+    // The bucket is checked before the database opens: a wrong destination fails start-up
+    // before anything is written.
+    let artifacts = try await openArtifactRepository(configuration, logger: logger)
     let database = try await openDatabase(configuration, logger: logger)
-    let artifacts = try LocalArtifactRepository(rootDirectory: configuration.resolvedArtifactsDestination)
     let registry = PrometheusCollectorRegistry()
     let baseRegistryStore = SQLRegistryStore(database: database.database)
     let webhooks = Webhooks(store: SQLWebhookStore(database: database.database), logger: logger)
@@ -90,7 +92,9 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     if let databaseLock = database.lock { app.addServices(databaseLock) }
     app.addServices(DatabaseCloser(database: database.database))
     if let service = database.service { app.addServices(service) }
-    app.addServices(StaleUploadSweeper(repository: artifacts, logger: logger))
+    if let local = artifacts as? LocalArtifactRepository {
+        app.addServices(StaleUploadSweeper(repository: local, logger: logger))
+    }
     app.addServices(monitoring.service)
     app.addServices(webhooks.service)
     app.addServices(triggering.scheduler)
@@ -137,7 +141,10 @@ public func buildRouter(
     router.add(middleware: HostOriginMiddleware(policy: hostPolicy))
     let root = router.group(RouterPath(staticPrefix))
     let multipart = artifacts as? any MultipartArtifactRepository
-    ServiceController(registry: registry, servesArtifacts: artifacts != nil, multipartUploads: multipart != nil).addRoutes(to: root)
+    ServiceController(
+        registry: registry, servesArtifacts: artifacts != nil, multipartUploads: multipart != nil,
+        multipartDownloads: artifacts is any PresignedDownloadRepository
+    ).addRoutes(to: root)
     if let artifacts { ArtifactsController(repository: artifacts).addRoutes(to: root) }
     if let multipart { MultipartUploadsController(repository: multipart, staticPrefix: staticPrefix).addRoutes(to: root) }
     // The web UI talks to the same API under /ajax-api.
@@ -306,6 +313,26 @@ public struct Webhooks: Sendable {
         service = WebhookService(store: store, policy: .fromEnvironment(), options: options, logger: logger, now: now)
         outbox = WebhookOutbox(store: store, maxAttempts: maxAttempts, logger: logger, now: now)
     }
+}
+
+/// The artifact repository for `--artifacts-destination`: a bucket for `s3://bucket/prefix`
+/// (configured from the AWS variables and shared files, and checked to be reachable), else a
+/// local directory.
+func openArtifactRepository(_ configuration: ServerConfiguration, logger: Logger) async throws -> any ArtifactRepository {
+    let destination = configuration.resolvedArtifactsDestination
+    guard destination.hasPrefix("s3://") else {
+        try DataDirectory.prepare(destination, role: "artifacts destination")
+        return try LocalArtifactRepository(rootDirectory: destination)
+    }
+    let s3 = try S3Configuration.resolve(
+        uri: destination, environment: ProcessInfo.processInfo.environment,
+        readFile: { path in try? String(contentsOfFile: path, encoding: .utf8) })
+    let repository = S3ArtifactRepository(configuration: s3)
+    try await repository.checkBucket()
+    logger.info(
+        "Artifacts in \(s3.uri)",
+        metadata: ["endpoint": "\(s3.endpoint)", "addressing": "\(s3.addressing.rawValue)", "region": "\(s3.region)"])
+    return repository
 }
 
 struct OpenedDatabase {

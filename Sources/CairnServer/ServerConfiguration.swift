@@ -9,7 +9,8 @@ public struct ServerConfiguration: Sendable {
     /// `sqlite:///path/to/file.db` or `postgresql://user:pass@host:port/db`; nil means the
     /// SQLite file in the data directory.
     public var backendStoreURI: String?
-    /// Root for proxied artifacts; nil means `<data dir>/artifacts`.
+    /// Root for proxied artifacts: a directory, or `s3://bucket/prefix`; nil means
+    /// `<data dir>/artifacts`.
     public var artifactsDestination: String?
     /// Extra host names the server answers to (`*` for any), as MLflow's `--allowed-hosts`.
     public var allowedHosts: [String]

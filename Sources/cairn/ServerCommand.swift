@@ -24,7 +24,10 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Metadata store: sqlite:///path.db or postgresql://user:pass@host:port/db.")
     var backendStoreUri: String?
 
-    @Option(help: "Directory where proxied artifacts are stored.")
+    @Option(
+        help:
+            "Where proxied artifacts are stored: a directory, or s3://bucket/prefix (credentials, region and MLFLOW_S3_ENDPOINT_URL from the AWS environment)."
+    )
     var artifactsDestination: String?
 
     @Option(help: "Comma-separated host names the server answers to besides loopback ('*' for any).")

@@ -99,4 +99,22 @@ import Testing
             #expect(throws: CairnError.self) { try MultipartUploadID(bad) }
         }
     }
+
+    /// An object store's own ids (S3's are opaque base64-like text) pass their own check,
+    /// and the local repository never takes one for a staging directory.
+    @Test func objectStoreIDsAreValidatedAndUnknownLocally() async throws {
+        let s3Style = "2~ZWJjZDEyMzQ1Njc4OTA.abc_def-ghi+jkl/mno="
+        #expect(try MultipartUploadID(objectStoreID: s3Style).rawValue == s3Style)
+        for bad in ["", "a b", "a\u{0}b", "é", "<x>", "a\"b", String(repeating: "a", count: 1025)] {
+            #expect(throws: CairnError.self) { try MultipartUploadID(objectStoreID: bad) }
+        }
+        let repository = try sandbox.repository()
+        #expect(throws: CairnError.self) { try repository.uploadID(s3Style) }
+        let foreign = try MultipartUploadID(objectStoreID: "../../outside")
+        await #expect(throws: CairnError.self) {
+            try await repository.writePart(1, of: foreign, from: Chunks("x"))
+        }
+        try await repository.abortMultipartUpload(foreign, at: try ArtifactPath("f.bin"))
+        #expect(try await repository.partUploadURLs(for: foreign, at: try ArtifactPath("f.bin"), parts: 2) == nil)
+    }
 }

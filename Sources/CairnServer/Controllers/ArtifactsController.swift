@@ -31,8 +31,32 @@ struct ArtifactsController<Context: CairnRequestContext>: Sendable {
         // Presigned downloads exist for object stores; a local destination answers 501 as
         // MLflow's does, and the client falls back to a plain GET (server-info also tells
         // it they are off).
-        router.get("api/2.0/mlflow-artifacts/presigned/**") { _, _ -> Response in
-            throw CairnError(.notImplemented, "Presigned URLs are not supported for the current artifact repository")
+        if let presigning = repository as? any PresignedDownloadRepository {
+            router.get("api/2.0/mlflow-artifacts/presigned/**") { _, context -> JSONBody in
+                try await Self.presigned(presigning, path: try Self.path(capturedBy: context))
+            }
+        } else {
+            router.get("api/2.0/mlflow-artifacts/presigned/**") { _, _ -> Response in
+                throw CairnError(.notImplemented, "Presigned URLs are not supported for the current artifact repository")
+            }
+        }
+    }
+
+    /// MLflow's `PresignedDownloadUrlResponse`: the URL, its headers and the file's size.
+    static func presigned(_ repository: any PresignedDownloadRepository, path: ArtifactPath) async throws -> JSONBody {
+        let download = try await repository.presignedDownload(path, lifetime: PresignedDownloadLifetime.seconds)
+        return .object { writer in
+            writer.key("url")
+            writer.string(download.url)
+            writer.key("headers")
+            writer.beginObject()
+            for (name, value) in download.headers.sorted(by: { $0.key < $1.key }) {
+                writer.key(name)
+                writer.string(value)
+            }
+            writer.endObject()
+            writer.key("file_size")
+            writer.int(download.size)
         }
     }
 
@@ -102,6 +126,17 @@ struct ArtifactsController<Context: CairnRequestContext>: Sendable {
         try await repository.delete(path)
         return .empty
     }
+}
+
+/// Lifetime of a presigned download URL: `MLFLOW_PRESIGNED_DOWNLOAD_URL_TTL_SECONDS`, as
+/// MLflow's server reads it, else its 5 minutes (at most SigV4's 7 days).
+enum PresignedDownloadLifetime {
+    static let seconds: Int = {
+        guard let text = ProcessInfo.processInfo.environment["MLFLOW_PRESIGNED_DOWNLOAD_URL_TTL_SECONDS"], let seconds = Int(text),
+            (1...604_800).contains(seconds)
+        else { return 300 }
+        return seconds
+    }()
 }
 
 extension MediaType {

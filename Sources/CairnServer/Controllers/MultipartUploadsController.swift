@@ -9,8 +9,9 @@ import Hummingbird
 /// The protocol, as the 3.17 client drives it: `create` answers an upload id and one URL per
 /// part; the client PUTs the parts to their URLs in parallel with plain `requests` (no
 /// tracking credentials) and keeps each answer's `ETag`; then it calls `complete` with every
-/// part's number and ETag, or `abort` after any failure. An object store would hand out its own
-/// presigned URLs; for a repository on this server the URLs point back at
+/// part's number and ETag, or `abort` after any failure. An object store (S3) hands out its
+/// own presigned URLs, and the parts go straight to the bucket; for a repository on this
+/// server the URLs point back at
 /// `PUT /api/cairn/v1/artifacts/mpu/{upload_id}/parts/{part_number}`, a Cairn route because
 /// MLflow has none. The unguessable upload id is what authorises a part, as a presigned URL's
 /// signature would.
@@ -38,15 +39,24 @@ struct MultipartUploadsController<Context: CairnRequestContext>: Sendable {
         // Before anything is staged: an upload whose part URLs cannot be built is useless.
         let origin = try Self.origin(of: request)
         let upload = try await repository.createMultipartUpload(at: destination, parts: parts)
+        let urls: [String]
+        do {
+            urls =
+                try await repository.partUploadURLs(for: upload, at: destination, parts: parts)
+                ?? (0..<parts).map { "\(origin)\(staticPrefix)\(Self.partsPrefix)/\(upload)/parts/\($0 + 1)" }
+        } catch {
+            try? await repository.abortMultipartUpload(upload, at: destination)
+            throw error
+        }
         return .object { writer in
             writer.key("upload_id")
             writer.string(upload.rawValue)
             writer.key("credentials")
             writer.beginArray()
-            for number in 0..<parts {
+            for (number, url) in urls.enumerated() {
                 writer.beginObject()
                 writer.key("url")
-                writer.string("\(origin)\(staticPrefix)\(Self.partsPrefix)/\(upload)/parts/\(number + 1)")
+                writer.string(url)
                 writer.key("part_number")
                 writer.int(Int64(number + 1))
                 writer.endObject()
@@ -58,7 +68,7 @@ struct MultipartUploadsController<Context: CairnRequestContext>: Sendable {
     /// Streams one part to the repository and answers its ETag, which the client hands back
     /// to `complete`.
     @Sendable func uploadPart(_ request: Request, context: Context) async throws -> Response {
-        let upload = try MultipartUploadID(context.parameters.get("upload_id") ?? "")
+        let upload = try repository.uploadID(context.parameters.get("upload_id") ?? "")
         let number = try Self.partNumber(context.parameters.get("part_number") ?? "")
         let part = try await repository.writePart(number, of: upload, from: request.body)
         var response = JSONBody.empty.response()
@@ -69,7 +79,7 @@ struct MultipartUploadsController<Context: CairnRequestContext>: Sendable {
     @Sendable func complete(_ request: Request, context: Context) async throws -> JSONBody {
         let parameters = try await RequestParameters.from(request)
         let destination = try Self.multipartDestination(capturedBy: context, parameters)
-        let upload = try MultipartUploadID(parameters.requiredString("upload_id"))
+        let upload = try repository.uploadID(parameters.requiredString("upload_id"))
         guard parameters.fields["parts"] != nil else { throw CairnError.missingParameter("parts") }
         var parts: [MultipartPart] = []
         for part in try parameters.objects("parts") {
@@ -86,7 +96,7 @@ struct MultipartUploadsController<Context: CairnRequestContext>: Sendable {
     @Sendable func abort(_ request: Request, context: Context) async throws -> JSONBody {
         let parameters = try await RequestParameters.from(request)
         let destination = try Self.multipartDestination(capturedBy: context, parameters)
-        let upload = try MultipartUploadID(parameters.requiredString("upload_id"))
+        let upload = try repository.uploadID(parameters.requiredString("upload_id"))
         try await repository.abortMultipartUpload(upload, at: destination)
         return .empty
     }

@@ -12,6 +12,10 @@ struct ServiceController<Context: CairnRequestContext>: Sendable {
     /// `multipart_uploads_enabled` when `MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD` is unset and
     /// then sends files from `MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE` (500 MB) up in parts.
     let multipartUploads: Bool
+    /// Whether the repository presigns downloads: the client then fetches files straight from
+    /// the store in parallel ranges (`multipart_downloads_enabled`), as from MLflow's server
+    /// on an object store.
+    var multipartDownloads = false
 
     static var version: String { CairnVersion.current }
 
@@ -41,7 +45,7 @@ struct ServiceController<Context: CairnRequestContext>: Sendable {
                 writer.key("multipart_uploads_enabled")
                 writer.bool(multipartUploads)
                 writer.key("multipart_downloads_enabled")
-                writer.bool(false)
+                writer.bool(multipartDownloads)
                 writer.key("artifacts_presigned_only")
                 writer.bool(false)
                 writer.key("workspaces_enabled")

@@ -39,6 +39,8 @@ public final class Authenticator: Sendable {
     struct CachedUser {
         var user: AuthenticatedUser
         var expires: ContinuousClock.Instant
+        /// A request is checking the password again before the entry expires.
+        var refreshing = false
     }
 
     let cacheKey = SymmetricKey(size: .bits256)
@@ -105,13 +107,27 @@ public final class Authenticator: Sendable {
     func checkPassword(username: String, password: String, address: String?) async throws -> AuthenticatedUser {
         let key = Data(HMAC<SHA256>.authenticationCode(for: Data((username + "\u{0}" + password).utf8), using: cacheKey))
         let instant = ContinuousClock.now
-        if let cached = passwords.withLock({ $0[key] }), cached.expires > instant { return cached.user }
+        let cacheTTL = cacheTTL
+        // In the last quarter of an entry's life, one request checks the password again while
+        // the others go on with the entry, so a busy client never has every connection waiting
+        // on bcrypt at once when the entry runs out.
+        let cached: (user: AuthenticatedUser, refresh: Bool)? = passwords.withLock { cache in
+            guard var entry = cache[key], entry.expires > instant else { return nil }
+            let refresh = !entry.refreshing && entry.expires - instant < cacheTTL / 4
+            if refresh {
+                entry.refreshing = true
+                cache[key] = entry
+            }
+            return (entry.user, refresh)
+        }
+        if let cached, !cached.refresh { return cached.user }
         let keys = rateKeys(username: username, address: address)
         if limiter.isLocked(keys) {
             throw CairnError(.requestLimitExceeded, "Too many failed logins; try again later.")
         }
         let stored = try await store.storedUser(username: username)
         guard try await hasher.verify(password, hash: stored?.passwordHash), let stored else {
+            _ = passwords.withLock { $0.removeValue(forKey: key) }
             limiter.recordFailure(keys)
             throw Self.unauthenticated()
         }

@@ -96,6 +96,23 @@ struct AuthenticatorTests {
         }
     }
 
+    @Test func anEntryNearItsEndIsCheckedAgainByOneRequest() async throws {
+        try await AuthFixture.with { fixture in
+            try await fixture.user("alice")
+            let authenticator = Authenticator(store: fixture.store, hasher: AuthFixture.hasher, cacheTTL: .milliseconds(800))
+            _ = try await authenticator.authenticate(authorization: basic("alice", "correct horse battery"), address: nil)
+            try await fixture.store.updatePassword(
+                username: "alice", passwordHash: try await AuthFixture.hasher.hash("another long password"))
+            // Early in the entry's life the cache answers.
+            _ = try await authenticator.authenticate(authorization: basic("alice", "correct horse battery"), address: nil)
+            try await Task.sleep(for: .milliseconds(650))
+            // In its last quarter one request checks the password again, and the change shows.
+            await expectCode(.unauthenticated) {
+                _ = try await authenticator.authenticate(authorization: basic("alice", "correct horse battery"), address: nil)
+            }
+        }
+    }
+
     @Test func failedLoginsAreLimitedPerUserAndPerAddress() async throws {
         try await AuthFixture.with { fixture in
             try await fixture.user("alice")

@@ -85,7 +85,7 @@ start_server() {  # $1 = cairn|cairn-auth|mlflow|mlflow-auth; sets URL
 make_runs() {  # $1 = Authorization header or ""
   local header=() experiment runs=""
   [[ -n "$1" ]] && header=(-H "Authorization: $1")
-  experiment="$(curl -fsS "${header[@]}" -H 'Content-Type: application/json' -d '{"name":"auth-bench"}' \
+  experiment="$(curl -fsS "${header[@]}" -H 'Content-Type: application/json' -d "{\"name\":\"auth-bench-$RANDOM$RANDOM\"}" \
     "$URL/api/2.0/mlflow/experiments/create" | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["experiment_id"])')"
   for _ in 1 2 3 4; do
     runs+=" $(curl -fsS "${header[@]}" -H 'Content-Type: application/json' -d "{\"experiment_id\":\"$experiment\"}" \
@@ -106,7 +106,9 @@ import json, sys
 label = sys.argv[1]
 r = json.load(sys.stdin)
 ok = r["responses"] - r["non2xx"]
-print(f"| {label} | {ok / (r[\"duration_us\"] / 1e6):,.0f} | {r[\"lat_us\"][\"p50\"] / 1000:.1f} ms | {r[\"lat_us\"][\"p99\"] / 1000:.1f} ms | {r[\"non2xx\"]} |")
+rate = ok / (r["duration_us"] / 1e6)
+p50, p99, bad = r["lat_us"]["p50"] / 1000, r["lat_us"]["p99"] / 1000, r["non2xx"]
+print(f"| {label} | {rate:,.0f} | {p50:.1f} ms | {p99:.1f} ms | {bad} |")
 ' "$1"
 }
 

@@ -117,7 +117,7 @@ struct AuthRules: Sendable {
         case "experiments/update", "experiments/set-experiment-tag", "experiments/delete-experiment-tag": return experiment(.update)
         case "experiments/delete", "experiments/restore": return experiment(.delete)
         case "runs/create", "logged-models": return experiment(.update)
-        case "runs/get", "metrics/get-history": return try await runParameter(.read)
+        case "runs/get", "metrics/get-history", "artifacts/list": return try await runParameter(.read)
         case "runs/update", "runs/log-metric", "runs/log-parameter", "runs/log-batch", "runs/set-tag", "runs/delete-tag", "runs/log-inputs",
             "runs/outputs":
             return try await runParameter(.update)

@@ -68,14 +68,15 @@ start_server() {  # $1 = cairn|cairn-auth|mlflow|mlflow-auth; sets URL
       MLFLOW_AUTH_ADMIN_PASSWORD="$ADMIN_PASSWORD" setsid "$CAIRN_BIN" server --auth --port "$port" --data-dir "$dir" \
         >"$WORK/server.log" 2>&1 & ;;
     mlflow)
-      (cd "$dir" && MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false setsid "$PYTHON" -m mlflow server --host 127.0.0.1 --port "$port" \
-        --backend-store-uri "sqlite:///$dir/mlflow.db" --artifacts-destination "$dir/artifacts" >"$WORK/server.log" 2>&1) & ;;
+      # setsid execs the server in place, so $! is its process group (stop_server ends it whole).
+      MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false setsid "$PYTHON" -m mlflow server --host 127.0.0.1 --port "$port" \
+        --backend-store-uri "sqlite:///$dir/mlflow.db" --artifacts-destination "$dir/artifacts" >"$WORK/server.log" 2>&1 & ;;
     mlflow-auth)
       printf '[mlflow]\ndefault_permission = READ\ndatabase_uri = sqlite:///%s/auth.db\nadmin_username = admin\n' "$dir" >"$dir/auth.ini"
-      (cd "$dir" && MLFLOW_AUTH_CONFIG_PATH="$dir/auth.ini" MLFLOW_AUTH_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
+      MLFLOW_AUTH_CONFIG_PATH="$dir/auth.ini" MLFLOW_AUTH_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
         MLFLOW_FLASK_SERVER_SECRET_KEY=bench MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false \
         setsid "$PYTHON" -m mlflow server --app-name basic-auth --host 127.0.0.1 --port "$port" \
-        --backend-store-uri "sqlite:///$dir/mlflow.db" --artifacts-destination "$dir/artifacts" >"$WORK/server.log" 2>&1) & ;;
+        --backend-store-uri "sqlite:///$dir/mlflow.db" --artifacts-destination "$dir/artifacts" >"$WORK/server.log" 2>&1 & ;;
   esac
   SERVER_PID=$!
   wait_health "$URL"

@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "CairnMonitor", targets: ["CairnMonitor"]),
         .library(name: "CairnPipelines", targets: ["CairnPipelines"]),
         .library(name: "CairnUI", targets: ["CairnUI"]),
+        .library(name: "CairnAuth", targets: ["CairnAuth"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -48,6 +49,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.24.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/JohnSundell/Ink.git", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
     ],
     targets: [
         .target(
@@ -66,6 +68,21 @@ let package = Package(
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Users, passwords (bcrypt on the thread pool), access tokens, permission decisions, audit.
+        .target(
+            name: "CairnAuth",
+            dependencies: [
+                "CairnCore",
+                "CairnStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -172,6 +189,7 @@ let package = Package(
             name: "CairnServer",
             dependencies: [
                 "CairnArtifacts",
+                "CairnAuth",
                 "CairnClient",
                 "CairnCore",
                 "CairnMonitor",
@@ -224,6 +242,7 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
+                "CairnAuth",
                 "CairnClient",
                 "CairnCore",
                 "CairnMonitor",
@@ -254,6 +273,17 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CairnAuthTests",
+            dependencies: [
+                "CairnAuth",
+                "CairnCore",
+                "CairnStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -357,6 +387,7 @@ let package = Package(
             name: "CairnServerTests",
             dependencies: [
                 "CairnArtifacts",
+                "CairnAuth",
                 "CairnClient",
                 "CairnCore",
                 "CairnMonitor",

@@ -1,4 +1,5 @@
 import CairnArtifacts
+import CairnAuth
 import CairnClient
 import CairnCore
 import CairnMonitor
@@ -25,6 +26,12 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     let artifacts = try await openArtifactRepository(configuration, logger: logger)
     let database = try await openDatabase(configuration, logger: logger)
     let registry = PrometheusCollectorRegistry()
+    let auth = configuration.auth.map { settings in
+        ServerAuth(
+            store: SQLAuthStore(database: database.database),
+            policy: AccessPolicy(defaultPermission: settings.defaultPermission, protectedAliases: settings.protectedAliases),
+            hasher: PasswordHasher(cost: settings.bcryptCost), logger: logger)
+    }
     let baseRegistryStore = SQLRegistryStore(database: database.database)
     let webhooks = Webhooks(store: SQLWebhookStore(database: database.database), logger: logger)
     // Triggers dispatch to the pipeline service, which is built below (it needs the gate, which
@@ -43,14 +50,17 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         store: monitorStore, registry: baseRegistryStore,
         logDirectory: configuration.resolvedInferenceLogDirectory, metrics: registry, logger: logger,
         alertListener: triggering.alertListener)
-    // The gate scores models through this server's own API, as `cairn serve` would.
+    // The gate scores models through this server's own API, as `cairn serve` would; with
+    // --auth it presents the server's own credential.
     let promotions = Promotions(
+        credentials: auth.map { .bearer($0.internalToken) },
         store: AnnouncingPromotionLogStore(base: SQLPromotionLogStore(database: database.database), listeners: registryListeners),
         registry: registryStore,
         serverURI: configuration.selfURI, modelCacheDirectory: configuration.dataDirectory + "/gate-models", logger: logger)
     let trackingStore = SQLTrackingStore(database: database.database)
     let pipelines = try await makePipelineService(
-        configuration, database: database.database, tracking: trackingStore, artifacts: artifacts, gate: promotions.gate, logger: logger)
+        configuration, database: database.database, tracking: trackingStore, artifacts: artifacts, gate: promotions.gate,
+        trackingToken: auth?.internalToken, logger: logger)
     pipelineReference.bind(pipelines)
     let pageRoutes = PageRouteTable()
     let router = buildRouter(
@@ -66,7 +76,8 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         registry: registry,
         hostPolicy: HostPolicy(bindHost: configuration.host, allowedHosts: configuration.allowedHosts),
         staticPrefix: configuration.staticPrefix,
-        pageRoutes: pageRoutes
+        pageRoutes: pageRoutes,
+        auth: auth
     )
 
     // Hummingbird announces its own start at info level; Cairn's line below is the one
@@ -92,6 +103,8 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     if let databaseLock = database.lock { app.addServices(databaseLock) }
     app.addServices(DatabaseCloser(database: database.database))
     if let service = database.service { app.addServices(service) }
+    // Stops before the database: its last flush commits the final requests' audit entries.
+    if let auth { app.addServices(auth.audit) }
     if let local = artifacts as? LocalArtifactRepository {
         app.addServices(StaleUploadSweeper(repository: local, logger: logger))
     }
@@ -103,6 +116,10 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     // before the server listens; a failure stops start-up.
     app.beforeServerStarts {
         try await Migrations.run(on: database.database, logger: logger, now: SystemClock.now())
+        if let auth, let settings = configuration.auth {
+            try await AdminBootstrap.ensureAdmin(
+                store: auth.store, hasher: auth.hasher, settings: settings.admin, logger: logger, now: SystemClock.now())
+        }
         monitoring.service.start()
         webhooks.service.start()
         await triggering.alertListener.replayFiringAlerts(store: monitorStore, logger: logger)
@@ -130,7 +147,8 @@ public func buildRouter(
     registry: PrometheusCollectorRegistry,
     hostPolicy: HostPolicy = HostPolicy(bindHost: "127.0.0.1", allowedHosts: []),
     staticPrefix: String = "",
-    pageRoutes: PageRouteTable = PageRouteTable()
+    pageRoutes: PageRouteTable = PageRouteTable(),
+    auth: ServerAuth? = nil
 ) -> Router<AppRequestContext> {
     // HEAD answers as GET without the body, for pages (`curl -I`, link checkers) and, as
     // MLflow's Flask routes do, for the API's GET routes.
@@ -139,7 +157,12 @@ public func buildRouter(
     router.add(middleware: RequestMetricsMiddleware(registry: registry))
     router.add(middleware: ErrorRenderingMiddleware(.mlflowJSON, pagesPrefix: staticPrefix, pageRoutes: pageRoutes))
     router.add(middleware: HostOriginMiddleware(policy: hostPolicy))
+    if let auth { router.add(middleware: AuthMiddleware(auth: auth, tracking: store, staticPrefix: staticPrefix)) }
     let root = router.group(RouterPath(staticPrefix))
+    if let auth {
+        UsersController(auth: auth).addRoutes(to: root)
+        AccessTokensController(auth: auth).addRoutes(to: root.group("api/cairn/v1"))
+    }
     let multipart = artifacts as? any MultipartArtifactRepository
     ServiceController(
         registry: registry, servesArtifacts: artifacts != nil, multipartUploads: multipart != nil,
@@ -182,6 +205,7 @@ public func buildRouter(
     let ui = UIPages(staticPrefix: staticPrefix)
     let pages = root.pages("", staticPrefix: staticPrefix, routes: pageRoutes)
     UIAssetsController().addRoutes(to: pages)
+    if let auth { LoginPagesController(auth: auth, ui: ui).addRoutes(to: pages) }
     ExperimentPagesController(store: store, artifacts: artifacts, ui: ui, now: SystemClock.now).addRoutes(to: pages)
     RunsTablePagesController(store: store, ui: ui, now: SystemClock.now).addRoutes(to: pages)
     if let registryStore {
@@ -218,6 +242,7 @@ public struct Promotions: Sendable {
     public let now: WallClock
 
     public init(
+        credentials: ClientConfiguration.Credentials? = nil,
         store: any PromotionLogStore, registry: any RegistryStore, serverURI: String, modelCacheDirectory: String, logger: Logger,
         now: @escaping WallClock = SystemClock.now
     ) {
@@ -225,7 +250,7 @@ public struct Promotions: Sendable {
         self.registry = registry
         self.now = now
         gate = EvaluationGate(
-            registry: registry, promotions: store, tracking: ClientConfiguration(trackingURI: serverURI),
+            registry: registry, promotions: store, tracking: ClientConfiguration(trackingURI: serverURI, credentials: credentials),
             modelCacheDirectory: modelCacheDirectory, logger: logger, now: now)
     }
 }
@@ -236,7 +261,7 @@ public struct Promotions: Sendable {
 /// tables and stage logs under `<data-dir>/pipelines`.
 func makePipelineService(
     _ configuration: ServerConfiguration, database: any MetadataDatabase, tracking: any TrackingStore,
-    artifacts: any ArtifactRepository, gate: (any GateEvaluating)?, logger: Logger
+    artifacts: any ArtifactRepository, gate: (any GateEvaluating)?, trackingToken: String? = nil, logger: Logger
 ) async throws -> PipelineService {
     let dataDirectory =
         configuration.dataDirectory.hasPrefix("/")
@@ -256,7 +281,8 @@ func makePipelineService(
     let engine = PipelineEngine(
         store: store, tracking: tracking, artifacts: artifacts, threadPool: .singleton, executors: executors, gate: gate,
         configuration: .init(
-            stateDirectory: dataDirectory + "/pipelines", trackingURI: "http://\(host):\(configuration.port)\(configuration.staticPrefix)"),
+            stateDirectory: dataDirectory + "/pipelines", trackingURI: "http://\(host):\(configuration.port)\(configuration.staticPrefix)",
+            trackingToken: trackingToken),
         logger: logger)
     return PipelineService(
         engine: engine, store: store, triggerEvents: SQLTriggerEventStore(database: database),

@@ -1,3 +1,5 @@
+import CairnAuth
+import CairnCore
 import CairnPipelines
 
 /// Everything `cairn server` can be told on its command line.
@@ -22,12 +24,16 @@ public struct ServerConfiguration: Sendable {
     /// The path every route is served under (`/sub` behind a proxy), as MLflow's
     /// `--static-prefix`; `""` for the root.
     public var staticPrefix: String
+    /// Users and permissions (`--auth`); nil serves everyone, as `mlflow server` without an app.
+    public var auth: AuthConfiguration?
 
     public init(
         host: String = "127.0.0.1", port: Int = 5000, dataDirectory: String = "./cairn-data",
         backendStoreURI: String? = nil, artifactsDestination: String? = nil, allowedHosts: [String] = [],
-        inferenceLogDirectory: String? = nil, ray: RayJobsExecutor.Configuration? = nil, staticPrefix: String = ""
+        inferenceLogDirectory: String? = nil, ray: RayJobsExecutor.Configuration? = nil, staticPrefix: String = "",
+        auth: AuthConfiguration? = nil
     ) {
+        self.auth = auth
         self.staticPrefix = staticPrefix
         self.inferenceLogDirectory = inferenceLogDirectory
         self.ray = ray
@@ -57,5 +63,27 @@ public struct ServerConfiguration: Sendable {
 
     public var resolvedInferenceLogDirectory: String {
         inferenceLogDirectory ?? dataDirectory + "/inference-log"
+    }
+}
+
+/// `cairn server --auth`: how users are checked and what they may do without a grant.
+public struct AuthConfiguration: Sendable {
+    /// What a user may do with a resource they hold no grant on (`--auth-default-permission`).
+    public var defaultPermission: Permission
+    /// Aliases whose moves and deletions need MANAGE (`--protected-aliases`).
+    public var protectedAliases: Set<String>
+    /// The first admin, from the environment.
+    public var admin: AdminBootstrap.Settings
+    /// bcrypt's cost for new passwords.
+    public var bcryptCost: UInt8
+
+    public init(
+        defaultPermission: Permission = .read, protectedAliases: Set<String> = ["champion"], admin: AdminBootstrap.Settings,
+        bcryptCost: UInt8 = 12
+    ) {
+        self.defaultPermission = defaultPermission
+        self.protectedAliases = protectedAliases
+        self.admin = admin
+        self.bcryptCost = bcryptCost
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CairnAuth
 import CairnCore
 import CairnPipelines
 import CairnServer
@@ -54,12 +55,38 @@ struct ServerCommand: AsyncParsableCommand {
     )
     var staticPrefix: String?
 
+    @Flag(
+        help: """
+            Require users and permissions, as `mlflow server --app-name basic-auth`: HTTP Basic or MLFLOW_TRACKING_TOKEN. \
+            On a store with no admin, the admin is created from MLFLOW_AUTH_ADMIN_PASSWORD (or CAIRN_ADMIN_PASSWORD), \
+            named MLFLOW_AUTH_ADMIN_USERNAME (default: admin).
+            """)
+    var auth = false
+
+    @Option(help: "With --auth, what users may do with resources they hold no grant on: READ, USE, EDIT, MANAGE or NO_PERMISSIONS.")
+    var authDefaultPermission = "READ"
+
+    @Option(help: "With --auth, comma-separated aliases whose moves and deletions need MANAGE on the model.")
+    var protectedAliases = "champion"
+
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel: Logger.Level = .info
 
     func validate() throws {
         try validateListenAddress(host: host, port: port)
         _ = try resolvedStaticPrefix()
+        _ = try authConfiguration()
+    }
+
+    /// The `--auth` settings, nil without the flag. Levels are MLflow's names.
+    func authConfiguration(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AuthConfiguration? {
+        guard auth else { return nil }
+        guard let permission = Permission(rawValue: authDefaultPermission.uppercased()), permission != .deny else {
+            throw ValidationError("--auth-default-permission must be one of READ, USE, EDIT, MANAGE, NO_PERMISSIONS.")
+        }
+        let aliases = protectedAliases.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return AuthConfiguration(
+            defaultPermission: permission, protectedAliases: Set(aliases), admin: .fromEnvironment(environment))
     }
 
     /// The flag, else `MLFLOW_STATIC_PREFIX`, checked as `mlflow server` checks it.
@@ -84,7 +111,8 @@ struct ServerCommand: AsyncParsableCommand {
             host: host, port: port, dataDirectory: dataDir,
             backendStoreURI: backendStoreUri, artifactsDestination: artifactsDestination,
             allowedHosts: allowedHosts.map { $0.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) } } ?? [],
-            inferenceLogDirectory: inferenceLogDir, ray: try rayConfiguration(), staticPrefix: try resolvedStaticPrefix()
+            inferenceLogDirectory: inferenceLogDir, ray: try rayConfiguration(), staticPrefix: try resolvedStaticPrefix(),
+            auth: try authConfiguration()
         )
         let app = try await buildApplication(configuration, logger: logger)
         try await app.runService()

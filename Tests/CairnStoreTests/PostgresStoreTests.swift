@@ -76,6 +76,24 @@ struct PostgresStoreTests {
         }
     }
 
+    /// Migration 9 (users, grants, tokens, the append-only audit log) on PostgreSQL.
+    @Test func authStoreHonoursTheContract() async throws {
+        let url = ProcessInfo.processInfo.environment["CAIRN_TEST_POSTGRES_URL"]!
+        let logger = Logger(label: "test")
+        let database = try PostgresMetadataDatabase(url: url, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await database.run() }
+            defer { group.cancelAll() }
+            try await database.transaction { sql in
+                try await sql.raw("DROP SCHEMA public CASCADE").run()
+                try await sql.raw("CREATE SCHEMA public").run()
+            }
+            try await Migrations.run(on: database, logger: logger, now: 1)
+            try await AuthStoreContract.check(
+                SQLAuthStore(database: database), database: database, tracking: SQLTrackingStore(database: database))
+        }
+    }
+
     /// Migration 4 and the pipeline store on PostgreSQL.
     @Test func pipelineStoreHonoursTheContract() async throws {
         let url = ProcessInfo.processInfo.environment["CAIRN_TEST_POSTGRES_URL"]!

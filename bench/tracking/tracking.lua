@@ -43,6 +43,10 @@ function init(args)
    if nruns == 0 then
       error("tracking.lua: no run ids given (pass them after --)")
    end
+   -- Headers given with -H (an Authorization header, for bench/auth) go on every request.
+   for name, value in pairs(wrk.headers) do
+      if headers[name] == nil and name ~= "Host" then headers[name] = value end
+   end
    base_ts = os.time() * 1000
    math.randomseed(tid * 7919 + os.time())
    for i = 1, NMETRICS do

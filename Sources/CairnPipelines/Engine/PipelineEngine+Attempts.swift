@@ -56,6 +56,7 @@ extension PipelineEngine {
             "CAIRN_STAGE_RUN_ID": row.mlflowRunID ?? "",
         ]
         if let uri = configuration.trackingURI { environment["MLFLOW_TRACKING_URI"] = uri }
+        if let token = configuration.trackingToken { environment["MLFLOW_TRACKING_TOKEN"] = token }
         // Lineage: `mlflow.start_run()` in the stage resumes the stage's run (MLflow reads
         // MLFLOW_RUN_ID), so what the stage logs and registers hangs off it. The script may end
         // that run itself; `finishStageRun` then still logs to it and sets the stage's status.

@@ -15,6 +15,8 @@ public struct PipelineEngine: Sendable {
         public var stateDirectory: String
         /// Given to stages as `MLFLOW_TRACKING_URI`, when set.
         public var trackingURI: String?
+        /// Given to stages as `MLFLOW_TRACKING_TOKEN`: the server's own credential under `--auth`.
+        public var trackingToken: String?
         /// Stages at once when a run does not say (`--jobs`).
         public var defaultJobs: Int
         /// Files hashed at once.
@@ -22,8 +24,9 @@ public struct PipelineEngine: Sendable {
 
         public init(
             stateDirectory: String, trackingURI: String? = nil, defaultJobs: Int = System.coreCount,
-            hashingParallelism: Int = System.coreCount
+            hashingParallelism: Int = System.coreCount, trackingToken: String? = nil
         ) {
+            self.trackingToken = trackingToken
             self.stateDirectory = stateDirectory
             self.trackingURI = trackingURI
             self.defaultJobs = max(1, defaultJobs)

@@ -67,7 +67,8 @@ struct ExperimentsController<Context: CairnRequestContext>: Sendable {
         )
         let page = try await store.searchExperiments(query)
         return .object { writer in
-            writer.list("experiments", page.items)
+            // With --auth, only what the caller may read (a page may then come back short).
+            writer.list("experiments", page.items.filter { context.canRead(.experiment, $0.experimentID) })
             writer.field("next_page_token", page.nextPageToken)
         }
     }

@@ -104,7 +104,8 @@ struct LoggedModelsController<Context: CairnRequestContext>: Sendable {
         }
         let page = try await store.searchLoggedModels(
             LoggedModelSearch(
-                experimentIDs: try parameters.strings("experiment_ids"),
+                // With --auth, experiments the caller may not read are dropped.
+                experimentIDs: try parameters.strings("experiment_ids").filter { context.canRead(.experiment, $0) },
                 filter: try SearchRequest.filter(try parameters.string("filter"), kind: .loggedModels),
                 datasets: datasets,
                 orderBy: orderBy,

@@ -98,7 +98,8 @@ struct RegistryController<Context: CairnRequestContext>: Sendable {
                 pageToken: try parameters.string("page_token")
             ))
         return .object { writer in
-            writer.list("registered_models", page.items)
+            // With --auth, only what the caller may read (a page may then come back short).
+            writer.list("registered_models", page.items.filter { context.canRead(.registeredModel, $0.name) })
             writer.field("next_page_token", page.nextPageToken)
         }
     }
@@ -208,7 +209,7 @@ struct RegistryController<Context: CairnRequestContext>: Sendable {
                 pageToken: try parameters.string("page_token")
             ))
         return .object { writer in
-            writer.list("model_versions", page.items)
+            writer.list("model_versions", page.items.filter { context.canRead(.registeredModel, $0.name) })
             writer.field("next_page_token", page.nextPageToken)
         }
     }

@@ -80,7 +80,8 @@ struct RunsController<Context: CairnRequestContext>: Sendable {
             )
         }
         let query = RunSearch(
-            experimentIDs: try parameters.strings("experiment_ids"),
+            // With --auth, experiments the caller may not read are dropped, as MLflow does.
+            experimentIDs: try parameters.strings("experiment_ids").filter { context.canRead(.experiment, $0) },
             filter: try SearchRequest.filter(try parameters.string("filter"), kind: .runs),
             orderBy: try SearchRequest.orderBy(try parameters.strings("order_by"), kind: .runs),
             viewType: try parameters.enumValue("run_view_type", as: ViewType.self) ?? .activeOnly,

@@ -2,6 +2,6 @@
 /// its own `<Area>Templates.swift`; names are unique across areas.
 public enum UITemplates {
     public static var all: [(name: String, source: String)] {
-        core + experiments + runs + runPage + compare + models + monitors + pipelines
+        core + experiments + runs + runPage + compare + models + monitors + pipelines + auth
     }
 }

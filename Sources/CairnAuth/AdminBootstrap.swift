@@ -1,0 +1,53 @@
+import CairnCore
+import CairnStore
+import Logging
+
+/// The first admin, as `mlflow server --app-name basic-auth` makes it: on a user store with no
+/// admin, the admin user is created from the password the environment gives. There is no
+/// default password: with no admin and no password the server refuses to start.
+public enum AdminBootstrap {
+    public struct Settings: Sendable {
+        public var username: String
+        public var password: String?
+
+        public init(username: String, password: String?) {
+            self.username = username
+            self.password = password
+        }
+
+        /// `MLFLOW_AUTH_ADMIN_USERNAME` (default `admin`); `MLFLOW_AUTH_ADMIN_PASSWORD`, else
+        /// `CAIRN_ADMIN_PASSWORD`.
+        public static func fromEnvironment(_ environment: [String: String]) -> Settings {
+            func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+            return Settings(
+                username: value("MLFLOW_AUTH_ADMIN_USERNAME") ?? "admin",
+                password: value("MLFLOW_AUTH_ADMIN_PASSWORD") ?? value("CAIRN_ADMIN_PASSWORD"))
+        }
+    }
+
+    /// Makes sure an admin exists; returns the one it created, if any.
+    @discardableResult
+    public static func ensureAdmin(
+        store: any AuthStore, hasher: PasswordHasher, settings: Settings, logger: Logger, now: Int64
+    ) async throws -> User? {
+        if try await store.listUsers().contains(where: \.isAdmin) { return nil }
+        guard let password = settings.password else {
+            throw CairnError.invalidParameter(
+                "--auth is on and the user store has no admin: set MLFLOW_AUTH_ADMIN_PASSWORD (or CAIRN_ADMIN_PASSWORD) to create "
+                    + "the admin '\(settings.username)' on this start. There is no default password.")
+        }
+        try PasswordHasher.validate(password: password)
+        guard !settings.username.isEmpty else { throw CairnError.invalidParameter("Username cannot be empty.") }
+        if try await store.storedUser(username: settings.username) != nil {
+            // The named user exists but is not an admin: promoting it from a password in the
+            // environment would let whoever sets the variable take over an account.
+            throw CairnError.invalidParameter(
+                "--auth is on, no user is an admin, and '\(settings.username)' is an existing non-admin user: set "
+                    + "MLFLOW_AUTH_ADMIN_USERNAME to a new name to create an admin.")
+        }
+        let user = try await store.createUser(
+            username: settings.username, passwordHash: try await hasher.hash(password), isAdmin: true, at: now)
+        logger.notice("Created the admin user", metadata: ["username": "\(user.username)"])
+        return user
+    }
+}

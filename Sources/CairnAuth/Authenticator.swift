@@ -1,0 +1,214 @@
+import CairnCore
+import CairnStore
+import Crypto
+import Foundation
+import Synchronization
+
+/// Who a request comes from, once its credentials checked out.
+public struct AuthenticatedUser: Sendable, Equatable {
+    public var user: User
+    /// The access token the request presented; nil for a password.
+    public var tokenID: String?
+    /// The server's own calls to itself (the evaluation gate, pipeline stages): an admin that
+    /// is no row in the user table.
+    public var isInternal: Bool
+
+    public init(user: User, tokenID: String? = nil, isInternal: Bool = false) {
+        self.user = user
+        self.tokenID = tokenID
+        self.isInternal = isInternal
+    }
+}
+
+/// Checks a request's `Authorization` header: HTTP Basic against the users' bcrypt hashes,
+/// `Bearer` against the access tokens' SHA-256. Every failure answers the same
+/// UNAUTHENTICATED, whether the user, the password or the token was wrong, after the same
+/// bcrypt work. Failures are rate-limited per username and per address. A successful check is
+/// remembered for `cacheTTL` (keyed by an HMAC of the credentials under a key made at start,
+/// so the cache holds no password), which keeps bcrypt off the path of a client that logs a
+/// metric every few milliseconds.
+public final class Authenticator: Sendable {
+    let store: any AuthStore
+    let hasher: PasswordHasher
+    let limiter: LoginRateLimiter
+    let cacheTTL: Duration
+    let now: WallClock
+    /// The credential the server gives its own clients (gate, pipeline stages); random per start.
+    let internalToken: String?
+
+    struct CachedUser {
+        var user: AuthenticatedUser
+        var expires: ContinuousClock.Instant
+        /// A request is checking the password again before the entry expires.
+        var refreshing = false
+    }
+
+    let cacheKey = SymmetricKey(size: .bits256)
+    let passwords = Mutex<[Data: CachedUser]>([:])
+    let tokens = Mutex<[String: CachedUser]>([:])
+    let sessions = Mutex<[String: CachedUser]>([:])
+    /// How long a UI sign-in lasts.
+    public static let sessionLifetime: Duration = .seconds(12 * 3600)
+    static let cacheCapacity = 10_000
+
+    public init(
+        store: any AuthStore, hasher: PasswordHasher, limiter: LoginRateLimiter = LoginRateLimiter(), cacheTTL: Duration = .seconds(10),
+        internalToken: String? = nil, now: @escaping WallClock = SystemClock.now
+    ) {
+        self.store = store
+        self.hasher = hasher
+        self.limiter = limiter
+        self.cacheTTL = cacheTTL
+        self.internalToken = internalToken
+        self.now = now
+    }
+
+    public static let internalUser = User(id: 0, username: "cairn-internal", isAdmin: true)
+
+    static func unauthenticated() -> CairnError {
+        CairnError(
+            .unauthenticated,
+            "You are not authenticated. Please set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or MLFLOW_TRACKING_TOKEN.")
+    }
+
+    /// The user an `Authorization` header names, or UNAUTHENTICATED; REQUEST_LIMIT_EXCEEDED
+    /// while the username or the address is locked out.
+    public func authenticate(authorization: String?, address: String?) async throws -> AuthenticatedUser {
+        guard let authorization else { throw Self.unauthenticated() }
+        let (scheme, credentials) = Self.split(authorization)
+        switch scheme.lowercased() {
+        case "basic":
+            guard let (username, password) = Self.decodeBasic(credentials) else { throw Self.unauthenticated() }
+            return try await checkPassword(username: username, password: password, address: address)
+        case "bearer":
+            return try await checkToken(credentials, address: address)
+        default:
+            throw Self.unauthenticated()
+        }
+    }
+
+    static func split(_ header: String) -> (String, String) {
+        let trimmed = header.trimmingCharacters(in: .whitespaces)
+        guard let space = trimmed.firstIndex(of: " ") else { return (trimmed, "") }
+        return (String(trimmed[..<space]), trimmed[space...].trimmingCharacters(in: .whitespaces))
+    }
+
+    static func decodeBasic(_ credentials: String) -> (String, String)? {
+        guard credentials.utf8.count <= 4096, let data = Data(base64Encoded: credentials),
+            let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":")
+        else { return nil }
+        return (String(text[..<colon]), String(text[text.index(after: colon)...]))
+    }
+
+    func rateKeys(username: String?, address: String?) -> [String] {
+        [username.map { "user:" + $0 }, address.map { "address:" + $0 }].compactMap { $0 }
+    }
+
+    func checkPassword(username: String, password: String, address: String?) async throws -> AuthenticatedUser {
+        let key = Data(HMAC<SHA256>.authenticationCode(for: Data((username + "\u{0}" + password).utf8), using: cacheKey))
+        let instant = ContinuousClock.now
+        let cacheTTL = cacheTTL
+        // In the last quarter of an entry's life, one request checks the password again while
+        // the others go on with the entry, so a busy client never has every connection waiting
+        // on bcrypt at once when the entry runs out.
+        let cached: (user: AuthenticatedUser, refresh: Bool)? = passwords.withLock { cache in
+            guard var entry = cache[key], entry.expires > instant else { return nil }
+            let refresh = !entry.refreshing && entry.expires - instant < cacheTTL / 4
+            if refresh {
+                entry.refreshing = true
+                cache[key] = entry
+            }
+            return (entry.user, refresh)
+        }
+        if let cached, !cached.refresh { return cached.user }
+        let keys = rateKeys(username: username, address: address)
+        if limiter.isLocked(keys) {
+            throw CairnError(.requestLimitExceeded, "Too many failed logins; try again later.")
+        }
+        let stored = try await store.storedUser(username: username)
+        guard try await hasher.verify(password, hash: stored?.passwordHash), let stored else {
+            _ = passwords.withLock { $0.removeValue(forKey: key) }
+            limiter.recordFailure(keys)
+            throw Self.unauthenticated()
+        }
+        limiter.recordSuccess("user:" + username)
+        let user = AuthenticatedUser(user: stored.user)
+        passwords.withLock { cache in
+            if cache.count >= Self.cacheCapacity { cache.removeAll() }
+            cache[key] = CachedUser(user: user, expires: .now + cacheTTL)
+        }
+        return user
+    }
+
+    func checkToken(_ token: String, address: String?) async throws -> AuthenticatedUser {
+        if let internalToken, token.utf8.count == internalToken.utf8.count, Self.constantTimeEqual(token, internalToken) {
+            return AuthenticatedUser(user: Self.internalUser, isInternal: true)
+        }
+        let hash = AccessTokens.hash(token)
+        if let cached = tokens.withLock({ $0[hash] }), cached.expires > .now { return cached.user }
+        let keys = rateKeys(username: nil, address: address)
+        if limiter.isLocked(keys) {
+            throw CairnError(.requestLimitExceeded, "Too many failed logins; try again later.")
+        }
+        guard let owner = try await store.tokenOwner(tokenHash: hash) else {
+            limiter.recordFailure(keys)
+            throw Self.unauthenticated()
+        }
+        // Last use is recorded once per cache period, not on every request.
+        try await store.touchToken(id: owner.tokenID, at: now())
+        let user = AuthenticatedUser(user: owner.user, tokenID: owner.tokenID)
+        tokens.withLock { cache in
+            if cache.count >= Self.cacheCapacity { cache.removeAll() }
+            cache[hash] = CachedUser(user: user, expires: .now + cacheTTL)
+        }
+        return user
+    }
+
+    /// Signs a browser in: the password is checked as a Basic login is (same answers, same
+    /// limits), and the answer is a new session's secret for the cookie, stored only hashed.
+    public func signIn(username: String, password: String, address: String?) async throws -> (user: User, session: String) {
+        let user = try await checkPassword(username: username, password: password, address: address)
+        let secret = AccessTokens.generate(prefix: "")
+        let time = now()
+        try await store.createSession(
+            hash: AccessTokens.hash(secret), userID: user.user.id, at: time,
+            expires: time + Self.sessionLifetime.components.seconds * 1000)
+        return (user.user, secret)
+    }
+
+    /// The user a session cookie's secret belongs to, or UNAUTHENTICATED.
+    public func authenticate(session secret: String) async throws -> AuthenticatedUser {
+        let hash = AccessTokens.hash(secret)
+        if let cached = sessions.withLock({ $0[hash] }), cached.expires > .now { return cached.user }
+        guard let user = try await store.sessionOwner(hash: hash, at: now()) else { throw Self.unauthenticated() }
+        let authenticated = AuthenticatedUser(user: user)
+        sessions.withLock { cache in
+            if cache.count >= Self.cacheCapacity { cache.removeAll() }
+            cache[hash] = CachedUser(user: authenticated, expires: .now + cacheTTL)
+        }
+        return authenticated
+    }
+
+    public func signOut(session secret: String) async throws {
+        let hash = AccessTokens.hash(secret)
+        _ = sessions.withLock { $0.removeValue(forKey: hash) }
+        try await store.deleteSession(hash: hash)
+    }
+
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        zip(a.utf8, b.utf8).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    /// Forgets every remembered check for `username`: a changed password, admin flag or a
+    /// deletion takes effect on this server at once.
+    public func invalidate(username: String) {
+        passwords.withLock { cache in cache = cache.filter { $0.value.user.user.username != username } }
+        tokens.withLock { cache in cache = cache.filter { $0.value.user.user.username != username } }
+        sessions.withLock { cache in cache = cache.filter { $0.value.user.user.username != username } }
+    }
+
+    /// Forgets a revoked token.
+    public func invalidate(tokenID: String) {
+        tokens.withLock { cache in cache = cache.filter { $0.value.user.tokenID != tokenID } }
+    }
+}

@@ -1,0 +1,267 @@
+import CairnCore
+import CairnStore
+import Foundation
+import Logging
+import Testing
+
+@testable import CairnAuth
+
+/// A migrated SQLite database with an auth store, in a fresh temporary directory.
+struct AuthFixture {
+    let directory: URL
+    let database: SQLiteMetadataDatabase
+    let store: SQLAuthStore
+    /// bcrypt's minimum cost: the tests check behaviour, not the hash's strength.
+    static let hasher = PasswordHasher(cost: 4)
+
+    static func with(_ body: (AuthFixture) async throws -> Void) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-auth-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let logger = Logger(label: "test")
+        let database = try await SQLiteMetadataDatabase.open(path: directory.appendingPathComponent("cairn.db").path, logger: logger)
+        try await Migrations.run(on: database, logger: logger, now: 1)
+        let fixture = AuthFixture(directory: directory, database: database, store: SQLAuthStore(database: database))
+        do {
+            try await body(fixture)
+            try await database.shutdown()
+        } catch {
+            try? await database.shutdown()
+            throw error
+        }
+    }
+
+    @discardableResult
+    func user(_ name: String, password: String = "correct horse battery", admin: Bool = false) async throws -> User {
+        try await store.createUser(username: name, passwordHash: try await Self.hasher.hash(password), isAdmin: admin, at: 1)
+    }
+}
+
+func basic(_ username: String, _ password: String) -> String {
+    "Basic " + Data("\(username):\(password)".utf8).base64EncodedString()
+}
+
+func expectCode(_ code: ErrorCode, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> Void) async {
+    do {
+        try await body()
+        Issue.record("expected \(code.rawValue), got success", sourceLocation: sourceLocation)
+    } catch let error as CairnError {
+        #expect(error.code == code, "\(error.message)", sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("expected \(code.rawValue), got \(error)", sourceLocation: sourceLocation)
+    }
+}
+
+struct AuthenticatorTests {
+    @Test func basicCredentialsAreCheckedAgainstTheBcryptHash() async throws {
+        try await AuthFixture.with { fixture in
+            let alice = try await fixture.user("alice")
+            let authenticator = Authenticator(store: fixture.store, hasher: AuthFixture.hasher)
+            let found = try await authenticator.authenticate(authorization: basic("alice", "correct horse battery"), address: "10.0.0.1")
+            #expect(found.user == alice)
+            #expect(found.tokenID == nil)
+            // A wrong password, an unknown user, a malformed header and none at all: the same answer.
+            await expectCode(.unauthenticated) {
+                _ = try await authenticator.authenticate(authorization: basic("alice", "wrong"), address: nil)
+            }
+            await expectCode(.unauthenticated) {
+                _ = try await authenticator.authenticate(authorization: basic("mallory", "correct horse battery"), address: nil)
+            }
+            await expectCode(.unauthenticated) { _ = try await authenticator.authenticate(authorization: "Basic !!!", address: nil) }
+            await expectCode(.unauthenticated) { _ = try await authenticator.authenticate(authorization: "Digest x", address: nil) }
+            await expectCode(.unauthenticated) { _ = try await authenticator.authenticate(authorization: nil, address: nil) }
+        }
+    }
+
+    @Test func aPasswordWithAColonAndAnEmptyPasswordAreTheirOwn() async throws {
+        #expect(Authenticator.decodeBasic(Data("u:pa:ss".utf8).base64EncodedString()).map { [$0.0, $0.1] } == ["u", "pa:ss"])
+        #expect(Authenticator.decodeBasic(Data("u:".utf8).base64EncodedString()).map { [$0.0, $0.1] } == ["u", ""])
+        #expect(Authenticator.decodeBasic(Data("nocolon".utf8).base64EncodedString()) == nil)
+    }
+
+    @Test func aChangedPasswordStopsWorkingOnceTheCacheIsInvalidated() async throws {
+        try await AuthFixture.with { fixture in
+            try await fixture.user("alice")
+            let authenticator = Authenticator(store: fixture.store, hasher: AuthFixture.hasher, cacheTTL: .seconds(60))
+            _ = try await authenticator.authenticate(authorization: basic("alice", "correct horse battery"), address: nil)
+            try await fixture.store.updatePassword(
+                username: "alice", passwordHash: try await AuthFixture.hasher.hash("another long password"))
+            // Still remembered until invalidated: the cache, not the store, answered.
+            _ = try await authenticator.authenticate(authorization: basic("alice", "correct horse battery"), address: nil)
+            authenticator.invalidate(username: "alice")
+            await expectCode(.unauthenticated) {
+                _ = try await authenticator.authenticate(authorization: basic("alice", "correct horse battery"), address: nil)
+            }
+            _ = try await authenticator.authenticate(authorization: basic("alice", "another long password"), address: nil)
+        }
+    }
+
+    @Test func anEntryNearItsEndIsCheckedAgainByOneRequest() async throws {
+        try await AuthFixture.with { fixture in
+            try await fixture.user("alice")
+            let authenticator = Authenticator(store: fixture.store, hasher: AuthFixture.hasher, cacheTTL: .milliseconds(800))
+            _ = try await authenticator.authenticate(authorization: basic("alice", "correct horse battery"), address: nil)
+            try await fixture.store.updatePassword(
+                username: "alice", passwordHash: try await AuthFixture.hasher.hash("another long password"))
+            // Early in the entry's life the cache answers.
+            _ = try await authenticator.authenticate(authorization: basic("alice", "correct horse battery"), address: nil)
+            try await Task.sleep(for: .milliseconds(650))
+            // In its last quarter one request checks the password again, and the change shows.
+            await expectCode(.unauthenticated) {
+                _ = try await authenticator.authenticate(authorization: basic("alice", "correct horse battery"), address: nil)
+            }
+        }
+    }
+
+    @Test func failedLoginsAreLimitedPerUserAndPerAddress() async throws {
+        try await AuthFixture.with { fixture in
+            try await fixture.user("alice")
+            try await fixture.user("bob")
+            let limiter = LoginRateLimiter(limit: 3, window: .seconds(60), lockout: .seconds(60))
+            let authenticator = Authenticator(store: fixture.store, hasher: AuthFixture.hasher, limiter: limiter)
+            for _ in 0..<3 {
+                await expectCode(.unauthenticated) {
+                    _ = try await authenticator.authenticate(authorization: basic("alice", "guess"), address: "10.0.0.1")
+                }
+            }
+            // Locked: even the right password is refused, from any address.
+            await expectCode(.requestLimitExceeded) {
+                _ = try await authenticator.authenticate(authorization: basic("alice", "correct horse battery"), address: "10.0.0.2")
+            }
+            // The address is locked too, for every user.
+            await expectCode(.requestLimitExceeded) {
+                _ = try await authenticator.authenticate(authorization: basic("bob", "correct horse battery"), address: "10.0.0.1")
+            }
+            // Another user from another address is untouched.
+            _ = try await authenticator.authenticate(authorization: basic("bob", "correct horse battery"), address: "10.0.0.3")
+        }
+    }
+
+    @Test func theLimiterForgetsFailuresOutsideItsWindowAndUnlocksAfterTheLockout() {
+        let limiter = LoginRateLimiter(limit: 2, window: .seconds(10), lockout: .seconds(30))
+        let start = ContinuousClock.now
+        limiter.recordFailure(["k"], now: start)
+        limiter.recordFailure(["k"], now: start + .seconds(11))
+        #expect(!limiter.isLocked(["k"], now: start + .seconds(11)))
+        limiter.recordFailure(["k"], now: start + .seconds(12))
+        #expect(limiter.isLocked(["k"], now: start + .seconds(13)))
+        #expect(!limiter.isLocked(["k"], now: start + .seconds(43)))
+    }
+
+    @Test func tokensAuthenticateUntilRevokedAndAreStoredOnlyAsTheirHash() async throws {
+        try await AuthFixture.with { fixture in
+            let alice = try await fixture.user("alice")
+            let secret = AccessTokens.generate()
+            #expect(secret.hasPrefix(AccessTokens.prefix) && secret.count == AccessTokens.prefix.count + 64)
+            #expect(AccessTokens.hash(secret).count == 64 && AccessTokens.hash(secret) != secret)
+            let info = try await fixture.store.createToken(
+                id: "t", userID: alice.id, name: "ci", tokenHash: AccessTokens.hash(secret), at: 5)
+            let authenticator = Authenticator(store: fixture.store, hasher: AuthFixture.hasher, now: { 42 })
+            let found = try await authenticator.authenticate(authorization: "Bearer " + secret, address: nil)
+            #expect(found.user == alice && found.tokenID == info.id)
+            #expect(try await fixture.store.tokens(userID: alice.id).first?.lastUsedTime == 42)
+            await expectCode(.unauthenticated) {
+                _ = try await authenticator.authenticate(authorization: "Bearer cairn_pat_wrong", address: nil)
+            }
+            try await fixture.store.revokeToken(id: info.id, userID: alice.id, at: 6)
+            authenticator.invalidate(tokenID: info.id)
+            await expectCode(.unauthenticated) { _ = try await authenticator.authenticate(authorization: "Bearer " + secret, address: nil) }
+        }
+    }
+
+    @Test func theInternalTokenIsAnAdminThatIsNoUser() async throws {
+        try await AuthFixture.with { fixture in
+            let authenticator = Authenticator(store: fixture.store, hasher: AuthFixture.hasher, internalToken: "cairn_pat_internal")
+            let found = try await authenticator.authenticate(authorization: "Bearer cairn_pat_internal", address: nil)
+            #expect(found.isInternal && found.user.isAdmin)
+            await expectCode(.unauthenticated) {
+                _ = try await authenticator.authenticate(authorization: "Bearer cairn_pat_internaX", address: nil)
+            }
+        }
+    }
+
+    @Test func passwordsShorterThanMLflowsMinimumAreRefused() {
+        #expect(throws: CairnError.self) { try PasswordHasher.validate(password: "short") }
+        #expect(throws: Never.self) { try PasswordHasher.validate(password: "twelve chars") }
+    }
+}
+
+struct AccessTests {
+    @Test func grantsWinOverTheDefaultAndAdminsBypass() {
+        let user = User(id: 2, username: "u", isAdmin: false)
+        let access = UserAccess(
+            user: user, isAdmin: false,
+            grants: [
+                PermissionGrant(resourceType: .experiment, resourceID: "1", permission: .edit),
+                PermissionGrant(resourceType: .experiment, resourceID: "2", permission: .deny),
+                PermissionGrant(resourceType: .registeredModel, resourceID: "m", permission: .manage),
+            ], defaultPermission: .read)
+        #expect(access.can(.update, .experiment, "1") && !access.can(.delete, .experiment, "1"))
+        #expect(!access.can(.read, .experiment, "2"))
+        #expect(access.can(.read, .experiment, "3") && !access.can(.update, .experiment, "3"))
+        #expect(access.can(.manage, .registeredModel, "m"))
+        #expect(!access.readsEverything)
+        let admin = UserAccess(user: user, isAdmin: true, grants: [], defaultPermission: .noPermissions)
+        #expect(admin.can(.delete, .experiment, "2") && admin.readsEverything)
+        let none = UserAccess(user: user, isAdmin: false, grants: [], defaultPermission: .noPermissions)
+        #expect(!none.can(.read, .experiment, "1") && !none.readsEverything)
+    }
+
+    @Test func levelsFollowMLflowsMeanings() throws {
+        #expect(Permission.read.allows(.read) && !Permission.read.allows(.use))
+        #expect(Permission.use.allows(.use) && !Permission.use.allows(.update))
+        #expect(Permission.edit.allows(.update) && !Permission.edit.allows(.delete))
+        #expect(Permission.manage.allows(.manage))
+        #expect(!Permission.deny.allows(.read) && !Permission.noPermissions.allows(.read))
+        #expect(throws: CairnError.self) { try Permission.parse("NO_PERMISSIONS", grant: true) }
+        #expect(throws: CairnError.self) { try Permission.parse("OWNER", grant: false) }
+        #expect(try Permission.parse("DENY", grant: true) == .deny)
+    }
+}
+
+struct AdminBootstrapTests {
+    @Test func theFirstAdminComesFromTheEnvironmentAndThereIsNoDefault() async throws {
+        try await AuthFixture.with { fixture in
+            let logger = Logger(label: "test")
+            await expectCode(.invalidParameterValue) {
+                try await AdminBootstrap.ensureAdmin(
+                    store: fixture.store, hasher: AuthFixture.hasher, settings: .init(username: "admin", password: nil), logger: logger,
+                    now: 1)
+            }
+            #expect(try await fixture.store.userCount() == 0)
+            await expectCode(.invalidParameterValue) {
+                try await AdminBootstrap.ensureAdmin(
+                    store: fixture.store, hasher: AuthFixture.hasher, settings: .init(username: "admin", password: "short"), logger: logger,
+                    now: 1)
+            }
+            let settings = AdminBootstrap.Settings.fromEnvironment(["CAIRN_ADMIN_PASSWORD": "a long admin password"])
+            #expect(settings.username == "admin")
+            let created = try await AdminBootstrap.ensureAdmin(
+                store: fixture.store, hasher: AuthFixture.hasher, settings: settings, logger: logger, now: 1)
+            #expect(created?.isAdmin == true)
+            // Once there is an admin, later starts need no password and change nothing.
+            #expect(
+                try await AdminBootstrap.ensureAdmin(
+                    store: fixture.store, hasher: AuthFixture.hasher, settings: .init(username: "admin", password: nil), logger: logger,
+                    now: 2)
+                    == nil)
+            let stored = try #require(try await fixture.store.storedUser(username: "admin"))
+            #expect(try await AuthFixture.hasher.verify("a long admin password", hash: stored.passwordHash))
+            #expect(
+                AdminBootstrap.Settings.fromEnvironment([
+                    "MLFLOW_AUTH_ADMIN_USERNAME": "root", "MLFLOW_AUTH_ADMIN_PASSWORD": "p1", "CAIRN_ADMIN_PASSWORD": "p2",
+                ]).password == "p1")
+        }
+    }
+
+    @Test func theAuditRecorderWritesWhatItBuffered() async throws {
+        try await AuthFixture.with { fixture async throws in
+            let recorder = AuditRecorder(store: fixture.store, logger: Logger(label: "test"))
+            recorder.record(
+                AuditEntry(id: "a", time: 1, username: "u", address: nil, method: "POST", path: "/x", resource: nil, status: 200))
+            #expect(try await fixture.store.audit(username: nil, since: nil, maxResults: 10).isEmpty)
+            await recorder.flush()
+            #expect(try await fixture.store.audit(username: nil, since: nil, maxResults: 10).map(\.id) == ["a"])
+        }
+    }
+}

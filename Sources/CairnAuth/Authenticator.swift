@@ -33,6 +33,8 @@ public final class Authenticator: Sendable {
     let limiter: LoginRateLimiter
     let cacheTTL: Duration
     let now: WallClock
+    /// The monotonic clock the remembered checks expire by; injected so tests can move it.
+    let cacheNow: @Sendable () -> ContinuousClock.Instant
     /// The credential the server gives its own clients (gate, pipeline stages); random per start.
     let internalToken: String?
 
@@ -53,8 +55,10 @@ public final class Authenticator: Sendable {
 
     public init(
         store: any AuthStore, hasher: PasswordHasher, limiter: LoginRateLimiter = LoginRateLimiter(), cacheTTL: Duration = .seconds(10),
-        internalToken: String? = nil, now: @escaping WallClock = SystemClock.now
+        internalToken: String? = nil, now: @escaping WallClock = SystemClock.now,
+        cacheNow: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
     ) {
+        self.cacheNow = cacheNow
         self.store = store
         self.hasher = hasher
         self.limiter = limiter
@@ -106,7 +110,7 @@ public final class Authenticator: Sendable {
 
     func checkPassword(username: String, password: String, address: String?) async throws -> AuthenticatedUser {
         let key = Data(HMAC<SHA256>.authenticationCode(for: Data((username + "\u{0}" + password).utf8), using: cacheKey))
-        let instant = ContinuousClock.now
+        let instant = cacheNow()
         let cacheTTL = cacheTTL
         // In the last quarter of an entry's life, one request checks the password again while
         // the others go on with the entry, so a busy client never has every connection waiting
@@ -135,7 +139,7 @@ public final class Authenticator: Sendable {
         let user = AuthenticatedUser(user: stored.user)
         passwords.withLock { cache in
             if cache.count >= Self.cacheCapacity { cache.removeAll() }
-            cache[key] = CachedUser(user: user, expires: .now + cacheTTL)
+            cache[key] = CachedUser(user: user, expires: cacheNow() + cacheTTL)
         }
         return user
     }
@@ -145,7 +149,7 @@ public final class Authenticator: Sendable {
             return AuthenticatedUser(user: Self.internalUser, isInternal: true)
         }
         let hash = AccessTokens.hash(token)
-        if let cached = tokens.withLock({ $0[hash] }), cached.expires > .now { return cached.user }
+        if let cached = tokens.withLock({ $0[hash] }), cached.expires > cacheNow() { return cached.user }
         let keys = rateKeys(username: nil, address: address)
         if limiter.isLocked(keys) {
             throw CairnError(.requestLimitExceeded, "Too many failed logins; try again later.")
@@ -159,7 +163,7 @@ public final class Authenticator: Sendable {
         let user = AuthenticatedUser(user: owner.user, tokenID: owner.tokenID)
         tokens.withLock { cache in
             if cache.count >= Self.cacheCapacity { cache.removeAll() }
-            cache[hash] = CachedUser(user: user, expires: .now + cacheTTL)
+            cache[hash] = CachedUser(user: user, expires: cacheNow() + cacheTTL)
         }
         return user
     }
@@ -179,12 +183,12 @@ public final class Authenticator: Sendable {
     /// The user a session cookie's secret belongs to, or UNAUTHENTICATED.
     public func authenticate(session secret: String) async throws -> AuthenticatedUser {
         let hash = AccessTokens.hash(secret)
-        if let cached = sessions.withLock({ $0[hash] }), cached.expires > .now { return cached.user }
+        if let cached = sessions.withLock({ $0[hash] }), cached.expires > cacheNow() { return cached.user }
         guard let user = try await store.sessionOwner(hash: hash, at: now()) else { throw Self.unauthenticated() }
         let authenticated = AuthenticatedUser(user: user)
         sessions.withLock { cache in
             if cache.count >= Self.cacheCapacity { cache.removeAll() }
-            cache[hash] = CachedUser(user: authenticated, expires: .now + cacheTTL)
+            cache[hash] = CachedUser(user: authenticated, expires: cacheNow() + cacheTTL)
         }
         return authenticated
     }

@@ -239,9 +239,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // glibc's allocator knobs, which Swift's Glibc module does not export (malloc.h).
+        .target(name: "CCairnAllocator"),
         .executableTarget(
             name: "cairn",
             dependencies: [
+                "CCairnAllocator",
                 "CairnAuth",
                 "CairnClient",
                 "CairnCore",

@@ -106,6 +106,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        AllocatorPolicy.apply()
         bootstrapLogging(logLevel)
         guard (0...1).contains(inferenceLogSampleRate) else {
             throw ValidationError("--inference-log-sample-rate must be between 0 and 1.")

@@ -105,6 +105,7 @@ struct ServerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        AllocatorPolicy.apply()
         bootstrapLogging(logLevel)
         let logger = Logger(label: "cairn")
         let configuration = ServerConfiguration(

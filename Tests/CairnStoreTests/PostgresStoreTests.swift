@@ -11,19 +11,8 @@ import Testing
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["CAIRN_TEST_POSTGRES_URL"] != nil), .serialized)
 struct PostgresStoreTests {
     @Test func migrationsAndTrackingRoundTrip() async throws {
-        let url = ProcessInfo.processInfo.environment["CAIRN_TEST_POSTGRES_URL"]!
-        let logger = Logger(label: "test")
-        let database = try PostgresMetadataDatabase(url: url, logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await database.run() }
-            defer { group.cancelAll() }
-
-            try await database.transaction { sql in
-                try await sql.raw("DROP SCHEMA public CASCADE").run()
-                try await sql.raw("CREATE SCHEMA public").run()
-            }
-            try await Migrations.run(on: database, logger: logger, now: 1)
-            try await Migrations.run(on: database, logger: logger, now: 2)
+        try await PostgresFixture.withFreshDatabase { database in
+            try await Migrations.run(on: database, logger: Logger(label: "test"), now: 2)
             let store = SQLTrackingStore(database: database)
 
             #expect(try await store.getExperiment(id: "0").name == "Default")
@@ -78,17 +67,7 @@ struct PostgresStoreTests {
 
     /// Migration 9 (users, grants, tokens, the append-only audit log) on PostgreSQL.
     @Test func authStoreHonoursTheContract() async throws {
-        let url = ProcessInfo.processInfo.environment["CAIRN_TEST_POSTGRES_URL"]!
-        let logger = Logger(label: "test")
-        let database = try PostgresMetadataDatabase(url: url, logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await database.run() }
-            defer { group.cancelAll() }
-            try await database.transaction { sql in
-                try await sql.raw("DROP SCHEMA public CASCADE").run()
-                try await sql.raw("CREATE SCHEMA public").run()
-            }
-            try await Migrations.run(on: database, logger: logger, now: 1)
+        try await PostgresFixture.withFreshDatabase { database in
             try await AuthStoreContract.check(
                 SQLAuthStore(database: database), database: database, tracking: SQLTrackingStore(database: database))
         }
@@ -96,17 +75,7 @@ struct PostgresStoreTests {
 
     /// Migration 4 and the pipeline store on PostgreSQL.
     @Test func pipelineStoreHonoursTheContract() async throws {
-        let url = ProcessInfo.processInfo.environment["CAIRN_TEST_POSTGRES_URL"]!
-        let logger = Logger(label: "test")
-        let database = try PostgresMetadataDatabase(url: url, logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await database.run() }
-            defer { group.cancelAll() }
-            try await database.transaction { sql in
-                try await sql.raw("DROP SCHEMA public CASCADE").run()
-                try await sql.raw("CREATE SCHEMA public").run()
-            }
-            try await Migrations.run(on: database, logger: logger, now: 1)
+        try await PostgresFixture.withFreshDatabase { database in
             try await PipelineStoreContract.check(SQLPipelineStore(database: database))
         }
     }
@@ -114,18 +83,7 @@ struct PostgresStoreTests {
     /// Migration 2 and the registry and logged-model stores on PostgreSQL: cascading renames,
     /// RETURNING, upserts, the prompt anti-join and the metric-ordered logged-model search.
     @Test func registryAndLoggedModelsRoundTrip() async throws {
-        let url = ProcessInfo.processInfo.environment["CAIRN_TEST_POSTGRES_URL"]!
-        let logger = Logger(label: "test")
-        let database = try PostgresMetadataDatabase(url: url, logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await database.run() }
-            defer { group.cancelAll() }
-
-            try await database.transaction { sql in
-                try await sql.raw("DROP SCHEMA public CASCADE").run()
-                try await sql.raw("CREATE SCHEMA public").run()
-            }
-            try await Migrations.run(on: database, logger: logger, now: 1)
+        try await PostgresFixture.withFreshDatabase { database in
             let tracking = SQLTrackingStore(database: database)
             let registry = SQLRegistryStore(database: database)
             let logged = SQLLoggedModelStore(database: database)

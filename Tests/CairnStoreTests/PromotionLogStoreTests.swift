@@ -186,18 +186,7 @@ import Testing
 /// because every test there wipes the one database.
 extension PostgresStoreTests {
     @Test func promotionLogAndRacingCompareAndSet() async throws {
-        let url = ProcessInfo.processInfo.environment["CAIRN_TEST_POSTGRES_URL"]!
-        let logger = Logger(label: "test")
-        let database = try PostgresMetadataDatabase(url: url, logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await database.run() }
-            defer { group.cancelAll() }
-
-            try await database.transaction { sql in
-                try await sql.raw("DROP SCHEMA public CASCADE").run()
-                try await sql.raw("CREATE SCHEMA public").run()
-            }
-            try await Migrations.run(on: database, logger: logger, now: 1)
+        try await PostgresFixture.withFreshDatabase { database in
             let registry = SQLRegistryStore(database: database)
             let log = SQLPromotionLogStore(database: database)
             _ = try await registry.createRegisteredModel(name: "m", tags: [], description: nil)

@@ -1,6 +1,7 @@
 import CairnCore
 import Foundation
 import Logging
+import SQLKit
 import Testing
 
 @testable import CairnStore
@@ -46,5 +47,26 @@ func expectCairnError(_ code: ErrorCode, _ body: () async throws -> Void, source
         #expect(error.code == code, "\(error.message)", sourceLocation: sourceLocation)
     } catch {
         Issue.record("expected CairnError \(code.rawValue), got \(error)", sourceLocation: sourceLocation)
+    }
+}
+
+/// The PostgreSQL database CAIRN_TEST_POSTGRES_URL names, wiped and migrated, for one test's
+/// body. Every caller sits in `PostgresStoreTests`' serialized suite (directly or by an
+/// extension), because each wipes the one database the CI starts.
+enum PostgresFixture {
+    static func withFreshDatabase(_ body: (PostgresMetadataDatabase) async throws -> Void) async throws {
+        let url = try #require(ProcessInfo.processInfo.environment["CAIRN_TEST_POSTGRES_URL"])
+        let logger = Logger(label: "test")
+        let database = try PostgresMetadataDatabase(url: url, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await database.run() }
+            defer { group.cancelAll() }
+            try await database.transaction { sql in
+                try await sql.raw("DROP SCHEMA public CASCADE").run()
+                try await sql.raw("CREATE SCHEMA public").run()
+            }
+            try await Migrations.run(on: database, logger: logger, now: 1)
+            try await body(database)
+        }
     }
 }

@@ -135,7 +135,10 @@ final class SQLiteDirectConnection: Sendable {
             switch bind {
             case .integer(let value): status = sqlite_nio_sqlite3_bind_int64(statement, index, Int64(value))
             case .float(let value): status = sqlite_nio_sqlite3_bind_double(statement, index, value)
-            case .text(let value): status = sqlite_nio_sqlite3_bind_text(statement, index, value, -1, Self.transient)
+            case .text(let value):
+                // The length in bytes, never -1: with -1 SQLite stops at the first NUL, so
+                // "admin\0x" would be stored, and looked up, as "admin".
+                status = value.withCString { sqlite_nio_sqlite3_bind_text(statement, index, $0, Int32(value.utf8.count), Self.transient) }
             case .blob(let buffer):
                 status = buffer.withUnsafeReadableBytes {
                     sqlite_nio_sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), Self.transient)

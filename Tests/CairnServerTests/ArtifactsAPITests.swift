@@ -45,6 +45,24 @@ import Testing
 
     // MARK: Plain transfers
 
+    /// MLflow's answer to an upload whose path ends in a slash: it names a folder, and stored it
+    /// would be a file in the way of that folder's later files.
+    @Test func anUploadToAFolderPathIsRefusedAndWritesNothing() async throws {
+        try await withApp { client in
+            for uri in ["\(Self.artifacts)/1/run/artifacts/docs/", "\(Self.artifacts)/1/run/artifacts/docs%2F"] {
+                let response = try await client.put(uri, "contents")
+                #expect(response.status == .badRequest, "\(uri)")
+                let body = try json(response)
+                #expect(body["error_code"] == .string("INVALID_PARAMETER_VALUE"))
+                #expect(body["message"] == .string("Artifact path must include a filename (cannot end with '/')"))
+            }
+            #expect(try everything().isEmpty)
+            // The folder stays usable for files.
+            #expect(try await client.put("\(Self.artifacts)/1/run/artifacts/docs/notes.txt", "hello").status == .ok)
+            #expect(try everything() == ["1", "1/run", "1/run/artifacts", "1/run/artifacts/docs", "1/run/artifacts/docs/notes.txt"])
+        }
+    }
+
     @Test func putGetListDeleteRoundTrip() async throws {
         try await withApp { client in
             let bytes = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 9) }

@@ -72,6 +72,13 @@ struct ArtifactsController<Context: CairnRequestContext>: Sendable {
     @Sendable func upload(_ request: Request, context: Context) async throws -> JSONBody {
         let path = try Self.path(capturedBy: context)
         guard !path.isRoot else { throw ArtifactPath.invalid }
+        // A path that names a folder (`…/dir/`, or `…/dir%2F`) would be stored as a file named
+        // like the folder, in the way of every later file under it. MLflow refuses it with
+        // this message; the router drops the trailing empty segment, so the raw path is asked.
+        let raw = request.uri.path
+        if raw.hasSuffix("/") || raw.lowercased().hasSuffix("%2f") {
+            throw CairnError.invalidParameter("Artifact path must include a filename (cannot end with '/')")
+        }
         try await repository.write(path, from: request.body)
         return .empty
     }

@@ -23,7 +23,7 @@ public struct S3ArtifactRepository: ArtifactRepository {
     let allocator = ByteBufferAllocator()
 
     /// - Parameter httpClient: defaults to one shared client for the process (connect in
-    ///   10 s, no silence over the configuration's idle timeout, no redirects, no retries of
+    ///   10 s, no silence over 60 s reading or writing, no redirects, no retries of
     ///   refused connections: `S3Client` retries itself).
     public init(configuration: S3Configuration, httpClient: HTTPClient? = nil) {
         self.configuration = configuration
@@ -34,6 +34,10 @@ public struct S3ArtifactRepository: ArtifactRepository {
         var configuration = HTTPClient.Configuration.singletonConfiguration
         configuration.timeout.connect = .seconds(10)
         configuration.timeout.read = .seconds(60)
+        // A store that stops reading an upload (frozen, or its disk full) fails the attempt after
+        // a minute of no progress, as boto3's 60 s socket timeout does, rather than only at the
+        // part's whole-transfer deadline (minutes for a part).
+        configuration.timeout.write = .seconds(60)
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.redirectConfiguration = .disallow
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)

@@ -63,11 +63,14 @@ struct ServerCommand: AsyncParsableCommand {
             """)
     var auth = false
 
-    @Option(help: "With --auth, what users may do with resources they hold no grant on: READ, USE, EDIT, MANAGE or NO_PERMISSIONS.")
-    var authDefaultPermission = "READ"
+    @Option(
+        help:
+            "With --auth, what users may do with resources they hold no grant on: READ, USE, EDIT, MANAGE or NO_PERMISSIONS (default: READ)."
+    )
+    var authDefaultPermission: String?
 
-    @Option(help: "With --auth, comma-separated aliases whose moves and deletions need MANAGE on the model.")
-    var protectedAliases = "champion"
+    @Option(help: "With --auth, comma-separated aliases whose moves and deletions need MANAGE on the model (default: champion).")
+    var protectedAliases: String?
 
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel: Logger.Level = .info
@@ -80,11 +83,20 @@ struct ServerCommand: AsyncParsableCommand {
 
     /// The `--auth` settings, nil without the flag. Levels are MLflow's names.
     func authConfiguration(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AuthConfiguration? {
-        guard auth else { return nil }
-        guard let permission = Permission(rawValue: authDefaultPermission.uppercased()), permission != .deny else {
+        guard auth else {
+            // An operator who sets how permissions work but forgets --auth would otherwise get
+            // a server open to everyone, believing it locked.
+            if authDefaultPermission != nil || protectedAliases != nil {
+                throw ValidationError("--auth-default-permission and --protected-aliases apply only with --auth: add --auth, or drop them.")
+            }
+            return nil
+        }
+        guard let permission = Permission(rawValue: (authDefaultPermission ?? "READ").uppercased()), permission != .deny else {
             throw ValidationError("--auth-default-permission must be one of READ, USE, EDIT, MANAGE, NO_PERMISSIONS.")
         }
-        let aliases = protectedAliases.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let aliases = (protectedAliases ?? "champion").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+            !$0.isEmpty
+        }
         return AuthConfiguration(
             defaultPermission: permission, protectedAliases: Set(aliases), admin: .fromEnvironment(environment))
     }

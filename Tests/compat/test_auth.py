@@ -52,6 +52,11 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=15)
 
 
+def _cairn_binary() -> Path:
+    binary = Path(os.environ.get("CAIRN_BIN", ".build/debug/cairn"))
+    return binary if binary.is_absolute() else REPO_ROOT / binary
+
+
 @pytest.fixture(scope="module")
 def auth_url():
     port = _free_port()
@@ -59,9 +64,7 @@ def auth_url():
     env = dict(os.environ, MLFLOW_AUTH_ADMIN_USERNAME=ADMIN, MLFLOW_AUTH_ADMIN_PASSWORD=ADMIN_PASSWORD)
     env.pop("MLFLOW_TRACKING_URI", None)
     if SERVER_KIND == "cairn":
-        binary = Path(os.environ.get("CAIRN_BIN", ".build/debug/cairn"))
-        binary = binary if binary.is_absolute() else REPO_ROOT / binary
-        cmd = [str(binary), "server", "--auth", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data)]
+        cmd = [str(_cairn_binary()), "server", "--auth", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data)]
     else:
         config = data / "basic_auth.ini"
         config.write_text(f"[mlflow]\ndefault_permission = READ\ndatabase_uri = sqlite:///{data}/basic_auth.db\n"
@@ -318,3 +321,14 @@ def test_failed_logins_are_rate_limited(auth_url):
     # Locked out: even the right password waits out the lockout.
     assert requests.get(f"{auth_url}/api/2.0/mlflow/experiments/get", params={"experiment_id": "0"},
                         auth=(victim, PASSWORD), timeout=30).status_code == 429
+
+
+@pytest.mark.skipif(SERVER_KIND != "cairn", reason="Cairn's own flags")
+@pytest.mark.parametrize("flag,value", [("--auth-default-permission", "NO_PERMISSIONS"), ("--protected-aliases", "champion,prod")])
+def test_auth_settings_without_auth_refuse_to_start(tmp_path, flag, value):
+    """Settings for permissions without --auth would start a server open to everyone."""
+    result = subprocess.run([str(_cairn_binary()), "server", flag, value, "--host", "127.0.0.1", "--port", str(_free_port()),
+                             "--data-dir", str(tmp_path / "data")], capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode != 0
+    assert "apply only with --auth" in result.stderr.decode(errors="replace")
+    assert not (tmp_path / "data").exists()

@@ -15,13 +15,14 @@ public enum AdminBootstrap {
             self.password = password
         }
 
-        /// `MLFLOW_AUTH_ADMIN_USERNAME` (default `admin`); `MLFLOW_AUTH_ADMIN_PASSWORD`, else
-        /// `CAIRN_ADMIN_PASSWORD`.
-        public static func fromEnvironment(_ environment: [String: String]) -> Settings {
+        /// `MLFLOW_AUTH_ADMIN_USERNAME`, else the file's `admin_username` (default `admin`);
+        /// `MLFLOW_AUTH_ADMIN_PASSWORD`, else `CAIRN_ADMIN_PASSWORD`, else the file's
+        /// `admin_password`: the environment overrides the file, as in MLflow.
+        public static func fromEnvironment(_ environment: [String: String], file: AuthConfigFile = AuthConfigFile()) -> Settings {
             func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
             return Settings(
-                username: value("MLFLOW_AUTH_ADMIN_USERNAME") ?? "admin",
-                password: value("MLFLOW_AUTH_ADMIN_PASSWORD") ?? value("CAIRN_ADMIN_PASSWORD"))
+                username: value("MLFLOW_AUTH_ADMIN_USERNAME") ?? file.adminUsername ?? "admin",
+                password: value("MLFLOW_AUTH_ADMIN_PASSWORD") ?? value("CAIRN_ADMIN_PASSWORD") ?? file.adminPassword)
         }
     }
 

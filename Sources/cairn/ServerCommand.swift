@@ -72,18 +72,30 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "With --auth, comma-separated aliases whose moves and deletions need MANAGE on the model (default: champion).")
     var protectedAliases: String?
 
+    @Option(
+        help: """
+            Users and permissions from MLflow's basic-auth file (basic_auth.ini: default_permission, admin_username, \
+            admin_password, and Cairn's protected_aliases); turns --auth on. With --auth alone, MLFLOW_AUTH_CONFIG_PATH \
+            names it. Flags and MLFLOW_AUTH_ADMIN_* variables override the file.
+            """)
+    var authConfig: String?
+
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel: Logger.Level = .info
 
     func validate() throws {
         try validateListenAddress(host: host, port: port)
         _ = try resolvedStaticPrefix()
-        _ = try authConfiguration()
+        _ = try authSettings()
     }
 
-    /// The `--auth` settings, nil without the flag. Levels are MLflow's names.
-    func authConfiguration(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AuthConfiguration? {
-        guard auth else {
+    /// The `--auth` settings, nil without the flag (or `--auth-config`), and the settings of
+    /// MLflow's file that mean nothing here. Levels are MLflow's names. Precedence: the flags,
+    /// then the environment, then the file, then MLflow's defaults.
+    func authSettings(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (
+        configuration: AuthConfiguration, ignoredFileSettings: [String]
+    )? {
+        guard auth || authConfig != nil else {
             // An operator who sets how permissions work but forgets --auth would otherwise get
             // a server open to everyone, believing it locked.
             if authDefaultPermission != nil || protectedAliases != nil {
@@ -91,14 +103,32 @@ struct ServerCommand: AsyncParsableCommand {
             }
             return nil
         }
-        guard let permission = Permission(rawValue: (authDefaultPermission ?? "READ").uppercased()), permission != .deny else {
-            throw ValidationError("--auth-default-permission must be one of READ, USE, EDIT, MANAGE, NO_PERMISSIONS.")
+        var file = AuthConfigFile()
+        if let path = authConfig ?? environment["MLFLOW_AUTH_CONFIG_PATH"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ValidationError("The auth configuration file \(path) cannot be read.")
+            }
+            do {
+                file = try AuthConfigFile.parse(String(decoding: data, as: UTF8.self), path: path)
+            } catch {
+                throw ValidationError(error.message)
+            }
         }
-        let aliases = (protectedAliases ?? "champion").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
-            !$0.isEmpty
+        let permission: Permission
+        if let authDefaultPermission {
+            guard let level = Permission(rawValue: authDefaultPermission.uppercased()), level != .deny else {
+                throw ValidationError("--auth-default-permission must be one of READ, USE, EDIT, MANAGE, NO_PERMISSIONS.")
+            }
+            permission = level
+        } else {
+            permission = file.defaultPermission ?? .read
         }
-        return AuthConfiguration(
-            defaultPermission: permission, protectedAliases: Set(aliases), admin: .fromEnvironment(environment))
+        let aliases =
+            protectedAliases.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+            ?? file.protectedAliases ?? ["champion"]
+        let configuration = AuthConfiguration(
+            defaultPermission: permission, protectedAliases: Set(aliases), admin: .fromEnvironment(environment, file: file))
+        return (configuration, file.ignoredKeys)
     }
 
     /// The flag, else `MLFLOW_STATIC_PREFIX`, checked as `mlflow server` checks it.
@@ -120,13 +150,19 @@ struct ServerCommand: AsyncParsableCommand {
         AllocatorPolicy.apply()
         bootstrapLogging(logLevel)
         let logger = Logger(label: "cairn")
+        let auth = try authSettings()
         let configuration = ServerConfiguration(
             host: host, port: port, dataDirectory: dataDir,
             backendStoreURI: backendStoreUri, artifactsDestination: artifactsDestination,
             allowedHosts: allowedHosts.map { $0.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) } } ?? [],
             inferenceLogDirectory: inferenceLogDir, ray: try rayConfiguration(), staticPrefix: try resolvedStaticPrefix(),
-            auth: try authConfiguration()
+            auth: auth?.configuration
         )
+        if let ignored = auth?.ignoredFileSettings, !ignored.isEmpty {
+            logger.notice(
+                "Settings of the auth configuration file that Cairn does not use (users live in the metadata database)",
+                metadata: ["settings": "\(ignored.joined(separator: ", "))"])
+        }
         let app = try await buildApplication(configuration, logger: logger)
         try await app.runService()
     }

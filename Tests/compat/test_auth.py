@@ -74,6 +74,14 @@ def auth_url():
         cmd = [sys.executable, "-m", "mlflow", "server", "--app-name", "basic-auth", "--host", "127.0.0.1",
                "--port", str(port), "--backend-store-uri", f"sqlite:///{data}/mlflow.db",
                "--artifacts-destination", str(data / "artifacts"), "--workers", "1"]
+    with _serving(cmd, env, data) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _serving(cmd: list[str], env: dict, data: Path):
+    """Runs a server until the block ends: its URL once /health answers."""
+    port = cmd[cmd.index("--port") + 1]
     log = data / "server.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=data, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
@@ -332,3 +340,38 @@ def test_auth_settings_without_auth_refuse_to_start(tmp_path, flag, value):
     assert result.returncode != 0
     assert "apply only with --auth" in result.stderr.decode(errors="replace")
     assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.skipif(SERVER_KIND != "cairn", reason="Cairn's own flag")
+def test_mlflows_auth_config_file_configures_the_server(tmp_path):
+    """An MLflow basic_auth.ini, unchanged, sets the admin and the default permission."""
+    config = tmp_path / "basic_auth.ini"
+    config.write_text("[mlflow]\ndefault_permission = NO_PERMISSIONS\ndatabase_uri = sqlite:///basic_auth.db\n"
+                      "admin_username = boss\nadmin_password = the boss's long password\n"
+                      "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_AUTH_", "CAIRN_ADMIN", "MLFLOW_TRACKING_"))}
+    port = str(_free_port())
+    cmd = [str(_cairn_binary()), "server", "--auth-config", str(config), "--host", "127.0.0.1", "--port", port,
+           "--data-dir", str(tmp_path / "data")]
+    with _serving(cmd, env, tmp_path) as url:
+        boss = ("boss", "the boss's long password")
+        assert requests.get(f"{url}/api/2.0/mlflow/users/current", auth=boss, timeout=30).json()["user"]["is_admin"]
+        created = requests.post(f"{url}/api/2.0/mlflow/experiments/create", json={"name": "private"}, auth=boss, timeout=30)
+        experiment = created.json()["experiment_id"]
+        requests.post(f"{url}/api/2.0/mlflow/users/create", json={"username": "someone", "password": PASSWORD}, auth=boss,
+                      timeout=30).raise_for_status()
+        # default_permission = NO_PERMISSIONS: a user with no grant cannot read the admin's experiment.
+        refused = requests.get(f"{url}/api/2.0/mlflow/experiments/get", params={"experiment_id": experiment},
+                               auth=("someone", PASSWORD), timeout=30)
+        assert refused.status_code == 403 and refused.json()["error_code"] == "PERMISSION_DENIED"
+        assert requests.get(f"{url}/api/2.0/mlflow/users/current", timeout=30).status_code == 401
+
+
+@pytest.mark.skipif(SERVER_KIND != "cairn", reason="Cairn's own flag")
+def test_an_auth_config_file_with_an_unknown_setting_refuses_to_start(tmp_path):
+    config = tmp_path / "basic_auth.ini"
+    config.write_text("[mlflow]\ndefault_permision = READ\n")
+    result = subprocess.run([str(_cairn_binary()), "server", "--auth-config", str(config), "--port", str(_free_port()),
+                             "--data-dir", str(tmp_path / "data")], capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode != 0
+    assert f"{config}:2: unknown setting 'default_permision'" in result.stderr.decode(errors="replace")

@@ -43,6 +43,10 @@ public final class Authenticator: Sendable {
         var expires: ContinuousClock.Instant
         /// A request is checking the password again before the entry expires.
         var refreshing = false
+        /// The stored bcrypt hash the password was verified against. While the user's stored
+        /// hash is still this one the password still matches it, so a re-check reads the user
+        /// and compares hashes instead of running bcrypt again.
+        var verifiedHash: String? = nil
     }
 
     let cacheKey = SymmetricKey(size: .bits256)
@@ -112,34 +116,42 @@ public final class Authenticator: Sendable {
         let key = Data(HMAC<SHA256>.authenticationCode(for: Data((username + "\u{0}" + password).utf8), using: cacheKey))
         let instant = cacheNow()
         let cacheTTL = cacheTTL
-        // In the last quarter of an entry's life, one request checks the password again while
-        // the others go on with the entry, so a busy client never has every connection waiting
-        // on bcrypt at once when the entry runs out.
-        let cached: (user: AuthenticatedUser, refresh: Bool)? = passwords.withLock { cache in
-            guard var entry = cache[key], entry.expires > instant else { return nil }
-            let refresh = !entry.refreshing && entry.expires - instant < cacheTTL / 4
-            if refresh {
-                entry.refreshing = true
-                cache[key] = entry
-            }
-            return (entry.user, refresh)
+        // In the last quarter of an entry's life, one request checks the user again while the
+        // others go on with the entry, so a busy client never has every connection waiting at
+        // once when the entry runs out. An expired entry is checked again too; it is kept for
+        // the hash it was verified against.
+        let cached: (entry: CachedUser, fresh: Bool)? = passwords.withLock { cache in
+            guard var entry = cache[key] else { return nil }
+            guard entry.expires > instant else { return (entry, false) }
+            guard !entry.refreshing, entry.expires - instant < cacheTTL / 4 else { return (entry, true) }
+            entry.refreshing = true
+            cache[key] = entry
+            return (entry, false)
         }
-        if let cached, !cached.refresh { return cached.user }
+        if let cached, cached.fresh { return cached.entry.user }
         let keys = rateKeys(username: username, address: address)
         if limiter.isLocked(keys) {
             throw CairnError(.requestLimitExceeded, "Too many failed logins; try again later.")
         }
         let stored = try await store.storedUser(username: username)
+        if let cached, let stored, let verified = cached.entry.verifiedHash, stored.passwordHash == verified {
+            // Verified against this very hash before: bcrypt runs once per password, not once
+            // per cache period, so it never sits on a logging client's path after its first call.
+            return remember(AuthenticatedUser(user: stored.user), key: key, hash: verified)
+        }
         guard try await hasher.verify(password, hash: stored?.passwordHash), let stored else {
             _ = passwords.withLock { $0.removeValue(forKey: key) }
             limiter.recordFailure(keys)
             throw Self.unauthenticated()
         }
         limiter.recordSuccess("user:" + username)
-        let user = AuthenticatedUser(user: stored.user)
+        return remember(AuthenticatedUser(user: stored.user), key: key, hash: stored.passwordHash)
+    }
+
+    func remember(_ user: AuthenticatedUser, key: Data, hash: String) -> AuthenticatedUser {
         passwords.withLock { cache in
             if cache.count >= Self.cacheCapacity { cache.removeAll() }
-            cache[key] = CachedUser(user: user, expires: cacheNow() + cacheTTL)
+            cache[key] = CachedUser(user: user, expires: cacheNow() + cacheTTL, verifiedHash: hash)
         }
         return user
     }

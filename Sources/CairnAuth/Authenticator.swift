@@ -95,10 +95,17 @@ public final class Authenticator: Sendable {
         }
     }
 
+    /// The scheme and the credentials of an `Authorization` header, around HTTP's optional
+    /// whitespace (spaces and tabs). Plain character work: it runs on every request.
     static func split(_ header: String) -> (String, String) {
-        let trimmed = header.trimmingCharacters(in: .whitespaces)
-        guard let space = trimmed.firstIndex(of: " ") else { return (trimmed, "") }
-        return (String(trimmed[..<space]), trimmed[space...].trimmingCharacters(in: .whitespaces))
+        let blank = { (character: Character) in character == " " || character == "\t" }
+        var text = header[...]
+        while let first = text.first, blank(first) { text.removeFirst() }
+        while let last = text.last, blank(last) { text.removeLast() }
+        guard let space = text.firstIndex(where: blank) else { return (String(text), "") }
+        var credentials = text[text.index(after: space)...]
+        while let first = credentials.first, blank(first) { credentials.removeFirst() }
+        return (String(text[..<space]), String(credentials))
     }
 
     static func decodeBasic(_ credentials: String) -> (String, String)? {

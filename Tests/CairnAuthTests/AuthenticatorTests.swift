@@ -79,6 +79,10 @@ struct AuthenticatorTests {
         #expect(Authenticator.decodeBasic(Data("u:pa:ss".utf8).base64EncodedString()).map { [$0.0, $0.1] } == ["u", "pa:ss"])
         #expect(Authenticator.decodeBasic(Data("u:".utf8).base64EncodedString()).map { [$0.0, $0.1] } == ["u", ""])
         #expect(Authenticator.decodeBasic(Data("nocolon".utf8).base64EncodedString()) == nil)
+        // The header's optional whitespace around the scheme and the credentials.
+        #expect([Authenticator.split(" \tBasic  \t abc= ")].map { [$0.0, $0.1] } == [["Basic", "abc="]])
+        #expect([Authenticator.split("Bearer")].map { [$0.0, $0.1] } == [["Bearer", ""]])
+        #expect([Authenticator.split("")].map { [$0.0, $0.1] } == [["", ""]])
     }
 
     @Test func aChangedPasswordStopsWorkingOnceTheCacheIsInvalidated() async throws {

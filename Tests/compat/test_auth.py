@@ -304,22 +304,6 @@ def test_writes_are_audited_for_admins(auth_url, users):
     assert entries[0]["resource"] == "experiment:0" and entries[0]["address"] == "127.0.0.1"
 
 
-@pytest.mark.cairn_only  # MLflow does not limit failed logins
-def test_failed_logins_are_rate_limited(auth_url):
-    victim = "limited-" + uuid.uuid4().hex[:8]
-    with as_admin():
-        get_app_client("basic-auth", tracking_uri=auth_url).create_user(victim, PASSWORD)
-    statuses = [requests.get(f"{auth_url}/api/2.0/mlflow/experiments/get", params={"experiment_id": "0"},
-                             auth=(victim, f"guess {i}"), timeout=30).status_code for i in range(11)]
-    # Ten failures lock the user (the address may lock sooner: this module's other tests failed
-    # from 127.0.0.1 too); until then every failure is a plain 401.
-    first = statuses.index(429)
-    assert 1 <= first <= 10 and set(statuses[:first]) == {401}, statuses
-    # Locked out: even the right password waits out the lockout.
-    assert requests.get(f"{auth_url}/api/2.0/mlflow/experiments/get", params={"experiment_id": "0"},
-                        auth=(victim, PASSWORD), timeout=30).status_code == 429
-
-
 def test_roles_through_the_stock_client(auth_url, users):
     """MLflow 3.17's roles: made, granted and assigned by the admin, deciding what a member may do."""
     owner, reader = users["owner"], users["reader"]
@@ -382,3 +366,21 @@ def test_roles_through_the_stock_client(auth_url, users):
         auth.delete_role(role.id)
         with pytest.raises(MlflowException):
             auth.get_role(role.id)
+
+
+
+# Last in the module: its failed logins lock 127.0.0.1 out for every later test.
+@pytest.mark.cairn_only  # MLflow does not limit failed logins
+def test_failed_logins_are_rate_limited(auth_url):
+    victim = "limited-" + uuid.uuid4().hex[:8]
+    with as_admin():
+        get_app_client("basic-auth", tracking_uri=auth_url).create_user(victim, PASSWORD)
+    statuses = [requests.get(f"{auth_url}/api/2.0/mlflow/experiments/get", params={"experiment_id": "0"},
+                             auth=(victim, f"guess {i}"), timeout=30).status_code for i in range(11)]
+    # Ten failures lock the user (the address may lock sooner: this module's other tests failed
+    # from 127.0.0.1 too); until then every failure is a plain 401.
+    first = statuses.index(429)
+    assert 1 <= first <= 10 and set(statuses[:first]) == {401}, statuses
+    # Locked out: even the right password waits out the lockout.
+    assert requests.get(f"{auth_url}/api/2.0/mlflow/experiments/get", params={"experiment_id": "0"},
+                        auth=(victim, PASSWORD), timeout=30).status_code == 429

@@ -14,6 +14,9 @@ public final class AuditRecorder: Service {
     let logger: Logger
     let buffer = Mutex<[AuditEntry]>([])
     let sequence = Atomic<UInt64>(0)
+    /// Made once per process: ids from two servers on one database never collide, and a write
+    /// pays for a counter, not for a random id.
+    let processTag = String(CairnID.make().prefix(8))
 
     public init(store: any AuthStore, interval: Duration = .milliseconds(200), logger: Logger) {
         self.store = store
@@ -30,7 +33,7 @@ public final class AuditRecorder: Service {
     public func nextID(time: Int64) -> String {
         let count = sequence.wrappingAdd(1, ordering: .relaxed).newValue
         let padded = { (value: UInt64, width: Int) in String(repeating: "0", count: max(0, width - String(value).count)) + String(value) }
-        return padded(UInt64(max(0, time)), 15) + "-" + padded(count, 12) + "-" + CairnID.make().prefix(8)
+        return padded(UInt64(max(0, time)), 15) + "-" + padded(count, 12) + "-" + processTag
     }
 
     public func run() async throws {

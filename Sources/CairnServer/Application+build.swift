@@ -161,6 +161,7 @@ public func buildRouter(
     let root = router.group(RouterPath(staticPrefix))
     if let auth {
         UsersController(auth: auth).addRoutes(to: root)
+        RolesController(auth: auth).addRoutes(to: root)
         AccessTokensController(auth: auth).addRoutes(to: root.group("api/cairn/v1"))
     }
     let multipart = artifacts as? any MultipartArtifactRepository

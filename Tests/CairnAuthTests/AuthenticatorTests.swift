@@ -2,6 +2,7 @@ import CairnCore
 import CairnStore
 import Foundation
 import Logging
+import NIOPosix
 import Synchronization
 import Testing
 
@@ -78,6 +79,10 @@ struct AuthenticatorTests {
         #expect(Authenticator.decodeBasic(Data("u:pa:ss".utf8).base64EncodedString()).map { [$0.0, $0.1] } == ["u", "pa:ss"])
         #expect(Authenticator.decodeBasic(Data("u:".utf8).base64EncodedString()).map { [$0.0, $0.1] } == ["u", ""])
         #expect(Authenticator.decodeBasic(Data("nocolon".utf8).base64EncodedString()) == nil)
+        // The header's optional whitespace around the scheme and the credentials.
+        #expect([Authenticator.split(" \tBasic  \t abc= ")].map { [$0.0, $0.1] } == [["Basic", "abc="]])
+        #expect([Authenticator.split("Bearer")].map { [$0.0, $0.1] } == [["Bearer", ""]])
+        #expect([Authenticator.split("")].map { [$0.0, $0.1] } == [["", ""]])
     }
 
     @Test func aChangedPasswordStopsWorkingOnceTheCacheIsInvalidated() async throws {
@@ -112,6 +117,34 @@ struct AuthenticatorTests {
             clock.advance(by: .milliseconds(650))
             // In its last quarter one request checks the password again, and the change shows.
             await expectCode(.unauthenticated) {
+                _ = try await authenticator.authenticate(authorization: basic("alice", "correct horse battery"), address: nil)
+            }
+        }
+    }
+
+    /// bcrypt runs on a password's first check only: once the remembered check expires, the
+    /// user's stored hash is compared with the one the password was verified against. The
+    /// proof: the hasher's thread pool is gone, and the re-check still succeeds.
+    @Test func bcryptRunsOncePerPasswordNotOncePerCachePeriod() async throws {
+        try await AuthFixture.with { fixture in
+            try await fixture.user("alice")
+            let pool = NIOThreadPool(numberOfThreads: 1)
+            pool.start()
+            let clock = MovableClock()
+            let authenticator = Authenticator(
+                store: fixture.store, hasher: PasswordHasher(cost: 4, threadPool: pool), cacheTTL: .seconds(10), cacheNow: { clock.now })
+            _ = try await authenticator.authenticate(authorization: basic("alice", "correct horse battery"), address: nil)
+            try await pool.shutdownGracefully()
+            clock.advance(by: .seconds(8)) // the last quarter: re-checked
+            _ = try await authenticator.authenticate(authorization: basic("alice", "correct horse battery"), address: nil)
+            clock.advance(by: .seconds(30)) // expired: re-checked
+            let again = try await authenticator.authenticate(authorization: basic("alice", "correct horse battery"), address: nil)
+            #expect(again.user.username == "alice")
+            // A changed hash needs bcrypt again, which this pool can no longer run: never a pass.
+            try await fixture.store.updatePassword(
+                username: "alice", passwordHash: try await AuthFixture.hasher.hash("another long password"))
+            clock.advance(by: .seconds(30))
+            await #expect(throws: (any Error).self) {
                 _ = try await authenticator.authenticate(authorization: basic("alice", "correct horse battery"), address: nil)
             }
         }
@@ -209,6 +242,83 @@ struct AccessTests {
         #expect(admin.can(.delete, .experiment, "2") && admin.readsEverything)
         let none = UserAccess(user: user, isAdmin: false, grants: [], defaultPermission: .noPermissions)
         #expect(!none.can(.read, .experiment, "1") && !none.readsEverything)
+    }
+
+    static func row(_ id: Int64, _ type: RoleResourceType, _ pattern: String, _ permission: Permission) -> RolePermission {
+        RolePermission(id: id, roleID: 1, resourceType: type, resourcePattern: pattern, permission: permission)
+    }
+
+    @Test func rolesFoldWithOwnGrantsAsMLflowDoes() {
+        let user = User(id: 2, username: "u", isAdmin: false)
+        let access = UserAccess(
+            user: user, isAdmin: false,
+            grants: [
+                PermissionGrant(resourceType: .experiment, resourceID: "1", permission: .read),
+                PermissionGrant(resourceType: .experiment, resourceID: "4", permission: .manage),
+            ],
+            roleGrants: [
+                Self.row(1, .experiment, "*", .use), Self.row(2, .experiment, "1", .edit), Self.row(3, .experiment, "2", .deny),
+                Self.row(4, .registeredModel, "m", .manage), Self.row(5, .workspace, "*", .use),
+            ], defaultPermission: .read)
+        #expect(access.permission(.experiment, "1") == .edit) // the highest of the user's READ and the role's EDIT
+        #expect(access.permission(.experiment, "2") == .deny) // a DENY beats the role's USE on every experiment
+        #expect(access.permission(.experiment, "3") == .use) // the role's wildcard
+        #expect(access.permission(.experiment, "4") == .manage)
+        #expect(access.permission(.registeredModel, "m") == .manage)
+        #expect(access.permission(.registeredModel, "n") == .read) // the default; a workspace USE is no resource grant
+        #expect(!access.readsEverything)
+        // A positive grant never resolves below the default (MLflow 3.17's floor); a DENY stays.
+        let floor = UserAccess(
+            user: user, isAdmin: false,
+            grants: [
+                PermissionGrant(resourceType: .experiment, resourceID: "1", permission: .read),
+                PermissionGrant(resourceType: .experiment, resourceID: "2", permission: .deny),
+            ], defaultPermission: .edit)
+        #expect(floor.permission(.experiment, "1") == .edit && floor.permission(.experiment, "2") == .deny)
+        // A role that manages the workspace manages everything in it.
+        let manager = UserAccess(
+            user: user, isAdmin: false, grants: [], roleGrants: [Self.row(6, .workspace, "*", .manage)], defaultPermission: .noPermissions)
+        #expect(manager.can(.delete, .experiment, "9") && manager.can(.manage, .registeredModel, "x") && manager.readsEverything)
+        let member = UserAccess(
+            user: user, isAdmin: false, grants: [], roleGrants: [Self.row(7, .workspace, "*", .use)], defaultPermission: .noPermissions)
+        #expect(!member.can(.read, .experiment, "9"))
+    }
+
+    @Test func roleGrantsAreCheckedAsMLflowChecksThem() throws {
+        #expect(throws: CairnError.self) { _ = try RolePermission.validate(type: "workspace", pattern: "*", permission: "READ") }
+        #expect(throws: CairnError.self) { _ = try RolePermission.validate(type: "workspace", pattern: "w", permission: "MANAGE") }
+        #expect(throws: CairnError.self) { _ = try RolePermission.validate(type: "experiment", pattern: "1", permission: "NO_PERMISSIONS") }
+        #expect(throws: CairnError.self) { _ = try RolePermission.validate(type: "prompt", pattern: "*", permission: "READ") }
+        #expect(throws: CairnError.self) { _ = try RolePermission.validate(type: "experiment", pattern: "*", permission: "OWNER") }
+        let parsed = try RolePermission.validate(type: "registered_model", pattern: "m", permission: "DENY")
+        #expect(parsed.0 == .registeredModel && parsed.1 == .deny)
+        #expect(throws: CairnError.self) { try Role.validate(name: "__user_7__") }
+        #expect(throws: CairnError.self) { try Role.validate(name: "  ") }
+    }
+
+    /// A user's access is read once and remembered: a change made through the server drops
+    /// it at once (`invalidate`), any other change is seen when the entry expires.
+    @Test func accessIsRememberedUntilInvalidatedOrExpired() async throws {
+        try await AuthFixture.with { fixture in
+            let alice = try await fixture.user("alice")
+            let clock = Mutex(ContinuousClock.now)
+            let control = AccessControl(
+                store: fixture.store, policy: AccessPolicy(defaultPermission: .noPermissions), cacheTTL: .seconds(10),
+                cacheNow: { clock.withLock { $0 } })
+            let caller = AuthenticatedUser(user: alice)
+            #expect(try await control.access(for: caller).permission(.experiment, "1") == .noPermissions)
+            try await fixture.store.grant(userID: alice.id, PermissionGrant(resourceType: .experiment, resourceID: "1", permission: .edit))
+            #expect(try await control.access(for: caller).permission(.experiment, "1") == .noPermissions)
+            control.invalidate()
+            #expect(try await control.access(for: caller).permission(.experiment, "1") == .edit)
+            let role = try await fixture.store.createRole(name: "r", workspace: Role.defaultWorkspace, description: nil)
+            _ = try await fixture.store.addRolePermission(
+                roleID: role.id, resourceType: .experiment, resourcePattern: "*", permission: .read)
+            _ = try await fixture.store.assignRole(userID: alice.id, roleID: role.id)
+            #expect(try await control.access(for: caller).permission(.experiment, "2") == .noPermissions)
+            clock.withLock { $0 = $0.advanced(by: .seconds(11)) }
+            #expect(try await control.access(for: caller).permission(.experiment, "2") == .read)
+        }
     }
 
     @Test func levelsFollowMLflowsMeanings() throws {

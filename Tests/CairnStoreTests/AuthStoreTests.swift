@@ -87,12 +87,90 @@ enum AuthStoreContract {
         }
         #expect(try await store.audit(username: nil, since: nil, maxResults: 10).map(\.status) == [401, 403, 200])
 
+        // A flush of more entries than one statement carries (100 rows) lands whole, in order.
+        let many = (0..<250).map { index in
+            AuditEntry(
+                id: String(format: "b%04d", index), time: 1000 + Int64(index), username: "bulk", address: nil, method: "POST",
+                path: "/bulk", resource: index % 2 == 0 ? "experiment:\(index)" : nil, status: 200)
+        }
+        try await store.appendAudit(many)
+        let bulk = try await store.audit(username: "bulk", since: nil, maxResults: 1000)
+        #expect(bulk.count == 250 && bulk == Array(many.reversed()))
+
+        try await checkRoles(store, alice: alice)
+
         // A run and a logged model are found by their experiment.
         let experimentID = try await tracking.createExperiment(name: "auth-contract", artifactLocation: nil, tags: [])
         let run = try await tracking.createRun(CreateRun(experimentID: experimentID, userID: "u", runName: "r", startTime: 1, tags: []))
         #expect(try await store.experimentID(ofRun: run.info.runID) == experimentID)
         #expect(try await store.experimentID(ofRun: "0123456789abcdef0123456789abcdef") == nil)
         #expect(try await store.experimentID(ofLoggedModel: "m-unknown") == nil)
+    }
+}
+
+extension AuthStoreContract {
+    /// Roles: names unique per workspace, grants unique per (type, pattern), assignments unique
+    /// per user, MLflow's errors for what is missing, and a user's access folding their roles'
+    /// grants in the default workspace only.
+    static func checkRoles(_ store: any AuthStore, alice: User) async throws {
+        let readers = try await store.createRole(name: "readers", workspace: "default", description: "reads all")
+        let elsewhere = try await store.createRole(name: "readers", workspace: "team-b", description: nil)
+        #expect(readers.id != elsewhere.id && readers.permissions.isEmpty)
+        await expectCairnError(.resourceAlreadyExists) {
+            _ = try await store.createRole(name: "readers", workspace: "default", description: nil)
+        }
+        await expectCairnError(.resourceDoesNotExist) { _ = try await store.role(id: 9999) }
+
+        let all = try await store.addRolePermission(roleID: readers.id, resourceType: .experiment, resourcePattern: "*", permission: .read)
+        let one = try await store.addRolePermission(
+            roleID: readers.id, resourceType: .registeredModel, resourcePattern: "m1", permission: .edit)
+        await expectCairnError(.resourceAlreadyExists) {
+            _ = try await store.addRolePermission(roleID: readers.id, resourceType: .experiment, resourcePattern: "*", permission: .edit)
+        }
+        await expectCairnError(.resourceDoesNotExist) {
+            _ = try await store.addRolePermission(roleID: 9999, resourceType: .experiment, resourcePattern: "*", permission: .read)
+        }
+        _ = try await store.addRolePermission(roleID: elsewhere.id, resourceType: .experiment, resourcePattern: "7", permission: .manage)
+        #expect(try await store.role(id: readers.id).permissions == [all, one])
+        #expect(try await store.updateRolePermission(id: one.id, permission: .manage).permission == .manage)
+        #expect(try await store.rolePermission(id: one.id).permission == .manage)
+        await expectCairnError(.resourceDoesNotExist) { _ = try await store.updateRolePermission(id: 9999, permission: .read) }
+
+        #expect(try await store.roles(workspaces: ["default"]).map(\.id) == [readers.id])
+        #expect(try await store.roles(workspaces: nil).map(\.id) == [readers.id, elsewhere.id])
+        #expect(try await store.roles(workspaces: []).isEmpty)
+        let renamed = try await store.updateRole(id: readers.id, name: "viewers", description: nil)
+        #expect(renamed.name == "viewers" && renamed.description == "reads all" && renamed.permissions.count == 2)
+        await expectCairnError(.resourceAlreadyExists) {
+            _ = try await store.createRole(name: "viewers", workspace: "default", description: nil)
+        }
+        _ = try await store.createRole(name: "spare", workspace: "default", description: nil)
+        await expectCairnError(.resourceAlreadyExists) { _ = try await store.updateRole(id: readers.id, name: "spare", description: nil) }
+
+        let assignment = try await store.assignRole(userID: alice.id, roleID: readers.id)
+        _ = try await store.assignRole(userID: alice.id, roleID: elsewhere.id)
+        await expectCairnError(.resourceAlreadyExists) { _ = try await store.assignRole(userID: alice.id, roleID: readers.id) }
+        await expectCairnError(.resourceDoesNotExist) { _ = try await store.assignRole(userID: alice.id, roleID: 9999) }
+        await expectCairnError(.resourceDoesNotExist) { _ = try await store.assignRole(userID: 9999, roleID: readers.id) }
+        #expect(try await store.assignments(ofRole: readers.id) == [assignment])
+        #expect(try await store.roles(ofUser: alice.id).map(\.id) == [readers.id, elsewhere.id])
+        #expect(try await store.rolesByUser()[alice.id]?.count == 2)
+        let workspaces = try await store.roleWorkspaces(userID: alice.id)
+        #expect(workspaces.present == ["default", "team-b"] && workspaces.managed.isEmpty)
+
+        // Only the default workspace's roles take part in decisions.
+        let access = try await store.accessGrants(userID: alice.id)
+        #expect(Set(access.roleGrants.map(\.id)) == [all.id, one.id])
+
+        try await store.removeRolePermission(id: all.id)
+        await expectCairnError(.resourceDoesNotExist) { try await store.removeRolePermission(id: all.id) }
+        try await store.unassignRole(userID: alice.id, roleID: elsewhere.id)
+        await expectCairnError(.resourceDoesNotExist) { try await store.unassignRole(userID: alice.id, roleID: elsewhere.id) }
+        try await store.deleteRole(id: readers.id)
+        await expectCairnError(.resourceDoesNotExist) { try await store.deleteRole(id: readers.id) }
+        #expect(try await store.roles(ofUser: alice.id).isEmpty)
+        #expect(try await store.accessGrants(userID: alice.id).roleGrants.isEmpty)
+        await expectCairnError(.resourceDoesNotExist) { _ = try await store.rolePermissions(roleID: readers.id) }
     }
 }
 

@@ -315,6 +315,72 @@ def test_writes_are_audited_for_admins(auth_url, users):
     assert entries[0]["resource"] == "experiment:0" and entries[0]["address"] == "127.0.0.1"
 
 
+def test_roles_through_the_stock_client(auth_url, users):
+    """MLflow 3.17's roles: made, granted and assigned by the admin, deciding what a member may do."""
+    owner, reader = users["owner"], users["reader"]
+    name = f"role-{uuid.uuid4().hex[:8]}"
+    with signed_in(owner):
+        experiment_id = MlflowClient(auth_url).create_experiment(f"roles-{uuid.uuid4().hex[:8]}")
+    with as_admin():
+        auth = get_app_client("basic-auth", tracking_uri=auth_url)
+        role = auth.create_role("default", name, description="writes one experiment")
+        assert (role.name, role.workspace, role.description, role.permissions) == (name, "default", "writes one experiment", [])
+        with pytest.raises(MlflowException) as excinfo:
+            auth.create_role("default", name)
+        assert "RESOURCE_ALREADY_EXISTS" in str(excinfo.value) or "already exists" in str(excinfo.value)
+        with pytest.raises(MlflowException) as excinfo:
+            auth.get_role(987654)
+        assert "RESOURCE_DOES_NOT_EXIST" in str(excinfo.value) or "not found" in str(excinfo.value)
+        with pytest.raises(MlflowException):
+            auth.add_role_permission(role.id, "workspace", "*", "READ")  # workspace grants are USE or MANAGE
+        grant = auth.add_role_permission(role.id, "experiment", experiment_id, "EDIT")
+        assert (grant.role_id, grant.resource_type, grant.resource_pattern, grant.permission) == (
+            role.id, "experiment", experiment_id, "EDIT")
+        assert [p.id for p in auth.list_role_permissions(role.id)] == [grant.id]
+        assert [p.id for p in auth.get_role(role.id).permissions] == [grant.id]
+        assignment = auth.assign_role(reader, role.id)
+        assert assignment.role_id == role.id and assignment.user_id == auth.get_user(reader).id
+        with pytest.raises(MlflowException) as excinfo:
+            auth.assign_role(reader, role.id)
+        assert "RESOURCE_ALREADY_EXISTS" in str(excinfo.value) or "already exists" in str(excinfo.value)
+        assert [a.user_id for a in auth.list_role_users(role.id)] == [assignment.user_id]
+        assert name in [r.name for r in auth.list_user_roles(reader)]
+        assert name in [r.name for r in auth.list_roles("default")]
+    with signed_in(reader):
+        client = MlflowClient(auth_url)
+        run_id = client.create_run(experiment_id).info.run_id  # the role's EDIT writes
+        member = get_app_client("basic-auth", tracking_uri=auth_url)
+        assert member.get_user_permission(reader, "experiment", experiment_id).permission == "EDIT"
+        assert name in [r.name for r in member.list_user_roles(reader)]
+        with pytest.raises(MlflowException) as excinfo:
+            member.create_role("default", f"mine-{uuid.uuid4().hex[:8]}")
+        assert _denied(excinfo)
+        with pytest.raises(MlflowException) as excinfo:
+            member.list_all_roles()
+        assert _denied(excinfo)
+    with as_admin():
+        auth = get_app_client("basic-auth", tracking_uri=auth_url)
+        assert auth.update_role_permission(grant.id, "READ").permission == "READ"
+        renamed = auth.update_role(role.id, name=name + "-renamed")
+        assert renamed.name == name + "-renamed" and renamed.description == "writes one experiment"
+    with signed_in(reader), pytest.raises(MlflowException) as excinfo:
+        MlflowClient(auth_url).log_metric(run_id, "m", 1.0)  # READ now
+    assert _denied(excinfo)
+    with as_admin():
+        auth = get_app_client("basic-auth", tracking_uri=auth_url)
+        auth.unassign_role(reader, role.id)
+        assert name + "-renamed" not in [r.name for r in auth.list_user_roles(reader)]
+        with pytest.raises(MlflowException):
+            auth.unassign_role(reader, role.id)
+        auth.remove_role_permission(grant.id)
+        assert auth.list_role_permissions(role.id) == []
+        auth.delete_role(role.id)
+        with pytest.raises(MlflowException):
+            auth.get_role(role.id)
+
+
+
+# Last in the module: its failed logins lock 127.0.0.1 out for every later test.
 @pytest.mark.cairn_only  # MLflow does not limit failed logins
 def test_failed_logins_are_rate_limited(auth_url):
     victim = "limited-" + uuid.uuid4().hex[:8]

@@ -50,8 +50,9 @@ struct AuthMiddleware<Context: CairnRequestContext>: RouterMiddleware {
             if let route = AuthRules.mlflowRoute(path) {
                 // The fields decide; the body is read once here and handed on to the handler.
                 if isWrite { request.body = .init(buffer: try await RequestParameters.bodyLimit.collect(request.body)) }
-                requirement = try await rules.requirement(
-                    mlflowRoute: route, method: request.method, try await RequestParameters.from(request))
+                let parameters = try await RequestParameters.from(request)
+                context.requestParameters = parameters
+                requirement = try await rules.requirement(mlflowRoute: route, method: request.method, parameters)
             } else {
                 requirement = try await rules.requirement(
                     method: request.method, path: path, query: try RequestParameters(query: request.uri.query))
@@ -100,6 +101,8 @@ struct AuthMiddleware<Context: CairnRequestContext>: RouterMiddleware {
     }
 
     func apply(_ follow: AccessRequirement.Follow, for authenticated: AuthenticatedUser) async throws {
+        // The creator's next request (a run in the experiment just made) must see the new grant.
+        defer { auth.access.invalidate() }
         switch follow {
         case .creatorOfExperiment(let name):
             guard !authenticated.isInternal, let experiment = try await rules.tracking.getExperiment(name: name) else { return }

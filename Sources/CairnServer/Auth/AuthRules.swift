@@ -20,7 +20,11 @@ struct AuthRules: Sendable {
     }
 
     static let mlflowPrefixes = ["/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/"]
-    static let userPrefixes = ["/api/3.0/mlflow/users/", "/ajax-api/3.0/mlflow/users/"]
+    /// MLflow's users, grants and roles API: the handlers decide who may (admins, the user
+    /// themselves, a resource's or a workspace's managers).
+    static let userPrefixes = [
+        "/api/3.0/mlflow/users/", "/ajax-api/3.0/mlflow/users/", "/api/3.0/mlflow/roles/", "/ajax-api/3.0/mlflow/roles/",
+    ]
     static let cairnPrefix = "/api/cairn/v1/"
     static let artifactPrefixes = [
         "/api/2.0/mlflow-artifacts/artifacts/", "/api/2.0/mlflow-artifacts/mpu/create/", "/api/2.0/mlflow-artifacts/mpu/complete/",

@@ -25,7 +25,7 @@ public struct ServerAuth: Sendable {
         internalToken = AccessTokens.generate()
         authenticator = Authenticator(
             store: store, hasher: hasher, limiter: limiter, cacheTTL: cacheTTL, internalToken: internalToken, now: now)
-        access = AccessControl(store: store, policy: policy)
+        access = AccessControl(store: store, policy: policy, cacheTTL: cacheTTL)
         audit = AuditRecorder(store: store, logger: logger)
     }
 

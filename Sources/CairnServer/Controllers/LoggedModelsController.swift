@@ -170,6 +170,6 @@ func mlflowWithPath<Context: CairnRequestContext, Output: ResponseGenerator>(
     _ handler: @escaping @Sendable (RequestParameters, PathParameters, Context) async throws -> Output
 ) -> @Sendable (Request, Context) async throws -> Output {
     { request, context in
-        try await handler(try await RequestParameters.from(request), try PathParameters(context), context)
+        try await handler(try await RequestParameters.of(request, context), try PathParameters(context), context)
     }
 }

@@ -123,6 +123,7 @@ struct UsersController<Context: CairnRequestContext>: Sendable {
     @Sendable func list(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         try Self.requireAdmin(context)
         let users = try await auth.store.listUsers()
+        let roles = try await auth.store.rolesByUser()
         return .object { writer in
             writer.key("users")
             writer.beginArray()
@@ -134,9 +135,9 @@ struct UsersController<Context: CairnRequestContext>: Sendable {
                 writer.string(user.username)
                 writer.key("is_admin")
                 writer.bool(user.isAdmin)
-                // Cairn has no roles; MLflow lists each user's here.
                 writer.key("roles")
                 writer.beginArray()
+                for role in roles[user.id] ?? [] { RolesController<Context>.write(role, to: &writer) }
                 writer.endArray()
                 writer.endObject()
             }
@@ -174,6 +175,7 @@ struct UsersController<Context: CairnRequestContext>: Sendable {
         guard let isAdmin = try parameters.bool("is_admin") else { throw CairnError.missingParameter("is_admin") }
         try await auth.store.updateAdmin(username: username, isAdmin: isAdmin)
         auth.authenticator.invalidate(username: username)
+        auth.access.invalidate()
         return .empty
     }
 
@@ -185,6 +187,7 @@ struct UsersController<Context: CairnRequestContext>: Sendable {
         }
         try await auth.store.deleteUser(username: username)
         auth.authenticator.invalidate(username: username)
+        auth.access.invalidate()
         return .empty
     }
 
@@ -203,6 +206,7 @@ struct UsersController<Context: CairnRequestContext>: Sendable {
         let user = try await existingUser(named: target.username)
         try await auth.store.grant(
             userID: user.id, PermissionGrant(resourceType: target.type, resourceID: target.id, permission: permission))
+        auth.access.invalidate()
         return .empty
     }
 
@@ -211,6 +215,7 @@ struct UsersController<Context: CairnRequestContext>: Sendable {
         try Self.requireManage(target.type, target.id, context)
         let user = try await existingUser(named: target.username)
         try await auth.store.revoke(userID: user.id, resourceType: target.type, resourceID: target.id)
+        auth.access.invalidate()
         return .empty
     }
 
@@ -238,30 +243,45 @@ struct UsersController<Context: CairnRequestContext>: Sendable {
         return try await permissions(of: try await existingUser(named: username))
     }
 
-    /// MLflow lists a user's grants as rows of their roles; Cairn's grants are the user's own,
-    /// shown as MLflow shows direct grants: on the user's synthetic role `__user_<id>__`.
+    /// MLflow lists a user's grants as rows of their roles: the grants of each role they hold,
+    /// and their own grants, which MLflow keeps on the user's synthetic role `__user_<id>__`
+    /// (Cairn keeps them apart and shows them so, with role id 0).
     func permissions(of user: User) async throws -> JSONBody {
-        let grants = user.id == Authenticator.internalUser.id ? [] : try await auth.store.grants(userID: user.id)
+        let isInternal = user.id == Authenticator.internalUser.id
+        let grants = isInternal ? [] : try await auth.store.grants(userID: user.id)
+        let roles = isInternal ? [] : try await auth.store.roles(ofUser: user.id)
         return .object { writer in
+            func row(roleID: Int64, roleName: String, workspace: String, type: String, pattern: String, permission: Permission) {
+                writer.beginObject()
+                writer.key("role_id")
+                writer.int(roleID)
+                writer.key("role_name")
+                writer.string(roleName)
+                writer.key("workspace")
+                writer.string(workspace)
+                writer.key("resource_type")
+                writer.string(type)
+                writer.key("resource_pattern")
+                writer.string(pattern)
+                writer.key("permission")
+                writer.string(permission.rawValue)
+                writer.endObject()
+            }
             writer.key("is_admin")
             writer.bool(user.isAdmin)
             writer.key("permissions")
             writer.beginArray()
             for grant in grants {
-                writer.beginObject()
-                writer.key("role_id")
-                writer.int(0)
-                writer.key("role_name")
-                writer.string("__user_\(user.id)__")
-                writer.key("workspace")
-                writer.string("default")
-                writer.key("resource_type")
-                writer.string(grant.resourceType.rawValue)
-                writer.key("resource_pattern")
-                writer.string(grant.resourceID)
-                writer.key("permission")
-                writer.string(grant.permission.rawValue)
-                writer.endObject()
+                row(
+                    roleID: 0, roleName: "__user_\(user.id)__", workspace: Role.defaultWorkspace, type: grant.resourceType.rawValue,
+                    pattern: grant.resourceID, permission: grant.permission)
+            }
+            for role in roles {
+                for grant in role.permissions {
+                    row(
+                        roleID: role.id, roleName: role.name, workspace: role.workspace, type: grant.resourceType.rawValue,
+                        pattern: grant.resourcePattern, permission: grant.permission)
+                }
             }
             writer.endArray()
         }
@@ -298,6 +318,7 @@ struct UsersController<Context: CairnRequestContext>: Sendable {
         let (user, id) = try await legacyTarget(type, parameters, context)
         let permission = try Permission.parse(try parameters.requiredString("permission"), grant: false)
         try await auth.store.grant(userID: user.id, PermissionGrant(resourceType: type, resourceID: id, permission: permission))
+        auth.access.invalidate()
         return legacyBody(type, id: id, user: user, permission: permission)
     }
 
@@ -316,12 +337,14 @@ struct UsersController<Context: CairnRequestContext>: Sendable {
         let (user, id) = try await legacyTarget(type, parameters, context)
         let permission = try Permission.parse(try parameters.requiredString("permission"), grant: false)
         try await auth.store.updateGrant(userID: user.id, PermissionGrant(resourceType: type, resourceID: id, permission: permission))
+        auth.access.invalidate()
         return .empty
     }
 
     func legacyDelete(_ type: AuthResourceType, _ parameters: RequestParameters, _ context: Context) async throws -> JSONBody {
         let (user, id) = try await legacyTarget(type, parameters, context)
         try await auth.store.revoke(userID: user.id, resourceType: type, resourceID: id)
+        auth.access.invalidate()
         return .empty
     }
 }

@@ -13,6 +13,9 @@ public protocol CairnRequestContext: RequestContext {
     var identity: RequestIdentity? { get set }
     /// The peer's IP address, for the audit log and the failed-login limits.
     var remoteAddress: String? { get }
+    /// The request's fields when a middleware already parsed them (the authorizer reads an MLflow
+    /// call's fields to decide on it), so the handler does not parse the body a second time.
+    var requestParameters: RequestParameters? { get set }
 }
 
 extension CairnRequestContext {
@@ -33,11 +36,13 @@ public struct AppRequestContext: CairnRequestContext {
     public var requestID: String
     public var identity: RequestIdentity?
     public let remoteAddress: String?
+    public var requestParameters: RequestParameters?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = CoreRequestContextStorage(source: source)
         requestID = CairnID.make()
         identity = nil
+        requestParameters = nil
         remoteAddress = source.channel.remoteAddress?.ipAddress
     }
 }

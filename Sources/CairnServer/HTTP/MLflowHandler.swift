@@ -8,7 +8,7 @@ func mlflow<Context: CairnRequestContext, Output: ResponseGenerator>(
     _ handler: @escaping @Sendable (RequestParameters, Context) async throws -> Output
 ) -> @Sendable (Request, Context) async throws -> Output {
     { request, context in
-        try await handler(try await RequestParameters.from(request), context)
+        try await handler(try await RequestParameters.of(request, context), context)
     }
 }
 

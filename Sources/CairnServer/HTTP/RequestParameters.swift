@@ -5,7 +5,7 @@ import Hummingbird
 /// the query string (GET), behind one accessor set so each handler reads its fields the same
 /// way whatever the method. The accessors apply proto-JSON's leniency (int64 as number or
 /// string, doubles as `"NaN"`/`"Infinity"`) and turn every type mismatch into a 400.
-struct RequestParameters: Sendable {
+public struct RequestParameters: Sendable {
     var fields: [String: JSONValue]
     /// The fields read from the query string, where a repeated field given once is a lone
     /// string. In a JSON body a repeated field must be a list, as MLflow's proto parsing
@@ -25,6 +25,12 @@ struct RequestParameters: Sendable {
     init(query: String?) throws(CairnError) {
         fields = try QueryString.parse(query ?? "")
         queryFields = Set(fields.keys)
+    }
+
+    /// The request's fields: those a middleware already parsed, else parsed now.
+    static func of(_ request: Request, _ context: some CairnRequestContext) async throws -> RequestParameters {
+        if let parsed = context.requestParameters { return parsed }
+        return try await from(request)
     }
 
     static func from(_ request: Request) async throws -> RequestParameters {

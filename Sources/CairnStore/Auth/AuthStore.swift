@@ -99,6 +99,41 @@ public protocol AuthStore: Sendable {
     func sessionOwner(hash: String, at time: Int64) async throws -> User?
     func deleteSession(hash: String) async throws
 
+    /// A user's own grants and the grants of the roles they hold in the default workspace (the
+    /// only one Cairn has), read together: what one decision needs.
+    func accessGrants(userID: Int64) async throws -> (grants: [PermissionGrant], roleGrants: [RolePermission])
+
+    /// Throws RESOURCE_ALREADY_EXISTS when the workspace has a role of that name.
+    func createRole(name: String, workspace: String, description: String?) async throws -> Role
+    /// The role with its grants; RESOURCE_DOES_NOT_EXIST for an unknown id (as every call
+    /// naming a role or a role's grant below).
+    func role(id: Int64) async throws -> Role
+    /// The roles in these workspaces, or every role when nil.
+    func roles(workspaces: [String]?) async throws -> [Role]
+    /// Throws RESOURCE_ALREADY_EXISTS when the new name is another role's in the workspace.
+    func updateRole(id: Int64, name: String?, description: String?) async throws -> Role
+    /// Deletes the role with its grants and assignments.
+    func deleteRole(id: Int64) async throws
+    /// Throws RESOURCE_ALREADY_EXISTS when the role has a grant on that type and pattern.
+    func addRolePermission(
+        roleID: Int64, resourceType: RoleResourceType, resourcePattern: String, permission: Permission
+    ) async throws -> RolePermission
+    func rolePermission(id: Int64) async throws -> RolePermission
+    func removeRolePermission(id: Int64) async throws
+    func rolePermissions(roleID: Int64) async throws -> [RolePermission]
+    func updateRolePermission(id: Int64, permission: Permission) async throws -> RolePermission
+    /// Throws RESOURCE_ALREADY_EXISTS when the user holds the role already.
+    func assignRole(userID: Int64, roleID: Int64) async throws -> RoleAssignment
+    /// Throws RESOURCE_DOES_NOT_EXIST when the user does not hold the role.
+    func unassignRole(userID: Int64, roleID: Int64) async throws
+    func roles(ofUser userID: Int64) async throws -> [Role]
+    func assignments(ofRole roleID: Int64) async throws -> [RoleAssignment]
+    /// Every user's roles, for the user list.
+    func rolesByUser() async throws -> [Int64: [Role]]
+    /// The workspaces where the user holds a role, and those where a role of theirs manages
+    /// the workspace (MLflow's workspace admins).
+    func roleWorkspaces(userID: Int64) async throws -> (present: Set<String>, managed: Set<String>)
+
     func appendAudit(_ entries: [AuditEntry]) async throws
     /// Newest first.
     func audit(username: String?, since: Int64?, maxResults: Int) async throws -> [AuditEntry]

@@ -91,6 +91,7 @@ public struct SQLAuthStore: AuthStore {
             try await sql.raw("DELETE FROM cairn_access_tokens WHERE user_id = \(bind: id)").run()
             try await sql.raw("DELETE FROM cairn_sessions WHERE user_id = \(bind: id)").run()
             try await sql.raw("DELETE FROM cairn_user_permissions WHERE user_id = \(bind: id)").run()
+            try await sql.raw("DELETE FROM cairn_user_roles WHERE user_id = \(bind: id)").run()
             try await sql.raw("DELETE FROM cairn_users WHERE user_id = \(bind: id)").run()
         }
     }
@@ -168,20 +169,22 @@ public struct SQLAuthStore: AuthStore {
     }
 
     public func grants(userID: Int64) async throws -> [PermissionGrant] {
-        try await database.read { sql in
-            try await sql.raw(
-                """
-                SELECT resource_type, resource_id, permission FROM cairn_user_permissions WHERE user_id = \(bind: userID)
-                ORDER BY resource_type, resource_id
-                """
-            ).all().compactMap { row -> PermissionGrant? in
-                // A row this version cannot read (a future level) grants nothing rather than failing every request.
-                guard let type = AuthResourceType(rawValue: try row.decode(column: "resource_type", as: String.self)),
-                    let permission = Permission(rawValue: try row.decode(column: "permission", as: String.self))
-                else { return nil }
-                return PermissionGrant(
-                    resourceType: type, resourceID: try row.decode(column: "resource_id", as: String.self), permission: permission)
-            }
+        try await database.read { sql in try await Self.grants(sql, userID: userID) }
+    }
+
+    static func grants(_ sql: any SQLDatabase, userID: Int64) async throws -> [PermissionGrant] {
+        try await sql.raw(
+            """
+            SELECT resource_type, resource_id, permission FROM cairn_user_permissions WHERE user_id = \(bind: userID)
+            ORDER BY resource_type, resource_id
+            """
+        ).all().compactMap { row -> PermissionGrant? in
+            // A row this version cannot read (a future level) grants nothing rather than failing every request.
+            guard let type = AuthResourceType(rawValue: try row.decode(column: "resource_type", as: String.self)),
+                let permission = Permission(rawValue: try row.decode(column: "permission", as: String.self))
+            else { return nil }
+            return PermissionGrant(
+                resourceType: type, resourceID: try row.decode(column: "resource_id", as: String.self), permission: permission)
         }
     }
 
@@ -309,17 +312,35 @@ public struct SQLAuthStore: AuthStore {
         }
     }
 
+    /// One multi-row INSERT per hundred entries (eight binds a row stays far below both
+    /// databases' parameter caps): a flush of a busy second's writes is a few statements in the
+    /// writer's queue, not one per request in front of the requests behind it.
     public func appendAudit(_ entries: [AuditEntry]) async throws {
         guard !entries.isEmpty else { return }
         try await database.transaction { sql in
-            for entry in entries {
-                try await sql.raw(
-                    """
-                    INSERT INTO cairn_audit_log (audit_id, time, username, address, method, path, resource, status)
-                    VALUES (\(bind: entry.id), \(bind: entry.time), \(bind: entry.username), \(bind: entry.address), \(bind: entry.method),
-                        \(bind: entry.path), \(bind: entry.resource), \(bind: entry.status))
-                    """
-                ).run()
+            for start in stride(from: 0, to: entries.count, by: 100) {
+                var query: SQLQueryString =
+                    "INSERT INTO cairn_audit_log (audit_id, time, username, address, method, path, resource, status) VALUES"
+                for (index, entry) in entries[start..<min(start + 100, entries.count)].enumerated() {
+                    query.appendLiteral(index > 0 ? ", (" : " (")
+                    query.appendInterpolation(bind: entry.id)
+                    query.appendLiteral(", ")
+                    query.appendInterpolation(bind: entry.time)
+                    query.appendLiteral(", ")
+                    query.appendInterpolation(bind: entry.username)
+                    query.appendLiteral(", ")
+                    query.appendInterpolation(bind: entry.address)
+                    query.appendLiteral(", ")
+                    query.appendInterpolation(bind: entry.method)
+                    query.appendLiteral(", ")
+                    query.appendInterpolation(bind: entry.path)
+                    query.appendLiteral(", ")
+                    query.appendInterpolation(bind: entry.resource)
+                    query.appendLiteral(", ")
+                    query.appendInterpolation(bind: entry.status)
+                    query.appendLiteral(")")
+                }
+                try await sql.raw(query).run()
             }
         }
     }

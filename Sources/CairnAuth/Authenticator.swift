@@ -146,6 +146,14 @@ public final class Authenticator: Sendable {
         if limiter.isLocked(keys) {
             throw CairnError(.requestLimitExceeded, "Too many failed logins; try again later.")
         }
+        // No stored name or password holds a NUL (refused when set: PostgreSQL's text cannot hold
+        // one, and bcrypt reads a password only up to it), so such a login is a wrong one. Refused
+        // here, not looked up: on SQLite a NUL used to cut the name short, signing "admin\0x" in
+        // as admin past admin's lockout.
+        if username.utf8.contains(0) || password.utf8.contains(0) {
+            limiter.recordFailure(keys)
+            throw Self.unauthenticated()
+        }
         let stored = try await store.storedUser(username: username)
         if let cached, let stored, let verified = cached.entry.verifiedHash, stored.passwordHash == verified {
             // Verified against this very hash before: bcrypt runs once per password, not once

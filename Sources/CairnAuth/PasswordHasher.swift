@@ -38,6 +38,8 @@ public struct PasswordHasher: Sendable {
 
     /// MLflow's rule (`_validate_password`), with its message.
     public static func validate(password: String) throws(CairnError) {
+        // bcrypt reads a password only up to a NUL: "secret\0anything" would be "secret".
+        try TrackingValidation.validateText(password, name: "password")
         guard password.count >= minimumPasswordLength else {
             throw .invalidParameter("Password must be at least \(minimumPasswordLength) characters.")
         }

@@ -220,6 +220,28 @@ struct AuthenticatorTests {
     @Test func passwordsShorterThanMLflowsMinimumAreRefused() {
         #expect(throws: CairnError.self) { try PasswordHasher.validate(password: "short") }
         #expect(throws: Never.self) { try PasswordHasher.validate(password: "twelve chars") }
+        // bcrypt would read it only up to the NUL.
+        #expect(throws: CairnError.self) { try PasswordHasher.validate(password: "twelve chars\u{0}x") }
+    }
+
+    /// A NUL in the name or the password is a wrong login, counted as one, never a lookup of
+    /// what comes before it (an outside tester signed in as "admin\0x" that way).
+    @Test func aNulInTheNameOrPasswordIsAWrongLogin() async throws {
+        try await AuthFixture.with { fixture in
+            try await fixture.user("alice")
+            let limiter = LoginRateLimiter(limit: 3, window: .seconds(60), lockout: .seconds(60))
+            let authenticator = Authenticator(store: fixture.store, hasher: AuthFixture.hasher, limiter: limiter)
+            for (name, password) in [("alice\u{0}x", "correct horse battery"), ("alice", "correct horse battery\u{0}"), ("\u{0}", "")] {
+                await expectCode(.unauthenticated) {
+                    _ = try await authenticator.authenticate(authorization: basic(name, password), address: "10.0.0.9")
+                }
+            }
+            // Each counted against the address.
+            await expectCode(.requestLimitExceeded) {
+                _ = try await authenticator.authenticate(authorization: basic("alice", "correct horse battery"), address: "10.0.0.9")
+            }
+            _ = try await authenticator.authenticate(authorization: basic("alice", "correct horse battery"), address: "10.0.0.10")
+        }
     }
 }
 

@@ -69,6 +69,14 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "With --auth, comma-separated aliases whose moves and deletions need MANAGE on the model.")
     var protectedAliases = "champion"
 
+    @Option(
+        help: """
+            With a PostgreSQL store (replicas behind a load balancer): seconds the leader's lease lasts. One replica, the \
+            leader, runs monitor schedules, webhook deliveries, pipeline triggers and upload sweeps; another takes over \
+            within about this long after it dies.
+            """)
+    var leaderLeaseSeconds: Double = 8
+
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel: Logger.Level = .info
 
@@ -76,6 +84,9 @@ struct ServerCommand: AsyncParsableCommand {
         try validateListenAddress(host: host, port: port)
         _ = try resolvedStaticPrefix()
         _ = try authConfiguration()
+        guard leaderLeaseSeconds >= 1, leaderLeaseSeconds <= 3600 else {
+            throw ValidationError("--leader-lease-seconds must be between 1 and 3600.")
+        }
     }
 
     /// The `--auth` settings, nil without the flag. Levels are MLflow's names.
@@ -112,7 +123,7 @@ struct ServerCommand: AsyncParsableCommand {
             backendStoreURI: backendStoreUri, artifactsDestination: artifactsDestination,
             allowedHosts: allowedHosts.map { $0.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) } } ?? [],
             inferenceLogDirectory: inferenceLogDir, ray: try rayConfiguration(), staticPrefix: try resolvedStaticPrefix(),
-            auth: try authConfiguration()
+            auth: try authConfiguration(), leaderLeaseSeconds: leaderLeaseSeconds
         )
         let app = try await buildApplication(configuration, logger: logger)
         try await app.runService()

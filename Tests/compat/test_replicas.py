@@ -454,6 +454,8 @@ def _run_scenario(client, nginx, replicas, database_url, receiver):
     after = [s for s in slots if s not in evaluations_before]
     assert any(s / 1000 > killed_at + took_over for s in after), (slots, killed_at)
     assert len(slots) >= 5
+    print(f"replicas: {sum(len(w) for w in acknowledged)} acknowledged writes, {len(created_models)} models delivered once, "
+          f"{len(failed)} 5xx from nginx, lead passed in {took_over:.1f} s, {len(slots)} monitor slots ({len(after)} after the kill)")
 
 
 def _slots(database_url: str, monitor_id: str) -> list[int]:

@@ -57,8 +57,8 @@ NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 command -v wrk >/dev/null || die "wrk not found (apt-get install wrk)"
 command -v psql >/dev/null || die "psql not found (apt-get install postgresql-client)"
 if [[ -z "${PY:-}" ]]; then
-  for candidate in "$ROOT/bench/.venv-mlflow/bin/python" "$ROOT/.venv/bin/python"; do
-    [[ -x "$candidate" ]] && { PY="$candidate"; break; }
+  for candidate in "$ROOT/bench/.venv-mlflow/bin/python" "$ROOT/.venv/bin/python" "$(command -v python3 || true)"; do
+    [[ -n "$candidate" && -x "$candidate" ]] && "$candidate" -c 'import requests' 2>/dev/null && { PY="$candidate"; break; }
   done
 fi
 [[ -n "${PY:-}" ]] || die "no Python with requests: set PY, or run bench/tracking/run.sh once (it makes bench/.venv-mlflow)"

@@ -90,10 +90,10 @@ final class SwitchableLease: LeaderLease {
 struct LeaderElectionPostgresTests {
     let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    /// Short leases so expiry takes a fraction of a second; nothing waits on a fixed time.
+    /// Short leases so expiry takes seconds, yet long enough that a renewal slowed by a busy
+    /// machine (tests run in parallel) still lands inside its term; nothing waits on a fixed time.
     static let fast = LeaderElection.Timing(
-        leaseDuration: .milliseconds(600), renewInterval: .milliseconds(100), stopMargin: .milliseconds(150),
-        pollInterval: .milliseconds(10))
+        leaseDuration: .seconds(3), renewInterval: .milliseconds(250), stopMargin: .seconds(1), pollInterval: .milliseconds(10))
 
     func election(_ lease: any LeaderLease, _ holder: String, timing: LeaderElection.Timing = fast) -> LeaderElection {
         LeaderElection(name: "leader", holder: holder, lease: lease, timing: timing, logger: quiet)
@@ -166,7 +166,7 @@ struct LeaderElectionPostgresTests {
             let leader = election(
                 lease, "leader",
                 timing: LeaderElection.Timing(
-                    leaseDuration: .milliseconds(1500), renewInterval: .milliseconds(200), stopMargin: .milliseconds(700),
+                    leaseDuration: .seconds(3), renewInterval: .milliseconds(200), stopMargin: .milliseconds(1400),
                     pollInterval: .milliseconds(10)))
             let (events, sink) = AsyncStream.makeStream(of: String.self)
             try await withThrowingTaskGroup(of: Void.self) { group in

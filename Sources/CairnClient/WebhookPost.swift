@@ -57,4 +57,9 @@ public enum WebhookPost {
         }
         return Int64(min(milliseconds(maxBackoff), milliseconds(backoff) * pow(2, Double(max(attempts, 1) - 1))))
     }
+
+    /// A duration in whole milliseconds (the stores' time unit).
+    public static func milliseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+    }
 }

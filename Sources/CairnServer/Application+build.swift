@@ -25,6 +25,14 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     // before anything is written.
     let artifacts = try await openArtifactRepository(configuration, logger: logger)
     let database = try await openDatabase(configuration, logger: logger)
+    // Replicas on one PostgreSQL database elect the one that runs the work that must happen
+    // once; a SQLite file has one server, which always leads.
+    let election: LeaderElection? =
+        database.database.kind == .postgres
+        ? LeaderElection(
+            holder: LeaderElection.processHolder(), lease: SQLLeaderLease(database: database.database),
+            timing: configuration.leaderTiming, logger: logger) : nil
+    let leadership: any Leadership = election ?? AlwaysLeader()
     let registry = PrometheusCollectorRegistry()
     let auth = configuration.auth.map { settings in
         ServerAuth(
@@ -33,14 +41,14 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
             hasher: PasswordHasher(cost: settings.bcryptCost), logger: logger)
     }
     let baseRegistryStore = SQLRegistryStore(database: database.database)
-    let webhooks = Webhooks(store: SQLWebhookStore(database: database.database), logger: logger)
+    let webhooks = Webhooks(store: SQLWebhookStore(database: database.database), logger: logger, leadership: leadership)
     // Triggers dispatch to the pipeline service, which is built below (it needs the gate, which
     // needs the registry store these triggers listen to): they reach it through a reference
     // bound once it exists.
     let pipelineReference = PipelineServiceReference()
     let triggering = PipelineTriggering(
         store: SQLTriggerEventStore(database: database.database), dispatcher: pipelineReference, registry: pipelineReference,
-        logger: logger)
+        logger: logger, leadership: leadership)
     // Registry writes through the API announce themselves to MLflow webhooks and to
     // pipelines' model triggers.
     let registryListeners: [any RegistryEventListener] = [webhooks.outbox, triggering.registrySource]
@@ -49,7 +57,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     let monitoring = Monitoring(
         store: monitorStore, registry: baseRegistryStore,
         logDirectory: configuration.resolvedInferenceLogDirectory, metrics: registry, logger: logger,
-        alertListener: triggering.alertListener)
+        alertListener: triggering.alertListener, leadership: leadership)
     // The gate scores models through this server's own API, as `cairn serve` would; with
     // --auth it presents the server's own credential.
     let promotions = Promotions(
@@ -60,7 +68,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     let trackingStore = SQLTrackingStore(database: database.database)
     let pipelines = try await makePipelineService(
         configuration, database: database.database, tracking: trackingStore, artifacts: artifacts, gate: promotions.gate,
-        trackingToken: auth?.internalToken, logger: logger)
+        trackingToken: auth?.internalToken, leadership: leadership, logger: logger)
     pipelineReference.bind(pipelines)
     let pageRoutes = PageRouteTable()
     let router = buildRouter(
@@ -103,10 +111,13 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     if let databaseLock = database.lock { app.addServices(databaseLock) }
     app.addServices(DatabaseCloser(database: database.database))
     if let service = database.service { app.addServices(service) }
+    // After the database (it renews through it to the end) and before every leader-only
+    // service, so those stop before the lease is released.
+    if let election { app.addServices(election) }
     // Stops before the database: its last flush commits the final requests' audit entries.
     if let auth { app.addServices(auth.audit) }
     if let local = artifacts as? LocalArtifactRepository {
-        app.addServices(StaleUploadSweeper(repository: local, logger: logger))
+        app.addServices(StaleUploadSweeper(repository: local, logger: logger, leadership: leadership))
     }
     app.addServices(monitoring.service)
     app.addServices(webhooks.service)
@@ -120,11 +131,15 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
             try await AdminBootstrap.ensureAdmin(
                 store: auth.store, hasher: auth.hasher, settings: settings.admin, logger: logger, now: SystemClock.now())
         }
+        election?.start()
         monitoring.service.start()
         webhooks.service.start()
-        await triggering.alertListener.replayFiringAlerts(store: monitorStore, logger: logger)
-        await triggering.registrySource.reconcile(with: baseRegistryStore)
-        triggering.scheduler.start()
+        // On the leader, each time a replica becomes it: alerts and model triggers that a
+        // dead leader may have left half-handled are offered again (their keys de-duplicate).
+        triggering.scheduler.start {
+            await triggering.alertListener.replayFiringAlerts(store: monitorStore, logger: logger)
+            await triggering.registrySource.reconcile(with: baseRegistryStore)
+        }
         pipelines.start()
     }
     return app
@@ -262,7 +277,8 @@ public struct Promotions: Sendable {
 /// tables and stage logs under `<data-dir>/pipelines`.
 func makePipelineService(
     _ configuration: ServerConfiguration, database: any MetadataDatabase, tracking: any TrackingStore,
-    artifacts: any ArtifactRepository, gate: (any GateEvaluating)?, trackingToken: String? = nil, logger: Logger
+    artifacts: any ArtifactRepository, gate: (any GateEvaluating)?, trackingToken: String? = nil,
+    leadership: any Leadership = AlwaysLeader(), logger: Logger
 ) async throws -> PipelineService {
     let dataDirectory =
         configuration.dataDirectory.hasPrefix("/")
@@ -283,7 +299,7 @@ func makePipelineService(
         store: store, tracking: tracking, artifacts: artifacts, threadPool: .singleton, executors: executors, gate: gate,
         configuration: .init(
             stateDirectory: dataDirectory + "/pipelines", trackingURI: "http://\(host):\(configuration.port)\(configuration.staticPrefix)",
-            trackingToken: trackingToken),
+            trackingToken: trackingToken, host: leadership.holder),
         logger: logger)
     return PipelineService(
         engine: engine, store: store, triggerEvents: SQLTriggerEventStore(database: database),
@@ -295,7 +311,7 @@ func makePipelineService(
                     throw error.cairnError
                 }
             }
-        }, logger: logger)
+        }, logger: logger, leadership: leadership)
 }
 
 /// The monitoring side of the server: its store, the log it reads and the service that runs
@@ -310,7 +326,8 @@ public struct Monitoring: Sendable {
     public init(
         store: any MonitorStore, registry: any RegistryStore, logDirectory: String, metrics: PrometheusCollectorRegistry,
         options: MonitorService.Options = MonitorService.Options(), logger: Logger,
-        now: @escaping WallClock = SystemClock.now, alertListener: (any MonitorAlertListener)? = nil
+        now: @escaping WallClock = SystemClock.now, alertListener: (any MonitorAlertListener)? = nil,
+        leadership: any Leadership = AlwaysLeader()
     ) {
         self.store = store
         self.registry = registry
@@ -318,7 +335,7 @@ public struct Monitoring: Sendable {
         self.now = now
         service = MonitorService(
             store: store, evaluator: MonitorEvaluator(store: store, registry: registry, log: log, now: now), registry: metrics,
-            options: options, logger: logger, now: now, alertListener: alertListener)
+            options: options, logger: logger, now: now, alertListener: alertListener, leadership: leadership)
     }
 }
 
@@ -333,11 +350,12 @@ public struct Webhooks: Sendable {
 
     public init(
         store: any WebhookStore, options: WebhookService.Options = WebhookService.Options(), maxAttempts: Int = 5, logger: Logger,
-        now: @escaping WallClock = SystemClock.now
+        now: @escaping WallClock = SystemClock.now, leadership: any Leadership = AlwaysLeader()
     ) {
         self.store = store
         self.now = now
-        service = WebhookService(store: store, policy: .fromEnvironment(), options: options, logger: logger, now: now)
+        service = WebhookService(
+            store: store, policy: .fromEnvironment(), options: options, logger: logger, now: now, leadership: leadership)
         outbox = WebhookOutbox(store: store, maxAttempts: maxAttempts, logger: logger, now: now)
     }
 }

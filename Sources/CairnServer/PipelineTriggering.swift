@@ -17,11 +17,13 @@ public struct PipelineTriggering: Sendable {
 
     public init(
         store: any TriggerEventStore, dispatcher: any PipelineDispatching, registry: any PipelineTriggerRegistry,
-        options: PipelineScheduler.Options = PipelineScheduler.Options(), logger: Logger, now: @escaping WallClock = SystemClock.now
+        options: PipelineScheduler.Options = PipelineScheduler.Options(), logger: Logger, now: @escaping WallClock = SystemClock.now,
+        leadership: any Leadership = AlwaysLeader()
     ) {
         self.store = store
         recorder = TriggerRecorder(store: store, dispatcher: dispatcher, logger: logger, now: now)
-        scheduler = PipelineScheduler(recorder: recorder, registry: registry, options: options, logger: logger, now: now)
+        scheduler = PipelineScheduler(
+            recorder: recorder, registry: registry, options: options, logger: logger, now: now, leadership: leadership)
         registrySource = RegistryTriggerSource(recorder: recorder, registry: registry, logger: logger)
         alertSource = AlertTriggerSource(recorder: recorder, registry: registry, logger: logger)
     }

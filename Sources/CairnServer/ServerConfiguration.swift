@@ -1,6 +1,7 @@
 import CairnAuth
 import CairnCore
 import CairnPipelines
+import CairnStore
 
 /// Everything `cairn server` can be told on its command line.
 public struct ServerConfiguration: Sendable {
@@ -26,13 +27,17 @@ public struct ServerConfiguration: Sendable {
     public var staticPrefix: String
     /// Users and permissions (`--auth`); nil serves everyone, as `mlflow server` without an app.
     public var auth: AuthConfiguration?
+    /// With PostgreSQL (replicas on one database): how long the leader's lease lasts
+    /// (`--leader-lease-seconds`); a dead leader is replaced within about this long.
+    public var leaderLeaseSeconds: Double
 
     public init(
         host: String = "127.0.0.1", port: Int = 5000, dataDirectory: String = "./cairn-data",
         backendStoreURI: String? = nil, artifactsDestination: String? = nil, allowedHosts: [String] = [],
         inferenceLogDirectory: String? = nil, ray: RayJobsExecutor.Configuration? = nil, staticPrefix: String = "",
-        auth: AuthConfiguration? = nil
+        auth: AuthConfiguration? = nil, leaderLeaseSeconds: Double = 8
     ) {
+        self.leaderLeaseSeconds = leaderLeaseSeconds
         self.auth = auth
         self.staticPrefix = staticPrefix
         self.inferenceLogDirectory = inferenceLogDirectory
@@ -59,6 +64,13 @@ public struct ServerConfiguration: Sendable {
             default: host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
             }
         return "http://\(reachable):\(port)\(staticPrefix)"
+    }
+
+    /// The election's timing for `leaderLeaseSeconds`: renewed four times per lease, work
+    /// stopped an eighth of a lease before its end.
+    public var leaderTiming: LeaderElection.Timing {
+        let lease = Duration.milliseconds(Int64(leaderLeaseSeconds * 1000))
+        return LeaderElection.Timing(leaseDuration: lease, renewInterval: lease / 4, stopMargin: lease / 8)
     }
 
     public var resolvedInferenceLogDirectory: String {

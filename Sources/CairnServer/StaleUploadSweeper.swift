@@ -1,15 +1,24 @@
 import CairnArtifacts
+import CairnStore
 import Logging
 import ServiceLifecycle
 
 /// Removes what uploads killed with an earlier process left in the artifact root, once, at
 /// start-up. A service rather than a step before the server listens: on a large tree the walk
-/// takes a while, and nothing waits for it, since only idle leftovers are removed.
+/// takes a while, and nothing waits for it, since only idle leftovers are removed. With
+/// replicas sharing one artifact directory, the leader sweeps, once per term.
 struct StaleUploadSweeper: Service {
     let repository: LocalArtifactRepository
     let logger: Logger
+    var leadership: any Leadership = AlwaysLeader()
 
     func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            await leadership.whileLeading { await sweep() }
+        }
+    }
+
+    func sweep() async {
         do {
             let sweep = try await repository.removeStaleUploads()
             if sweep.temporaryFiles > 0 || sweep.multipartUploads > 0 {
@@ -26,7 +35,5 @@ struct StaleUploadSweeper: Service {
             // Leftovers are hidden and harmless; the server runs without the sweep.
             logger.warning("Could not sweep the artifact root for abandoned uploads", metadata: ["error": "\(error)"])
         }
-        // A service that returns early would shut the whole group down.
-        try? await gracefulShutdown()
     }
 }

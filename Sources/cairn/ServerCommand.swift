@@ -80,6 +80,14 @@ struct ServerCommand: AsyncParsableCommand {
             """)
     var authConfig: String?
 
+    @Option(
+        help: """
+            With a PostgreSQL store (replicas behind a load balancer): seconds the leader's lease lasts. One replica, the \
+            leader, runs monitor schedules, webhook deliveries, pipeline triggers and upload sweeps; another takes over \
+            within about this long after it dies.
+            """)
+    var leaderLeaseSeconds: Double = 8
+
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel: Logger.Level = .info
 
@@ -87,6 +95,9 @@ struct ServerCommand: AsyncParsableCommand {
         try validateListenAddress(host: host, port: port)
         _ = try resolvedStaticPrefix()
         _ = try authSettings()
+        guard leaderLeaseSeconds >= 1, leaderLeaseSeconds <= 3600 else {
+            throw ValidationError("--leader-lease-seconds must be between 1 and 3600.")
+        }
     }
 
     /// The `--auth` settings, nil without the flag (or `--auth-config`), and the settings of
@@ -156,7 +167,7 @@ struct ServerCommand: AsyncParsableCommand {
             backendStoreURI: backendStoreUri, artifactsDestination: artifactsDestination,
             allowedHosts: allowedHosts.map { $0.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) } } ?? [],
             inferenceLogDirectory: inferenceLogDir, ray: try rayConfiguration(), staticPrefix: try resolvedStaticPrefix(),
-            auth: auth?.configuration
+            auth: auth?.configuration, leaderLeaseSeconds: leaderLeaseSeconds
         )
         if let ignored = auth?.ignoredFileSettings, !ignored.isEmpty {
             logger.notice(

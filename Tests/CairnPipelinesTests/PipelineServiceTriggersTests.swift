@@ -100,4 +100,49 @@ import Testing
             }
         }
     }
+
+    /// Replicas: the leader marks interrupted only the runs whose host is gone; a live
+    /// replica's runs, and (after this process's first term) its own, are left alone.
+    @Test func theLeaderRecoversOnlyRunsOfReplicasThatAreGone() async throws {
+        try await EngineFixture.with { fixture in
+            let spec = fixture.spec([CairnPipelinesTests.stage("a", "echo a > a.txt", outs: ["a.txt"])])
+            _ = try await fixture.engine.register(spec)
+            // What replicas leave in the store: RUNNING runs, each recorded with its host.
+            func run(hostedBy host: String) async throws -> StoredPipelineRun {
+                let run = StoredPipelineRun(
+                    id: CairnID.make(), pipeline: "demo", status: .running, triggerKind: "manual", triggerEventID: nil, options: "{}",
+                    reason: nil, startTime: 1, endTime: nil, resumedFrom: nil, host: host)
+                try await fixture.store.createRun(run, limit: 3)
+                return run
+            }
+            let alive = try await run(hostedBy: "replica-alive")
+            let dead = try await run(hostedBy: "replica-dead")
+            let own = try await run(hostedBy: "replica-me")
+            #expect(try await fixture.store.getRun(id: alive.id).host == "replica-alive")
+
+            let service = PipelineService(
+                engine: fixture.engine, store: fixture.store, triggerEvents: SQLTriggerEventStore(database: fixture.database),
+                loadSpec: { _ in spec }, logger: Logger(label: "test"),
+                leadership: Replicas(me: "replica-me", alive: ["replica-alive"]))
+            try await service.recoverInterruptedRuns(includingOwn: false)
+            #expect(try await fixture.store.getRun(id: alive.id).status == .running)
+            #expect(try await fixture.store.getRun(id: dead.id).status == .failed)
+            #expect(try await fixture.store.getRun(id: own.id).status == .running)
+            // At this process's first term its own leftovers are interrupted ones too.
+            try await service.recoverInterruptedRuns(includingOwn: true)
+            #expect(try await fixture.store.getRun(id: own.id).status == .failed)
+            #expect(try await fixture.store.getRun(id: alive.id).status == .running)
+        }
+    }
+}
+
+/// A fixed view of the replicas: this process leads, the named hosts live.
+private struct Replicas: Leadership {
+    let me: String
+    let alive: Set<String>
+
+    var isLeading: Bool { true }
+    var holder: String? { me }
+    func isAlive(host: String) async -> Bool { alive.contains(host) || host == me }
+    func whileLeading(_ work: @escaping @Sendable () async throws -> Void) async { try? await work() }
 }

@@ -49,6 +49,8 @@ public final class MonitorService: Service, Sendable {
     let logger: Logger
     let now: WallClock
     let alertListener: (any MonitorAlertListener)?
+    /// Schedules and deliveries run on the leader only (replicas on one database).
+    let leadership: any Leadership
     /// Opened by `start()`: the store's tables exist only once migrations have run, which
     /// happens after services start.
     private let started: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation) = AsyncStream.makeStream()
@@ -75,8 +77,10 @@ public final class MonitorService: Service, Sendable {
 
     public init(
         store: any MonitorStore, evaluator: MonitorEvaluator, registry: PrometheusCollectorRegistry, client: HTTPClient = .shared,
-        options: Options = Options(), logger: Logger, now: @escaping WallClock, alertListener: (any MonitorAlertListener)? = nil
+        options: Options = Options(), logger: Logger, now: @escaping WallClock, alertListener: (any MonitorAlertListener)? = nil,
+        leadership: any Leadership = AlwaysLeader()
     ) {
+        self.leadership = leadership
         self.alertListener = alertListener
         self.store = store
         self.evaluator = evaluator
@@ -101,10 +105,12 @@ public final class MonitorService: Service, Sendable {
             } catch {
                 self.logger.error("Could not restore the alert gauges", metadata: ["error": "\(error)"])
             }
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await self.loop { try await self.runDueMonitors() } }
-                group.addTask { try await self.loop { try await self.deliverDue() } }
-                try await group.waitForAll()
+            await self.leadership.whileLeading {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await self.loop { try await self.runDueMonitors() } }
+                    group.addTask { try await self.loop { try await self.deliverDue() } }
+                    try await group.waitForAll()
+                }
             }
         }
     }
@@ -134,9 +140,15 @@ public final class MonitorService: Service, Sendable {
                 reportUnreadableSpec(monitor, error)
                 continue
             }
-            if let last = monitor.lastRunTime, time - last < Int64(spec.intervalSeconds) * 1000 { continue }
+            // Each interval-long slot of the clock is one scheduled evaluation, keyed by the
+            // slot's start, so the leader that replaces a dead one neither repeats a slot the
+            // other recorded nor records one twice with it.
+            let slot = Self.slot(containing: time, intervalSeconds: spec.intervalSeconds)
+            if let last = monitor.lastRunTime, last >= slot { continue }
             do {
-                _ = try await run(monitor)
+                _ = try await run(monitor, scheduledTime: slot)
+            } catch let error as CairnError where error.code == .resourceAlreadyExists {
+                logger.debug("Monitor slot already evaluated", metadata: ["monitor": "\(monitor.name)", "slot": "\(slot)"])
             } catch {
                 logger.warning("Monitor evaluation failed", metadata: ["monitor": "\(monitor.name)", "error": "\(error)"])
             }
@@ -156,8 +168,16 @@ public final class MonitorService: Service, Sendable {
             ])
     }
 
-    /// Evaluates the monitor now, records alert transitions and queues their webhooks.
-    public func run(_ monitor: StoredMonitor) async throws -> (report: MonitorReport, changed: [StoredAlert]) {
+    /// The start of the interval-long slot (since the epoch) that `time` falls in.
+    static func slot(containing time: Int64, intervalSeconds: Int) -> Int64 {
+        let interval = max(Int64(intervalSeconds), 1) * 1000
+        return (time >= 0 ? time / interval : (time - interval + 1) / interval) * interval
+    }
+
+    /// Evaluates the monitor now, records alert transitions and queues their webhooks. A
+    /// scheduled evaluation names its slot; one whose slot is already recorded throws
+    /// `resourceAlreadyExists` and changes nothing.
+    public func run(_ monitor: StoredMonitor, scheduledTime: Int64? = nil) async throws -> (report: MonitorReport, changed: [StoredAlert]) {
         let spec = try MonitorSpec.decode(Array(monitor.spec.utf8))
         let report = try await evaluator.evaluate(monitor)
         let transitions = report.checks.map {
@@ -167,7 +187,7 @@ public final class MonitorService: Service, Sendable {
         let changed = try await store.recordEvaluation(
             monitorID: monitor.id, modelName: spec.modelName, modelVersion: report.version, results: transitions,
             webhooks: spec.webhooks, maxAttempts: spec.webhookMaxAttempts,
-            payload: { alert, event in Self.payload(alert, event: event, monitorName: name) }, at: now())
+            payload: { alert, event in Self.payload(alert, event: event, monitorName: name) }, scheduledTime: scheduledTime, at: now())
         updateGauges(monitorID: monitor.id, monitor: name, report: report)
         for alert in changed {
             logger.notice(
@@ -286,7 +306,18 @@ public final class MonitorService: Service, Sendable {
         let due = try await store.dueDeliveries(at: now(), limit: 100)
         await withTaskGroup(of: Void.self) { group in
             for delivery in due {
-                group.addTask { await self.attempt(delivery) }
+                group.addTask {
+                    // Claimed for one attempt's length and a margin: never posted twice at
+                    // once, and due again if this process dies mid-post.
+                    let until = self.now() + WebhookPost.milliseconds(self.options.webhookTimeout) + 5_000
+                    do {
+                        guard try await self.store.claimDelivery(delivery, until: until) else { return }
+                    } catch {
+                        self.logger.error("Could not claim a webhook delivery", metadata: ["url": "\(delivery.url)", "error": "\(error)"])
+                        return
+                    }
+                    await self.attempt(delivery)
+                }
             }
         }
     }

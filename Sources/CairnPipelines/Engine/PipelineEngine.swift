@@ -21,11 +21,15 @@ public struct PipelineEngine: Sendable {
         public var defaultJobs: Int
         /// Files hashed at once.
         public var hashingParallelism: Int
+        /// Recorded on each run as the process hosting it (replicas on one database: the
+        /// leader election's holder).
+        public var host: String?
 
         public init(
             stateDirectory: String, trackingURI: String? = nil, defaultJobs: Int = System.coreCount,
-            hashingParallelism: Int = System.coreCount, trackingToken: String? = nil
+            hashingParallelism: Int = System.coreCount, trackingToken: String? = nil, host: String? = nil
         ) {
+            self.host = host
             self.trackingToken = trackingToken
             self.stateDirectory = stateDirectory
             self.trackingURI = trackingURI
@@ -102,7 +106,7 @@ public struct PipelineEngine: Sendable {
         let run = StoredPipelineRun(
             id: mlflowRun.info.runID, pipeline: spec.name, status: .running, triggerKind: trigger?.kind.rawValue ?? "manual",
             triggerEventID: trigger?.id, options: options.json, reason: nil, startTime: mlflowRun.info.startTime, endTime: nil,
-            resumedFrom: options.resume)
+            resumedFrom: options.resume, host: configuration.host)
         do {
             try await store.createRun(run, limit: limit)
         } catch {

@@ -19,6 +19,10 @@ import Synchronization
 /// Backfill ticks queue (see `DispatchOutcome`): a tick that meets the concurrency limit stays
 /// pending in the trigger-event store, and each run's end (and start-up, after the recovery)
 /// starts the pipeline's pending ticks in tick order while it has free slots.
+///
+/// With replicas on one database, runs are hosted by the replica that started them; the
+/// recovery and the start-up drain of queued ticks happen on the leader only (`Leadership`),
+/// each time a replica becomes the leader.
 public final class PipelineService: Service, PipelineDispatching, Sendable {
     /// Loads a project's spec (`PipelineSpecLoader`); throws `invalidParameterValue` with the
     /// file, line and reason for a spec it refuses.
@@ -31,6 +35,7 @@ public final class PipelineService: Service, PipelineDispatching, Sendable {
     let loadSpec: SpecLoader
     let logger: Logger
     let now: WallClock
+    let leadership: any Leadership
 
     private struct Launch: Sendable {
         var run: StoredPipelineRun
@@ -48,11 +53,18 @@ public final class PipelineService: Service, PipelineDispatching, Sendable {
     private let queueLock = AsyncSerialQueue()
     /// Set at graceful shutdown: no queued tick starts then (its run would have no host).
     private let stopping = Mutex(false)
+    /// True until this process's first term as the leader has recovered its own runs.
+    private let firstTerm = Mutex(true)
+    /// How often the leader looks for runs of replicas that died (replicas only).
+    let recoveryInterval: Duration
 
     public init(
         engine: PipelineEngine, store: any PipelineStore, triggerEvents: any TriggerEventStore, loadSpec: @escaping SpecLoader,
-        logger: Logger, now: @escaping WallClock = SystemClock.now
+        logger: Logger, now: @escaping WallClock = SystemClock.now, leadership: any Leadership = AlwaysLeader(),
+        recoveryInterval: Duration = .seconds(10)
     ) {
+        self.leadership = leadership
+        self.recoveryInterval = recoveryInterval
         self.engine = engine
         self.store = store
         self.triggerEvents = triggerEvents
@@ -71,14 +83,30 @@ public final class PipelineService: Service, PipelineDispatching, Sendable {
         await withDiscardingTaskGroup { group in
             group.addTask {
                 try? await cancelWhenGracefulShutdown {
-                    for await _ in self.started.stream { break }
-                    do {
-                        try await self.recoverInterruptedRuns()
-                    } catch {
-                        self.logger.error("Could not recover interrupted pipeline runs", metadata: ["error": "\(error)"])
+                    var began = false
+                    for await _ in self.started.stream {
+                        began = true
+                        break
                     }
-                    // The slots interrupted runs held are free now.
-                    await self.startQueuedEverywhere()
+                    guard began else { return }
+                    await self.leadership.whileLeading {
+                        // Runs recorded without a host, or with this process's, can only be
+                        // interrupted ones at this process's start; later they may be starting.
+                        let includingOwn = self.firstTerm.withLock { first in
+                            defer { first = false }
+                            return first
+                        }
+                        await self.recoverLogging(includingOwn: includingOwn)
+                        // The slots interrupted runs held are free now.
+                        await self.startQueuedEverywhere()
+                        // With replicas, a replica may die at any time: its runs are looked for
+                        // again while this process leads.
+                        guard self.leadership.holder != nil else { return }
+                        while !Task.isCancelled {
+                            try await Task.sleep(for: self.recoveryInterval)
+                            await self.recoverLogging(includingOwn: false)
+                        }
+                    }
                 }
             }
             await withGracefulShutdownHandler {
@@ -246,12 +274,26 @@ public final class PipelineService: Service, PipelineDispatching, Sendable {
 
     // MARK: - Recovery
 
+    private func recoverLogging(includingOwn: Bool) async {
+        do {
+            try await recoverInterruptedRuns(includingOwn: includingOwn)
+        } catch {
+            logger.error("Could not recover interrupted pipeline runs", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// Runs left RUNNING by a server that did not stop cleanly: each marked FAILED, then the
-    /// triggered ones resumed.
-    func recoverInterruptedRuns() async throws {
+    /// triggered ones resumed. A run hosted by another replica is left alone while that
+    /// replica lives; `includingOwn` also takes runs recorded with no host or this process's.
+    func recoverInterruptedRuns(includingOwn: Bool = true) async throws {
         let reason = "interrupted: the server stopped"
         var triggered: [StoredPipelineRun] = []
         for run in try await store.listRuns(pipeline: nil, status: .running, limit: 10_000) where !isActive(runID: run.id) {
+            if let host = run.host, host != leadership.holder {
+                if await leadership.isAlive(host: host) { continue }
+            } else if !includingOwn {
+                continue
+            }
             if run.triggerEventID != nil, run.triggerKind != TriggerEvent.Kind.manual.rawValue { triggered.append(run) }
             let killed = (try? await engine.threadPool.runIfActive { StageProcesses.kill(runID: run.id) }) ?? 0
             if killed > 0 { logger.info("Killed processes an interrupted run left", metadata: ["run": "\(run.id)", "count": "\(killed)"]) }

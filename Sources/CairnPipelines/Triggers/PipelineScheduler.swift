@@ -1,4 +1,5 @@
 import CairnCore
+import CairnStore
 import Foundation
 import Logging
 import NIOPosix
@@ -13,6 +14,9 @@ import Synchronization
 /// A schedule tick's dedupe key is its minute, so two schedulers (two replicas) firing one tick
 /// start one run. Ticks that passed while the server was down, or before it started, are not
 /// run: there is no catch-up; `backfill` runs past ticks explicitly.
+///
+/// With replicas on one database only the leader runs it (`Leadership`); a new leader
+/// replays pending events again and starts its clock at the minute it took over.
 public final class PipelineScheduler: Service, Sendable {
     public struct Options: Sendable {
         /// How often the clock is looked at (schedules fire within one tick of their minute).
@@ -45,15 +49,21 @@ public final class PipelineScheduler: Service, Sendable {
     let options: Options
     let logger: Logger
     let now: WallClock
+    let leadership: any Leadership
     private let state = Mutex(State())
-    private let started: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation) = AsyncStream.makeStream()
+    /// Yields, once, what the leader does before its first pass (besides the replay).
+    private let started:
+        (stream: AsyncStream<@Sendable () async -> Void>, continuation: AsyncStream<@Sendable () async -> Void>.Continuation) =
+            AsyncStream.makeStream()
 
     /// - Parameter fingerprint: the hash of a data path (nil when absent); by default
     ///   `DataFingerprint.sha256`, run on NIO's thread pool.
     public init(
         recorder: TriggerRecorder, registry: any PipelineTriggerRegistry, options: Options = Options(),
-        fingerprint: (@Sendable (String) async throws -> String?)? = nil, logger: Logger, now: @escaping WallClock
+        fingerprint: (@Sendable (String) async throws -> String?)? = nil, logger: Logger, now: @escaping WallClock,
+        leadership: any Leadership = AlwaysLeader()
     ) {
+        self.leadership = leadership
         self.recorder = recorder
         self.registry = registry
         self.options = options
@@ -64,23 +74,35 @@ public final class PipelineScheduler: Service, Sendable {
     }
 
     /// Lets `run()` begin; call once the store is migrated and the dispatcher can run events.
-    public func start() {
-        started.continuation.yield()
+    /// `prelude` runs each time this process becomes the leader, after the replay and before
+    /// the first pass (the server reconciles model triggers and replays firing alerts there).
+    public func start(prelude: @escaping @Sendable () async -> Void = {}) {
+        started.continuation.yield(prelude)
         started.continuation.finish()
     }
 
     public func run() async throws {
         try? await cancelWhenGracefulShutdown {
-            for await _ in self.started.stream { break }
-            do {
-                let replayed = try await self.recorder.replayPending()
-                if replayed > 0 { self.logger.notice("Replayed pending trigger events", metadata: ["count": "\(replayed)"]) }
-            } catch {
-                self.logger.error("Could not replay pending trigger events", metadata: ["error": "\(error)"])
+            var prelude: (@Sendable () async -> Void)?
+            for await body in self.started.stream {
+                prelude = body
+                break
             }
-            while !Task.isCancelled {
-                await self.pass(at: self.now())
-                try await Task.sleep(for: self.options.tick)
+            guard let prelude else { return }
+            await self.leadership.whileLeading {
+                do {
+                    let replayed = try await self.recorder.replayPending()
+                    if replayed > 0 { self.logger.notice("Replayed pending trigger events", metadata: ["count": "\(replayed)"]) }
+                } catch {
+                    self.logger.error("Could not replay pending trigger events", metadata: ["error": "\(error)"])
+                }
+                await prelude()
+                // A new term starts its clock afresh: the minute it took over is noted, not fired.
+                self.state.withLock { $0.lastMinute = nil }
+                while !Task.isCancelled {
+                    await self.pass(at: self.now())
+                    try await Task.sleep(for: self.options.tick)
+                }
             }
         }
     }

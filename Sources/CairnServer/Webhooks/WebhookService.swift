@@ -9,6 +9,11 @@ import ServiceLifecycle
 /// Delivers MLflow webhooks from the outbox the registry fills: each due delivery is posted
 /// in MLflow's envelope with its signature headers; a failure (no answer, or a status outside
 /// 2xx) is retried with exponential backoff, across restarts, until `maxAttempts`.
+///
+/// With replicas, only the leader delivers (`Leadership`), and each attempt is first claimed
+/// by a row update, so even two processes that both believe they lead never post one attempt
+/// twice; a leader killed mid-post leaves the delivery due again after the claim, and the
+/// receiver can tell the repeat by its `X-MLflow-Delivery-Id`.
 public final class WebhookService: Service, Sendable {
     public struct Options: Sendable {
         public var tick: Duration
@@ -34,13 +39,15 @@ public final class WebhookService: Service, Sendable {
     let options: Options
     let logger: Logger
     let now: WallClock
+    let leadership: any Leadership
     /// Opened by `start()`, once migrations have made the outbox table.
     private let started: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation) = AsyncStream.makeStream()
 
     init(
         store: any WebhookStore, client: HTTPClient = .shared, policy: WebhookURLPolicy, options: Options = Options(), logger: Logger,
-        now: @escaping WallClock
+        now: @escaping WallClock, leadership: any Leadership = AlwaysLeader()
     ) {
+        self.leadership = leadership
         self.store = store
         self.client = client
         self.policy = policy
@@ -57,15 +64,17 @@ public final class WebhookService: Service, Sendable {
     public func run() async throws {
         try? await cancelWhenGracefulShutdown {
             for await _ in self.started.stream { break }
-            while !Task.isCancelled {
-                do {
-                    try await self.deliverDue()
-                } catch is CancellationError {
-                    return
-                } catch {
-                    self.logger.error("Webhook delivery pass failed", metadata: ["error": "\(error)"])
+            await self.leadership.whileLeading {
+                while !Task.isCancelled {
+                    do {
+                        try await self.deliverDue()
+                    } catch is CancellationError {
+                        return
+                    } catch {
+                        self.logger.error("Webhook delivery pass failed", metadata: ["error": "\(error)"])
+                    }
+                    try await Task.sleep(for: self.options.tick)
                 }
-                try await Task.sleep(for: self.options.tick)
             }
         }
     }
@@ -74,7 +83,18 @@ public final class WebhookService: Service, Sendable {
         let due = try await store.dueDeliveries(at: now(), limit: 100)
         await withTaskGroup(of: Void.self) { group in
             for (delivery, webhook) in due {
-                group.addTask { await self.attempt(delivery, to: webhook) }
+                group.addTask {
+                    // Claimed for one attempt's length and a margin: a process that dies
+                    // mid-post leaves it due again then.
+                    let until = self.now() + WebhookPost.milliseconds(self.options.timeout) + 5_000
+                    do {
+                        guard try await self.store.claimDelivery(delivery, until: until) else { return }
+                    } catch {
+                        self.logger.error("Could not claim a webhook delivery", metadata: ["error": "\(error)"])
+                        return
+                    }
+                    await self.attempt(delivery, to: webhook)
+                }
             }
         }
     }

@@ -160,13 +160,22 @@ public protocol MonitorStore: Sendable {
     /// the results (taken out of the monitor), and queues one delivery
     /// per webhook URL for each of those events, all in one transaction. Returns the alerts
     /// that changed state.
+    ///
+    /// A scheduled evaluation names its slot (`scheduledTime`): a slot is recorded once, and
+    /// a second record of it (another replica that also thought it led) changes nothing and
+    /// throws `resourceAlreadyExists`.
     func recordEvaluation(
         monitorID: String, modelName: String, modelVersion: String?, results: [AlertTransition],
-        webhooks: [String], maxAttempts: Int, payload: @escaping @Sendable (StoredAlert, String) -> String, at time: Int64
+        webhooks: [String], maxAttempts: Int, payload: @escaping @Sendable (StoredAlert, String) -> String, scheduledTime: Int64?,
+        at time: Int64
     ) async throws -> [StoredAlert]
     func listAlerts(monitorID: String?, state: StoredAlert.State?, limit: Int) async throws -> [StoredAlert]
 
     func dueDeliveries(at time: Int64, limit: Int) async throws -> [AlertDelivery]
+    /// Claims a due delivery for one attempt: moves its next attempt to `until` if it is still
+    /// pending and unchanged since it was read. True for exactly one of several claimants, so
+    /// two replicas never post one attempt; a claimant that dies leaves it due again at `until`.
+    func claimDelivery(_ delivery: AlertDelivery, until: Int64) async throws -> Bool
     /// Throws `resourceDoesNotExist` for an unknown alert.
     func listDeliveries(alertID: String) async throws -> [AlertDelivery]
     func updateDelivery(_ delivery: AlertDelivery) async throws
@@ -179,4 +188,16 @@ public protocol MonitorStore: Sendable {
 
     func putReference(_ reference: StoredReference) async throws
     func getReference(modelName: String, version: String) async throws -> StoredReference?
+}
+
+extension MonitorStore {
+    /// An evaluation outside any schedule (a manual run).
+    public func recordEvaluation(
+        monitorID: String, modelName: String, modelVersion: String?, results: [AlertTransition],
+        webhooks: [String], maxAttempts: Int, payload: @escaping @Sendable (StoredAlert, String) -> String, at time: Int64
+    ) async throws -> [StoredAlert] {
+        try await recordEvaluation(
+            monitorID: monitorID, modelName: modelName, modelVersion: modelVersion, results: results, webhooks: webhooks,
+            maxAttempts: maxAttempts, payload: payload, scheduledTime: nil, at: time)
+    }
 }

@@ -81,6 +81,7 @@ public struct SQLMonitorStore: MonitorStore {
                 """
             ).run()
             try await sql.raw("DELETE FROM cairn_alerts WHERE monitor_id = \(bind: id)").run()
+            try await sql.raw("DELETE FROM cairn_monitor_evaluations WHERE monitor_id = \(bind: id)").run()
             try await sql.raw("DELETE FROM cairn_monitors WHERE monitor_id = \(bind: id)").run()
         }
     }
@@ -89,11 +90,26 @@ public struct SQLMonitorStore: MonitorStore {
 
     public func recordEvaluation(
         monitorID: String, modelName: String, modelVersion: String?, results: [AlertTransition],
-        webhooks: [String], maxAttempts: Int, payload: @escaping @Sendable (StoredAlert, String) -> String, at time: Int64
+        webhooks: [String], maxAttempts: Int, payload: @escaping @Sendable (StoredAlert, String) -> String, scheduledTime: Int64?,
+        at time: Int64
     ) async throws -> [StoredAlert] {
         try await database.transaction { sql in
             guard try await sql.raw("SELECT monitor_id FROM cairn_monitors WHERE monitor_id = \(bind: monitorID)").first() != nil else {
                 throw Self.monitorNotFound(monitorID)
+            }
+            if let scheduledTime {
+                // The slot's row is the claim: inserted in this transaction, so the evaluation
+                // and its claim commit together or not at all.
+                let claimed = try await sql.raw(
+                    """
+                    INSERT INTO cairn_monitor_evaluations (monitor_id, scheduled_time, evaluated_at)
+                    VALUES (\(bind: monitorID), \(bind: scheduledTime), \(bind: time))
+                    ON CONFLICT (monitor_id, scheduled_time) DO NOTHING RETURNING monitor_id
+                    """
+                ).first()
+                guard claimed != nil else {
+                    throw CairnError(.resourceAlreadyExists, "Monitor '\(monitorID)' was already evaluated for \(scheduledTime).")
+                }
             }
             try await sql.raw("UPDATE cairn_monitors SET last_run_time = \(bind: time) WHERE monitor_id = \(bind: monitorID)").run()
             let open = try await sql.raw(
@@ -183,6 +199,19 @@ public struct SQLMonitorStore: MonitorStore {
                 ORDER BY next_attempt_time, alert_id LIMIT \(bind: limit)
                 """
             ).all().map(Self.delivery)
+        }
+    }
+
+    public func claimDelivery(_ delivery: AlertDelivery, until: Int64) async throws -> Bool {
+        try await database.transaction { sql in
+            try await sql.raw(
+                """
+                UPDATE cairn_alert_deliveries SET next_attempt_time = \(bind: until)
+                WHERE alert_id = \(bind: delivery.alertID) AND event = \(bind: delivery.event) AND url = \(bind: delivery.url)
+                    AND state = 'pending' AND attempts = \(bind: delivery.attempts) AND next_attempt_time = \(bind: delivery.nextAttemptTime)
+                RETURNING alert_id
+                """
+            ).first() != nil
         }
     }
 

@@ -49,11 +49,15 @@ public struct StoredPipelineRun: Sendable, Equatable {
     public var endTime: Int64?
     /// The run whose finished stages this one reused (`resume`).
     public var resumedFrom: String?
+    /// The process hosting the run (its leader election's holder) when replicas share the
+    /// database; nil for a server alone on its database.
+    public var host: String?
 
     public init(
         id: String, pipeline: String, status: PipelineRunStatus, triggerKind: String, triggerEventID: String?, options: String,
-        reason: String?, startTime: Int64, endTime: Int64?, resumedFrom: String?
+        reason: String?, startTime: Int64, endTime: Int64?, resumedFrom: String?, host: String? = nil
     ) {
+        self.host = host
         self.id = id
         self.pipeline = pipeline
         self.status = status

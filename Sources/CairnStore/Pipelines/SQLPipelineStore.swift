@@ -74,7 +74,13 @@ public struct SQLPipelineStore: PipelineStore {
     // MARK: - Runs
 
     public func createRun(_ run: StoredPipelineRun, limit: Int) async throws {
+        let kind = database.kind
         try await database.transaction { sql in
+            // The count and the insert must see other creations (other replicas): SQLite has
+            // one writer; PostgreSQL takes a transaction-scoped lock on the pipeline's name.
+            if kind == .postgres {
+                try await sql.raw("SELECT pg_advisory_xact_lock(hashtext(\(bind: "cairn.pipeline_runs/" + run.pipeline)))").run()
+            }
             let active =
                 try await sql.raw(
                     "SELECT COUNT(*) AS n FROM cairn_pipeline_runs WHERE pipeline = \(bind: run.pipeline) AND status = 'RUNNING'"
@@ -87,9 +93,9 @@ public struct SQLPipelineStore: PipelineStore {
             }
             try await sql.raw(
                 """
-                INSERT INTO cairn_pipeline_runs (run_id, pipeline, status, trigger_kind, trigger_event_id, options, reason, start_time, end_time, resumed_from)
+                INSERT INTO cairn_pipeline_runs (run_id, pipeline, status, trigger_kind, trigger_event_id, options, reason, start_time, end_time, resumed_from, host)
                 VALUES (\(bind: run.id), \(bind: run.pipeline), \(bind: run.status.rawValue), \(bind: run.triggerKind), \(bind: run.triggerEventID),
-                        \(bind: run.options), \(bind: run.reason), \(bind: run.startTime), \(bind: run.endTime), \(bind: run.resumedFrom))
+                        \(bind: run.options), \(bind: run.reason), \(bind: run.startTime), \(bind: run.endTime), \(bind: run.resumedFrom), \(bind: run.host))
                 """
             ).run()
         }
@@ -238,7 +244,8 @@ public struct SQLPipelineStore: PipelineStore {
             reason: try row.decode(column: "reason", as: String?.self),
             startTime: try row.decode(column: "start_time", as: Int64.self),
             endTime: try row.decode(column: "end_time", as: Int64?.self),
-            resumedFrom: try row.decode(column: "resumed_from", as: String?.self))
+            resumedFrom: try row.decode(column: "resumed_from", as: String?.self),
+            host: try row.decode(column: "host", as: String?.self))
     }
 
     static func stageRun(_ row: any SQLRow) throws -> StoredStageRun {

@@ -315,7 +315,10 @@ extension SQLTrackingStore {
             latest[metric.key] = metric
         }
         var query: SQLQueryString = "INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES "
-        for (index, metric) in latest.values.enumerated() {
+        // In key order: PostgreSQL locks the rows in the order given, and two batches to one
+        // run (two requests, or two replicas) that lock the same keys in different orders
+        // deadlock, one of them failing; a dictionary's order differs per request.
+        for (index, metric) in latest.values.sorted(by: { $0.key < $1.key }).enumerated() {
             query.appendLiteral(index > 0 ? ", (" : "(")
             query.appendInterpolation(bind: runID)
             query.appendLiteral(", ")

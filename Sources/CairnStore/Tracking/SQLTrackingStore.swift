@@ -20,7 +20,14 @@ public struct SQLTrackingStore: TrackingStore {
         let name = try TrackingValidation.validateExperimentName(name)
         for tag in tags { try Self.validateExperimentTag(tag) }
         let now = now()
+        let kind = database.kind
         return try await database.transaction { sql in
+            // max + 1 is unique only if creations take turns: SQLite has one writer; on
+            // PostgreSQL (several requests, or replicas, at once) a transaction-scoped advisory
+            // lock makes them, else two would pick one id and the second fail as a duplicate.
+            if kind == .postgres {
+                try await sql.raw("SELECT pg_advisory_xact_lock(hashtext('cairn.experiments/id'))").run()
+            }
             if try await sql.raw("SELECT experiment_id FROM experiments WHERE name = \(bind: name)").first() != nil {
                 throw CairnError.alreadyExists("Experiment(name=\(name)) already exists. Error: Experiment names must be unique.")
             }

@@ -182,6 +182,19 @@ public struct SQLWebhookStore: WebhookStore {
         }
     }
 
+    public func claimDelivery(_ delivery: WebhookDelivery, until: Int64) async throws -> Bool {
+        try await database.transaction { sql in
+            try await sql.raw(
+                """
+                UPDATE cairn_webhook_deliveries SET next_attempt_time = \(bind: until)
+                WHERE delivery_id = \(bind: delivery.id) AND state = 'pending' AND attempts = \(bind: delivery.attempts)
+                    AND next_attempt_time = \(bind: delivery.nextAttemptTime)
+                RETURNING delivery_id
+                """
+            ).first() != nil
+        }
+    }
+
     public func updateDelivery(_ delivery: WebhookDelivery) async throws {
         try await database.transaction { sql in
             try await sql.raw(

@@ -73,6 +73,10 @@ public protocol WebhookStore: Sendable {
     func enqueue(event: WebhookEvent, payload: String, maxAttempts: Int, at time: Int64) async throws -> Int
     /// Pending deliveries due at `time`, with the webhook each goes to.
     func dueDeliveries(at time: Int64, limit: Int) async throws -> [(delivery: WebhookDelivery, webhook: Webhook)]
+    /// Claims a due delivery for one attempt: moves its next attempt to `until` if it is still
+    /// pending and unchanged since it was read. True for exactly one of several claimants, so
+    /// two replicas never post one attempt; a claimant that dies leaves it due again at `until`.
+    func claimDelivery(_ delivery: WebhookDelivery, until: Int64) async throws -> Bool
     func updateDelivery(_ delivery: WebhookDelivery) async throws
     func listDeliveries(webhookID: String) async throws -> [WebhookDelivery]
 }

@@ -16,7 +16,7 @@ struct Migration: Sendable {
 public enum Migrations {
     static let all: [Migration] = [
         .tracking, .registry, .monitoring, .pipelines, .triggersWebhooks, .promotionLog, .runKeys, .runTableIndexes, .auth,
-        .roles,
+        .leases, .roles,
     ]
 
     /// The key of the PostgreSQL advisory lock migrations hold ("cairn-mg" in ASCII): any

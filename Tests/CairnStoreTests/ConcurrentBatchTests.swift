@@ -50,4 +50,23 @@ struct ConcurrentBatchTests {
             #expect(Set(ids).count == 16)
         }
     }
+
+    /// Users and roles are numbered the same way, and created at once from two replicas too.
+    @Test func concurrentUserAndRoleCreationsGetDistinctIds() async throws {
+        try await FreshPostgresDatabase.withDatabase { database in
+            let store = SQLAuthStore(database: database)
+            let ids = try await withThrowingTaskGroup(of: [Int64].self) { group in
+                for index in 0..<16 {
+                    group.addTask {
+                        let user = try await store.createUser(username: "user-\(index)", passwordHash: "x", isAdmin: false, at: 1)
+                        let role = try await store.createRole(name: "role-\(index)", workspace: "default", description: nil)
+                        return [user.id, role.id]
+                    }
+                }
+                return try await group.reduce(into: [[Int64]]()) { $0.append($1) }
+            }
+            #expect(Set(ids.map { $0[0] }).count == 16)
+            #expect(Set(ids.map { $0[1] }).count == 16)
+        }
+    }
 }

@@ -28,11 +28,6 @@ extension SQLAuthStore {
             resourceType: type, resourcePattern: try row.decode(column: "resource_pattern", as: String.self), permission: permission)
     }
 
-    static func nextID(_ sql: any SQLDatabase, _ column: String, _ table: String) async throws -> Int64 {
-        let row = try await sql.raw("SELECT COALESCE(MAX(\(unsafeRaw: column)), 0) + 1 AS next FROM \(unsafeRaw: table)").first()
-        return try row?.decode(column: "next", as: Int64.self) ?? 1
-    }
-
     static func roleNotFound(_ id: Int64) -> CairnError { .notFound("Role with id=\(id) not found") }
 
     /// The roles with these ids (every role when nil), each with its grants, in id order.
@@ -67,13 +62,14 @@ extension SQLAuthStore {
     }
 
     public func createRole(name: String, workspace: String, description: String?) async throws -> Role {
-        try await database.transaction { sql in
+        let kind = database.kind
+        return try await database.transaction { sql in
             if try await sql.raw("SELECT role_id FROM cairn_roles WHERE workspace = \(bind: workspace) AND name = \(bind: name)").first()
                 != nil
             {
                 throw CairnError.alreadyExists("Role (name=\(name), workspace=\(workspace)) already exists.")
             }
-            let id = try await Self.nextID(sql, "role_id", "cairn_roles")
+            let id = try await kind.nextID(sql, column: "role_id", table: "cairn_roles")
             try await sql.raw(
                 """
                 INSERT INTO cairn_roles (role_id, name, workspace, description)
@@ -138,7 +134,8 @@ extension SQLAuthStore {
     public func addRolePermission(
         roleID: Int64, resourceType: RoleResourceType, resourcePattern: String, permission: Permission
     ) async throws -> RolePermission {
-        try await database.transaction { sql in
+        let kind = database.kind
+        return try await database.transaction { sql in
             _ = try await Self.existingRole(sql, id: roleID)
             let clash = try await sql.raw(
                 """
@@ -151,7 +148,7 @@ extension SQLAuthStore {
                     "Role permission (role_id=\(roleID), resource_type=\(resourceType.rawValue), resource_pattern=\(resourcePattern)) already exists."
                 )
             }
-            let id = try await Self.nextID(sql, "role_permission_id", "cairn_role_permissions")
+            let id = try await kind.nextID(sql, column: "role_permission_id", table: "cairn_role_permissions")
             try await sql.raw(
                 """
                 INSERT INTO cairn_role_permissions (role_permission_id, role_id, resource_type, resource_pattern, permission)
@@ -197,7 +194,8 @@ extension SQLAuthStore {
     }
 
     public func assignRole(userID: Int64, roleID: Int64) async throws -> RoleAssignment {
-        try await database.transaction { sql in
+        let kind = database.kind
+        return try await database.transaction { sql in
             guard try await sql.raw("SELECT user_id FROM cairn_users WHERE user_id = \(bind: userID)").first() != nil else {
                 throw CairnError.notFound("User with id=\(userID) not found")
             }
@@ -207,7 +205,7 @@ extension SQLAuthStore {
             {
                 throw CairnError.alreadyExists("User role assignment (user_id=\(userID), role_id=\(roleID)) already exists")
             }
-            let id = try await Self.nextID(sql, "assignment_id", "cairn_user_roles")
+            let id = try await kind.nextID(sql, column: "assignment_id", table: "cairn_user_roles")
             try await sql.raw(
                 "INSERT INTO cairn_user_roles (assignment_id, user_id, role_id) VALUES (\(bind: id), \(bind: userID), \(bind: roleID))"
             ).run()

@@ -12,12 +12,13 @@ public struct SQLAuthStore: AuthStore {
     }
 
     public func createUser(username: String, passwordHash: String, isAdmin: Bool, at time: Int64) async throws -> User {
-        try await database.transaction { sql in
+        let kind = database.kind
+        return try await database.transaction { sql in
+            try await kind.takeTurns(sql, on: "cairn.cairn_users/user_id")
             if try await sql.raw("SELECT user_id FROM cairn_users WHERE username = \(bind: username)").first() != nil {
                 throw CairnError.alreadyExists("User (username=\(username)) already exists.")
             }
-            let next = try await sql.raw("SELECT COALESCE(MAX(user_id), 0) + 1 AS next FROM cairn_users").first()
-            let id = try next?.decode(column: "next", as: Int64.self) ?? 1
+            let id = try await kind.nextID(sql, column: "user_id", table: "cairn_users")
             try await sql.raw(
                 """
                 INSERT INTO cairn_users (user_id, username, password_hash, is_admin, creation_time)

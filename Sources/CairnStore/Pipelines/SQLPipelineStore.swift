@@ -78,9 +78,7 @@ public struct SQLPipelineStore: PipelineStore {
         try await database.transaction { sql in
             // The count and the insert must see other creations (other replicas): SQLite has
             // one writer; PostgreSQL takes a transaction-scoped lock on the pipeline's name.
-            if kind == .postgres {
-                try await sql.raw("SELECT pg_advisory_xact_lock(hashtext(\(bind: "cairn.pipeline_runs/" + run.pipeline)))").run()
-            }
+            try await kind.takeTurns(sql, on: "cairn.pipeline_runs/" + run.pipeline)
             let active =
                 try await sql.raw(
                     "SELECT COUNT(*) AS n FROM cairn_pipeline_runs WHERE pipeline = \(bind: run.pipeline) AND status = 'RUNNING'"

@@ -147,8 +147,7 @@ public struct SQLPromotionLogStore: PromotionLogStore {
     /// One writer per model's log at a time, so two entries never draw the same `seq`. SQLite
     /// has one writer anyway; PostgreSQL takes a transaction-scoped advisory lock on the name.
     static func lockModel(_ sql: any SQLDatabase, name: String, kind: DatabaseKind) async throws {
-        guard kind == .postgres else { return }
-        try await sql.raw("SELECT pg_advisory_xact_lock(hashtext(\(bind: "cairn.promotion_log/" + name)))").run()
+        try await kind.takeTurns(sql, on: "cairn.promotion_log/" + name)
     }
 
     static func currentVersion(_ sql: any SQLDatabase, name: String, alias: String) async throws -> String? {

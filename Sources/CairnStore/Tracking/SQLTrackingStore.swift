@@ -22,17 +22,13 @@ public struct SQLTrackingStore: TrackingStore {
         let now = now()
         let kind = database.kind
         return try await database.transaction { sql in
-            // max + 1 is unique only if creations take turns: SQLite has one writer; on
-            // PostgreSQL (several requests, or replicas, at once) a transaction-scoped advisory
-            // lock makes them, else two would pick one id and the second fail as a duplicate.
-            if kind == .postgres {
-                try await sql.raw("SELECT pg_advisory_xact_lock(hashtext('cairn.experiments/id'))").run()
-            }
+            // Turns are taken before the name check too, so two creations of one name meet as a
+            // duplicate name rather than a failed insert.
+            try await kind.takeTurns(sql, on: "cairn.experiments/experiment_id")
             if try await sql.raw("SELECT experiment_id FROM experiments WHERE name = \(bind: name)").first() != nil {
                 throw CairnError.alreadyExists("Experiment(name=\(name)) already exists. Error: Experiment names must be unique.")
             }
-            let id = try await sql.raw("SELECT COALESCE(MAX(experiment_id), 0) + 1 AS next FROM experiments")
-                .first()!.decode(column: "next", as: Int64.self)
+            let id = try await kind.nextID(sql, column: "experiment_id", table: "experiments")
             let location = (artifactLocation?.isEmpty == false) ? artifactLocation! : "mlflow-artifacts:/\(id)"
             try await sql.raw(
                 """

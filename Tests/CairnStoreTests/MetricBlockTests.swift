@@ -118,7 +118,7 @@ enum MetricBlockContract {
                 """
                 SELECT s.key, (SELECT COUNT(*) FROM metrics m WHERE m.run_uuid = s.run_uuid AND m.key = s.key
                         AND (m.timestamp, m.step) <= (s.sealed_timestamp, s.sealed_step)) AS sealed_rows,
-                    (SELECT COALESCE(SUM(b.point_count), 0) FROM metric_blocks b WHERE b.run_uuid = s.run_uuid AND b.key = s.key) AS block_points
+                    (SELECT CAST(COALESCE(SUM(b.point_count), 0) AS BIGINT) FROM metric_blocks b WHERE b.run_uuid = s.run_uuid AND b.key = s.key) AS block_points
                 FROM metric_series s WHERE s.run_uuid = \(bind: runID) AND s.sealed_timestamp IS NOT NULL
                 """
             ).all().compactMap { row -> String? in

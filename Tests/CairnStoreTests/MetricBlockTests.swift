@@ -209,14 +209,15 @@ enum MetricBlockContract {
         block.append(timestamp: 1, step: 0, storedValue: -1, isNaN: false)
         block.append(timestamp: 1, step: 0, storedValue: 0, isNaN: true)
         block.append(timestamp: 5, step: 3, storedValue: .greatestFiniteMagnitude, isNaN: false)
-        let inserted = [
-            block.insert(timestamp: 1, step: 0, storedValue: 0, isNaN: false),
-            block.insert(timestamp: 1, step: 0, storedValue: 0, isNaN: true),
-            block.insert(timestamp: 5, step: 3, storedValue: .greatestFiniteMagnitude, isNaN: false),
-            block.insert(timestamp: 4, step: 9, storedValue: 2, isNaN: false),
-        ]
         // A zero beside a NaN stored as 0 is a new point; the NaN and the +inf again are retries.
-        #expect(inserted == [true, false, false, true])
+        let added = block.merge([
+            .init(timestamp: 5, step: 3, storedValue: .greatestFiniteMagnitude, isNaN: false),
+            .init(timestamp: 1, step: 0, storedValue: 0, isNaN: false), .init(timestamp: 1, step: 0, storedValue: 0, isNaN: true),
+            .init(timestamp: 4, step: 9, storedValue: 2, isNaN: false), .init(timestamp: 4, step: 9, storedValue: 2, isNaN: false),
+        ])
+        #expect(added)
+        let retried = block.merge([.init(timestamp: 4, step: 9, storedValue: 2, isNaN: false)])
+        #expect(!retried)
         #expect(block.timestamps == [1, 1, 1, 4, 5] && block.steps == [0, 0, 0, 9, 3])
         #expect(block.values[0] == -1 && block.values[1] == 0 && block.values[2].isNaN && block.values[3] == 2)
         let buffer = block.encoded()
@@ -233,6 +234,14 @@ enum MetricBlockContract {
         }
         #expect(series.xs == [9, 3, 1, 1, 1, 4, 5])
         #expect(series.values[0] == 2 && series.values[1] == .greatestFiniteMagnitude && series.values[4].isNaN)
+
+        // Split at (timestamp, step) group ends: no group is cut in two, no piece above the
+        // capacity unless one group is.
+        var long = MetricBlock()
+        for index in 0..<10 { long.append(timestamp: Int64(index / 3), step: 0, storedValue: Double(index), isNaN: false) }
+        #expect(long.split(capacity: 4).map(\.timestamps) == [[0, 0, 0], [1, 1, 1], [2, 2, 2, 3]])
+        #expect(long.split(capacity: 2).map(\.count) == [3, 3, 3, 1])
+        #expect(long.split(capacity: 10).map(\.count) == [10])
 
         var short = ByteBufferAllocator().buffer(capacity: 23)
         short.writeRepeatingByte(0, count: 23)

@@ -56,22 +56,82 @@ struct MetricBlock: Sendable {
         values.append(isNaN ? .nan : storedValue)
     }
 
-    /// Puts a point logged late (at or before the block's last (timestamp, step)) in its place
-    /// in index order; false when the block already holds it, as the metrics table's unique
-    /// index would say (a retried point).
-    mutating func insert(timestamp: Int64, step: Int64, storedValue: Double, isNaN: Bool) -> Bool {
-        let key = SortKey(timestamp: timestamp, step: step, value: isNaN ? 0 : storedValue, isNaN: isNaN)
-        var low = 0
-        var high = count
-        while low < high {
-            let middle = (low + high) / 2
-            if sortKey(at: middle) < key { low = middle + 1 } else { high = middle }
+    /// A point as the metrics table holds it, for merging into a block.
+    struct Point {
+        var timestamp: Int64
+        var step: Int64
+        var storedValue: Double
+        var isNaN: Bool
+
+        var sortKey: SortKey { SortKey(timestamp: timestamp, step: step, value: isNaN ? 0 : storedValue, isNaN: isNaN) }
+    }
+
+    /// Merges points logged late (at or before the block's last (timestamp, step)) into their
+    /// places in index order, in one pass however many there are; a point the block already
+    /// holds (a retry, as the metrics table's unique index would say) is skipped. True when
+    /// anything was added.
+    mutating func merge(_ points: [Point]) -> Bool {
+        let additions = points.sorted { $0.sortKey < $1.sortKey }
+        var merged = MetricBlock()
+        merged.timestamps.reserveCapacity(count + additions.count)
+        merged.steps.reserveCapacity(count + additions.count)
+        merged.values.reserveCapacity(count + additions.count)
+        var index = 0
+        var added = false
+        for point in additions {
+            let key = point.sortKey
+            while index < count, sortKey(at: index) < key {
+                merged.appendPoint(of: self, at: index)
+                index += 1
+            }
+            if index < count, sortKey(at: index) == key { continue }
+            if let last = merged.count > 0 ? merged.sortKey(at: merged.count - 1) : nil, last == key { continue }
+            merged.append(timestamp: point.timestamp, step: point.step, storedValue: point.storedValue, isNaN: point.isNaN)
+            added = true
         }
-        if low < count, sortKey(at: low) == key { return false }
-        timestamps.insert(timestamp, at: low)
-        steps.insert(step, at: low)
-        values.insert(isNaN ? .nan : storedValue, at: low)
+        guard added else { return false }
+        while index < count {
+            merged.appendPoint(of: self, at: index)
+            index += 1
+        }
+        self = merged
         return true
+    }
+
+    private mutating func appendPoint(of other: MetricBlock, at index: Int) {
+        timestamps.append(other.timestamps[index])
+        steps.append(other.steps[index])
+        values.append(other.values[index])
+    }
+
+    /// The block cut into blocks of at most `capacity` points (more only where one
+    /// (timestamp, step) group is larger), each ending at a group's end so each covers a
+    /// (timestamp, step) range of its own. Late points merged into one block would otherwise
+    /// grow it without bound (writers logging far-apart ranges of one series at once).
+    func split(capacity: Int) -> [MetricBlock] {
+        guard count > capacity else { return [self] }
+        var pieces: [MetricBlock] = []
+        var start = 0
+        while count - start > capacity {
+            var cut = start + capacity
+            while cut > start, timestamps[cut - 1] == timestamps[cut], steps[cut - 1] == steps[cut] { cut -= 1 }
+            if cut == start {
+                cut = start + capacity
+                while cut < count, timestamps[cut - 1] == timestamps[cut], steps[cut - 1] == steps[cut] { cut += 1 }
+            }
+            pieces.append(slice(start..<cut))
+            start = cut
+        }
+        if start < count { pieces.append(slice(start..<count)) }
+        return pieces
+    }
+
+    private func slice(_ range: Range<Int>) -> MetricBlock {
+        var piece = MetricBlock()
+        piece.timestamps = Array(timestamps[range])
+        piece.steps = Array(steps[range])
+        piece.values = Array(values[range])
+        return piece
     }
 
     /// The metrics index's order: NaN rows are stored with value 0 and `is_nan` true.

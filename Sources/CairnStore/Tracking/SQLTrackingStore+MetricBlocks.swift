@@ -109,17 +109,7 @@ extension SQLTrackingStore {
             var block = MetricBlock()
             for row in rows { block.append(timestamp: row.timestamp, step: row.step, storedValue: row.value, isNaN: row.isNaN) }
             let end = rows[rows.count - 1]
-            let steps = block.stepRange
-            let timestamps = block.timestampRange
-            try await sql.raw(
-                """
-                INSERT INTO metric_blocks (run_uuid, key, last_timestamp, last_step, point_count, min_step, max_step,
-                    min_timestamp, max_timestamp, points)
-                VALUES (\(bind: runID), \(bind: key), \(bind: end.timestamp), \(bind: end.step), \(bind: Int64(block.count)),
-                    \(bind: steps.lowerBound), \(bind: steps.upperBound), \(bind: timestamps.lowerBound), \(bind: timestamps.upperBound),
-                    \(bind: block.encoded()))
-                """
-            ).run()
+            try await insertBlock(sql, runID: runID, key: key, block: block)
             try await sql.raw(
                 """
                 UPDATE metric_series SET sealed_timestamp = \(bind: end.timestamp), sealed_step = \(bind: end.step)
@@ -154,28 +144,47 @@ extension SQLTrackingStore {
                 timestamp: try row.decode(column: "last_timestamp", as: Int64.self),
                 step: try row.decode(column: "last_step", as: Int64.self))
             var block = try MetricBlock(encoded: try row.decode(column: "points", as: ByteBuffer.self))
-            var changed = false
+            var late: [MetricBlock.Point] = []
             while index < sorted.count, end.covers(timestamp: sorted[index].timestamp, step: sorted[index].step) {
                 let point = sorted[index]
-                changed =
-                    block.insert(
-                        timestamp: point.timestamp, step: point.step, storedValue: storedValue(point.value), isNaN: point.value.isNaN)
-                    || changed
+                late.append(
+                    MetricBlock.Point(
+                        timestamp: point.timestamp, step: point.step, storedValue: storedValue(point.value), isNaN: point.value.isNaN))
                 index += 1
             }
-            guard changed else { continue }
-            let steps = block.stepRange
-            let timestamps = block.timestampRange
+            guard block.merge(late) else { continue }
+            // The last piece keeps the block's key (its last point is still the block's end);
+            // the pieces before it are new blocks ending inside the old range.
+            let pieces = block.split(capacity: MetricBlock.capacity)
+            for piece in pieces.dropLast() { try await insertBlock(sql, runID: runID, key: key, block: piece) }
+            let last = pieces[pieces.count - 1]
+            let steps = last.stepRange
+            let timestamps = last.timestampRange
             try await sql.raw(
                 """
-                UPDATE metric_blocks SET point_count = \(bind: Int64(block.count)), min_step = \(bind: steps.lowerBound),
+                UPDATE metric_blocks SET point_count = \(bind: Int64(last.count)), min_step = \(bind: steps.lowerBound),
                     max_step = \(bind: steps.upperBound), min_timestamp = \(bind: timestamps.lowerBound),
-                    max_timestamp = \(bind: timestamps.upperBound), points = \(bind: block.encoded())
+                    max_timestamp = \(bind: timestamps.upperBound), points = \(bind: last.encoded())
                 WHERE run_uuid = \(bind: runID) AND key = \(bind: key) AND last_timestamp = \(bind: end.timestamp)
                     AND last_step = \(bind: end.step)
                 """
             ).run()
         }
+    }
+
+    /// Stores a block under its last (timestamp, step).
+    static func insertBlock(_ sql: any SQLDatabase, runID: String, key: String, block: MetricBlock) async throws {
+        let steps = block.stepRange
+        let timestamps = block.timestampRange
+        try await sql.raw(
+            """
+            INSERT INTO metric_blocks (run_uuid, key, last_timestamp, last_step, point_count, min_step, max_step,
+                min_timestamp, max_timestamp, points)
+            VALUES (\(bind: runID), \(bind: key), \(bind: block.timestamps[block.count - 1]), \(bind: block.steps[block.count - 1]),
+                \(bind: Int64(block.count)), \(bind: steps.lowerBound), \(bind: steps.upperBound), \(bind: timestamps.lowerBound),
+                \(bind: timestamps.upperBound), \(bind: block.encoded()))
+            """
+        ).run()
     }
 
     /// Migration 011: every history that already holds a block's worth is sealed now, so no

@@ -281,6 +281,31 @@ enum MetricBlockContract {
         }
     }
 
+    /// Writers logging far-apart ranges of one series at once (as bench/ui/chart.sh's loader
+    /// does): each seal reaches into a later writer's range, so an earlier writer's next points
+    /// are late and merge into that block, which splits rather than grows past the capacity.
+    @Test func farApartWritersKeepBlocksBoundedAndRight() async throws {
+        try await StoreFixture.with { store in
+            let run = try await store.createRun(CreateRun(experimentID: "0", userID: "u", runName: "r", startTime: 9_000, tags: []))
+            let regions = (0..<4).map { $0 * 100_000 }
+            for offset in stride(from: 0, to: 5_000, by: 500) {
+                for region in regions {
+                    let metrics = (region + offset..<region + offset + 500).map {
+                        Metric(key: "m", value: Double($0 % 97), timestamp: Int64(10_000 + $0), step: Int64($0))
+                    }
+                    try await store.logBatch(runID: run.info.runID, metrics: metrics, params: [], tags: [])
+                }
+            }
+            let sizes = try await store.database.read { sql in
+                try await sql.raw("SELECT point_count FROM metric_blocks WHERE run_uuid = \(bind: run.info.runID)").all()
+                    .map { try $0.decode(column: "point_count", as: Int.self) }
+            }
+            #expect(sizes.count >= 4 && sizes.allSatisfy { $0 <= MetricBlock.capacity })
+            try await MetricBlockContract.expectSealedRowsMatchBlocks(store, runID: run.info.runID)
+            try await MetricBlockContract.expectSameSeriesAndBuckets(store, runID: run.info.runID, key: "m", startTime: 9_000)
+        }
+    }
+
     /// The bar: a one-step spike among a million points is the top of its column's band.
     @Test func aOneStepSpikeInAMillionPointsIsInTheBand() async throws {
         try await StoreFixture.with { store in

@@ -175,6 +175,29 @@ final class SQLiteDirectConnection: Sendable {
         }
     }
 
+    /// Runs a statement whose rows are (integer, integer, real, integer) — a metric point's
+    /// timestamp, step, value and NaN flag — handing each over unboxed: sealing a metric block
+    /// reads thousands inside a write transaction, where every microsecond holds the writer.
+    func scanPoints(_ sql: String, _ binds: [SQLiteData], _ onRow: (Int64, Int64, Double, Bool) -> Void) throws {
+        try state.withLock { state in
+            let (handle, statement) = try Self.prepare(&state, sql, binds)
+            defer {
+                sqlite_nio_sqlite3_reset(statement)
+                sqlite_nio_sqlite3_clear_bindings(statement)
+            }
+            while true {
+                let status = sqlite_nio_sqlite3_step(statement)
+                if status == SQLITE_DONE { return }
+                guard status == SQLITE_ROW else {
+                    throw SQLiteDirectError(code: status, message: String(cString: sqlite_nio_sqlite3_errmsg(handle)))
+                }
+                onRow(
+                    sqlite_nio_sqlite3_column_int64(statement, 0), sqlite_nio_sqlite3_column_int64(statement, 1),
+                    sqlite_nio_sqlite3_column_double(statement, 2), sqlite_nio_sqlite3_column_int64(statement, 3) != 0)
+            }
+        }
+    }
+
     /// Runs a statement whose rows are (integer, integer, blob) and hands each blob over where
     /// SQLite holds it, valid only during `onRow`: a chart's metric blocks are decoded straight
     /// into its columns, with no copy into a buffer of their own first.
@@ -282,6 +305,12 @@ struct SQLiteDirectDatabase: SQLDatabase {
     }
 
     private func run(_ query: any SQLExpression, _ onRow: (any SQLRow) -> Void) throws {
+        let (sql, binds) = try statement(for: query)
+        try connection.execute(sql, binds) { onRow($0) }
+    }
+
+    /// The SQL text and SQLite values of a query, for the connection's typed scanners.
+    func statement(for query: any SQLExpression) throws -> (String, [SQLiteData]) {
         var serializer = SQLSerializer(database: self)
         query.serialize(to: &serializer)
         var binds: [SQLiteData] = []
@@ -298,6 +327,6 @@ struct SQLiteDirectDatabase: SQLDatabase {
             default: binds.append(try encoder.encode(bind))
             }
         }
-        try connection.execute(serializer.sql, binds) { onRow($0) }
+        return (serializer.sql, binds)
     }
 }

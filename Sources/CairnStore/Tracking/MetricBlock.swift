@@ -43,9 +43,21 @@ struct MetricBlock: Sendable {
 
     func encoded() -> ByteBuffer {
         var buffer = ByteBufferAllocator().buffer(capacity: count * Self.bytesPerPoint)
-        for timestamp in timestamps { buffer.writeInteger(timestamp, endianness: .little) }
-        for step in steps { buffer.writeInteger(step, endianness: .little) }
-        for value in values { buffer.writeInteger(value.bitPattern, endianness: .little) }
+        guard count > 0 else { return buffer }
+        #if _endian(little)
+            // The columns' memory is already the layout: three copies.
+            let columnBytes = count * 8
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 3 * columnBytes) { target in
+                timestamps.withUnsafeBytes { target.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: columnBytes) }
+                steps.withUnsafeBytes { (target.baseAddress! + columnBytes).copyMemory(from: $0.baseAddress!, byteCount: columnBytes) }
+                values.withUnsafeBytes { (target.baseAddress! + 2 * columnBytes).copyMemory(from: $0.baseAddress!, byteCount: columnBytes) }
+                return 3 * columnBytes
+            }
+        #else
+            for timestamp in timestamps { buffer.writeInteger(timestamp, endianness: .little) }
+            for step in steps { buffer.writeInteger(step, endianness: .little) }
+            for value in values { buffer.writeInteger(value.bitPattern, endianness: .little) }
+        #endif
         return buffer
     }
 

@@ -86,7 +86,7 @@ extension SQLTrackingStore {
             }
             query.appendLiteral(" ORDER BY timestamp, step, value, is_nan LIMIT ")
             query.appendInterpolation(bind: MetricBlock.capacity)
-            var rows = try await sql.raw(query).all().map(Self.blockPoint(from:))
+            var rows = try await tailPoints(sql, query)
             guard rows.count >= MetricBlock.capacity else {
                 try await sql.raw(
                     "UPDATE metric_series SET pending = \(bind: Int64(rows.count)) WHERE run_uuid = \(bind: runID) AND key = \(bind: key)"
@@ -201,6 +201,19 @@ extension SQLTrackingStore {
         var step: Int64
         var value: Double
         var isNaN: Bool
+    }
+
+    /// The points a query selects as (timestamp, step, value, is_nan): on SQLite straight from
+    /// its columns, since this runs in the writer's transaction; elsewhere through SQLKit's rows.
+    private static func tailPoints(_ sql: any SQLDatabase, _ query: SQLQueryString) async throws -> [BlockPoint] {
+        guard let direct = sql as? SQLiteDirectDatabase else { return try await sql.raw(query).all().map(Self.blockPoint(from:)) }
+        let (text, binds) = try direct.statement(for: query)
+        var points: [BlockPoint] = []
+        points.reserveCapacity(MetricBlock.capacity)
+        try direct.connection.scanPoints(text, binds) { timestamp, step, value, isNaN in
+            points.append(BlockPoint(timestamp: timestamp, step: step, value: value, isNaN: isNaN))
+        }
+        return points
     }
 
     private static func blockPoint(from row: any SQLRow) throws -> BlockPoint {

@@ -116,19 +116,24 @@ struct MetricBlock: Sendable {
         values.append(other.values[index])
     }
 
-    /// The block cut into blocks of at most `capacity` points (more only where one
-    /// (timestamp, step) group is larger), each ending at a group's end so each covers a
-    /// (timestamp, step) range of its own. Late points merged into one block would otherwise
-    /// grow it without bound (writers logging far-apart ranges of one series at once).
+    /// The block cut, once past twice the capacity, into about equal blocks of at most
+    /// `capacity` points (more only where one (timestamp, step) group is larger), each ending at
+    /// a group's end so each covers a (timestamp, step) range of its own. Late points merged
+    /// into one block would otherwise grow it without bound (writers logging far-apart ranges
+    /// of one series at once); splitting only at twice the capacity, into equal parts, keeps a
+    /// trickle of late points (concurrent requests arriving out of order) from cutting off a
+    /// one-point block each time.
     func split(capacity: Int) -> [MetricBlock] {
-        guard count > capacity else { return [self] }
+        guard count > 2 * capacity else { return [self] }
+        let parts = (count + capacity - 1) / capacity
+        let size = (count + parts - 1) / parts
         var pieces: [MetricBlock] = []
         var start = 0
-        while count - start > capacity {
-            var cut = start + capacity
+        while count - start > size {
+            var cut = start + size
             while cut > start, timestamps[cut - 1] == timestamps[cut], steps[cut - 1] == steps[cut] { cut -= 1 }
             if cut == start {
-                cut = start + capacity
+                cut = start + size
                 while cut < count, timestamps[cut - 1] == timestamps[cut], steps[cut - 1] == steps[cut] { cut += 1 }
             }
             pieces.append(slice(start..<cut))

@@ -304,7 +304,10 @@ let package = Package(
             dependencies: [
                 "CairnCore",
                 "CairnStore",
+                // The metric-block tests draw a chart's buckets from both storage shapes.
+                "CairnUI",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "SQLKit", package: "sql-kit"),
             ],

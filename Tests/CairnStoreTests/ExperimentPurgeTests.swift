@@ -51,7 +51,7 @@ import Testing
             let purgedRuns = runIDs.prefix(2).map { "'\($0)'" }.joined(separator: ",")
             for table in [
                 "runs", "run_params", "run_tags", "metrics", "latest_metrics", "run_dataset_inputs", "run_dataset_input_tags",
-                "run_model_links",
+                "run_model_links", "metric_series", "metric_blocks",
             ] {
                 let left = try await fixture.database.read { sql in
                     try await sql.raw("SELECT COUNT(*) AS n FROM \(unsafeRaw: table) WHERE run_uuid IN (\(unsafeRaw: purgedRuns))").first()!

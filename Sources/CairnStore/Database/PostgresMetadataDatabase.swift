@@ -55,10 +55,12 @@ public final class PostgresMetadataDatabase: MetadataDatabase, Service {
 public enum CairnStoreError: Error, CustomStringConvertible {
     case configuration(String)
     case migration(String)
+    /// Derived tables (a series' metric blocks) disagree with what they are derived from.
+    case inconsistent(String)
 
     public var description: String {
         switch self {
-        case .configuration(let message), .migration(let message): message
+        case .configuration(let message), .migration(let message), .inconsistent(let message): message
         }
     }
 }

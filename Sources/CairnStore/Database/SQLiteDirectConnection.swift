@@ -178,6 +178,55 @@ final class SQLiteDirectConnection: Sendable {
         }
     }
 
+    /// Runs a statement whose rows are (integer, integer, real, integer) — a metric point's
+    /// timestamp, step, value and NaN flag — handing each over unboxed: sealing a metric block
+    /// reads thousands inside a write transaction, where every microsecond holds the writer.
+    func scanPoints(_ sql: String, _ binds: [SQLiteData], _ onRow: (Int64, Int64, Double, Bool) -> Void) throws {
+        try state.withLock { state in
+            let (handle, statement) = try Self.prepare(&state, sql, binds)
+            defer {
+                sqlite_nio_sqlite3_reset(statement)
+                sqlite_nio_sqlite3_clear_bindings(statement)
+            }
+            while true {
+                let status = sqlite_nio_sqlite3_step(statement)
+                if status == SQLITE_DONE { return }
+                guard status == SQLITE_ROW else {
+                    throw SQLiteDirectError(code: status, message: String(cString: sqlite_nio_sqlite3_errmsg(handle)))
+                }
+                onRow(
+                    sqlite_nio_sqlite3_column_int64(statement, 0), sqlite_nio_sqlite3_column_int64(statement, 1),
+                    sqlite_nio_sqlite3_column_double(statement, 2), sqlite_nio_sqlite3_column_int64(statement, 3) != 0)
+            }
+        }
+    }
+
+    /// Runs a statement whose rows are (integer, integer, blob) and hands each blob over where
+    /// SQLite holds it, valid only during `onRow`: a chart's metric blocks are decoded straight
+    /// into its columns, with no copy into a buffer of their own first.
+    func scanBlobs(_ sql: String, _ binds: [SQLiteData], _ onRow: (Int64, Int64, UnsafeRawBufferPointer) throws -> Void) throws {
+        try state.withLock { state in
+            let (handle, statement) = try Self.prepare(&state, sql, binds)
+            defer {
+                sqlite_nio_sqlite3_reset(statement)
+                sqlite_nio_sqlite3_clear_bindings(statement)
+            }
+            while true {
+                let status = sqlite_nio_sqlite3_step(statement)
+                if status == SQLITE_DONE { return }
+                guard status == SQLITE_ROW else {
+                    throw SQLiteDirectError(code: status, message: String(cString: sqlite_nio_sqlite3_errmsg(handle)))
+                }
+                // The pointer first, then its length, as SQLite's documentation orders the calls.
+                let bytes = sqlite_nio_sqlite3_column_blob(statement, 2)
+                let length = Int(sqlite_nio_sqlite3_column_bytes(statement, 2))
+                try onRow(
+                    sqlite_nio_sqlite3_column_int64(statement, 0), sqlite_nio_sqlite3_column_int64(statement, 1),
+                    UnsafeRawBufferPointer(start: length > 0 ? bytes : nil, count: length))
+            }
+        }
+    }
+
     /// SQLite copies bound text and blobs before `bind` returns.
     private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
 }
@@ -233,8 +282,8 @@ struct SQLiteDirectRow: SQLRow {
         case .null:
             if D.self == String?.self { return String?.none as! D }
             if D.self == Int64?.self { return Int64?.none as! D }
-        case .blob:
-            break
+        case .blob(let buffer):
+            if D.self == ByteBuffer.self { return buffer as! D }
         }
         return try SQLiteDataDecoder().decode(D.self, from: data)
     }
@@ -259,6 +308,12 @@ struct SQLiteDirectDatabase: SQLDatabase {
     }
 
     private func run(_ query: any SQLExpression, _ onRow: (any SQLRow) -> Void) throws {
+        let (sql, binds) = try statement(for: query)
+        try connection.execute(sql, binds) { onRow($0) }
+    }
+
+    /// The SQL text and SQLite values of a query, for the connection's typed scanners.
+    func statement(for query: any SQLExpression) throws -> (String, [SQLiteData]) {
         var serializer = SQLSerializer(database: self)
         query.serialize(to: &serializer)
         var binds: [SQLiteData] = []
@@ -271,9 +326,10 @@ struct SQLiteDirectDatabase: SQLDatabase {
             case let value as Int: binds.append(.integer(value))
             case let value as Double: binds.append(.float(value))
             case let value as Bool: binds.append(.integer(value ? 1 : 0))
+            case let value as ByteBuffer: binds.append(.blob(value))
             default: binds.append(try encoder.encode(bind))
             }
         }
-        try connection.execute(serializer.sql, binds) { onRow($0) }
+        return (serializer.sql, binds)
     }
 }

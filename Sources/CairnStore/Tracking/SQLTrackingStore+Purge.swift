@@ -22,9 +22,10 @@ extension SQLTrackingStore {
             for row in models { locations.append(try row.decode(column: "artifact_location", as: String.self)) }
 
             let runsOfExperiment: SQLQueryString = "SELECT run_uuid FROM runs WHERE experiment_id = \(bind: numericID)"
-            // Children before parents, as the foreign keys require.
+            // Children before parents, as the foreign keys require; a series' blocks go with its rows.
             for table in [
-                "run_dataset_input_tags", "run_dataset_inputs", "run_model_links", "latest_metrics", "metrics", "run_params", "run_tags",
+                "run_dataset_input_tags", "run_dataset_inputs", "run_model_links", "metric_blocks", "metric_series", "latest_metrics",
+                "metrics", "run_params", "run_tags",
             ] {
                 var statement: SQLQueryString = "DELETE FROM \(unsafeRaw: table) WHERE run_uuid IN ("
                 statement = statement + runsOfExperiment

@@ -343,6 +343,7 @@ extension SQLTrackingStore {
                     AND excluded.value > latest_metrics.value)
             """)
         try await sql.raw(query).run()
+        try await updateMetricBlocks(sql, runID: runID, points: points)
     }
 
     /// One point per unique key of `metrics` (PostgreSQL refuses an upsert that touches a row

@@ -11,12 +11,15 @@ struct Migration: Sendable {
     /// Statements for one database only, run after `statements`: a storage layout the other
     /// database has no word for.
     var statementsFor: [DatabaseKind: [String]] = [:]
+    /// Work SQL alone cannot express (building blobs from rows), run last in the migration's
+    /// transaction.
+    var backfill: (@Sendable (any SQLDatabase) async throws -> Void)? = nil
 }
 
 public enum Migrations {
     static let all: [Migration] = [
         .tracking, .registry, .monitoring, .pipelines, .triggersWebhooks, .promotionLog, .runKeys, .runTableIndexes, .auth,
-        .leases, .roles,
+        .leases, .metricBlocks, .roles,
     ]
 
     /// The key of the PostgreSQL advisory lock migrations hold ("cairn-mg" in ASCII): any
@@ -55,6 +58,7 @@ public enum Migrations {
                 for statement in migration.statements + (migration.statementsFor[kind] ?? []) {
                     try await sql.raw(SQLQueryString(statement)).run()
                 }
+                try await migration.backfill?(sql)
                 try await sql.raw(
                     """
                     INSERT INTO cairn_migrations (version, name, applied_at)

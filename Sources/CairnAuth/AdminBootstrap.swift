@@ -19,10 +19,15 @@ public enum AdminBootstrap {
         /// `MLFLOW_AUTH_ADMIN_PASSWORD`, else `CAIRN_ADMIN_PASSWORD`, else the file's
         /// `admin_password`: the environment overrides the file, as in MLflow.
         public static func fromEnvironment(_ environment: [String: String], file: AuthConfigFile = AuthConfigFile()) -> Settings {
-            func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
-            return Settings(
-                username: value("MLFLOW_AUTH_ADMIN_USERNAME") ?? file.adminUsername ?? "admin",
-                password: value("MLFLOW_AUTH_ADMIN_PASSWORD") ?? value("CAIRN_ADMIN_PASSWORD") ?? file.adminPassword)
+            // As MLflow's `read_auth_config`: a variable that is set wins even when empty, so an
+            // empty injected secret refuses the start instead of falling back to the file.
+            func first(_ names: [String]) -> String?? {
+                for name in names { if let value = environment[name] { return .some(value.isEmpty ? nil : value) } }
+                return .none
+            }
+            let username = first(["MLFLOW_AUTH_ADMIN_USERNAME"]).map { $0 ?? "" } ?? file.adminUsername ?? "admin"
+            let password = first(["MLFLOW_AUTH_ADMIN_PASSWORD", "CAIRN_ADMIN_PASSWORD"]) ?? file.adminPassword
+            return Settings(username: username, password: password)
         }
     }
 
@@ -46,8 +51,16 @@ public enum AdminBootstrap {
                 "--auth is on, no user is an admin, and '\(settings.username)' is an existing non-admin user: set "
                     + "MLFLOW_AUTH_ADMIN_USERNAME to a new name to create an admin.")
         }
-        let user = try await store.createUser(
-            username: settings.username, passwordHash: try await hasher.hash(password), isAdmin: true, at: now)
+        let user: User
+        do {
+            user = try await store.createUser(
+                username: settings.username, passwordHash: try await hasher.hash(password), isAdmin: true, at: now)
+        } catch let error as CairnError where error.code == .resourceAlreadyExists {
+            // Replicas started together on an empty store all find no admin, and one creates it
+            // first: the others go on with that admin rather than fail their start.
+            if try await store.listUsers().contains(where: \.isAdmin) { return nil }
+            throw error
+        }
         logger.notice("Created the admin user", metadata: ["username": "\(user.username)"])
         return user
     }

@@ -45,11 +45,12 @@ public struct AuthConfigFile: Sendable, Equatable {
         for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let number = offset + 1
             func refuse(_ reason: String) -> CairnError { CairnError.invalidParameter("\(path):\(number): \(reason)") }
-            if rawLine.first == " " || rawLine.first == "\t", !rawLine.allSatisfy(\.isWhitespace) {
+            let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
+            // Comments may be indented, as configparser reads them.
+            if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
+            if rawLine.first == " " || rawLine.first == "\t" {
                 throw refuse("an indented line continues the previous value in configparser; write each value on one line")
             }
-            let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
-            if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("[") {
                 guard line.hasSuffix("]") else { throw refuse("a section header must end with ']'") }
                 let name = String(line.dropFirst().dropLast())

@@ -29,7 +29,8 @@ import Testing
     }
 
     @Test func configparsersSpellingsAndCairnsOwnKey() throws {
-        let text = "; a comment\n\n[mlflow]\nDefault_Permission: no_permissions\nadmin_password =\nprotected_aliases = champion, prod ,,\n"
+        let text =
+            "; a comment\n\n[mlflow]\nDefault_Permission: no_permissions\n  # an indented comment\nadmin_password =\nprotected_aliases = champion, prod ,,\n"
         let file = try AuthConfigFile.parse(text, path: "a.ini")
         #expect(file.defaultPermission == .noPermissions)
         // An empty value is no value: the admin's password must then come from the environment.
@@ -67,7 +68,10 @@ import Testing
         let overridden = AdminBootstrap.Settings.fromEnvironment(
             ["MLFLOW_AUTH_ADMIN_USERNAME": "root", "CAIRN_ADMIN_PASSWORD": "another long password"], file: file)
         #expect(overridden.username == "root" && overridden.password == "another long password")
-        // An empty variable is no value, so the file's stands.
-        #expect(AdminBootstrap.Settings.fromEnvironment(["MLFLOW_AUTH_ADMIN_PASSWORD": ""], file: file).password == "a long admin password")
+        // A variable set but empty wins too, as in MLflow: an empty injected secret refuses the
+        // start rather than fall back to the file.
+        #expect(AdminBootstrap.Settings.fromEnvironment(["MLFLOW_AUTH_ADMIN_PASSWORD": ""], file: file).password == nil)
+        #expect(AdminBootstrap.Settings.fromEnvironment(["MLFLOW_AUTH_ADMIN_USERNAME": ""], file: file).username == "")
+        #expect(AdminBootstrap.Settings.fromEnvironment([:]).username == "admin")
     }
 }

@@ -356,6 +356,25 @@ struct AccessTests {
 }
 
 struct AdminBootstrapTests {
+    /// Replicas started together on an empty store each try to create the admin; all start.
+    @Test func startsTogetherMakeOneAdminAndAllSucceed() async throws {
+        try await AuthFixture.with { fixture in
+            let store = fixture.store
+            let settings = AdminBootstrap.Settings(username: "admin", password: "a long admin password")
+            let created = try await withThrowingTaskGroup(of: User?.self) { group in
+                for _ in 0..<6 {
+                    group.addTask {
+                        try await AdminBootstrap.ensureAdmin(
+                            store: store, hasher: AuthFixture.hasher, settings: settings, logger: Logger(label: "test"), now: 1)
+                    }
+                }
+                return try await group.reduce(into: [User?]()) { $0.append($1) }
+            }
+            #expect(created.compactMap { $0 }.count == 1)
+            #expect(try await store.listUsers().filter(\.isAdmin).map(\.username) == ["admin"])
+        }
+    }
+
     @Test func theFirstAdminComesFromTheEnvironmentAndThereIsNoDefault() async throws {
         try await AuthFixture.with { fixture in
             let logger = Logger(label: "test")

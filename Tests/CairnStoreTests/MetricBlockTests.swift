@@ -332,17 +332,7 @@ enum MetricBlockContract {
 
 extension PostgresStoreTests {
     @Test func metricBlocksReproduceTheRowsOnPostgreSQL() async throws {
-        let url = ProcessInfo.processInfo.environment["CAIRN_TEST_POSTGRES_URL"]!
-        let logger = Logger(label: "test")
-        let database = try PostgresMetadataDatabase(url: url, logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await database.run() }
-            defer { group.cancelAll() }
-            try await database.transaction { sql in
-                try await sql.raw("DROP SCHEMA public CASCADE").run()
-                try await sql.raw("CREATE SCHEMA public").run()
-            }
-            try await Migrations.run(on: database, logger: logger, now: 1)
+        try await PostgresFixture.withFreshDatabase { database in
             let store = SQLTrackingStore(database: database)
             try await MetricBlockContract.check(store)
             try await MetricBlockContract.checkPurge(store)

@@ -31,3 +31,13 @@ public struct ServerAuth: Sendable {
 
     public var policy: AccessPolicy { access.policy }
 }
+
+extension ServerAuth {
+    /// The user named `username`; MLflow's RESOURCE_DOES_NOT_EXIST when there is none.
+    func existingUser(named username: String) async throws -> User {
+        guard let stored = try await store.storedUser(username: username) else {
+            throw CairnError.notFound("User with username=\(username) not found")
+        }
+        return stored.user
+    }
+}

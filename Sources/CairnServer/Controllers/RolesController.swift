@@ -195,13 +195,6 @@ struct RolesController<Context: CairnRequestContext>: Sendable {
         writer.endObject()
     }
 
-    func existingUser(named username: String) async throws -> User {
-        guard let stored = try await auth.store.storedUser(username: username) else {
-            throw CairnError.notFound("User with username=\(username) not found")
-        }
-        return stored.user
-    }
-
     // MARK: - Roles
 
     @Sendable func create(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
@@ -320,7 +313,7 @@ struct RolesController<Context: CairnRequestContext>: Sendable {
         try await requireManage(parameters, context)
         let username = try parameters.requiredString("username")
         let roleID = try Self.integer(parameters, "role_id")
-        let user = try await existingUser(named: username)
+        let user = try await auth.existingUser(named: username)
         let assignment = try await auth.store.assignRole(userID: user.id, roleID: roleID)
         auth.access.invalidate()
         return .object {
@@ -333,7 +326,7 @@ struct RolesController<Context: CairnRequestContext>: Sendable {
         try await requireManage(parameters, context)
         let username = try parameters.requiredString("username")
         let roleID = try Self.integer(parameters, "role_id")
-        let user = try await existingUser(named: username)
+        let user = try await auth.existingUser(named: username)
         try await auth.store.unassignRole(userID: user.id, roleID: roleID)
         auth.access.invalidate()
         return .empty
@@ -352,7 +345,7 @@ struct RolesController<Context: CairnRequestContext>: Sendable {
             else { throw Self.denied() }
             managed = mine
         }
-        let user = try await existingUser(named: username)
+        let user = try await auth.existingUser(named: username)
         var roles = try await auth.store.roles(ofUser: user.id)
         if let managed { roles = roles.filter { managed.contains($0.workspace) } }
         return Self.rolesBody(roles)

@@ -76,13 +76,6 @@ struct UsersController<Context: CairnRequestContext>: Sendable {
         writer.endObject()
     }
 
-    func existingUser(named username: String) async throws -> User {
-        guard let stored = try await auth.store.storedUser(username: username) else {
-            throw CairnError.notFound("User with username=\(username) not found")
-        }
-        return stored.user
-    }
-
     @Sendable func create(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         try Self.requireAdmin(context)
         let username = try parameters.string("username") ?? ""
@@ -103,7 +96,7 @@ struct UsersController<Context: CairnRequestContext>: Sendable {
     @Sendable func get(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let username = try parameters.requiredString("username")
         try Self.requireSelfOrAdmin(username, context)
-        let user = try await existingUser(named: username)
+        let user = try await auth.existingUser(named: username)
         return .object {
             $0.key("user")
             Self.write(user, to: &$0)
@@ -163,7 +156,7 @@ struct UsersController<Context: CairnRequestContext>: Sendable {
             guard password != current else { throw CairnError.invalidParameter("New password must differ from the current password.") }
         }
         try PasswordHasher.validate(password: password)
-        _ = try await existingUser(named: username)
+        _ = try await auth.existingUser(named: username)
         try await auth.store.updatePassword(username: username, passwordHash: try await auth.hasher.hash(password))
         auth.authenticator.invalidate(username: username)
         return .empty
@@ -203,7 +196,7 @@ struct UsersController<Context: CairnRequestContext>: Sendable {
         let target = try grantTarget(parameters)
         try Self.requireManage(target.type, target.id, context)
         let permission = try Permission.parse(try parameters.requiredString("permission"), grant: true)
-        let user = try await existingUser(named: target.username)
+        let user = try await auth.existingUser(named: target.username)
         try await auth.store.grant(
             userID: user.id, PermissionGrant(resourceType: target.type, resourceID: target.id, permission: permission))
         auth.access.invalidate()
@@ -213,7 +206,7 @@ struct UsersController<Context: CairnRequestContext>: Sendable {
     @Sendable func revoke(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let target = try grantTarget(parameters)
         try Self.requireManage(target.type, target.id, context)
-        let user = try await existingUser(named: target.username)
+        let user = try await auth.existingUser(named: target.username)
         try await auth.store.revoke(userID: user.id, resourceType: target.type, resourceID: target.id)
         auth.access.invalidate()
         return .empty
@@ -222,7 +215,7 @@ struct UsersController<Context: CairnRequestContext>: Sendable {
     @Sendable func getPermission(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let target = try grantTarget(parameters)
         try Self.requireSelfOrAdmin(target.username, context)
-        let user = try await existingUser(named: target.username)
+        let user = try await auth.existingUser(named: target.username)
         let permission = try await auth.access.access(for: AuthenticatedUser(user: user)).permission(target.type, target.id)
         return .object { writer in
             // `allowed` is MLflow's `can_use`: the regular access tier, not reading alone.
@@ -240,7 +233,7 @@ struct UsersController<Context: CairnRequestContext>: Sendable {
     @Sendable func listPermissions(_ parameters: RequestParameters, context: Context) async throws -> JSONBody {
         let username = try parameters.requiredString("username")
         try Self.requireSelfOrAdmin(username, context)
-        return try await permissions(of: try await existingUser(named: username))
+        return try await permissions(of: try await auth.existingUser(named: username))
     }
 
     /// MLflow lists a user's grants as rows of their roles: the grants of each role they hold,
@@ -297,7 +290,7 @@ struct UsersController<Context: CairnRequestContext>: Sendable {
     func legacyTarget(_ type: AuthResourceType, _ parameters: RequestParameters, _ context: Context) async throws -> (User, String) {
         let id = try parameters.requiredString(Self.resourceField(type))
         try Self.requireManage(type, id, context)
-        return (try await existingUser(named: try parameters.requiredString("username")), id)
+        return (try await auth.existingUser(named: try parameters.requiredString("username")), id)
     }
 
     func legacyBody(_ type: AuthResourceType, id: String, user: User, permission: Permission) -> JSONBody {

@@ -94,7 +94,7 @@ func listed(_ response: TestResponse, _ list: String, _ field: String) throws ->
                 try expectError(try await admin.post("/api/2.0/mlflow/users/create", body), .invalidParameterValue)
             }
             try expectError(try await admin.get("/api/2.0/mlflow/users/get?username=fresh"), .resourceDoesNotExist)
-            try expectError(try await admin.get("/api/2.0/mlflow/users/get?username=fresh%00tail"), .invalidParameterValue)
+            try expectError(try await admin.get("/api/2.0/mlflow/users/get?username=fresh%00tail"), .resourceDoesNotExist)
             // A password update is checked the same way.
             try expectError(
                 try await admin.send(

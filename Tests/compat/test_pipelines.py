@@ -315,16 +315,23 @@ def test_api_errors(server_url, project):
 
 def test_backfill_stores_one_event_per_tick_and_the_first_runs(server_url, project):
     """`cairn pipeline backfill` is the explicit catch-up a schedule never does by itself."""
+    # The stage waits for a gate file and always runs (no cache hit), so the first tick's run is
+    # still going while the later ticks are dispatched: they must queue, however fast the machine.
     write_project(project, """\
         schedule: "0 * * * *"
         stages:
           hello:
-            cmd: echo hi > out.txt
+            cmd: while [ ! -e ../{name}.go ]; do sleep 0.05; done; echo hi > out.txt
+            always_changed: true
             outs: [out.txt]
         """)
+    gate = project.parent / f"{project.name}.go"
+    gate.touch()
     assert cairn(server_url, "pipeline", "run", cwd=project).returncode == 0
+    gate.unlink()
     name = project.name
     done = cairn(server_url, "pipeline", "backfill", name, "--from", "2026-12-01T00:00:00Z", "--to", "2026-12-01T02:30:00Z")
+    gate.touch()
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert lines[-1] == "3 ticks"

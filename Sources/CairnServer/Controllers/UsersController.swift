@@ -81,6 +81,8 @@ struct UsersController<Context: CairnRequestContext>: Sendable {
         let username = try parameters.string("username") ?? ""
         let password = try parameters.string("password") ?? ""
         guard !username.isEmpty, !password.isEmpty else { throw CairnError.invalidParameter("Username and password cannot be empty.") }
+        // A name is stored whole or refused: PostgreSQL's text cannot hold a NUL.
+        try TrackingValidation.validateText(username, name: "username")
         try PasswordHasher.validate(password: password)
         if try await auth.store.storedUser(username: username) != nil {
             throw CairnError.alreadyExists("User (username=\(username)) already exists.")

@@ -64,11 +64,7 @@ public struct RequestParameters: Sendable {
     func string(_ name: String) throws(CairnError) -> String? {
         switch fields[name] {
         case nil, .null?: return nil
-        case .string(let text)?:
-            // Refused for every top-level field at once: PostgreSQL's text cannot hold a NUL,
-            // SQLite's C API cuts text at one, and bcrypt reads a password only up to it.
-            try TrackingValidation.validateText(text, name: name)
-            return text
+        case .string(let text)?: return text
         case let other?: throw invalid(name, other)
         }
     }
@@ -147,14 +143,11 @@ public struct RequestParameters: Sendable {
     func strings(_ name: String) throws(CairnError) -> [String] {
         switch fields[name] {
         case nil, .null?: return []
-        case .string(let text)? where queryFields.contains(name):
-            try TrackingValidation.validateText(text, name: name)
-            return [text]
+        case .string(let text)? where queryFields.contains(name): return [text]
         case .array(let items)?:
             var result: [String] = []
             for item in items {
                 guard case .string(let text) = item else { throw invalid(name, item) }
-                try TrackingValidation.validateText(text, name: name)
                 result.append(text)
             }
             return result

@@ -159,22 +159,10 @@ final class SQLiteDirectConnection: Sendable {
     /// straight over: a chart reads a million points, and a boxed row per point would cost
     /// more than SQLite's own work.
     func scanSeries(_ sql: String, _ binds: [SQLiteData], _ onRow: (Int64, Double, Bool) -> Void) throws {
-        try state.withLock { state in
-            let (handle, statement) = try Self.prepare(&state, sql, binds)
-            defer {
-                sqlite_nio_sqlite3_reset(statement)
-                sqlite_nio_sqlite3_clear_bindings(statement)
-            }
-            while true {
-                let status = sqlite_nio_sqlite3_step(statement)
-                if status == SQLITE_DONE { return }
-                guard status == SQLITE_ROW else {
-                    throw SQLiteDirectError(code: status, message: String(cString: sqlite_nio_sqlite3_errmsg(handle)))
-                }
-                onRow(
-                    sqlite_nio_sqlite3_column_int64(statement, 0), sqlite_nio_sqlite3_column_double(statement, 1),
-                    sqlite_nio_sqlite3_column_int64(statement, 2) != 0)
-            }
+        try stepRows(sql, binds) { statement in
+            onRow(
+                sqlite_nio_sqlite3_column_int64(statement, 0), sqlite_nio_sqlite3_column_double(statement, 1),
+                sqlite_nio_sqlite3_column_int64(statement, 2) != 0)
         }
     }
 
@@ -182,22 +170,10 @@ final class SQLiteDirectConnection: Sendable {
     /// timestamp, step, value and NaN flag — handing each over unboxed: sealing a metric block
     /// reads thousands inside a write transaction, where every microsecond holds the writer.
     func scanPoints(_ sql: String, _ binds: [SQLiteData], _ onRow: (Int64, Int64, Double, Bool) -> Void) throws {
-        try state.withLock { state in
-            let (handle, statement) = try Self.prepare(&state, sql, binds)
-            defer {
-                sqlite_nio_sqlite3_reset(statement)
-                sqlite_nio_sqlite3_clear_bindings(statement)
-            }
-            while true {
-                let status = sqlite_nio_sqlite3_step(statement)
-                if status == SQLITE_DONE { return }
-                guard status == SQLITE_ROW else {
-                    throw SQLiteDirectError(code: status, message: String(cString: sqlite_nio_sqlite3_errmsg(handle)))
-                }
-                onRow(
-                    sqlite_nio_sqlite3_column_int64(statement, 0), sqlite_nio_sqlite3_column_int64(statement, 1),
-                    sqlite_nio_sqlite3_column_double(statement, 2), sqlite_nio_sqlite3_column_int64(statement, 3) != 0)
-            }
+        try stepRows(sql, binds) { statement in
+            onRow(
+                sqlite_nio_sqlite3_column_int64(statement, 0), sqlite_nio_sqlite3_column_int64(statement, 1),
+                sqlite_nio_sqlite3_column_double(statement, 2), sqlite_nio_sqlite3_column_int64(statement, 3) != 0)
         }
     }
 
@@ -205,6 +181,19 @@ final class SQLiteDirectConnection: Sendable {
     /// SQLite holds it, valid only during `onRow`: a chart's metric blocks are decoded straight
     /// into its columns, with no copy into a buffer of their own first.
     func scanBlobs(_ sql: String, _ binds: [SQLiteData], _ onRow: (Int64, Int64, UnsafeRawBufferPointer) throws -> Void) throws {
+        try stepRows(sql, binds) { statement in
+            // The pointer first, then its length, as SQLite's documentation orders the calls.
+            let bytes = sqlite_nio_sqlite3_column_blob(statement, 2)
+            let length = Int(sqlite_nio_sqlite3_column_bytes(statement, 2))
+            try onRow(
+                sqlite_nio_sqlite3_column_int64(statement, 0), sqlite_nio_sqlite3_column_int64(statement, 1),
+                UnsafeRawBufferPointer(start: length > 0 ? bytes : nil, count: length))
+        }
+    }
+
+    /// Steps a prepared statement to its end under the connection's lock, handing each row's
+    /// statement to `onRow` to read its columns; the statement is reset for its next use.
+    private func stepRows(_ sql: String, _ binds: [SQLiteData], _ onRow: (OpaquePointer) throws -> Void) throws {
         try state.withLock { state in
             let (handle, statement) = try Self.prepare(&state, sql, binds)
             defer {
@@ -217,12 +206,7 @@ final class SQLiteDirectConnection: Sendable {
                 guard status == SQLITE_ROW else {
                     throw SQLiteDirectError(code: status, message: String(cString: sqlite_nio_sqlite3_errmsg(handle)))
                 }
-                // The pointer first, then its length, as SQLite's documentation orders the calls.
-                let bytes = sqlite_nio_sqlite3_column_blob(statement, 2)
-                let length = Int(sqlite_nio_sqlite3_column_bytes(statement, 2))
-                try onRow(
-                    sqlite_nio_sqlite3_column_int64(statement, 0), sqlite_nio_sqlite3_column_int64(statement, 1),
-                    UnsafeRawBufferPointer(start: length > 0 ? bytes : nil, count: length))
+                try onRow(statement)
             }
         }
     }
